@@ -1,0 +1,42 @@
+# jmp: top-level entry points. `make dev` runs the stack, `make test` runs
+# every suite on a fresh Debian 12 machine (installing what it needs).
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: help deps build typecheck test node-test bench dev clean
+
+help:
+	@echo "make dev        build and run jmp with embedded defaults (prints how to connect)"
+	@echo "make test       install what tests need, build, run every suite"
+	@echo "make build      typecheck TypeScript, build native addon and C modules"
+	@echo "make bench      run every benchmark (make bench BENCH=<name> for one)"
+	@echo "make fuzz       run each fuzz target for FUZZ_SECONDS (default 60)"
+	@echo "make clean      remove build output"
+
+deps:
+	scripts/install-deps.sh
+
+typecheck: deps
+	tsc -p tsconfig.json
+
+# Parts add their build and test targets in mk/*.mk.
+include $(sort $(wildcard mk/*.mk))
+
+build: deps typecheck pam-build native-build
+
+node-test: deps
+	scripts/node-test.sh services agent
+
+test: build pam-test native-test node-test
+	@echo "make test: all suites passed"
+
+bench: build
+	scripts/bench.sh $(BENCH)
+
+dev: build
+	node --import tsx services/api/src/main.ts dev
+
+clean:
+	rm -rf build dist native/build pam-module/build*

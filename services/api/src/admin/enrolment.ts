@@ -1,0 +1,62 @@
+// Enrolment tokens let `jmp-agent enroll --token T` register a host. The token
+// is shown once, at creation; only its sha256 (hex, of the whole "jmpe_..."
+// string) is stored, so a database dump cannot enrol hosts. Tokens cannot be
+// edited: revoke one and create another.
+import { randomBytes } from 'node:crypto';
+import { contract as c } from '@jmp/common';
+import type { RouteModule } from '../http/app.js';
+import { sha256hex } from '../crypto/secrets.js';
+import { audit, iso, isoNN, mustGet, mustRef, paged, readers, userIdOf, write } from './crud.js';
+
+export const newEnrolmentToken = (): string => c.ENROLMENT_TOKEN_PREFIX + randomBytes(32).toString('base64url');
+export const enrolmentTokenHash = (token: string): string => sha256hex(token);
+
+const toToken = (r: any, now: Date): c.EnrolmentToken => ({
+  id: r.id, description: r.description, serviceId: r.service_id, hostState: r.host_state, maxUses: r.max_uses, uses: r.uses,
+  expiresAt: isoNN(r.expires_at), createdBy: r.created_by, revokedAt: iso(r.revoked_at), createdAt: isoNN(r.created_at),
+  active: r.revoked_at == null && r.uses < r.max_uses && new Date(r.expires_at) > now,
+});
+
+export const enrolmentRoutes: RouteModule = (api, ctx, auth) => {
+  const tags = ['admin: enrolment tokens'];
+
+  api.route('get', '/v1/enrolment-tokens', { summary: 'List enrolment tokens (never the tokens themselves)', tags, auth: readers(auth), security: 'admin', query: c.EnrolmentTokenQuery, response: c.EnrolmentTokenList }, async ({ query }) => {
+    const now = ctx.now();
+    const qb = ctx.db('enrolment_tokens').select('*');
+    if (query.serviceId) qb.where({ service_id: query.serviceId });
+    if (query.active !== undefined) {
+      const usable = (w: any) => w.whereNull('revoked_at').where('expires_at', '>', now).whereRaw('uses < max_uses');
+      if (query.active) qb.where(usable);
+      else qb.whereNot(usable);
+    }
+    return paged(qb, query, 'id', (r) => toToken(r, now));
+  });
+
+  api.route('post', '/v1/enrolment-tokens', { summary: 'Create an enrolment token; the token is returned this once', tags, auth: auth.admin(), security: 'admin', body: c.EnrolmentTokenCreate, response: c.EnrolmentTokenCreated, status: 201 }, async ({ body, principal, res }) => {
+    const now = ctx.now();
+    const token = newEnrolmentToken();
+    const out = await write(ctx, {}, async (trx) => {
+      await mustRef(trx, 'service', body.serviceId, 'body.serviceId');
+      const [row] = await trx('enrolment_tokens').insert({
+        token_hash: enrolmentTokenHash(token), description: body.description, service_id: body.serviceId ?? null,
+        host_state: body.hostState, max_uses: body.maxUses, expires_at: new Date(now.getTime() + body.ttlSeconds * 1000), created_by: userIdOf(principal),
+      }).returning('*');
+      await audit(trx, principal, 'enrolment_token.created', `enrolment_token:${row.id}`, { ...body, expiresAt: isoNN(row.expires_at) });
+      return { ...toToken(row, now), token };
+    });
+    res.setHeader('cache-control', 'no-store');
+    return out;
+  });
+
+  api.route('get', '/v1/enrolment-tokens/:id', { summary: 'Get an enrolment token (without the token)', tags, auth: readers(auth), security: 'admin', params: c.IdParams, response: c.EnrolmentToken }, async ({ params }) =>
+    toToken(await mustGet(ctx.db, 'enrolment_tokens', params.id, 'enrolment token'), ctx.now()));
+
+  api.route('delete', '/v1/enrolment-tokens/:id', { summary: 'Revoke an enrolment token (the row stays, with revokedAt)', tags, auth: auth.admin(), security: 'admin', params: c.IdParams }, async ({ params, principal }) => {
+    await write(ctx, {}, async (trx) => {
+      const cur = await mustGet(trx, 'enrolment_tokens', params.id, 'enrolment token');
+      if (cur.revoked_at) return;
+      await trx('enrolment_tokens').where({ id: params.id }).update({ revoked_at: trx.fn.now() });
+      await audit(trx, principal, 'enrolment_token.revoked', `enrolment_token:${cur.id}`, { description: cur.description, uses: cur.uses });
+    });
+  });
+};

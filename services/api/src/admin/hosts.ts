@@ -1,0 +1,107 @@
+// Hosts. Admins set what a host is (name, addresses, state, kind, service, SSH
+// host keys); the agent's fields (enrolment, last seen, status) are read-only here.
+import { contract as c } from '@jmp/common';
+import type { RouteModule } from '../http/app.js';
+import { forgetHostKey } from '../http/auth.js';
+import { audit, badField, iso, isoNN, mustGet, mustRef, paged, readers, substring, write } from './crud.js';
+import { releaseScope } from './org.js';
+import { parseSshPublicKey } from '@jmp/common/ssh-key';
+
+const HOST_HINTS = {
+  hosts_hostname_unique: ['body.hostname', 'a host with this name already exists'],
+  hosts_state: ['body.state', 'must be online or offline'],
+  hosts_kind: ['body.kind', 'must be linux, windows or netdev'],
+} as Record<string, [string, string]>;
+
+const toHost = (r: any): c.AdminHost => ({
+  id: r.id, hostname: r.hostname, addresses: r.addresses, state: r.state, kind: r.kind, serviceId: r.service_id,
+  sshHostKeys: r.ssh_host_keys, enrolled: r.agent_public_key != null, enrolledAt: iso(r.enrolled_at), lastSeenAt: iso(r.last_seen_at),
+  agentStatus: r.agent_status ?? {}, createdAt: isoNN(r.created_at),
+});
+
+/** Host keys are checked and stored as "type base64" without comments, so jmp-ssh compares exact strings. */
+function hostKeys(lines: string[]): string[] {
+  const out: string[] = [];
+  lines.forEach((l, i) => {
+    const k = parseSshPublicKey(l);
+    if (typeof k === 'string') throw badField(`body.sshHostKeys.${i}`, k);
+    if (!out.includes(k.line)) out.push(k.line);
+  });
+  return out;
+}
+
+const unique = (xs: string[]) => [...new Set(xs)];
+
+export const hostRoutes: RouteModule = (api, ctx, auth) => {
+  const tags = ['admin: hosts'];
+
+  api.route('get', '/v1/hosts', { summary: 'List hosts (filters: service, project, state, kind, q on name or address)', tags, auth: readers(auth), security: 'admin', query: c.HostQuery, response: c.HostList }, async ({ query }) => {
+    const qb = ctx.db('hosts').select('hosts.*');
+    substring(qb, ['hosts.hostname', 'hosts.addresses'], query.q);
+    if (query.serviceId) qb.where('hosts.service_id', query.serviceId);
+    if (query.projectId) qb.whereIn('hosts.service_id', ctx.db('services').select('id').where({ project_id: query.projectId }));
+    if (query.state) qb.where('hosts.state', query.state);
+    if (query.kind) qb.where('hosts.kind', query.kind);
+    return paged(qb, query, 'hosts.id', toHost);
+  });
+
+  api.route('post', '/v1/hosts', { summary: 'Register a host', tags, auth: auth.admin(), security: 'admin', body: c.HostCreate, response: c.AdminHost, status: 201 }, async ({ body, principal }) => {
+    const keys = hostKeys(body.sshHostKeys);
+    return write(ctx, HOST_HINTS, async (trx) => {
+      await mustRef(trx, 'service', body.serviceId, 'body.serviceId');
+      const [row] = await trx('hosts').insert({
+        hostname: body.hostname, addresses: JSON.stringify(unique(body.addresses)), state: body.state, kind: body.kind,
+        service_id: body.serviceId ?? null, ssh_host_keys: JSON.stringify(keys),
+      }).returning('*');
+      await audit(trx, principal, 'host.created', `host:${row.hostname}`, { id: row.id, ...body, sshHostKeys: keys.length });
+      return toHost(row);
+    });
+  });
+
+  api.route('get', '/v1/hosts/:id', { summary: 'Get a host', tags, auth: readers(auth), security: 'admin', params: c.IdParams, response: c.AdminHost }, async ({ params }) =>
+    toHost(await mustGet(ctx.db, 'hosts', params.id, 'host')));
+
+  api.route('patch', '/v1/hosts/:id', { summary: 'Update a host', tags, auth: auth.admin(), security: 'admin', params: c.IdParams, body: c.HostUpdate, response: c.AdminHost }, async ({ params, body, principal }) => {
+    const keys = body.sshHostKeys ? hostKeys(body.sshHostKeys) : undefined;
+    const out = await write(ctx, HOST_HINTS, async (trx) => {
+      const cur = await mustGet(trx, 'hosts', params.id, 'host');
+      await mustRef(trx, 'service', body.serviceId, 'body.serviceId');
+      const patch: Record<string, unknown> = {};
+      if (body.hostname !== undefined) patch.hostname = body.hostname;
+      if (body.addresses !== undefined) patch.addresses = JSON.stringify(unique(body.addresses));
+      if (body.state !== undefined) patch.state = body.state;
+      if (body.kind !== undefined) patch.kind = body.kind;
+      if (body.serviceId !== undefined) patch.service_id = body.serviceId;
+      if (keys !== undefined) patch.ssh_host_keys = JSON.stringify(keys);
+      if (Object.keys(patch).length === 0) return toHost(cur);
+      const [row] = await trx('hosts').where({ id: params.id }).update(patch).returning('*');
+      await audit(trx, principal, 'host.updated', `host:${row.hostname}`, { id: row.id, ...body, ...(keys ? { sshHostKeys: keys.length } : {}), ...(body.hostname && body.hostname !== cur.hostname ? { previousHostname: cur.hostname } : {}) });
+      return toHost(row);
+    });
+    forgetHostKey(params.id); // the auth cache also holds the host name
+    return out;
+  });
+
+  // Hosts are really deleted (no identity on targets hangs on their id); grants
+  // on the host are revoked and kept, sessions keep their recordings with a null host.
+  api.route('delete', '/v1/hosts/:id', { summary: 'Delete a host (its agent can no longer authenticate)', tags, auth: auth.admin(), security: 'admin', params: c.IdParams }, async ({ params, principal }) => {
+    await write(ctx, HOST_HINTS, async (trx) => {
+      const cur = await mustGet(trx, 'hosts', params.id, 'host');
+      await releaseScope(trx, 'host', params.id);
+      await trx('hosts').where({ id: params.id }).delete();
+      await audit(trx, principal, 'host.deleted', `host:${cur.hostname}`, { id: cur.id });
+    });
+    forgetHostKey(params.id);
+  });
+
+  api.route('post', '/v1/hosts/:id/reset-enrolment', { summary: 'Forget the host\'s agent key so the host must enrol again', tags, auth: auth.admin(), security: 'admin', params: c.IdParams, response: c.AdminHost }, async ({ params, principal }) => {
+    const out = await write(ctx, HOST_HINTS, async (trx) => {
+      await mustGet(trx, 'hosts', params.id, 'host');
+      const [row] = await trx('hosts').where({ id: params.id }).update({ agent_public_key: null, enrolled_at: null }).returning('*');
+      await audit(trx, principal, 'host.enrolment_reset', `host:${row.hostname}`, { id: row.id });
+      return toHost(row);
+    });
+    forgetHostKey(params.id);
+    return out;
+  });
+};

@@ -1,0 +1,86 @@
+// Checks a person's password (then TOTP when they have one) or SSH public key,
+// with failure counting and lockout in the shared store.
+import { JmpError } from '@jmp/common';
+import type { AuthUser } from '@jmp/common/contract/auth';
+import type { Ctx } from '../context.js';
+import { verifyPassword } from '../crypto/passwords.js';
+import { checkTotp } from '../crypto/totp.js';
+import { appendAudit } from '../audit/audit.js';
+import { parseSshPublicKey } from '@jmp/common/ssh-key';
+
+interface UserRow { id: number; username: string; uid: number; display_name: string; email: string | null; status: string; password_hash: string | null; totp_secret_enc: string | null; is_admin: boolean; is_auditor: boolean }
+
+export const TOTP_PURPOSE = 'totp';
+
+export function toAuthUser(u: UserRow): AuthUser {
+  return { id: u.id, username: u.username, uid: u.uid, displayName: u.display_name, email: u.email, isAdmin: u.is_admin, isAuditor: u.is_auditor };
+}
+
+const failKey = (username: string) => `authfail:${username}`;
+
+async function guardLockout(ctx: Ctx, username: string): Promise<void> {
+  const n = Number((await storeCall(() => ctx.store.get(failKey(username)))) ?? 0);
+  if (n >= ctx.config.lockoutThreshold) {
+    throw new JmpError('locked', `account ${username} is locked after ${n} failed logins; try again in ${Math.ceil(ctx.config.lockoutSeconds / 60)} minutes or ask an administrator`);
+  }
+}
+
+async function recordFailure(ctx: Ctx, username: string, source: string | undefined, why: string): Promise<void> {
+  const n = await storeCall(() => ctx.store.increment(failKey(username), ctx.config.lockoutSeconds * 1000));
+  ctx.log.warn({ username, source, why, failures: n }, 'login failed');
+  await appendAudit(ctx.db, { actor: `user:${username}`, action: 'auth.failed', target: username, data: { why, source: source ?? null, failures: n } });
+  if (n === ctx.config.lockoutThreshold) {
+    await appendAudit(ctx.db, { actor: 'jmp-api', action: 'auth.locked', target: username, data: { seconds: ctx.config.lockoutSeconds } });
+  }
+}
+
+/** Store failures must deny, and say so, rather than skip the lockout. */
+export async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw Object.assign(new Error(`store unavailable: ${(err as Error).message}`), { code: 'store_unavailable' });
+  }
+}
+
+const WRONG = 'wrong username or password';
+
+export async function passwordLogin(ctx: Ctx, username: string, password: string, totp: string | undefined, source?: string): Promise<AuthUser> {
+  await guardLockout(ctx, username);
+  const u = (await ctx.db('users').where({ username }).first()) as UserRow | undefined;
+  const ok = await verifyPassword(password, u?.password_hash ?? null);
+  if (!u || !ok) {
+    await recordFailure(ctx, username, source, u ? 'password' : 'unknown user');
+    throw new JmpError('unauthorized', WRONG);
+  }
+  if (u.status !== 'active') throw new JmpError('forbidden', `user ${username} is disabled; ask an administrator`);
+  if (u.totp_secret_enc) {
+    if (!totp) throw new JmpError('totp_required', 'enter the 6-digit code from your authenticator app');
+    const secret = ctx.secrets.open(u.totp_secret_enc, TOTP_PURPOSE);
+    // A code is good once: a shoulder-surfed code cannot be replayed in its window.
+    if (!checkTotp(totp, secret) || !(await storeCall(() => ctx.store.setIfAbsent(`totp-used:${u.id}:${totp}`, '1', 120_000)))) {
+      await recordFailure(ctx, username, source, 'totp');
+      throw new JmpError('unauthorized', 'wrong or already used TOTP code');
+    }
+  }
+  await storeCall(() => ctx.store.del(failKey(username)));
+  await appendAudit(ctx.db, { actor: `user:${username}`, action: 'auth.login', target: username, data: { method: u.totp_secret_enc ? 'password+totp' : 'password', source: source ?? null } });
+  return toAuthUser(u);
+}
+
+export async function publicKeyLogin(ctx: Ctx, username: string, publicKey: string, source?: string): Promise<AuthUser> {
+  await guardLockout(ctx, username);
+  const u = (await ctx.db('users').where({ username }).first()) as UserRow | undefined;
+  const parsed = parseSshPublicKey(publicKey);
+  if (typeof parsed === 'string') throw new JmpError('bad_request', `body.publicKey: ${parsed}`);
+  const fp = parsed.fingerprint;
+  const key = u ? await ctx.db('user_ssh_keys').where({ user_id: u.id, fingerprint: fp }).first('public_key') : undefined;
+  const stored = key ? parseSshPublicKey(key.public_key) : null;
+  if (!u || !stored || typeof stored === 'string' || !stored.blob.equals(parsed.blob)) {
+    // Clients offer several keys in turn; unknown keys are not password guesses, so they do not count toward lockout.
+    throw new JmpError('unauthorized', 'public key not accepted');
+  }
+  if (u.status !== 'active') throw new JmpError('forbidden', `user ${username} is disabled; ask an administrator`);
+  await appendAudit(ctx.db, { actor: `user:${username}`, action: 'auth.login', target: username, data: { method: 'publickey', fingerprint: fp, source: source ?? null } });
+  return toAuthUser(u);
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { contract } from '@jmp/common';
+import type { RouteModule } from '../http/app.js';
+import { mintSession, SESSION_COOKIE } from '../http/auth.js';
+import { passwordLogin, publicKeyLogin, toAuthUser } from './login.js';
+
+export const authRoutes: RouteModule = (api, ctx, auth) => {
+  api.route('post', '/v1/auth/ssh', {
+    summary: 'Check a login to jmp itself (password then TOTP, or a public key); used by jmp-ssh', tags: ['auth'],
+    auth: auth.service('ssh', 'socket', 'sftp'), security: 'service', body: contract.AuthSshRequest, response: contract.AuthSshResponse,
+  }, async ({ body }) => {
+    const user = body.method === 'password'
+      ? await passwordLogin(ctx, body.username, body.password, body.totp, body.source)
+      : await publicKeyLogin(ctx, body.username, body.publicKey, body.source);
+    return { ok: true as const, user };
+  });
+
+  api.route('post', '/v1/auth/web', {
+    summary: 'Log in to the web console: sets an HttpOnly session cookie, returns the CSRF token', tags: ['auth'],
+    auth: null, body: contract.AuthWebRequest, response: contract.AuthWebResponse,
+  }, async ({ body, req, res }) => {
+    const user = await passwordLogin(ctx, body.username, body.password, body.totp, req.ip);
+    const s = mintSession(ctx, { id: user.id, username: user.username, isAdmin: user.isAdmin, isAuditor: user.isAuditor });
+    res.cookie(SESSION_COOKIE, s.token, { httpOnly: true, sameSite: 'strict', secure: ctx.config.secureCookies, path: '/', maxAge: ctx.config.sessionTtlSeconds * 1000 });
+    return { ok: true as const, user, csrfToken: s.csrfToken, expiresAt: s.expiresAt.toISOString() };
+  });
+
+  api.route('post', '/v1/auth/logout', { summary: 'End the web session (clears the cookie)', tags: ['auth'], auth: null }, async ({ res }) => {
+    res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', secure: ctx.config.secureCookies, path: '/' });
+    return undefined;
+  });
+
+  api.route('get', '/v1/me', { summary: 'The logged-in person', tags: ['auth'], auth: auth.user(), security: 'user', response: z.object({ user: contract.AuthUser }) }, async ({ principal }) => {
+    if (principal.kind !== 'user') throw new Error('unreachable');
+    const row = await ctx.db('users').where({ id: principal.user.id }).first();
+    return { user: toAuthUser(row) };
+  });
+};

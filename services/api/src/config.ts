@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { bool, logLevel, port, positiveInt } from '@jmp/common';
+
+export const apiConfigSpec = {
+  port: ['JMP_API_PORT', port(8080)],
+  host: ['JMP_API_HOST', z.string().default('127.0.0.1')],
+  databaseUrl: ['DATABASE_URL', z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()],
+  redisUrl: ['REDIS_URL', z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional()],
+  secretKey: ['JMP_SECRET_KEY', z.string().min(32, 'must be at least 32 bytes (64 hex characters or base64)').optional()],
+  dbPoolMax: ['JMP_DB_POOL_MAX', z.coerce.number().int().min(1).max(200).default(10)],
+  uidBase: ['JMP_UID_BASE', z.coerce.number().int().min(1000).max(2_000_000_000).default(200000)],
+  ticketTtlSeconds: ['JMP_TICKET_TTL_SECONDS', z.coerce.number().int().min(5).max(60).default(30)],
+  sessionTtlSeconds: ['JMP_SESSION_TTL_SECONDS', positiveInt(8 * 3600)],
+  secureCookies: ['JMP_SECURE_COOKIES', bool(true)],
+  lockoutThreshold: ['JMP_LOCKOUT_THRESHOLD', positiveInt(5)],
+  lockoutSeconds: ['JMP_LOCKOUT_SECONDS', positiveInt(900)],
+  noSnapshotPolicy: ['JMP_AGENT_NO_SNAPSHOT', z.enum(['deny', 'allow']).default('deny')],
+  requestTtlSeconds: ['JMP_REQUEST_TTL_SECONDS', positiveInt(7 * 86400)],
+  logLevel: ['JMP_LOG_LEVEL', logLevel()],
+} as const;
+
+export type ApiConfig = {
+  port: number; host: string; databaseUrl?: string | undefined; redisUrl?: string | undefined; secretKey?: string | undefined;
+  dbPoolMax: number; uidBase: number; ticketTtlSeconds: number; sessionTtlSeconds: number; secureCookies: boolean;
+  lockoutThreshold: number; lockoutSeconds: number; noSnapshotPolicy: 'deny' | 'allow'; requestTtlSeconds: number; logLevel: string;
+};

@@ -1,0 +1,18 @@
+// Everything a route needs, built once in main.ts and passed explicitly.
+import type { Logger, Metrics } from '@jmp/common';
+import type { Db } from './db/knex.js';
+import type { Store } from './store/store.js';
+import type { Secrets } from './crypto/secrets.js';
+import type { TicketKeys } from './tickets/keys.js';
+import type { ApiConfig } from './config.js';
+
+export interface Ctx {
+  config: ApiConfig;
+  db: Db;
+  store: Store;
+  log: Logger;
+  metrics: Metrics;
+  secrets: Secrets;
+  ticketKeys: TicketKeys;
+  now: () => Date;
+}

@@ -1,0 +1,44 @@
+// Postgres through knex. Migrations are imported statically (not globbed from
+// disk) so a bundled build carries them.
+import knexFactory, { type Knex } from 'knex';
+import * as m001 from './migrations/001_schema.js';
+
+const MIGRATIONS: Record<string, Knex.Migration> = { '001_schema': m001 };
+
+export type Db = Knex;
+
+const quiet = () => {};
+
+export function createDb(url: string, pool = { min: 0, max: 10 }): Db {
+  return knexFactory({
+    client: 'pg',
+    connection: { connectionString: url, connectionTimeoutMillis: 3000, statement_timeout: 10_000, application_name: 'jmp-api' } as Knex.PgConnectionConfig,
+    pool: {
+      ...pool, acquireTimeoutMillis: 3000, idleTimeoutMillis: 30_000,
+      // Named (hot-path) statements use their generic plan from the first call
+      // instead of re-planning five times per connection. Unnamed queries are unaffected.
+      afterCreate: (conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
+        conn.query('SET plan_cache_mode = force_generic_plan', (err) => done(err, conn));
+      },
+    },
+    acquireConnectionTimeout: 3000,
+    // knex prints connection errors to the console on every attempt; outages
+    // are reported once by DbHealth instead, and query errors reach the caller.
+    log: { warn: quiet, error: quiet, deprecate: quiet, debug: quiet },
+  });
+}
+
+export async function migrate(db: Db, uidBase?: number): Promise<void> {
+  await db.migrate.latest({
+    migrationSource: {
+      getMigrations: async () => Object.keys(MIGRATIONS).sort(),
+      getMigrationName: (name: string) => name,
+      getMigration: async (name: string) => MIGRATIONS[name]!,
+    },
+  });
+  if (uidBase !== undefined) {
+    // The uid base may only move while no user has been given a uid: uids are forever.
+    const { rows } = await db.raw(`SELECT count(*)::int AS n FROM users`);
+    if (rows[0].n === 0) await db.raw(`ALTER SEQUENCE jmp_uid_seq RESTART WITH ${Math.trunc(uidBase)}`);
+  }
+}

@@ -1,0 +1,61 @@
+// The express app: body limits, metrics, routes, 404, and one error handler
+// that turns every failure into {error:{code,message}} with the right status.
+import express, { type Request, type Response, type NextFunction } from 'express';
+import { JmpError, type ErrorBody } from '@jmp/common';
+import type { Ctx } from '../context.js';
+import { ApiRouter } from './routes.js';
+import { authRules, type AuthRules } from './auth.js';
+import { DbHealth, isDbUnavailable } from './db-health.js';
+
+export type RouteModule = (api: ApiRouter, ctx: Ctx, auth: AuthRules) => void;
+
+export function createApp(ctx: Ctx, modules: RouteModule[]): { app: express.Express; api: ApiRouter; dbHealth: DbHealth } {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.set('etag', false);
+  const dbHealth = new DbHealth(ctx);
+
+  app.use((req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = (req.route?.path as string | undefined) ?? 'unmatched';
+      ctx.metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, Number(process.hrtime.bigint() - start) / 1e9);
+    });
+    next();
+  });
+  app.use(express.json({ limit: '256kb', strict: true }));
+
+  const api = new ApiRouter();
+  const auth = authRules(ctx);
+  for (const m of modules) m(api, ctx, auth);
+  app.get('/v1/openapi.json', (_req, res) => { res.json(api.openapi({ title: 'jmp-api', version: '1' })); });
+  app.use(api.express);
+
+  app.use((req: Request, res: Response) => {
+    res.status(404).json({ error: { code: 'not_found', message: `no route ${req.method} ${req.path}` } } satisfies ErrorBody);
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const body = errorBody(err, ctx, dbHealth, req);
+    res.status(body.status).json({ error: body.error } satisfies ErrorBody);
+  });
+  return { app, api, dbHealth };
+}
+
+function errorBody(err: unknown, ctx: Ctx, dbHealth: DbHealth, req: Request): { status: number; error: ErrorBody['error'] } {
+  if (err instanceof JmpError) {
+    return { status: err.status, error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+  }
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e?.type === 'entity.parse.failed') return { status: 400, error: { code: 'bad_request', message: 'body: is not valid JSON' } };
+  if (e?.type === 'entity.too.large') return { status: 413 as number, error: { code: 'bad_request', message: 'body: is larger than 256 KiB' } };
+  if (isDbUnavailable(err)) {
+    dbHealth.down(err);
+    return { status: 503, error: { code: 'unavailable', message: 'the database is unavailable; try again shortly' } };
+  }
+  if ((err as { code?: string })?.code === 'store_unavailable') {
+    return { status: 503, error: { code: 'unavailable', message: 'the session store is unavailable; try again shortly' } };
+  }
+  ctx.log.error({ err, method: req.method, path: req.path }, 'unhandled error');
+  return { status: 500, error: { code: 'internal', message: 'internal error' } };
+}

@@ -1,0 +1,59 @@
+import type { Store } from './store.js';
+
+interface Entry { value: string; expiresAt: number }
+
+export class MemoryStore implements Store {
+  private readonly map = new Map<string, Entry>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly now: () => number = Date.now) {
+    this.sweeper = setInterval(() => this.sweep(), 10_000);
+    this.sweeper.unref();
+  }
+
+  private live(key: string): Entry | undefined {
+    const e = this.map.get(key);
+    if (e && e.expiresAt <= this.now()) {
+      this.map.delete(key);
+      return undefined;
+    }
+    return e;
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.live(key)) return false;
+    this.map.set(key, { value, expiresAt: this.now() + ttlMs });
+    return true;
+  }
+
+  async increment(key: string, ttlMs: number): Promise<number> {
+    const e = this.live(key);
+    const next = e ? Number(e.value) + 1 : 1;
+    this.map.set(key, { value: String(next), expiresAt: e ? e.expiresAt : this.now() + ttlMs });
+    return next;
+  }
+
+  async get(key: string): Promise<string | null> {
+    return this.live(key)?.value ?? null;
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    this.map.set(key, { value, expiresAt: this.now() + ttlMs });
+  }
+
+  async del(key: string): Promise<void> {
+    this.map.delete(key);
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.map.clear();
+  }
+
+  private sweep(): void {
+    const t = this.now();
+    for (const [k, e] of this.map) if (e.expiresAt <= t) this.map.delete(k);
+  }
+}

@@ -1,0 +1,14 @@
+// Shared short-lived state: single-use ticket ids, login failure counters,
+// caches. Redis in production; an in-process map when REDIS_URL is unset
+// (only correct with a single jmp-api).
+export interface Store {
+  /** Sets key only if absent; true when this call set it (SET NX PX). */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Increments a counter, starting its ttl when it is created; returns the new value. */
+  increment(key: string, ttlMs: number): Promise<number>;
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  del(key: string): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,83 @@
+// The typed client every service and the agent use to talk to jmp-api.
+// Requests and responses are validated with the same zod schemas the server uses.
+import type { z } from 'zod';
+import { JmpError, type ErrorCode } from './errors.js';
+import * as c from './contract/index.js';
+
+export interface ApiClientOptions {
+  baseUrl: string;
+  /** Value of the Authorization header, computed per request (e.g. a fresh JMP-Host JWT). */
+  authorization?: () => string | Promise<string>;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+/** An error answered by jmp-api (status ≥ 400) or a transport failure (status 0). */
+export class ApiError extends JmpError {
+  constructor(code: ErrorCode, message: string, readonly httpStatus: number) {
+    super(code, message);
+    this.name = 'ApiError';
+  }
+}
+
+export class ApiClient {
+  private readonly base: string;
+  private readonly timeoutMs: number;
+  private readonly doFetch: typeof fetch;
+
+  constructor(private readonly opts: ApiClientOptions) {
+    this.base = opts.baseUrl.replace(/\/+$/, '');
+    this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.doFetch = opts.fetch ?? fetch;
+  }
+
+  async request<T extends z.ZodType>(method: string, path: string, schema: T | null, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; data: z.output<T> | undefined; headers: Headers }> {
+    const h: Record<string, string> = { accept: 'application/json', ...headers };
+    if (this.opts.authorization) h.authorization = await this.opts.authorization();
+    if (body !== undefined) h['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await this.doFetch(this.base + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (err) {
+      const e = err as Error;
+      throw new ApiError('unavailable', `jmp-api at ${this.base} did not answer: ${e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : e.message}`, 0);
+    }
+    if (res.status === 304 || res.status === 204) return { status: res.status, data: undefined, headers: res.headers };
+    const text = await res.text();
+    let json: unknown;
+    try { json = text ? JSON.parse(text) : undefined; } catch {
+      throw new ApiError('unavailable', `jmp-api answered ${res.status} with a body that is not JSON`, res.status);
+    }
+    if (res.status >= 400) {
+      const err = (json as { error?: { code?: ErrorCode; message?: string } } | undefined)?.error;
+      throw new ApiError(err?.code ?? (res.status >= 500 ? 'unavailable' : 'bad_request'), err?.message ?? `jmp-api answered ${res.status}`, res.status);
+    }
+    if (!schema) return { status: res.status, data: json as z.output<T>, headers: res.headers };
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new ApiError('unavailable', `jmp-api answered ${path} with an unexpected body: ${parsed.error.issues[0]?.message}`, res.status);
+    return { status: res.status, data: parsed.data, headers: res.headers };
+  }
+
+  async authSsh(req: c.AuthSshRequest): Promise<c.AuthUser> {
+    return (await this.request('POST', '/v1/auth/ssh', c.AuthSshResponse, req)).data!.user;
+  }
+
+  async ticket(req: c.TicketRequest): Promise<c.TicketResponse> {
+    return (await this.request('POST', '/v1/tickets', c.TicketResponse, req)).data!;
+  }
+
+  async pamDecide(req: c.PamDecideRequest): Promise<c.PamDecideResponse> {
+    return (await this.request('POST', '/v1/pam/decide', c.PamDecideResponse, req)).data!;
+  }
+
+  async enroll(req: c.EnrollRequest): Promise<{ hostId: number; hostname: string }> {
+    return (await this.request('POST', '/v1/agents/enroll', c.EnrollResponse, req)).data!;
+  }
+
+  /** The host's snapshot, or null when `etag` is still current (304). */
+  async policy(etag?: string): Promise<{ snapshot: c.PolicySnapshot; etag: string } | null> {
+    const r = await this.request('GET', '/v1/agents/policy', c.PolicySnapshot, undefined, etag ? { 'if-none-match': etag } : {});
+    if (r.status === 304) return null;
+    return { snapshot: r.data!, etag: r.headers.get('etag') ?? '' };
+  }
+}
