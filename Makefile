@@ -5,12 +5,12 @@ SHELL := bash
 .DEFAULT_GOAL := help
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help deps build typecheck test node-test bench dev clean
+.PHONY: help deps build typecheck bundle test node-test bench dev clean
 
 help:
 	@echo "make dev        build and run jmp with embedded defaults (prints how to connect)"
 	@echo "make test       install what tests need, build, run every suite"
-	@echo "make build      typecheck TypeScript, build native addon and C modules"
+	@echo "make build      typecheck, bundle services into dist/, build native addon and C modules"
 	@echo "make bench      run every benchmark (make bench BENCH=<name> for one)"
 	@echo "make fuzz       run each fuzz target for FUZZ_SECONDS (default 60)"
 	@echo "make clean      remove build output"
@@ -24,7 +24,10 @@ typecheck: deps
 # Parts add their build and test targets in mk/*.mk.
 include $(sort $(wildcard mk/*.mk))
 
-build: deps typecheck pam-build native-build
+bundle: deps
+	node scripts/bundle.mjs
+
+build: deps typecheck bundle pam-build native-build
 
 node-test: deps
 	scripts/node-test.sh services agent

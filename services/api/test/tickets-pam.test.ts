@@ -62,6 +62,24 @@ describe('POST /v1/tickets', () => {
   });
 });
 
+describe('POST /v1/agents/tickets (hop from a target)', () => {
+  test('a user allowed on the calling host gets a ticket for another host they may use', async () => {
+    const r = await api.call('POST', '/v1/agents/tickets', { auth: id1.token(h1.id), body: { user: alice.username, host: h2.hostname } });
+    assert.equal(r.status, 201);
+    assert.equal((jwt.decode(r.body.ticket) as jwt.JwtPayload).aud, `jmp-host:${h2.id}`);
+    const row = await api.db('audit_events').where({ action: 'ticket.issued', target: `${alice.username}@${h2.hostname}` }).orderBy('id', 'desc').first();
+    assert.equal(row.data.via, `host:${h1.hostname}`);
+  });
+  test('a host cannot get tickets for someone who may not log in to it', async () => {
+    const r = await api.call('POST', '/v1/agents/tickets', { auth: id1.token(h1.id), body: { user: bob.username, host: h2.hostname } });
+    assert.equal(r.status, 403);
+    assert.match(r.body.error.message, /may not log in to/);
+  });
+  test('needs a host token', async () => {
+    assert.equal((await api.call('POST', '/v1/agents/tickets', { auth: ssh, body: { user: alice.username, host: h2.hostname } })).status, 401);
+  });
+});
+
 describe('POST /v1/pam/decide', () => {
   test('auth with a fresh ticket: allowed once, replay refused', async () => {
     const { body } = await ticketFor(alice.username, h1.hostname);

@@ -19,9 +19,11 @@ export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void
   }
 }
 
+/** Runs a TypeScript entry through tsx, or a bundled .mjs as it runs in production. */
 export function startNode(args: string[], env: Record<string, string>): ChildProcess {
   const extra = process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : [];
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const loader = args[0]?.endsWith('.mjs') ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...extra, ...loader, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   child.on('exit', (code, sig) => { if (code && code !== 0) process.stderr.write(`bench: ${args.join(' ')} exited with ${code ?? sig}\n`); });
   return child;
 }

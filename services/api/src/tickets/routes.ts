@@ -1,24 +1,46 @@
 import { JmpError, contract } from '@jmp/common';
+import type { TicketRequest, TicketResponse } from '@jmp/common/contract/tickets';
 import type { RouteModule } from '../http/app.js';
-import { actorOf } from '../http/auth.js';
+import type { Ctx } from '../context.js';
+import { actorOf, type Principal } from '../http/auth.js';
 import { checkAccess } from '../access/check.js';
 import { appendAudit } from '../audit/audit.js';
 import { mintTicket } from './tickets.js';
+
+/** Checks the login right and mints a ticket; `via` records who asked. */
+async function issueTicket(ctx: Ctx, principal: Principal, body: TicketRequest, via: Record<string, unknown> = {}): Promise<TicketResponse> {
+  const { decision, facts } = await checkAccess(ctx.db, body.user, body.host, 'login', ctx.now());
+  if (!facts.host) throw new JmpError('not_found', `no host named ${body.host}`);
+  if (!decision.allow) {
+    await appendAudit(ctx.db, { actor: actorOf(principal), action: 'ticket.denied', target: `${body.user}@${body.host}`, data: { reason: decision.reason } });
+    throw new JmpError('forbidden', decision.reason);
+  }
+  const host = await ctx.db('hosts').where({ id: facts.host.id }).first('id', 'hostname', 'addresses', 'ssh_host_keys');
+  const t = mintTicket(ctx.ticketKeys, body.user, host.id, ctx.config.ticketTtlSeconds, body.session);
+  await appendAudit(ctx.db, { actor: actorOf(principal), action: 'ticket.issued', target: `${body.user}@${host.hostname}`, data: { jti: t.jti, reason: decision.reason, session: body.session ?? null, ...via } });
+  return { ticket: t.ticket, jti: t.jti, expiresAt: t.expiresAt.toISOString(), host: { id: host.id, hostname: host.hostname, addresses: host.addresses, sshHostKeys: host.ssh_host_keys } };
+}
 
 export const ticketRoutes: RouteModule = (api, ctx, auth) => {
   api.route('post', '/v1/tickets', {
     summary: 'A one-time ticket for a user to log in to a host (checks the login right)', tags: ['tickets'],
     auth: auth.service('ssh', 'socket', 'rdp', 'sftp'), security: 'service', body: contract.TicketRequest, response: contract.TicketResponse, status: 201,
+  }, async ({ body, principal }) => issueTicket(ctx, principal, body));
+
+  // `jmp-agent ticket HOST`: a person logged in on a target hops on to another.
+  // The agent vouches (by SO_PEERCRED) that `user` is the caller; jmp-api only
+  // issues it if that user may log in to the calling host at all, so a
+  // compromised host cannot mint tickets for people who never had access to it.
+  api.route('post', '/v1/agents/tickets', {
+    summary: 'A one-time ticket for a user logged in on the calling host to hop to another host', tags: ['tickets', 'agents'],
+    auth: auth.host(), security: 'host', body: contract.TicketRequest, response: contract.TicketResponse, status: 201,
   }, async ({ body, principal }) => {
-    const { decision, facts } = await checkAccess(ctx.db, body.user, body.host, 'login', ctx.now());
-    if (!facts.host) throw new JmpError('not_found', `no host named ${body.host}`);
-    if (!decision.allow) {
-      await appendAudit(ctx.db, { actor: actorOf(principal), action: 'ticket.denied', target: `${body.user}@${body.host}`, data: { reason: decision.reason } });
-      throw new JmpError('forbidden', decision.reason);
+    if (principal.kind !== 'host') throw new Error('unreachable');
+    const here = await checkAccess(ctx.db, body.user, principal.hostId, 'login', ctx.now());
+    if (!here.decision.allow) {
+      await appendAudit(ctx.db, { actor: actorOf(principal), action: 'ticket.denied', target: `${body.user}@${body.host}`, data: { reason: `not allowed on the calling host: ${here.decision.reason}` } });
+      throw new JmpError('forbidden', `${body.user} may not log in to ${principal.hostname}, so it cannot ask for tickets for them`);
     }
-    const host = await ctx.db('hosts').where({ id: facts.host.id }).first('id', 'hostname', 'addresses', 'ssh_host_keys');
-    const t = mintTicket(ctx.ticketKeys, body.user, host.id, ctx.config.ticketTtlSeconds, body.session);
-    await appendAudit(ctx.db, { actor: actorOf(principal), action: 'ticket.issued', target: `${body.user}@${host.hostname}`, data: { jti: t.jti, reason: decision.reason, session: body.session ?? null } });
-    return { ticket: t.ticket, jti: t.jti, expiresAt: t.expiresAt.toISOString(), host: { id: host.id, hostname: host.hostname, addresses: host.addresses, sshHostKeys: host.ssh_host_keys } };
+    return issueTicket(ctx, principal, body, { via: `host:${principal.hostname}` });
   });
 };
