@@ -14,8 +14,9 @@ import { pamRoutes } from './pam/routes.js';
 import { agentRoutes } from './agents/routes.js';
 import { requestRoutes } from './requests/routes.js';
 import { adminRoutes } from './admin/routes.js';
+import { accessRoutes } from './access/routes.js';
 
-export const ROUTE_MODULES: RouteModule[] = [healthRoutes, authRoutes, ticketRoutes, pamRoutes, agentRoutes, requestRoutes, adminRoutes];
+export const ROUTE_MODULES: RouteModule[] = [healthRoutes, authRoutes, ticketRoutes, pamRoutes, agentRoutes, requestRoutes, accessRoutes, adminRoutes];
 
 export interface BuildOptions { config: ApiConfig; db?: Db; store?: Store; migrateSchema?: boolean }
 

@@ -19,6 +19,7 @@ test('service calls, host calls, 304 and typed errors', async () => {
 
   const ssh = new ApiClient({ baseUrl: api.url, authorization: () => `Bearer ${api.serviceToken('ssh')}` });
   assert.equal((await ssh.authSsh({ method: 'password', username: u.username, password: 'long enough password' })).username, u.username);
+  assert.deepEqual((await ssh.myHosts(u.username)).map((h) => h.hostname), [host.hostname]);
   const t = await ssh.ticket({ user: u.username, host: host.hostname });
 
   const agent = new ApiClient({ baseUrl: api.url, authorization: () => id.token(host.id) });

@@ -66,6 +66,10 @@ export class ApiClient {
     return (await this.request('POST', '/v1/tickets', c.TicketResponse, req)).data!;
   }
 
+  async myHosts(user: string): Promise<c.MyHost[]> {
+    return (await this.request('GET', `/v1/access/hosts?user=${encodeURIComponent(user)}`, c.MyHosts)).data!.hosts;
+  }
+
   async pamDecide(req: c.PamDecideRequest): Promise<c.PamDecideResponse> {
     return (await this.request('POST', '/v1/pam/decide', c.PamDecideResponse, req)).data!;
   }

@@ -5,3 +5,4 @@ export * from './pam.js';
 export * from './agents.js';
 export * from './requests.js';
 export * from './admin.js';
+export * from './access.js';
