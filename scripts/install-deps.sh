@@ -17,6 +17,13 @@ if ((${#missing[@]})); then
   fi
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Packages like openssh-server must not start their daemons on this machine:
+  # the tests run their own, inside network namespaces.
+  rcd=/usr/sbin/policy-rc.d
+  if [[ ! -e $rcd ]]; then
+    printf '#!/bin/sh\nexit 101\n' > "$rcd" && chmod +x "$rcd"
+    trap 'rm -f "$rcd"' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -140,6 +140,16 @@ describe('POST /v1/pam/decide', () => {
     assert.equal(after.body.allow, false);
     assert.match(after.body.reason, /no root right/);
   });
+  test('sudo needs the root right even when runas names the invoking user (sudo never reveals its target to PAM)', async () => {
+    const eve = await addUser(api.db);
+    await addGrant(api.db, { subject_id: eve.id, scope_type: 'host', scope_id: h1.id, right: 'login' });
+    assert.equal((await decide(id1, h1.id, { op: 'account', user: eve.username })).body.allow, true);
+    const r = await decide(id1, h1.id, { op: 'sudo', user: eve.username, runas: eve.username });
+    assert.equal(r.body.allow, false);
+    assert.match(r.body.reason, /no root right/);
+    assert.equal((await decide(id1, h1.id, { op: 'su', user: eve.username, runas: eve.username })).body.allow, true, 'su to oneself is login');
+    assert.equal((await decide(id1, h1.id, { op: 'su', user: eve.username, runas: 'root' })).body.allow, false);
+  });
   test('sudo without runas is a 400', async () => {
     const r = await decide(id1, h1.id, { op: 'sudo', user: alice.username });
     assert.equal(r.status, 400);

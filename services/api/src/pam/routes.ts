@@ -10,9 +10,15 @@ import { appendAudit } from '../audit/audit.js';
 import { verifyTicket } from '../tickets/tickets.js';
 import { storeCall } from '../auth/login.js';
 
-/** sudo/su to root, or to anyone but oneself, is the root right. */
+/**
+ * sudo always needs the root right: sudo's PAM stack authenticates the
+ * invoking user and never reveals the target user, and /etc/sudoers.d/jmp
+ * lets jmp users run as anyone, so every sudo is privileged. su names its
+ * target (PAM_USER): su to oneself is the login right, to anyone else root.
+ */
 export function rightFor(req: PamDecideRequest): Right {
-  if (req.op === 'sudo' || req.op === 'su') return req.runas && req.runas === req.user ? 'login' : 'root';
+  if (req.op === 'sudo') return 'root';
+  if (req.op === 'su') return req.runas && req.runas === req.user ? 'login' : 'root';
   return 'login';
 }
 
