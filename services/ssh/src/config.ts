@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { logLevel, port, positiveInt, url } from '@jmp/common';
+
+export const sshConfigSpec = {
+  host: ['JMP_SSH_HOST', z.string().default('0.0.0.0')],
+  port: ['JMP_SSH_PORT', port(2200)],
+  apiUrl: ['JMP_API_URL', url().default('http://127.0.0.1:8080')],
+  serviceToken: ['JMP_SERVICE_TOKEN', z.string().min(20, 'must be the token printed by `jmp-api service-token ssh`')],
+  hostKeyPath: ['JMP_SSH_HOST_KEY', z.string().default('/var/lib/jmp/ssh_host_ed25519_key')],
+  idleTimeoutSeconds: ['JMP_SSH_IDLE_TIMEOUT_SECONDS', positiveInt(1800)],
+  maxSessionsPerUser: ['JMP_SSH_MAX_SESSIONS_PER_USER', positiveInt(10)],
+  maxConnections: ['JMP_SSH_MAX_CONNECTIONS', positiveInt(2000)],
+  targetPort: ['JMP_SSH_TARGET_PORT', port(22)],
+  logLevel: ['JMP_LOG_LEVEL', logLevel()],
+} as const;
+
+export interface SshConfig {
+  host: string; port: number; apiUrl: string; serviceToken: string; hostKeyPath: string;
+  idleTimeoutSeconds: number; maxSessionsPerUser: number; maxConnections: number; targetPort: number; logLevel: string;
+}

@@ -1,0 +1,58 @@
+// The jump shell on one SSH session channel: the menu, then target sessions
+// one after another, back to the menu when each ends.
+import type { ServerChannel } from 'ssh2';
+import type { MyHost } from '@jmp/common/contract/access';
+import { HELP, complete, parseCommand, renderHosts } from './menu.js';
+import { EOF, LineEditor } from './line-editor.js';
+
+export interface JumpShellDeps {
+  user: string;
+  loadHosts(): Promise<MyHost[]>;
+  /** Runs a session on the host over `channel`; resolves when it ends. */
+  connect(host: MyHost, command: string | undefined): Promise<void>;
+  /** Called for every chunk the person types while the menu (not a target) has the channel. */
+  onInput?(): void;
+}
+
+export async function runJumpShell(channel: ServerChannel, deps: JumpShellDeps): Promise<void> {
+  let hosts = await deps.loadHosts();
+  let busy = false;
+  const write = (s: string) => { if (!channel.destroyed) channel.write(s); };
+  const editor = new LineEditor(write, `[${deps.user}@jmp]$ `, (line) => complete(line, hosts));
+  write(`\r\nWelcome to jmp, ${deps.user}. Type a number or a host name to connect, "help" for help.\r\n\r\n${renderHosts(hosts)}`);
+  editor.start();
+
+  return new Promise<void>((resolve) => {
+    const finish = () => { channel.removeListener('data', onData); resolve(); };
+    const onData = (data: Buffer) => {
+      if (busy) return; // a target session owns the channel
+      deps.onInput?.();
+      const lines = editor.feed(data.toString('utf8'));
+      for (const line of lines) {
+        if (line === EOF) { write('logout\r\n'); return finish(); }
+        const cmd = parseCommand(line, hosts);
+        switch (cmd.kind) {
+          case 'exit': return finish();
+          case 'help': write(HELP); break;
+          case 'list': write(renderHosts(hosts)); break;
+          case 'filter': write(cmd.matches.length ? renderHosts(hosts, cmd.matches) : `No host matches "${cmd.text}".\r\n`); break;
+          case 'error': write(`jmp: ${cmd.message}\r\n`); break;
+          case 'connect':
+            busy = true;
+            write(`Connecting to ${cmd.host.hostname} (${cmd.host.addresses[0] ?? '?'}) as ${deps.user} …\r\n`);
+            void deps.connect(cmd.host, cmd.command).then(async () => {
+              busy = false;
+              if (channel.destroyed) return finish();
+              hosts = await deps.loadHosts().catch(() => hosts);
+              write(`\r\nBack in jmp.\r\n${renderHosts(hosts)}`);
+              editor.start();
+            });
+            return; // the rest of this chunk belonged to the old prompt
+        }
+      }
+      if (!busy && lines.length) editor.start();
+    };
+    channel.on('data', onData);
+    channel.once('close', finish);
+  });
+}
