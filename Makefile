@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 .PHONY: help deps build typecheck bundle test node-test bench dev clean
 
 help:
-	@echo "make dev        build and run jmp with embedded defaults (prints how to connect)"
+	@echo "make dev        build and run jmp-api and jmp-ssh on embedded defaults (prints how to connect)"
 	@echo "make test       install what tests need, build, run every suite"
 	@echo "make build      typecheck, bundle services into dist/, build native addon and C modules"
 	@echo "make bench      run every benchmark (make bench BENCH=<name> for one)"
@@ -39,7 +39,7 @@ bench: build
 	scripts/bench.sh $(BENCH)
 
 dev: build
-	node --import tsx services/api/src/main.ts dev
+	node --import tsx scripts/dev.ts
 
 clean:
 	rm -rf build dist native/build pam-module/build*

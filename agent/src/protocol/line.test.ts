@@ -364,3 +364,23 @@ describe('readLine', () => {
     assert.equal(r.buffered.toString(), 'v1');
   });
 });
+
+describe('ticket op and status (jmp-agent ticket HOST)', () => {
+  test('request: host is required; no user field is taken from the line', () => {
+    assert.equal(encodeRequest({ op: 'ticket', host: 'web-02' }), 'v1 ticket host=web-02\n');
+    const r = decodeRequest('v1 ticket host=web-02 user=root');
+    assert.ok(r.op === 'ticket');
+    assert.equal(r.host, 'web-02');
+    assert.equal((r as unknown as { user?: string }).user, undefined);
+    assert.throws(() => decodeRequest('v1 ticket'), (e: unknown) => e instanceof ProtocolError && e.code === 'bad_request');
+  });
+  test('response: round trip, ticket required, newlines in host keys encoded', () => {
+    const res: Response = { status: 'ticket', ticket: 'eyJ.a.b', expires_at: '2030-01-01T00:00:00.000Z', host_id: '3', hostname: 'web-02', addresses: '10.0.0.2', ssh_host_keys: 'ssh-ed25519 AAAA\nssh-rsa BBBB' };
+    const line = encodeResponse(res);
+    assert.ok(!line.slice(0, -1).includes('\n'));
+    const back = decodeResponse(line);
+    assert.ok(back.status === 'ticket');
+    assert.equal(back.ssh_host_keys, 'ssh-ed25519 AAAA\nssh-rsa BBBB');
+    assert.throws(() => decodeResponse('v1 ticket hostname=x'), (e: unknown) => e instanceof ProtocolError && e.code === 'bad_request');
+  });
+});

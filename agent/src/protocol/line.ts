@@ -24,13 +24,13 @@ export const MAX_LINE_BYTES = 8192;
 /** Longest key (and op/status word). */
 export const MAX_KEY_LENGTH = 32;
 
-export const REQUEST_OPS = ['auth', 'account', 'sudo', 'su', 'session_open', 'session_close', 'ping'] as const;
+export const REQUEST_OPS = ['auth', 'account', 'sudo', 'su', 'session_open', 'session_close', 'ping', 'ticket'] as const;
 export type RequestOp = (typeof REQUEST_OPS)[number];
 
 /** Ops only uid 0 may ask (the agent answers `error code=forbidden` otherwise). */
 export const PAM_OPS: ReadonlySet<RequestOp> = new Set(['auth', 'account', 'sudo', 'su', 'session_open', 'session_close']);
 
-export const RESPONSE_STATUSES = ['allow', 'deny', 'error', 'pong'] as const;
+export const RESPONSE_STATUSES = ['allow', 'deny', 'error', 'pong', 'ticket'] as const;
 export type ResponseStatus = (typeof RESPONSE_STATUSES)[number];
 
 export const AGENT_MODES = ['online', 'offline', 'default'] as const;
@@ -258,8 +258,17 @@ export interface SessionRequest extends PamFields {
 export interface PingRequest {
   op: 'ping';
 }
+/**
+ * `jmp-agent ticket HOST`: any local user asks for a ticket to hop on to
+ * another host. The user is the peer's uid (SO_PEERCRED), never a field.
+ */
+export interface TicketRequest {
+  op: 'ticket';
+  /** The target host name. */
+  host: string;
+}
 /** A request as its sender builds it. */
-export type Request = AuthRequest | AccountRequest | SudoRequest | SessionRequest | PingRequest;
+export type Request = AuthRequest | AccountRequest | SudoRequest | SessionRequest | PingRequest | TicketRequest;
 /** A request as decoded: the typed view plus every field received, unknown keys included. */
 export type DecodedRequest = Request & { readonly fields: Fields };
 
@@ -272,6 +281,7 @@ const REQUEST_KEYS: Record<RequestOp, readonly string[]> = {
   session_open: ['user', 'service', 'rhost', 'tty', 'pid'],
   session_close: ['user', 'service', 'rhost', 'tty', 'pid'],
   ping: [],
+  ticket: ['host'],
 };
 const REQUIRED_KEYS: Record<RequestOp, readonly string[]> = {
   auth: ['user', 'ticket'],
@@ -281,6 +291,7 @@ const REQUIRED_KEYS: Record<RequestOp, readonly string[]> = {
   session_open: ['user'],
   session_close: ['user'],
   ping: [],
+  ticket: ['host'],
 };
 
 export function isRequestOp(word: string): word is RequestOp {
@@ -358,7 +369,20 @@ export interface PongResponse {
   version?: string;
   mode?: AgentMode;
 }
-export type Response = AllowResponse | DenyResponse | ErrorResponse | PongResponse;
+/** Answer to `ticket`: a one-time ticket for the target host (answer its `jmp ticket:` prompt with it). */
+export interface TicketResponse {
+  status: 'ticket';
+  ticket: string;
+  /** ISO time after which the ticket no longer verifies. */
+  expires_at?: string;
+  host_id?: string;
+  hostname?: string;
+  /** The target's addresses, comma-separated. */
+  addresses?: string;
+  /** The target's registered SSH host keys, one OpenSSH line each, newline-separated. */
+  ssh_host_keys?: string;
+}
+export type Response = AllowResponse | DenyResponse | ErrorResponse | PongResponse | TicketResponse;
 export type DecodedResponse = Response & { readonly fields: Fields };
 
 const RESPONSE_KEYS: Record<ResponseStatus, readonly string[]> = {
@@ -366,6 +390,7 @@ const RESPONSE_KEYS: Record<ResponseStatus, readonly string[]> = {
   deny: ['reason', 'mode'],
   error: ['code', 'reason'],
   pong: ['version', 'mode'],
+  ticket: ['ticket', 'expires_at', 'host_id', 'hostname', 'addresses', 'ssh_host_keys'],
 };
 
 export function isResponseStatus(word: string): word is ResponseStatus {
@@ -381,6 +406,7 @@ export function encodeResponse(res: Response): string {
   const out: Record<string, string | undefined> = {};
   for (const key of RESPONSE_KEYS[res.status]) out[key] = src[key];
   if (res.status === 'error' && !res.code) throw new ProtocolError('bad_request', 'an error response needs a code.');
+  if (res.status === 'ticket' && !res.ticket) throw new ProtocolError('bad_request', 'a ticket response needs a ticket.');
   return encodeLine(res.status, out);
 }
 
@@ -392,6 +418,7 @@ export function decodeResponse(input: string | Uint8Array): DecodedResponse {
   const { word, fields } = decodeLine(input);
   if (!isResponseStatus(word)) throw new ProtocolError('unknown_status', `"${word}" is not a response status this client knows.`);
   if (word === 'error' && !fields['code']) throw new ProtocolError('bad_request', 'an error response has no "code" field.');
+  if (word === 'ticket' && !fields['ticket']) throw new ProtocolError('bad_request', 'a ticket response has no "ticket" field.');
   const res: Record<string, unknown> = { status: word };
   for (const key of RESPONSE_KEYS[word]) {
     const v = fields[key];

@@ -60,7 +60,8 @@ async function main(argv: string[]): Promise<void> {
     }
   }
   const config = loadConfigOrExit('jmp-api', apiConfigSpec, env) as ApiConfig;
-  for (const [name, v] of [['DATABASE_URL', config.databaseUrl], ['JMP_SECRET_KEY', config.secretKey]] as const) {
+  const needsDb = cmd !== 'service-token';
+  for (const [name, v] of [['DATABASE_URL', needsDb ? config.databaseUrl : 'n/a'], ['JMP_SECRET_KEY', config.secretKey]] as const) {
     if (!v) { process.stderr.write(`jmp-api: configuration error: ${name}: is required but not set\n`); process.exit(1); }
   }
   try { parseMasterSecret(config.secretKey!); } catch (e) { process.stderr.write(`jmp-api: configuration error: JMP_SECRET_KEY: ${(e as Error).message}\n`); process.exit(1); }
@@ -112,7 +113,7 @@ async function main(argv: string[]): Promise<void> {
             `  OpenAPI:   http://${config.host}:${config.port}/v1/openapi.json\n` +
             `  health:    http://${config.host}:${config.port}/healthz\n` +
             `  log in:    curl -c /tmp/jmp.cookies -H 'content-type: application/json' -d '{"username":"admin","password":"<from above or .dev/demo-credentials.txt>"}' http://${config.host}:${config.port}/v1/auth/web\n` +
-            `  admin token: jmp-api service-token admin (with JMP_SECRET_KEY from .dev/secret.key)\n`);
+            `  admin token: JMP_SECRET_KEY=$(cat .dev/secret.key) jmp-api service-token admin\n`);
         }
       });
       const shutdown = (sig: string) => {

@@ -46,7 +46,8 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startApi(opts: { redis?: boolean; env?: Record<string, string>; databaseUrl?: string } = {}): Promise<TestApi> {
+/** `listenHost`: 127.0.0.1 by default; lab tests use the lab bridge address so agents in the hosts can reach it. */
+export async function startApi(opts: { redis?: boolean; env?: Record<string, string>; databaseUrl?: string; listenHost?: string; port?: number } = {}): Promise<TestApi> {
   const dbHandle = opts.databaseUrl ? null : await createTestDatabase();
   const databaseUrl = opts.databaseUrl ?? dbHandle!.url;
   const config = loadConfig(apiConfigSpec, {
@@ -60,8 +61,9 @@ export async function startApi(opts: { redis?: boolean; env?: Record<string, str
   const store = opts.redis === false ? new MemoryStore() : new RedisStore(REDIS_URL, `jmp-test:${randomUUID()}:`);
   const ctx = await buildContext({ config, db, store });
   const { app, dbHealth } = buildApp(ctx);
-  const server = await new Promise<Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listenHost = opts.listenHost ?? '127.0.0.1';
+  const server = await new Promise<Server>((resolve) => { const s = app.listen(opts.port ?? 0, listenHost, () => resolve(s)); });
+  const url = `http://${listenHost}:${(server.address() as AddressInfo).port}`;
   return {
     ctx, db, url, server, config,
     serviceToken: (role) => mintServiceToken(ctx, role),

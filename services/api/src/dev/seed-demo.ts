@@ -47,7 +47,7 @@ export async function seedDemo(db: Db, hostAddresses: Record<string, string[]> =
       { hostname: 'etl-01', service_id: svcEtl.id, state: 'offline' },
     ];
     for (const [i, h] of hosts.entries()) {
-      await trx('hosts').insert({ ...h, addresses: JSON.stringify(hostAddresses[h.hostname] ?? [`10.231.0.${10 + i}`]) });
+      await trx('hosts').insert({ ...h, addresses: JSON.stringify(hostAddresses[h.hostname] ?? [`10.231.0.${11 + i}`]) });
     }
     await trx('roles').insert([
       { user_id: ids.carol, scope_type: 'service', scope_id: svcWeb.id, role: 'ops', ops_lead: true },

@@ -1,0 +1,215 @@
+// Offline ticket verification, the spent-jti set, and the online → offline
+// fallback of the decider (with a scripted jmp-api).
+import assert from 'node:assert/strict';
+import { createPublicKey } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { ApiError } from '@jmp/common';
+import type { AgentApi } from '../api/client.js';
+import { ApiHealth } from '../api/health.js';
+import { DiskHealth } from '../persist/disk.js';
+import { PolicyStore } from '../policy/store.js';
+import { EventQueue } from '../report/events.js';
+import { Decider } from './decider.js';
+import { decideOffline } from './offline.js';
+import { SpentJtiStore } from './spent.js';
+import { verifyTicketOffline } from './ticket.js';
+import { mintTicket, silentLog, snapshot, ticketKey, tmpDir } from '../../test/fixtures.js';
+
+const HOST = 7;
+const key = ticketKey('k1');
+const other = ticketKey('k2');
+const keys = new Map([[key.kid, createPublicKey(key.publicKeyPem)]]);
+const keyFor = (kid: string) => keys.get(kid);
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('offline ticket verification', () => {
+  test('a good ticket verifies and yields its jti and expiry', () => {
+    const r = verifyTicketOffline(mintTicket(key, { user: 'alice', hostId: HOST, jti: 'j-1' }), 'alice', HOST, keyFor);
+    assert.ok(r.ok);
+    assert.equal(r.jti, 'j-1');
+  });
+  test('wrong audience, wrong subject, expired, bad signature, unknown kid, wrong issuer, overlong lifetime, garbage', () => {
+    const no = (t: string, reason: RegExp) => {
+      const r = verifyTicketOffline(t, 'alice', HOST, keyFor);
+      assert.equal(r.ok, false);
+      assert.match((r as { reason: string }).reason, reason);
+    };
+    no(mintTicket(key, { user: 'alice', hostId: 8 }), /another host/);
+    no(mintTicket(key, { user: 'bob', hostId: HOST }), /another user/);
+    no(mintTicket(key, { user: 'alice', hostId: HOST, iatOffset: -120, ttl: 60 }), /expired/);
+    // signed by another key but claiming k1
+    no(mintTicket(other, { user: 'alice', hostId: HOST, kid: 'k1' }), /signature is invalid/);
+    no(mintTicket(other, { user: 'alice', hostId: HOST }), /unknown key/);
+    no(mintTicket(key, { user: 'alice', hostId: HOST, iss: 'evil' }), /not from jmp-api/);
+    no(mintTicket(key, { user: 'alice', hostId: HOST, ttl: 3600 }), /malformed/);
+    no('not-a-jwt', /malformed/);
+    const t = mintTicket(key, { user: 'alice', hostId: HOST });
+    const [h, p] = t.split('.');
+    no(`${h}.${p}.AAAA`, /signature is invalid/);
+  });
+  test('within the 2 s clock tolerance an expired ticket still verifies, beyond it not', () => {
+    const t = mintTicket(key, { user: 'alice', hostId: HOST, ttl: 10 });
+    const exp = (JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp;
+    assert.ok(verifyTicketOffline(t, 'alice', HOST, keyFor, exp * 1000 + 1000).ok);
+    assert.equal(verifyTicketOffline(t, 'alice', HOST, keyFor, exp * 1000 + 3000).ok, false);
+  });
+});
+
+function world() {
+  const dir = tmpDir();
+  dirs.push(dir);
+  const disk = new DiskHealth(silentLog);
+  const policy = new PolicyStore({ policy: join(dir, 'policy.json'), passwd: join(dir, 'passwd'), group: join(dir, 'group') }, 1000, disk, silentLog);
+  policy.accept(snapshot({ hostId: HOST, keys: [key], users: [{ username: 'alice', login: true, root: true }, { username: 'bob', login: true, root: false }] }), '"e1"');
+  const spent = new SpentJtiStore(join(dir, 'spent-jti'), disk);
+  const events = new EventQueue(join(dir, 'events.json'), 100, disk, silentLog);
+  return { dir, disk, policy, spent, events };
+}
+
+describe('offline decisions from the snapshot', () => {
+  test('rights: auth needs ticket + login, account = login, every sudo = root right, su to self = login', () => {
+    const w = world();
+    const ctx = { hostId: HOST, hostname: 'web-01', policy: w.policy, spent: w.spent };
+    assert.equal(decideOffline({ op: 'auth', user: 'alice', ticket: mintTicket(key, { user: 'alice', hostId: HOST }) }, ctx).allow, true);
+    assert.equal(decideOffline({ op: 'auth', user: 'carol', ticket: mintTicket(key, { user: 'carol', hostId: HOST }) }, ctx).allow, false);
+    assert.equal(decideOffline({ op: 'account', user: 'bob' }, ctx).allow, true);
+    assert.equal(decideOffline({ op: 'account', user: 'carol' }, ctx).allow, false);
+    assert.equal(decideOffline({ op: 'sudo', user: 'alice', runas: 'root' }, ctx).allow, true);
+    assert.equal(decideOffline({ op: 'sudo', user: 'bob', runas: 'root' }, ctx).allow, false);
+    assert.equal(decideOffline({ op: 'sudo', user: 'bob', runas: 'bob' }, ctx).allow, false, 'sudo names the invoking user as runas');
+    assert.equal(decideOffline({ op: 'su', user: 'bob', runas: 'bob' }, ctx).allow, true);
+    assert.equal(decideOffline({ op: 'su', user: 'bob', runas: 'alice' }, ctx).allow, false);
+    assert.equal(decideOffline({ op: 'session_open', user: 'carol' }, ctx).allow, true);
+  });
+
+  test('replay after offline use is refused; the spent set survives a restart', () => {
+    const w = world();
+    const ctx = { hostId: HOST, hostname: 'web-01', policy: w.policy, spent: w.spent };
+    const t = mintTicket(key, { user: 'alice', hostId: HOST });
+    assert.equal(decideOffline({ op: 'auth', user: 'alice', ticket: t }, ctx).allow, true);
+    const again = decideOffline({ op: 'auth', user: 'alice', ticket: t }, ctx);
+    assert.deepEqual(again, { allow: false, reason: 'ticket has already been used (offline)' });
+    // a new process: a fresh store reading the same file
+    const reborn = new SpentJtiStore(join(w.dir, 'spent-jti'), new DiskHealth(silentLog));
+    reborn.load();
+    assert.equal(reborn.size, 1);
+    assert.equal(decideOffline({ op: 'auth', user: 'alice', ticket: t }, { ...ctx, spent: reborn }).allow, false);
+  });
+
+  test('expired entries are pruned and compacted away; a torn last line is ignored', async () => {
+    const w = world();
+    let now = 1_000_000;
+    const s = new SpentJtiStore(join(w.dir, 'spent-b'), w.disk, undefined, () => now);
+    for (let i = 0; i < 3000; i++) s.add(`j${i}`, now + 10);
+    now += 100; // all expired (exp + 60 s)
+    s.add('fresh', now + 30);
+    s.prune();
+    assert.equal(s.size, 1);
+    const { readFileSync, appendFileSync } = await import('node:fs');
+    assert.equal(readFileSync(join(w.dir, 'spent-b'), 'utf8').trim().split('\n').length, 1, 'compacted');
+    appendFileSync(join(w.dir, 'spent-b'), '99999999 ha/'); // torn mid-write: not a valid line
+    const again = new SpentJtiStore(join(w.dir, 'spent-b'), w.disk, undefined, () => now);
+    again.load();
+    assert.ok(again.has('fresh'));
+    assert.equal(again.size, 1);
+  });
+});
+
+describe('decider: online first, then offline, then the default', () => {
+  function decider(w: ReturnType<typeof world>, answer: () => Promise<{ allow: boolean; reason: string }>, opts: { enrolled?: boolean; snapshot?: boolean } = {}) {
+    const api = { decide: { pamDecide: answer } } as unknown as AgentApi;
+    const health = new ApiHealth();
+    const policy = opts.snapshot === false ? new PolicyStore({ policy: join(w.dir, 'p2'), passwd: join(w.dir, 'pw2'), group: join(w.dir, 'g2') }, 1000, w.disk, silentLog) : w.policy;
+    return {
+      health,
+      d: new Decider({ target: () => (opts.enrolled === false ? null : { api, hostId: HOST, hostname: 'web-01' }), health, policy, spent: w.spent, events: w.events, noSnapshot: () => 'deny', log: silentLog }),
+    };
+  }
+  const down = () => Promise.reject(new ApiError('unavailable', 'jmp-api did not answer: connect ECONNREFUSED', 0));
+
+  test('online answers are used as they are (mode online)', async () => {
+    const w = world();
+    const { d, health } = decider(w, async () => ({ allow: false, reason: 'no login right for alice on web-01' }));
+    assert.deepEqual(await d.decide({ op: 'account', user: 'alice' }), { allow: false, reason: 'no login right for alice on web-01', mode: 'online' });
+    assert.equal(health.state, 'up');
+  });
+
+  test('a ticket used online cannot be replayed offline', async () => {
+    const w = world();
+    let apiUp = true;
+    const { d } = decider(w, () => (apiUp ? Promise.resolve({ allow: true, reason: 'ok' }) : down()));
+    const t = mintTicket(key, { user: 'alice', hostId: HOST });
+    assert.equal((await d.decide({ op: 'auth', user: 'alice', ticket: t })).mode, 'online');
+    apiUp = false;
+    assert.deepEqual(await d.decide({ op: 'auth', user: 'alice', ticket: t }), { allow: false, reason: 'ticket has already been used (offline)', mode: 'offline' });
+    const fresh = mintTicket(key, { user: 'alice', hostId: HOST });
+    assert.deepEqual((await d.decide({ op: 'auth', user: 'alice', ticket: fresh })).allow, true);
+  });
+
+  test('5xx, 429 and garbage count as down; 4xx is jmp-api\'s word', async () => {
+    const w = world();
+    for (const [err, mode] of [
+      [new ApiError('unavailable', 'jmp-api answered 503', 503), 'offline'],
+      [new ApiError('too_many_requests', 'slow down', 429), 'offline'],
+      [new ApiError('unavailable', 'jmp-api answered 200 with a body that is not JSON', 200), 'offline'],
+      [new Error('socket hang up'), 'offline'],
+      [new ApiError('unauthorized', 'a valid host token is required', 401), 'online'],
+    ] as const) {
+      const { d } = decider(w, () => Promise.reject(err));
+      const r = await d.decide({ op: 'sudo', user: 'alice', runas: 'root' });
+      assert.equal(r.mode, mode, err.message);
+      assert.equal(r.allow, mode === 'offline');
+    }
+  });
+
+  test('degraded decisions are queued as offline_decision events; with no snapshot the default applies', async () => {
+    const w = world();
+    const { d } = decider(w, down);
+    await d.decide({ op: 'account', user: 'bob', service: 'sshd' });
+    assert.equal(w.events.size, 1);
+    const { d: d2 } = decider(w, down, { snapshot: false });
+    assert.deepEqual(await d2.decide({ op: 'account', user: 'bob' }), { allow: false, reason: 'jmp-api is unreachable and this host has no policy snapshot; default deny', mode: 'default' });
+    const { d: d3 } = decider(w, down, { enrolled: false });
+    assert.equal((await d3.decide({ op: 'account', user: 'bob' })).mode, 'default');
+    assert.equal(w.events.size, 3);
+  });
+});
+
+describe('decider over HTTP: a hanging or garbage jmp-api is down', () => {
+  test('no answer within decideTimeoutMs → offline; 200 with garbage → offline; 500 → offline', async () => {
+    const { createServer } = await import('node:http');
+    const { createAgentApi } = await import('../api/client.js');
+    const { createHttpFetch } = await import('../api/http.js');
+    let behaviour: 'hang' | 'garbage' | '500' = 'hang';
+    const srv = createServer((req, res) => {
+      if (behaviour === 'hang') return; // never answers
+      if (behaviour === 'garbage') return void res.end('<html>oops</html>');
+      res.statusCode = 500;
+      res.end('{"error":{"code":"internal","message":"boom"}}');
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    const transport = createHttpFetch();
+    try {
+      const api = createAgentApi({ baseUrl: `http://127.0.0.1:${port}`, transport, requestTimeoutMs: 1000, decideTimeoutMs: 300 });
+      const w = world();
+      const d = new Decider({ target: () => ({ api, hostId: HOST, hostname: 'web-01' }), health: new ApiHealth(), policy: w.policy, spent: w.spent, events: w.events, noSnapshot: () => 'deny', log: silentLog });
+      for (const b of ['hang', 'garbage', '500'] as const) {
+        behaviour = b;
+        const started = Date.now();
+        const r = await d.decide({ op: 'account', user: 'alice' });
+        assert.deepEqual([r.allow, r.mode], [true, 'offline'], b);
+        assert.ok(Date.now() - started < 1000, `${b}: ${Date.now() - started} ms`);
+      }
+    } finally {
+      transport.close();
+      srv.closeAllConnections();
+      srv.close();
+    }
+  });
+});

@@ -1,0 +1,123 @@
+// The last good policy snapshot: in memory for decisions, on disk for the
+// next start (policy.json, 0600) and for NSS (passwd, group, 0644), all
+// written atomically. When the disk is full the snapshot lives on in memory.
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { Logger } from '@jmp/common';
+import { PolicySnapshot } from '@jmp/common/contract/agents';
+import { removeStaleTemps, writeFileAtomic } from '../persist/atomic.js';
+import type { DiskHealth } from '../persist/disk.js';
+import { realFs, type FsLayer } from '../persist/fs.js';
+import { renderNss } from './render.js';
+
+export type PolicyUser = PolicySnapshot['users'][number];
+
+export const CachedPolicy = z.object({ etag: z.string(), receivedAt: z.string(), snapshot: PolicySnapshot });
+export type CachedPolicy = z.infer<typeof CachedPolicy>;
+
+export interface PolicyPaths {
+  policy: string;
+  passwd: string;
+  group: string;
+}
+
+export class PolicyStore {
+  private cached: CachedPolicy | null = null;
+  private users = new Map<string, PolicyUser>();
+  private byUid = new Map<number, PolicyUser>();
+  private keys = new Map<string, KeyObject>();
+  lastCheckedAt: Date | null = null;
+
+  constructor(
+    private readonly paths: PolicyPaths,
+    private readonly minId: number,
+    private readonly disk: DiskHealth,
+    private readonly log: Pick<Logger, 'warn' | 'info' | 'error'>,
+    private readonly fsl: FsLayer = realFs,
+  ) {}
+
+  get current(): CachedPolicy | null {
+    return this.cached;
+  }
+
+  get etag(): string | undefined {
+    return this.cached?.etag;
+  }
+
+  user(name: string): PolicyUser | undefined {
+    return this.users.get(name);
+  }
+
+  userByUid(uid: number): PolicyUser | undefined {
+    return this.byUid.get(uid);
+  }
+
+  ticketKey(kid: string): KeyObject | undefined {
+    return this.keys.get(kid);
+  }
+
+  /** Loads policy.json from a previous run; rewrites the NSS files from it. A corrupt file is ignored. */
+  load(): boolean {
+    for (const p of [this.paths.policy, this.paths.passwd, this.paths.group]) removeStaleTemps(p, this.fsl);
+    let text: string;
+    try {
+      text = readFileSync(this.paths.policy, 'utf8');
+    } catch {
+      return false;
+    }
+    const parsed = CachedPolicy.safeParse(safeJson(text));
+    if (!parsed.success) {
+      this.log.warn({ path: this.paths.policy }, 'ignoring an unreadable policy cache; waiting for jmp-api');
+      return false;
+    }
+    this.use(parsed.data);
+    this.persist();
+    return true;
+  }
+
+  /** A new snapshot from jmp-api: used at once, then written. */
+  accept(snapshot: PolicySnapshot, etag: string, receivedAt = new Date()): void {
+    this.use({ etag, receivedAt: receivedAt.toISOString(), snapshot });
+    this.lastCheckedAt = receivedAt;
+    this.persist();
+  }
+
+  private use(c: CachedPolicy): void {
+    const keys = new Map<string, KeyObject>();
+    for (const k of c.snapshot.ticketKeys) {
+      try {
+        keys.set(k.kid, createPublicKey(k.publicKeyPem));
+      } catch {
+        this.log.warn({ kid: k.kid }, 'ignoring a ticket key that is not a public key');
+      }
+    }
+    this.cached = c;
+    this.keys = keys;
+    this.users = new Map(c.snapshot.users.map((u) => [u.username, u]));
+    this.byUid = new Map(c.snapshot.users.map((u) => [u.uid, u]));
+  }
+
+  /** Writes the NSS files, then policy.json. Returns false when the disk refused (the snapshot stays in memory). */
+  persist(): boolean {
+    return this.disk.attempt('policy', () => this.write());
+  }
+
+  private write(): void {
+    const c = this.cached;
+    if (!c) return;
+    const nss = renderNss(c.snapshot, { minId: this.minId });
+    for (const s of nss.skipped) this.log.warn(`NSS files: skipping ${s}`);
+    writeFileAtomic(this.paths.passwd, nss.passwd, 0o644, this.fsl);
+    writeFileAtomic(this.paths.group, nss.group, 0o644, this.fsl);
+    writeFileAtomic(this.paths.policy, JSON.stringify(c) + '\n', 0o600, this.fsl);
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

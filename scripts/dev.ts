@@ -1,0 +1,37 @@
+// `make dev`: jmp-api on embedded defaults, then jmp-ssh pointed at it, and
+// how to connect. Ctrl-C stops both.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+const devDir = resolve(process.env.JMP_DEV_DIR ?? '.dev');
+const apiPort = process.env.JMP_API_PORT ?? '8080';
+const sshPort = process.env.JMP_SSH_PORT ?? '2200';
+const children: ChildProcess[] = [];
+const stopAll = () => { for (const c of children) c.kill('SIGTERM'); };
+process.on('SIGINT', stopAll);
+process.on('SIGTERM', stopAll);
+
+function start(name: string, args: string[], env: NodeJS.ProcessEnv, onLine?: (line: string) => void): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  let rest = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    const lines = (rest + d.toString()).split('\n');
+    rest = lines.pop() ?? '';
+    for (const l of lines) { if (!l.startsWith('{')) process.stdout.write(l + '\n'); onLine?.(l); }
+  });
+  child.on('exit', (code) => { if (code) process.stderr.write(`dev: ${name} exited with ${code}\n`); stopAll(); });
+  return child;
+}
+
+start('jmp-api', ['services/api/src/main.ts', 'dev'], { JMP_API_PORT: apiPort, JMP_DEV_DIR: devDir, JMP_LOG_LEVEL: process.env.JMP_LOG_LEVEL ?? 'warn' }, (line) => {
+  if (!line.startsWith('jmp-api is listening')) return;
+  const secret = readFileSync(resolve(devDir, 'secret.key'), 'utf8').trim();
+  const token = spawnSync(process.execPath, ['--import', 'tsx', 'services/api/src/main.ts', 'service-token', 'ssh'], { env: { ...process.env, JMP_SECRET_KEY: secret }, encoding: 'utf8' }).stdout.trim();
+  start('jmp-ssh', ['services/ssh/src/main.ts'], {
+    JMP_API_URL: `http://127.0.0.1:${apiPort}`, JMP_SERVICE_TOKEN: token, JMP_SSH_HOST: '127.0.0.1', JMP_SSH_PORT: sshPort,
+    JMP_SSH_HOST_KEY: resolve(devDir, 'ssh_host_ed25519_key'), JMP_LOG_LEVEL: process.env.JMP_LOG_LEVEL ?? 'warn',
+  });
+  process.stdout.write(`\njmp-ssh is listening on 127.0.0.1:${sshPort}\n  connect:   ssh -p ${sshPort} admin@127.0.0.1   (passwords above, or ${devDir}/demo-credentials.txt)\n\nCtrl-C stops everything.\n`);
+});
