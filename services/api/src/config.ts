@@ -16,11 +16,14 @@ export const apiConfigSpec = {
   lockoutSeconds: ['JMP_LOCKOUT_SECONDS', positiveInt(900)],
   noSnapshotPolicy: ['JMP_AGENT_NO_SNAPSHOT', z.enum(['deny', 'allow']).default('deny')],
   requestTtlSeconds: ['JMP_REQUEST_TTL_SECONDS', positiveInt(7 * 86400)],
+  smtpUrl: ['JMP_SMTP_URL', z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional()],
+  smtpFrom: ['JMP_SMTP_FROM', z.string().default('jmp <jmp@localhost>')],
+  webhookUrl: ['JMP_WEBHOOK_URL', z.string().url({ message: 'must be a URL' }).optional()],
   logLevel: ['JMP_LOG_LEVEL', logLevel()],
 } as const;
 
 export type ApiConfig = {
   port: number; host: string; databaseUrl?: string | undefined; redisUrl?: string | undefined; secretKey?: string | undefined;
   dbPoolMax: number; uidBase: number; ticketTtlSeconds: number; sessionTtlSeconds: number; secureCookies: boolean;
-  lockoutThreshold: number; lockoutSeconds: number; noSnapshotPolicy: 'deny' | 'allow'; requestTtlSeconds: number; logLevel: string;
+  lockoutThreshold: number; lockoutSeconds: number; noSnapshotPolicy: 'deny' | 'allow'; requestTtlSeconds: number; smtpUrl?: string | undefined; smtpFrom: string; webhookUrl?: string | undefined; logLevel: string;
 };

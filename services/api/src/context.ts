@@ -5,6 +5,7 @@ import type { Store } from './store/store.js';
 import type { Secrets } from './crypto/secrets.js';
 import type { TicketKeys } from './tickets/keys.js';
 import type { ApiConfig } from './config.js';
+import type { Notifier } from './notify/notifier.js';
 
 export interface Ctx {
   config: ApiConfig;
@@ -14,5 +15,6 @@ export interface Ctx {
   metrics: Metrics;
   secrets: Secrets;
   ticketKeys: TicketKeys;
+  notifier: Notifier;
   now: () => Date;
 }

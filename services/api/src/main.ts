@@ -35,6 +35,8 @@ configuration (environment):
   JMP_SECURE_COOKIES      Secure flag on cookies (true; false only for plain-HTTP dev)
   JMP_LOCKOUT_THRESHOLD, JMP_LOCKOUT_SECONDS   failed logins before lockout (5), lockout (900)
   JMP_AGENT_NO_SNAPSHOT   what agents do with no snapshot: deny|allow (deny)
+  JMP_SMTP_URL, JMP_SMTP_FROM  mail for flagged commands (smtp://host:25; unset: no mail)
+  JMP_WEBHOOK_URL         POSTed a JSON event for every flagged command (unset: none)
   JMP_LOG_LEVEL           fatal|error|warn|info|debug|trace (info)
 `;
 

@@ -15,8 +15,10 @@ import { agentRoutes } from './agents/routes.js';
 import { requestRoutes } from './requests/routes.js';
 import { adminRoutes } from './admin/routes.js';
 import { accessRoutes } from './access/routes.js';
+import { sessionRoutes } from './sessions/routes.js';
+import { Notifier } from './notify/notifier.js';
 
-export const ROUTE_MODULES: RouteModule[] = [healthRoutes, authRoutes, ticketRoutes, pamRoutes, agentRoutes, requestRoutes, accessRoutes, adminRoutes];
+export const ROUTE_MODULES: RouteModule[] = [healthRoutes, authRoutes, ticketRoutes, pamRoutes, agentRoutes, requestRoutes, accessRoutes, sessionRoutes, adminRoutes];
 
 export interface BuildOptions { config: ApiConfig; db?: Db; store?: Store; migrateSchema?: boolean }
 
@@ -33,6 +35,7 @@ export async function buildContext(opts: BuildOptions): Promise<Ctx> {
     store: opts.store ?? createStore(config.redisUrl),
     metrics: createMetrics('jmp-api'),
     ticketKeys: await loadTicketKeys(db, secrets),
+    notifier: new Notifier(db, log, { smtpUrl: config.smtpUrl, smtpFrom: config.smtpFrom, webhookUrl: config.webhookUrl }),
     now: () => new Date(),
   };
 }

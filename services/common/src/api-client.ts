@@ -70,6 +70,27 @@ export class ApiClient {
     return (await this.request('GET', `/v1/access/hosts?user=${encodeURIComponent(user)}`, c.MyHosts)).data!.hosts;
   }
 
+  async guardRules(host: string): Promise<c.HostRules> {
+    return (await this.request('GET', `/v1/guard/rules?host=${encodeURIComponent(host)}`, c.HostRules)).data!;
+  }
+
+  async sessionStarted(s: c.SessionStart): Promise<void> {
+    await this.request('POST', '/v1/sessions', null, s);
+  }
+
+  async sessionEnded(id: string, e: c.SessionEnd): Promise<void> {
+    await this.request('POST', `/v1/sessions/${encodeURIComponent(id)}/end`, null, e);
+  }
+
+  async commands(id: string, commands: c.CommandRecord[]): Promise<void> {
+    await this.request('POST', `/v1/sessions/${encodeURIComponent(id)}/commands`, null, { commands });
+  }
+
+  /** Names this instance's live sessions; returns those an administrator ended. */
+  async heartbeat(instance: string, sessions: string[]): Promise<Array<{ id: string; reason: string }>> {
+    return (await this.request('POST', '/v1/sessions/heartbeat', c.HeartbeatAnswer, { instance, sessions })).data!.end;
+  }
+
   async pamDecide(req: c.PamDecideRequest): Promise<c.PamDecideResponse> {
     return (await this.request('POST', '/v1/pam/decide', c.PamDecideResponse, req)).data!;
   }

@@ -45,6 +45,14 @@ export class MemoryStore implements Store {
     this.map.delete(key);
   }
 
+  async getMany(keys: string[]): Promise<Array<string | null>> {
+    return keys.map((k) => this.live(k)?.value ?? null);
+  }
+
+  async setMany(entries: Array<[string, string]>, ttlMs: number): Promise<void> {
+    for (const [k, v] of entries) this.map.set(k, { value: v, expiresAt: this.now() + ttlMs });
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {

@@ -40,6 +40,19 @@ export class RedisStore implements Store {
     await this.client.del(key);
   }
 
+  async getMany(keys: string[]): Promise<Array<string | null>> {
+    return keys.length ? this.client.mget(...keys) : [];
+  }
+
+  async setMany(entries: Array<[string, string]>, ttlMs: number): Promise<void> {
+    if (!entries.length) return;
+    const m = this.client.multi();
+    for (const [k, v] of entries) m.set(k, v, 'PX', Math.max(1, Math.ceil(ttlMs)));
+    const res = await m.exec();
+    const failed = res?.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+
   async ping(): Promise<void> {
     await this.client.ping();
   }

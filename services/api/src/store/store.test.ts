@@ -33,6 +33,11 @@ for (const [name, store] of stores) {
       await new Promise((r) => setTimeout(r, 150));
       assert.equal(await store.increment('fails', 100), 1);
     });
+    test('getMany and setMany', async () => {
+      await store.setMany([['m:a', '1'], ['m:b', '2']], 10_000);
+      assert.deepEqual(await store.getMany(['m:a', 'm:x', 'm:b']), ['1', null, '2']);
+      assert.deepEqual(await store.getMany([]), []);
+    });
     test('del removes', async () => {
       await store.set('k', 'v', 10_000);
       await store.del('k');

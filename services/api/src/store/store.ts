@@ -9,6 +9,10 @@ export interface Store {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
   del(key: string): Promise<void>;
+  /** Values of many keys in one round trip (null where absent). */
+  getMany(keys: string[]): Promise<Array<string | null>>;
+  /** Sets many keys with one ttl in one round trip. */
+  setMany(entries: Array<[string, string]>, ttlMs: number): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

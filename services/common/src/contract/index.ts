@@ -6,3 +6,4 @@ export * from './agents.js';
 export * from './requests.js';
 export * from './admin.js';
 export * from './access.js';
+export * from './sessions.js';
