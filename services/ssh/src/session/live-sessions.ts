@@ -1,0 +1,42 @@
+// This instance's live target sessions. Every second it names them to jmp-api
+// (one request for all); sessions an administrator ended are closed here, so
+// termination takes effect within about a second.
+import type { ApiClient, Logger } from '@jmp/common';
+
+export class LiveSessions {
+  private readonly sessions = new Map<string, (reason: string) => void>();
+  private timer: NodeJS.Timeout | null = null;
+  private busy = false;
+
+  constructor(private readonly api: ApiClient, private readonly instance: string, private readonly log: Logger, private readonly intervalMs = 1000) {}
+
+  add(id: string, end: (reason: string) => void): void {
+    this.sessions.set(id, end);
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.beat(), this.intervalMs);
+      this.timer.unref();
+    }
+  }
+
+  remove(id: string): void {
+    this.sessions.delete(id);
+    if (this.sessions.size === 0 && this.timer) { clearInterval(this.timer); this.timer = null; }
+  }
+
+  get size(): number { return this.sessions.size; }
+
+  private async beat(): Promise<void> {
+    if (this.busy || this.sessions.size === 0) return;
+    this.busy = true;
+    try {
+      for (const { id, reason } of await this.api.heartbeat(this.instance, [...this.sessions.keys()])) {
+        this.log.info({ session: id, reason }, 'session ended by an administrator');
+        this.sessions.get(id)?.(reason);
+      }
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'heartbeat to jmp-api failed');
+    } finally {
+      this.busy = false;
+    }
+  }
+}
