@@ -32,7 +32,7 @@ build: deps typecheck bundle pam-build native-build
 node-test: deps
 	scripts/node-test.sh services agent
 
-test: build pam-test native-test node-test lab-test
+test: build pam-test native-test node-test lab-test e2e-test
 	@echo "make test: all suites passed"
 
 bench: build

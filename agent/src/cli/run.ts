@@ -9,10 +9,24 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
   const config = configFor(args);
   const log = createLogger('jmp-agent', config.log.level);
   log.info({ config: config.configPath, pid: process.pid }, 'starting');
-  const agent = await startAgent(config, { log });
+  // Signal handlers go in before the socket exists: a supervisor may signal as
+  // soon as it sees the socket, and Node's default for SIGHUP is to exit.
+  let agent: Awaited<ReturnType<typeof startAgent>> | null = null;
+  let syncWanted = false;
+  let stopWanted: string | null = null;
+  let stop: (signal: string) => void = (signal) => { stopWanted = signal; };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    log.info('SIGHUP: pulling the policy now');
+    if (agent) void agent.syncNow(true);
+    else syncWanted = true;
+  });
+  const started = await startAgent(config, { log });
+  agent = started;
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: string) => {
+    stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'stopping');
@@ -21,16 +35,12 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
         resolve(1);
       }, 10_000);
       force.unref();
-      agent.close().then(() => resolve(0), (err: Error) => {
+      started.close().then(() => resolve(0), (err: Error) => {
         log.error({ err: err.message }, 'shutdown failed');
         resolve(1);
       });
     };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => {
-      log.info('SIGHUP: pulling the policy now');
-      void agent.syncNow(true);
-    });
+    if (stopWanted) stop(stopWanted);
+    else if (syncWanted) void started.syncNow(true);
   });
 }

@@ -1,0 +1,6 @@
+// The command guard: pure, byte-stream in, byte-stream out; no SSH, no I/O.
+export { CommandGuard, CLEAR_LINE } from './guard.js';
+export type { GuardOptions, GuardResult, GuardEvent, GuardBlock, JudgedLine } from './guard.js';
+export { compileRules, RuleCompileError, NOT_ALLOWED_RULE } from './rules.js';
+export type { GuardRule, GuardMode, CompiledRules, MatchResult, MatchedRule, Verdict, RuleAction, RuleSeverity } from './rules.js';
+export { DEMO_RULES } from './demo-rules.js';
