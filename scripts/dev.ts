@@ -31,7 +31,7 @@ start('jmp-api', ['services/api/src/main.ts', 'dev'], { JMP_API_PORT: apiPort, J
   const token = spawnSync(process.execPath, ['--import', 'tsx', 'services/api/src/main.ts', 'service-token', 'ssh'], { env: { ...process.env, JMP_SECRET_KEY: secret }, encoding: 'utf8' }).stdout.trim();
   start('jmp-ssh', ['services/ssh/src/main.ts'], {
     JMP_API_URL: `http://127.0.0.1:${apiPort}`, JMP_SERVICE_TOKEN: token, JMP_SSH_HOST: '127.0.0.1', JMP_SSH_PORT: sshPort,
-    JMP_SSH_HOST_KEY: resolve(devDir, 'ssh_host_ed25519_key'), JMP_LOG_LEVEL: process.env.JMP_LOG_LEVEL ?? 'warn',
+    JMP_SSH_HOST_KEY: resolve(devDir, 'ssh_host_ed25519_key'), JMP_RECORDING_DIR: resolve(devDir, 'recordings'), JMP_RECORDING_SPOOL_DIR: resolve(devDir, 'recordings-spool'), JMP_LOG_LEVEL: process.env.JMP_LOG_LEVEL ?? 'warn',
   });
   process.stdout.write(`\njmp-ssh is listening on 127.0.0.1:${sshPort}\n  connect:   ssh -p ${sshPort} admin@127.0.0.1   (passwords above, or ${devDir}/demo-credentials.txt)\n\nCtrl-C stops everything.\n`);
 });

@@ -270,9 +270,13 @@ start_anchor() { # the process that holds the host's private mount + uts ns
     mount --bind "$2/home" /home
     mount --bind "$2/run-jmp" /run/jmp
     mount --bind "$2/var-lib-jmp" /var/lib/jmp
+    # The private /tmp would hide a repository that lives under /tmp (a CI
+    # clone): keep it visible at its own path.
+    case "$3" in /tmp/*) mkdir -p "$2/repo"; mount --bind "$3" "$2/repo" ;; esac
     mount --bind "$2/tmp" /tmp
+    case "$3" in /tmp/*) mkdir -p "$3"; mount --bind "$2/repo" "$3" ;; esac
     echo $$ > "$2/anchor.pid"
-    exec sleep infinity' jmp-lab-anchor "$name" "$HD" >>"$HD/log/anchor.log" 2>&1 </dev/null &
+    exec sleep infinity' jmp-lab-anchor "$name" "$HD" "$REPO" >>"$HD/log/anchor.log" 2>&1 </dev/null &
 }
 
 wait_anchor() {

@@ -14,7 +14,10 @@ export const sshConfigSpec = {
   logLevel: ['JMP_LOG_LEVEL', logLevel()],
 } as const;
 
+import type { RecordingConfig } from './recording/index.js';
+
 export interface SshConfig {
   host: string; port: number; apiUrl: string; serviceToken: string; hostKeyPath: string;
   idleTimeoutSeconds: number; maxSessionsPerUser: number; maxConnections: number; targetPort: number; logLevel: string;
+  recording: Partial<RecordingConfig>;
 }

@@ -3,6 +3,7 @@ import { ApiClient, createLogger, loadConfigOrExit } from '@jmp/common';
 import { sshConfigSpec, type SshConfig } from './config.js';
 import { loadOrCreateHostKey } from './server/host-key.js';
 import { createSshServer } from './server/server.js';
+import { createRecordings, recordingConfigSpec, RECORDING_USAGE } from './recording/index.js';
 
 const USAGE = `usage: jmp-ssh
 
@@ -18,16 +19,20 @@ configuration (environment):
   JMP_SSH_MAX_CONNECTIONS          connections per process (2000)
   JMP_SSH_TARGET_PORT              sshd port on targets (22)
   JMP_LOG_LEVEL                    log level (info)
-`;
+
+recordings:
+${RECORDING_USAGE}`;
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
-const config = loadConfigOrExit('jmp-ssh', sshConfigSpec) as SshConfig;
+const config = { ...loadConfigOrExit('jmp-ssh', sshConfigSpec), recording: loadConfigOrExit('jmp-ssh', recordingConfigSpec) } as SshConfig;
 const log = createLogger('jmp-ssh', config.logLevel);
 const api = new ApiClient({ baseUrl: config.apiUrl, authorization: () => `Bearer ${config.serviceToken}`, timeoutMs: 5000 });
-const server = createSshServer({ config, api, log, hostKey: loadOrCreateHostKey(config.hostKeyPath) });
+const recordings = createRecordings(config.recording, { log, onNotice: (n) => log.warn({ session: n.sessionId, code: n.code }, n.message) });
+void recordings.recoverSpool();
+const server = createSshServer({ config, api, log, hostKey: loadOrCreateHostKey(config.hostKeyPath), recordings });
 server.listen(config.port, config.host, () => log.info({ host: config.host, port: config.port }, 'jmp-ssh listening'));
 const stop = () => { server.close(); setTimeout(() => process.exit(0), 2000).unref(); };
 process.on('SIGTERM', stop);

@@ -2,27 +2,31 @@
 // client that logs in and reads what the person would see.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import ssh2, { Client, type ClientChannel } from 'ssh2';
 import { ApiClient, createLogger } from '@jmp/common';
 import type { TestApi } from '../../api/test/harness.js';
 import { createSshServer } from '../src/server/server.js';
 import { loadOrCreateHostKey } from '../src/server/host-key.js';
+import { createRecordings } from '../src/recording/index.js';
 import type { SshConfig } from '../src/config.js';
 
-export interface RunningSsh { port: number; hostKeyPath: string; close(): Promise<void> }
+export interface RunningSsh { port: number; hostKeyPath: string; recordingDir: string; close(): Promise<void> }
 
 export async function startJmpSsh(api: TestApi, over: Partial<SshConfig> = {}): Promise<RunningSsh> {
   const hostKeyPath = join(mkdtempSync(join(tmpdir(), 'jmp-ssh-')), 'host_key');
   const config: SshConfig = {
     host: '127.0.0.1', port: 0, apiUrl: api.url, serviceToken: api.serviceToken('ssh'), hostKeyPath,
-    idleTimeoutSeconds: 600, maxSessionsPerUser: 10, maxConnections: 100, targetPort: 22, logLevel: 'silent', ...over,
+    idleTimeoutSeconds: 600, maxSessionsPerUser: 10, maxConnections: 100, targetPort: 22, logLevel: 'silent',
+    recording: { dir: join(dirname(hostKeyPath), 'recordings'), spoolDir: join(dirname(hostKeyPath), 'spool') }, ...over,
   };
   const client = new ApiClient({ baseUrl: config.apiUrl, authorization: () => `Bearer ${config.serviceToken}` });
-  const server = createSshServer({ config, api: client, log: createLogger('jmp-ssh', process.env.JMP_TEST_LOG_LEVEL ?? 'silent'), hostKey: loadOrCreateHostKey(hostKeyPath) });
+  const server = createSshServer({ config, api: client, log: createLogger('jmp-ssh', process.env.JMP_TEST_LOG_LEVEL ?? 'silent'), hostKey: loadOrCreateHostKey(hostKeyPath), recordings: createRecordings(config.recording) });
+  const open = new Set<ssh2.Connection>();
+  server.on('connection', (c: ssh2.Connection) => { open.add(c); c.on('close', () => open.delete(c)); });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { port: (server.address() as AddressInfo).port, hostKeyPath, close: () => new Promise((r) => server.close(() => r())) };
+  return { port: (server.address() as AddressInfo).port, hostKeyPath, recordingDir: config.recording.dir!, close: () => new Promise((r) => { for (const c of open) c.end(); server.close(() => r()); }) };
 }
 
 export interface Login { client: Client; instructions: string[]; prompts: string[] }

@@ -11,12 +11,13 @@ import { runJumpShell } from '../shell/jump-shell.js';
 import { findHost } from '../shell/menu.js';
 import { targetSession, type SessionCtx } from '../session/target-session.js';
 import { LiveSessions } from '../session/live-sessions.js';
+import type { Recordings } from '../recording/index.js';
 
 const PASSED_ENV = /^(TERM|LANG|LC_[A-Z]+|COLORTERM)$/;
 
-export interface SshServerDeps { config: SshConfig; api: ApiClient; log: Logger; hostKey: Buffer }
+export interface SshServerDeps { config: SshConfig; api: ApiClient; log: Logger; hostKey: Buffer; recordings: Recordings }
 
-export function createSshServer({ config, api, log, hostKey }: SshServerDeps): ssh2.Server {
+export function createSshServer({ config, api, log, hostKey, recordings }: SshServerDeps): ssh2.Server {
   let connections = 0;
   const sessionsByUser = new Map<string, number>();
   const instance = `${hostname()}:${process.pid}`;
@@ -69,7 +70,7 @@ export function createSshServer({ config, api, log, hostKey }: SshServerDeps): s
             sessionsByUser.set(u.username, (sessionsByUser.get(u.username) ?? 1) - 1);
             if (!channel.destroyed) { channel.exit(code); channel.end(); }
           };
-          const ctx: SessionCtx = { api, config, log, live, instance, user: u.username, source: info.ip, env, pty: () => pty, setResize: (f: typeof onResize) => { onResize = f; }, touch };
+          const ctx: SessionCtx = { api, config, log, live, recordings, instance, user: u.username, source: info.ip, env, pty: () => pty, setResize: (f: typeof onResize) => { onResize = f; }, touch };
           if (command === undefined) {
             runJumpShell(channel, { user: u.username, loadHosts: () => api.myHosts(u.username), connect: (host, cmd) => targetSession(channel, host, cmd, ctx).then(() => {}) })
               .then(() => done(0), (err) => { log.error({ err: (err as Error).message }, 'jump shell failed'); done(1); });

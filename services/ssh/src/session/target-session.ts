@@ -1,15 +1,20 @@
 // One session on a target, piped between the person's channel and the
-// target's: registered with jmp-api, heartbeated, ended on request.
+// target's through the command guard and the recorder: registered with
+// jmp-api, heartbeated, ended on request.
 import { randomUUID } from 'node:crypto';
 import type { PseudoTtyInfo, ServerChannel } from 'ssh2';
 import type { ApiClient, Logger } from '@jmp/common';
 import type { MyHost } from '@jmp/common/contract/access';
 import type { SshConfig } from '../config.js';
 import { openTarget, TargetError } from '../target/connect.js';
+import { CommandGuard } from '../guard/index.js';
+import type { Recordings } from '../recording/index.js';
 import type { LiveSessions } from './live-sessions.js';
+import { loadRules } from './host-rules.js';
+import { GuardedPipe, commandRecord } from './guarded-pipe.js';
 
 export interface SessionCtx {
-  api: ApiClient; config: SshConfig; log: Logger; live: LiveSessions; instance: string;
+  api: ApiClient; config: SshConfig; log: Logger; live: LiveSessions; recordings: Recordings; instance: string;
   user: string; source: string; env: Record<string, string>;
   pty(): PseudoTtyInfo | undefined; setResize(f: ((p: PseudoTtyInfo) => void) | null): void; touch(): void;
 }
@@ -19,6 +24,25 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
   const pty = ctx.pty();
   const id = randomUUID();
   const notice = (msg: string) => (pty ? channel : channel.stderr).write(`jmp: ${msg}\r\n`);
+  const rulesP = loadRules(ctx.api, host.hostname, ctx.log);
+
+  // A one-shot command is judged whole before anything reaches the target.
+  if (command !== undefined) {
+    const rules = await rulesP;
+    const m = rules?.match(command);
+    const judged = { line: command, verdict: m?.verdict ?? 'pass', rules: m?.rules ?? [], source: 'input' as const, ...(rules ? {} : { skipped: 'no_rules' as const }) };
+    if (m?.verdict === 'block') {
+      const rule = m.blockedBy ?? m.rules[0];
+      try {
+        await ctx.api.sessionStarted({ id, user: ctx.user, host: host.hostname, protocol: 'ssh', sourceAddress: ctx.source, instance: ctx.instance });
+        await ctx.api.commands(id, [commandRecord(judged)]);
+        await ctx.api.sessionEnded(id, { bytesIn: 0, bytesOut: 0, endReason: 'blocked' });
+      } catch (err) { ctx.log.error({ err: (err as Error).message }, 'could not record a blocked command'); }
+      notice(`blocked by rule "${rule?.name ?? '?'}" (${rule?.severity ?? '?'}): ${command}`);
+      return 1;
+    }
+  }
+
   let target;
   try {
     target = await openTarget(ctx.api, ctx.user, host.hostname, {
@@ -42,13 +66,25 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
   }
   ctx.log.info({ user: ctx.user, host: host.hostname, session: id, source: ctx.source }, 'target session started');
 
+  const rec = ctx.recordings.start({ sessionId: id, user: ctx.user, host: host.hostname, width: pty?.cols ?? 80, height: pty?.rows ?? 24, term: pty?.term ?? 'dumb', startedAt: new Date() });
+  // Interactive sessions are guarded line by line; a one-shot command was judged above.
+  let guard: CommandGuard | null = null;
+  if (command === undefined && pty) {
+    guard = new CommandGuard({
+      cols: pty.cols, rows: pty.rows, rules: await rulesP,
+      onEvent: (e) => { if (e.type === 'guard_skipped') ctx.log.warn({ session: id, reason: e.reason, elapsedMs: e.elapsedMs }, 'guard skipped a command'); },
+    });
+  } else if (command !== undefined) {
+    const rules = await rulesP;
+    const m = rules?.match(command);
+    void ctx.api.commands(id, [commandRecord({ line: command, verdict: m?.verdict ?? 'pass', rules: m?.rules ?? [], source: 'input', ...(rules ? {} : { skipped: 'no_rules' }) })])
+      .catch((err) => ctx.log.warn({ err: (err as Error).message }, 'could not store the command'));
+  }
+
   const { channel: remote } = target;
-  let bytesIn = 0, bytesOut = 0, endReason = 'exit';
-  ctx.setResize((p) => remote.setWindow(p.rows, p.cols, p.height, p.width));
-  const toTarget = (d: Buffer) => { ctx.touch(); bytesIn += d.length; remote.write(d); };
-  channel.on('data', toTarget);
-  remote.on('data', (d: Buffer) => { ctx.touch(); bytesOut += d.length; channel.write(d); });
-  remote.stderr.on('data', (d: Buffer) => { bytesOut += d.length; channel.stderr.write(d); });
+  const pipe = new GuardedPipe({ sessionId: id, api: ctx.api, log: ctx.log, channel, remote, guard, rec, touch: ctx.touch });
+  let endReason = 'exit';
+  ctx.setResize((p) => { remote.setWindow(p.rows, p.cols, p.height, p.width); guard?.resize(p.cols, p.rows); rec.resize(p.cols, p.rows); });
   const code = await new Promise<number>((resolve) => {
     let exit = 0;
     ctx.live.add(id, (reason) => { endReason = 'terminated'; notice(`this session was ended: ${reason}`); target.close(); resolve(exit); });
@@ -57,10 +93,12 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
     channel.once('close', () => { endReason = 'client closed'; target.close(); resolve(exit); });
   });
   ctx.live.remove(id);
-  channel.removeListener('data', toTarget);
   ctx.setResize(null);
   target.close();
-  await ctx.api.sessionEnded(id, { bytesIn, bytesOut, endReason }).catch((err) => ctx.log.error({ err: (err as Error).message, session: id }, 'could not record the end of the session'));
-  ctx.log.info({ user: ctx.user, host: host.hostname, session: id, exit: code, reason: endReason }, 'target session ended');
+  await pipe.close();
+  const recording = await rec.close(endReason);
+  await ctx.api.sessionEnded(id, { bytesIn: pipe.bytesIn, bytesOut: pipe.bytesOut, endReason, ...(recording.uri ? { recordingUri: recording.uri } : {}) })
+    .catch((err) => ctx.log.error({ err: (err as Error).message, session: id }, 'could not record the end of the session'));
+  ctx.log.info({ user: ctx.user, host: host.hostname, session: id, exit: code, reason: endReason, recording: recording.uri }, 'target session ended');
   return code;
 }
