@@ -30,8 +30,11 @@ before(async () => {
   const alice = await addUser(api.db, { username: 'alice', password: 'alice password 1', email: 'alice@example.test', totp_secret_enc: api.ctx.secrets.seal(secret, TOTP_PURPOSE) });
   await addGrant(api.db, { subject_id: alice.id, scope_type: 'host', scope_id: ids.h1!, right: 'root' });
   await api.db('command_rules').insert({ name: 'no deleting /tmp/x', pattern: String.raw`\brm\s+-rf\s+/tmp/x\b`, action: 'block', severity: 'high' });
+  // dave (password only) for the later tests: a TOTP code is good once, and alice's is spent by the first test.
+  const dave = await addUser(api.db, { username: 'dave', password: 'dave password 12' });
+  await addGrant(api.db, { subject_id: dave.id, scope_type: 'host', scope_id: ids.h1!, right: 'login' });
   await h1.restartAgent();
-  await until('h1 knows alice', async () => (await h1.exec(['getent', 'passwd', 'alice'])).stdout.startsWith('alice:'), 20_000);
+  await until('h1 knows alice and dave', async () => (await h1.exec(['getent', 'passwd', 'alice', 'dave'])).stdout.split('\n').length === 3, 20_000);
   ssh = await startJmpSsh(api);
 });
 
@@ -87,3 +90,35 @@ async function steps(client: Awaited<ReturnType<typeof login>>['client']): Promi
   await api!.ctx.notifier.drain();
   assert.ok(mails.some((m) => /rule:     no deleting \/tmp\/x \(high\)/.test(m) && /command:  rm -rf \/tmp\/x/.test(m)), 'alert e-mail sent');
 }
+
+test('an administrator ends a live session through jmp-api: it ends within 2 s and the person is back in the menu', { timeout: 60_000 }, async (t) => {
+  const { client } = await login(ssh!.port, 'dave', { password: 'dave password 12' });
+  try {
+    const sh = await shell(client);
+    await sh.until(/\$ $/);
+    sh.send('ssh h1\r');
+    await sh.until(/dave@h1[^\n]*\$ (?:\x1b\[K)?$/, 20_000);
+    const live = await until('a live session', () => api!.db('sessions').whereNull('ended_at').first('id'), 10_000);
+    const t0 = Date.now();
+    const r = await api!.call('POST', `/v1/sessions/${live.id}/terminate`, { auth: `Bearer ${api!.serviceToken('admin')}`, body: { reason: 'incident 7' } });
+    assert.equal(r.status, 202);
+    await sh.until(/this session was ended: incident 7[\s\S]*Back in jmp/, 5_000);
+    const ms = Date.now() - t0;
+    t.diagnostic(`terminated ${ms} ms after the request`);
+    assert.ok(ms < 2000, `ended after ${ms} ms`);
+    const row = await until('ended in jmp-api', () => api!.db('sessions').where({ id: live.id }).whereNotNull('ended_at').first('end_reason'), 5_000);
+    assert.equal(row.end_reason, 'terminated');
+  } finally { client.end(); }
+});
+
+test('an idle session is closed with a clear line', { timeout: 60_000 }, async () => {
+  const idle = await startJmpSsh(api!, { idleTimeoutSeconds: 2 });
+  const { client } = await login(idle.port, 'dave', { password: 'dave password 12' });
+  try {
+    const sh = await shell(client);
+    await sh.until(/\$ $/);
+    const closed = new Promise((r) => sh.ch.on('close', r));
+    await sh.until(/jmp: idle for 2 seconds; disconnecting/, 6_000);
+    await closed;
+  } finally { client.end(); await idle.close(); }
+});

@@ -57,7 +57,8 @@ export function createSshServer({ config, api, log, hostKey, recordings }: SshSe
           const touch = () => {
             clearTimeout(idle);
             idle = setTimeout(() => {
-              channel.write(`\r\njmp: idle for ${Math.round(config.idleTimeoutSeconds / 60)} minutes; disconnecting\r\n`);
+              const t = config.idleTimeoutSeconds;
+              channel.write(`\r\njmp: idle for ${t >= 120 ? `${Math.round(t / 60)} minutes` : `${t} seconds`}; disconnecting\r\n`);
               log.info({ user: u.username }, 'session ended: idle timeout');
               channel.exit(0); channel.end(); client.end();
             }, config.idleTimeoutSeconds * 1000);
