@@ -4,26 +4,22 @@
 import type { MyHost } from '@jmp/common/contract/access';
 import type { Db } from '../db/knex.js';
 import { decide, type DecideGrant, type DecideRole } from './decide.js';
+import { departmentChain, grantsInForce, toDecideGrant } from './rows.js';
 
 
 export async function myHosts(db: Db, username: string, now = new Date()): Promise<MyHost[] | null> {
   const user = await db('users').where({ username }).first('id', 'username', 'status', 'department_id');
   if (!user) return null;
   if (user.status !== 'active') return [];
-  const { rows: deptRows } = await db.raw(`WITH RECURSIVE d(id, parent_id, depth) AS (
-      SELECT id, parent_id, 0 FROM departments WHERE id = ?
-      UNION ALL SELECT x.id, x.parent_id, d.depth + 1 FROM departments x JOIN d ON x.id = d.parent_id WHERE d.depth < 32)
-    SELECT id FROM d ORDER BY depth`, [user.department_id ?? -1]);
-  const departmentIds: number[] = deptRows.map((r: { id: number }) => r.id);
+  const departmentIds = await departmentChain(db, user.department_id ?? null);
 
   const [roleRows, grantRows] = await Promise.all([
     db('roles').where({ user_id: user.id }).select('scope_type', 'scope_id', 'role'),
-    db('grants').whereNull('revoked_at').where((q) => q.whereNull('valid_until').orWhere('valid_until', '>', now))
-      .where((q) => { q.where({ subject_type: 'user', subject_id: user.id }); if (departmentIds.length) q.orWhere((w) => w.where('subject_type', 'department').whereIn('subject_id', departmentIds)); })
-      .select('id', 'subject_type', 'subject_id', 'scope_type', 'scope_id', 'right', 'valid_from', 'valid_until'),
+    grantsInForce(db, now)
+      .where((q) => { q.where({ subject_type: 'user', subject_id: user.id }); if (departmentIds.length) q.orWhere((w) => w.where('subject_type', 'department').whereIn('subject_id', departmentIds)); }),
   ]);
   const roles: DecideRole[] = roleRows.map((r) => ({ scopeType: r.scope_type, scopeId: r.scope_id, role: r.role }));
-  const grants: DecideGrant[] = grantRows.map((g) => ({ id: g.id, subjectType: g.subject_type, subjectId: g.subject_id, scopeType: g.scope_type, scopeId: g.scope_id, right: g.right, validFrom: new Date(g.valid_from), validUntil: g.valid_until ? new Date(g.valid_until) : null }));
+  const grants: DecideGrant[] = grantRows.map(toDecideGrant);
   const ids = (scope: string) => [...roles.filter((r) => r.scopeType === scope).map((r) => r.scopeId), ...grants.filter((g) => g.scopeType === scope).map((g) => g.scopeId)];
   const [hostIds, serviceIds, projectIds] = [ids('host'), ids('service'), ids('project')];
   if (!hostIds.length && !serviceIds.length && !projectIds.length) return [];

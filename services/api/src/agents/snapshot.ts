@@ -3,6 +3,7 @@
 import type { PolicySnapshot } from '@jmp/common/contract/agents';
 import type { Db } from '../db/knex.js';
 import { decide, type DecideGrant, type DecideRole } from '../access/decide.js';
+import { grantsInForce, toDecideGrant } from '../access/rows.js';
 import type { TicketKeys } from '../tickets/keys.js';
 import { createHash } from 'node:crypto';
 
@@ -19,9 +20,9 @@ export async function buildSnapshot(db: Db, hostId: number, keys: TicketKeys, no
     db('roles').where((q) => {
       q.where({ scope_type: 'service', scope_id: scopes.service ?? -1 }).orWhere({ scope_type: 'project', scope_id: scopes.project ?? -1 });
     }).select('user_id', 'scope_type', 'scope_id', 'role'),
-    db('grants').whereNull('revoked_at').where((q) => q.whereNull('valid_until').orWhere('valid_until', '>', now)).where((q) => {
+    grantsInForce(db, now).where((q) => {
       q.where({ scope_type: 'host', scope_id: scopes.host }).orWhere({ scope_type: 'service', scope_id: scopes.service ?? -1 }).orWhere({ scope_type: 'project', scope_id: scopes.project ?? -1 });
-    }).select('id', 'subject_type', 'subject_id', 'scope_type', 'scope_id', 'right', 'valid_from', 'valid_until'),
+    }),
     db('departments').select('id', 'parent_id'),
   ]);
 
@@ -46,7 +47,7 @@ export async function buildSnapshot(db: Db, hostId: number, keys: TicketKeys, no
   for (const g of grantRows) {
     const key = `${g.subject_type}:${g.subject_id}`;
     const list = grantsBySubject.get(key) ?? [];
-    list.push({ id: g.id, subjectType: g.subject_type, subjectId: g.subject_id, scopeType: g.scope_type, scopeId: g.scope_id, right: g.right, validFrom: new Date(g.valid_from), validUntil: g.valid_until ? new Date(g.valid_until) : null });
+    list.push(toDecideGrant(g));
     grantsBySubject.set(key, list);
   }
   const grantsOf = (userId: number, departmentIds: number[]): DecideGrant[] =>

@@ -6,6 +6,7 @@ import type { Ctx } from '../context.js';
 import { verifyPassword } from '../crypto/passwords.js';
 import { checkTotp } from '../crypto/totp.js';
 import { appendAudit } from '../audit/audit.js';
+import { storeCall } from '../store/store.js';
 import { parseSshPublicKey } from '@jmp/common/ssh-key';
 
 interface UserRow { id: number; username: string; uid: number; display_name: string; email: string | null; status: string; password_hash: string | null; totp_secret_enc: string | null; is_admin: boolean; is_auditor: boolean }
@@ -31,15 +32,6 @@ async function recordFailure(ctx: Ctx, username: string, source: string | undefi
   await appendAudit(ctx.db, { actor: `user:${username}`, action: 'auth.failed', target: username, data: { why, source: source ?? null, failures: n } });
   if (n === ctx.config.lockoutThreshold) {
     await appendAudit(ctx.db, { actor: 'jmp-api', action: 'auth.locked', target: username, data: { seconds: ctx.config.lockoutSeconds } });
-  }
-}
-
-/** Store failures must deny, and say so, rather than skip the lockout. */
-export async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw Object.assign(new Error(`store unavailable: ${(err as Error).message}`), { code: 'store_unavailable' });
   }
 }
 

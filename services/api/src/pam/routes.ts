@@ -8,7 +8,7 @@ import type { Ctx } from '../context.js';
 import { checkAccess } from '../access/check.js';
 import { appendAudit } from '../audit/audit.js';
 import { verifyTicket } from '../tickets/tickets.js';
-import { storeCall } from '../auth/login.js';
+import { storeCall } from '../store/store.js';
 
 /**
  * sudo always needs the root right: sudo's PAM stack authenticates the

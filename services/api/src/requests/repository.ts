@@ -144,19 +144,7 @@ export async function resolveScope(db: Knex, scope: ResolvableScope): Promise<Re
   return row && { type: 'project', id: row.id, name: row.name, serviceId: null, serviceName: null, projectId: row.id, projectName: row.name };
 }
 
-/** The department and every ancestor of it, nearest first (bounded, so a cycle cannot loop). */
-export async function departmentChain(db: Knex, departmentId: number | null): Promise<number[]> {
-  if (departmentId === null) return [];
-  const { rows } = await db.raw(
-    `WITH RECURSIVE c(id, parent_id, depth) AS (
-       SELECT id, parent_id, 0 FROM departments WHERE id = ?
-       UNION ALL
-       SELECT d.id, d.parent_id, c.depth + 1 FROM departments d JOIN c ON d.id = c.parent_id WHERE c.depth < 64
-     ) SELECT id FROM c ORDER BY depth`,
-    [departmentId],
-  );
-  return (rows as Array<{ id: number }>).map((r) => r.id);
-}
+export { departmentChain } from '../access/rows.js';
 
 export async function userDepartmentId(db: Knex, userId: number): Promise<number | null> {
   const row = await db('users').where({ id: userId }).first('department_id');

@@ -16,3 +16,16 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * Runs a store call; a failure becomes a `store_unavailable` error that the
+ * HTTP layer answers with 503, so a Redis outage denies (a lockout or a
+ * single-use ticket is never skipped) and says why.
+ */
+export async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw Object.assign(new Error(`store unavailable: ${(err as Error).message}`), { code: 'store_unavailable' });
+  }
+}

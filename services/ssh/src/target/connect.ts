@@ -4,6 +4,7 @@
 import { Client, type ClientChannel, type PseudoTtyOptions } from 'ssh2';
 import { ApiError, type ApiClient } from '@jmp/common';
 import type { TicketResponse } from '@jmp/common/contract/tickets';
+import { parseSshPublicKey } from '@jmp/common/ssh-key';
 
 export interface TargetOptions { port: number; pty?: PseudoTtyOptions | undefined; env?: Record<string, string>; command?: string | undefined; session?: string; readyTimeoutMs?: number }
 export interface TargetSession { client: Client; channel: ClientChannel; ticket: TicketResponse; close(): void }
@@ -26,7 +27,6 @@ function capturePamInfo(client: Client, onText: (text: string) => void): void {
   };
 }
 
-const keyBlob = (line: string): Buffer => Buffer.from(line.trim().split(/\s+/)[1] ?? '', 'base64');
 
 export async function openTarget(api: ApiClient, user: string, hostname: string, opts: TargetOptions): Promise<TargetSession> {
   let ticket: TicketResponse;
@@ -35,7 +35,7 @@ export async function openTarget(api: ApiClient, user: string, hostname: string,
   } catch (err) {
     throw new TargetError(err instanceof ApiError ? err.message : `could not get a ticket: ${(err as Error).message}`);
   }
-  const known = ticket.host.sshHostKeys.map(keyBlob);
+  const known = ticket.host.sshHostKeys.flatMap((line) => { const k = parseSshPublicKey(line); return typeof k === 'string' ? [] : [k.blob]; });
   if (known.length === 0) throw new TargetError(`jmp has no SSH host key for ${hostname}; its agent must be enrolled first`);
   const address = ticket.host.addresses[0];
   if (!address) throw new TargetError(`jmp has no address for ${hostname}`);
