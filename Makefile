@@ -21,7 +21,9 @@ deps:
 typecheck: deps
 	tsc -p tsconfig.json
 
-# Parts add their build and test targets in mk/*.mk.
+# Parts add their build and test targets in mk/*.mk; a fragment appends its
+# suite to TEST_SUITES (run by `make test` after the ones below, in order).
+TEST_SUITES :=
 include $(sort $(wildcard mk/*.mk))
 
 bundle: deps
@@ -32,7 +34,7 @@ build: deps typecheck bundle pam-build native-build
 node-test: deps
 	scripts/node-test.sh services agent
 
-test: build pam-test native-test node-test lab-test e2e-test
+test: build pam-test native-test node-test lab-test e2e-test $(TEST_SUITES)
 	@echo "make test: all suites passed"
 
 bench: build

@@ -9,8 +9,22 @@ import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-/** Where `make native-build` (cmake-js) puts the addon. */
-export const ADDON_PATH = fileURLToPath(new URL('../build/Release/jmp_native.node', import.meta.url));
+/**
+ * The addon: `JMP_NATIVE_ADDON` when set; else `jmp_native.node` beside this
+ * file when it is a bundle (dist/, or the packaged /usr/lib/jmp-agent/); else
+ * where `make native-build` (cmake-js) puts it.
+ */
+export const ADDON_PATH = addonPath();
+
+function addonPath(): string {
+  if (process.env.JMP_NATIVE_ADDON) return process.env.JMP_NATIVE_ADDON;
+  const beside = fileURLToPath(new URL('./jmp_native.node', import.meta.url));
+  if (existsSync(beside)) return beside;
+  const inBuild = fileURLToPath(new URL('../build/Release/jmp_native.node', import.meta.url));
+  if (existsSync(inBuild)) return inBuild;
+  // Running from a bundle in dist/ of a source tree.
+  return fileURLToPath(new URL('../native/build/Release/jmp_native.node', import.meta.url));
+}
 
 export interface PeerCred {
   pid: number;

@@ -15,6 +15,8 @@
 # Environment:
 #   JMP_LAB_DIR        state dir (default /run/jmp-lab)
 #   JMP_LAB_NET        first three octets of the /24 (default 10.231.0)
+#   JMP_LAB_PREFIX     prefix of namespaces, links and overlays (default jmp-);
+#                      two labs with distinct PREFIX, NET and DIR can coexist
 #   JMP_LAB_AGENT_CMD  shell command for each host's agent (run with sh -c
 #                      inside the host, cwd the repo, JMP_LAB_HOST set);
 #                      `none`: no agent; `responder`: test/lab/responder.mjs
@@ -32,8 +34,9 @@ set -euo pipefail
 REPO=$(cd "${BASH_SOURCE[0]%/*}/../.." && pwd)
 LAB=${JMP_LAB_DIR:-/run/jmp-lab}
 NET=${JMP_LAB_NET:-10.231.0}
-BRIDGE=jmp-br0
-PREFIX=jmp-
+PREFIX=${JMP_LAB_PREFIX:-jmp-}
+[[ $PREFIX =~ ^[a-z][a-z0-9]{0,3}-$ ]] || { echo "lab: JMP_LAB_PREFIX must be 2-5 chars ending in '-' (got '$PREFIX')" >&2; exit 1; }
+BRIDGE=${PREFIX}br0
 SSHD=/usr/sbin/sshd
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 

@@ -21,7 +21,7 @@ export const LAB_SH = join(HERE, 'lab.sh');
 export const ASKPASS = join(HERE, 'askpass.sh');
 export const RESPONDER = join(HERE, 'responder.mjs');
 /** Namespace / link / overlay prefix: cleanup removes everything that starts with it. */
-export const PREFIX = 'jmp-';
+export const PREFIX = process.env.JMP_LAB_PREFIX ?? 'jmp-';
 
 function labDir(): string {
   return process.env.JMP_LAB_DIR ?? '/run/jmp-lab';

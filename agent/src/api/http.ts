@@ -7,6 +7,7 @@ import * as dns from 'node:dns';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import type { ApiFetch, ApiFetchInit, ApiFetchResponse } from '@jmp/common';
 
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
@@ -49,8 +50,22 @@ export interface HttpFetchOptions {
 }
 
 export interface HttpFetch {
-  fetch: typeof fetch;
+  fetch: ApiFetch;
   close(): void;
+}
+
+/** A plain response object: no undici Response/Headers (they would load undici, ~10 MB per agent). */
+function plainResponse(status: number, headers: http.IncomingHttpHeaders, body: Buffer): ApiFetchResponse {
+  return {
+    status,
+    headers: {
+      get(name: string): string | null {
+        const v = headers[name.toLowerCase()];
+        return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+      },
+    },
+    text: () => Promise.resolve(body.toString('utf8')),
+  };
 }
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
@@ -62,17 +77,15 @@ export function createHttpFetch(opts: HttpFetchOptions = {}): HttpFetch {
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 4000 });
   const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64, timeout: 4000, ...(opts.ca ? { ca: opts.ca } : {}) });
 
-  function once(url: URL, init: RequestInit, body: Buffer | undefined): Promise<{ res: Response; reused: boolean } | { err: Error; reused: boolean }> {
+  function once(url: URL, init: ApiFetchInit, body: Buffer | undefined): Promise<{ res: ApiFetchResponse; reused: boolean } | { err: Error; reused: boolean }> {
     return new Promise((resolve) => {
       const headers: Record<string, string> = {};
-      new Headers(init.headers).forEach((v, k) => {
-        headers[k] = v;
-      });
+      for (const [k, v] of Object.entries(init.headers)) headers[k.toLowerCase()] = v;
       if (body) headers['content-length'] = String(body.length);
       const mod = url.protocol === 'https:' ? https : http;
       let settled = false;
       const req = mod.request(url, {
-        method: init.method ?? 'GET',
+        method: init.method,
         headers,
         agent: url.protocol === 'https:' ? httpsAgent : httpAgent,
         lookup,
@@ -95,16 +108,11 @@ export function createHttpFetch(opts: HttpFetchOptions = {}): HttpFetch {
           if (settled) return;
           settled = true;
           const status = res.statusCode ?? 0;
-          const h = new Headers();
-          for (const [k, v] of Object.entries(res.headers)) {
-            if (Array.isArray(v)) for (const x of v) h.append(k, x);
-            else if (v !== undefined) h.set(k, v);
-          }
           if (status < 200 || status > 599) {
             resolve({ err: new Error(`unexpected HTTP status ${status}`), reused: false });
             return;
           }
-          resolve({ res: new Response(NULL_BODY.has(status) ? null : Buffer.concat(chunks), { status, headers: h }), reused: false });
+          resolve({ res: plainResponse(status, res.headers, NULL_BODY.has(status) ? Buffer.alloc(0) : Buffer.concat(chunks)), reused: false });
         });
       });
       req.on('error', (err) => {
@@ -114,9 +122,9 @@ export function createHttpFetch(opts: HttpFetchOptions = {}): HttpFetch {
     });
   }
 
-  const doFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
-    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-    const body = init.body === undefined || init.body === null ? undefined : Buffer.from(init.body as string);
+  const doFetch: ApiFetch = async (input, init) => {
+    const url = new URL(input);
+    const body = init.body === undefined ? undefined : Buffer.from(init.body);
     let r = await once(url, init, body);
     // A kept-alive socket the server closed just as we reused it: retry once on a fresh one (the request never reached the server).
     if ('err' in r && r.reused && (r.err as NodeJS.ErrnoException).code === 'ECONNRESET') r = await once(url, init, body);
@@ -124,7 +132,7 @@ export function createHttpFetch(opts: HttpFetchOptions = {}): HttpFetch {
     return r.res;
   };
   return {
-    fetch: doFetch as typeof fetch,
+    fetch: doFetch,
     close() {
       httpAgent.destroy();
       httpsAgent.destroy();

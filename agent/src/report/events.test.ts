@@ -41,3 +41,35 @@ test('persisted: a restart keeps unsent events; batches of at most 500', async (
   await again.flush(async (e) => void sizes.push(e.length));
   assert.deepEqual(sizes, [500, 500, 200]);
 });
+
+test('journal: a persist appends only what is new; a torn last line is skipped; a send rewrites the file', async () => {
+  const { appendFileSync, readFileSync } = await import('node:fs');
+  const path = join(dir, 'c.jsonl');
+  const q = new EventQueue(path, 5, new DiskHealth(silentLog), silentLog);
+  for (let i = 0; i < 3; i++) q.push('offline_decision', { i });
+  q.persist();
+  const first = readFileSync(path, 'utf8');
+  assert.equal(first.split('\n').filter(Boolean).length, 3);
+  for (let i = 3; i < 7; i++) q.push('offline_decision', { i });
+  q.persist();
+  const second = readFileSync(path, 'utf8');
+  assert.ok(second.startsWith(first), 'the second persist appended');
+  assert.equal(second.split('\n').filter(Boolean).length, 7);
+  appendFileSync(path, '{"type":"offline_decision","at":"2026-'); // a crash in the middle of a line
+
+  const again = new EventQueue(path, 5, new DiskHealth(silentLog), silentLog);
+  again.load();
+  assert.equal(again.size, 5, 'the last 5 of the 7 whole lines');
+  assert.equal(again.droppedCount, 2);
+
+  const sent: AgentEvent[] = [];
+  await again.flush(async (e) => void sent.push(...e));
+  assert.deepEqual(sent.map((e) => e.detail['i'] ?? e.detail['reason']), [2, 3, 4, 5, 6, 'events_dropped']);
+  again.persist();
+  assert.equal(readFileSync(path, 'utf8'), '', 'everything was sent: the journal is empty');
+  again.push('tamper', { file: '/etc/pam.d/sshd' });
+  again.persist();
+  const third = new EventQueue(path, 5, new DiskHealth(silentLog), silentLog);
+  third.load();
+  assert.deepEqual([third.size, third.droppedCount], [1, 0]);
+});

@@ -4,12 +4,33 @@ import type { z } from 'zod';
 import { JmpError, type ErrorCode } from './errors.js';
 import * as c from './contract/index.js';
 
+/** The part of a fetch Response the client reads (global fetch's Response fits). */
+export interface ApiFetchResponse {
+  status: number;
+  headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+
+export interface ApiFetchInit {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * The transport: global fetch by default. The agent passes its own over
+ * node:http (DNS fallback, size cap), which also keeps undici, and the
+ * memory it takes, out of a process that runs on every host.
+ */
+export type ApiFetch = (url: string, init: ApiFetchInit) => Promise<ApiFetchResponse>;
+
 export interface ApiClientOptions {
   baseUrl: string;
   /** Value of the Authorization header, computed per request (e.g. a fresh JMP-Host JWT). */
   authorization?: () => string | Promise<string>;
   timeoutMs?: number;
-  fetch?: typeof fetch;
+  fetch?: ApiFetch;
 }
 
 /** An error answered by jmp-api (status ≥ 400) or a transport failure (status 0). */
@@ -23,21 +44,21 @@ export class ApiError extends JmpError {
 export class ApiClient {
   private readonly base: string;
   private readonly timeoutMs: number;
-  private readonly doFetch: typeof fetch;
+  private readonly doFetch: ApiFetch;
 
   constructor(private readonly opts: ApiClientOptions) {
     this.base = opts.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? 5000;
-    this.doFetch = opts.fetch ?? fetch;
+    this.doFetch = opts.fetch ?? ((url, init) => fetch(url, init));
   }
 
-  async request<T extends z.ZodType>(method: string, path: string, schema: T | null, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; data: z.output<T> | undefined; headers: Headers }> {
+  async request<T extends z.ZodType>(method: string, path: string, schema: T | null, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; data: z.output<T> | undefined; headers: ApiFetchResponse['headers'] }> {
     const h: Record<string, string> = { accept: 'application/json', ...headers };
     if (this.opts.authorization) h.authorization = await this.opts.authorization();
     if (body !== undefined) h['content-type'] = 'application/json';
-    let res: Response;
+    let res: ApiFetchResponse;
     try {
-      res = await this.doFetch(this.base + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await this.doFetch(this.base + path, { method, headers: h, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (err) {
       const e = err as Error;
       throw new ApiError('unavailable', `jmp-api at ${this.base} did not answer: ${e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : e.message}`, 0);
