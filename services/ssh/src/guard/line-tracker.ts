@@ -45,11 +45,11 @@ export class LineTracker {
   parsedChunks = 0;
 
   constructor(opts: LineTrackerOptions) {
-    this.baseRows = clampSize(opts.rows, 1, 1000);
+    this.baseRows = clampSize(opts.rows, 1, 1000, 24);
     this.maxLineCells = opts.maxLineCells ?? 64 * 1024;
     this.bulkBytes = opts.bulkBytes ?? 256 * 1024;
     this.term = new xterm.Terminal({
-      cols: clampSize(opts.cols, 2, 2000), rows: this.baseRows, scrollback: 0,
+      cols: clampSize(opts.cols, 2, 2000, 80), rows: this.baseRows, scrollback: 0,
       allowProposedApi: true, logLevel: 'off', convertEol: false,
     });
     const core = (this.term as unknown as { _core?: Partial<CoreWithWriteSync> })._core;
@@ -104,7 +104,9 @@ export class LineTracker {
     let start = y;
     while (start > 0 && buf.getLine(start)?.isWrapped) start--;
     let end = y;
-    while (buf.getLine(end + 1)?.isWrapped) end++;
+    // Bounded by the buffer's length: past it, xterm's circular list hands back
+    // stale rows, and on a screen where every row wraps this would never end.
+    while (end + 1 < buf.length && buf.getLine(end + 1)?.isWrapped) end++;
     let left = '';
     let text = '';
     for (let r = start; r <= end; r++) {
@@ -121,8 +123,8 @@ export class LineTracker {
   resize(cols: number, rows: number): void {
     if (this.disposed) return;
     this.sync();
-    this.baseRows = clampSize(rows, 1, 1000);
-    this.term.resize(clampSize(cols, 2, 2000), Math.max(this.baseRows, this.keepLine ? this.term.rows : 0));
+    this.baseRows = clampSize(rows, 1, 1000, this.baseRows);
+    this.term.resize(clampSize(cols, 2, 2000, this.term.cols), Math.max(this.baseRows, this.keepLine ? this.term.rows : 0));
   }
 
   /** Back to the user's size once the long line is no longer needed. */
@@ -175,6 +177,7 @@ export class LineTracker {
   }
 }
 
-function clampSize(n: number, min: number, max: number): number {
-  return Number.isFinite(n) ? Math.min(max, Math.max(min, Math.floor(n))) : min;
+/** A size in cells; 0 or nonsense (a client that sent no window size, e.g. `ssh -tt` from a pipe) means `fallback`. */
+function clampSize(n: number, min: number, max: number, fallback: number): number {
+  return Number.isFinite(n) && n >= 1 ? Math.min(max, Math.max(min, Math.floor(n))) : fallback;
 }

@@ -55,3 +55,13 @@ test('a part cut inside a flush yields its complete lines and is repaired with a
   assert.match(text, /"kept"\]\n\[0\.500000, "m", "recording_interrupted/);
   assert.equal(await repairPart(Buffer.alloc(0)), null);
 });
+
+test('NUL bytes are left out of recorded output (a terminal ignores them); everything else is kept', async () => {
+  const { withoutNul } = await import('./recorder.js');
+  const b = (s: string) => Buffer.from(s, 'latin1');
+  assert.deepEqual(Buffer.from(withoutNul(b('abc'))), b('abc'));
+  assert.deepEqual(Buffer.from(withoutNul(b('\0\0a\0b\0\0\0c\0'))), b('abc'));
+  assert.equal(withoutNul(Buffer.alloc(65536)).length, 0);
+  const mixed = Buffer.from('é\0€\x1b[0m\0', 'utf8');
+  assert.equal(Buffer.from(withoutNul(mixed)).toString('utf8'), 'é€\x1b[0m');
+});

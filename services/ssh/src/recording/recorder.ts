@@ -97,6 +97,27 @@ const REPORT_EVERY_MS = 30_000;
 
 interface Part { n: number; gz: SyncFlushGzip; sink: PartSink; bytes: number; header: string }
 
+/**
+ * Output without NUL bytes. A terminal ignores NUL (a fill character in
+ * ECMA-48; xterm drops it), so a replay looks the same, while asciicast would
+ * store each one as six characters (`\u0000`) — a flood of them (`cat` of a
+ * binary, /dev/zero) would cost the recorder six times its size.
+ */
+export function withoutNul(data: Uint8Array): Uint8Array {
+  let i = Buffer.prototype.indexOf.call(data, 0);
+  if (i === -1) return data;
+  const out = Buffer.allocUnsafe(data.length);
+  let n = 0, from = 0;
+  while (i !== -1) {
+    if (i > from) n += Buffer.prototype.copy.call(data, out, n, from, i);
+    from = i + 1;
+    while (from < data.length && data[from] === 0) from++;
+    i = from < data.length ? Buffer.prototype.indexOf.call(data, 0, from) : -1;
+  }
+  if (from < data.length) n += Buffer.prototype.copy.call(data, out, n, from, data.length);
+  return out.subarray(0, n);
+}
+
 export class SessionRecorder implements SessionRecording {
   readonly uri: string;
   private readonly key: string;
@@ -149,7 +170,7 @@ export class SessionRecorder implements SessionRecording {
   output(data: Uint8Array): void {
     if (this.closed || this.truncated) return;
     try {
-      const s = this.outText.write(data);
+      const s = this.outText.write(withoutNul(data));
       if (s) this.text('o', s);
     } catch (err) { this.report('recording_error', 'recording_internal', errorMessage(err)); }
   }

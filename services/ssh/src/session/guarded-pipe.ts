@@ -1,6 +1,10 @@
 // Wires a person's channel to a target channel through the command guard and
 // the recorder. The guard decides what reaches the target; everything the
 // person sees is recorded; judged commands go to jmp-api in batches.
+// Back-pressure: when the person's channel is full (a slow client) or the
+// recorder falls behind, the target channel is paused, so the target's own
+// window closes and it waits. Nothing is buffered without bound and no
+// output goes unrecorded because the recorder was slow.
 import type { ClientChannel, ServerChannel } from 'ssh2';
 import type { ApiClient, Logger } from '@jmp/common';
 import type { CommandRecord } from '@jmp/common/contract/sessions';
@@ -11,7 +15,12 @@ export interface PipeDeps {
   sessionId: string; api: ApiClient; log: Logger;
   channel: ServerChannel; remote: ClientChannel; guard: CommandGuard | null; rec: SessionRecording;
   touch(): void;
+  /** Recorder backlog (bytes) above which the target is paused; it resumes below a quarter of it. Default 4 MiB. */
+  recordingHighWater?: number;
 }
+
+/** How often a paused pipe looks whether it may resume (the recorder has no drain event). */
+const RESUME_POLL_MS = 5;
 
 export function commandRecord(j: JudgedLine, at = new Date()): CommandRecord {
   const rule = j.rules.find((r) => r.action === 'block') ?? j.rules[0];
@@ -25,6 +34,11 @@ export class GuardedPipe {
   private holdTimer: NodeJS.Timeout | null = null;
   private pending: CommandRecord[] = [];
   private readonly flusher: NodeJS.Timeout;
+  private paused = false;
+  private resumeTimer: NodeJS.Timeout | null = null;
+  private readonly highWater: number;
+  /** Times the target was paused (for tests and metrics). */
+  pauses = 0;
   private readonly onInput = (d: Buffer) => {
     this.d.touch();
     this.bytesIn += d.length;
@@ -34,18 +48,49 @@ export class GuardedPipe {
   };
 
   constructor(private readonly d: PipeDeps) {
+    this.highWater = d.recordingHighWater ?? 4 * 1024 * 1024;
     d.channel.on('data', this.onInput);
     d.remote.on('data', (buf: Buffer) => {
       d.touch();
       this.bytesOut += buf.length;
-      d.channel.write(buf);
+      const ok = d.channel.write(buf);
       d.rec.output(buf);
       const released = d.guard?.output(buf);
       if (released) this.apply(released);
+      if (!ok || d.rec.backlogBytes > this.highWater) this.pause();
     });
-    d.remote.stderr.on('data', (buf: Buffer) => { this.bytesOut += buf.length; d.channel.stderr.write(buf); d.rec.output(buf); });
+    d.remote.stderr.on('data', (buf: Buffer) => {
+      this.bytesOut += buf.length;
+      const ok = d.channel.stderr.write(buf);
+      d.rec.output(buf);
+      if (!ok || d.rec.backlogBytes > this.highWater) this.pause();
+    });
     this.flusher = setInterval(() => void this.report(), 1000);
     this.flusher.unref();
+  }
+
+  private pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.pauses++;
+    this.d.remote.pause();
+    this.d.remote.stderr.pause();
+    this.waitToResume();
+  }
+
+  /** Resumes once the person's channel has drained and the recorder is below a quarter of the high-water mark. */
+  private waitToResume(): void {
+    this.resumeTimer = null;
+    const { channel } = this.d;
+    if (channel.writableNeedDrain) return void channel.once('drain', () => this.waitToResume());
+    if (channel.stderr.writableNeedDrain) return void channel.stderr.once('drain', () => this.waitToResume());
+    if (this.d.rec.backlogBytes > this.highWater / 4) {
+      this.resumeTimer = setTimeout(() => this.waitToResume(), RESUME_POLL_MS);
+      return;
+    }
+    this.paused = false;
+    this.d.remote.resume();
+    this.d.remote.stderr.resume();
   }
 
   private apply(r: GuardResult): void {
@@ -79,6 +124,7 @@ export class GuardedPipe {
   async close(): Promise<void> {
     this.d.channel.removeListener('data', this.onInput);
     if (this.holdTimer) clearTimeout(this.holdTimer);
+    if (this.resumeTimer) clearTimeout(this.resumeTimer);
     clearInterval(this.flusher);
     this.d.guard?.dispose();
     await this.report();

@@ -8,7 +8,7 @@ import type { MyHost } from '@jmp/common/contract/access';
 import type { SshConfig } from '../config.js';
 import { openTarget, TargetError } from '../target/connect.js';
 import { CommandGuard } from '../guard/index.js';
-import type { Recordings } from '../recording/index.js';
+import { recordingDefaults, type Recordings } from '../recording/index.js';
 import type { LiveSessions } from './live-sessions.js';
 import { loadRules } from './host-rules.js';
 import { GuardedPipe, commandRecord } from './guarded-pipe.js';
@@ -82,7 +82,9 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
   }
 
   const { channel: remote } = target;
-  const pipe = new GuardedPipe({ sessionId: id, api: ctx.api, log: ctx.log, channel, remote, guard, rec, touch: ctx.touch });
+  // The target waits while the recorder catches up, well before the recorder would have to drop output.
+  const recordingHighWater = Math.min(4 * 1024 * 1024, (ctx.config.recording.maxBacklogBytes ?? recordingDefaults.maxBacklogBytes) / 2);
+  const pipe = new GuardedPipe({ sessionId: id, api: ctx.api, log: ctx.log, channel, remote, guard, rec, touch: ctx.touch, recordingHighWater });
   let endReason = 'exit';
   ctx.setResize((p) => { remote.setWindow(p.rows, p.cols, p.height, p.width); guard?.resize(p.cols, p.rows); rec.resize(p.cols, p.rows); });
   const code = await new Promise<number>((resolve) => {
