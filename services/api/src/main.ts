@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfigOrExit } from '@jmp/common';
+import { drainConfigSpec, drainOnSignals, httpDrainable, drainUsage } from '@jmp/common/drain';
 import { apiConfigSpec, type ApiConfig } from './config.js';
 import { buildApp, buildContext } from './server.js';
 import { createDb, migrate } from './db/knex.js';
@@ -11,6 +12,9 @@ import { seedDemo } from './dev/seed-demo.js';
 import { expireRequests } from './requests/repository.js';
 import { startEmbeddedPostgres } from './dev/embedded-postgres.js';
 import { deriveSecrets, parseMasterSecret } from './crypto/secrets.js';
+
+/** Requests take milliseconds; the bound only covers a slow database. */
+const API_DRAIN_SECONDS = 15;
 
 const USAGE = `usage: jmp-api <command>
 
@@ -38,7 +42,7 @@ configuration (environment):
   JMP_SMTP_URL, JMP_SMTP_FROM  mail for flagged commands (smtp://host:25; unset: no mail)
   JMP_WEBHOOK_URL         POSTed a JSON event for every flagged command (unset: none)
   JMP_LOG_LEVEL           fatal|error|warn|info|debug|trace (info)
-`;
+${drainUsage(API_DRAIN_SECONDS, 24)}`;
 
 async function main(argv: string[]): Promise<void> {
   const [cmd = 'serve', ...rest] = argv;
@@ -62,6 +66,7 @@ async function main(argv: string[]): Promise<void> {
     }
   }
   const config = loadConfigOrExit('jmp-api', apiConfigSpec, env) as ApiConfig;
+  const { drainSeconds } = loadConfigOrExit('jmp-api', drainConfigSpec(API_DRAIN_SECONDS), env);
   const needsDb = cmd !== 'service-token';
   for (const [name, v] of [['DATABASE_URL', needsDb ? config.databaseUrl : 'n/a'], ['JMP_SECRET_KEY', config.secretKey]] as const) {
     if (!v) { process.stderr.write(`jmp-api: configuration error: ${name}: is required but not set\n`); process.exit(1); }
@@ -118,20 +123,15 @@ async function main(argv: string[]): Promise<void> {
             `  admin token: JMP_SECRET_KEY=$(cat .dev/secret.key) jmp-api service-token admin\n`);
         }
       });
-      const shutdown = (sig: string) => {
-        ctx.log.info({ sig }, 'shutting down');
+      // SIGTERM drains: the port closes (a balancer retries the refused
+      // connect elsewhere), requests in flight finish within the bound.
+      drainOnSignals(httpDrainable(server, async () => {
         clearInterval(expiry);
-        server.close(async () => {
-          dbHealth.stop();
-          await ctx.store.close();
-          await ctx.db.destroy();
-          if (stopPg) await stopPg();
-          process.exit(0);
-        });
-        setTimeout(() => process.exit(0), 5000).unref();
-      };
-      process.on('SIGTERM', () => shutdown('SIGTERM'));
-      process.on('SIGINT', () => shutdown('SIGINT'));
+        dbHealth.stop();
+        await ctx.store.close();
+        await ctx.db.destroy();
+        if (stopPg) await stopPg();
+      }), { log: ctx.log, graceMs: drainSeconds * 1000 });
       return;
     }
     default:

@@ -1,9 +1,17 @@
 // jmp-ssh entry point: reads configuration and wires the parts.
+import type ssh2 from 'ssh2';
 import { ApiClient, createLogger, loadConfigOrExit } from '@jmp/common';
+import { drainConfigSpec, drainOnSignals, drainUsage, listenerDrainable, trackConnections } from '@jmp/common/drain';
 import { sshConfigSpec, type SshConfig } from './config.js';
 import { loadOrCreateHostKey } from './server/host-key.js';
 import { createSshServer } from './server/server.js';
 import { createRecordings, recordingConfigSpec, RECORDING_USAGE } from './recording/index.js';
+
+/**
+ * People's sessions last hours; a restart waits this long for them to end
+ * before closing them (systemd's TimeoutStopSec is above it).
+ */
+const SSH_DRAIN_SECONDS = 300;
 
 const USAGE = `usage: jmp-ssh
 
@@ -19,7 +27,7 @@ configuration (environment):
   JMP_SSH_MAX_CONNECTIONS          connections per process (2000)
   JMP_SSH_TARGET_PORT              sshd port on targets (22)
   JMP_LOG_LEVEL                    log level (info)
-
+${drainUsage(SSH_DRAIN_SECONDS, 33)}
 recordings:
 ${RECORDING_USAGE}`;
 
@@ -28,12 +36,19 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.exit(0);
 }
 const config = { ...loadConfigOrExit('jmp-ssh', sshConfigSpec), recording: loadConfigOrExit('jmp-ssh', recordingConfigSpec) } as SshConfig;
+const { drainSeconds } = loadConfigOrExit('jmp-ssh', drainConfigSpec(SSH_DRAIN_SECONDS));
 const log = createLogger('jmp-ssh', config.logLevel);
 const api = new ApiClient({ baseUrl: config.apiUrl, authorization: () => `Bearer ${config.serviceToken}`, timeoutMs: 5000 });
 const recordings = createRecordings(config.recording, { log, onNotice: (n) => log.warn({ session: n.sessionId, code: n.code }, n.message) });
 void recordings.recoverSpool();
 const server = createSshServer({ config, api, log, hostKey: loadOrCreateHostKey(config.hostKeyPath), recordings });
+const connections = trackConnections<ssh2.Connection>(server);
 server.listen(config.port, config.host, () => log.info({ host: config.host, port: config.port }, 'jmp-ssh listening'));
-const stop = () => { server.close(); setTimeout(() => process.exit(0), 2000).unref(); };
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+// SIGTERM drains: the port closes (the L4 balancer retries the refused
+// connect on another instance); logins and sessions in progress go on until
+// they end or the bound is reached. Session ends are reported and recordings
+// closed by their own handlers, so the process then exits once idle.
+drainOnSignals(listenerDrainable(server, connections), { log, graceMs: drainSeconds * 1000 }, (code) => {
+  setTimeout(() => process.exit(code), 5000).unref();
+  process.exitCode = code;
+});

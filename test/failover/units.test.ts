@@ -1,0 +1,88 @@
+// The service units of packaging/systemd: systemd itself finds nothing to
+// complain about, each one runs the production bundle as its own user with
+// its own environment file, drains within its stop timeout, and keeps the
+// hardening the design asks for.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const DIR = fileURLToPath(new URL('../../packaging/systemd/', import.meta.url));
+const SERVICES = ['jmp-api', 'jmp-ssh', 'jmp-socket', 'jmp-rdp', 'jmp-sftp'] as const;
+/** Drain bounds of services/api and services/ssh main.ts (JMP_DRAIN_SECONDS defaults). */
+const DRAIN_SECONDS: Partial<Record<(typeof SERVICES)[number], number>> = { 'jmp-api': 15, 'jmp-ssh': 300 };
+/** Where each one may write (StateDirectory=, below /var/lib). */
+const STATE: Record<(typeof SERVICES)[number], string | null> = { 'jmp-api': null, 'jmp-ssh': 'jmp/ssh', 'jmp-socket': null, 'jmp-rdp': null, 'jmp-sftp': 'jmp/sftp' };
+
+/** Directive → values of the [Service] section (a directive may repeat). */
+function serviceSection(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let section = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const s = /^\[(\w+)\]$/.exec(line);
+    if (s) { section = s[1]!; continue; }
+    if (section !== 'Service') continue;
+    const eq = line.indexOf('=');
+    const key = line.slice(0, eq), value = line.slice(eq + 1);
+    out.set(key, [...(out.get(key) ?? []), value]);
+  }
+  return out;
+}
+
+const one = (m: Map<string, string[]>, k: string) => { const v = m.get(k); assert.equal(v?.length, 1, `${k} once`); return v![0]!; };
+
+for (const name of SERVICES) {
+  const path = `${DIR}${name}.service`;
+
+  test(`${name}: systemd-analyze verify is clean`, () => {
+    const r = spawnSync('systemd-analyze', ['verify', path], { encoding: 'utf8' });
+    assert.equal(r.error, undefined, 'systemd-analyze runs');
+    assert.equal(`${r.stdout}${r.stderr}`.trim(), '', 'no warnings');
+    assert.equal(r.status, 0);
+  });
+
+  test(`${name}: systemd-analyze security rates the exposure OK (≤ 2.0)`, () => {
+    const r = spawnSync('systemd-analyze', ['security', '--offline=true', path], { encoding: 'utf8' });
+    const m = /Overall exposure level for .*: ([\d.]+) (\w+)/.exec(r.stdout);
+    assert.ok(m, r.stdout + r.stderr);
+    assert.ok(Number(m[1]) <= 2.0, `exposure ${m[1]} ${m[2]}`);
+  });
+
+  test(`${name}: runs the bundle as its own user, drains within the stop timeout, is hardened`, () => {
+    const s = serviceSection(readFileSync(path, 'utf8'));
+    assert.equal(one(s, 'User'), name);
+    assert.equal(one(s, 'Group'), 'jmp');
+    assert.equal(one(s, 'EnvironmentFile'), `/etc/jmp/${name}.env`);
+    assert.match(one(s, 'ExecStart'), new RegExp(`^/usr/bin/node /usr/lib/jmp/${name}\\.mjs( serve)?$`));
+    assert.equal(one(s, 'KillSignal'), 'SIGTERM');
+    const stop = Number(/^(\d+)s$/.exec(one(s, 'TimeoutStopSec'))?.[1]);
+    const drain = DRAIN_SECONDS[name];
+    if (drain) assert.ok(stop > drain + 5, `TimeoutStopSec ${stop} leaves the ${drain} s drain room`);
+    for (const [k, v] of Object.entries({
+      NoNewPrivileges: 'yes', ProtectSystem: 'strict', PrivateTmp: 'yes', ProtectHome: 'yes', PrivateDevices: 'yes',
+      CapabilityBoundingSet: '', AmbientCapabilities: '', RestrictSUIDSGID: 'yes', SystemCallArchitectures: 'native',
+    })) assert.equal(one(s, k), v, k);
+    // Writable: only its own state directory, nothing else.
+    assert.equal(s.get('ReadWritePaths'), undefined);
+    assert.deepEqual(s.get('StateDirectory'), STATE[name] ? [STATE[name]] : undefined);
+    assert.equal(s.get('DynamicUser'), undefined);
+  });
+}
+
+test('jmp-ssh keeps its host key and recordings in its state directory', () => {
+  const s = serviceSection(readFileSync(`${DIR}jmp-ssh.service`, 'utf8'));
+  const env = s.get('Environment') ?? [];
+  for (const v of ['JMP_SSH_HOST_KEY=/var/lib/jmp/ssh/ssh_host_ed25519_key', 'JMP_RECORDING_DIR=/var/lib/jmp/ssh/recordings', 'JMP_RECORDING_SPOOL_DIR=/var/lib/jmp/ssh/recordings-spool']) {
+    assert.ok(env.includes(v), v);
+  }
+});
+
+test('the drain bounds above are the ones the services use', () => {
+  for (const [name, file, constant] of [['jmp-api', 'services/api/src/main.ts', 'API_DRAIN_SECONDS'], ['jmp-ssh', 'services/ssh/src/main.ts', 'SSH_DRAIN_SECONDS']] as const) {
+    const src = readFileSync(fileURLToPath(new URL(`../../${file}`, import.meta.url)), 'utf8');
+    assert.equal(Number(new RegExp(`const ${constant} = (\\d+);`).exec(src)?.[1]), DRAIN_SECONDS[name], name);
+  }
+});
