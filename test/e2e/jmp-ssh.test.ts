@@ -52,7 +52,7 @@ test('menu → ssh h1 → whoami, sudo, a blocked command → back to the menu; 
 
 async function steps(client: Awaited<ReturnType<typeof login>>['client']): Promise<void> {
   const sh = await shell(client);
-  await sh.until(/1\s+h1\s+10\.231\.0\.11\s+online.*\(root\)[\s\S]*\$ (?:\x1b\[K)?$/);
+  await sh.until(new RegExp(String.raw`1\s+h1\s+${h1.address.replaceAll('.', '\\.')}\s+online.*\(root\)[\s\S]*\$ (?:\x1b\[K)?$`));
   sh.send('ssh h1\r');
   await sh.until(/alice@h1[^\n]*\$ $/, 20_000);
   let mark = sh.out().length;
@@ -121,4 +121,31 @@ test('an idle session is closed with a clear line', { timeout: 60_000 }, async (
     await sh.until(/jmp: idle for 2 seconds; disconnecting/, 6_000);
     await closed;
   } finally { client.end(); await idle.close(); }
+});
+
+test('sessions per person hold across jmp-ssh instances: a second instance refuses the session over the limit with a clear line', { timeout: 60_000 }, async () => {
+  const one = await startJmpSsh(api!, { maxSessionsPerUser: 1 });
+  const two = await startJmpSsh(api!, { maxSessionsPerUser: 1 });
+  const a = await login(one.port, 'dave', { password: 'dave password 12' });
+  const b = await login(two.port, 'dave', { password: 'dave password 12' });
+  try {
+    const shA = await shell(a.client);
+    await shA.until(/\$ $/);
+    shA.send('ssh h1\r');
+    await shA.until(/dave@h1[^\n]*\$ (?:\x1b\[K)?$/, 20_000);
+    const shB = await shell(b.client);
+    await shB.until(/\$ $/);
+    shB.send('ssh h1\r');
+    await shB.until(/jmp: you have 1 sessions open; the limit is 1[\s\S]*\$ (?:\x1b\[K)?$/, 10_000);
+    // Once the first ends, the second instance lets dave in.
+    shA.send('exit\r');
+    await shA.until(/Back in jmp/, 10_000);
+    shB.send('ssh h1\r');
+    await shB.until(/dave@h1[^\n]*\$ (?:\x1b\[K)?$/, 20_000);
+    shB.send('exit\r');
+    await shB.until(/Back in jmp/, 10_000);
+  } finally {
+    a.client.end(); b.client.end();
+    await one.close(); await two.close();
+  }
 });

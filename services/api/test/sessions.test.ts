@@ -126,3 +126,31 @@ describe('live registry', () => {
     assert.equal((await api.db('audit_events').where({ action: 'session.terminate' })).length, 1);
   });
 });
+
+describe('sessions per person across instances', () => {
+  test('the limit counts live sessions on every instance; an ended or silent one frees its place; concurrent starts cannot overshoot', async () => {
+    const bob = await addUser(api.db);
+    const start = (id: string, instance: string, max = 2) =>
+      api.call('POST', '/v1/sessions', { auth: ssh, body: { id, user: bob.username, host: host.hostname, instance, maxPerUser: max } });
+    const a = randomUUID(), b = randomUUID();
+    assert.equal((await start(a, 'ssh-1')).status, 201);
+    assert.equal((await start(b, 'ssh-2')).status, 201, 'a second instance');
+    const third = await start(randomUUID(), 'ssh-1');
+    assert.equal(third.status, 409);
+    assert.match(third.body.error.message, /you have 2 sessions open; the limit is 2/);
+    // Ending one frees a place.
+    await api.call('POST', `/v1/sessions/${a}/end`, { auth: ssh, body: { bytesIn: 0, bytesOut: 0, endReason: 'exit' } });
+    const c = randomUUID();
+    assert.equal((await start(c, 'ssh-1')).status, 201);
+    // A session whose instance stopped heartbeating (crashed) no longer counts once its live key expires.
+    await api.ctx.store.del(`session-live:${b}`);
+    assert.equal((await start(randomUUID(), 'ssh-2')).status, 201);
+    // Ten instances starting at once with a limit of 5 for a fresh person: exactly 5 get in.
+    const carol = await addUser(api.db);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+      api.call('POST', '/v1/sessions', { auth: ssh, body: { id: randomUUID(), user: carol.username, host: host.hostname, instance: `ssh-${i}`, maxPerUser: 5 } })));
+    assert.deepEqual(results.map((r) => r.status).sort(), [...Array(5).fill(201), ...Array(5).fill(409)]);
+    // Without maxPerUser (an older instance) nothing is counted.
+    assert.equal((await api.call('POST', '/v1/sessions', { auth: ssh, body: { id: randomUUID(), user: carol.username, host: host.hostname } })).status, 201);
+  });
+});

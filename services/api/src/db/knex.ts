@@ -2,8 +2,9 @@
 // disk) so a bundled build carries them.
 import knexFactory, { type Knex } from 'knex';
 import * as m001 from './migrations/001_schema.js';
+import * as m002 from './migrations/002_session_indexes.js';
 
-const MIGRATIONS: Record<string, Knex.Migration> = { '001_schema': m001 };
+const MIGRATIONS: Record<string, Knex.Migration> = { '001_schema': m001, '002_session_indexes': m002 };
 
 export type Db = Knex;
 

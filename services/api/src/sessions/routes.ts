@@ -9,6 +9,8 @@ import { rulesForHost } from './host-rules.js';
 import { heartbeat, liveFlags, markEnded, requestEnd } from './live.js';
 
 const IdParam = z.object({ id: z.string().uuid() });
+/** First key of the advisory lock taken while a person's live sessions are counted (the second is the user id). */
+const SESSION_LIMIT_LOCK = 0x6a6d7073; // 'jmps'
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 
 export const sessionRoutes: RouteModule = (api, ctx, auth) => {
@@ -25,7 +27,25 @@ export const sessionRoutes: RouteModule = (api, ctx, auth) => {
     const [user, host] = await Promise.all([ctx.db('users').where({ username: body.user }).first('id'), ctx.db('hosts').where({ hostname: body.host }).first('id')]);
     if (!user) throw new JmpError('bad_request', `body.user: no user named ${body.user}`);
     if (!host) throw new JmpError('bad_request', `body.host: no host named ${body.host}`);
-    await ctx.db('sessions').insert({ id: body.id, user_id: user.id, host_id: host.id, protocol: body.protocol, source_address: body.sourceAddress ?? null }).onConflict('id').ignore();
+    const row = { id: body.id, user_id: user.id, host_id: host.id, protocol: body.protocol, source_address: body.sourceAddress ?? null };
+    if (body.maxPerUser === undefined) {
+      await ctx.db('sessions').insert(row).onConflict('id').ignore();
+    } else {
+      // The limit holds across every instance: count the person's live sessions
+      // (open rows whose heartbeat key still lives) under a per-user lock, so
+      // two instances starting at once cannot both slip under it.
+      await ctx.db.transaction(async (trx) => {
+        await trx.raw('select pg_advisory_xact_lock(?, ?)', [SESSION_LIMIT_LOCK, user.id]);
+        const open = (await trx('sessions').where({ user_id: user.id }).whereNull('ended_at').whereNot({ id: body.id })
+          .where('started_at', '>', trx.raw("now() - interval '7 days'")).pluck('id')) as string[];
+        const live = open.length ? (await liveFlags(ctx.store, open)).filter(Boolean).length : 0;
+        if (live >= body.maxPerUser!) {
+          throw new JmpError('conflict', `you have ${live} sessions open; the limit is ${body.maxPerUser}`, { live, limit: body.maxPerUser });
+        }
+        await trx('sessions').insert(row).onConflict('id').ignore();
+        await heartbeat(ctx.store, body.instance ?? actorOf(principal), [body.id]);
+      });
+    }
     await heartbeat(ctx.store, body.instance ?? actorOf(principal), [body.id]);
     await appendAudit(ctx.db, { actor: actorOf(principal), action: 'session.started', target: `${body.user}@${body.host}`, data: { session: body.id, protocol: body.protocol, source: body.sourceAddress ?? null } });
     return { id: body.id };

@@ -5,7 +5,11 @@ export const SessionProtocol = z.enum(['ssh', 'web', 'rdp', 'sftp']);
 export const Verdict = z.enum(['pass', 'alert', 'block', 'skipped']);
 
 /** jmp-ssh opens a session row when a target session starts. */
-export const SessionStart = z.object({ id: z.string().uuid(), user: Username, host: Hostname, protocol: SessionProtocol.default('ssh'), sourceAddress: z.string().max(64).optional(), instance: z.string().max(128).optional() });
+export const SessionStart = z.object({
+  id: z.string().uuid(), user: Username, host: Hostname, protocol: SessionProtocol.default('ssh'), sourceAddress: z.string().max(64).optional(), instance: z.string().max(128).optional(),
+  /** Refuse (409) when the person already has this many live sessions on any instance. */
+  maxPerUser: z.number().int().min(1).max(100_000).optional(),
+});
 export const SessionEnd = z.object({ bytesIn: z.number().int().min(0), bytesOut: z.number().int().min(0), endReason: z.string().max(64), recordingUri: z.string().max(1024).optional() });
 export const CommandRecord = z.object({ at: z.iso.datetime({ offset: true }), line: z.string().max(1_000_000), verdict: Verdict, ruleId: z.number().int().positive().optional(), ruleName: z.string().max(128).optional(), severity: z.string().max(16).optional() });
 export const CommandBatch = z.object({ commands: z.array(CommandRecord).min(1).max(500) });

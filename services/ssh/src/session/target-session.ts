@@ -3,7 +3,7 @@
 // jmp-api, heartbeated, ended on request.
 import { randomUUID } from 'node:crypto';
 import type { PseudoTtyInfo, ServerChannel } from 'ssh2';
-import type { ApiClient, Logger } from '@jmp/common';
+import { ApiError, type ApiClient, type Logger } from '@jmp/common';
 import type { MyHost } from '@jmp/common/contract/access';
 import type { SshConfig } from '../config.js';
 import { openTarget, TargetError } from '../target/connect.js';
@@ -43,6 +43,23 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
     }
   }
 
+  // Registered before the target is asked: the per-person limit holds across
+  // every jmp-ssh instance (jmp-api counts live sessions), and a refused
+  // target login is on record too.
+  try {
+    await ctx.api.sessionStarted({ id, user: ctx.user, host: host.hostname, protocol: 'ssh', sourceAddress: ctx.source, instance: ctx.instance, maxPerUser: ctx.config.maxSessionsPerUser });
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'conflict') {
+      ctx.log.info({ user: ctx.user, host: host.hostname, reason: err.message }, 'session refused: per-person limit');
+      notice(err.message);
+      return 1;
+    }
+    // No session without its audit trail.
+    ctx.log.error({ err: (err as Error).message, host: host.hostname }, 'could not register the session with jmp-api');
+    notice('jmp-api could not record this session; try again shortly');
+    return 1;
+  }
+
   let target;
   try {
     target = await openTarget(ctx.api, ctx.user, host.hostname, {
@@ -53,15 +70,8 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
     const msg = err instanceof TargetError ? err.message : `unexpected error: ${(err as Error).message}`;
     ctx.log.info({ user: ctx.user, host: host.hostname, reason: msg }, 'target login refused');
     notice(msg);
-    return 1;
-  }
-  try {
-    await ctx.api.sessionStarted({ id, user: ctx.user, host: host.hostname, protocol: 'ssh', sourceAddress: ctx.source, instance: ctx.instance });
-  } catch (err) {
-    // No session without its audit trail.
-    target.close();
-    ctx.log.error({ err: (err as Error).message, host: host.hostname }, 'could not register the session with jmp-api');
-    notice('jmp-api could not record this session; try again shortly');
+    await ctx.api.sessionEnded(id, { bytesIn: 0, bytesOut: 0, endReason: 'target refused' })
+      .catch((e) => ctx.log.error({ err: (e as Error).message, session: id }, 'could not record the end of the session'));
     return 1;
   }
   ctx.log.info({ user: ctx.user, host: host.hostname, session: id, source: ctx.source }, 'target session started');
