@@ -4,5 +4,7 @@
 #   e2e-test  scripts/node-test.sh test/e2e
 .PHONY: e2e-test
 
+# The lab hosts run the agent's bundle, as the packages install it.
 e2e-test: lab-install native-build
-	scripts/node-test.sh test/e2e
+	node scripts/bundle.mjs jmp-agent
+	JMP_LAB_AGENT=bundle scripts/node-test.sh test/e2e

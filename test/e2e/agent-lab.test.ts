@@ -337,10 +337,12 @@ describe('jmp-agent end to end (lab hosts, real jmp-api)', { concurrency: false 
       assert.equal(replay.code, 255);
       assert.equal(replay.stdout, '');
       assert.match(replay.stderr, /ticket has already been used \(offline\)/);
-      const st = await agentCli(h1, ['status', '--json']);
-      const status = JSON.parse(st.stdout);
+      // The status file is rewritten about once a second: read until it has caught up.
+      const status = await until('status shows api_unreachable', async () => {
+        const st = JSON.parse((await agentCli(h1, ['status', '--json'])).stdout);
+        return st.status.degraded.includes('api_unreachable') ? st : null;
+      }, 10_000, 200);
       assert.equal(status.daemon.mode, 'offline');
-      assert.ok(status.status.degraded.includes('api_unreachable'));
     });
 
     test('with no snapshot and default deny: refused', async () => {

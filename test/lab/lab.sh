@@ -25,6 +25,9 @@
 #                      written by lab.ts, takes precedence. Default: the real
 #                      agent (agent/src/main.ts run --config /etc/jmp/agent.conf)
 #                      once it exists, else no agent.
+#   JMP_LAB_AGENT      source (default: agent/src/main.ts through tsx) or
+#                      bundle (dist/jmp-agent.mjs with agent/node-flags, as
+#                      the packages run it)
 #   JMP_LAB_AGENT_WAIT_MS  how long to wait for the agent socket (default 15000)
 #   JMP_LAB_DEBUG=1    sshd LogLevel DEBUG1 and pam_jmp `debug`
 #   JMP_LAB_PAM_MODULE pam_jmp.so path (default: the installed one)
@@ -340,6 +343,11 @@ agent_argv() { # fills the global array AGENT_ARGV; empty = no agent
       --rules /var/lib/jmp/responder.json --log /run/jmp/responder.log)
   elif [[ -n ${JMP_LAB_AGENT_CMD:-} ]]; then
     AGENT_ARGV=(sh -c "$JMP_LAB_AGENT_CMD")
+  elif [[ ${JMP_LAB_AGENT:-source} == bundle ]]; then
+    [[ -f $REPO/dist/jmp-agent.mjs ]] || die "JMP_LAB_AGENT=bundle: dist/jmp-agent.mjs missing (node scripts/bundle.mjs jmp-agent)"
+    local flags; line1 flags "$REPO/agent/node-flags"
+    # shellcheck disable=SC2206 # the flags are words
+    AGENT_ARGV=("$(command -v node)" $flags "$REPO/dist/jmp-agent.mjs" run --config /etc/jmp/agent.conf)
   elif [[ -f $REPO/agent/src/main.ts ]]; then
     AGENT_ARGV=("$(command -v node)" --import tsx "$REPO/agent/src/main.ts" run --config /etc/jmp/agent.conf)
   fi
