@@ -20,6 +20,7 @@ deps:
 
 typecheck: deps
 	tsc -p tsconfig.json
+	tsc -p services/web/tsconfig.json
 
 # Parts add their build and test targets in mk/*.mk; a fragment appends its
 # suite to TEST_SUITES (run by `make test` after the ones below, in order).

@@ -103,6 +103,6 @@ test('the corpus on a real target: every way of submitting the blocked command i
     ].slice(0, blocked.length));
     assert.equal(blocked.length, 7, `seven blocks stored: ${JSON.stringify(blocked)}`);
     assert.ok(rows.some((c: { line: string }) => c.line === 'vim -u NONE -N /tmp/notes.txt'), 'the vim command itself is judged');
-    assert.ok(!rows.some((c: { line: string }) => /^i?rm -rf \/tmp\/jmp-victim$/.test(c.line) && c.verdict !== 'block'), 'no unblocked rm line was recorded');
+    assert.ok(!rows.some((c: { line: string; verdict: string }) => /^i?rm -rf \/tmp\/jmp-victim$/.test(c.line) && c.verdict !== 'block'), 'no unblocked rm line was recorded');
   } finally { client.end(); }
 });
