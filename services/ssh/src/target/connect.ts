@@ -50,7 +50,11 @@ export async function openTarget(api: ApiClient, user: string, hostname: string,
       finish(prompts.map((p) => (/jmp ticket/i.test(p.prompt) ? ticket.ticket : '')));
     });
     client.once('ready', () => resolve());
-    client.once('error', (err) => {
+    // `on`, not `once`: ssh2 can emit a second error (a handshake timeout, then
+    // "Connection lost before handshake"), and later ones after login; an
+    // 'error' without a listener would end the whole jmp-ssh process. Only the
+    // first settles the promise; the session's close handlers do the rest.
+    client.on('error', (err) => {
       if (hostKeyMismatch) reject(new TargetError(`the SSH host key of ${hostname} is not the one jmp has registered; refusing to connect`));
       else if ((err as { level?: string }).level === 'client-authentication') reject(new TargetError(pamMessage || `${hostname} refused the login`));
       else reject(new TargetError(`cannot reach ${hostname} (${address}): ${err.message}`));
