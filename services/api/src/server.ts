@@ -16,9 +16,10 @@ import { requestRoutes } from './requests/routes.js';
 import { adminRoutes } from './admin/routes.js';
 import { accessRoutes } from './access/routes.js';
 import { sessionRoutes } from './sessions/routes.js';
+import { webRoutes } from './web/routes.js';
 import { Notifier } from './notify/notifier.js';
 
-export const ROUTE_MODULES: RouteModule[] = [healthRoutes, authRoutes, ticketRoutes, pamRoutes, agentRoutes, requestRoutes, accessRoutes, sessionRoutes, adminRoutes];
+export const ROUTE_MODULES: RouteModule[] = [healthRoutes, authRoutes, ticketRoutes, pamRoutes, agentRoutes, requestRoutes, accessRoutes, sessionRoutes, webRoutes, adminRoutes];
 
 export interface BuildOptions { config: ApiConfig; db?: Db; store?: Store; migrateSchema?: boolean }
 

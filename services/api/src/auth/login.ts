@@ -8,6 +8,7 @@ import { checkTotp } from '../crypto/totp.js';
 import { appendAudit } from '../audit/audit.js';
 import { storeCall } from '../store/store.js';
 import { parseSshPublicKey } from '@jmp/common/ssh-key';
+import { spendWebCredential } from '../web/credentials.js';
 
 interface UserRow { id: number; username: string; uid: number; display_name: string; email: string | null; status: string; password_hash: string | null; totp_secret_enc: string | null; is_admin: boolean; is_auditor: boolean }
 
@@ -74,5 +75,26 @@ export async function publicKeyLogin(ctx: Ctx, username: string, publicKey: stri
   }
   if (u.status !== 'active') throw new JmpError('forbidden', `user ${username} is disabled; ask an administrator`);
   await appendAudit(ctx.db, { actor: `user:${username}`, action: 'auth.login', target: username, data: { method: 'publickey', fingerprint: fp, source: source ?? null } });
+  return toAuthUser(u);
+}
+
+/**
+ * jmp-socket's one-time credential, issued after the web login (password and
+ * TOTP): it stands for both factors (docs/decisions.md, web terminal). Not
+ * counted toward lockout: 256 random bits are not guessed, and a locked-out
+ * web session would otherwise lose its terminals to someone else's typos.
+ */
+export async function webCredentialLogin(ctx: Ctx, username: string, credential: string, source?: string): Promise<AuthUser> {
+  let userId: number;
+  try {
+    userId = await spendWebCredential(ctx, credential);
+  } catch (err) {
+    if (err instanceof JmpError) ctx.log.warn({ username, source, why: err.message }, 'web credential refused');
+    throw err;
+  }
+  const u = (await ctx.db('users').where({ id: userId }).first()) as UserRow | undefined;
+  if (!u || u.username !== username) throw new JmpError('unauthorized', 'this web credential belongs to another user');
+  if (u.status !== 'active') throw new JmpError('forbidden', `user ${username} is disabled; ask an administrator`);
+  await appendAudit(ctx.db, { actor: `user:${username}`, action: 'auth.login', target: username, data: { method: 'web-credential', source: source ?? null } });
   return toAuthUser(u);
 }

@@ -1,17 +1,21 @@
 import { z } from 'zod';
-import { contract } from '@jmp/common';
+import { contract, JmpError } from '@jmp/common';
 import type { RouteModule } from '../http/app.js';
 import { mintSession, SESSION_COOKIE } from '../http/auth.js';
-import { passwordLogin, publicKeyLogin, toAuthUser } from './login.js';
+import { passwordLogin, publicKeyLogin, toAuthUser, webCredentialLogin } from './login.js';
 
 export const authRoutes: RouteModule = (api, ctx, auth) => {
   api.route('post', '/v1/auth/ssh', {
-    summary: 'Check a login to jmp itself (password then TOTP, or a public key); used by jmp-ssh', tags: ['auth'],
+    summary: 'Check a login to jmp itself (password then TOTP, a public key, or a one-time web credential); used by jmp-ssh', tags: ['auth'],
     auth: auth.service('ssh', 'socket', 'sftp'), security: 'service', body: contract.AuthSshRequest, response: contract.AuthSshResponse,
-  }, async ({ body }) => {
+  }, async ({ body, principal }) => {
+    // Web credentials log in to jmp-ssh only; no other service may spend them.
+    if (body.method === 'web-credential' && !(principal.kind === 'service' && principal.role === 'ssh')) throw new JmpError('forbidden', 'only jmp-ssh may log in with a web credential');
     const user = body.method === 'password'
       ? await passwordLogin(ctx, body.username, body.password, body.totp, body.source)
-      : await publicKeyLogin(ctx, body.username, body.publicKey, body.source);
+      : body.method === 'publickey'
+        ? await publicKeyLogin(ctx, body.username, body.publicKey, body.source)
+        : await webCredentialLogin(ctx, body.username, body.credential, body.source);
     return { ok: true as const, user };
   });
 

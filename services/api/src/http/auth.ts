@@ -34,6 +34,17 @@ export function mintSession(ctx: Pick<Ctx, 'secrets' | 'config'>, user: SessionU
   return { token, csrfToken, expiresAt: new Date(Date.now() + ttl * 1000) };
 }
 
+/** Checks a session JWT handed over by a service (jmp-socket's handshake); says whether it only expired. */
+export function checkSessionToken(ctx: Pick<Ctx, 'secrets'>, token: string): { uid: number; username: string; expiresAt: Date } | 'expired' | 'invalid' {
+  try {
+    const p = jwt.verify(token, ctx.secrets.sessionKey, { algorithms: ['HS256'], audience: SESSION_AUD }) as { uid?: unknown; sub?: unknown; exp?: unknown };
+    if (typeof p.uid !== 'number' || typeof p.sub !== 'string' || typeof p.exp !== 'number') return 'invalid';
+    return { uid: p.uid, username: p.sub, expiresAt: new Date(p.exp * 1000) };
+  } catch (err) {
+    return err instanceof jwt.TokenExpiredError ? 'expired' : 'invalid';
+  }
+}
+
 function bearer(req: Request, scheme: string): string | null {
   const h = req.headers.authorization;
   if (!h) return null;

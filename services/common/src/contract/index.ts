@@ -7,3 +7,4 @@ export * from './requests.js';
 export * from './admin.js';
 export * from './access.js';
 export * from './sessions.js';
+export * from './web.js';

@@ -1,9 +1,12 @@
 // Logins to jmp-ssh: public key (signature checked here, key checked by
 // jmp-api) or keyboard-interactive (password, then TOTP when the user has one).
+// A password starting with `jmpw_` is jmp-socket's one-time web credential
+// (both factors, spent once by jmp-api); it also works as password auth.
 import ssh2 from 'ssh2';
-import type { AuthContext, KeyboardAuthContext, PublicKeyAuthContext } from 'ssh2';
+import type { AuthContext, KeyboardAuthContext, PasswordAuthContext, PublicKeyAuthContext } from 'ssh2';
 import { ApiError, type ApiClient, type Logger } from '@jmp/common';
 import type { AuthUser } from '@jmp/common/contract/auth';
+import { SSH_REFUSAL_PROMPT, WEB_CREDENTIAL_PREFIX } from '@jmp/common/contract/web';
 
 const METHODS: Array<'publickey' | 'keyboard-interactive'> = ['publickey', 'keyboard-interactive'];
 
@@ -24,7 +27,7 @@ function ask(ctx: KeyboardAuthContext, prompt: string, echo = false, instruction
  * requests (ssh2 does), and a visible prompt keeps the sentence on screen.
  */
 function refuseWith(ctx: KeyboardAuthContext, message: string): void {
-  ctx.prompt([{ prompt: 'Press Enter to close: ', echo: true }], 'jmp', `jmp: ${message}`, () => ctx.reject(METHODS));
+  ctx.prompt([{ prompt: SSH_REFUSAL_PROMPT, echo: true }], 'jmp', `jmp: ${message}`, () => ctx.reject(METHODS));
 }
 
 export function authenticator(api: ApiClient, log: Logger, source: () => string, onUser: (u: AuthUser) => void) {
@@ -32,6 +35,7 @@ export function authenticator(api: ApiClient, log: Logger, source: () => string,
     try {
       if (ctx.method === 'publickey') return await publicKey(ctx);
       if (ctx.method === 'keyboard-interactive') return await keyboard(ctx);
+      if (ctx.method === 'password') return await webPassword(ctx);
       ctx.reject(METHODS);
     } catch (err) {
       log.error({ err: (err as Error).message, user: ctx.username }, 'authentication failed with an error');
@@ -55,9 +59,33 @@ export function authenticator(api: ApiClient, log: Logger, source: () => string,
     }
   }
 
+  /** Asks jmp-api to spend a web credential; the answer is accepted, or a sentence why not (null: refuse silently). */
+  async function webCredential(username: string, credential: string): Promise<true | string | null> {
+    try {
+      onUser(await api.authSsh({ method: 'web-credential', username, credential, source: source() }));
+      return true;
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      if (err.code === 'unavailable') return 'jmp is unavailable right now; try again shortly';
+      if (err.code === 'unauthorized' || err.code === 'forbidden') return err.message;
+      return null;
+    }
+  }
+
+  /** Password auth is offered to nothing but web credentials: people use keyboard-interactive. */
+  async function webPassword(ctx: PasswordAuthContext): Promise<void> {
+    if (!ctx.password.startsWith(WEB_CREDENTIAL_PREFIX)) return ctx.reject(METHODS);
+    return (await webCredential(ctx.username, ctx.password)) === true ? ctx.accept() : ctx.reject(METHODS);
+  }
+
   async function keyboard(ctx: KeyboardAuthContext): Promise<void> {
     const password = await ask(ctx, 'Password: ');
     if (!password) return ctx.reject(METHODS);
+    if (password.startsWith(WEB_CREDENTIAL_PREFIX)) {
+      const r = await webCredential(ctx.username, password);
+      if (r === true) return ctx.accept();
+      return r ? refuseWith(ctx, r) : ctx.reject(METHODS);
+    }
     let totp: string | undefined;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
