@@ -7,6 +7,7 @@ import { actorOf } from '../http/auth.js';
 import { appendAudit } from '../audit/audit.js';
 import { rulesForHost } from './host-rules.js';
 import { heartbeat, liveFlags, markEnded, requestEnd } from './live.js';
+import { recordingRoutes } from './recording.js';
 
 const IdParam = z.object({ id: z.string().uuid() });
 /** First key of the advisory lock taken while a person's live sessions are counted (the second is the user id). */
@@ -113,6 +114,8 @@ export const sessionRoutes: RouteModule = (api, ctx, auth) => {
     const [live] = await liveFlags(ctx.store, [r.id]);
     return { session: view(r, live!), commands: commands.map((x) => ({ id: Number(x.id), at: iso(x.at)!, line: x.line, verdict: x.verdict, ruleId: x.rule_id })) };
   });
+
+  recordingRoutes(api, ctx, auth);
 };
 
 function view(r: any, live: boolean) {
