@@ -11,7 +11,7 @@ import { addGrant, addProject, addService, addUser, startApi, type TestApi } fro
 import { newTotpSecret, totpCode } from '../../services/api/src/crypto/totp.js';
 import { TOTP_PURPOSE } from '../../services/api/src/auth/login.js';
 import { startJmpSsh, login, shell, type RunningSsh } from '../../services/ssh/test/jmp-ssh.js';
-import { createRecordings } from '../../services/ssh/src/recording/index.js';
+import { createRecordings } from '../../services/common/src/recording/index.js';
 import { enrolLabHosts, until, writeAgentConf } from './helpers.js';
 
 let lab: Lab | undefined, api: TestApi | undefined, ssh: RunningSsh | undefined, smtp: SMTPServer | undefined;
@@ -109,6 +109,23 @@ test('an administrator ends a live session through jmp-api: it ends within 2 s a
     const row = await until('ended in jmp-api', () => api!.db('sessions').where({ id: live.id }).whereNotNull('ended_at').first('end_reason'), 5_000);
     assert.equal(row.end_reason, 'terminated');
   } finally { client.end(); }
+});
+
+test('many hops from one jmp-ssh login leave no listeners behind on the client channel', { timeout: 90_000 }, async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => { warnings.push(`${w.name}: ${w.message}`); };
+  process.on('warning', onWarning);
+  const { client } = await login(ssh!.port, 'dave', { password: 'dave password 12' });
+  try {
+    const sh = await shell(client);
+    await sh.until(/\$ $/);
+    // More hops than EventEmitter's default limit of 10 listeners per event.
+    for (let i = 0; i < 12; i++) {
+      sh.send(`ssh h1 echo hop-${i}\r`);
+      await sh.until(new RegExp(`hop-${i}\\r?\\n[\\s\\S]*\\$ (?:\\x1b\\[K)?$`), 20_000);
+    }
+  } finally { client.end(); process.off('warning', onWarning); }
+  assert.deepEqual(warnings.filter((w) => /MaxListeners/.test(w)), []);
 });
 
 test('an idle session is closed with a clear line', { timeout: 60_000 }, async () => {

@@ -14,7 +14,7 @@ import type { LabHost } from '../lab/lab.js';
 import { newTotpSecret, totpCode } from '../../services/api/src/crypto/totp.js';
 import { TOTP_PURPOSE } from '../../services/api/src/auth/login.js';
 import { startJmpSsh, type RunningSsh } from '../../services/ssh/test/jmp-ssh.js';
-import { createRecordings } from '../../services/ssh/src/recording/index.js';
+import { createRecordings } from '../../services/common/src/recording/index.js';
 import { knownHostsLine, startJumpStack, until, type JumpStack } from './helpers.js';
 import { spawnPty, type Pty } from './pty.js';
 

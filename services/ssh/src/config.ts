@@ -14,7 +14,7 @@ export const sshConfigSpec = {
   logLevel: ['JMP_LOG_LEVEL', logLevel()],
 } as const;
 
-import type { RecordingConfig } from './recording/index.js';
+import type { RecordingConfig } from '@jmp/common/recording/index';
 
 export interface SshConfig {
   host: string; port: number; apiUrl: string; serviceToken: string; hostKeyPath: string;

@@ -5,7 +5,7 @@ import { drainConfigSpec, drainOnSignals, drainUsage, listenerDrainable, trackCo
 import { sshConfigSpec, type SshConfig } from './config.js';
 import { loadOrCreateHostKey } from './server/host-key.js';
 import { createSshServer } from './server/server.js';
-import { createRecordings, recordingConfigSpec, RECORDING_USAGE } from './recording/index.js';
+import { createRecordings, recordingConfigSpec, RECORDING_USAGE } from '@jmp/common/recording/index';
 
 /**
  * People's sessions last hours; a restart waits this long for them to end

@@ -9,7 +9,7 @@ import { ApiClient, createLogger } from '@jmp/common';
 import type { TestApi } from '../../api/test/harness.js';
 import { createSshServer } from '../src/server/server.js';
 import { loadOrCreateHostKey } from '../src/server/host-key.js';
-import { createRecordings } from '../src/recording/index.js';
+import { createRecordings } from '@jmp/common/recording/index';
 import type { SshConfig } from '../src/config.js';
 
 export interface RunningSsh { port: number; hostKeyPath: string; recordingDir: string; close(): Promise<void> }

@@ -23,7 +23,7 @@ import { freePort, startNode, stop } from '../lib/process.js';
 import { connect } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { enrolLabHosts, until, writeAgentConf } from '../../e2e/helpers.js';
-import { readRecording } from '../../../services/ssh/src/recording/index.js';
+import { readRecording } from '../../../services/common/src/recording/index.js';
 
 const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.env.BENCH_THROUGHPUT_MIB ?? 512);

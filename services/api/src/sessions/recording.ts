@@ -7,8 +7,8 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { JmpError, loadConfig } from '@jmp/common';
-import { readRecording, recordingConfigSpec, createS3Client } from '@jmp/ssh/recording/index';
-import { headerLine, eventLine } from '@jmp/ssh/recording/asciicast';
+import { readRecording, recordingConfigSpec, createS3Client } from '@jmp/common/recording/index';
+import { headerLine, eventLine } from '@jmp/common/recording/asciicast';
 import type { RouteModule } from '../http/app.js';
 
 const IdParam = z.object({ id: z.string().uuid() });

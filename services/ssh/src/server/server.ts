@@ -11,7 +11,7 @@ import { runJumpShell } from '../shell/jump-shell.js';
 import { findHost } from '../shell/menu.js';
 import { targetSession, type SessionCtx } from '../session/target-session.js';
 import { LiveSessions } from '../session/live-sessions.js';
-import type { Recordings } from '../recording/index.js';
+import type { Recordings } from '@jmp/common/recording/index';
 
 const PASSED_ENV = /^(TERM|LANG|LC_[A-Z]+|COLORTERM)$/;
 

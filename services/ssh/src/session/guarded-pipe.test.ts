@@ -8,7 +8,7 @@ import { Duplex, PassThrough, Writable } from 'node:stream';
 import type { ClientChannel, ServerChannel } from 'ssh2';
 import type { ApiClient, Logger } from '@jmp/common';
 import { GuardedPipe } from './guarded-pipe.js';
-import type { SessionRecording } from '../recording/index.js';
+import type { SessionRecording } from '@jmp/common/recording/index';
 
 /** The person's side: a writable whose consumer can be stopped (a client that does not read). */
 function personChannel() {

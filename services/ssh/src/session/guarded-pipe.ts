@@ -9,7 +9,7 @@ import type { ClientChannel, ServerChannel } from 'ssh2';
 import type { ApiClient, Logger } from '@jmp/common';
 import type { CommandRecord } from '@jmp/common/contract/sessions';
 import type { CommandGuard, GuardResult, JudgedLine } from '../guard/index.js';
-import type { SessionRecording } from '../recording/index.js';
+import type { SessionRecording } from '@jmp/common/recording/index';
 
 export interface PipeDeps {
   sessionId: string; api: ApiClient; log: Logger;

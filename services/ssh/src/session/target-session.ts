@@ -8,7 +8,7 @@ import type { MyHost } from '@jmp/common/contract/access';
 import type { SshConfig } from '../config.js';
 import { openTarget, TargetError } from '../target/connect.js';
 import { CommandGuard } from '../guard/index.js';
-import { recordingDefaults, type Recordings } from '../recording/index.js';
+import { recordingDefaults, type Recordings } from '@jmp/common/recording/index';
 import type { LiveSessions } from './live-sessions.js';
 import { loadRules } from './host-rules.js';
 import { GuardedPipe, commandRecord } from './guarded-pipe.js';
@@ -97,13 +97,19 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
   const pipe = new GuardedPipe({ sessionId: id, api: ctx.api, log: ctx.log, channel, remote, guard, rec, touch: ctx.touch, recordingHighWater });
   let endReason = 'exit';
   ctx.setResize((p) => { remote.setWindow(p.rows, p.cols, p.height, p.width); guard?.resize(p.cols, p.rows); rec.resize(p.cols, p.rows); });
+  // The client channel outlives this hop (back to the menu, then the next
+  // hop): its close listener is removed when the hop ends, so hops don't pile
+  // listeners onto it.
+  let onClientClose = (): void => {};
   const code = await new Promise<number>((resolve) => {
     let exit = 0;
     ctx.live.add(id, (reason) => { endReason = 'terminated'; notice(`this session was ended: ${reason}`); target.close(); resolve(exit); });
     remote.on('exit', (c: number | null) => { exit = c ?? 0; });
     remote.on('close', () => resolve(exit));
-    channel.once('close', () => { endReason = 'client closed'; target.close(); resolve(exit); });
+    onClientClose = () => { endReason = 'client closed'; target.close(); resolve(exit); };
+    channel.once('close', onClientClose);
   });
+  channel.removeListener('close', onClientClose);
   ctx.live.remove(id);
   ctx.setResize(null);
   target.close();

@@ -1,7 +1,7 @@
 // Recording configuration: environment variables (merge `recordingConfigSpec`
 // into jmp-ssh's spec) and the same values as a plain object with defaults.
 import { z } from 'zod';
-import { bool, positiveInt } from '@jmp/common';
+import { bool, positiveInt } from '../config.js';
 
 const MiB = 1024 * 1024;
 

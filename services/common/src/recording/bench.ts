@@ -1,6 +1,6 @@
 // Micro-benchmark of the recorder (not a test): how much main-thread time the
 // proxy's output() calls cost, and how long until everything is stored.
-//   node --import tsx services/ssh/src/recording/bench.ts [MiB] [text|zero]
+//   node --import tsx services/common/src/recording/bench.ts [MiB] [text|zero]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

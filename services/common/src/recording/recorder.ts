@@ -14,7 +14,7 @@
 // mandatory (end the session when a recording_error arrives); that decision
 // belongs to the proxy, which gets every problem through onNotice.
 import { performance } from 'node:perf_hooks';
-import type { Logger } from '@jmp/common';
+import type { Logger } from '../log.js';
 import { eventLine, formatTime, headerLine, Utf8Stream, type EventCode } from './asciicast.js';
 import type { RecordingConfig } from './config.js';
 import { SyncFlushGzip } from './gzip-stream.js';

@@ -11,7 +11,7 @@
 //   session end     → const { uri, parts, bytes, truncated, complete } = await rec.close('exit');
 // None of these throw; problems arrive through onNotice (and the log).
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Logger } from '@jmp/common';
+import type { Logger } from '../log.js';
 import { recordingDefaults, type RecordingConfig } from './config.js';
 import { LocalStore } from './local-store.js';
 import { readRecording, type ReadOptions, type RecordingItem } from './reader.js';

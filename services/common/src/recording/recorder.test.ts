@@ -186,7 +186,7 @@ test('a session without output still has a part with its header; close is idempo
   rec.output(Buffer.from('after close')); // ignored, no throw
 });
 
-// Micro-benchmark (not run as a test): node --import tsx services/ssh/src/recording/bench.ts 512 text|zero
+// Micro-benchmark (not run as a test): node --import tsx services/common/src/recording/bench.ts 512 text|zero
 // 512 MiB through output() in 32 KiB chunks, one chunk per event-loop turn, defaults (gzip 3, fsync on),
 // on this 2-core VM with Node 20: output() calls ≈ 1.5 s in total for text (≈ 3 µs per 32 KiB
 // chunk: one TextDecoder.decode, no syscall); the whole pipeline sustains ≈ 80–90 MB/s of
