@@ -8,7 +8,8 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 .PHONY: help deps build typecheck bundle test node-test bench dev clean
 
 help:
-	@echo "make dev        build and run jmp-api and jmp-ssh on embedded defaults (prints how to connect)"
+	@echo "make dev        build and run jmp-api, jmp-ssh and jmp-socket on embedded defaults (prints how to connect)"
+	@echo "make packages   build the agent .deb and .rpm into dist/packages/"
 	@echo "make test       install what tests need, build, run every suite"
 	@echo "make build      typecheck, bundle services into dist/, build native addon and C modules"
 	@echo "make bench      run every benchmark (make bench BENCH=<name> for one)"
@@ -41,7 +42,7 @@ test: build pam-test native-test node-test lab-test e2e-test $(TEST_SUITES)
 bench: build
 	scripts/bench.sh $(BENCH)
 
-dev: build
+dev: build web-build
 	node --import tsx scripts/dev.ts
 
 clean:

@@ -5,7 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const DIR = fileURLToPath(new URL('../../packaging/systemd/', import.meta.url));
@@ -85,4 +87,32 @@ test('the drain bounds above are the ones the services use', () => {
     const src = readFileSync(fileURLToPath(new URL(`../../${file}`, import.meta.url)), 'utf8');
     assert.equal(Number(new RegExp(`const ${constant} = (\\d+);`).exec(src)?.[1]), DRAIN_SECONDS[name], name);
   }
+});
+
+// The agent's unit is a template (its Node flags come from agent/node-flags
+// when the packages are built); it runs as root on every target, so it keeps
+// only the capabilities that restoring jmp's wiring needs.
+test('jmp-agent.service, as the packages install it: systemd-analyze verify is clean, exposure ≤ 3.0 (root, with three capabilities), hardened', () => {
+  const flags = readFileSync(fileURLToPath(new URL('../../agent/node-flags', import.meta.url)), 'utf8').split('\n')[0]!.trim();
+  const text = readFileSync(`${DIR}jmp-agent.service`, 'utf8').replaceAll('@NODE_FLAGS@', flags);
+  const dir = mkdtempSync(join(tmpdir(), 'jmp-units-'));
+  try {
+    const path = join(dir, 'jmp-agent.service');
+    writeFileSync(path, text);
+    // --man=no: the man page it names is installed by the package, not here.
+    const v = spawnSync('systemd-analyze', ['verify', '--man=no', path], { encoding: 'utf8' });
+    assert.equal(`${v.stdout}${v.stderr}`.trim(), '', 'no warnings');
+    assert.equal(v.status, 0);
+    const sec = spawnSync('systemd-analyze', ['security', '--offline=true', path], { encoding: 'utf8' });
+    const m = /Overall exposure level for .*: ([\d.]+) (\w+)/.exec(sec.stdout);
+    assert.ok(m, sec.stdout + sec.stderr);
+    assert.ok(Number(m[1]) <= 3.0, `exposure ${m[1]} ${m[2]}`);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+  const s = serviceSection(text);
+  assert.equal(one(s, 'ExecStart'), `/usr/bin/node ${flags} /usr/lib/jmp-agent/jmp-agent.mjs run --config /etc/jmp/agent.conf`);
+  assert.equal(one(s, 'Restart'), 'on-failure');
+  assert.deepEqual(one(s, 'CapabilityBoundingSet').split(' ').sort(), ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER']);
+  for (const [k, v] of Object.entries({ NoNewPrivileges: 'yes', ProtectSystem: 'strict', PrivateTmp: 'yes', ProtectHome: 'yes', PrivateDevices: 'yes', RestrictSUIDSGID: 'yes' })) assert.equal(one(s, k), v, k);
+  // Writable beyond its state: only the wiring files its guard restores.
+  assert.deepEqual(one(s, 'ReadWritePaths').split(' ').sort(), ['-/etc/nsswitch.conf', '-/etc/pam.d/sshd', '-/etc/pam.d/su', '-/etc/pam.d/sudo', '-/etc/sudoers.d/jmp']);
 });
