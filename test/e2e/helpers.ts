@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect, type AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -14,20 +15,14 @@ import { SMTPServer } from 'smtp-server';
 import { REPO_DIR, startLab, type Lab, type LabHost, type LabHostInfo } from '../lab/lab.js';
 import { addGrant, addProject, addService, addUser, startApi, type TestApi } from '../../services/api/test/harness.js';
 import { sha256hex } from '../../services/api/src/crypto/secrets.js';
+import { parseSshPublicKey, type ParsedKey } from '../../services/common/src/ssh-key.js';
 import { freePort, startNode } from '../bench/lib/process.js';
 
 export const LAB_DIR = process.env.JMP_LAB_DIR ?? '/run/jmp-lab';
 
 
-export async function until<T>(what: string, fn: () => T | Promise<T>, ms = 10_000, stepMs = 100): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
+import { until } from '../lib/until.js';
+export { until };
 
 /** Mount points at or below `dir` in this (root) namespace, deepest first. */
 export function mountsUnder(dir: string): string[] {
@@ -263,6 +258,17 @@ export function allowPublicKeyLogin(h: LabHostInfo, user: string, publicKeyLine:
   writeFileSync(conf, changed);
   mkdirSync(join(h.etcDir, 'ssh', 'authorized_keys'), { recursive: true });
   writeFileSync(join(h.etcDir, 'ssh', 'authorized_keys', user), `${publicKeyLine}\n`, { mode: 0o644 });
+}
+
+/** A fresh ed25519 key for an ssh client: the private half in a 0600 file in a new temporary directory (the caller removes `dir`). */
+export function clientKey(prefix: string): { dir: string; keyFile: string; publicKey: ParsedKey } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const keys = ssh2.utils.generateKeyPairSync('ed25519');
+  const keyFile = join(dir, 'id_ed25519');
+  writeFileSync(keyFile, keys.private, { mode: 0o600 });
+  const publicKey = parseSshPublicKey(keys.public);
+  if (typeof publicKey === 'string') throw new Error(publicKey);
+  return { dir, keyFile, publicKey };
 }
 
 export interface JmpSshProcess { port: number; proc: ChildProcess; hostKeyPath: string; recordingDir: string }

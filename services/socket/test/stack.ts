@@ -161,12 +161,4 @@ export async function metric(url: string, name: string): Promise<number> {
   return sum;
 }
 
-export async function until<T>(what: string, fn: () => T | Promise<T>, ms = 10_000, stepMs = 50): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
+export { until } from '../../../test/lib/until.js';

@@ -13,12 +13,9 @@
 // Runs alternate (direct, jmp, …) after a warm-up so noise on this shared
 // machine hits both alike; medians. Target: ratio jmp/direct ≤ 1.5.
 // Last line: {"bench":"ssh-hop","jmp_ms":…,"direct_ms":…,"ratio":…}
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
-import { parseSshPublicKey } from '../../../services/common/src/ssh-key.js';
-import { allowPublicKeyLogin, knownHostsLine, startJmpSshProcess, startJumpStack, type JmpSshProcess, type JumpStack } from '../../e2e/helpers.js';
+import { allowPublicKeyLogin, clientKey, knownHostsLine, startJmpSshProcess, startJumpStack, type JmpSshProcess, type JumpStack } from '../../e2e/helpers.js';
 import { shellQuote, spawnPty, type Pty } from '../../e2e/pty.js';
 import { stop } from '../lib/process.js';
 
@@ -37,12 +34,7 @@ const pct = (xs: number[], p: number): number => +[...xs].sort((a, b) => a - b)[
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('ssh-hop builds lab hosts: run it as root');
-  const tmp = mkdtempSync(join(tmpdir(), 'jmp-bench-hop-'));
-  const keys = ssh2.utils.generateKeyPairSync('ed25519');
-  const keyFile = join(tmp, 'id_ed25519');
-  writeFileSync(keyFile, keys.private, { mode: 0o600 });
-  const parsed = parseSshPublicKey(keys.public);
-  if (typeof parsed === 'string') throw new Error(parsed);
+  const { dir: tmp, keyFile, publicKey: parsed } = clientKey('jmp-bench-hop-');
 
   let stack: JumpStack | undefined;
   let jmp: JmpSshProcess | undefined;

@@ -12,17 +12,14 @@
 // Target: ratio jmp/direct ≥ 0.7. Last line:
 //   {"bench":"ssh-throughput","jmp_mbps":…,"direct_mbps":…,"ratio":…}
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLab, type Lab } from '../../lab/lab.js';
 import { addGrant, addProject, addService, addUser, startApi, type TestApi } from '../../../services/api/test/harness.js';
-import { parseSshPublicKey } from '../../../services/common/src/ssh-key.js';
-import { ssh2 } from '../../../services/ssh/test/jmp-ssh.js';
 import { freePort, startNode, stop } from '../lib/process.js';
 import { connect } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
-import { enrolLabHosts, until, writeAgentConf } from '../../e2e/helpers.js';
+import { allowPublicKeyLogin, clientKey, enrolLabHosts, until, writeAgentConf } from '../../e2e/helpers.js';
 import { readRecording } from '../../../services/common/src/recording/index.js';
 
 const MIB = 1024 * 1024;
@@ -107,12 +104,7 @@ function dirBytes(dir: string): number {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('ssh-throughput builds lab hosts: run it as root');
-  const tmp = mkdtempSync(join(tmpdir(), 'jmp-bench-tput-'));
-  const keys = ssh2.utils.generateKeyPairSync('ed25519');
-  const keyFile = join(tmp, 'id_ed25519');
-  writeFileSync(keyFile, keys.private, { mode: 0o600 });
-  const parsed = parseSshPublicKey(keys.public);
-  if (typeof parsed === 'string') throw new Error(parsed);
+  const { dir: tmp, keyFile, publicKey: parsed } = clientKey('jmp-bench-tput-');
 
   let lab: Lab | undefined;
   let api: TestApi | undefined;
@@ -124,12 +116,7 @@ async function main(): Promise<void> {
       prepare: (h) => {
         writeAgentConf(h, { log: { level: 'warn' } });
         // For the direct baseline only: this sshd also takes alice's public key (PAM account and session still run pam_jmp).
-        const conf = join(h.etcDir, 'ssh', 'sshd_config');
-        writeFileSync(conf, readFileSync(conf, 'utf8')
-          .replace(/^AuthenticationMethods .*$/m, 'AuthenticationMethods publickey keyboard-interactive')
-          .replace(/^PubkeyAuthentication no$/m, 'PubkeyAuthentication yes\nAuthorizedKeysFile /etc/ssh/authorized_keys/%u'));
-        mkdirSync(join(h.etcDir, 'ssh', 'authorized_keys'), { recursive: true });
-        writeFileSync(join(h.etcDir, 'ssh', 'authorized_keys', 'alice'), `${parsed.line}\n`, { mode: 0o644 });
+        allowPublicKeyLogin(h, 'alice', parsed.line);
       },
     });
     const h1 = lab.host('h1');
