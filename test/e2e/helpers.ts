@@ -22,6 +22,7 @@ export const LAB_DIR = process.env.JMP_LAB_DIR ?? '/run/jmp-lab';
 
 
 import { until } from '../lib/until.js';
+import { generateEd25519KeyPair } from '../../services/ssh/src/server/host-key.js';
 export { until };
 
 /** Mount points at or below `dir` in this (root) namespace, deepest first. */
@@ -263,7 +264,7 @@ export function allowPublicKeyLogin(h: LabHostInfo, user: string, publicKeyLine:
 /** A fresh ed25519 key for an ssh client: the private half in a 0600 file in a new temporary directory (the caller removes `dir`). */
 export function clientKey(prefix: string): { dir: string; keyFile: string; publicKey: ParsedKey } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  const keys = ssh2.utils.generateKeyPairSync('ed25519');
+  const keys = generateEd25519KeyPair();
   const keyFile = join(dir, 'id_ed25519');
   writeFileSync(keyFile, keys.private, { mode: 0o600 });
   const publicKey = parseSshPublicKey(keys.public);

@@ -9,7 +9,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import ssh2 from 'ssh2';
 import type { LabHost } from '../lab/lab.js';
 import { newTotpSecret, totpCode } from '../../services/api/src/crypto/totp.js';
 import { TOTP_PURPOSE } from '../../services/api/src/auth/login.js';
@@ -17,6 +16,7 @@ import { startJmpSsh, type RunningSsh } from '../../services/ssh/test/jmp-ssh.js
 import { createRecordings } from '../../services/common/src/recording/index.js';
 import { knownHostsLine, startJumpStack, until, type JumpStack } from './helpers.js';
 import { spawnPty, type Pty } from './pty.js';
+import { generateEd25519KeyPair } from '../../services/ssh/src/server/host-key.js';
 
 let stack: JumpStack | undefined, ssh: RunningSsh | undefined;
 let h1: LabHost;
@@ -107,7 +107,7 @@ test('OpenSSH client: password + TOTP → menu → ssh h1 → whoami, sudo, a bl
 });
 
 test('OpenSSH client: a jmp-ssh host key other than the pinned one is refused before any prompt', { timeout: 30_000 }, async () => {
-  const other = ssh2.utils.generateKeyPairSync('ed25519');
+  const other = generateEd25519KeyPair();
   const wrong = join(tmp, 'known_hosts.wrong');
   writeFileSync(wrong, `${knownHostsLine(ssh!.port, other.private)}\n`);
   const p = openssh(wrong);

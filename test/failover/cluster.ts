@@ -15,9 +15,9 @@ import { deriveSecrets, parseMasterSecret } from '../../services/api/src/crypto/
 import { mintServiceToken } from '../../services/api/src/http/auth.js';
 import { loadOrCreateHostKey } from '../../services/ssh/src/server/host-key.js';
 import { parseSshPublicKey } from '@jmp/common/ssh-key';
-import { ssh2 } from '../../services/ssh/test/jmp-ssh.js';
 import { freePort, waitForHttp } from '../bench/lib/process.js';
 import { startNginx, type RunningNginx } from './nginx.js';
+import { generateEd25519KeyPair } from '../../services/ssh/src/server/host-key.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // JMP_FAILOVER_BUNDLES=dist runs the production bundles (node scripts/bundle.mjs)
@@ -94,7 +94,7 @@ export async function startCluster(opts: { drainSeconds?: number } = {}): Promis
     const db = createDb(database.url, { min: 0, max: 2 });
     const hostname = `web-${randomBytes(3).toString('hex')}`;
     const password = `failover ${randomBytes(6).toString('hex')}`;
-    const keys = ssh2.utils.generateKeyPairSync('ed25519');
+    const keys = generateEd25519KeyPair();
     let username: string;
     try {
       await migrate(db);

@@ -11,13 +11,14 @@ import { ApiClient } from '@jmp/common';
 import { startApi, addUser, webLogin, type TestApi } from '../../api/test/harness.js';
 import { fingerprintOf } from '../src/ssh/host-key-pin.js';
 import { startSocket, Terminal, type RunningSocket } from './stack.js';
+import { generateEd25519KeyPair } from '../../ssh/src/server/host-key.js';
 
 let api: TestApi, server: ssh2.Server, sock: RunningSocket, cookie: string;
 const asked: string[][] = [];
 
 before(async () => {
   api = await startApi();
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
+  const hostKey = generateEd25519KeyPair();
   const parsed = ssh2.utils.parseKey(hostKey.private);
   if (parsed instanceof Error) throw parsed;
   const jmpApi = new ApiClient({ baseUrl: api.url, authorization: () => `Bearer ${api.serviceToken('ssh')}` });

@@ -5,7 +5,8 @@ import { startApi, addUser, addProject, addService, addHost, addRole, type TestA
 import { newTotpSecret, totpCode } from '../../api/src/crypto/totp.js';
 import { TOTP_PURPOSE } from '../../api/src/auth/login.js';
 import { parseSshPublicKey } from '@jmp/common/ssh-key';
-import { startJmpSsh, login, shell, exec, ssh2, type RunningSsh } from './jmp-ssh.js';
+import { startJmpSsh, login, shell, exec, type RunningSsh } from './jmp-ssh.js';
+import { generateEd25519KeyPair } from '../src/server/host-key.js';
 
 let api: TestApi, ssh: RunningSsh;
 let alice: { id: number; username: string };
@@ -52,13 +53,13 @@ describe('authentication', () => {
     assert.ok(err.instructions.some((i: string) => /is disabled/.test(i)));
   });
   test('public key registered in jmp-api', async () => {
-    const keys = ssh2.utils.generateKeyPairSync('ed25519');
+    const keys = generateEd25519KeyPair();
     const parsed = parseSshPublicKey(keys.public);
     assert.ok(typeof parsed !== 'string');
     await api.db('user_ssh_keys').insert({ user_id: alice.id, public_key: parsed.line, fingerprint: parsed.fingerprint });
     const { client } = await login(ssh.port, alice.username, { privateKey: keys.private });
     client.end();
-    const other = ssh2.utils.generateKeyPairSync('ed25519');
+    const other = generateEd25519KeyPair();
     await assert.rejects(login(ssh.port, alice.username, { privateKey: other.private }));
   });
 });

@@ -4,7 +4,6 @@
 // policy snapshot.
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
-import knexFactory from 'knex';
 import { createTestDatabase } from '../../../services/api/test/harness.js';
 import { hostIdentity } from '../../../services/api/test/host-identity.js';
 import { createDb, migrate } from '../../../services/api/src/db/knex.js';

@@ -39,13 +39,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ssh2 from 'ssh2';
 import { startLab, type Lab, type LabHost } from '../../lab/lab.js';
 import { addGrant, addHost, addProject, addService, addUser, startApi, type TestApi } from '../../../services/api/test/harness.js';
 import { parseSshPublicKey } from '../../../services/common/src/ssh-key.js';
 import { allowPublicKeyLogin, startJmpSshProcess, startJumpStack, until, type JmpSshProcess, type JumpStack } from '../../e2e/helpers.js';
 import { stop } from '../lib/process.js';
 import type { OpenSpec, TypeSpec } from './load.js';
+import { generateEd25519KeyPair } from '../../../services/ssh/src/server/host-key.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 1000);
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('ssh-sessions builds lab hosts: run it as root');
   if (TARGET_KIND !== 'echo' && TARGET_KIND !== 'sshd') throw new Error('BENCH_SESSIONS_TARGET must be echo or sshd');
   const tmp = mkdtempSync(join(tmpdir(), 'jmp-bench-sessions-'));
-  const person = ssh2.utils.generateKeyPairSync('ed25519');
+  const person = generateEd25519KeyPair();
   const personKey = parseSshPublicKey(person.public);
   if (typeof personKey === 'string') throw new Error(personKey);
 
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
       lab = await startLab({ hosts: ['t1'], agentCommand: () => null });
       const t1: LabHost = lab.host('t1');
       api = await startApi({ listenHost: '127.0.0.1' });
-      const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
+      const hostKey = generateEd25519KeyPair();
       const hostKeyFile = join(tmp, 'echo_host_key');
       writeFileSync(hostKeyFile, hostKey.private, { mode: 0o600 });
       const svc = await addService(api.db, (await addProject(api.db)).id);

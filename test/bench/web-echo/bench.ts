@@ -19,23 +19,22 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import ssh2 from 'ssh2';
 import { login, shell } from '../../../services/ssh/test/jmp-ssh.js';
 import { parseSshPublicKey } from '../../../services/common/src/ssh-key.js';
 import { knownHostsLine } from '../../e2e/helpers.js';
 import { spawnPty, type Pty } from '../../e2e/pty.js';
+import { generateEd25519KeyPair } from '../../../services/ssh/src/server/host-key.js';
 
 process.env.JMP_LAB_PREFIX ??= 'jwb-';
 process.env.JMP_LAB_NET ??= '10.235.0';
 process.env.JMP_LAB_DIR ??= '/run/jmp-web-lab';
-const { startConsoleStack, newPage, loginAs, screenUntil, until } = await import('../../browser/stack.js');
+const { startConsoleStack, newPage, loginAs, screenUntil } = await import('../../browser/stack.js');
 
 const KEYS = Math.max(200, Number(process.env.BENCH_KEYS ?? 200));
 const BLOCK = 20;
 const WARMUP = 20;
 const TARGET_RATIO = 1.5;
 const ECHO_TIMEOUT_MS = 5000;
-const PROMPT = /alice@h1:[^\r\n]*\$ (?:\x1b\[K)?$/;
 const log = (m: string): void => void process.stderr.write(`web-echo: ${m}\n`);
 const pct = (xs: number[], p: number): number => +[...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((xs.length * p) / 100) - 1)]!.toFixed(2);
 /** Letters only: each echoes as itself at a bash prompt. */
@@ -116,7 +115,7 @@ async function main(): Promise<void> {
     await c.stack.syncHosts(['alice']);
 
     // OpenSSH: a key for alice, jmp-ssh's host key pinned, jump shell → h1.
-    const keys = ssh2.utils.generateKeyPairSync('ed25519');
+    const keys = generateEd25519KeyPair();
     const keyFile = join(tmp, 'id_ed25519');
     writeFileSync(keyFile, keys.private, { mode: 0o600 });
     const pub = parseSshPublicKey(keys.public);

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
-import ssh2 from 'ssh2';
 import { ApiClient } from '@jmp/common';
 import { addGrant, addHost, addProject, addService, addUser, startApi, type TestApi } from '../../../api/test/harness.js';
 import { openTarget, TargetError } from './connect.js';
+import { generateEd25519KeyPair } from '../server/host-key.js';
 
 let api: TestApi;
 let silent: net.Server;
@@ -21,7 +21,7 @@ before(async () => {
   silent = net.createServer((s) => { sockets.add(s); setTimeout(() => s.destroy(), 400); });
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
   const svc = await addService(api.db, (await addProject(api.db)).id);
-  const key = ssh2.utils.generateKeyPairSync('ed25519').public.split(' ').slice(0, 2).join(' ');
+  const key = generateEd25519KeyPair().public.split(' ').slice(0, 2).join(' ');
   const host = await addHost(api.db, { hostname: 'mute-01', service_id: svc.id, addresses: ['127.0.0.1'], ssh_host_keys: [key] });
   const u = await addUser(api.db, { username: 'carol' });
   await addGrant(api.db, { subject_id: u.id, scope_type: 'host', scope_id: host.id, right: 'login' });

@@ -11,7 +11,7 @@ export class Terminals {
   private active: string | null = null;
   private seq = 0;
 
-  constructor(private readonly root: HTMLElement) {
+  constructor(root: HTMLElement) {
     this.list = h('div', { role: 'tablist', 'aria-label': 'Open terminals', class: 'tablist' });
     this.panels = h('div', { class: 'panels' });
     this.empty = h('p', { class: 'empty' }, 'No terminal is open. Open one from My hosts.');
