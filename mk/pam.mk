@@ -27,12 +27,18 @@ fuzz: deps
 	cmake -S pam-module -B build/pam-fuzz -DJMP_FUZZ=ON -DCMAKE_C_COMPILER=clang-14 \
 	  -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build build/pam-fuzz -j $(PAM_JOBS)
-	@for t in $(PAM_FUZZ_TARGETS); do \
-	  mkdir -p build/pam-fuzz/corpus/$$t build/pam-fuzz/artifacts; \
+	@# The targets run side by side (one core each), then each one's stats are printed.
+	@mkdir -p build/pam-fuzz/artifacts; pids=(); \
+	for t in $(PAM_FUZZ_TARGETS); do \
+	  mkdir -p build/pam-fuzz/corpus/$$t; \
 	  echo "fuzz: fuzz_$$t for $(FUZZ_SECONDS)s"; \
 	  build/pam-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -artifact_prefix=build/pam-fuzz/artifacts/ \
-	    build/pam-fuzz/corpus/$$t pam-module/fuzz/corpus/$$t 2>build/pam-fuzz/fuzz_$$t.log \
-	    || { tail -n 60 build/pam-fuzz/fuzz_$$t.log; exit 1; }; \
-	  grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ *DONE)' build/pam-fuzz/fuzz_$$t.log || true; \
-	done
+	    build/pam-fuzz/corpus/$$t pam-module/fuzz/corpus/$$t 2>build/pam-fuzz/fuzz_$$t.log & pids+=($$!); \
+	done; \
+	fail=0; i=0; \
+	for t in $(PAM_FUZZ_TARGETS); do \
+	  if ! wait $${pids[$$i]}; then echo "fuzz: fuzz_$$t failed"; tail -n 60 build/pam-fuzz/fuzz_$$t.log; fail=1; fi; i=$$((i + 1)); \
+	  echo "fuzz: fuzz_$$t"; grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ *DONE)' build/pam-fuzz/fuzz_$$t.log || true; \
+	done; \
+	exit $$fail
