@@ -8,11 +8,13 @@ import { after, describe, test } from 'node:test';
 import { ApiError } from '@jmp/common';
 import type { AgentApi } from '../api/client.js';
 import { ApiHealth } from '../api/health.js';
+import { uptime } from 'node:os';
 import { DiskHealth } from '../persist/disk.js';
+import { realFs } from '../persist/fs.js';
 import { PolicyStore } from '../policy/store.js';
 import { EventQueue } from '../report/events.js';
 import { Decider } from './decider.js';
-import { decideOffline } from './offline.js';
+import { bootedAtS, decideOffline } from './offline.js';
 import { SpentJtiStore } from './spent.js';
 import { verifyTicketOffline } from './ticket.js';
 import { mintTicket, silentLog, snapshot, ticketKey, tmpDir } from '../../test/fixtures.js';
@@ -74,7 +76,7 @@ function world() {
 describe('offline decisions from the snapshot', () => {
   test('rights: auth needs ticket + login, account = login, every sudo = root right, su to self = login', () => {
     const w = world();
-    const ctx = { hostId: HOST, hostname: 'web-01', policy: w.policy, spent: w.spent };
+    const ctx = { hostId: HOST, hostname: 'web-01', policy: w.policy, spent: w.spent, bootedAtS: bootedAtS() };
     assert.equal(decideOffline({ op: 'auth', user: 'alice', ticket: mintTicket(key, { user: 'alice', hostId: HOST }) }, ctx).allow, true);
     assert.equal(decideOffline({ op: 'auth', user: 'carol', ticket: mintTicket(key, { user: 'carol', hostId: HOST }) }, ctx).allow, false);
     assert.equal(decideOffline({ op: 'account', user: 'bob' }, ctx).allow, true);
@@ -89,7 +91,7 @@ describe('offline decisions from the snapshot', () => {
 
   test('replay after offline use is refused; the spent set survives a restart', () => {
     const w = world();
-    const ctx = { hostId: HOST, hostname: 'web-01', policy: w.policy, spent: w.spent };
+    const ctx = { hostId: HOST, hostname: 'web-01', policy: w.policy, spent: w.spent, bootedAtS: bootedAtS() };
     const t = mintTicket(key, { user: 'alice', hostId: HOST });
     assert.equal(decideOffline({ op: 'auth', user: 'alice', ticket: t }, ctx).allow, true);
     const again = decideOffline({ op: 'auth', user: 'alice', ticket: t }, ctx);
@@ -99,6 +101,29 @@ describe('offline decisions from the snapshot', () => {
     reborn.load();
     assert.equal(reborn.size, 1);
     assert.equal(decideOffline({ op: 'auth', user: 'alice', ticket: t }, { ...ctx, spent: reborn }).allow, false);
+  });
+
+  test('offline, a ticket issued before the machine last started is refused (its spent record may have died with the page cache)', () => {
+    const w = world();
+    const now = Math.floor(Date.now() / 1000);
+    const t = mintTicket(key, { user: 'alice', hostId: HOST, iatOffset: -20, ttl: 60 });
+    const ctx = { hostId: HOST, hostname: 'web-01', policy: w.policy, spent: w.spent };
+    assert.deepEqual(decideOffline({ op: 'auth', user: 'alice', ticket: t }, { ...ctx, bootedAtS: now - 10 }),
+      { allow: false, reason: 'ticket was issued before this host last started (offline)' });
+    assert.equal(decideOffline({ op: 'auth', user: 'alice', ticket: t }, { ...ctx, bootedAtS: now - 3600 }).allow, true, 'issued long after the boot: allowed');
+    assert.ok(Math.abs(bootedAtS() - (now - Math.floor(uptime()))) <= 2, 'boot time from the uptime');
+  });
+
+  test('the spent set is appended without fsync (the page cache outlives the agent)', () => {
+    const w = world();
+    let syncs = 0;
+    const counting = { ...realFs, fdatasyncSync: (fd: number) => { syncs++; realFs.fdatasyncSync(fd); }, fsyncSync: (fd: number) => { syncs++; realFs.fsyncSync(fd); } };
+    const s = new SpentJtiStore(join(w.dir, 'spent-c'), w.disk, counting);
+    for (let i = 0; i < 10; i++) assert.equal(s.add(`k${i}`, Math.floor(Date.now() / 1000) + 30), true);
+    assert.equal(syncs, 0);
+    const again = new SpentJtiStore(join(w.dir, 'spent-c'), w.disk);
+    again.load();
+    assert.equal(again.size, 10);
   });
 
   test('expired entries are pruned and compacted away; a torn last line is ignored', async () => {
@@ -180,6 +205,54 @@ describe('decider: online first, then offline, then the default', () => {
   });
 });
 
+describe('decider: while jmp-api is down, one question a second tries it', () => {
+  test('the others are decided offline at once; a probe that gets an answer brings decisions back online', async () => {
+    const w = world();
+    let now = 0;
+    let asked = 0;
+    let up = false;
+    let release: (() => void) | null = null;
+    const api = { decide: { pamDecide: () => {
+      asked++;
+      if (up) return Promise.resolve({ allow: true, reason: 'ok' });
+      // The first question hangs until released, as a blackholed jmp-api would until the deadline.
+      return new Promise((_, reject) => { release = () => reject(new ApiError('unavailable', 'jmp-api did not answer within 300 ms', 0)); });
+    } } } as unknown as AgentApi;
+    const health = new ApiHealth();
+    const d = new Decider({ target: () => ({ api, hostId: HOST, hostname: 'web-01' }), health, policy: w.policy, spent: w.spent, events: w.events, noSnapshot: () => 'deny', log: silentLog }, () => now);
+    const first = d.decide({ op: 'account', user: 'alice' });
+    await new Promise((r) => setImmediate(r));
+    release!();
+    assert.equal((await first).mode, 'offline');
+    assert.equal(health.state, 'down');
+    for (let i = 0; i < 20; i++) { now += 10; assert.equal((await d.decide({ op: 'account', user: 'alice' })).mode, 'offline'); }
+    assert.equal(asked, 1, 'within a second of the failure nobody asks jmp-api');
+    now += 1000;
+    up = true;
+    assert.equal((await d.decide({ op: 'account', user: 'alice' })).mode, 'online', 'the probe after a second reaches jmp-api');
+    assert.equal(health.state, 'up');
+    assert.equal((await d.decide({ op: 'account', user: 'alice' })).mode, 'online');
+    assert.equal(asked, 3);
+  });
+
+  test('while a probe is waiting for jmp-api, other questions do not wait with it', async () => {
+    const w = world();
+    let now = 5000;
+    let pending = 0;
+    let release: (() => void) | null = null;
+    const api = { decide: { pamDecide: () => { pending++; return new Promise((_, reject) => { release = () => reject(new ApiError('unavailable', 'no answer', 0)); }); } } } as unknown as AgentApi;
+    const health = new ApiHealth();
+    health.down('connect ECONNREFUSED');
+    const d = new Decider({ target: () => ({ api, hostId: HOST, hostname: 'web-01' }), health, policy: w.policy, spent: w.spent, events: w.events, noSnapshot: () => 'deny', log: silentLog }, () => now);
+    const probe = d.decide({ op: 'account', user: 'alice' }); // the probe, hanging
+    now += 5000;
+    assert.equal((await d.decide({ op: 'account', user: 'alice' })).mode, 'offline');
+    assert.equal(pending, 1, 'one probe at a time');
+    release!();
+    assert.equal((await probe).mode, 'offline');
+  });
+});
+
 describe('decider over HTTP: a hanging or garbage jmp-api is down', () => {
   test('no answer within decideTimeoutMs → offline; 200 with garbage → offline; 500 → offline', async () => {
     const { createServer } = await import('node:http');
@@ -198,9 +271,10 @@ describe('decider over HTTP: a hanging or garbage jmp-api is down', () => {
     try {
       const api = createAgentApi({ baseUrl: `http://127.0.0.1:${port}`, transport, requestTimeoutMs: 1000, decideTimeoutMs: 300 });
       const w = world();
-      const d = new Decider({ target: () => ({ api, hostId: HOST, hostname: 'web-01' }), health: new ApiHealth(), policy: w.policy, spent: w.spent, events: w.events, noSnapshot: () => 'deny', log: silentLog });
       for (const b of ['hang', 'garbage', '500'] as const) {
         behaviour = b;
+        // A decider each: a down jmp-api is asked again only once a second.
+        const d = new Decider({ target: () => ({ api, hostId: HOST, hostname: 'web-01' }), health: new ApiHealth(), policy: w.policy, spent: w.spent, events: w.events, noSnapshot: () => 'deny', log: silentLog });
         const started = Date.now();
         const r = await d.decide({ op: 'account', user: 'alice' });
         assert.deepEqual([r.allow, r.mode], [true, 'offline'], b);

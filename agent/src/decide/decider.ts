@@ -2,13 +2,17 @@
 // does not answer properly, the cached snapshot (mode offline); with no
 // snapshot, the default (mode default). Degraded decisions are logged and
 // queued for jmp-api as offline_decision events.
+//
+// While jmp-api is down, one question at a time, at most every
+// RETRY_ONLINE_MS, tries it again; the others are decided offline at once.
+// A jmp-api that hangs then costs one deadline per second, not one per login.
 import type { Logger } from '@jmp/common';
 import type { AgentMode } from '../protocol/line.js';
 import { isApiDown, type AgentApi } from '../api/client.js';
 import type { ApiHealth } from '../api/health.js';
 import type { PolicyStore } from '../policy/store.js';
 import type { EventQueue } from '../report/events.js';
-import { decideOffline, type PamRequest, type Verdict } from './offline.js';
+import { bootedAtS, decideOffline, type PamRequest, type Verdict } from './offline.js';
 import type { SpentJtiStore } from './spent.js';
 import { peekTicketJti } from './ticket.js';
 
@@ -29,16 +33,33 @@ export interface DeciderDeps {
   onDecision?: (req: PamRequest, d: Decision) => void;
 }
 
+/** While jmp-api is down, how often a question tries it again. */
+export const RETRY_ONLINE_MS = 1000;
+
 export class Decider {
-  constructor(private readonly d: DeciderDeps) {}
+  private readonly bootedAt = bootedAtS();
+  private probing = false;
+  /** When a question last went to jmp-api. */
+  private lastAskedAt = -Infinity;
+  constructor(private readonly d: DeciderDeps, private readonly nowMs: () => number = () => performance.now()) {}
 
   async decide(req: PamRequest): Promise<Decision> {
     const target = this.d.target();
     let decision: Decision | null = null;
-    if (target) decision = await this.online(req, target.api);
+    if (target && this.mayAskOnline()) {
+      const probe = this.d.health.state === 'down';
+      this.lastAskedAt = this.nowMs();
+      if (probe) this.probing = true;
+      try { decision = await this.online(req, target.api); } finally { if (probe) this.probing = false; }
+    }
     if (!decision) decision = this.degraded(req, target);
     this.d.onDecision?.(req, decision);
     return decision;
+  }
+
+  private mayAskOnline(): boolean {
+    if (this.d.health.state !== 'down') return true;
+    return !this.probing && this.nowMs() - this.lastAskedAt >= RETRY_ONLINE_MS;
   }
 
   private async online(req: PamRequest, api: AgentApi): Promise<Decision | null> {
@@ -78,7 +99,7 @@ export class Decider {
   private degraded(req: PamRequest, target: { hostId: number; hostname: string } | null): Decision {
     let decision: Decision;
     if (target && this.d.policy.current) {
-      decision = { ...decideOffline(req, { hostId: target.hostId, hostname: target.hostname, policy: this.d.policy, spent: this.d.spent }), mode: 'offline' };
+      decision = { ...decideOffline(req, { hostId: target.hostId, hostname: target.hostname, policy: this.d.policy, spent: this.d.spent, bootedAtS: this.bootedAt }), mode: 'offline' };
     } else {
       const def = this.d.noSnapshot();
       const why = target ? 'jmp-api is unreachable and this host has no policy snapshot' : 'this host is not enrolled with jmp-api';

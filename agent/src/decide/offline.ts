@@ -6,7 +6,8 @@
 import type { AccountRequest, AuthRequest, SessionRequest, SudoRequest } from '../protocol/line.js';
 import type { PolicyStore } from '../policy/store.js';
 import type { SpentJtiStore } from './spent.js';
-import { verifyTicketOffline } from './ticket.js';
+import { uptime } from 'node:os';
+import { CLOCK_TOLERANCE_S, verifyTicketOffline } from './ticket.js';
 
 export type PamRequest = AuthRequest | AccountRequest | SudoRequest | SessionRequest;
 
@@ -20,7 +21,19 @@ export interface OfflineContext {
   hostname: string;
   policy: Pick<PolicyStore, 'user' | 'ticketKey'>;
   spent: Pick<SpentJtiStore, 'add'>;
+  /** When this machine last started (epoch seconds); see bootedAtS(). */
+  bootedAtS: number;
   nowMs?: number;
+}
+
+/**
+ * The spent set is written without fsync: the page cache outlives a crash of
+ * the agent, not one of the machine. A ticket issued before the machine last
+ * started may have been spent in a record the crash lost, so offline it is
+ * refused (tickets live ≤ 60 s; only those minted around a reboot are hit).
+ */
+export function bootedAtS(): number {
+  return Math.floor(Date.now() / 1000 - uptime());
 }
 
 export function decideOffline(req: PamRequest, ctx: OfflineContext): Verdict {
@@ -33,6 +46,7 @@ export function decideOffline(req: PamRequest, ctx: OfflineContext): Verdict {
     case 'auth': {
       const t = verifyTicketOffline(req.ticket, req.user, ctx.hostId, (kid) => ctx.policy.ticketKey(kid), ctx.nowMs);
       if (!t.ok) return { allow: false, reason: `${t.reason} (offline)` };
+      if (t.iat <= ctx.bootedAtS + CLOCK_TOLERANCE_S) return { allow: false, reason: 'ticket was issued before this host last started (offline)' };
       if (!ctx.spent.add(t.jti, t.exp)) return { allow: false, reason: 'ticket has already been used (offline)' };
       return login(req.user);
     }

@@ -1,6 +1,8 @@
 // Ticket ids already used on this host, so a ticket works once even offline:
 // an in-memory map (jti → keep-until) backed by an append-only file of
-// "<keep-until> <jti>" lines, fdatasync-ed before an offline allow is given.
+// "<keep-until> <jti>" lines, written (not fsync-ed) before an offline allow
+// is given: the page cache survives a crash of the agent, and tickets from
+// before a crash of the machine are refused by boot time (offline.ts).
 // Entries are kept until the ticket could no longer verify (exp + 60 s);
 // the file is compacted when most of it has expired. On a full disk the set
 // lives on in memory and is rewritten whole when writes work again.
@@ -53,8 +55,9 @@ export class SpentJtiStore {
 
   /**
    * Records a jti (idempotent). Returns false if it was already spent. The
-   * memory set is updated at once; the file append is synchronous (durable
-   * on return) unless the disk refused it, in which case memory carries on.
+   * memory set is updated at once; the file append is synchronous (in the
+   * page cache on return) unless the disk refused it, in which case memory
+   * carries on.
    */
   add(jti: string, exp: number): boolean {
     if (this.has(jti)) return false;
@@ -69,7 +72,6 @@ export class SpentJtiStore {
     const fd = this.fsl.openSync(this.path, 'a', 0o600);
     try {
       writeAll(this.fsl, fd, Buffer.from(line));
-      this.fsl.fdatasyncSync(fd);
     } finally {
       this.fsl.closeSync(fd);
     }

@@ -9,7 +9,7 @@ export const TICKET_ISSUER = 'jmp-api';
 export const CLOCK_TOLERANCE_S = 2;
 const JTI_RE = /^[A-Za-z0-9._~-]{1,128}$/;
 
-export type OfflineTicketCheck = { ok: true; jti: string; exp: number } | { ok: false; reason: string };
+export type OfflineTicketCheck = { ok: true; jti: string; exp: number; iat: number } | { ok: false; reason: string };
 
 export function ticketAudience(hostId: number): string {
   return `jmp-host:${hostId}`;
@@ -34,7 +34,7 @@ export function verifyTicketOffline(ticket: string, user: string, hostId: number
   if (p.aud !== ticketAudience(hostId)) return { ok: false, reason: 'ticket is for another host' };
   if (p.sub !== user) return { ok: false, reason: 'ticket is for another user' };
   if (typeof p.jti !== 'string' || !JTI_RE.test(p.jti) || !p.exp || !p.iat || p.exp - p.iat > 60) return { ok: false, reason: 'ticket is malformed' };
-  return { ok: true, jti: p.jti, exp: p.exp };
+  return { ok: true, jti: p.jti, exp: p.exp, iat: p.iat };
 }
 
 /** The jti and expiry of a ticket without checking it (to remember tickets jmp-api consumed online). */

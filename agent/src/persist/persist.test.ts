@@ -11,7 +11,7 @@ import { DiskHealth, type DiskChange } from './disk.js';
 import { realFs, type FsLayer } from './fs.js';
 import { PolicyStore } from '../policy/store.js';
 import { SpentJtiStore } from '../decide/spent.js';
-import { decideOffline } from '../decide/offline.js';
+import { bootedAtS, decideOffline } from '../decide/offline.js';
 import { mintTicket, silentLog, snapshot, ticketKey, tmpDir } from '../../test/fixtures.js';
 
 const dirs: string[] = [];
@@ -121,7 +121,7 @@ describe('a full disk degrades to memory, never fails a decision', () => {
       policy.accept(snapshot({ hostId: 7, keys: [key] }), '"e1"');
       assert.equal(disk.degraded, true);
       assert.equal(existsSync(join(d, 'passwd')), false);
-      const ctx = { hostId: 7, hostname: 'web-01', policy, spent };
+      const ctx = { hostId: 7, hostname: 'web-01', policy, spent, bootedAtS: bootedAtS() };
       const t = mintTicket(key, { user: 'alice', hostId: 7 });
       assert.equal(decideOffline({ op: 'auth', user: 'alice', ticket: t }, ctx).allow, true);
       assert.equal(decideOffline({ op: 'auth', user: 'alice', ticket: t }, ctx).allow, false, 'replay refused from memory');
@@ -169,7 +169,7 @@ describe('a full disk degrades to memory, never fails a decision', () => {
       policy.accept(snapshot({ hostId: 7, keys: [key] }), '"e1"');
       assert.equal(disk.degraded, true);
       assert.ok(['ENOSPC', 'EDQUOT'].includes(disk.code ?? ''), disk.code);
-      const ctx = { hostId: 7, hostname: 'web-01', policy, spent };
+      const ctx = { hostId: 7, hostname: 'web-01', policy, spent, bootedAtS: bootedAtS() };
       const t1 = mintTicket(key, { user: 'alice', hostId: 7 });
       assert.equal(decideOffline({ op: 'auth', user: 'alice', ticket: t1 }, ctx).allow, true);
       assert.equal(decideOffline({ op: 'auth', user: 'alice', ticket: t1 }, ctx).allow, false);
