@@ -43,7 +43,7 @@ export async function startConsoleStack(opts: { hosts?: string[] } = {}): Promis
   try {
     ssh = await startJmpSsh(stack.api);
     socket = await startSocket(stack.api, ssh, { webDir: WEB_DIST, proxyApi: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--disable-gpu', '--disable-dev-shm-usage'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--disable-gpu', '--disable-dev-shm-usage', ...(process.env.JMP_CHROMIUM_FLAGS?.split(' ').filter(Boolean) ?? [])] });
     return { stack, api: stack.api, ssh, socket, browser, url: socket.url, close };
   } catch (err) {
     await close();

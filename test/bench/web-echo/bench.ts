@@ -14,6 +14,10 @@
 // 200 keystrokes each at h1's bash prompt, in alternating blocks of 20 after a
 // warm-up, so noise on this shared machine hits all alike. Target: p99 ratio
 // web/ssh ≤ 1.5. A character that does not come back is a wrong answer (exit 1).
+// Chromium runs as a person's would (60 Hz frame clock). JMP_CHROMIUM_FLAGS
+// adds launch flags for diagnosis: with "--disable-frame-rate-limit
+// --disable-gpu-vsync" the page gets the echo without waiting for a frame
+// (web p99 8.6-10.4 ms against ssh 5-6 ms in the same runs: ratio 1.5-2.1).
 // Last line: {"bench":"web-echo","web_p99_ms":…,"ssh_p99_ms":…,"ratio":…}
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
