@@ -14,7 +14,12 @@ export function tempNameFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
 }
 
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode: number, fsl: FsLayer = realFs): void {
+/**
+ * `durable: false` skips both fsyncs: the swap stays atomic for readers and
+ * survives a crash of the agent, but not necessarily one of the machine.
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode: number, fsl: FsLayer = realFs, opts: { durable?: boolean } = {}): void {
+  const durable = opts.durable ?? true;
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const tmp = tempNameFor(path);
   const fd = fsl.openSync(tmp, 'wx', mode);
@@ -23,7 +28,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode: n
     try {
       writeAll(fsl, fd, bytes);
       fsl.fchmodSync(fd, mode); // the umask may have narrowed the open() mode
-      fsl.fsyncSync(fd);
+      if (durable) fsl.fsyncSync(fd);
     } finally {
       fsl.closeSync(fd);
     }
@@ -38,7 +43,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode: n
       }
     }
   }
-  fsyncDir(dirname(path), fsl);
+  if (durable) fsyncDir(dirname(path), fsl);
 }
 
 /** fsync of a directory, so a rename in it survives a crash. Best effort: some file systems refuse it. */

@@ -1,6 +1,7 @@
 // The file-system calls the agent writes with, behind an interface so tests
 // can inject failures (ENOSPC, a crash between steps). Synchronous on
-// purpose: the files are small, and a write that has returned is on disk.
+// purpose: the files are small. Only fdatasync has an asynchronous form, for
+// syncs that must not hold up the event loop (and with it, PAM answers).
 import * as fs from 'node:fs';
 
 export interface FsLayer {
@@ -8,6 +9,8 @@ export interface FsLayer {
   writeSync(fd: number, data: Uint8Array, offset: number, length: number, position: number | null): number;
   fsyncSync(fd: number): void;
   fdatasyncSync(fd: number): void;
+  /** fdatasync on libuv's thread pool. */
+  fdatasync(fd: number, done: (err: Error | null) => void): void;
   fchmodSync(fd: number, mode: number): void;
   ftruncateSync(fd: number, len: number): void;
   closeSync(fd: number): void;
@@ -22,6 +25,7 @@ export const realFs: FsLayer = {
   writeSync: (fd, d, o, l, pos) => fs.writeSync(fd, d, o, l, pos),
   fsyncSync: (fd) => fs.fsyncSync(fd),
   fdatasyncSync: (fd) => fs.fdatasyncSync(fd),
+  fdatasync: (fd, done) => fs.fdatasync(fd, done),
   fchmodSync: (fd, m) => fs.fchmodSync(fd, m),
   ftruncateSync: (fd, l) => fs.ftruncateSync(fd, l),
   closeSync: (fd) => fs.closeSync(fd),

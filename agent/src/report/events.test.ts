@@ -73,3 +73,27 @@ test('journal: a persist appends only what is new; a torn last line is skipped; 
   third.load();
   assert.deepEqual([third.size, third.droppedCount], [1, 0]);
 });
+
+test('the journal append and the status file never fsync on the event loop; the journal is synced on the thread pool', async () => {
+  const { realFs } = await import('../persist/fs.js');
+  const { StatusReporter } = await import('./status.js');
+  const { readFileSync } = await import('node:fs');
+  const calls: string[] = [];
+  let synced!: () => void;
+  const done = new Promise<void>((r) => { synced = r; });
+  const fsl = {
+    ...realFs,
+    fsyncSync: (fd: number) => { calls.push('fsyncSync'); realFs.fsyncSync(fd); },
+    fdatasyncSync: (fd: number) => { calls.push('fdatasyncSync'); realFs.fdatasyncSync(fd); },
+    fdatasync: (fd: number, cb: (err: Error | null) => void) => { calls.push('fdatasync'); realFs.fdatasync(fd, (err) => { cb(err); synced(); }); },
+  };
+  const q = new EventQueue(join(dir, 'd.jsonl'), 100, new DiskHealth(silentLog), silentLog, fsl);
+  q.push('offline_decision', { i: 1 });
+  q.persist();
+  await done;
+  const status = new StatusReporter(join(dir, 'status.json'), () => ({ mode: 'online' }) as never, new DiskHealth(silentLog), fsl);
+  status.writeNow();
+  assert.deepEqual(calls, ['fdatasync']);
+  assert.equal(readFileSync(join(dir, 'd.jsonl'), 'utf8').split('\n').filter(Boolean).length, 1);
+  assert.equal(JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')).mode, 'online');
+});

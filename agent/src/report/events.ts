@@ -147,9 +147,18 @@ export class EventQueue {
     const fd = this.fsl.openSync(this.path, 'a', 0o600);
     try {
       writeAll(this.fsl, fd, Buffer.from(chunk));
-      this.fsl.fdatasyncSync(fd);
-    } finally {
+      // Synced on the thread pool, so a slow disk never holds up a PAM answer;
+      // until then the page cache already outlives a crash of the agent.
+      this.fsl.fdatasync(fd, (err) => {
+        try { this.fsl.closeSync(fd); } catch { /* already closed */ }
+        if (err) {
+          this.rewriteNeeded = true; // written whole at the next persist
+          this.log.warn({ err: err.message, path: this.path }, 'event journal sync failed; it will be rewritten');
+        }
+      });
+    } catch (err) {
       this.fsl.closeSync(fd);
+      throw err;
     }
     let n = 0;
     for (let i = chunk.indexOf('\n'); i !== -1; i = chunk.indexOf('\n', i + 1)) n++;

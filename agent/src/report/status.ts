@@ -54,7 +54,10 @@ export class StatusReporter {
   }
 
   writeNow(extra: Partial<AgentStatus> = {}): void {
-    this.disk.attempt('status', () => writeFileAtomic(this.path, JSON.stringify({ ...this.collect(), ...extra }, null, 2) + '\n', 0o644, this.fsl));
+    // Not fsync-ed: it is rewritten every few seconds and only read by
+    // `jmp-agent status`; two fsyncs a second on the event loop delayed PAM
+    // answers by up to a few milliseconds.
+    this.disk.attempt('status', () => writeFileAtomic(this.path, JSON.stringify({ ...this.collect(), ...extra }, null, 2) + '\n', 0o644, this.fsl, { durable: false }));
   }
 
   stop(): void {
