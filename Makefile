@@ -39,7 +39,7 @@ node-test: deps
 test: build pam-test native-test node-test lab-test e2e-test $(TEST_SUITES)
 	@echo "make test: all suites passed"
 
-bench: build
+bench: deps bundle pam-build native-build
 	scripts/bench.sh $(BENCH)
 
 dev: build web-build

@@ -10,6 +10,7 @@ export const apiConfigSpec = {
   dbPoolMax: ['JMP_DB_POOL_MAX', z.coerce.number().int().min(1).max(200).default(10)],
   uidBase: ['JMP_UID_BASE', z.coerce.number().int().min(1000).max(2_000_000_000).default(200000)],
   ticketTtlSeconds: ['JMP_TICKET_TTL_SECONDS', z.coerce.number().int().min(5).max(60).default(30)],
+  webCredentialTtlSeconds: ['JMP_WEB_CREDENTIAL_TTL_SECONDS', z.coerce.number().int().min(1).max(60).default(30)],
   sessionTtlSeconds: ['JMP_SESSION_TTL_SECONDS', positiveInt(8 * 3600)],
   secureCookies: ['JMP_SECURE_COOKIES', bool(true)],
   lockoutThreshold: ['JMP_LOCKOUT_THRESHOLD', positiveInt(5)],
@@ -24,6 +25,6 @@ export const apiConfigSpec = {
 
 export type ApiConfig = {
   port: number; host: string; databaseUrl?: string | undefined; redisUrl?: string | undefined; secretKey?: string | undefined;
-  dbPoolMax: number; uidBase: number; ticketTtlSeconds: number; sessionTtlSeconds: number; secureCookies: boolean;
+  dbPoolMax: number; uidBase: number; ticketTtlSeconds: number; webCredentialTtlSeconds: number; sessionTtlSeconds: number; secureCookies: boolean;
   lockoutThreshold: number; lockoutSeconds: number; noSnapshotPolicy: 'deny' | 'allow'; requestTtlSeconds: number; smtpUrl?: string | undefined; smtpFrom: string; webhookUrl?: string | undefined; logLevel: string;
 };

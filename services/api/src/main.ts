@@ -35,6 +35,7 @@ configuration (environment):
   JMP_DB_POOL_MAX         Postgres connections per process (10)
   JMP_UID_BASE            first uid given to users (200000)
   JMP_TICKET_TTL_SECONDS  login ticket lifetime, ≤ 60 (30)
+  JMP_WEB_CREDENTIAL_TTL_SECONDS web terminal credential lifetime, ≤ 60 (30)
   JMP_SESSION_TTL_SECONDS web session lifetime (28800)
   JMP_SECURE_COOKIES      Secure flag on cookies (true; false only for plain-HTTP dev)
   JMP_LOCKOUT_THRESHOLD, JMP_LOCKOUT_SECONDS   failed logins before lockout (5), lockout (900)

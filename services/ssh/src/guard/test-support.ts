@@ -84,11 +84,16 @@ export class RealBash {
   }
 
   /** Types each character as its own chunk, waiting for its echo. */
+  /**
+   * One key at a time, each after the echo of the one before. Keys that echo
+   * nothing (cursor moves, a password) get 400 ms; an echo later than that
+   * is still fine, since the guard holds Enter until the echo is in.
+   */
   async typeSlowly(s: string): Promise<void> {
     for (const ch of s) {
       const before = this.raw.length;
       this.type(ch);
-      await this.until(() => this.raw.length > before, 2000).catch(() => {});
+      await this.until(() => this.raw.length > before, 400).catch(() => {});
     }
   }
 
