@@ -5,7 +5,7 @@
 // the package's target system, so this small variant stands alone.
 //   JMP_LAB_PREFIX (jpk-), JMP_LAB_NET (10.233.0), JMP_LAB_DIR (/run/jmp-pkg-lab)
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const PREFIX = process.env.JMP_LAB_PREFIX ?? 'jpk-';
@@ -53,6 +53,7 @@ export function cleanupLeftovers(name: string): void {
   const merged = join(DIR, name, 'merged');
   for (let i = 0; i < 5 && readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${merged} `); i++) sh(['umount', '-l', merged]);
   rmSync(join(DIR, name), { recursive: true, force: true });
+  try { rmdirSync(DIR); } catch { /* other hosts still there, or already gone */ }
 }
 
 export async function startChrootHost(name: string, lowerRoot: string, index = 11): Promise<ChrootHost> {
