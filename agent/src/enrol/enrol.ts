@@ -30,7 +30,7 @@ export class EnrolError extends Error {
 export async function enrol(config: AgentConfig, opts: EnrolOptions, log: Pick<Logger, 'warn' | 'info'>): Promise<AgentState> {
   const existing = readState(config.files.state);
   if (existing && !opts.force) {
-    throw new EnrolError(`this host is already enrolled as ${existing.hostname} (host id ${existing.hostId}) with ${existing.apiUrl}; pass --force to enrol again (an administrator must first reset its enrolment in jmp-api)`);
+    throw new EnrolError(`this host is already enrolled as ${existing.hostname} (host id ${existing.hostId}) with ${existing.apiUrl}; pass --force to enrol again (an administrator must first reset its enrolment in jmp-api and bind the token to it)`);
   }
   const hostname = (opts.hostname ?? localHostname()).toLowerCase();
   const addresses = opts.addresses?.length ? opts.addresses : localAddresses();

@@ -53,7 +53,9 @@ describe('POST /v1/agents/enroll', () => {
     assert.equal(again.status, 409);
     assert.match(again.body.error.message, /already enrolled; an administrator must reset/);
     assert.equal((await api.call('GET', '/v1/agents/policy', { auth: attacker.token(r.body.hostId) })).status, 401);
-    const reset = await api.call('POST', `/v1/hosts/${r.body.hostId}/reset-enrolment`, { auth: `Bearer ${api.serviceToken('admin')}` });
+    // The reset binds the token that may enrol the host again (a reset alone binds none).
+    const tokenId = (await api.db('enrolment_tokens').where({ token_hash: sha256hex(body.token) }).first('id')).id;
+    const reset = await api.call('POST', `/v1/hosts/${r.body.hostId}/reset-enrolment`, { auth: `Bearer ${api.serviceToken('admin')}`, body: { enrolmentTokenId: tokenId } });
     assert.equal(reset.status, 200);
     assert.equal((await api.call('GET', '/v1/agents/policy', { auth: first.token(r.body.hostId) })).status, 401, 'old key forgotten');
     const second = hostIdentity();

@@ -3,10 +3,11 @@
 // string) is stored, so a database dump cannot enrol hosts. Tokens cannot be
 // edited: revoke one and create another.
 import { randomBytes } from 'node:crypto';
-import { contract as c } from '@jmp/common';
+import { JmpError, contract as c } from '@jmp/common';
 import type { RouteModule } from '../http/app.js';
 import { sha256hex } from '../crypto/secrets.js';
-import { audit, iso, isoNN, mustGet, mustRef, paged, readers, userIdOf, write } from './crud.js';
+import { ENROLLABLE_KINDS } from '../agents/enrol.js';
+import { audit, badField, iso, isoNN, mustGet, mustRef, paged, readers, userIdOf, write, type Tx } from './crud.js';
 
 export const newEnrolmentToken = (): string => c.ENROLMENT_TOKEN_PREFIX + randomBytes(32).toString('base64url');
 export const enrolmentTokenHash = (token: string): string => sha256hex(token);
@@ -60,3 +61,26 @@ export const enrolmentRoutes: RouteModule = (api, ctx, auth) => {
     });
   });
 };
+
+/**
+ * Checks that an administrator may bind enrolment token `tokenId` to a host
+ * (docs/decisions.md, "Enrolment cannot take over a host"): the token exists,
+ * is usable and belongs to the host's service; the host runs jmp-agent and is
+ * not enrolled. Refusals name body.enrolmentTokenId.
+ */
+export async function checkEnrolmentBinding(
+  trx: Tx, tokenId: number,
+  host: { service_id: number | null; kind: string; agent_public_key: string | null }, now: Date,
+): Promise<void> {
+  const field = 'body.enrolmentTokenId';
+  const t = await trx('enrolment_tokens').where({ id: tokenId }).first();
+  if (!t) throw new JmpError('not_found', `${field}: there is no enrolment token with id ${tokenId}`, { field });
+  if (!toToken(t, now).active) throw badField(field, `enrolment token ${tokenId} is revoked, expired or used up`);
+  if (t.service_id !== host.service_id) {
+    throw badField(field, `enrolment token ${tokenId} enrols into another service than the host's; bind a token of the host's service`);
+  }
+  if (!ENROLLABLE_KINDS.includes(host.kind)) throw badField(field, `a ${host.kind} host does not run jmp-agent and cannot be enrolled`);
+  if (host.agent_public_key) {
+    throw new JmpError('conflict', `${field}: the host is enrolled; reset its enrolment (POST /v1/hosts/:id/reset-enrolment) to bind a token`, { field });
+  }
+}

@@ -1,10 +1,11 @@
 // Hosts. Admins set what a host is (name, addresses, state, kind, service, SSH
 // host keys); the agent's fields (enrolment, last seen, status) are read-only here.
-import { contract as c } from '@jmp/common';
+import { JmpError, contract as c } from '@jmp/common';
 import type { RouteModule } from '../http/app.js';
 import { forgetHostKey } from '../http/auth.js';
 import { audit, badField, iso, isoNN, mustGet, mustRef, paged, readers, substring, write } from './crud.js';
 import { releaseScope } from './org.js';
+import { checkEnrolmentBinding } from './enrolment.js';
 import { parseSshPublicKey } from '@jmp/common/ssh-key';
 
 const HOST_HINTS = {
@@ -16,7 +17,7 @@ const HOST_HINTS = {
 const toHost = (r: any): c.AdminHost => ({
   id: r.id, hostname: r.hostname, addresses: r.addresses, state: r.state, kind: r.kind, serviceId: r.service_id,
   sshHostKeys: r.ssh_host_keys, enrolled: r.agent_public_key != null, enrolledAt: iso(r.enrolled_at), lastSeenAt: iso(r.last_seen_at),
-  agentStatus: r.agent_status ?? {}, createdAt: isoNN(r.created_at),
+  agentStatus: r.agent_status ?? {}, enrolmentTokenId: r.enrolment_token_id ?? null, createdAt: isoNN(r.created_at),
 });
 
 /** Host keys are checked and stored as "type base64" without comments, so jmp-ssh compares exact strings. */
@@ -49,9 +50,13 @@ export const hostRoutes: RouteModule = (api, ctx, auth) => {
     const keys = hostKeys(body.sshHostKeys);
     return write(ctx, HOST_HINTS, async (trx) => {
       await mustRef(trx, 'service', body.serviceId, 'body.serviceId');
+      if (body.enrolmentTokenId != null) {
+        const host = { service_id: body.serviceId ?? null, kind: body.kind, agent_public_key: null };
+        await checkEnrolmentBinding(trx, body.enrolmentTokenId, host, ctx.now());
+      }
       const [row] = await trx('hosts').insert({
         hostname: body.hostname, addresses: JSON.stringify(unique(body.addresses)), state: body.state, kind: body.kind,
-        service_id: body.serviceId ?? null, ssh_host_keys: JSON.stringify(keys),
+        service_id: body.serviceId ?? null, ssh_host_keys: JSON.stringify(keys), enrolment_token_id: body.enrolmentTokenId ?? null,
       }).returning('*');
       await audit(trx, principal, 'host.created', `host:${row.hostname}`, { id: row.id, ...body, sshHostKeys: keys.length });
       return toHost(row);
@@ -73,9 +78,18 @@ export const hostRoutes: RouteModule = (api, ctx, auth) => {
       if (body.kind !== undefined) patch.kind = body.kind;
       if (body.serviceId !== undefined) patch.service_id = body.serviceId;
       if (keys !== undefined) patch.ssh_host_keys = JSON.stringify(keys);
+      if (body.enrolmentTokenId != null) {
+        const host = { service_id: body.serviceId !== undefined ? body.serviceId : cur.service_id, kind: body.kind ?? cur.kind, agent_public_key: cur.agent_public_key };
+        await checkEnrolmentBinding(trx, body.enrolmentTokenId, host, ctx.now());
+        patch.enrolment_token_id = body.enrolmentTokenId;
+      } else if (body.enrolmentTokenId === null || (cur.enrolment_token_id != null && (body.serviceId !== undefined || body.kind !== undefined))) {
+        // A binding was checked against the service and kind; when they change it no longer holds.
+        patch.enrolment_token_id = null;
+      }
       if (Object.keys(patch).length === 0) return toHost(cur);
       const [row] = await trx('hosts').where({ id: params.id }).update(patch).returning('*');
-      await audit(trx, principal, 'host.updated', `host:${row.hostname}`, { id: row.id, ...body, ...(keys ? { sshHostKeys: keys.length } : {}), ...(body.hostname && body.hostname !== cur.hostname ? { previousHostname: cur.hostname } : {}) });
+      await audit(trx, principal, 'host.updated', `host:${row.hostname}`, { id: row.id, ...body, ...(keys ? { sshHostKeys: keys.length } : {}), ...(body.hostname && body.hostname !== cur.hostname ? { previousHostname: cur.hostname } : {}),
+        ...(patch.enrolment_token_id === null && cur.enrolment_token_id != null ? { unboundEnrolmentTokenId: cur.enrolment_token_id } : {}) });
       return toHost(row);
     });
     forgetHostKey(params.id); // the auth cache also holds the host name
@@ -94,11 +108,25 @@ export const hostRoutes: RouteModule = (api, ctx, auth) => {
     forgetHostKey(params.id);
   });
 
-  api.route('post', '/v1/hosts/:id/reset-enrolment', { summary: 'Forget the host\'s agent key so the host must enrol again', tags, auth: auth.admin(), security: 'admin', params: c.IdParams, response: c.AdminHost }, async ({ params, principal }) => {
+  // Re-enrolment needs this administrator's act: it forgets the agent key (the
+  // host's old tokens stop working) and may bind the token that enrols it again.
+  // Addresses and SSH host keys stay registered; change them with PATCH.
+  api.route('post', '/v1/hosts/:id/reset-enrolment', {
+    summary: 'Forget the host\'s agent key so the host must enrol again; optionally bind the enrolment token that may enrol it',
+    tags, auth: auth.admin(), security: 'admin', params: c.IdParams, body: c.HostResetEnrolment, response: c.AdminHost,
+  }, async ({ params, body, principal }) => {
     const out = await write(ctx, HOST_HINTS, async (trx) => {
-      await mustGet(trx, 'hosts', params.id, 'host');
-      const [row] = await trx('hosts').where({ id: params.id }).update({ agent_public_key: null, enrolled_at: null }).returning('*');
-      await audit(trx, principal, 'host.enrolment_reset', `host:${row.hostname}`, { id: row.id });
+      const cur = await trx('hosts').where({ id: params.id }).forUpdate().first();
+      if (!cur) throw new JmpError('not_found', `there is no host with id ${params.id}`);
+      const patch: Record<string, unknown> = { agent_public_key: null, enrolled_at: null };
+      if (body.enrolmentTokenId !== undefined) {
+        await checkEnrolmentBinding(trx, body.enrolmentTokenId, { ...cur, agent_public_key: null }, ctx.now());
+        patch.enrolment_token_id = body.enrolmentTokenId;
+      }
+      const [row] = await trx('hosts').where({ id: params.id }).update(patch).returning('*');
+      await audit(trx, principal, 'host.enrolment_reset', `host:${row.hostname}`, {
+        id: row.id, wasEnrolled: cur.agent_public_key != null, enrolmentTokenId: row.enrolment_token_id ?? null,
+      });
       return toHost(row);
     });
     forgetHostKey(params.id);

@@ -6,6 +6,7 @@ import { appendAudit } from '../audit/audit.js';
 import { sha256hex } from '../crypto/secrets.js';
 import { parseSshPublicKey } from '@jmp/common/ssh-key';
 import { buildSnapshot, snapshotEtag } from './snapshot.js';
+import { enrolHost } from './enrol.js';
 
 const AgentEvents = z.object({
   events: z.array(z.object({
@@ -27,25 +28,28 @@ export const agentRoutes: RouteModule = (api, ctx, auth) => {
       if (typeof parsed === 'string') throw new JmpError('bad_request', `body.sshHostKeys.${i}: ${parsed}`);
       sshHostKeys.push(parsed.line);
     }
-    const hostId = await ctx.db.transaction(async (trx) => {
+    let tokenId: number | undefined;
+    const enrolled = await ctx.db.transaction(async (trx) => {
       // Consume one use atomically; an expired, revoked or used-up token matches nothing.
+      // The lookup is by the token's sha256 (unique index): no comparison of the secret itself.
       const [token] = await trx('enrolment_tokens').where({ token_hash: sha256hex(body.token) }).whereNull('revoked_at')
         .where('expires_at', '>', trx.fn.now()).whereRaw('uses < max_uses').increment('uses', 1).returning(['id', 'service_id', 'host_state']);
       if (!token) throw new JmpError('unauthorized', 'enrolment token is unknown, expired, revoked or used up');
-      const fields = { addresses: JSON.stringify(body.addresses), ssh_host_keys: JSON.stringify(sshHostKeys), agent_public_key: body.agentPublicKey, enrolled_at: trx.fn.now(), last_seen_at: trx.fn.now() };
-      const existing = await trx('hosts').where({ hostname }).forUpdate().first('id', 'agent_public_key');
-      // A token must not let anyone take over an enrolled host's identity: an
-      // administrator resets the enrolment first (POST /v1/hosts/:id/reset-enrolment).
-      if (existing?.agent_public_key) throw new JmpError('conflict', `host ${hostname} is already enrolled; an administrator must reset its enrolment before it can enrol again`);
-      if (existing) {
-        await trx('hosts').where({ id: existing.id }).update(fields);
-        return existing.id as number;
+      tokenId = token.id as number;
+      // A refusal throws: the transaction rolls back, the use is not spent, and the refusal is audited below.
+      return enrolHost(trx, token, { hostname, addresses: body.addresses, sshHostKeys, agentPublicKey: body.agentPublicKey });
+    }).catch(async (err: unknown) => {
+      // A valid token aimed at a host it may not claim is worth an administrator's attention.
+      if (err instanceof JmpError && err.code === 'conflict' && tokenId !== undefined) {
+        const data = { enrolmentTokenId: tokenId, reason: err.message, source: req.ip ?? null };
+        await appendAudit(ctx.db, { actor: `host:${hostname}`, action: 'agent.enrol_refused', target: hostname, data });
       }
-      const [row] = await trx('hosts').insert({ hostname, kind: 'linux', state: token.host_state, service_id: token.service_id, ...fields }).returning('id');
-      return row.id as number;
+      throw err;
     });
+    const { hostId, claimed } = enrolled;
     forgetHostKey(hostId);
-    await appendAudit(ctx.db, { actor: `host:${hostname}`, action: 'agent.enrolled', target: hostname, data: { hostId, addresses: body.addresses, source: req.ip ?? null } });
+    const data = { hostId, addresses: body.addresses, enrolmentTokenId: tokenId, claimed, source: req.ip ?? null };
+    await appendAudit(ctx.db, { actor: `host:${hostname}`, action: 'agent.enrolled', target: hostname, data });
     return { hostId, hostname };
   });
 

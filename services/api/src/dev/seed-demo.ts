@@ -61,7 +61,9 @@ export async function seedDemo(db: Db, hostAddresses: Record<string, string[]> =
       { name: 'shutdown', pattern: String.raw`^\s*(sudo\s+)?(shutdown|halt|poweroff|reboot)\b`, action: 'block', severity: 'high' },
     ]);
     const enrolmentToken = `jmpe_${randomBytes(32).toString('base64url')}`;
-    await trx('enrolment_tokens').insert({ token_hash: sha256hex(enrolmentToken), description: 'demo hosts', service_id: svcWeb.id, max_uses: 100, expires_at: new Date(Date.now() + 30 * 86400_000) });
+    const [tok] = await trx('enrolment_tokens').insert({ token_hash: sha256hex(enrolmentToken), description: 'demo hosts', service_id: svcWeb.id, max_uses: 100, expires_at: new Date(Date.now() + 30 * 86400_000) }).returning('id');
+    // Pre-registered hosts enrol only with a token bound to them: the web hosts take this one.
+    await trx('hosts').where({ service_id: svcWeb.id }).update({ enrolment_token_id: tok.id });
     return { users: creds, enrolmentToken };
   });
 }

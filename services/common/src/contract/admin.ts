@@ -126,6 +126,8 @@ export const HostCreate = z.strictObject({
   kind: HostKind.default('linux'),
   serviceId: RefId.nullable().optional(),
   sshHostKeys: z.array(SshPublicKey).max(16).default([]),
+  /** The one enrolment token (of the host's service) that may claim this host; cleared when it does. */
+  enrolmentTokenId: RefId.nullable().optional(),
 });
 export const HostUpdate = z.strictObject({
   hostname: HostName.optional(),
@@ -134,6 +136,7 @@ export const HostUpdate = z.strictObject({
   kind: HostKind.optional(),
   serviceId: RefId.nullable().optional(),
   sshHostKeys: z.array(SshPublicKey).max(16).optional(),
+  enrolmentTokenId: RefId.nullable().optional(),
   enrolledAt: immutable('enrolledAt (set by the agent)'),
   lastSeenAt: immutable('lastSeenAt (set by the agent)'),
   agentStatus: immutable('agentStatus (set by the agent)'),
@@ -150,8 +153,12 @@ export const AdminHost = z.object({
   serviceId: z.number().nullable(), sshHostKeys: z.array(z.string()),
   /** Read-only, maintained by the agent. */
   enrolled: z.boolean(), enrolledAt: Timestamp.nullable(), lastSeenAt: Timestamp.nullable(), agentStatus: z.record(z.string(), z.unknown()),
+  /** The enrolment token bound to claim this not yet enrolled host, or null. */
+  enrolmentTokenId: z.number().nullable(),
   createdAt: Timestamp,
 });
+/** POST /v1/hosts/:id/reset-enrolment: optionally bind the token that may enrol the host again. */
+export const HostResetEnrolment = z.strictObject({ enrolmentTokenId: RefId.optional() });
 export const HostList = listOf(AdminHost);
 
 // ---- roles ----

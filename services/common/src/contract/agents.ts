@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { Hostname, IpAddress, SshPublicKey, Username } from './primitives.js';
 
-export const EnrollRequest = z.object({
+/** Strict: the agent names itself, never its service or host id (those come from the token and the admin). */
+export const EnrollRequest = z.strictObject({
   token: z.string().min(16).max(256),
   hostname: Hostname,
   addresses: z.array(IpAddress).min(1).max(64),
