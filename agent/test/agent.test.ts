@@ -4,7 +4,7 @@
 // to offline decisions when jmp-api stops.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,12 +141,23 @@ describe('jmp-agent with a real jmp-api', () => {
     assert.match((replay as { reason?: string }).reason ?? '', /already been used/);
   });
 
-  test('ticket: the calling user (by SO_PEERCRED) gets a hop ticket; root and strangers get none', async () => {
+  test('ticket: the calling user (by SO_PEERCRED) gets a hop ticket inside a live jmp session; root and strangers get none', async () => {
     const root = await askAgent(sock(), { op: 'ticket', host: 'agent-h2' });
     assert.equal(root.status, 'deny');
+    // Root naming a person gets nothing either: the ticket is only ever for the caller.
+    const rootAsAlice = await askAs(0, sock(), `v1 ticket host=agent-h2 user=${alice.username}\n`);
+    assert.match(rootAsAlice, new RegExp(`^v1 deny reason=root%20may%20not%20ask%20for%20hop%20tickets%20as%20${alice.username}`));
+    // No live jmp session of alice on agent-h1 yet: jmp-api refuses.
+    assert.match(await askAs(alice.uid, sock(), 'v1 ticket host=agent-h2\n'), /^v1 deny reason=.*no%20live%20jmp%20session%20on%20agent-h1/);
+    const session = randomUUID();
+    const started = await api.call('POST', '/v1/sessions', { auth: `Bearer ${ssh}`, body: { id: session, user: alice.username, host: 'agent-h1' } });
+    assert.equal(started.status, 201, JSON.stringify(started.body));
     const line = await askAs(alice.uid, sock(), 'v1 ticket host=agent-h2\n');
     assert.match(line, /^v1 ticket ticket=ey[^ ]+ expires_at=\S+ host_id=\d+ hostname=agent-h2 addresses=10.231.0.42 ssh_host_keys=ssh-ed25519%20/);
     assert.match(await askAs(65534, sock(), 'v1 ticket host=agent-h2\n'), /^v1 deny reason=uid%2065534%20is%20not%20a%20jmp%20user/);
+    const issued = await api.db('audit_events').where({ action: 'ticket.issued', target: `${alice.username}@agent-h2` }).orderBy('id', 'desc').first();
+    assert.equal(issued.data.parentSession, session);
+    await api.call('POST', `/v1/sessions/${session}/end`, { auth: `Bearer ${ssh}`, body: { bytesIn: 0, bytesOut: 0, endReason: 'exit' } });
   });
 
   test('the guard reverts a tampered PAM file in place within 5 s and jmp-api records agent.tamper', async () => {

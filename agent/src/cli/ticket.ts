@@ -1,6 +1,7 @@
 // `jmp-agent ticket HOST`: a one-time ticket for the calling user to hop on
 // to HOST. The daemon knows the caller by SO_PEERCRED and signs the request
-// with the host key, which the user cannot read.
+// with the host key, which the user cannot read; jmp-api grants it only while
+// the caller has a live jmp session on this host (DESIGN flow 11).
 import { allowFlags, UsageError, type ParsedArgs } from './args.js';
 import { askAgent } from './client.js';
 import { configFor, stdio, type Io } from './context.js';

@@ -24,7 +24,7 @@ export function createHandler(d: HandlerDeps) {
       case 'ping':
         return { status: 'pong', version: AGENT_VERSION, mode: d.mode() };
       case 'ticket':
-        return ticket(d, req.host, peer);
+        return ticket(d, req.host, peer, req.fields['user']);
       default: {
         const r = await d.decider.decide(req);
         return { status: r.allow ? 'allow' : 'deny', reason: r.reason, mode: r.mode };
@@ -33,10 +33,20 @@ export function createHandler(d: HandlerDeps) {
   };
 }
 
-async function ticket(d: HandlerDeps, host: string, peer: PeerCred): Promise<Response> {
+/**
+ * A hop ticket is only ever for the person the kernel says is calling. Root is
+ * no person (and could name anyone), so it gets none; a request that names
+ * another user is refused rather than quietly answered for the caller.
+ */
+async function ticket(d: HandlerDeps, host: string, peer: PeerCred, named: string | undefined): Promise<Response> {
   if (!contract.Hostname.safeParse(host).success) return { status: 'error', code: 'bad_request', reason: `"${host.slice(0, 64)}" is not a host name` };
+  const asWhom = named === undefined ? '' : ` as ${named.slice(0, 64)}`;
+  if (peer.uid === 0) return { status: 'deny', reason: `root may not ask for hop tickets${asWhom}; a ticket is only for the calling person, so run jmp-agent ticket as yourself` };
   const user = d.policy.userByUid(peer.uid);
   if (!user) return { status: 'deny', reason: `uid ${peer.uid} is not a jmp user on this host` };
+  if (named !== undefined && named !== user.username) {
+    return { status: 'deny', reason: `uid ${peer.uid} is ${user.username}; a ticket is only for the calling user, never${asWhom}` };
+  }
   const t = d.target();
   if (!t) return { status: 'deny', reason: 'this host is not enrolled with jmp-api' };
   try {

@@ -83,7 +83,7 @@ describe('session lifecycle', () => {
     assert.deepEqual(detail.body.commands.map((c: any) => c.verdict), ['pass', 'block', 'pass']);
     assert.equal(detail.body.commands[2].line, long, 'commands are stored in full');
 
-    assert.equal((await api.call('POST', `/v1/sessions/${id}/end`, { auth: ssh, body: { bytesIn: 10, bytesOut: 2000, endReason: 'exit', recordingUri: `file:///rec/${id}.cast.gz` } })).status, 204);
+    assert.equal((await api.call('POST', `/v1/sessions/${id}/end`, { auth: ssh, body: { bytesIn: 10, bytesOut: 2000, endReason: 'exit', recordingUri: `file:///rec/${new Date().toISOString().slice(0, 10)}/${id}` } })).status, 204);
     detail = await api.call('GET', `/v1/sessions/${id}`, { headers: cookie });
     assert.equal(detail.body.session.live, false);
     assert.equal(detail.body.session.endReason, 'exit');

@@ -2,7 +2,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import jwt from 'jsonwebtoken';
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, randomUUID } from 'node:crypto';
 import { startApi, addUser, addProject, addService, addHost, addRole, addGrant, type TestApi } from './harness.js';
 import { hostIdentity, type HostIdentity } from './host-identity.js';
 
@@ -64,6 +64,9 @@ describe('POST /v1/tickets', () => {
 
 describe('POST /v1/agents/tickets (hop from a target)', () => {
   test('a user allowed on the calling host gets a ticket for another host they may use', async () => {
+    // Only inside a live jmp session on the calling host (services/api/test/hop-tickets.test.ts).
+    const live = await api.call('POST', '/v1/sessions', { auth: ssh, body: { id: randomUUID(), user: alice.username, host: h1.hostname } });
+    assert.equal(live.status, 201);
     const r = await api.call('POST', '/v1/agents/tickets', { auth: id1.token(h1.id), body: { user: alice.username, host: h2.hostname } });
     assert.equal(r.status, 201);
     assert.equal((jwt.decode(r.body.ticket) as jwt.JwtPayload).aud, `jmp-host:${h2.id}`);

@@ -125,7 +125,7 @@ describe('POST /v1/auth/ssh method web-credential', () => {
   test('only jmp-ssh may spend one', async () => {
     const { u, session } = await loggedIn();
     const { credential } = (await issue(session)).body;
-    const r = await spend(u.username, credential, socketAuth);
+    const r = await spend(u.username, credential, `Bearer ${api.serviceToken('sftp')}`);
     assert.equal(r.status, 403);
     assert.match(r.body.error.message, /only jmp-ssh/);
     assert.equal((await spend(u.username, credential)).status, 200, 'the refused attempt did not spend it');

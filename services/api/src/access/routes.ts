@@ -9,7 +9,7 @@ import { myHosts } from './my-hosts.js';
 export const accessRoutes: RouteModule = (api, ctx, auth) => {
   api.route('get', '/v1/access/hosts', {
     summary: "The hosts a user may log in to, with root right and why (jmp-ssh's menu)", tags: ['access'],
-    auth: auth.service('ssh', 'socket', 'sftp', 'rdp'), security: 'service', query: z.object({ user: Username }), response: MyHosts,
+    auth: auth.service('ssh', 'sftp', 'rdp'), security: 'service', query: z.object({ user: Username }), response: MyHosts,
   }, async ({ query }) => {
     const hosts = await myHosts(ctx.db, query.user, ctx.now());
     if (!hosts) throw new JmpError('not_found', `no user named ${query.user}`);

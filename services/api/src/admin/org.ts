@@ -20,7 +20,7 @@ const SERVICE_HINTS = {
 
 const toDept = (r: any) => ({ id: r.id, name: r.name, parentId: r.parent_id, leaderId: r.leader_id, createdAt: isoNN(r.created_at) });
 const toProject = (r: any) => ({ id: r.id, name: r.name, description: r.description, createdAt: isoNN(r.created_at) });
-const toService = (r: any) => ({ id: r.id, projectId: r.project_id, name: r.name, description: r.description, createdAt: isoNN(r.created_at) });
+const toService = (r: any) => ({ id: r.id, projectId: r.project_id, name: r.name, description: r.description, hopTickets: r.hop_tickets, createdAt: isoNN(r.created_at) });
 
 /** 400 when making `parentId` the parent of `id` would close a loop in the tree. */
 async function refuseCycle(trx: Tx, id: number, parentId: number): Promise<void> {
@@ -137,7 +137,7 @@ export const orgRoutes: RouteModule = (api, ctx, auth) => {
   api.route('post', '/v1/services', { summary: 'Create a service in a project', tags, auth: auth.admin(), security: 'admin', body: c.ServiceCreate, response: c.Service, status: 201 }, async ({ body, principal }) =>
     write(ctx, SERVICE_HINTS, async (trx) => {
       await mustRef(trx, 'project', body.projectId, 'body.projectId');
-      const [row] = await trx('services').insert({ project_id: body.projectId, name: body.name, description: body.description }).returning('*');
+      const [row] = await trx('services').insert({ project_id: body.projectId, name: body.name, description: body.description, hop_tickets: body.hopTickets }).returning('*');
       await audit(trx, principal, 'service.created', `service:${row.name}`, { id: row.id, ...body });
       return toService(row);
     }));
@@ -151,6 +151,7 @@ export const orgRoutes: RouteModule = (api, ctx, auth) => {
       if (body.projectId !== undefined) patch.project_id = body.projectId;
       if (body.name !== undefined) patch.name = body.name;
       if (body.description !== undefined) patch.description = body.description;
+      if (body.hopTickets !== undefined) patch.hop_tickets = body.hopTickets;
       if (Object.keys(patch).length === 0) return toService(cur);
       const [row] = await trx('services').where({ id: params.id }).update(patch).returning('*');
       await audit(trx, principal, 'service.updated', `service:${row.name}`, { id: row.id, ...body });

@@ -7,7 +7,7 @@ import { passwordLogin, publicKeyLogin, toAuthUser, webCredentialLogin } from '.
 export const authRoutes: RouteModule = (api, ctx, auth) => {
   api.route('post', '/v1/auth/ssh', {
     summary: 'Check a login to jmp itself (password then TOTP, a public key, or a one-time web credential); used by jmp-ssh', tags: ['auth'],
-    auth: auth.service('ssh', 'socket', 'sftp'), security: 'service', body: contract.AuthSshRequest, response: contract.AuthSshResponse,
+    auth: auth.service('ssh', 'sftp'), security: 'service', body: contract.AuthSshRequest, response: contract.AuthSshResponse,
   }, async ({ body, principal }) => {
     // Web credentials log in to jmp-ssh only; no other service may spend them.
     if (body.method === 'web-credential' && !(principal.kind === 'service' && principal.role === 'ssh')) throw new JmpError('forbidden', 'only jmp-ssh may log in with a web credential');

@@ -9,6 +9,12 @@ import { constantTimeEqual, sha256hex } from '../crypto/secrets.js';
 
 export const SERVICE_ROLES = ['ssh', 'socket', 'rdp', 'sftp', 'admin'] as const;
 export type ServiceRole = (typeof SERVICE_ROLES)[number];
+/**
+ * The services that open target sessions for a person (log them in to jmp,
+ * list their hosts, mint login tickets, report the sessions). jmp-socket is
+ * not one: it hands the browser to jmp-ssh (docs/decisions.md, service roles).
+ */
+export const SESSION_OPENERS = ['ssh', 'sftp', 'rdp'] as const satisfies readonly ServiceRole[];
 
 export interface SessionUser { id: number; username: string; isAdmin: boolean; isAuditor: boolean }
 

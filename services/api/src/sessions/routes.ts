@@ -3,11 +3,12 @@
 import { JmpError, contract as c } from '@jmp/common';
 import { z } from 'zod';
 import type { RouteModule } from '../http/app.js';
-import { actorOf } from '../http/auth.js';
+import { actorOf, SESSION_OPENERS } from '../http/auth.js';
 import { appendAudit } from '../audit/audit.js';
 import { rulesForHost } from './host-rules.js';
 import { heartbeat, liveFlags, markEnded, requestEnd } from './live.js';
 import { recordingRoutes } from './recording.js';
+import { recordingUriProblem } from './recording-uri.js';
 
 const IdParam = z.object({ id: z.string().uuid() });
 /** First key of the advisory lock taken while a person's live sessions are counted (the second is the user id). */
@@ -15,10 +16,19 @@ const SESSION_LIMIT_LOCK = 0x6a6d7073; // 'jmps'
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 
 export const sessionRoutes: RouteModule = (api, ctx, auth) => {
-  const service = auth.service('ssh', 'socket', 'rdp', 'sftp');
+  // Least privilege (docs/decisions.md): sessions are reported by the services
+  // that open them; commands and guard rules exist only in jmp-ssh's shells.
+  const service = auth.service(...SESSION_OPENERS);
+  const shell = auth.service('ssh');
   const tags = ['sessions'];
+  /** A hop's session hangs off a live session of the same person, never someone else's. */
+  const mustBeLiveParent = async (id: string, userId: number, username: string) => {
+    const p = await ctx.db('sessions').where({ id }).first('user_id', 'ended_at');
+    const [live] = p && p.user_id === userId && !p.ended_at ? await liveFlags(ctx.store, [id]) : [false];
+    if (!live) throw new JmpError('bad_request', `body.parentSession: ${id} is not a live session of ${username}`);
+  };
 
-  api.route('get', '/v1/guard/rules', { summary: 'The command rules that apply to a host, and its mode (deny-list or allow-list)', tags, auth: service, security: 'service', query: z.object({ host: z.string().min(1).max(253) }), response: c.HostRules }, async ({ query }) => {
+  api.route('get', '/v1/guard/rules', { summary: 'The command rules that apply to a host, and its mode (deny-list or allow-list)', tags, auth: shell, security: 'service', query: z.object({ host: z.string().min(1).max(253) }), response: c.HostRules }, async ({ query }) => {
     const rules = await rulesForHost(ctx.db, query.host);
     if (!rules) throw new JmpError('not_found', `no host named ${query.host}`);
     return rules;
@@ -28,7 +38,8 @@ export const sessionRoutes: RouteModule = (api, ctx, auth) => {
     const [user, host] = await Promise.all([ctx.db('users').where({ username: body.user }).first('id'), ctx.db('hosts').where({ hostname: body.host }).first('id')]);
     if (!user) throw new JmpError('bad_request', `body.user: no user named ${body.user}`);
     if (!host) throw new JmpError('bad_request', `body.host: no host named ${body.host}`);
-    const row = { id: body.id, user_id: user.id, host_id: host.id, protocol: body.protocol, source_address: body.sourceAddress ?? null };
+    if (body.parentSession !== undefined) await mustBeLiveParent(body.parentSession, user.id, body.user);
+    const row = { id: body.id, user_id: user.id, host_id: host.id, protocol: body.protocol, source_address: body.sourceAddress ?? null, parent_session_id: body.parentSession ?? null };
     if (body.maxPerUser === undefined) {
       await ctx.db('sessions').insert(row).onConflict('id').ignore();
     } else {
@@ -48,11 +59,20 @@ export const sessionRoutes: RouteModule = (api, ctx, auth) => {
       });
     }
     await heartbeat(ctx.store, body.instance ?? actorOf(principal), [body.id]);
-    await appendAudit(ctx.db, { actor: actorOf(principal), action: 'session.started', target: `${body.user}@${body.host}`, data: { session: body.id, protocol: body.protocol, source: body.sourceAddress ?? null } });
+    await appendAudit(ctx.db, { actor: actorOf(principal), action: 'session.started', target: `${body.user}@${body.host}`, data: { session: body.id, protocol: body.protocol, source: body.sourceAddress ?? null, ...(body.parentSession ? { parentSession: body.parentSession } : {}) } });
     return { id: body.id };
   });
 
   api.route('post', '/v1/sessions/:id/end', { summary: 'A target session ended', tags, auth: service, security: 'service', params: IdParam, body: c.SessionEnd }, async ({ params, body, principal }) => {
+    if (body.recordingUri !== undefined) {
+      const s = await ctx.db('sessions').where({ id: params.id }).first('started_at');
+      if (!s) throw new JmpError('not_found', `no session ${params.id}`);
+      const problem = recordingUriProblem(body.recordingUri, params.id, new Date(s.started_at));
+      if (problem) {
+        await appendAudit(ctx.db, { actor: actorOf(principal), action: 'session.recording_refused', target: params.id, data: { reason: problem, uri: body.recordingUri.slice(0, 256) } });
+        throw new JmpError('bad_request', `body.recordingUri: ${problem}`);
+      }
+    }
     const n = await ctx.db('sessions').where({ id: params.id }).whereNull('ended_at').update({ ended_at: ctx.db.fn.now(), bytes_in: body.bytesIn, bytes_out: body.bytesOut, end_reason: body.endReason, recording_uri: body.recordingUri ?? null });
     if (!n && !(await ctx.db('sessions').where({ id: params.id }).first('id'))) throw new JmpError('not_found', `no session ${params.id}`);
     await markEnded(ctx.store, params.id);
@@ -60,7 +80,7 @@ export const sessionRoutes: RouteModule = (api, ctx, auth) => {
     return undefined;
   });
 
-  api.route('post', '/v1/sessions/:id/commands', { summary: 'Commands submitted in a session, with the guard verdicts', tags, auth: service, security: 'service', params: IdParam, body: c.CommandBatch, status: 201 }, async ({ params, body }) => {
+  api.route('post', '/v1/sessions/:id/commands', { summary: 'Commands submitted in a session, with the guard verdicts', tags, auth: shell, security: 'service', params: IdParam, body: c.CommandBatch, status: 201 }, async ({ params, body }) => {
     const s = await ctx.db('sessions as s').leftJoin('users as u', 'u.id', 's.user_id').leftJoin('hosts as h', 'h.id', 's.host_id').where('s.id', params.id).first('s.user_id', 's.host_id', 'u.username', 'h.hostname');
     if (!s) throw new JmpError('not_found', `no session ${params.id}`);
     await ctx.db('commands').insert(body.commands.map((cmd) => ({ session_id: params.id, user_id: s.user_id, host_id: s.host_id, at: cmd.at, line: cmd.line, verdict: cmd.verdict, rule_id: cmd.ruleId ?? null })));
@@ -122,5 +142,6 @@ function view(r: any, live: boolean) {
   return {
     id: r.id, user: r.username ?? null, host: r.hostname ?? null, protocol: r.protocol, sourceAddress: r.source_address, startedAt: iso(r.started_at)!, endedAt: iso(r.ended_at),
     bytesIn: Number(r.bytes_in), bytesOut: Number(r.bytes_out), endReason: r.end_reason, recordingUri: r.recording_uri, live: live && !r.ended_at,
+    parentSession: r.parent_session_id ?? null,
   };
 }

@@ -2,10 +2,11 @@ import { JmpError, contract } from '@jmp/common';
 import type { TicketRequest, TicketResponse } from '@jmp/common/contract/tickets';
 import type { RouteModule } from '../http/app.js';
 import type { Ctx } from '../context.js';
-import { actorOf, type Principal } from '../http/auth.js';
+import { actorOf, SESSION_OPENERS, type Principal } from '../http/auth.js';
 import { checkAccess } from '../access/check.js';
 import { appendAudit } from '../audit/audit.js';
 import { mintTicket } from './tickets.js';
+import { hopsAllowed, parentSession } from './hop.js';
 
 /** Checks the login right and mints a ticket; `via` records who asked. */
 async function issueTicket(ctx: Ctx, principal: Principal, body: TicketRequest, via: Record<string, unknown> = {}): Promise<TicketResponse> {
@@ -22,25 +23,36 @@ async function issueTicket(ctx: Ctx, principal: Principal, body: TicketRequest, 
 }
 
 export const ticketRoutes: RouteModule = (api, ctx, auth) => {
+  // Only the services that open target sessions themselves mint login
+  // tickets; jmp-socket hands people to jmp-ssh and never needs one.
   api.route('post', '/v1/tickets', {
     summary: 'A one-time ticket for a user to log in to a host (checks the login right)', tags: ['tickets'],
-    auth: auth.service('ssh', 'socket', 'rdp', 'sftp'), security: 'service', body: contract.TicketRequest, response: contract.TicketResponse, status: 201,
+    auth: auth.service(...SESSION_OPENERS), security: 'service', body: contract.TicketRequest, response: contract.TicketResponse, status: 201,
   }, async ({ body, principal }) => issueTicket(ctx, principal, body));
 
   // `jmp-agent ticket HOST`: a person logged in on a target hops on to another.
-  // The agent vouches (by SO_PEERCRED) that `user` is the caller; jmp-api only
-  // issues it if that user may log in to the calling host at all, so a
-  // compromised host cannot mint tickets for people who never had access to it.
+  // The agent vouches (by SO_PEERCRED) that `user` is the caller, but root on
+  // the host can be anyone locally; so jmp-api also needs a live jmp session of
+  // that person on the calling host, and binds the ticket to it (sid claim,
+  // audit). The person must also be allowed on the calling host, and both
+  // hosts' services must allow hops.
   api.route('post', '/v1/agents/tickets', {
-    summary: 'A one-time ticket for a user logged in on the calling host to hop to another host', tags: ['tickets', 'agents'],
+    summary: 'A one-time ticket for a person in a live jmp session on the calling host to hop to another host', tags: ['tickets', 'agents'],
     auth: auth.host(), security: 'host', body: contract.TicketRequest, response: contract.TicketResponse, status: 201,
   }, async ({ body, principal }) => {
     if (principal.kind !== 'host') throw new Error('unreachable');
+    const deny = async (reason: string, message = reason): Promise<never> => {
+      await appendAudit(ctx.db, { actor: actorOf(principal), action: 'ticket.denied', target: `${body.user}@${body.host}`, data: { reason, via: `host:${principal.hostname}` } });
+      throw new JmpError('forbidden', message);
+    };
     const here = await checkAccess(ctx.db, body.user, principal.hostId, 'login', ctx.now());
     if (!here.decision.allow) {
-      await appendAudit(ctx.db, { actor: actorOf(principal), action: 'ticket.denied', target: `${body.user}@${body.host}`, data: { reason: `not allowed on the calling host: ${here.decision.reason}` } });
-      throw new JmpError('forbidden', `${body.user} may not log in to ${principal.hostname}, so it cannot ask for tickets for them`);
+      return deny(`not allowed on the calling host: ${here.decision.reason}`, `${body.user} may not log in to ${principal.hostname}, so it cannot ask for tickets for them`);
     }
-    return issueTicket(ctx, principal, body, { via: `host:${principal.hostname}` });
+    const hops = await hopsAllowed(ctx, principal.hostId, body.host);
+    if (!hops.ok) return deny(hops.reason);
+    const parent = await parentSession(ctx, body.user, principal, body.session);
+    if (!parent.ok) return deny(parent.reason);
+    return issueTicket(ctx, principal, { ...body, session: parent.parentSession }, { via: `host:${principal.hostname}`, parentSession: parent.parentSession });
   });
 };

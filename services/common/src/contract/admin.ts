@@ -109,10 +109,11 @@ export const ProjectQuery = AdminPage.extend({ q: Q.optional() });
 export const Project = z.object({ id: z.number(), name: z.string(), description: z.string(), createdAt: Timestamp });
 export const ProjectList = listOf(Project);
 
-export const ServiceCreate = z.strictObject({ projectId: RefId, name: Name, description: Description.default('') });
-export const ServiceUpdate = z.strictObject({ projectId: RefId.optional(), name: Name.optional(), description: Description.optional() });
+/** hopTickets: people in a live jmp session may hop from and to this service's hosts with `jmp-agent ticket` (DESIGN flow 11). */
+export const ServiceCreate = z.strictObject({ projectId: RefId, name: Name, description: Description.default(''), hopTickets: z.boolean().default(true) });
+export const ServiceUpdate = z.strictObject({ projectId: RefId.optional(), name: Name.optional(), description: Description.optional(), hopTickets: z.boolean().optional() });
 export const ServiceQuery = AdminPage.extend({ q: Q.optional(), projectId: AdminId.optional() });
-export const Service = z.object({ id: z.number(), projectId: z.number(), name: z.string(), description: z.string(), createdAt: Timestamp });
+export const Service = z.object({ id: z.number(), projectId: z.number(), name: z.string(), description: z.string(), hopTickets: z.boolean(), createdAt: Timestamp });
 export const ServiceList = listOf(Service);
 
 // ---- hosts ----
