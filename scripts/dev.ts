@@ -48,5 +48,5 @@ start('jmp-api', ['services/api/src/main.ts', 'dev'], { JMP_API_PORT: apiPort, J
     JMP_SSH_HOST_KEY: fingerprintOf(hostKey.getPublicSSH()), JMP_SOCKET_LISTEN: `127.0.0.1:${socketPort}`,
     JMP_WEB_DIR: resolve('services/web/dist'), JMP_SOCKET_PROXY_API: 'true', JMP_LOG_LEVEL: process.env.JMP_LOG_LEVEL ?? 'warn',
   });
-  process.stdout.write(`\njmp-ssh is listening on 127.0.0.1:${sshPort}\n  connect:   ssh -p ${sshPort} admin@127.0.0.1   (passwords above, or ${devDir}/demo-credentials.txt)\n  web:       http://127.0.0.1:${socketPort}/   (console and web terminal)\n\nCtrl-C stops everything.\n`);
+  process.stdout.write(`\njmp-ssh is listening on 127.0.0.1:${sshPort}\n  connect:   ssh -p ${sshPort} ada@127.0.0.1   (passwords above, or ${devDir}/demo-credentials.txt)\n  web:       http://127.0.0.1:${socketPort}/   (console and web terminal)\n\nCtrl-C stops everything.\n`);
 });

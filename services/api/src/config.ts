@@ -15,6 +15,11 @@ export const apiConfigSpec = {
   secureCookies: ['JMP_SECURE_COOKIES', bool(true)],
   lockoutThreshold: ['JMP_LOCKOUT_THRESHOLD', positiveInt(5)],
   lockoutSeconds: ['JMP_LOCKOUT_SECONDS', positiveInt(900)],
+  // Password/TOTP attempts per minute from one client address, over all usernames (password spraying).
+  loginRatePerMinute: ['JMP_LOGIN_RATE_PER_MINUTE', positiveInt(60)],
+  // Added to the built-in list of system account names that can never be jmp usernames.
+  reservedUsernames: ['JMP_RESERVED_USERNAMES', z.string().default('').transform((v) => v.split(',').map((n) => n.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be usernames separated by commas')))],
   noSnapshotPolicy: ['JMP_AGENT_NO_SNAPSHOT', z.enum(['deny', 'allow']).default('deny')],
   requestTtlSeconds: ['JMP_REQUEST_TTL_SECONDS', positiveInt(7 * 86400)],
   smtpUrl: ['JMP_SMTP_URL', z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional()],
@@ -26,5 +31,5 @@ export const apiConfigSpec = {
 export type ApiConfig = {
   port: number; host: string; databaseUrl?: string | undefined; redisUrl?: string | undefined; secretKey?: string | undefined;
   dbPoolMax: number; uidBase: number; ticketTtlSeconds: number; webCredentialTtlSeconds: number; sessionTtlSeconds: number; secureCookies: boolean;
-  lockoutThreshold: number; lockoutSeconds: number; noSnapshotPolicy: 'deny' | 'allow'; requestTtlSeconds: number; smtpUrl?: string | undefined; smtpFrom: string; webhookUrl?: string | undefined; logLevel: string;
+  lockoutThreshold: number; lockoutSeconds: number; loginRatePerMinute: number; reservedUsernames: string[]; noSnapshotPolicy: 'deny' | 'allow'; requestTtlSeconds: number; smtpUrl?: string | undefined; smtpFrom: string; webhookUrl?: string | undefined; logLevel: string;
 };

@@ -120,7 +120,7 @@ async function main(argv: string[]): Promise<void> {
           process.stdout.write(`\njmp-api is listening on http://${config.host}:${config.port}\n` +
             `  OpenAPI:   http://${config.host}:${config.port}/v1/openapi.json\n` +
             `  health:    http://${config.host}:${config.port}/healthz\n` +
-            `  log in:    curl -c /tmp/jmp.cookies -H 'content-type: application/json' -d '{"username":"admin","password":"<from above or .dev/demo-credentials.txt>"}' http://${config.host}:${config.port}/v1/auth/web\n` +
+            `  log in:    curl -c /tmp/jmp.cookies -H 'content-type: application/json' -d '{"username":"ada","password":"<from above or .dev/demo-credentials.txt>"}' http://${config.host}:${config.port}/v1/auth/web\n` +
             `  admin token: JMP_SECRET_KEY=$(cat .dev/secret.key) jmp-api service-token admin\n`);
         }
       });

@@ -25,12 +25,12 @@ test('dev mode starts on embedded defaults, seeds the demo and prints how to con
     while (!out.includes('jmp-api is listening') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
     assert.match(out, new RegExp(`jmp-api is listening on http://127.0.0.1:${port}`), out);
     const creds = readFileSync(join(dir, 'demo-credentials.txt'), 'utf8');
-    const admin = /^\s+admin\s+(\S+)/m.exec(creds)?.[1];
+    const admin = /^\s+ada\s+(\S+)/m.exec(creds)?.[1];
     assert.ok(admin, 'admin password printed');
-    assert.match(out, /admin\s+\S+\s+administrator/);
+    assert.match(out, /ada\s+\S+\s+administrator/);
     const health = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.json());
     assert.deepEqual(health, { ok: true, db: true, store: true });
-    const login = await fetch(`http://127.0.0.1:${port}/v1/auth/web`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: admin }) });
+    const login = await fetch(`http://127.0.0.1:${port}/v1/auth/web`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ada', password: admin }) });
     assert.equal(login.status, 200);
   } finally {
     child.kill('SIGTERM');

@@ -6,6 +6,8 @@ import { hashPassword } from '../crypto/passwords.js';
 import { newTotpSecret, totpUri } from '../crypto/totp.js';
 import { audit, badField, isoNN, mustGet, mustRef, paged, readers, substring, write, type Tx } from './crud.js';
 import { parseSshPublicKey } from '@jmp/common/ssh-key';
+import { reservedUsernameReason } from '@jmp/common/contract/usernames';
+import { revokeUserSessions } from '../auth/sessions.js';
 
 const USER_HINTS = {
   users_username_unique: ['body.username', 'this username is already taken'],
@@ -48,7 +50,10 @@ export const userRoutes: RouteModule = (api, ctx, auth) => {
     return paged(qb, query, 'id', toUser);
   });
 
-  api.route('post', '/v1/users', { summary: 'Create a user (the uid is assigned by jmp)', tags, auth: auth.admin(), security: 'admin', body: c.UserCreate, response: c.AdminUser, status: 201 }, async ({ body, principal }) => {
+  api.route('post', '/v1/users', { summary: 'Create a user (the uid is assigned by jmp; system account names are refused)', tags, auth: auth.admin(), security: 'admin', body: c.UserCreate, response: c.AdminUser, status: 201 }, async ({ body, principal }) => {
+    // Usernames never change after creation, so this is the one place a name enters jmp.
+    const reserved = reservedUsernameReason(body.username, ctx.config.reservedUsernames);
+    if (reserved) throw badField('body.username', reserved);
     const passwordHash = body.password ? await hashPassword(body.password) : null;
     return write(ctx, USER_HINTS, async (trx) => {
       await mustRef(trx, 'user', body.leaderId, 'body.leaderId');
@@ -67,7 +72,7 @@ export const userRoutes: RouteModule = (api, ctx, auth) => {
   api.route('get', '/v1/users/:id', { summary: 'Get a user', tags, auth: readers(auth), security: 'admin', params: c.IdParams, response: c.AdminUser }, async ({ params }) => toUser(await loadUser(ctx.db, params.id)));
 
   api.route('patch', '/v1/users/:id', { summary: 'Update a user (username and uid never change)', tags, auth: auth.admin(), security: 'admin', params: c.IdParams, body: c.UserUpdate, response: c.AdminUser }, async ({ params, body, principal }) => {
-    return write(ctx, USER_HINTS, async (trx) => {
+    const out = await write(ctx, USER_HINTS, async (trx) => {
       const cur = await loadUser(trx, params.id);
       if (body.leaderId === params.id) throw badField('body.leaderId', 'a user cannot be their own leader');
       await mustRef(trx, 'user', body.leaderId, 'body.leaderId');
@@ -88,6 +93,8 @@ export const userRoutes: RouteModule = (api, ctx, auth) => {
       await audit(trx, principal, 'user.updated', `user:${row.username}`, { ...body });
       return toUser(row);
     });
+    if (body.status === 'disabled') await revokeUserSessions(ctx, params.id);
+    return out;
   });
 
   // Deleting is soft by default: the user is disabled and keeps their row, so
@@ -110,6 +117,7 @@ export const userRoutes: RouteModule = (api, ctx, auth) => {
         await audit(trx, principal, 'user.disabled', `user:${cur.username}`, {});
       }
     });
+    await revokeUserSessions(ctx, params.id);
   });
 
   api.route('post', '/v1/users/:id/password', { summary: 'Set a user\'s password (scrypt; never returned)', tags, auth: auth.admin(), security: 'admin', params: c.IdParams, body: c.SetPassword }, async ({ params, body, principal }) => {
@@ -119,6 +127,8 @@ export const userRoutes: RouteModule = (api, ctx, auth) => {
       await trx('users').where({ id: params.id }).update({ password_hash: hash, updated_at: trx.fn.now() });
       await audit(trx, principal, 'user.password_set', `user:${cur.username}`, {});
     });
+    // Whoever knew the old password may hold a web session made with it.
+    await revokeUserSessions(ctx, params.id);
   });
 
   api.route('post', '/v1/users/:id/totp', { summary: 'Enrol a fresh TOTP seed; the seed is returned this once', tags, auth: auth.admin(), security: 'admin', params: c.IdParams, response: c.TotpEnrolment, status: 201 }, async ({ params, principal, res }) => {

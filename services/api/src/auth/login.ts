@@ -1,5 +1,5 @@
-// Checks a person's password (then TOTP when they have one) or SSH public key,
-// with failure counting and lockout in the shared store.
+// Checks a person's password (then TOTP when they have one) or SSH public key;
+// password and TOTP guesses are limited by auth/throttle.ts.
 import { JmpError } from '@jmp/common';
 import type { AuthUser } from '@jmp/common/contract/auth';
 import type { Ctx } from '../context.js';
@@ -7,6 +7,7 @@ import { verifyPassword } from '../crypto/passwords.js';
 import { checkTotp } from '../crypto/totp.js';
 import { appendAudit } from '../audit/audit.js';
 import { storeCall } from '../store/store.js';
+import { takeAttempt } from './throttle.js';
 import { parseSshPublicKey } from '@jmp/common/ssh-key';
 import { spendWebCredential } from '../web/credentials.js';
 
@@ -18,51 +19,43 @@ export function toAuthUser(u: UserRow): AuthUser {
   return { id: u.id, username: u.username, uid: u.uid, displayName: u.display_name, email: u.email, isAdmin: u.is_admin, isAuditor: u.is_auditor };
 }
 
-const failKey = (username: string) => `authfail:${username}`;
-
-async function guardLockout(ctx: Ctx, username: string): Promise<void> {
-  const n = Number((await storeCall(() => ctx.store.get(failKey(username)))) ?? 0);
-  if (n >= ctx.config.lockoutThreshold) {
-    throw new JmpError('locked', `account ${username} is locked after ${n} failed logins; try again in ${Math.ceil(ctx.config.lockoutSeconds / 60)} minutes or ask an administrator`);
-  }
-}
-
-async function recordFailure(ctx: Ctx, username: string, source: string | undefined, why: string): Promise<void> {
-  const n = await storeCall(() => ctx.store.increment(failKey(username), ctx.config.lockoutSeconds * 1000));
-  ctx.log.warn({ username, source, why, failures: n }, 'login failed');
-  await appendAudit(ctx.db, { actor: `user:${username}`, action: 'auth.failed', target: username, data: { why, source: source ?? null, failures: n } });
-  if (n === ctx.config.lockoutThreshold) {
-    await appendAudit(ctx.db, { actor: 'jmp-api', action: 'auth.locked', target: username, data: { seconds: ctx.config.lockoutSeconds } });
-  }
-}
-
 const WRONG = 'wrong username or password';
 
-export async function passwordLogin(ctx: Ctx, username: string, password: string, totp: string | undefined, source?: string): Promise<AuthUser> {
-  await guardLockout(ctx, username);
+/**
+ * Password, then TOTP when the person has a seed. The attempt is taken before
+ * anything is verified (auth/throttle.ts); `source` is the person's client
+ * address, which the per-address limit counts.
+ */
+export async function passwordLogin(ctx: Ctx, username: string, password: string, totp: string | undefined, source: string): Promise<AuthUser> {
+  const attempt = await takeAttempt(ctx, username, source);
   const u = (await ctx.db('users').where({ username }).first()) as UserRow | undefined;
   const ok = await verifyPassword(password, u?.password_hash ?? null);
   if (!u || !ok) {
-    await recordFailure(ctx, username, source, u ? 'password' : 'unknown user');
+    await attempt.failed(u ? 'password' : 'unknown user');
     throw new JmpError('unauthorized', WRONG);
   }
-  if (u.status !== 'active') throw new JmpError('forbidden', `user ${username} is disabled; ask an administrator`);
+  if (u.status !== 'active') {
+    await attempt.failed('disabled');
+    throw new JmpError('forbidden', `user ${username} is disabled; ask an administrator`);
+  }
   if (u.totp_secret_enc) {
-    if (!totp) throw new JmpError('totp_required', 'enter the 6-digit code from your authenticator app');
+    if (!totp) {
+      await attempt.pending();
+      throw new JmpError('totp_required', 'enter the 6-digit code from your authenticator app');
+    }
     const secret = ctx.secrets.open(u.totp_secret_enc, TOTP_PURPOSE);
     // A code is good once: a shoulder-surfed code cannot be replayed in its window.
     if (!checkTotp(totp, secret) || !(await storeCall(() => ctx.store.setIfAbsent(`totp-used:${u.id}:${totp}`, '1', 120_000)))) {
-      await recordFailure(ctx, username, source, 'totp');
+      await attempt.failed('totp');
       throw new JmpError('unauthorized', 'wrong or already used TOTP code');
     }
   }
-  await storeCall(() => ctx.store.del(failKey(username)));
-  await appendAudit(ctx.db, { actor: `user:${username}`, action: 'auth.login', target: username, data: { method: u.totp_secret_enc ? 'password+totp' : 'password', source: source ?? null } });
+  await attempt.succeeded();
+  await appendAudit(ctx.db, { actor: `user:${username}`, action: 'auth.login', target: username, data: { method: u.totp_secret_enc ? 'password+totp' : 'password', source } });
   return toAuthUser(u);
 }
 
 export async function publicKeyLogin(ctx: Ctx, username: string, publicKey: string, source?: string): Promise<AuthUser> {
-  await guardLockout(ctx, username);
   const u = (await ctx.db('users').where({ username }).first()) as UserRow | undefined;
   const parsed = parseSshPublicKey(publicKey);
   if (typeof parsed === 'string') throw new JmpError('bad_request', `body.publicKey: ${parsed}`);

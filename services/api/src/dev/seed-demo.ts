@@ -16,7 +16,7 @@ export async function seedDemo(db: Db, hostAddresses: Record<string, string[]> =
     const [finance] = await trx('departments').insert({ name: 'Finance' }).returning('id');
 
     const people = [
-      { username: 'admin', display_name: 'jmp Administrator', department_id: platform.id, is_admin: true, role: 'administrator' },
+      { username: 'ada', display_name: 'Ada Administrator', department_id: platform.id, is_admin: true, role: 'administrator' },
       { username: 'carol', display_name: 'Carol Lead', department_id: platform.id, role: 'ops lead of shop/web, leader of Platform' },
       { username: 'alice', display_name: 'Alice Ops', department_id: platform.id, role: 'ops of shop/web' },
       { username: 'bob', display_name: 'Bob Developer', department_id: web.id, role: 'owner of shop/web' },

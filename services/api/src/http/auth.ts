@@ -6,6 +6,7 @@ import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { JmpError } from '@jmp/common';
 import type { Ctx } from '../context.js';
 import { constantTimeEqual, sha256hex } from '../crypto/secrets.js';
+import { sessionRevoked } from '../auth/sessions.js';
 
 export const SERVICE_ROLES = ['ssh', 'socket', 'rdp', 'sftp', 'admin'] as const;
 export type ServiceRole = (typeof SERVICE_ROLES)[number];
@@ -36,16 +37,18 @@ export function mintServiceToken(ctx: Pick<Ctx, 'secrets'>, role: ServiceRole): 
 export function mintSession(ctx: Pick<Ctx, 'secrets' | 'config'>, user: SessionUser): { token: string; csrfToken: string; expiresAt: Date } {
   const csrfToken = randomBytes(24).toString('base64url');
   const ttl = ctx.config.sessionTtlSeconds;
-  const token = jwt.sign({ uid: user.id, csrf: sha256hex(csrfToken) }, ctx.secrets.sessionKey, { algorithm: 'HS256', audience: SESSION_AUD, subject: user.username, expiresIn: ttl });
+  // jti: what logout revokes; at (ms): what a password change revokes up to (auth/sessions.ts).
+  const token = jwt.sign({ uid: user.id, csrf: sha256hex(csrfToken), at: Date.now() }, ctx.secrets.sessionKey,
+    { algorithm: 'HS256', audience: SESSION_AUD, subject: user.username, expiresIn: ttl, jwtid: randomBytes(16).toString('base64url') });
   return { token, csrfToken, expiresAt: new Date(Date.now() + ttl * 1000) };
 }
 
 /** Checks a session JWT handed over by a service (jmp-socket's handshake); says whether it only expired. */
-export function checkSessionToken(ctx: Pick<Ctx, 'secrets'>, token: string): { uid: number; username: string; expiresAt: Date } | 'expired' | 'invalid' {
+export function checkSessionToken(ctx: Pick<Ctx, 'secrets'>, token: string): { uid: number; username: string; expiresAt: Date; jti?: unknown; at?: unknown } | 'expired' | 'invalid' {
   try {
-    const p = jwt.verify(token, ctx.secrets.sessionKey, { algorithms: ['HS256'], audience: SESSION_AUD }) as { uid?: unknown; sub?: unknown; exp?: unknown };
+    const p = jwt.verify(token, ctx.secrets.sessionKey, { algorithms: ['HS256'], audience: SESSION_AUD }) as { uid?: unknown; sub?: unknown; exp?: unknown; jti?: unknown; at?: unknown };
     if (typeof p.uid !== 'number' || typeof p.sub !== 'string' || typeof p.exp !== 'number') return 'invalid';
-    return { uid: p.uid, username: p.sub, expiresAt: new Date(p.exp * 1000) };
+    return { uid: p.uid, username: p.sub, expiresAt: new Date(p.exp * 1000), jti: p.jti, at: p.at };
   } catch (err) {
     return err instanceof jwt.TokenExpiredError ? 'expired' : 'invalid';
   }
@@ -67,6 +70,11 @@ function cookie(req: Request, name: string): string | null {
   return null;
 }
 
+/** The session JWT a request carries: the cookie, else a bearer token. */
+export function sessionTokenOf(req: Request): string | null {
+  return cookie(req, SESSION_COOKIE) ?? bearer(req, 'Bearer');
+}
+
 function verifyService(ctx: Ctx, token: string): ServiceRole | null {
   try {
     const p = jwt.verify(token, ctx.secrets.serviceKey, { algorithms: ['HS256'], audience: SERVICE_AUD }) as { role?: string };
@@ -80,7 +88,7 @@ async function verifySession(ctx: Ctx, req: Request): Promise<Principal | null> 
   const fromCookie = cookie(req, SESSION_COOKIE);
   const token = fromCookie ?? bearer(req, 'Bearer');
   if (!token) return null;
-  let p: { uid: number; csrf: string; sub: string };
+  let p: { uid: number; csrf: string; sub: string; jti?: unknown; at?: unknown };
   try {
     p = jwt.verify(token, ctx.secrets.sessionKey, { algorithms: ['HS256'], audience: SESSION_AUD }) as typeof p;
   } catch {
@@ -92,6 +100,7 @@ async function verifySession(ctx: Ctx, req: Request): Promise<Principal | null> 
     const sent = req.headers['x-jmp-csrf'];
     if (typeof sent !== 'string' || !constantTimeEqual(sha256hex(sent), p.csrf)) throw new JmpError('forbidden', 'missing or wrong X-JMP-CSRF header');
   }
+  if (await sessionRevoked(ctx, p)) return null; // logged out, or the password changed since
   const row = await ctx.db('users').where({ id: p.uid }).first('id', 'username', 'status', 'is_admin', 'is_auditor');
   if (!row || row.status !== 'active' || row.username !== p.sub) return null;
   return { kind: 'user', via: fromCookie ? 'cookie' : 'bearer', user: { id: row.id, username: row.username, isAdmin: row.is_admin, isAuditor: row.is_auditor } };

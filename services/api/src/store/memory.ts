@@ -33,6 +33,27 @@ export class MemoryStore implements Store {
     return next;
   }
 
+  // No await between the read and the write: atomic on the one event loop.
+  async reserve(key: string, limit: number, ttlMs: number): Promise<{ ok: boolean; count: number; retryMs: number }> {
+    const e = this.live(key);
+    const count = e ? Number(e.value) : 0;
+    if (count >= limit) return { ok: false, count, retryMs: e ? e.expiresAt - this.now() : ttlMs };
+    const expiresAt = e ? e.expiresAt : this.now() + ttlMs;
+    this.map.set(key, { value: String(count + 1), expiresAt });
+    return { ok: true, count: count + 1, retryMs: expiresAt - this.now() };
+  }
+
+  async release(key: string): Promise<void> {
+    const e = this.live(key);
+    if (e && Number(e.value) > 0) e.value = String(Number(e.value) - 1);
+  }
+
+  async expire(key: string, ttlMs: number): Promise<boolean> {
+    const e = this.live(key);
+    if (e) e.expiresAt = this.now() + ttlMs;
+    return !!e;
+  }
+
   async get(key: string): Promise<string | null> {
     return this.live(key)?.value ?? null;
   }

@@ -1,6 +1,20 @@
 import { Redis } from 'ioredis';
 import type { Store } from './store.js';
 
+// KEYS[1] counter; ARGV[1] limit, ARGV[2] ttl ms. Returns {ok, count, pttl}.
+const RESERVE = `
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n >= tonumber(ARGV[1]) then return {0, n, redis.call('PTTL', KEYS[1])} end
+n = redis.call('INCR', KEYS[1])
+if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return {1, n, redis.call('PTTL', KEYS[1])}`;
+const RELEASE = `
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then redis.call('DECR', KEYS[1]) end
+return 0`;
+
+type Scripts = { jmpReserve(key: string, limit: number, ttlMs: number): Promise<[number, number, number]>; jmpRelease(key: string): Promise<number> };
+
 /** Fails fast instead of queueing while Redis is away: callers deny (fail closed). */
 export class RedisStore implements Store {
   readonly client: Redis;
@@ -16,6 +30,25 @@ export class RedisStore implements Store {
       retryStrategy: (times) => Math.min(times * 200, 2000),
     });
     this.client.on('error', () => {}); // surfaced per command; the health check reports it
+    this.client.defineCommand('jmpReserve', { numberOfKeys: 1, lua: RESERVE });
+    this.client.defineCommand('jmpRelease', { numberOfKeys: 1, lua: RELEASE });
+  }
+
+  private get scripts(): Scripts {
+    return this.client as unknown as Scripts;
+  }
+
+  async reserve(key: string, limit: number, ttlMs: number): Promise<{ ok: boolean; count: number; retryMs: number }> {
+    const [ok, count, pttl] = await this.scripts.jmpReserve(key, limit, Math.max(1, Math.ceil(ttlMs)));
+    return { ok: ok === 1, count, retryMs: pttl > 0 ? pttl : ttlMs };
+  }
+
+  async release(key: string): Promise<void> {
+    await this.scripts.jmpRelease(key);
+  }
+
+  async expire(key: string, ttlMs: number): Promise<boolean> {
+    return (await this.client.pexpire(key, Math.max(1, Math.ceil(ttlMs)))) === 1;
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {

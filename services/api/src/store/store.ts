@@ -6,6 +6,17 @@ export interface Store {
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Increments a counter, starting its ttl when it is created; returns the new value. */
   increment(key: string, ttlMs: number): Promise<number>;
+  /**
+   * Takes one of `limit` attempts in a window, atomically (one Redis script):
+   * counts the attempt and starts the window's ttl when it is the first; when
+   * all are taken it counts nothing and answers ok=false. `retryMs`: how long
+   * the window still runs. Concurrent callers can never take more than `limit`.
+   */
+  reserve(key: string, limit: number, ttlMs: number): Promise<{ ok: boolean; count: number; retryMs: number }>;
+  /** Gives back an attempt taken with reserve (never below zero; the ttl stays). */
+  release(key: string): Promise<void>;
+  /** Sets the ttl of an existing key (false when it is absent). */
+  expire(key: string, ttlMs: number): Promise<boolean>;
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
   del(key: string): Promise<void>;

@@ -9,6 +9,7 @@ import type { Ctx } from '../context.js';
 import { checkSessionToken } from '../http/auth.js';
 import { sha256hex } from '../crypto/secrets.js';
 import { storeCall } from '../store/store.js';
+import { sessionRevoked } from '../auth/sessions.js';
 
 // The spent mark outlives the credential, so a late second use still reads "already used".
 const SPENT_AFTER_EXPIRY_MS = 60_000;
@@ -20,6 +21,7 @@ export async function issueWebCredential(ctx: Ctx, session: string): Promise<Web
   const s = checkSessionToken(ctx, session);
   if (s === 'expired') throw new JmpError('unauthorized', 'your web session expired, log in again');
   if (s === 'invalid') throw new JmpError('unauthorized', 'the web session is not valid; log in again');
+  if (await sessionRevoked(ctx, s)) throw new JmpError('unauthorized', 'this web session was ended (logged out or password changed); log in again');
   const row = (await ctx.db('users').where({ id: s.uid }).first('id', 'username', 'status')) as { id: number; username: string; status: string } | undefined;
   if (!row || row.username !== s.username) throw new JmpError('unauthorized', 'the web session is not valid; log in again');
   if (row.status !== 'active') throw new JmpError('unauthorized', `user ${row.username} is disabled; ask an administrator`);

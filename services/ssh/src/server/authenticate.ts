@@ -98,7 +98,7 @@ export function authenticator(api: ApiClient, log: Logger, source: () => string,
           if (!totp || !/^\d{6}$/.test(totp)) return refuseWith(ctx, 'a TOTP code has 6 digits');
           continue;
         }
-        if (err.code === 'locked' || err.code === 'forbidden') return refuseWith(ctx, err.message);
+        if (err.code === 'locked' || err.code === 'too_many_requests' || err.code === 'forbidden') return refuseWith(ctx, err.message);
         if (err.code === 'unavailable') return refuseWith(ctx, 'jmp is unavailable right now; try again shortly');
         if (err.code === 'unauthorized' && totp) return refuseWith(ctx, err.message);
         return ctx.reject(METHODS);
