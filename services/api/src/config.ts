@@ -5,7 +5,7 @@ export const apiConfigSpec = {
   port: ['JMP_API_PORT', port(8080)],
   host: ['JMP_API_HOST', z.string().default('127.0.0.1')],
   databaseUrl: ['DATABASE_URL', z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()],
-  redisUrl: ['REDIS_URL', z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional()],
+  redisUrl: ['REDIS_URL', z.string().regex(/^(?:rediss?|redis\+sentinel):\/\//, 'must be a redis://, rediss:// or redis+sentinel:// URL').optional()],
   secretKey: ['JMP_SECRET_KEY', z.string().min(32, 'must be at least 32 bytes (64 hex characters or base64)').optional()],
   dbPoolMax: ['JMP_DB_POOL_MAX', z.coerce.number().int().min(1).max(200).default(10)],
   uidBase: ['JMP_UID_BASE', z.coerce.number().int().min(1000).max(2_000_000_000).default(200000)],
@@ -15,7 +15,7 @@ export const apiConfigSpec = {
   secureCookies: ['JMP_SECURE_COOKIES', bool(true)],
   lockoutThreshold: ['JMP_LOCKOUT_THRESHOLD', positiveInt(5)],
   lockoutSeconds: ['JMP_LOCKOUT_SECONDS', positiveInt(900)],
-  // Password/TOTP attempts per minute from one client address, over all usernames (password spraying).
+  // Failed password/TOTP attempts per minute from one client address, over all usernames (password spraying).
   loginRatePerMinute: ['JMP_LOGIN_RATE_PER_MINUTE', positiveInt(60)],
   // Added to the built-in list of system account names that can never be jmp usernames.
   reservedUsernames: ['JMP_RESERVED_USERNAMES', z.string().default('').transform((v) => v.split(',').map((n) => n.trim().toLowerCase()).filter(Boolean))

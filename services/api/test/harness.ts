@@ -47,7 +47,7 @@ export interface TestApi {
 }
 
 /** `listenHost`: 127.0.0.1 by default; lab tests use the lab bridge address so agents in the hosts can reach it. */
-export async function startApi(opts: { redis?: boolean; env?: Record<string, string>; databaseUrl?: string; listenHost?: string; port?: number } = {}): Promise<TestApi> {
+export async function startApi(opts: { redis?: boolean; redisUrl?: string; env?: Record<string, string>; databaseUrl?: string; listenHost?: string; port?: number } = {}): Promise<TestApi> {
   const dbHandle = opts.databaseUrl ? null : await createTestDatabase();
   const databaseUrl = opts.databaseUrl ?? dbHandle!.url;
   const config = loadConfig(apiConfigSpec, {
@@ -58,7 +58,7 @@ export async function startApi(opts: { redis?: boolean; env?: Record<string, str
     ...opts.env,
   }) as ApiConfig;
   const db = createDb(databaseUrl);
-  const store = opts.redis === false ? new MemoryStore() : new RedisStore(REDIS_URL, `jmp-test:${randomUUID()}:`);
+  const store = opts.redis === false ? new MemoryStore() : new RedisStore(opts.redisUrl ?? REDIS_URL, `jmp-test:${randomUUID()}:`);
   const ctx = await buildContext({ config, db, store });
   const { app, dbHealth } = buildApp(ctx);
   const listenHost = opts.listenHost ?? '127.0.0.1';

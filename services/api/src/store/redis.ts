@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Store } from './store.js';
+import { parseRedisUrl, reconnectOnReadOnly, WAIT_TIMEOUT_MS } from './redis-connection.js';
 
 // KEYS[1] counter; ARGV[1] limit, ARGV[2] ttl ms. Returns {ok, count, pttl}.
 const RESERVE = `
@@ -19,16 +20,24 @@ type Scripts = { jmpReserve(key: string, limit: number, ttlMs: number): Promise<
 export class RedisStore implements Store {
   readonly client: Redis;
 
+  /** Replicas that must hold a single-use mark before it counts (redis-connection.ts). */
+  private readonly waitReplicas: number;
+
   constructor(url: string, prefix = 'jmp:') {
-    this.client = new Redis(url, {
+    const conn = parseRedisUrl(url);
+    this.waitReplicas = conn.waitReplicas;
+    const options = {
+      ...conn.options,
+      reconnectOnError: reconnectOnReadOnly,
       keyPrefix: prefix,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       commandTimeout: 1000,
       connectTimeout: 2000,
       lazyConnect: false,
-      retryStrategy: (times) => Math.min(times * 200, 2000),
-    });
+      retryStrategy: (times: number) => Math.min(times * 200, 2000),
+    };
+    this.client = conn.url ? new Redis(conn.url, options) : new Redis(options);
     this.client.on('error', () => {}); // surfaced per command; the health check reports it
     this.client.defineCommand('jmpReserve', { numberOfKeys: 1, lua: RESERVE });
     this.client.defineCommand('jmpRelease', { numberOfKeys: 1, lua: RELEASE });
@@ -52,7 +61,13 @@ export class RedisStore implements Store {
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
-    return (await this.client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')) === 'OK';
+    const first = (await this.client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')) === 'OK';
+    // Async replication: the mark counts once replicas have it, or a failover could forget it (fail closed).
+    if (first && this.waitReplicas > 0) {
+      const acked = await this.client.wait(this.waitReplicas, WAIT_TIMEOUT_MS);
+      if (acked < this.waitReplicas) throw new Error(`redis: ${acked} of ${this.waitReplicas} replicas acknowledged a single-use mark`);
+    }
+    return first;
   }
 
   async increment(key: string, ttlMs: number): Promise<number> {
