@@ -6,15 +6,15 @@
 //   offline  jmp-api stopped: connect refused, decided from the snapshot
 //            (ES256 signature, expiry, audience, spent-jti set on disk)
 // The decision timed is `auth` with a fresh ticket (the login); `account` and
-// `sudo` are reported too. Baseline in the same run: a minimal v1 server
-// (baseline-server.ts) answering `allow` at once. Agent RSS (VmRSS) after
-// 10,000 decisions. The agent runs as a plain process with a temporary config
-// (the same code as in a lab host), enrolled with `jmp-agent enroll`.
-// Targets: p99 online < 10 ms, offline < 2 ms, RSS ≤ 60 MB. RSS is what the
-// agent keeps after the 10,000 decisions, read at rest: idle 10-30 s until
-// two readings 5 s apart agree (V8's memory reducer returns the burst's
-// garbage some seconds after allocation stops); the figure at the
-// very end of the burst, garbage included, is printed as rss_burst_mb.
+// `sudo` are reported too. Method of test/bench/README.md, alternating rounds:
+//   online   straight to jmp-api (the agent's own HTTP client and host key,
+//            same question) / through the agent: `online_ratio` (p99) ≤ 1.3
+//   offline  a trivial line-protocol server (baseline-server.ts) / the
+//            agent with jmp-api down: `offline_ratio` (p99) ≤ 1.5
+// Agent RSS (absolute, `rss_mb` ≤ 60 MB): after 10,000 decisions and 60 s at
+// rest (BENCH_REST_MS); the figure at the end of the burst is rss_burst_mb.
+// The agent runs as a plain process with a temporary config (the same code as
+// in a lab host), enrolled with `jmp-agent enroll`.
 // A decision that is not the expected answer fails the bench (exit 1).
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,19 +28,19 @@ import { sha256hex } from '../../../services/api/src/crypto/secrets.js';
 import { mintTicket } from '../../../services/api/src/tickets/tickets.js';
 import { askAgent } from '../../../agent/src/cli/client.js';
 import type { Request } from '../../../agent/src/protocol/line.js';
+import { createAgentApi } from '../../../agent/src/api/client.js';
+import { createHttpFetch } from '../../../agent/src/api/http.js';
+import { HostTokenSigner } from '../../../agent/src/api/host-token.js';
+import { loadAgentKey } from '../../../agent/src/enrol/keys.js';
+import { alternate, goal, medianRatio, pct as pctOf, result, roundCount, rssAtRest } from '../lib/method.js';
 
 const REPO = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const N = Number(process.env.BENCH_DECISIONS ?? 2000);
+const N = Number(process.env.BENCH_DECISIONS ?? 1000); // per round and side
 const TOTAL = 10_000;
 const WARMUP = 200;
-const IDLE_MS = 10_000;
-const IDLE_MAX_MS = 30_000;
 const run = promisify(execFile);
 
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return +s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!.toFixed(3);
-};
+const pct = (xs: number[], p: number): number => +pctOf(xs, p).toFixed(3);
 const log = (m: string): void => void process.stderr.write(`agent-decide: ${m}\n`);
 
 async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
@@ -57,6 +57,7 @@ function rssMb(pid: number): number {
 }
 
 let decisions = 0;
+let agentSock = ''; // only the agent's decisions count towards the 10,000
 /** One decision; returns its wall time in ms. Throws when the answer is not `want`. */
 async function decide(sock: string, req: Request, want: { status: 'allow' | 'deny'; mode?: string }): Promise<number> {
   const t0 = performance.now();
@@ -68,7 +69,7 @@ async function decide(sock: string, req: Request, want: { status: 'allow' | 'den
     return askAgent(sock, req, 5000);
   });
   const ms = performance.now() - t0;
-  decisions++;
+  if (sock === agentSock) decisions++;
   const mode = 'mode' in r ? r.mode : undefined;
   if (r.status !== want.status || (want.mode && mode !== want.mode)) {
     throw new Error(`${req.op}: expected ${want.status}/${want.mode ?? '*'}, got ${r.status}/${mode ?? '-'} ${JSON.stringify(r.fields)}`);
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
 
     // The agent, entirely inside `dir`.
     const sock = join(dir, 'agent.sock');
+    agentSock = sock;
     const conf = join(dir, 'agent.conf');
     writeFileSync(conf, JSON.stringify({
       socket: { path: sock },
@@ -130,7 +132,7 @@ async function main(): Promise<void> {
     const pid = agent.pid!;
     const rssStart = rssMb(pid);
 
-    // Baseline: the socket round trip with a server that answers at once.
+    // Offline baseline: the socket round trip with a server that answers at once.
     const baseSock = join(dir, 'baseline.sock');
     const base = spawn(process.execPath, ['--import', 'tsx', 'test/bench/agent-decide/baseline-server.ts', baseSock], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
     procs.push(base);
@@ -138,61 +140,79 @@ async function main(): Promise<void> {
     base.stdout!.on('data', (d: Buffer) => { if (d.includes('listening')) listening = true; });
     base.on('exit', (code, sig) => { if (code || (sig && sig !== 'SIGTERM')) log(`the baseline server exited with ${code ?? sig}`); });
     await until('the baseline server listening', () => listening);
-    const baseRss = rssMb(base.pid!);
-    const acct: Request = { op: 'account', user: 'alice', service: 'sshd', rhost: '10.231.0.1', tty: 'ssh' };
-    await series(WARMUP, () => decide(baseSock, acct, { status: 'allow' }));
-    const baseline = await series(N, () => decide(baseSock, acct, { status: 'allow' }));
-    await stopChild(base);
-    decisions = 0; // only the agent's decisions count from here
+
+    // Online baseline: the same question straight to jmp-api with the agent's own HTTP client and host key.
+    const key = loadAgentKey(join(dir, 'agent.key'));
+    const direct = createAgentApi({ baseUrl: api.url, transport: createHttpFetch(), signer: new HostTokenSigner(key.privateKey, host.id), requestTimeoutMs: 5000, decideTimeoutMs: 5000 });
+    const askDirect = async (ticket: string): Promise<number> => {
+      const t0 = performance.now();
+      const r = await direct.decide.pamDecide({ op: 'auth', user: 'alice', service: 'sshd', rhost: '10.231.0.1', tty: 'ssh', ticket });
+      const ms = performance.now() - t0;
+      if (!r.allow) throw new Error(`direct auth: expected allow, got ${r.reason}`);
+      return ms;
+    };
 
     const tickets = (n: number) => Array.from({ length: n }, () => mintTicket(api!.ctx.ticketKeys, 'alice', host.id, 60).ticket);
     const auth = (ticket: string): Request => ({ op: 'auth', user: 'alice', service: 'sshd', rhost: '10.231.0.1', tty: 'ssh', ticket });
     const sudo: Request = { op: 'sudo', user: 'alice', runas: 'root', service: 'sudo', tty: 'pts/0' };
+    const acct: Request = { op: 'account', user: 'alice', service: 'sshd', rhost: '10.231.0.1', tty: 'ssh' };
+    const size = (r: number) => (r ? N : WARMUP);
+    const describe = (xs: number[]) => `${xs.length} decisions, p50 ${pct(xs, 50)} ms, p99 ${pct(xs, 99)} ms`;
+    const rounds = roundCount();
 
-    // Online.
-    let t = tickets(WARMUP + N);
-    await series(WARMUP, (i) => decide(sock, auth(t[i]!), { status: 'allow', mode: 'online' }));
-    const onlineAuth = await series(N, (i) => decide(sock, auth(t[WARMUP + i]!), { status: 'allow', mode: 'online' }));
+    // Online, alternating rounds: straight to jmp-api, through the agent (a fresh ticket each: the login).
+    const online = await alternate<number[], number[]>({
+      bench: 'agent-decide', rounds, describe,
+      a: { name: 'online straight to jmp-api', run: async (r) => { const t = tickets(size(r)); return series(t.length, (i) => askDirect(t[i]!)); } },
+      b: { name: 'online through the agent', run: async (r) => { const t = tickets(size(r)); return series(t.length, (i) => decide(sock, auth(t[i]!), { status: 'allow', mode: 'online' })); } },
+    });
+    direct.close();
     const onlineAcct = await series(N, () => decide(sock, acct, { status: 'allow', mode: 'online' }));
     const onlineSudo = await series(N, () => decide(sock, sudo, { status: 'allow', mode: 'online' }));
     // A spent ticket is refused (functional check).
-    await decide(sock, auth(t[0]!), { status: 'deny', mode: 'online' });
+    const spent = tickets(1)[0]!;
+    await decide(sock, auth(spent), { status: 'allow', mode: 'online' });
+    await decide(sock, auth(spent), { status: 'deny', mode: 'online' });
 
-    // Offline: jmp-api stops listening (connections refused).
+    // Offline: jmp-api stops listening (connections refused); alternating with the trivial line-protocol server.
     api.server.close();
     api.server.closeAllConnections();
-    t = tickets(WARMUP + N);
-    await series(WARMUP, (i) => decide(sock, auth(t[i]!), { status: 'allow', mode: 'offline' }));
-    const offlineAuth = await series(N, (i) => decide(sock, auth(t[WARMUP + i]!), { status: 'allow', mode: 'offline' }));
-    await decide(sock, auth(t[WARMUP]!), { status: 'deny', mode: 'offline' }); // replay, offline
+    let lastOffline = '';
+    const offline = await alternate<number[], number[]>({
+      bench: 'agent-decide', rounds, describe,
+      a: { name: 'trivial line-protocol server', run: (r) => series(size(r), () => decide(baseSock, acct, { status: 'allow' })) },
+      b: {
+        name: 'offline through the agent',
+        run: async (r) => {
+          const t = tickets(size(r));
+          lastOffline = t[0]!;
+          return series(t.length, (i) => decide(sock, auth(t[i]!), { status: 'allow', mode: 'offline' }));
+        },
+      },
+    });
+    await decide(sock, auth(lastOffline), { status: 'deny', mode: 'offline' }); // replay, offline
+    await stopChild(base);
     const offlineAcct = await series(N, () => decide(sock, acct, { status: 'allow', mode: 'offline' }));
-    // Up to 10,000 decisions in all, then the agent's resident memory.
+    // 10,000 agent decisions in all, then the agent's resident memory, at rest (absolute: BENCH_REST_MS, 60 s).
     await series(Math.max(0, TOTAL - decisions), (i) => decide(sock, i % 2 ? acct : sudo, { status: 'allow', mode: 'offline' }));
-    const rss = rssMb(pid);
-    // And at rest: V8 shrinks the heap some seconds after allocation stops;
-    // read every 5 s from 10 s on until two readings agree within 0.5 MB (at most 30 s).
-    let rssIdle = rssMb(pid);
-    let idleMs = 0;
-    for (let prev = Infinity; idleMs < IDLE_MAX_MS && (idleMs < IDLE_MS || Math.abs(prev - rssIdle) > 0.5);) {
-      await new Promise((r) => setTimeout(r, 5000));
-      idleMs += 5000;
-      prev = rssIdle;
-      rssIdle = rssMb(pid);
-    }
+    const rssBurst = rssMb(pid);
+    const rss = await rssAtRest(pid);
 
+    const onlineRatio = medianRatio(online, (b) => pct(b, 99), (a) => pct(a, 99));
+    const offlineRatio = medianRatio(offline, (b) => pct(b, 99), (a) => pct(a, 99));
+    const all = (xs: number[][]) => xs.flat();
     const r = {
-      online_p50_ms: pct(onlineAuth, 50), online_p99_ms: pct(onlineAuth, 99),
-      offline_p50_ms: pct(offlineAuth, 50), offline_p99_ms: pct(offlineAuth, 99),
-      baseline_p50_ms: pct(baseline, 50), baseline_p99_ms: pct(baseline, 99),
+      online_p99_ms: pct(all(online.b), 99), direct_p99_ms: pct(all(online.a), 99),
+      offline_p99_ms: pct(all(offline.b), 99), baseline_p99_ms: pct(all(offline.a), 99),
     };
-    log(`${N} decisions each, sequential, one connection per decision; ${decisions} agent decisions in all`);
-    log(`baseline (minimal v1 server): p50 ${r.baseline_p50_ms} ms, p99 ${r.baseline_p99_ms} ms`);
-    log(`online  auth p50 ${r.online_p50_ms} ms, p99 ${r.online_p99_ms} ms; account p99 ${pct(onlineAcct, 99)} ms; sudo p99 ${pct(onlineSudo, 99)} ms`);
-    log(`offline auth p50 ${r.offline_p50_ms} ms, p99 ${r.offline_p99_ms} ms; account p99 ${pct(offlineAcct, 99)} ms`);
-    log(`agent VmRSS: ${rssStart} MB after start, ${rss} MB after ${decisions} decisions, ${rssIdle} MB at rest (after ${idleMs / 1000} s idle) (the bundle under plain node; the minimal v1 server under node + tsx: ${baseRss} MB)`);
-    const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
-    log(`targets: online p99 < 10 ms ${verdict(r.online_p99_ms < 10)}; offline p99 < 2 ms ${verdict(r.offline_p99_ms < 2)}; RSS ≤ 60 MB ${verdict(rssIdle <= 60)}`);
-    console.log(JSON.stringify({ bench: 'agent-decide', online_p99_ms: r.online_p99_ms, offline_p99_ms: r.offline_p99_ms, rss_mb: rssIdle, rss_burst_mb: rss, rss_start_mb: rssStart, online_p50_ms: r.online_p50_ms, offline_p50_ms: r.offline_p50_ms, baseline_p99_ms: r.baseline_p99_ms, decisions }));
+    log(`${rounds} rounds of ${N} decisions per side, sequential, one connection per decision; ${decisions} decisions in all`);
+    log(`online auth p99 ${r.online_p99_ms} ms (straight to jmp-api ${r.direct_p99_ms} ms); account p99 ${pct(onlineAcct, 99)} ms; sudo p99 ${pct(onlineSudo, 99)} ms`);
+    log(`offline auth p99 ${r.offline_p99_ms} ms (trivial server ${r.baseline_p99_ms} ms); account p99 ${pct(offlineAcct, 99)} ms`);
+    log(`agent VmRSS: ${rssStart} MB after start, ${rssBurst} MB after the burst, ${rss} MB after ${Number(process.env.BENCH_REST_MS ?? 60_000) / 1000} s at rest (the bundle with agent/node-flags)`);
+    goal('agent-decide', 'online p99 agent / straight to jmp-api', onlineRatio, onlineRatio <= 1.3, '≤ 1.3');
+    goal('agent-decide', 'offline p99 agent / trivial server', offlineRatio, offlineRatio <= 1.5, '≤ 1.5');
+    goal('agent-decide', 'RSS at rest MB', rss, rss <= 60, '≤ 60');
+    result('agent-decide', { online_ratio: onlineRatio, offline_ratio: offlineRatio, rss_mb: rss, ...r, rss_burst_mb: rssBurst, rss_start_mb: rssStart, rounds, decisions });
   } finally {
     for (const p of procs) await stopChild(p);
     await api?.close();

@@ -1,13 +1,15 @@
 // api-decide: POST /v1/pam/decide (ticketless account op) on a seeded
 // organisation of 10,000 hosts, 5,000 users and 100,000 grants, against a bare
 // express GET measured in the same run; plus the server time of a 5,000-user
-// policy snapshot.
+// policy snapshot. Alternating rounds, median of per-round ratios
+// (test/bench/README.md); last line {"bench":"api-decide","ratio":…,"p99_ratio":…,…}.
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import { createTestDatabase } from '../../../services/api/test/harness.js';
 import { hostIdentity } from '../../../services/api/test/host-identity.js';
 import { createDb, migrate } from '../../../services/api/src/db/knex.js';
 import { freePort, startNode, stop, waitForHttp } from '../lib/process.js';
+import { alternate, goal, median, medianRatio, result, roundCount } from '../lib/method.js';
 
 const HOSTS = 10_000, USERS = 5_000, GRANTS = 100_000, DEPTS = 100;
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10), CONNECTIONS = 50;
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
   try {
     await seed(database.url, id.publicKeyPem);
     if (process.env.BENCH_SEED_ONLY) return;
-    const api = startNode(['dist/jmp-api.mjs', 'serve'], { DATABASE_URL: database.url, REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', JMP_SECRET_KEY: randomBytes(32).toString('hex'), JMP_API_PORT: String(apiPort), JMP_LOG_LEVEL: 'warn', JMP_DB_POOL_MAX: process.env.JMP_DB_POOL_MAX ?? '10' });
+    const api = startNode([process.env.BENCH_API_ENTRY ?? 'dist/jmp-api.mjs', 'serve'], { DATABASE_URL: database.url, REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', JMP_SECRET_KEY: randomBytes(32).toString('hex'), JMP_API_PORT: String(apiPort), JMP_LOG_LEVEL: 'warn', JMP_DB_POOL_MAX: process.env.JMP_DB_POOL_MAX ?? '10' });
     const base = startNode(['test/bench/lib/baseline-express.ts'], { PORT: String(basePort) });
     procs.push(api, base);
     await waitForHttp(`http://127.0.0.1:${apiPort}/healthz`);
@@ -79,8 +81,6 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: policy snapshot for host-1: ${policyUsers} users, median ${policyMs} ms server time\n`);
 
     const common = { connections: CONNECTIONS, duration: DURATION, pipelining: 1 } as const;
-    await run({ url: `http://127.0.0.1:${basePort}/baseline`, ...common, duration: 2 }); // warm-up
-    const baseline = await run({ url: `http://127.0.0.1:${basePort}/baseline`, ...common });
     let n = 0;
     const decideRequest = {
       method: 'POST' as const, path: '/v1/pam/decide',
@@ -89,16 +89,30 @@ async function main(): Promise<void> {
         return { ...req, headers: { authorization: t.auth, 'content-type': 'application/json' }, body: JSON.stringify({ op: 'account', user: `user${1 + ((n * 7919) % USERS)}` }) };
       },
     };
-    await run({ url: apiUrl, ...common, duration: 2, requests: [decideRequest] }); // warm-up
-    const decide = await run({ url: apiUrl, ...common, requests: [decideRequest] });
-    const errors = decide.errors + decide.non2xx;
-    if (errors > 0) throw new Error(`${errors} failed decide requests (errors ${decide.errors}, non-2xx ${decide.non2xx})`);
-
-    const rps = Math.round(decide.requests.average), baseRps = Math.round(baseline.requests.average);
-    const ratio = +(rps / baseRps).toFixed(3);
-    const p99 = decide.latency.p99;
-    process.stderr.write(`bench: decide ${rps} req/s p50 ${decide.latency.p50} ms p90 ${decide.latency.p90} ms p99 ${p99} ms; baseline ${baseRps} req/s p50 ${baseline.latency.p50} ms p99 ${baseline.latency.p99} ms; ratio ${ratio} (target ≥ 0.5), p99 target < 25 ms, policy target < 100 ms\n`);
-    console.log(JSON.stringify({ bench: 'api-decide', rps, p99_ms: p99, baseline_rps: baseRps, ratio, policy_ms: policyMs }));
+    type Fig = { rps: number; p50: number; p99: number };
+    const fig = (r: autocannon.Result): Fig => ({ rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99 });
+    // Alternating rounds (test/bench/README.md): bare express, decide, bare express, decide, …
+    const rounds = await alternate<Fig, Fig>({
+      bench: 'api-decide', rounds: roundCount(),
+      a: { name: 'bare express', run: async (r) => fig(await run({ url: `http://127.0.0.1:${basePort}/baseline`, ...common, duration: r ? DURATION : 2 })) },
+      b: {
+        name: 'decide',
+        run: async (r) => {
+          const res = await run({ url: apiUrl, ...common, duration: r ? DURATION : 2, requests: [decideRequest] });
+          const errors = res.errors + res.non2xx;
+          if (errors > 0) throw new Error(`${errors} failed decide requests (errors ${res.errors}, non-2xx ${res.non2xx})`);
+          return fig(res);
+        },
+      },
+      describe: (f) => `${f.rps} req/s, p50 ${f.p50} ms, p99 ${f.p99} ms`,
+    });
+    const ratio = medianRatio(rounds, (b) => b.rps, (a) => a.rps);
+    const p99Ratio = medianRatio(rounds, (b) => b.p99, (a) => a.p99);
+    const rps = median(rounds.b.map((f) => f.rps)), baseRps = median(rounds.a.map((f) => f.rps));
+    const p99 = median(rounds.b.map((f) => f.p99)), baseP99 = median(rounds.a.map((f) => f.p99));
+    goal('api-decide', 'decide rps / bare express rps', ratio, ratio >= 0.5, '≥ 0.5');
+    goal('api-decide', 'decide p99 / bare express p99', p99Ratio, p99Ratio <= 2, '≤ 2.0');
+    result('api-decide', { ratio, p99_ratio: p99Ratio, rps, baseline_rps: baseRps, p99_ms: p99, baseline_p99_ms: baseP99, rounds: rounds.rounds, seconds: DURATION, policy_ms: policyMs });
   } finally {
     for (const p of procs) await stop(p);
     if (process.env.BENCH_KEEP_DB) process.stderr.write(`bench: kept ${database.url}\n`); else await database.drop();
