@@ -123,6 +123,16 @@ describe('per client address', () => {
     assert.equal(elsewhere.status, 200);
   });
 
+  test('logins that guess nothing wrong give their slot back: many people behind one address', async () => {
+    const api = redisApi;
+    const headers = { 'x-forwarded-for': '203.0.113.5' };
+    const people = await Promise.all(Array.from({ length: 3 }, () => addUser(api.db, { password: PW })));
+    for (let i = 0; i < RATE * 2; i++) {
+      const r = await api.call('POST', '/v1/auth/web', { body: { username: people[i % 3]!.username, password: PW }, headers });
+      assert.equal(r.status, 200, `login ${i}: ${JSON.stringify(r.body)}`);
+    }
+  });
+
   test('the web login is limited by the client address', async () => {
     const api = redisApi;
     const headers = { 'x-forwarded-for': '198.51.100.7' };

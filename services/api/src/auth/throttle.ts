@@ -4,7 +4,9 @@
 // per person at most JMP_LOCKOUT_THRESHOLD guesses are ever verified per
 // lockout window, and per client address at most JMP_LOGIN_RATE_PER_MINUTE
 // attempts a minute over all usernames (password spraying). Only a complete
-// login resets the person's counter.
+// login resets the person's counter. An attempt that guessed nothing wrong
+// gives its address slot back, so an office behind one NAT address can log
+// in all morning; wrong guesses keep theirs.
 import { JmpError } from '@jmp/common';
 import type { Ctx } from '../context.js';
 import { appendAudit } from '../audit/audit.js';
@@ -39,10 +41,11 @@ export interface Attempt {
  * locked. Nothing is verified when it throws.
  */
 export async function takeAttempt(ctx: Ctx, username: string, source: string): Promise<Attempt> {
-  const src = await storeCall(() => ctx.store.reserve(sourceKey(source), ctx.config.loginRatePerMinute, SOURCE_WINDOW_MS));
+  const srcKey = sourceKey(source);
+  const src = await storeCall(() => ctx.store.reserve(srcKey, ctx.config.loginRatePerMinute, SOURCE_WINDOW_MS));
   if (!src.ok) {
     ctx.log.warn({ username, source }, 'login refused: too many attempts from this address');
-    await noteRefusal(ctx, sourceKey(source), src.retryMs, () => appendAudit(ctx.db, {
+    await noteRefusal(ctx, srcKey, src.retryMs, () => appendAudit(ctx.db, {
       actor: `user:${username}`, action: 'auth.rate_limited', target: source,
       data: { username, source, limit: ctx.config.loginRatePerMinute, retrySeconds: Math.ceil(src.retryMs / 1000) },
     }));
@@ -54,6 +57,7 @@ export async function takeAttempt(ctx: Ctx, username: string, source: string): P
   const key = userKey(username);
   const mine = await storeCall(() => ctx.store.reserve(key, threshold, lockMs));
   if (!mine.ok) {
+    await storeCall(() => ctx.store.release(srcKey)); // nothing was tried
     ctx.log.warn({ username, source }, 'login refused: account locked');
     await noteRefusal(ctx, key, mine.retryMs, () => appendAudit(ctx.db, {
       actor: `user:${username}`, action: 'auth.refused', target: username,
@@ -79,10 +83,12 @@ export async function takeAttempt(ctx: Ctx, username: string, source: string): P
     async pending() {
       once();
       await storeCall(() => ctx.store.release(key));
+      await storeCall(() => ctx.store.release(srcKey));
     },
     async succeeded() {
       once();
       await storeCall(() => ctx.store.del(key));
+      await storeCall(() => ctx.store.release(srcKey));
     },
   };
 }
