@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { REPO_DIR, startLab, writeNssCache, type Lab } from '../../lab/lab.js';
 import { addGrant, addProject, addService, addUser, startApi, type TestApi } from '../../../services/api/test/harness.js';
 import { enrolLabHosts, ssh2Login, until, writeAgentConf } from '../../e2e/helpers.js';
+import { median as medianOf } from '../lib/method.js';
 
 const ROUNDS = Math.max(30, Number(process.env.BENCH_LOGINS ?? 40));
 const WARMUP = 3;
@@ -94,12 +95,13 @@ async function main(): Promise<void> {
 
     const jmpMed = median(jmpMs);
     const baseMed = median(baseMs);
-    const ratio = +(jmpMed / baseMed).toFixed(3);
+    // Median of the per-pair ratios (test/bench/README.md): each pair ran back to back, so noise hits both.
+    const ratio = +medianOf(jmpMs.map((j, i) => j / baseMs[i]!)).toFixed(3);
     log(`${ROUNDS} logins each (ssh2 client, keyboard-interactive, command 'true'), alternating, after ${WARMUP} warm-up logins each`);
     log(`pam_jmp + agent + jmp-api: median ${jmpMed} ms (min ${Math.min(...jmpMs).toFixed(1)}, max ${Math.max(...jmpMs).toFixed(1)}); ticket mint (not in the login time) median ${median(mintMs)} ms`);
     log(`pam_permit baseline:       median ${baseMed} ms (min ${Math.min(...baseMs).toFixed(1)}, max ${Math.max(...baseMs).toFixed(1)})`);
-    log(`ratio ${ratio} (target ≤ 1.3: ${ratio <= 1.3 ? 'met' : 'MISSED'})`);
-    console.log(JSON.stringify({ bench: 'target-login', jmp_ms: jmpMed, baseline_ms: baseMed, ratio, logins: ROUNDS, mint_ms: median(mintMs) }));
+    log(`median of per-pair ratios ${ratio}; ratio of medians ${(jmpMed / baseMed).toFixed(3)} (target ≤ 1.3: ${ratio <= 1.3 ? 'met' : 'MISSED'})`);
+    console.log(JSON.stringify({ bench: 'target-login', jmp_ms: jmpMed, baseline_ms: baseMed, ratio, ratio_of_medians: +(jmpMed / baseMed).toFixed(3), rounds: ROUNDS, logins: ROUNDS, mint_ms: median(mintMs) }));
   } finally {
     await api?.close();
     await lab?.stop();
