@@ -149,6 +149,8 @@ export async function startAgent(config: AgentConfig, opts: StartOptions): Promi
       lastDecision = { at: new Date().toISOString(), op: req.op, user: req.user, allow: d.allow, mode: d.mode };
       touch();
     },
+    // jmp-api has a newer policy (e.g. a revoked right): pull now, not at the next interval.
+    onStalePolicy: () => void sync.syncOnce(),
   });
 
   const mode = (): AgentMode => {

@@ -3,7 +3,7 @@
 // endpoints @jmp/common's ApiClient does not wrap (events, agent tickets).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ApiClient, ApiError, contract } from '@jmp/common';
+import { ApiClient, ApiError, POLICY_VERSION_HEADER, contract } from '@jmp/common';
 import type { Logger } from '@jmp/common';
 import type { AgentConfig } from '../config.js';
 import { createHttpFetch, type HttpFetch } from './http.js';
@@ -18,12 +18,19 @@ export type AgentEvent = z.infer<typeof AgentEvent>;
 export const AgentTicketRequest = z.object({ user: contract.Username, host: contract.Hostname });
 export type AgentTicketRequest = z.infer<typeof AgentTicketRequest>;
 
+export interface PamAnswer extends contract.PamDecideResponse {
+  /** The host's policy version (snapshot ETag) at jmp-api. */
+  policy?: string;
+}
+
 export interface AgentApi {
   readonly baseUrl: string;
   /** Short deadline (api.decideTimeoutMs): PAM decisions. */
   readonly decide: ApiClient;
   /** Normal deadline (api.requestTimeoutMs): policy, events, tickets. */
   readonly main: ApiClient;
+  /** A PAM decision (short deadline), with the policy version jmp-api named, if any. */
+  pamDecide(req: contract.PamDecideRequest): Promise<PamAnswer>;
   sendEvents(events: AgentEvent[]): Promise<void>;
   ticket(req: AgentTicketRequest): Promise<contract.TicketResponse>;
   close(): void;
@@ -54,6 +61,11 @@ export function createAgentApi(opts: { baseUrl: string; transport: HttpFetch; si
     baseUrl: opts.baseUrl,
     main,
     decide,
+    async pamDecide(req) {
+      const r = await decide.request('POST', '/v1/pam/decide', contract.PamDecideResponse, req);
+      const policy = r.headers.get(POLICY_VERSION_HEADER);
+      return { ...r.data!, ...(policy ? { policy } : {}) };
+    },
     async sendEvents(events) {
       await main.request('POST', '/v1/agents/events', null, { events });
     },
@@ -65,11 +77,16 @@ export function createAgentApi(opts: { baseUrl: string; transport: HttpFetch; si
 }
 
 /**
- * True when an error means "jmp-api is not answering properly" (no answer,
- * timeout, 5xx, 429, a body that is not the expected JSON): the agent then
- * decides offline. Any other answer (400, 401, 403, 404) is jmp-api's word.
+ * True when an error means "jmp-api is not there" — the only case in which
+ * the agent decides from its snapshot: no answer at all (connect, DNS, TLS,
+ * reset, timeout), a gateway saying it could not reach jmp-api (502, 504),
+ * or jmp-api's own outage answer (503 with the JMP-Unavailable marker).
+ * Anything else answered this one request (a 500, a 429, a 503 without the
+ * marker, a body that is not the expected JSON, a 4xx): a denial, never a
+ * reason to fall back to an older view of the rights.
  */
 export function isApiDown(err: unknown): boolean {
-  if (!(err instanceof ApiError)) return true;
-  return err.httpStatus === 0 || err.httpStatus >= 500 || err.httpStatus === 429 || err.code === 'unavailable';
+  if (!(err instanceof ApiError)) return false;
+  if (err.httpStatus === 0 || err.httpStatus === 502 || err.httpStatus === 504) return true;
+  return err.httpStatus === 503 && err.marked;
 }

@@ -13,7 +13,7 @@ import { DiskHealth } from '../persist/disk.js';
 import { realFs } from '../persist/fs.js';
 import { PolicyStore } from '../policy/store.js';
 import { EventQueue } from '../report/events.js';
-import { Decider } from './decider.js';
+import { Decider, DENIAL_OUTLIVES_PULL_MS } from './decider.js';
 import { bootedAtS, decideOffline } from './offline.js';
 import { SpentJtiStore } from './spent.js';
 import { verifyTicketOffline } from './ticket.js';
@@ -53,6 +53,19 @@ describe('offline ticket verification', () => {
     const t = mintTicket(key, { user: 'alice', hostId: HOST });
     const [h, p] = t.split('.');
     no(`${h}.${p}.AAAA`, /signature is invalid/);
+  });
+  test('a ticket issued in the future (beyond 30 s of skew) or expiring beyond 60 s + skew is refused', () => {
+    const no = (t: string, reason: RegExp) => {
+      const r = verifyTicketOffline(t, 'alice', HOST, keyFor);
+      assert.equal(r.ok, false, String(reason));
+      assert.match((r as { reason: string }).reason, reason);
+    };
+    no(mintTicket(key, { user: 'alice', hostId: HOST, iatOffset: 120, ttl: 60 }), /issued in the future/);
+    no(mintTicket(key, { user: 'alice', hostId: HOST, iatOffset: 31, ttl: 10 }), /issued in the future/);
+    // a lifetime of 60 s that only ends in an hour: issued an hour ahead
+    no(mintTicket(key, { user: 'alice', hostId: HOST, iatOffset: 3540, ttl: 60 }), /issued in the future|too far in the future/);
+    const now = Math.floor(Date.now() / 1000);
+    assert.ok(verifyTicketOffline(mintTicket(key, { user: 'alice', hostId: HOST, iatOffset: 20, ttl: 30 }), 'alice', HOST, keyFor, now * 1000).ok, 'within the skew');
   });
   test('within the 2 s clock tolerance an expired ticket still verifies, beyond it not', () => {
     const t = mintTicket(key, { user: 'alice', hostId: HOST, ttl: 10 });
@@ -147,7 +160,7 @@ describe('offline decisions from the snapshot', () => {
 
 describe('decider: online first, then offline, then the default', () => {
   function decider(w: ReturnType<typeof world>, answer: () => Promise<{ allow: boolean; reason: string }>, opts: { enrolled?: boolean; snapshot?: boolean } = {}) {
-    const api = { decide: { pamDecide: answer } } as unknown as AgentApi;
+    const api = { pamDecide: answer } as unknown as AgentApi;
     const health = new ApiHealth();
     const policy = opts.snapshot === false ? new PolicyStore({ policy: join(w.dir, 'p2'), passwd: join(w.dir, 'pw2'), group: join(w.dir, 'g2') }, 1000, w.disk, silentLog) : w.policy;
     return {
@@ -167,29 +180,93 @@ describe('decider: online first, then offline, then the default', () => {
   test('a ticket used online cannot be replayed offline', async () => {
     const w = world();
     let apiUp = true;
-    const { d } = decider(w, () => (apiUp ? Promise.resolve({ allow: true, reason: 'ok' }) : down()));
+    const { d, health } = decider(w, () => (apiUp ? Promise.resolve({ allow: true, reason: 'ok' }) : down()));
     const t = mintTicket(key, { user: 'alice', hostId: HOST });
     assert.equal((await d.decide({ op: 'auth', user: 'alice', ticket: t })).mode, 'online');
     apiUp = false;
+    health.down('connect ECONNREFUSED');
     assert.deepEqual(await d.decide({ op: 'auth', user: 'alice', ticket: t }), { allow: false, reason: 'ticket has already been used (offline)', mode: 'offline' });
     const fresh = mintTicket(key, { user: 'alice', hostId: HOST });
     assert.deepEqual((await d.decide({ op: 'auth', user: 'alice', ticket: fresh })).allow, true);
   });
 
-  test('5xx, 429 and garbage count as down; 4xx is jmp-api\'s word', async () => {
+  test('only no answer, a gateway error or the 503 outage marker count as down; a 500, 429, garbage or 4xx is a denial', async () => {
     const w = world();
     for (const [err, mode] of [
-      [new ApiError('unavailable', 'jmp-api answered 503', 503), 'offline'],
-      [new ApiError('too_many_requests', 'slow down', 429), 'offline'],
-      [new ApiError('unavailable', 'jmp-api answered 200 with a body that is not JSON', 200), 'offline'],
-      [new Error('socket hang up'), 'offline'],
+      [new ApiError('unavailable', 'jmp-api did not answer: connect ECONNREFUSED', 0), 'offline'],
+      [new ApiError('unavailable', 'the database is unavailable; try again shortly', 503, true), 'offline'],
+      [new ApiError('unavailable', 'jmp-api answered 502', 502), 'offline'],
+      [new ApiError('unavailable', 'jmp-api answered 504', 504), 'offline'],
+      [new ApiError('internal', 'internal error', 500), 'online'],
+      [new ApiError('unavailable', 'jmp-api answered 503', 503), 'online'],
+      [new ApiError('too_many_requests', 'slow down', 429), 'online'],
+      [new ApiError('unavailable', 'jmp-api answered 200 with a body that is not JSON', 200), 'online'],
+      [new Error('socket hang up'), 'online'],
       [new ApiError('unauthorized', 'a valid host token is required', 401), 'online'],
     ] as const) {
-      const { d } = decider(w, () => Promise.reject(err));
+      const { d, health } = decider(w, () => Promise.reject(err));
       const r = await d.decide({ op: 'sudo', user: 'alice', runas: 'root' });
       assert.equal(r.mode, mode, err.message);
-      assert.equal(r.allow, mode === 'offline');
+      assert.equal(r.allow, mode === 'offline', err.message);
+      assert.equal(health.state, mode === 'offline' ? 'down' : 'up', err.message);
+      if (mode === 'online' && !(err instanceof ApiError && err.httpStatus === 401)) assert.match(r.reason, /^jmp-api could not decide: /);
     }
+  });
+
+  test('a ticket spent offline is refused online without asking jmp-api, and reported with the offline decision', async () => {
+    const w = world();
+    let apiUp = false;
+    let asked = 0;
+    const { d, health } = decider(w, () => { asked++; return apiUp ? Promise.resolve({ allow: true, reason: 'ok' }) : down(); });
+    const t = mintTicket(key, { user: 'alice', hostId: HOST, jti: 'spent-offline-1' });
+    const first = await d.decide({ op: 'auth', user: 'alice', ticket: t });
+    assert.deepEqual([first.allow, first.mode], [true, 'offline']);
+    const sent: Array<{ type: string; detail: Record<string, unknown> }> = [];
+    await w.events.flush(async (batch) => { sent.push(...batch); });
+    const report = sent.find((e) => e.type === 'offline_decision' && e.detail['op'] === 'auth');
+    assert.equal(report?.detail['jti'], 'spent-offline-1');
+    assert.equal(typeof report?.detail['exp'], 'number');
+    apiUp = true;
+    health.ok();
+    const before = asked;
+    assert.deepEqual(await d.decide({ op: 'auth', user: 'alice', ticket: t }), { allow: false, reason: 'ticket has already been used', mode: 'online' });
+    assert.equal(asked, before, 'jmp-api is not asked about a ticket this host already spent');
+  });
+
+  test('an answer naming a newer policy version starts a pull; the same version as the snapshot does not', async () => {
+    const w = world();
+    let version = '"e1"';
+    let pulls = 0;
+    const api = { pamDecide: async () => ({ allow: true, reason: 'ok', policy: version }) } as unknown as AgentApi;
+    const d = new Decider({ target: () => ({ api, hostId: HOST, hostname: 'web-01' }), health: new ApiHealth(), policy: w.policy, spent: w.spent, events: w.events, noSnapshot: () => 'deny', log: silentLog, onStalePolicy: () => { pulls++; } });
+    await d.decide({ op: 'account', user: 'alice' });
+    assert.equal(pulls, 0);
+    version = '"e2"';
+    await d.decide({ op: 'account', user: 'alice' });
+    assert.equal(pulls, 1);
+    await d.decide({ op: 'account', user: 'alice' });
+    assert.equal(pulls, 1, 'the same newer version is not pulled again at once');
+  });
+
+  test('a right jmp-api denied online stays denied offline until a newer snapshot, and the denial starts a pull', async () => {
+    const w = world();
+    let apiUp = true;
+    let pulls = 0;
+    const api = { pamDecide: () => (apiUp ? Promise.resolve({ allow: false, reason: 'no root right for alice on web-01' }) : down()) } as unknown as AgentApi;
+    const health = new ApiHealth();
+    const d = new Decider({ target: () => ({ api, hostId: HOST, hostname: 'web-01' }), health, policy: w.policy, spent: w.spent, events: w.events, noSnapshot: () => 'deny', log: silentLog, onStalePolicy: () => { pulls++; } });
+    assert.equal((await d.decide({ op: 'sudo', user: 'alice', runas: 'root' })).allow, false);
+    assert.equal(pulls, 1, 'the snapshot still grants root: it is stale');
+    apiUp = false;
+    const off = await d.decide({ op: 'sudo', user: 'alice', runas: 'root' });
+    assert.deepEqual([off.allow, off.mode], [false, 'offline']);
+    assert.match(off.reason, /jmp-api denied the root right to alice/);
+    assert.equal((await d.decide({ op: 'account', user: 'alice' })).allow, true, 'only the denied right');
+    // A pull under way at the denial may bring the old rights: still denied.
+    w.policy.accept(snapshot({ hostId: HOST, keys: [key], users: [{ username: 'alice', login: true, root: true }] }), '"e3"', new Date(Date.now() + 1000));
+    assert.equal((await d.decide({ op: 'sudo', user: 'alice', runas: 'root' })).allow, false, 'a snapshot right after the denial');
+    w.policy.accept(snapshot({ hostId: HOST, keys: [key], users: [{ username: 'alice', login: true, root: true }] }), '"e4"', new Date(Date.now() + DENIAL_OUTLIVES_PULL_MS + 1000));
+    assert.equal((await d.decide({ op: 'sudo', user: 'alice', runas: 'root' })).allow, true, 'a snapshot taken well after the denial decides again');
   });
 
   test('degraded decisions are queued as offline_decision events; with no snapshot the default applies', async () => {
@@ -212,12 +289,12 @@ describe('decider: while jmp-api is down, one question a second tries it', () =>
     let asked = 0;
     let up = false;
     let release: (() => void) | null = null;
-    const api = { decide: { pamDecide: () => {
+    const api = { pamDecide: () => {
       asked++;
       if (up) return Promise.resolve({ allow: true, reason: 'ok' });
       // The first question hangs until released, as a blackholed jmp-api would until the deadline.
       return new Promise((_, reject) => { release = () => reject(new ApiError('unavailable', 'jmp-api did not answer within 300 ms', 0)); });
-    } } } as unknown as AgentApi;
+    } } as unknown as AgentApi;
     const health = new ApiHealth();
     const d = new Decider({ target: () => ({ api, hostId: HOST, hostname: 'web-01' }), health, policy: w.policy, spent: w.spent, events: w.events, noSnapshot: () => 'deny', log: silentLog }, () => now);
     const first = d.decide({ op: 'account', user: 'alice' });
@@ -240,7 +317,7 @@ describe('decider: while jmp-api is down, one question a second tries it', () =>
     let now = 5000;
     let pending = 0;
     let release: (() => void) | null = null;
-    const api = { decide: { pamDecide: () => { pending++; return new Promise((_, reject) => { release = () => reject(new ApiError('unavailable', 'no answer', 0)); }); } } } as unknown as AgentApi;
+    const api = { pamDecide: () => { pending++; return new Promise((_, reject) => { release = () => reject(new ApiError('unavailable', 'no answer', 0)); }); } } as unknown as AgentApi;
     const health = new ApiHealth();
     health.down('connect ECONNREFUSED');
     const d = new Decider({ target: () => ({ api, hostId: HOST, hostname: 'web-01' }), health, policy: w.policy, spent: w.spent, events: w.events, noSnapshot: () => 'deny', log: silentLog }, () => now);
@@ -253,17 +330,23 @@ describe('decider: while jmp-api is down, one question a second tries it', () =>
   });
 });
 
-describe('decider over HTTP: a hanging or garbage jmp-api is down', () => {
-  test('no answer within decideTimeoutMs → offline; 200 with garbage → offline; 500 → offline', async () => {
+describe('decider over HTTP: only no answer or the outage marker is down', () => {
+  test('hang → offline; 503 with JMP-Unavailable → offline; garbage, 500, bare 503 → denied online', async () => {
     const { createServer } = await import('node:http');
     const { createAgentApi } = await import('../api/client.js');
     const { createHttpFetch } = await import('../api/http.js');
-    let behaviour: 'hang' | 'garbage' | '500' = 'hang';
+    let behaviour: 'hang' | 'garbage' | '500' | '503-marked' | '503-bare' = 'hang';
     const srv = createServer((req, res) => {
       if (behaviour === 'hang') return; // never answers
       if (behaviour === 'garbage') return void res.end('<html>oops</html>');
-      res.statusCode = 500;
-      res.end('{"error":{"code":"internal","message":"boom"}}');
+      res.setHeader('content-type', 'application/json');
+      if (behaviour === '500') {
+        res.statusCode = 500;
+        return void res.end('{"error":{"code":"internal","message":"internal error"}}');
+      }
+      res.statusCode = 503;
+      if (behaviour === '503-marked') res.setHeader('JMP-Unavailable', '1');
+      res.end('{"error":{"code":"unavailable","message":"the database is unavailable; try again shortly"}}');
     });
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     const port = (srv.address() as { port: number }).port;
@@ -271,13 +354,14 @@ describe('decider over HTTP: a hanging or garbage jmp-api is down', () => {
     try {
       const api = createAgentApi({ baseUrl: `http://127.0.0.1:${port}`, transport, requestTimeoutMs: 1000, decideTimeoutMs: 300 });
       const w = world();
-      for (const b of ['hang', 'garbage', '500'] as const) {
+      for (const [b, want] of [['hang', [true, 'offline']], ['503-marked', [true, 'offline']], ['garbage', [false, 'online']], ['500', [false, 'online']], ['503-bare', [false, 'online']]] as const) {
         behaviour = b;
         // A decider each: a down jmp-api is asked again only once a second.
         const d = new Decider({ target: () => ({ api, hostId: HOST, hostname: 'web-01' }), health: new ApiHealth(), policy: w.policy, spent: w.spent, events: w.events, noSnapshot: () => 'deny', log: silentLog });
         const started = Date.now();
-        const r = await d.decide({ op: 'account', user: 'alice' });
-        assert.deepEqual([r.allow, r.mode], [true, 'offline'], b);
+        const r = await d.decide({ op: 'sudo', user: 'alice', runas: 'root' });
+        assert.deepEqual([r.allow, r.mode], want, b);
+        if (!r.allow) assert.match(r.reason, /^jmp-api could not decide: /, b);
         assert.ok(Date.now() - started < 1000, `${b}: ${Date.now() - started} ms`);
       }
     } finally {

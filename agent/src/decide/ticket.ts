@@ -1,12 +1,16 @@
 // Offline check of a login ticket (ES256 JWT from jmp-api): the same rules
 // jmp-api applies (services/api/src/tickets/tickets.ts) — known kid,
 // signature, iss = jmp-api, aud = jmp-host:<this host>, sub = user, expiry,
-// jti, lifetime ≤ 60 s. Single use is the caller's job (the spent set).
+// jti, lifetime ≤ 60 s, not issued in the future, not expiring beyond the
+// longest lifetime. Single use is the caller's job (the spent set).
 import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 
 export const TICKET_ISSUER = 'jmp-api';
 export const CLOCK_TOLERANCE_S = 2;
+export const MAX_TICKET_TTL_S = 60;
+/** How far the clocks of jmp-api and this host may disagree (as jmp-api allows). */
+export const TICKET_CLOCK_SKEW_S = 30;
 const JTI_RE = /^[A-Za-z0-9._~-]{1,128}$/;
 
 export type OfflineTicketCheck = { ok: true; jti: string; exp: number; iat: number } | { ok: false; reason: string };
@@ -16,9 +20,14 @@ export function ticketAudience(hostId: number): string {
 }
 
 export function verifyTicketOffline(ticket: string, user: string, hostId: number, keyFor: (kid: string) => KeyObject | undefined, nowMs: number = Date.now()): OfflineTicketCheck {
-  const decoded = jwt.decode(ticket, { complete: true });
+  let decoded: jwt.Jwt | null;
+  try {
+    decoded = jwt.decode(ticket, { complete: true });
+  } catch {
+    return { ok: false, reason: 'ticket is malformed' };
+  }
   const kid = decoded?.header.kid;
-  if (!decoded || typeof decoded.payload !== 'object' || !kid) return { ok: false, reason: 'ticket is malformed' };
+  if (!decoded || typeof decoded.payload !== 'object' || decoded.payload === null || typeof kid !== 'string' || !kid) return { ok: false, reason: 'ticket is malformed' };
   if (decoded.header.alg !== 'ES256') return { ok: false, reason: 'ticket is malformed' };
   const key = keyFor(kid);
   if (!key) return { ok: false, reason: 'ticket is signed by an unknown key' };
@@ -33,13 +42,23 @@ export function verifyTicketOffline(ticket: string, user: string, hostId: number
   }
   if (p.aud !== ticketAudience(hostId)) return { ok: false, reason: 'ticket is for another host' };
   if (p.sub !== user) return { ok: false, reason: 'ticket is for another user' };
-  if (typeof p.jti !== 'string' || !JTI_RE.test(p.jti) || !p.exp || !p.iat || p.exp - p.iat > 60) return { ok: false, reason: 'ticket is malformed' };
+  if (typeof p.jti !== 'string' || !JTI_RE.test(p.jti) || typeof p.exp !== 'number' || typeof p.iat !== 'number' || p.exp - p.iat > MAX_TICKET_TTL_S) {
+    return { ok: false, reason: 'ticket is malformed' };
+  }
+  const now = Math.floor(nowMs / 1000);
+  if (p.iat > now + TICKET_CLOCK_SKEW_S) return { ok: false, reason: 'ticket was issued in the future' };
+  if (p.exp > now + MAX_TICKET_TTL_S + TICKET_CLOCK_SKEW_S) return { ok: false, reason: 'ticket expires too far in the future' };
   return { ok: true, jti: p.jti, exp: p.exp, iat: p.iat };
 }
 
 /** The jti and expiry of a ticket without checking it (to remember tickets jmp-api consumed online). */
 export function peekTicketJti(ticket: string): { jti: string; exp: number } | null {
-  const p = jwt.decode(ticket, { json: true });
+  let p: jwt.JwtPayload | null;
+  try {
+    p = jwt.decode(ticket, { json: true });
+  } catch {
+    return null;
+  }
   if (!p || typeof p.jti !== 'string' || !JTI_RE.test(p.jti) || typeof p.exp !== 'number') return null;
   return { jti: p.jti, exp: p.exp };
 }

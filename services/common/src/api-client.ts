@@ -1,7 +1,7 @@
 // The typed client every service and the agent use to talk to jmp-api.
 // Requests and responses are validated with the same zod schemas the server uses.
 import type { z } from 'zod';
-import { JmpError, type ErrorCode } from './errors.js';
+import { JmpError, UNAVAILABLE_HEADER, type ErrorCode } from './errors.js';
 import * as c from './contract/index.js';
 
 /** The part of a fetch Response the client reads (global fetch's Response fits). */
@@ -35,7 +35,8 @@ export interface ApiClientOptions {
 
 /** An error answered by jmp-api (status ≥ 400) or a transport failure (status 0). */
 export class ApiError extends JmpError {
-  constructor(code: ErrorCode, message: string, readonly httpStatus: number) {
+  /** `marked`: a 503 that carries jmp-api's own outage marker (UNAVAILABLE_HEADER). */
+  constructor(code: ErrorCode, message: string, readonly httpStatus: number, readonly marked = false) {
     super(code, message);
     this.name = 'ApiError';
   }
@@ -71,7 +72,8 @@ export class ApiClient {
     }
     if (res.status >= 400) {
       const err = (json as { error?: { code?: ErrorCode; message?: string } } | undefined)?.error;
-      throw new ApiError(err?.code ?? (res.status >= 500 ? 'unavailable' : 'bad_request'), err?.message ?? `jmp-api answered ${res.status}`, res.status);
+      const marked = res.status === 503 && res.headers.get(UNAVAILABLE_HEADER) === '1';
+      throw new ApiError(err?.code ?? (res.status >= 500 ? 'unavailable' : 'bad_request'), err?.message ?? `jmp-api answered ${res.status}`, res.status, marked);
     }
     if (!schema) return { status: res.status, data: json as z.output<T>, headers: res.headers };
     const parsed = schema.safeParse(json);

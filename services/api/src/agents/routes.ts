@@ -6,6 +6,7 @@ import { appendAudit } from '../audit/audit.js';
 import { sha256hex } from '../crypto/secrets.js';
 import { parseSshPublicKey } from '@jmp/common/ssh-key';
 import { buildSnapshot, snapshotEtag } from './snapshot.js';
+import { recordOfflineSpent } from '../pam/spent.js';
 import { enrolHost } from './enrol.js';
 
 const AgentEvents = z.object({
@@ -77,6 +78,8 @@ export const agentRoutes: RouteModule = (api, ctx, auth) => {
     auth: auth.host(), security: 'host', body: AgentEvents,
   }, async ({ principal, body }) => {
     if (principal.kind !== 'host') throw new Error('unreachable');
+    // First, so a store outage fails the batch before it is audited (the agent sends it again).
+    await recordOfflineSpent(ctx, principal.hostId, body.events);
     for (const e of body.events) {
       await appendAudit(ctx.db, { actor: `host:${principal.hostname}`, action: `agent.${e.type}`, target: principal.hostname, data: { at: e.at, ...e.detail } });
     }

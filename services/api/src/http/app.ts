@@ -1,9 +1,9 @@
 // The express app: body limits, metrics, routes, 404, and one error handler
 // that turns every failure into {error:{code,message}} with the right status.
 import express, { type Request, type Response, type NextFunction } from 'express';
-import { JmpError, type ErrorBody } from '@jmp/common';
+import { JmpError, UNAVAILABLE_HEADER, type ErrorBody } from '@jmp/common';
 import type { Ctx } from '../context.js';
-import { ApiRouter } from './routes.js';
+import { ApiRouter, assertStorable } from './routes.js';
 import { authRules, type AuthRules } from './auth.js';
 import { DbHealth, isDbUnavailable } from './db-health.js';
 
@@ -25,6 +25,16 @@ export function createApp(ctx: Ctx, modules: RouteModule[]): { app: express.Expr
     next();
   });
   app.use(express.json({ limit: '256kb', strict: true }));
+  // Every route, routed by ApiRouter or not: no NUL or unpaired surrogate in a body or query reaches a handler.
+  app.use((req, _res, next) => {
+    try {
+      assertStorable(req.body, 'body');
+      assertStorable(req.query, 'query');
+      next();
+    } catch (err) {
+      next(err);
+    }
+  });
 
   const api = new ApiRouter();
   const auth = authRules(ctx);
@@ -37,6 +47,9 @@ export function createApp(ctx: Ctx, modules: RouteModule[]): { app: express.Expr
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const body = errorBody(err, ctx, dbHealth, req);
+    // Agents decide from their snapshot only on this marker (a real outage),
+    // never on a 500 or a 503 that a proxy or rate limiter made up.
+    if (body.status === 503) res.setHeader(UNAVAILABLE_HEADER, '1');
     res.status(body.status).json({ error: body.error } satisfies ErrorBody);
   });
   return { app, api, dbHealth };
@@ -49,6 +62,12 @@ function errorBody(err: unknown, ctx: Ctx, dbHealth: DbHealth, req: Request): { 
   const e = err as { type?: string; status?: number; message?: string };
   if (e?.type === 'entity.parse.failed') return { status: 400, error: { code: 'bad_request', message: 'body: is not valid JSON' } };
   if (e?.type === 'entity.too.large') return { status: 413 as number, error: { code: 'bad_request', message: 'body: is larger than 256 KiB' } };
+  // Postgres refused a value of the request (bad encoding, out of range, invalid text): the input's fault.
+  const pgCode = (err as { code?: unknown })?.code;
+  if (typeof pgCode === 'string' && /^22[0-9A-Z]{3}$/.test(pgCode)) {
+    ctx.log.warn({ code: pgCode, method: req.method, path: req.path }, 'the database refused a value of the request');
+    return { status: 400, error: { code: 'bad_request', message: 'a value of the request cannot be stored or compared' } };
+  }
   if (isDbUnavailable(err)) {
     dbHealth.down(err);
     return { status: 503, error: { code: 'unavailable', message: 'the database is unavailable; try again shortly' } };

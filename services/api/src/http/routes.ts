@@ -3,6 +3,7 @@
 import express, { type Request, type Response, type NextFunction } from 'express';
 import { z } from 'zod';
 import { JmpError } from '@jmp/common';
+import { findUnstorable, UNSTORABLE_MESSAGE } from '@jmp/common/contract/primitives';
 import type { Principal } from './auth.js';
 
 export type AuthRule = (req: Request) => Promise<Principal>;
@@ -37,6 +38,10 @@ export class ApiRouter {
     this.document(method, path, spec);
     this.express[method](path, async (req: Request, res: Response, next: NextFunction) => {
       try {
+        // Before anything reads the input (auth included): a string Postgres cannot store is a 400 on every route.
+        assertStorable(req.body, 'body');
+        assertStorable(req.query, 'query');
+        assertStorable(req.params, 'path');
         const principal: Principal = spec.auth ? await spec.auth(req) : { kind: 'anonymous' };
         const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : undefined;
         const query = spec.query ? parse(spec.query, req.query, 'query') : undefined;
@@ -104,6 +109,12 @@ function jsonSchema(schema: z.ZodType): unknown {
   } catch {
     return {};
   }
+}
+
+/** A 400 naming the first string (value or key) that holds NUL or an unpaired surrogate. */
+export function assertStorable(value: unknown, where: string): void {
+  const field = findUnstorable(value, where);
+  if (field) throw new JmpError('bad_request', `${field}: ${UNSTORABLE_MESSAGE}`, { field });
 }
 
 /** Validates with zod; the 400 names the first bad field, e.g. "body.host: must be a DNS host name". */

@@ -1,6 +1,6 @@
 // PAM questions from a host's agent (DESIGN flow 2 and 3). The host is the
 // one whose key signed the request, never one named in the body.
-import { JmpError, contract } from '@jmp/common';
+import { JmpError, POLICY_VERSION_HEADER, contract } from '@jmp/common';
 import type { PamDecideRequest, PamDecideResponse } from '@jmp/common/contract/pam';
 import type { Right } from '@jmp/common/contract/primitives';
 import type { RouteModule } from '../http/app.js';
@@ -9,6 +9,8 @@ import { checkAccess } from '../access/check.js';
 import { appendAudit } from '../audit/audit.js';
 import { verifyTicket } from '../tickets/tickets.js';
 import { storeCall } from '../store/store.js';
+import { PolicyVersions } from './policy-version.js';
+import { spentKey, spentTtlMs } from './spent.js';
 
 /**
  * sudo always needs the root right: sudo's PAM stack authenticates the
@@ -32,9 +34,10 @@ export async function pamDecide(ctx: Ctx, host: { hostId: number; hostname: stri
     if (!req.ticket) return audited(ctx, host, req, { allow: false, reason: 'no ticket given; log in through jmp' });
     const t = await verifyTicket(ctx.ticketKeys, req.ticket, req.user, host.hostId);
     if (!t.ok) return audited(ctx, host, req, { allow: false, reason: t.reason });
-    // Single use across every jmp-api: the first SET NX wins; kept until the ticket could no longer verify.
-    const ttlMs = Math.max(1000, t.exp * 1000 - Date.now() + 60_000);
-    if (!(await storeCall(() => ctx.store.setIfAbsent(`jti:${t.jti}`, String(host.hostId), ttlMs)))) {
+    // Single use across every jmp-api and every agent that spent it offline (spent.ts):
+    // the first SET NX wins; kept until the ticket could no longer verify.
+    const ttlMs = Math.max(1000, spentTtlMs(t.exp, Date.now()));
+    if (!(await storeCall(() => ctx.store.setIfAbsent(spentKey(t.jti), String(host.hostId), ttlMs)))) {
       return audited(ctx, host, req, { allow: false, reason: 'ticket has already been used' });
     }
   }
@@ -58,11 +61,15 @@ async function audited(ctx: Ctx, host: { hostname: string }, req: PamDecideReque
 }
 
 export const pamRoutes: RouteModule = (api, ctx, auth) => {
+  const versions = new PolicyVersions(ctx);
   api.route('post', '/v1/pam/decide', {
     summary: 'A PAM decision for the calling host: auth (with ticket), account, sudo, su, session_open, session_close', tags: ['pam'],
     auth: auth.host(), security: 'host', body: contract.PamDecideRequest, response: contract.PamDecideResponse,
-  }, async ({ body, principal }) => {
+  }, async ({ body, principal, res }) => {
     if (principal.kind !== 'host') throw new Error('unreachable');
-    return pamDecide(ctx, principal, body);
+    // The host's policy version with every answer, so its agent pulls a newer snapshot at once (revocations).
+    const [answer, version] = await Promise.all([pamDecide(ctx, principal, body), versions.of(principal.hostId)]);
+    if (version) res.setHeader(POLICY_VERSION_HEADER, version);
+    return answer;
   });
 };

@@ -4,6 +4,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import type { Db } from '../db/knex.js';
 import type { Secrets } from '../crypto/secrets.js';
+import { KID_RE } from './tickets.js';
 
 export interface TicketKeys {
   current(): { kid: string; privateKey: KeyObject };
@@ -31,6 +32,8 @@ export async function loadTicketKeys(db: Db, secrets: Secrets): Promise<TicketKe
   return {
     current: () => current,
     async publicKey(kid) {
+      // A kid comes from an unverified ticket header: only a well-formed one is looked up.
+      if (!KID_RE.test(kid)) return null;
       const cached = publics.get(kid);
       if (cached) return cached;
       const r = await db('ticket_keys').where({ kid }).whereNull('retired_at').first('public_pem');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Username } from './primitives.js';
+import { Text, Username } from './primitives.js';
 
 export const PamOp = z.enum(['auth', 'account', 'sudo', 'su', 'session_open', 'session_close']);
 /** The agent forwards a PAM question; the host is the one the agent's JWT names. */
@@ -7,10 +7,10 @@ export const PamDecideRequest = z.object({
   op: PamOp,
   user: Username,
   runas: Username.optional(),
-  service: z.string().max(64).optional(),
-  rhost: z.string().max(255).optional(),
-  tty: z.string().max(64).optional(),
-  ticket: z.string().max(4096).optional(),
+  service: Text.max(64).optional(),
+  rhost: Text.max(255).optional(),
+  tty: Text.max(64).optional(),
+  ticket: Text.max(4096).optional(),
 });
 export const PamDecideResponse = z.object({ allow: z.boolean(), reason: z.string() });
 export type PamOp = z.infer<typeof PamOp>;
