@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Decoded values are NUL-free strings within their buffers. */
 		if (r.status < JMP_STATUS_ALLOW || r.status > JMP_STATUS_PONG)
 			abort();
-		if (strlen(r.reason) >= sizeof(r.reason) || strlen(r.mode) >= sizeof(r.mode))
+		if (strlen(r.reason) >= sizeof(r.reason) || strlen(r.mode) >= sizeof(r.mode) ||
+		    strlen(r.uid) >= sizeof(r.uid))
 			abort();
 	}
 

@@ -228,6 +228,8 @@ int jmp_parse_response(const char *buf, size_t len, struct jmp_response *out)
 			dst = out->code; cap = sizeof(out->code); has = &out->has_code;
 		} else if (span_is(key, "version")) {
 			dst = out->version; cap = sizeof(out->version); has = &out->has_version;
+		} else if (span_is(key, "uid")) {
+			dst = out->uid; cap = sizeof(out->uid); has = &out->has_uid;
 		}
 		/* Unknown keys are validated but ignored (forward compatibility). */
 		if (pct_decode(val.p, val.len, dst, cap) != 0)

@@ -44,11 +44,12 @@ enum jmp_status {
  * NUL byte and is at most JMP_LINE_MAX - 1 bytes. */
 struct jmp_response {
 	enum jmp_status status;
-	int has_reason, has_mode, has_code, has_version;
+	int has_reason, has_mode, has_code, has_version, has_uid;
 	char reason[JMP_LINE_MAX];
 	char mode[64];
 	char code[64];
 	char version[64];
+	char uid[64]; /* allow: the jmp uid of the user the answer is about */
 };
 
 /* Parses one response line: buf[0..len) must be exactly one line ending in

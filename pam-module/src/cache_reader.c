@@ -448,8 +448,26 @@ static int has_member(struct jmp_span m, const char *user, size_t ulen)
 	return 0;
 }
 
-int jmp_cache_initgroups(const struct jmp_cache *c, const char *user, gid_t skip_gid,
-			 long *start, long *size, gid_t **groupsp, long limit)
+int jmp_cache_group_clash(const struct jmp_cache *local, const struct jmp_gr_line *l)
+{
+	if (local == NULL || !local->loaded)
+		return 0;
+	if (jmp_cache_find_id(local, l->gid) >= 0)
+		return 1;
+	uint32_t h = hash_bytes(l->name.p, l->name.len);
+	for (uint32_t s = h & local->mask;; s = (s + 1) & local->mask) {
+		uint32_t v = local->by_name[s];
+		if (v == 0)
+			return 0;
+		const struct jmp_cache_entry *e = &local->entries[v - 1];
+		if (e->hash == h && e->name_len == l->name.len &&
+		    memcmp(local->data + e->off, l->name.p, l->name.len) == 0)
+			return 1;
+	}
+}
+
+int jmp_cache_initgroups(const struct jmp_cache *c, const struct jmp_cache *local, const char *user,
+			 gid_t skip_gid, long *start, long *size, gid_t **groupsp, long limit)
 {
 	size_t ulen = strlen(user);
 
@@ -458,7 +476,7 @@ int jmp_cache_initgroups(const struct jmp_cache *c, const char *user, gid_t skip
 	for (uint32_t i = 0; i < c->n; i++) {
 		struct jmp_gr_line l;
 		if (jmp_cache_gr(c, i, &l) != 0 || l.gid == skip_gid ||
-		    !has_member(l.members, user, ulen))
+		    !has_member(l.members, user, ulen) || jmp_cache_group_clash(local, &l))
 			continue;
 		int dup = 0;
 		for (long k = 0; k < *start; k++)

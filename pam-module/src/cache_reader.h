@@ -15,7 +15,9 @@
 #include <sys/types.h>
 #include <time.h>
 
-#define JMP_CACHE_LINE_MAX 65536                 /* longer lines are skipped */
+/* Longer lines are skipped. A group line lists every member: jmp-users
+ * holds every jmp user on the host (20,000 members is ~200 KiB). */
+#define JMP_CACHE_LINE_MAX ((size_t)4 * 1024 * 1024)
 #define JMP_CACHE_FILE_MAX (256L * 1024 * 1024)  /* larger files are refused */
 
 struct jmp_span {
@@ -84,10 +86,15 @@ long jmp_cache_find_id(const struct jmp_cache *c, uint32_t id);
 int jmp_cache_pw(const struct jmp_cache *c, uint32_t i, struct jmp_pw_line *out);
 int jmp_cache_gr(const struct jmp_cache *c, uint32_t i, struct jmp_gr_line *out);
 
+/* Whether local (the host's own groups; may be NULL or not loaded) has a
+ * group with l's name or gid. */
+int jmp_cache_group_clash(const struct jmp_cache *local, const struct jmp_gr_line *l);
+
 /* Appends to the glibc initgroups_dyn array the gid of every group listing
- * user as a member, except skip_gid and gids already present. Grows the
+ * user as a member, except skip_gid, gids already present and groups whose
+ * name or gid is in local (the host's own groups; may be NULL). Grows the
  * array (respecting limit > 0). Returns 0, or ENOMEM. */
-int jmp_cache_initgroups(const struct jmp_cache *c, const char *user, gid_t skip_gid,
-			 long *start, long *size, gid_t **groupsp, long limit);
+int jmp_cache_initgroups(const struct jmp_cache *c, const struct jmp_cache *local, const char *user,
+			 gid_t skip_gid, long *start, long *size, gid_t **groupsp, long limit);
 
 #endif

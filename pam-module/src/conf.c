@@ -93,6 +93,7 @@ void jmp_pam_conf_defaults(struct jmp_pam_conf *c)
 	c->timeout_ms = JMP_DEFAULT_TIMEOUT_MS;
 	c->fail_mode = JMP_FAIL_DENY;
 	c->debug = 0;
+	snprintf(c->nss_conf, sizeof(c->nss_conf), "%s", JMP_NSS_CONF_PATH);
 }
 
 static int parse_bool(const char *v, int *out)
@@ -118,6 +119,15 @@ int jmp_pam_conf_set(struct jmp_pam_conf *c, const char *key, const char *value,
 			return -1;
 		}
 		memcpy(c->socket, value, n + 1);
+		return 0;
+	}
+	if (!strcmp(key, "nss_conf")) {
+		size_t n = value != NULL ? strlen(value) : 0;
+		if (n == 0 || value[0] != '/' || n >= sizeof(c->nss_conf)) {
+			logf_(log, ctx, LOG_ERR, "jmp: bad nss_conf path, keeping %s", c->nss_conf);
+			return -1;
+		}
+		memcpy(c->nss_conf, value, n + 1);
 		return 0;
 	}
 	if (!strcmp(key, "timeout_ms")) {
@@ -242,6 +252,7 @@ void jmp_nss_conf_defaults(struct jmp_nss_conf *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->passwd, sizeof(c->passwd), "%s", JMP_NSS_PASSWD_PATH);
 	snprintf(c->group, sizeof(c->group), "%s", JMP_NSS_GROUP_PATH);
+	snprintf(c->local_group, sizeof(c->local_group), "%s", JMP_LOCAL_GROUP_PATH);
 	c->enumerate = 0;
 }
 
@@ -254,8 +265,8 @@ static void nss_kv(void *arg, const char *key, const char *value, int lineno)
 	if (value == NULL)
 		return; /* NSS runs inside every process: stay silent */
 	n = strlen(value);
-	if (!strcmp(key, "passwd") || !strcmp(key, "group")) {
-		char *dst = key[0] == 'p' ? c->passwd : c->group;
+	if (!strcmp(key, "passwd") || !strcmp(key, "group") || !strcmp(key, "local_group")) {
+		char *dst = key[0] == 'p' ? c->passwd : key[0] == 'g' ? c->group : c->local_group;
 		if (n > 0 && value[0] == '/' && n < JMP_PATH_MAX)
 			memcpy(dst, value, n + 1);
 	} else if (!strcmp(key, "enumerate")) {

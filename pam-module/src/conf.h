@@ -12,6 +12,7 @@
 #define JMP_NSS_CONF_PATH "/etc/jmp/nss.conf"
 #define JMP_NSS_PASSWD_PATH "/var/lib/jmp/passwd"
 #define JMP_NSS_GROUP_PATH "/var/lib/jmp/group"
+#define JMP_LOCAL_GROUP_PATH "/etc/group"
 #define JMP_PATH_MAX 4096
 #define JMP_CONF_LINE_MAX 4096
 
@@ -26,11 +27,17 @@ struct jmp_pam_conf {
 	int timeout_ms;
 	enum jmp_fail_mode fail_mode;
 	int debug;
+	/* Where the NSS cache paths are read from (the account step compares the
+	 * jmp uid with what getpwnam gives). */
+	char nss_conf[JMP_PATH_MAX];
 };
 
 struct jmp_nss_conf {
 	char passwd[JMP_PATH_MAX];
 	char group[JMP_PATH_MAX];
+	/* The host's own groups (the files source): a jmp group never answers
+	 * for, nor adds anyone to, a local group's name or gid. */
+	char local_group[JMP_PATH_MAX];
 	int enumerate;
 };
 

@@ -27,6 +27,7 @@ static struct jmp_nss_conf conf;
 static int conf_loaded;
 static struct jmp_cache pw_cache = { .kind = JMP_CACHE_PASSWD };
 static struct jmp_cache gr_cache = { .kind = JMP_CACHE_GROUP };
+static struct jmp_cache local_gr = { .kind = JMP_CACHE_GROUP }; /* /etc/group */
 static uint32_t pw_next, gr_next; /* enumeration positions */
 
 /* Takes the lock and refreshes the wanted cache. The config is read once per
@@ -41,7 +42,20 @@ static struct jmp_cache *enter(enum jmp_cache_kind kind)
 	}
 	struct jmp_cache *c = kind == JMP_CACHE_PASSWD ? &pw_cache : &gr_cache;
 	jmp_cache_refresh(c, kind == JMP_CACHE_PASSWD ? conf.passwd : conf.group);
+	if (kind == JMP_CACHE_GROUP)
+		jmp_cache_refresh(&local_gr, conf.local_group); /* missing: no local groups */
 	return c;
+}
+
+/* Called with the lock held. A jmp group whose name or gid is a local
+ * group's never answers and never adds anyone to it: the agent leaves such
+ * groups out, and a stale or hand-made cache file must not bring them back. */
+static int local_group_clash(long idx)
+{
+	struct jmp_gr_line l;
+
+	return idx >= 0 && jmp_cache_gr(&gr_cache, (uint32_t)idx, &l) == 0 &&
+	       jmp_cache_group_clash(&local_gr, &l);
 }
 
 static enum nss_status leave(enum nss_status s, int err, int *errnop)
@@ -68,7 +82,7 @@ static enum nss_status gr_at(long idx, struct group *gr, char *buf, size_t bufle
 {
 	struct jmp_gr_line l;
 
-	if (idx < 0 || jmp_cache_gr(&gr_cache, (uint32_t)idx, &l) != 0)
+	if (idx < 0 || local_group_clash(idx) || jmp_cache_gr(&gr_cache, (uint32_t)idx, &l) != 0)
 		return leave(NSS_STATUS_NOTFOUND, ENOENT, errnop);
 	if (jmp_fill_group(&l, gr, buf, buflen) != 0)
 		return leave(NSS_STATUS_TRYAGAIN, ERANGE, errnop);
@@ -110,7 +124,7 @@ JMP_EXPORT enum nss_status _nss_jmp_initgroups_dyn(const char *user, gid_t group
 	struct jmp_cache *c = enter(JMP_CACHE_GROUP);
 	if (!c->loaded || user == NULL)
 		return leave(NSS_STATUS_NOTFOUND, ENOENT, errnop);
-	int err = jmp_cache_initgroups(c, user, group, start, size, groupsp, limit);
+	int err = jmp_cache_initgroups(c, &local_gr, user, group, start, size, groupsp, limit);
 	return leave(err ? NSS_STATUS_TRYAGAIN : NSS_STATUS_SUCCESS, err, errnop);
 }
 
@@ -169,7 +183,9 @@ JMP_EXPORT enum nss_status _nss_jmp_getgrent_r(struct group *gr, char *buf, size
 	if (!conf.enumerate || gr_next >= c->n)
 		return leave(NSS_STATUS_NOTFOUND, ENOENT, errnop);
 	struct jmp_gr_line l;
-	if (jmp_cache_gr(c, gr_next, &l) != 0)
+	while (gr_next < c->n && local_group_clash(gr_next))
+		gr_next++;
+	if (gr_next >= c->n || jmp_cache_gr(c, gr_next, &l) != 0)
 		return leave(NSS_STATUS_NOTFOUND, ENOENT, errnop);
 	if (jmp_fill_group(&l, gr, buf, buflen) != 0)
 		return leave(NSS_STATUS_TRYAGAIN, ERANGE, errnop); /* same entry next time */
@@ -187,6 +203,7 @@ JMP_EXPORT void jmp_nss_test_set_conf(const char *path)
 	conf_loaded = 0;
 	jmp_cache_clear(&pw_cache);
 	jmp_cache_clear(&gr_cache);
+	jmp_cache_clear(&local_gr);
 	pw_next = gr_next = 0;
 	pthread_mutex_unlock(&lock);
 }

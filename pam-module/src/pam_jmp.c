@@ -4,6 +4,7 @@
  * answer (docs/agent-protocol.md, "How pam_jmp maps answers").
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <security/pam_modules.h>
 
 #include "agent_client.h"
+#include "cache_reader.h"
 #include "conf.h"
 
 #define JMP_EXPORT __attribute__((visibility("default")))
@@ -143,15 +145,26 @@ static int fail_mode_code(struct jmp_ctx *x, int deny_code)
 	return deny_code;
 }
 
-/* Asks op and maps the answer. deny_code is what "no" means at this stage. */
-static int jmp_decide(struct jmp_ctx *x, const char *op, const struct jmp_field *f,
-		      size_t n, int deny_code)
+/* "internal" means the agent could not answer (busy, or it failed), not that
+ * the request was wrong: like an unreachable agent, the fail mode applies.
+ * Every other code is about the request itself and denies: a request the
+ * agent refuses must never pass under fail_mode=allow. */
+static int agent_could_not_answer(const struct jmp_response *r)
 {
-	struct jmp_response r; /* filled by jmp_agent_ask */
+	return r->has_code && !strcmp(r->code, "internal");
+}
+
+/* Asks op and maps the answer. deny_code is what "no" means at this stage.
+ * out (may be NULL) receives the answer when the agent gave one. */
+static int jmp_decide_r(struct jmp_ctx *x, const char *op, const struct jmp_field *f,
+			size_t n, int deny_code, struct jmp_response *out)
+{
+	struct jmp_response rbuf, *rp = out != NULL ? out : &rbuf;
 	char reason[512];
 	int code;
 
-	enum jmp_call_result cr = jmp_agent_ask(x->conf.socket, x->conf.timeout_ms, op, f, n, &r);
+	enum jmp_call_result cr = jmp_agent_ask(x->conf.socket, x->conf.timeout_ms, op, f, n, rp);
+	const struct jmp_response *r = rp;
 	if (cr == JMP_CALL_BAD_REQUEST) {
 		/* Our input cannot be sent (e.g. absurdly long): never fail open. */
 		jmp_log(x, LOG_ERR, "%s for %s: request too long or invalid; denying", op, x->user);
@@ -163,11 +176,11 @@ static int jmp_decide(struct jmp_ctx *x, const char *op, const struct jmp_field 
 			jmp_call_result_str(cr), x->conf.socket, jmp_fail_mode_str(x->conf.fail_mode));
 		return code;
 	}
-	jmp_sanitize_text(reason, sizeof(reason), r.has_reason ? r.reason : "");
-	switch (r.status) {
+	jmp_sanitize_text(reason, sizeof(reason), r->has_reason ? r->reason : "");
+	switch (r->status) {
 	case JMP_STATUS_ALLOW:
 		jmp_log(x, LOG_DEBUG, "%s for %s: allow (mode=%s) %s", op, x->user,
-			r.has_mode ? r.mode : "-", reason);
+			r->has_mode ? r->mode : "-", reason);
 		return PAM_SUCCESS;
 	case JMP_STATUS_DENY:
 		jmp_log(x, LOG_NOTICE, "%s for %s denied: %s", op, x->user,
@@ -175,14 +188,26 @@ static int jmp_decide(struct jmp_ctx *x, const char *op, const struct jmp_field 
 		jmp_tell_user(x, reason[0] ? reason : "jmp: access denied");
 		return deny_code;
 	case JMP_STATUS_ERROR:
+		if (agent_could_not_answer(r)) {
+			code = fail_mode_code(x, deny_code);
+			jmp_log(x, LOG_ERR, "%s for %s: the agent could not answer (%s); fail_mode=%s",
+				op, x->user, reason, jmp_fail_mode_str(x->conf.fail_mode));
+			return code;
+		}
 		jmp_log(x, LOG_ERR, "%s for %s: agent error code=%s %s", op, x->user,
-			r.has_code ? r.code : "-", reason);
+			r->has_code ? r->code : "-", reason);
 		return deny_code;
 	case JMP_STATUS_PONG:
 		break;
 	}
 	jmp_log(x, LOG_ERR, "%s for %s: unexpected answer from agent", op, x->user);
 	return deny_code;
+}
+
+static int jmp_decide(struct jmp_ctx *x, const char *op, const struct jmp_field *f,
+		      size_t n, int deny_code)
+{
+	return jmp_decide_r(x, op, f, n, deny_code, NULL);
 }
 
 static int jmp_ask_login(struct jmp_ctx *x)
@@ -235,13 +260,78 @@ static int jmp_authenticate(struct jmp_ctx *x)
 	return jmp_ask_login(x);
 }
 
+/* The jmp uid of user from the agent's passwd cache, or -1 if it has none. */
+static long jmp_cached_uid(struct jmp_ctx *x)
+{
+	struct jmp_nss_conf nc;
+	struct jmp_cache c;
+	struct jmp_pw_line l;
+	long uid = -1;
+
+	jmp_nss_conf_load(&nc, x->conf.nss_conf); /* missing file: default paths */
+	jmp_cache_init(&c, JMP_CACHE_PASSWD);
+	if (jmp_cache_refresh(&c, nc.passwd) == 0) {
+		long i = jmp_cache_find_name(&c, x->user);
+		if (i >= 0 && jmp_cache_pw(&c, (uint32_t)i, &l) == 0)
+			uid = (long)l.uid;
+	}
+	jmp_cache_clear(&c);
+	return uid;
+}
+
+static long parse_uid(const char *s)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || errno != 0 || end == NULL || *end != '\0' || v >= UINT32_MAX)
+		return -2; /* unusable: deny */
+	return (long)v;
+}
+
+/* A jmp user must never become a local account: when the name resolves (the
+ * files source comes first) to a uid other than the jmp uid, a local account
+ * shadows the jmp user and the login would land in it. Returns 0 when fine or
+ * unknown to jmp, -1 to deny (logged, told to the user). */
+static int jmp_check_not_shadowed(struct jmp_ctx *x, const struct jmp_response *r)
+{
+	struct passwd pw, *res = NULL;
+	char buf[16384], msg[512];
+	long want = r != NULL && r->has_uid ? parse_uid(r->uid) : jmp_cached_uid(x);
+
+	if (want == -1)
+		return 0; /* jmp does not know this user: nothing to compare */
+	int err = getpwnam_r(x->user, &pw, buf, sizeof(buf), &res);
+	if (want >= 0 && err == 0 && res != NULL && (long)pw.pw_uid == want)
+		return 0;
+	if (want >= 0 && err == 0 && res != NULL)
+		snprintf(msg, sizeof(msg), "local account %s exists on this host", x->user);
+	else if (want >= 0)
+		snprintf(msg, sizeof(msg), "%s does not resolve to its jmp uid on this host", x->user);
+	else
+		snprintf(msg, sizeof(msg), "the agent sent an unusable uid for %s", x->user);
+	jmp_log(x, LOG_NOTICE, "account for %s denied: %s (jmp uid %ld, local uid %ld)", x->user, msg,
+		want, res != NULL ? (long)pw.pw_uid : -1L);
+	jmp_tell_user(x, msg);
+	return -1;
+}
+
 static int jmp_account(struct jmp_ctx *x)
 {
+	struct jmp_response r;
 	const struct jmp_field f[] = {
 		{ "user", x->user }, { "service", x->service }, { "rhost", x->rhost },
 		{ "tty", x->tty },
 	};
-	return jmp_decide(x, "account", f, sizeof(f) / sizeof(f[0]), PAM_PERM_DENIED);
+	memset(&r, 0, sizeof(r));
+	int rc = jmp_decide_r(x, "account", f, sizeof(f) / sizeof(f[0]), PAM_PERM_DENIED, &r);
+	if (rc != PAM_SUCCESS)
+		return rc;
+	/* The uid of an allow answer, else (fail_mode=allow) the agent's cache. */
+	int answered = r.status == JMP_STATUS_ALLOW;
+	if (jmp_check_not_shadowed(x, answered ? &r : NULL) != 0)
+		return PAM_PERM_DENIED;
+	return PAM_SUCCESS;
 }
 
 /* Session events are notifications: they never fail a login or logout. */

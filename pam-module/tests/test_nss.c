@@ -34,7 +34,7 @@ enum nss_status _nss_jmp_setgrent(int);
 enum nss_status _nss_jmp_getgrent_r(struct group *, char *, size_t, int *);
 enum nss_status _nss_jmp_endgrent(void);
 
-static char dir[64], pw_path[128], gr_path[128], conf_path[128];
+static char dir[64], pw_path[128], gr_path[128], conf_path[128], local_gr_path[128];
 
 static void write_file(const char *path, const char *text)
 {
@@ -51,8 +51,8 @@ static void write_file(const char *path, const char *text)
 static void set_conf(int enumerate)
 {
 	char text[512];
-	snprintf(text, sizeof(text), "passwd = %s\ngroup = %s\nenumerate = %s\n", pw_path, gr_path,
-		 enumerate ? "yes" : "no");
+	snprintf(text, sizeof(text), "passwd = %s\ngroup = %s\nlocal_group = %s\nenumerate = %s\n", pw_path,
+		 gr_path, local_gr_path, enumerate ? "yes" : "no");
 	write_file(conf_path, text);
 	jmp_nss_test_set_conf(conf_path);
 }
@@ -78,6 +78,7 @@ static int setup(void **state)
 	snprintf(pw_path, sizeof(pw_path), "%s/passwd", dir);
 	snprintf(gr_path, sizeof(gr_path), "%s/group", dir);
 	snprintf(conf_path, sizeof(conf_path), "%s/nss.conf", dir);
+	snprintf(local_gr_path, sizeof(local_gr_path), "%s/etc-group", dir); /* absent: no local groups */
 	write_file(pw_path, PASSWD);
 	write_file(gr_path, GROUP);
 	set_conf(0);
@@ -419,6 +420,110 @@ static void fifty_thousand(void **state)
 	write_file(pw_path, PASSWD);
 }
 
+/* A jmp group whose name or gid is a local group's (/etc/group) is never
+ * answered and never joined: a jmp user-private group cannot add anyone to a
+ * local group by a gid clash, even from a stale or hand-made cache file. */
+static void local_groups_win(void **state)
+{
+	(void)state;
+	struct group gr;
+	char buf[1024];
+	int err = 0;
+	write_file(local_gr_path, "root:x:0:\ndev:x:4242:carol\nlocalbob:x:300003:\n");
+	set_conf(1);
+
+	assert_int_equal(_nss_jmp_getgrnam_r("dev", &gr, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+	assert_int_equal(_nss_jmp_getgrgid_r(300001, &gr, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+	assert_int_equal(_nss_jmp_getgrnam_r("bobonly", &gr, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+	assert_int_equal(_nss_jmp_getgrgid_r(300003, &gr, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+	assert_int_equal(_nss_jmp_getgrnam_r("ops", &gr, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+
+	long start = 0, size = 8;
+	gid_t *groups = malloc(8 * sizeof(gid_t));
+	assert_non_null(groups);
+	assert_int_equal(_nss_jmp_initgroups_dyn("bob", 200002, &start, &size, &groups, 0, &err),
+			 NSS_STATUS_SUCCESS);
+	assert_int_equal(start, 1); /* ops only: dev (by name) and bobonly (by gid) are local */
+	assert_int_equal(groups[0], 300000);
+	free(groups);
+
+	int names = 0;
+	_nss_jmp_setgrent(0);
+	while (_nss_jmp_getgrent_r(&gr, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS) {
+		assert_string_not_equal(gr.gr_name, "dev");
+		assert_string_not_equal(gr.gr_name, "bobonly");
+		names++;
+	}
+	_nss_jmp_endgrent();
+	assert_int_equal(names, 4);
+
+	unlink(local_gr_path);
+	set_conf(0);
+	assert_int_equal(_nss_jmp_getgrnam_r("dev", &gr, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+}
+
+/* jmp-users lists every jmp user on the host: a 20,000-member line (~200 KiB)
+ * must be served (ERANGE until the caller's buffer is big enough, as glibc
+ * retries), never dropped as "too long". */
+static void twenty_thousand_members(void **state)
+{
+	(void)state;
+	const int N = 20000;
+	struct group gr;
+	int err = 0;
+	size_t cap = (size_t)N * 12 + 64;
+	char *text = malloc(cap), *p = text;
+	assert_non_null(text);
+	p += sprintf(p, "jmp-users:*:199999:");
+	for (int i = 0; i < N; i++)
+		p += sprintf(p, "%suser%05d", i ? "," : "", i);
+	p += sprintf(p, "\nafter:*:199998:user00007\n");
+	char tmp[160];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", gr_path);
+	FILE *f = fopen(tmp, "w");
+	assert_non_null(f);
+	fwrite(text, 1, (size_t)(p - text), f);
+	fclose(f);
+	chmod(tmp, 0644);
+	assert_int_equal(rename(tmp, gr_path), 0);
+	free(text);
+
+	/* glibc's loop: start small, double on ERANGE. */
+	size_t n = 1024;
+	char *buf = NULL;
+	enum nss_status st;
+	for (;;) {
+		buf = realloc(buf, n);
+		assert_non_null(buf);
+		err = 0;
+		st = _nss_jmp_getgrnam_r("jmp-users", &gr, buf, n, &err);
+		if (st != NSS_STATUS_TRYAGAIN || err != ERANGE)
+			break;
+		n *= 2;
+	}
+	assert_int_equal(st, NSS_STATUS_SUCCESS);
+	assert_true(n > 65536);
+	assert_int_equal(gr.gr_gid, 199999);
+	int count = 0;
+	while (gr.gr_mem[count] != NULL)
+		count++;
+	assert_int_equal(count, N);
+	assert_string_equal(gr.gr_mem[N - 1], "user19999");
+	assert_int_equal(_nss_jmp_getgrgid_r(199999, &gr, buf, n, &err), NSS_STATUS_SUCCESS);
+	assert_int_equal(_nss_jmp_getgrnam_r("after", &gr, buf, n, &err), NSS_STATUS_SUCCESS);
+	free(buf);
+
+	long start = 0, size = 4;
+	gid_t *groups = malloc(4 * sizeof(gid_t));
+	assert_non_null(groups);
+	assert_int_equal(_nss_jmp_initgroups_dyn("user19999", 219999, &start, &size, &groups, 0, &err),
+			 NSS_STATUS_SUCCESS);
+	assert_int_equal(start, 1);
+	assert_int_equal(groups[0], 199999);
+	free(groups);
+	write_file(gr_path, GROUP);
+}
+
 /* Lookups from several threads while the file is being replaced. */
 static atomic_int stop_threads;
 
@@ -474,6 +579,8 @@ int main(void)
 		cmocka_unit_test(missing_and_unsafe),
 		cmocka_unit_test(replaced_by_rename),
 		cmocka_unit_test(fifty_thousand),
+		cmocka_unit_test(twenty_thousand_members),
+		cmocka_unit_test(local_groups_win),
 		cmocka_unit_test(threads),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

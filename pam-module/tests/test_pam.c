@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <security/pam_appl.h>
@@ -122,8 +123,17 @@ static const char *mkargs(const char *sock, const char *extra)
 	FILE *f = fopen(conf, "w");
 	if (f)
 		fclose(f);
-	snprintf(args, sizeof(args), "socket=%s timeout_ms=300 conf=%s %s", sock, conf,
-		 extra ? extra : "");
+	/* The NSS cache the account step reads: ours (no passwd file unless a test
+	 * writes one), never the host's. */
+	char nss[128];
+	snprintf(nss, sizeof(nss), "%s/nss.conf", confdir);
+	f = fopen(nss, "w");
+	if (f) {
+		fprintf(f, "passwd = %s/passwd\ngroup = %s/group\n", confdir, confdir);
+		fclose(f);
+	}
+	snprintf(args, sizeof(args), "socket=%s timeout_ms=300 conf=%s nss_conf=%s %s", sock, conf,
+		 nss, extra ? extra : "");
 	return args;
 }
 
@@ -166,6 +176,124 @@ static void auth_agent_error(void **state)
 	struct run r = { .service = "sshd", .user = "alice", .args = mkargs(s.path, "fail_mode=allow") };
 	/* The agent answered: fail mode does not apply. */
 	assert_int_equal(run_pam(&r, AUTH), PAM_AUTH_ERR);
+	responder_stop(&s);
+}
+
+/* "internal" is the agent saying it could not answer (busy, failed): like an
+ * unreachable agent, the fail mode decides. A complaint about the request
+ * itself still denies under every fail mode. */
+static void agent_busy_is_unreachable(void **state)
+{
+	(void)state;
+	struct responder s;
+	const char *after = "pam_debug.so auth=perm_denied";
+	assert_int_equal(responder_start(&s, RESPOND_REPLY,
+					 "v1 error code=internal reason=the%20agent%20is%20busy\n"), 0);
+	struct run r1 = { .service = "sshd", .user = "alice", .after = after,
+			  .args = mkargs(s.path, "fail_mode=ignore") };
+	assert_int_equal(run_pam(&r1, AUTH), PAM_PERM_DENIED); /* PAM_IGNORE: the next module decided */
+	struct run r2 = { .service = "sshd", .user = "alice", .after = after,
+			  .args = mkargs(s.path, "fail_mode=deny") };
+	assert_int_equal(run_pam(&r2, AUTH), PAM_AUTH_ERR);
+	struct run r3 = { .service = "sshd", .user = "alice", .args = mkargs(s.path, "fail_mode=allow") };
+	assert_int_equal(run_pam(&r3, AUTH), PAM_SUCCESS);
+	struct run r4 = { .service = "sudo", .user = "root", .ruser = "alice", .after = after,
+			  .args = mkargs(s.path, "fail_mode=ignore") };
+	assert_int_equal(run_pam(&r4, AUTH), PAM_PERM_DENIED);
+	struct run a1 = { .service = "sshd", .user = "alice", .args = mkargs(s.path, "fail_mode=allow") };
+	assert_int_equal(run_pam(&a1, ACCOUNT), PAM_SUCCESS);
+	struct run a2 = { .service = "sshd", .user = "alice", .args = mkargs(s.path, NULL) };
+	assert_int_equal(run_pam(&a2, ACCOUNT), PAM_PERM_DENIED);
+	responder_stop(&s);
+
+	const char *request_errors[] = {
+		"v1 error code=bad_request reason=x\n", "v1 error code=too_long reason=x\n",
+		"v1 error code=unknown_op reason=x\n", "v1 error reason=no%20code\n",
+	};
+	for (size_t i = 0; i < sizeof(request_errors) / sizeof(request_errors[0]); i++) {
+		assert_int_equal(responder_start(&s, RESPOND_REPLY, request_errors[i]), 0);
+		struct run r = { .service = "sshd", .user = "alice", .args = mkargs(s.path, "fail_mode=allow") };
+		assert_int_equal(run_pam(&r, AUTH), PAM_AUTH_ERR);
+		responder_stop(&s);
+	}
+}
+
+/* An agent that closes the connection at once (over its limits) is an
+ * unreachable agent too. */
+static void agent_closes_at_once(void **state)
+{
+	(void)state;
+	struct responder s;
+	const char *after = "pam_debug.so auth=perm_denied";
+	assert_int_equal(responder_start(&s, RESPOND_CLOSE, NULL), 0);
+	struct run r1 = { .service = "sshd", .user = "alice", .after = after,
+			  .args = mkargs(s.path, "fail_mode=ignore") };
+	assert_int_equal(run_pam(&r1, AUTH), PAM_PERM_DENIED);
+	struct run r2 = { .service = "sshd", .user = "alice", .args = mkargs(s.path, NULL) };
+	assert_int_equal(run_pam(&r2, AUTH), PAM_AUTH_ERR);
+	responder_stop(&s);
+}
+
+static void write_confdir_file(const char *name, const char *text)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "%s/%s", confdir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, 0644);
+}
+
+/* A jmp user never becomes a local account: when getpwnam gives a uid other
+ * than the jmp uid (a local /etc/passwd entry shadows the name), the account
+ * step denies, even if the agent said allow. */
+static void account_local_shadow(void **state)
+{
+	(void)state;
+	struct responder s;
+	char reply[128], line[256];
+	struct passwd *pw = getpwnam("nobody");
+	assert_non_null(pw);
+	uid_t local = pw->pw_uid;
+
+	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 allow mode=online uid=200001\n"), 0);
+	struct run r = { .service = "sshd", .user = "nobody", .args = mkargs(s.path, NULL) };
+	assert_int_equal(run_pam(&r, ACCOUNT), PAM_PERM_DENIED);
+	assert_string_equal(r.conv.info, "local account nobody exists on this host\n");
+	struct run r2 = { .service = "sshd", .user = "no-such-user-jmp", .args = mkargs(s.path, NULL) };
+	assert_int_equal(run_pam(&r2, ACCOUNT), PAM_PERM_DENIED); /* does not resolve at all */
+	responder_stop(&s);
+
+	snprintf(reply, sizeof(reply), "v1 allow mode=online uid=%u\n", (unsigned)local);
+	assert_int_equal(responder_start(&s, RESPOND_REPLY, reply), 0);
+	struct run r3 = { .service = "sshd", .user = "nobody", .args = mkargs(s.path, NULL) };
+	assert_int_equal(run_pam(&r3, ACCOUNT), PAM_SUCCESS);
+	responder_stop(&s);
+
+	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 allow mode=online uid=-1\n"), 0);
+	struct run r4 = { .service = "sshd", .user = "nobody", .args = mkargs(s.path, NULL) };
+	assert_int_equal(run_pam(&r4, ACCOUNT), PAM_PERM_DENIED);
+	responder_stop(&s);
+
+	/* No uid in the answer (or no agent, fail_mode=allow): the agent's cache. */
+	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 allow mode=online\n"), 0);
+	struct run r5 = { .service = "sshd", .user = "nobody", .args = mkargs(s.path, NULL) };
+	assert_int_equal(run_pam(&r5, ACCOUNT), PAM_SUCCESS); /* no cache file: unknown to jmp */
+	write_confdir_file("passwd", "nobody:*:200001:200001::/home/nobody:/bin/bash\n");
+	struct run r6 = { .service = "sshd", .user = "nobody", .args = mkargs(s.path, NULL) };
+	assert_int_equal(run_pam(&r6, ACCOUNT), PAM_PERM_DENIED);
+	struct run r7 = { .service = "sshd", .user = "nobody",
+			  .args = mkargs("/nonexistent/a", "fail_mode=allow") };
+	assert_int_equal(run_pam(&r7, ACCOUNT), PAM_PERM_DENIED);
+	snprintf(line, sizeof(line), "nobody:*:%u:%u::/home/nobody:/bin/bash\n", (unsigned)local,
+		 (unsigned)local);
+	write_confdir_file("passwd", line);
+	struct run r8 = { .service = "sshd", .user = "nobody", .args = mkargs(s.path, NULL) };
+	assert_int_equal(run_pam(&r8, ACCOUNT), PAM_SUCCESS);
+	char path[160];
+	snprintf(path, sizeof(path), "%s/passwd", confdir);
+	unlink(path);
 	responder_stop(&s);
 }
 
@@ -375,6 +503,9 @@ int main(void)
 		cmocka_unit_test(auth_allow),
 		cmocka_unit_test(auth_deny_reason),
 		cmocka_unit_test(auth_agent_error),
+		cmocka_unit_test(agent_busy_is_unreachable),
+		cmocka_unit_test(agent_closes_at_once),
+		cmocka_unit_test(account_local_shadow),
 		cmocka_unit_test(auth_timeout),
 		cmocka_unit_test(auth_absent_fail_modes),
 		cmocka_unit_test(fail_mode_from_conf_file),
