@@ -114,16 +114,120 @@ describe('socket server', () => {
     if (isRoot) assert.equal(await exchangeLine(server.path, 'v1 account user=slow\n'), 'v1 allow reason=ok mode=online');
   });
 
-  test('beyond maxConnections a client gets a busy error; the others are served', async () => {
+  test('beyond maxConnections a client is turned away at once (busy or closed); the others are served', async () => {
     const idle = await Promise.all([0, 1, 2, 3].map(() => new Promise<ReturnType<typeof connect>>((resolve) => {
       const s = connect(server.path, () => resolve(s));
       s.on('error', () => {});
     })));
     await new Promise((r) => setTimeout(r, 50));
-    assert.match(await exchangeLine(server.path, 'v1 ping\n'), /^v1 error code=internal reason=the%20agent%20is%20busy/);
+    const t0 = Date.now();
+    const r = await exchangeLine(server.path, 'v1 ping\n').catch((e: Error) => `closed: ${e.message}`);
+    assert.match(r, /^v1 error code=internal reason=the%20agent%20is%20busy|^closed: /);
+    assert.ok(Date.now() - t0 < 200, 'not queued');
     for (const s of idle) s.destroy();
     await new Promise((r) => setTimeout(r, 50));
     assert.equal((await askAgent(server.path, { op: 'ping' })).status, 'pong');
+  });
+
+  test('the deadline is absolute from accept: a byte every 100 ms does not keep a connection open', async () => {
+    const started = Date.now();
+    await new Promise<void>((resolve) => {
+      const s = connect(server.path);
+      const drip = setInterval(() => s.write('v'), 100);
+      s.on('close', () => {
+        clearInterval(drip);
+        resolve();
+      });
+      s.on('error', () => {});
+    });
+    const took = Date.now() - started;
+    assert.ok(took >= 250 && took < 700, `closed after ${took} ms`);
+  });
+});
+
+/** A child process as uid that opens n connections and holds them; reports how many the server closed. */
+function holdAs(uid: number, socketPath: string, n: number, drip: boolean) {
+  const script = `
+    const net = require('node:net');
+    let open = 0, closed = 0;
+    for (let i = 0; i < ${n}; i++) {
+      const s = net.connect(process.argv[1]);
+      s.on('connect', () => { open++; });
+      s.resume(); // read, so the server's close is seen
+      s.on('error', () => {});
+      s.on('close', () => { closed++; });
+      if (${drip}) setInterval(() => { if (!s.destroyed) s.write('v'); }, 300);
+    }
+    process.stdin.on('data', () => process.stdout.write(JSON.stringify({ open, closed }) + '\\n'));
+    process.stdin.on('end', () => process.exit(0));`;
+  const child = spawn(process.execPath, ['-e', script, socketPath], { uid, gid: uid, stdio: ['pipe', 'pipe', 'inherit'] });
+  return {
+    async counts(): Promise<{ open: number; closed: number }> {
+      const line = new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString())));
+      child.stdin.write('?');
+      return JSON.parse(await line) as { open: number; closed: number };
+    },
+    stop: () => new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.stdin.end();
+    }),
+  };
+}
+
+describe('a local user cannot starve root', { skip: !isRoot && 'needs root to run clients as other uids' }, () => {
+  let dir: string;
+  let server: SocketServer;
+  before(async () => {
+    dir = tmpDir();
+    server = await startSocketServer({
+      path: join(dir, 'agent.sock'),
+      maxConnections: 8,
+      maxPerUid: 3,
+      rootReserve: 2,
+      idleTimeoutMs: 5000,
+      requestDeadlineMs: 4000,
+      peerCred,
+      log: silentLog,
+      handle: async (req) => (req.op === 'ping' ? { status: 'pong', version: 'test', mode: 'online' } : { status: 'allow', mode: 'online', reason: 'ok' }),
+    });
+  });
+  after(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('each uid holds at most maxPerUid connections, the rest are closed at once; root keeps its reserved slots', async () => {
+    const a = holdAs(65534, server.path, 40, true);
+    const b = holdAs(65533, server.path, 40, false);
+    const c = holdAs(65532, server.path, 40, false);
+    try {
+      // Closed at once: well before the 4 s request deadline.
+      const t0 = Date.now();
+      let counts = await Promise.all([a.counts(), b.counts(), c.counts()]);
+      while (counts.reduce((n, x) => n + x.closed, 0) < 114 && Date.now() - t0 < 3000) {
+        await new Promise((r) => setTimeout(r, 100));
+        counts = await Promise.all([a.counts(), b.counts(), c.counts()]);
+      }
+      const [ca, cb, cc] = counts as [{ open: number; closed: number }, { open: number; closed: number }, { open: number; closed: number }];
+      // 3 per uid, and 6 (8 - 2 reserved) for all non-root uids together.
+      assert.equal(ca.closed + cb.closed + cc.closed, 120 - 6, JSON.stringify({ ca, cb, cc }));
+      assert.ok(ca.closed >= 37 && cb.closed >= 37 && cc.closed >= 37, JSON.stringify({ ca, cb, cc }));
+      assert.equal(server.active, 6);
+      // Root's PAM questions still get slots.
+      for (let i = 0; i < 3; i++) assert.equal(await exchangeLine(server.path, 'v1 account user=alice\n'), 'v1 allow reason=ok mode=online');
+      // Another uid: no slot left; turned away (busy line, or the close came first).
+      assert.match(await exchangeAs(65531, server.path, 'v1 ping\n'), /^$|^ERROR E|the%20agent%20is%20busy/);
+      // The absolute deadline frees every held connection, the dripping ones too.
+      let after = await Promise.all([a.counts(), b.counts(), c.counts()]);
+      while (after.some((x) => x.closed < 40) && Date.now() - t0 < 8000) {
+        await new Promise((r) => setTimeout(r, 200));
+        after = await Promise.all([a.counts(), b.counts(), c.counts()]);
+      }
+      assert.deepEqual(after.map((x) => x.closed), [40, 40, 40], 'every connection was closed by its deadline');
+      assert.equal(await exchangeAs(65534, server.path, 'v1 ping\n'), 'v1 pong version=test mode=online');
+    } finally {
+      await Promise.all([a.stop(), b.stop(), c.stop()]);
+    }
   });
 });
 

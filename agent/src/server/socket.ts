@@ -1,7 +1,9 @@
 // The agent's unix socket (docs/agent-protocol.md): one request line, one
 // response line per connection. SO_PEERCRED tells who asks; only uid 0 may
-// ask PAM operations. Input is bounded (8 KiB line, idle timeout, a cap on
-// concurrent connections) and every failure is an error line, never a crash.
+// ask PAM operations. Input is bounded (8 KiB line, an absolute deadline from
+// accept, caps on concurrent connections per uid with slots kept for root) and
+// every failure is an error line, never a crash. A local user must not be able
+// to starve root's PAM questions: over a cap a connection is closed at once.
 import { chmodSync, lstatSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { basename, dirname, join } from 'node:path';
@@ -22,8 +24,16 @@ export type RequestHandler = (req: DecodedRequest, peer: PeerCred) => Promise<Re
 
 export interface SocketServerOptions {
   path: string;
+  /** Connections held at once, all uids together. */
   maxConnections: number;
+  /** Upper bound for the request deadline and for lingering after the answer. */
   idleTimeoutMs: number;
+  /** Connections one non-root uid may hold at once (default 8). */
+  maxPerUid?: number;
+  /** Slots of maxConnections only uid 0 may use (default: an eighth, 1 to 32). */
+  rootReserve?: number;
+  /** Time from accept to a complete request line, whatever arrives meanwhile (default 2 s). */
+  requestDeadlineMs?: number;
   handle: RequestHandler;
   peerCred: (s: Socket) => PeerCred;
   log: Pick<Logger, 'warn' | 'info' | 'error' | 'debug'>;
@@ -36,6 +46,28 @@ export interface SocketServer {
 }
 
 const SUN_PATH_MAX = 107;
+
+const BUSY_LINE = encodeResponse({ status: 'error', code: 'internal', reason: 'the agent is busy; try again' });
+
+interface Limits {
+  total: number;
+  perUid: number;
+  rootReserve: number;
+  requestDeadlineMs: number;
+  lingerMs: number;
+}
+
+export function connectionLimits(o: Pick<SocketServerOptions, 'maxConnections' | 'idleTimeoutMs' | 'maxPerUid' | 'rootReserve' | 'requestDeadlineMs'>): Limits {
+  const total = Math.max(1, o.maxConnections);
+  const rootReserve = Math.min(total, o.rootReserve ?? Math.max(1, Math.min(32, Math.floor(total / 8))));
+  return {
+    total,
+    rootReserve,
+    perUid: Math.max(1, o.maxPerUid ?? 8),
+    requestDeadlineMs: Math.min(o.requestDeadlineMs ?? 2000, o.idleTimeoutMs),
+    lingerMs: Math.min(1000, o.idleTimeoutMs),
+  };
+}
 
 /** True when something answers on the socket path (another agent is running). */
 function isLive(path: string): Promise<boolean> {
@@ -66,20 +98,14 @@ export async function startSocketServer(o: SocketServerOptions): Promise<SocketS
     unlinkSync(o.path);
   }
 
+  const limits = connectionLimits(o);
   let active = 0;
+  let nonRoot = 0;
+  const perUid = new Map<number, number>();
   const sockets = new Set<Socket>();
+  let lastBusyLog = 0;
   const server: Server = createServer({ allowHalfOpen: true }, (sock) => {
-    sockets.add(sock);
-    sock.on('close', () => {
-      sockets.delete(sock);
-      active--;
-    });
-    active++;
     sock.on('error', () => {}); // EPIPE/ECONNRESET from a client that left: nothing to do
-    if (active > o.maxConnections) {
-      reply(sock, { status: 'error', code: 'internal', reason: 'the agent is busy; try again' });
-      return;
-    }
     let peer: PeerCred;
     try {
       peer = o.peerCred(sock);
@@ -88,7 +114,32 @@ export async function startSocketServer(o: SocketServerOptions): Promise<SocketS
       sock.destroy();
       return;
     }
-    serve(sock, peer, o);
+    const root = peer.uid === 0;
+    const held = perUid.get(peer.uid) ?? 0;
+    const full = root ? active >= limits.total : nonRoot >= limits.total - limits.rootReserve || held >= limits.perUid;
+    if (full) {
+      // No queue: a connection over a cap costs nothing after this line.
+      if (Date.now() - lastBusyLog > 10_000) {
+        lastBusyLog = Date.now();
+        o.log.warn({ uid: peer.uid, pid: peer.pid, held, active }, 'connection over the limits closed (agent busy)');
+      }
+      sock.end(BUSY_LINE);
+      sock.destroy();
+      return;
+    }
+    active++;
+    if (!root) nonRoot++;
+    perUid.set(peer.uid, held + 1);
+    sockets.add(sock);
+    sock.on('close', () => {
+      sockets.delete(sock);
+      active--;
+      if (!root) nonRoot--;
+      const n = (perUid.get(peer.uid) ?? 1) - 1;
+      if (n > 0) perUid.set(peer.uid, n);
+      else perUid.delete(peer.uid);
+    });
+    serve(sock, peer, o, limits);
   });
   server.on('error', (err) => o.log.error({ err: err.message }, 'socket server error'));
 
@@ -142,23 +193,31 @@ function reply(sock: Socket, res: Response): void {
   sock.end(line);
 }
 
-function serve(sock: Socket, peer: PeerCred, o: SocketServerOptions): void {
+function serve(sock: Socket, peer: PeerCred, o: SocketServerOptions, limits: Limits): void {
   let buffered: Buffer = Buffer.alloc(0);
   let done = false;
+  // An absolute deadline, not an idle timer: a byte every second must not
+  // keep a connection (and its slot) forever.
+  const deadline = setTimeout(() => sock.destroy(), limits.requestDeadlineMs);
+  deadline.unref();
+  sock.once('close', () => clearTimeout(deadline));
   // After the answer the socket stays open (half-closed) until the client
-  // closes or goes idle: closing a unix socket with unread input makes the
-  // peer's read fail with ECONNRESET before it sees the answer.
+  // closes, for at most lingerMs: closing a unix socket with unread input
+  // makes the peer's read fail with ECONNRESET before it sees the answer.
   const send = (res: Response) => {
-    sock.setTimeout(o.idleTimeoutMs);
+    if (sock.destroyed) return;
+    const linger = setTimeout(() => sock.destroy(), limits.lingerMs);
+    linger.unref();
+    sock.once('close', () => clearTimeout(linger));
     sock.resume();
     reply(sock, res);
   };
   const finish = (res: Response) => {
     if (done) return;
     done = true;
+    clearTimeout(deadline);
     send(res);
   };
-  sock.setTimeout(o.idleTimeoutMs, () => sock.destroy());
   sock.on('data', (chunk: Buffer) => {
     if (done) return; // drained and dropped
     const r = readLine(buffered, chunk);
@@ -175,8 +234,8 @@ function serve(sock: Socket, peer: PeerCred, o: SocketServerOptions): void {
       return;
     }
     done = true;
+    clearTimeout(deadline); // the decision has its own deadline
     buffered = Buffer.alloc(0);
-    sock.setTimeout(0); // the decision has its own deadline
     sock.pause();
     void answer(r.line, peer, o).then(send);
   });
