@@ -24,6 +24,8 @@ import { EventQueue } from './report/events.js';
 import { StatusReporter, type AgentStatus } from './report/status.js';
 import { AGENT_VERSION, createHandler } from './server/handler.js';
 import { startSocketServer, type SocketServer } from './server/socket.js';
+import { guardLocalAccounts } from './local/guard.js';
+import { localAccountsReader } from './local/accounts.js';
 
 export interface StartOptions {
   log: Logger;
@@ -195,7 +197,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions): Promi
     path: config.socket.path,
     maxConnections: config.socket.maxConnections,
     idleTimeoutMs: config.socket.idleTimeoutMs,
-    handle: createHandler({ decider, policy, target: () => target, mode }),
+    handle: guardLocalAccounts(createHandler({ decider, policy, target: () => target, mode }), { policy, local: localAccountsReader(), log }),
     peerCred: opts.peerCred ?? nativePeerCred,
     log,
   });

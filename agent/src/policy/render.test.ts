@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { cleanGecos, renderNss } from './render.js';
 import { snapshot } from '../../test/fixtures.js';
+import { parseIdFile, type LocalAccounts } from '../local/accounts.js';
 
 describe('renderNss', () => {
   test('passwd and group in the standard formats, password field *', () => {
@@ -46,6 +47,46 @@ describe('renderNss', () => {
     const r = renderNss(s, { minId: 1000 });
     assert.equal(r.group, 'jmp-users:*:199999:jmp-users\n');
     assert.match(r.skipped[0]!, /private group of jmp-users/);
+  });
+
+  test('a jmp user or group never shares a name or id with a local account or group', () => {
+    const pw = parseIdFile('root:x:0:0::/root:/bin/bash\nalice:x:1001:1001::/home/alice:/bin/bash\nsvc:x:200003:200003::/srv:/bin/sh\n');
+    const gr = parseIdFile('root:x:0:\nadmins:x:1500:alice\nlocalgrp:x:200004:\ncarol:x:3000:\n');
+    const local: LocalAccounts = { users: pw.byName, uids: pw.byId, groups: gr.byName, gids: gr.byId };
+    const s = snapshot({
+      users: [
+        { username: 'alice', uid: 200001, gid: 200001, groups: ['jmp-users'] }, // a local account has the name
+        { username: 'bob', uid: 200002, gid: 200002, groups: ['jmp-users', 'admins'] },
+        { username: 'dave', uid: 200003, gid: 200005 }, // uid of the local account svc
+        { username: 'erin', uid: 200006, gid: 200004 }, // private gid is a local group's
+        { username: 'carol', uid: 200007, gid: 200007 }, // private group name is a local group
+      ],
+    });
+    s.groups = [
+      { name: 'jmp-users', gid: 199_999, members: ['alice', 'bob', 'dave', 'erin', 'carol'] },
+      { name: 'admins', gid: 199_500, members: ['bob'] }, // a local group's name
+      { name: 'ops', gid: 1500, members: ['bob'] }, // a local group's gid
+    ];
+    const r = renderNss(s, { minId: 1000, local });
+    assert.equal(r.passwd.split('\n').filter(Boolean).map((l) => l.split(':')[0]).join(','), 'bob,erin,carol');
+    assert.equal(r.group, 'bob:*:200002:\njmp-users:*:199999:bob,erin,carol\n');
+    assert.equal(r.skipped.length, 6, r.skipped.join('\n'));
+    assert.ok(r.skipped.some((x) => /"alice": a local account has this name/.test(x)));
+    assert.ok(r.skipped.some((x) => /"dave": uid 200003 belongs to local account svc/.test(x)));
+    assert.ok(r.skipped.some((x) => /"admins": a local group has this name/.test(x)));
+    assert.ok(r.skipped.some((x) => /"ops": gid 1500 belongs to local group admins/.test(x)));
+    assert.ok(r.skipped.some((x) => /private group of erin: .* is a local group/.test(x)));
+    assert.ok(r.skipped.some((x) => /private group of carol: .* is a local group/.test(x)));
+  });
+
+  test('jmp-users with 20,000 members is one well-formed line', () => {
+    const users = Array.from({ length: 20_000 }, (_, i) => ({ username: `u${String(i).padStart(5, '0')}`, uid: 200_000 + i, gid: 200_000 + i, groups: ['jmp-users'] }));
+    const r = renderNss(snapshot({ users }), { minId: 1000 });
+    const line = r.group.split('\n').find((l) => l.startsWith('jmp-users:'))!;
+    assert.equal(line.split(':').length, 4);
+    assert.equal(line.split(':')[3]!.split(',').length, 20_000);
+    assert.ok(line.length > 65_536 && line.length < 4 * 1024 * 1024, `${line.length} bytes: over the old limit, under libnss_jmp's`);
+    assert.equal(r.users, 20_000);
   });
 
   test('cleanGecos', () => {

@@ -1,8 +1,11 @@
 // The NSS cache files libnss_jmp reads: passwd(5) and group(5) lines from a
 // policy snapshot. Pure. No field may carry ':' or a line break (it would
 // shift or forge entries), so names are checked, GECOS is cleaned, and a user
-// or group that cannot be written safely is skipped and reported.
+// or group that cannot be written safely is skipped and reported. A jmp user
+// or group never shares a name or id with a local account or group (the
+// files source): it is left out, so it cannot become or join a local one.
 import type { PolicySnapshot } from '@jmp/common/contract/agents';
+import { NO_LOCAL_ACCOUNTS, type LocalAccounts } from '../local/accounts.js';
 
 const NAME_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
 const MAX_ID = 4_294_967_294; // (uid_t)-1 is "no id"
@@ -12,6 +15,8 @@ const UNSAFE_RE = /[\u0000-\u001f\u007f:]/g;
 export interface RenderOptions {
   /** Users and groups with a smaller id are refused (a snapshot never makes anyone root). */
   minId: number;
+  /** The host's own accounts (/etc/passwd, /etc/group); none when absent. */
+  local?: LocalAccounts;
 }
 
 export interface RenderedNss {
@@ -37,11 +42,13 @@ function validPath(s: string): boolean {
 }
 
 export function renderNss(snapshot: Pick<PolicySnapshot, 'users' | 'groups'>, opts: RenderOptions): RenderedNss {
+  const local = opts.local ?? NO_LOCAL_ACCOUNTS;
   const skipped: string[] = [];
   const passwd: string[] = [];
   const userNames = new Set<string>();
   const uids = new Set<number>();
   const rendered: { username: string; gid: number; groups: string[] }[] = [];
+  const clashing = new Set<string>(); // jmp users left out because of a local account
 
   for (const u of snapshot.users) {
     const why = !NAME_RE.test(u.username) ? 'bad user name'
@@ -51,9 +58,12 @@ export function renderNss(snapshot: Pick<PolicySnapshot, 'users' | 'groups'>, op
       : !validId(u.gid, opts.minId) ? `gid ${u.gid} out of range`
       : !validPath(u.home) ? 'bad home directory'
       : !validPath(u.shell) ? 'bad shell'
+      : local.users.has(u.username) ? 'a local account has this name'
+      : local.uids.has(u.uid) ? `uid ${u.uid} belongs to local account ${local.uids.get(u.uid)}`
       : null;
     if (why) {
       skipped.push(`user ${JSON.stringify(u.username).slice(0, 40)}: ${why}`);
+      if (local.users.has(u.username) || local.uids.has(u.uid)) clashing.add(u.username);
       continue;
     }
     userNames.add(u.username);
@@ -72,6 +82,8 @@ export function renderNss(snapshot: Pick<PolicySnapshot, 'users' | 'groups'>, op
       : groupNames.has(g.name) ? 'duplicate group name'
       : !validId(g.gid, opts.minId) ? `gid ${g.gid} out of range`
       : gids.has(g.gid) ? `duplicate gid ${g.gid}`
+      : local.groups.has(g.name) ? 'a local group has this name'
+      : local.gids.has(g.gid) ? `gid ${g.gid} belongs to local group ${local.gids.get(g.gid)}`
       : null;
     if (why) {
       skipped.push(`group ${JSON.stringify(g.name).slice(0, 40)}: ${why}`);
@@ -79,13 +91,18 @@ export function renderNss(snapshot: Pick<PolicySnapshot, 'users' | 'groups'>, op
     }
     groupNames.add(g.name);
     gids.add(g.gid);
-    const members = new Set(g.members.filter((m) => NAME_RE.test(m)));
+    // A local account is never made a member of a jmp group, nor is a jmp user left out for one.
+    const members = new Set(g.members.filter((m) => NAME_RE.test(m) && !local.users.has(m) && !clashing.has(m)));
     for (const u of rendered) if (u.groups.includes(g.name)) members.add(u.username);
     shared.push(`${g.name}:*:${g.gid}:${[...members].join(',')}`);
   }
   for (const u of rendered) {
     if (groupNames.has(u.username) || gids.has(u.gid)) {
       skipped.push(`private group of ${u.username}: its name or gid ${u.gid} is taken by another group`);
+      continue;
+    }
+    if (local.groups.has(u.username) || local.gids.has(u.gid)) {
+      skipped.push(`private group of ${u.username}: its name or gid ${u.gid} is a local group`);
       continue;
     }
     groupNames.add(u.username);

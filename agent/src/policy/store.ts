@@ -10,6 +10,7 @@ import { removeStaleTemps, writeFileAtomic } from '../persist/atomic.js';
 import type { DiskHealth } from '../persist/disk.js';
 import { realFs, type FsLayer } from '../persist/fs.js';
 import { renderNss } from './render.js';
+import { readLocalAccounts, type LocalAccounts } from '../local/accounts.js';
 
 export type PolicyUser = PolicySnapshot['users'][number];
 
@@ -35,6 +36,8 @@ export class PolicyStore {
     private readonly disk: DiskHealth,
     private readonly log: Pick<Logger, 'warn' | 'info' | 'error'>,
     private readonly fsl: FsLayer = realFs,
+    /** The host's own accounts: jmp entries that clash with them are not written. */
+    private readonly localAccounts: () => LocalAccounts = () => readLocalAccounts(),
   ) {}
 
   get current(): CachedPolicy | null {
@@ -106,7 +109,7 @@ export class PolicyStore {
   private write(): void {
     const c = this.cached;
     if (!c) return;
-    const nss = renderNss(c.snapshot, { minId: this.minId });
+    const nss = renderNss(c.snapshot, { minId: this.minId, local: this.localAccounts() });
     for (const s of nss.skipped) this.log.warn(`NSS files: skipping ${s}`);
     writeFileAtomic(this.paths.passwd, nss.passwd, 0o644, this.fsl);
     writeFileAtomic(this.paths.group, nss.group, 0o644, this.fsl);

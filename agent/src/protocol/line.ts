@@ -351,6 +351,8 @@ export interface AllowResponse {
   status: 'allow';
   reason?: string;
   mode?: AgentMode;
+  /** The jmp uid of the user (PAM ops): pam_jmp checks that getpwnam gives the same uid. */
+  uid?: string;
 }
 export interface DenyResponse {
   status: 'deny';
@@ -386,7 +388,7 @@ export type Response = AllowResponse | DenyResponse | ErrorResponse | PongRespon
 export type DecodedResponse = Response & { readonly fields: Fields };
 
 const RESPONSE_KEYS: Record<ResponseStatus, readonly string[]> = {
-  allow: ['reason', 'mode'],
+  allow: ['reason', 'mode', 'uid'],
   deny: ['reason', 'mode'],
   error: ['code', 'reason'],
   pong: ['version', 'mode'],
