@@ -10,16 +10,19 @@
 //           own pty, from sending the line until the same prompt. The key
 //           exchange is curve25519 as on jmp-ssh's hop (OpenSSH's default
 //           post-quantum one costs ~50 ms more and would flatter jmp).
-// Runs alternate (direct, jmp, …) after a warm-up so noise on this shared
-// machine hits both alike; medians. Target: ratio jmp/direct ≤ 1.5.
-// Last line: {"bench":"ssh-hop","jmp_ms":…,"direct_ms":…,"ratio":…}
+// Method (test/bench/README.md): a warm-up round of each side, then
+// BENCH_ROUNDS (default 3) alternating rounds (direct, jmp, …) of BENCH_HOPS
+// (default 10) logins each; each round's ratio is its jmp median / its direct
+// median, and `ratio` is the median of these. Target: ratio jmp/direct ≤ 1.5.
+// Last line: {"bench":"ssh-hop","ratio":…,"jmp_ms":…,"direct_ms":…,"rounds":…}
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allowPublicKeyLogin, clientKey, knownHostsLine, startJmpSshProcess, startJumpStack, type JmpSshProcess, type JumpStack } from '../../e2e/helpers.js';
 import { shellQuote, spawnPty, type Pty } from '../../e2e/pty.js';
 import { stop } from '../lib/process.js';
+import { alternate, goal, median as medianOf, medianRatio, result, round3, roundCount } from '../lib/method.js';
 
-const HOPS = Math.max(30, Number(process.env.BENCH_HOPS ?? 30));
+const HOPS = Number(process.env.BENCH_HOPS ?? 10);
 const WARMUP = 3;
 const TARGET_RATIO = 1.5;
 const H1_PROMPT = /alice@h1:[^\r\n]*\$ /;
@@ -90,25 +93,34 @@ async function main(): Promise<void> {
       return ms;
     };
 
-    for (let i = 0; i < WARMUP; i++) { await direct(); await hop(); }
-    const jmpMs: number[] = [];
-    const directMs: number[] = [];
-    for (let i = 0; i < HOPS; i++) {
-      directMs.push(await direct());
-      jmpMs.push(await hop());
-    }
+    if (!Number.isInteger(HOPS) || HOPS < 1) throw new Error(`BENCH_HOPS must be a positive integer, got ${process.env.BENCH_HOPS}`);
+    const rounds = roundCount();
+    // A round is HOPS logins of one side; the warm-up round has WARMUP.
+    const side = (login: () => Promise<number>) => async (r: number): Promise<number[]> => {
+      const ms: number[] = [];
+      for (let i = 0; i < (r ? HOPS : WARMUP); i++) ms.push(await login());
+      return ms;
+    };
+    const describe = (ms: number[]) => `median ${median(ms)} ms, p90 ${pct(ms, 90)} ms, min ${Math.min(...ms).toFixed(1)} ms (${ms.length} logins)`;
+    const r = await alternate<number[], number[]>({
+      bench: 'ssh-hop', rounds, a: { name: 'direct', run: side(direct) }, b: { name: 'jmp', run: side(hop) }, describe,
+    });
     shell.send('exit\r');
     await shell.exited;
 
     // Every hop was a real target session on record.
     const sessions = await stack.api.db('sessions').where({ host_id: stack.hostIds.h1 }).count<{ n: string }[]>({ n: '*' });
     const n = Number(sessions[0]?.n);
-    if (n !== WARMUP + HOPS) throw new Error(`${n} sessions on record for ${WARMUP + HOPS} hops`);
+    if (n !== WARMUP + rounds * HOPS) throw new Error(`${n} sessions on record for ${WARMUP + rounds * HOPS} hops`);
 
-    const out = { bench: 'ssh-hop', jmp_ms: median(jmpMs), direct_ms: median(directMs), ratio: +(median(jmpMs) / median(directMs)).toFixed(3) };
-    log(`${HOPS} hops each after ${WARMUP} warm-up: jmp median ${out.jmp_ms} ms (p90 ${pct(jmpMs, 90)}, min ${Math.min(...jmpMs).toFixed(1)}), direct median ${out.direct_ms} ms (p90 ${pct(directMs, 90)}, min ${Math.min(...directMs).toFixed(1)})`);
-    log(`target ratio <= ${TARGET_RATIO}: ${out.ratio <= TARGET_RATIO ? 'met' : 'MISSED'} (${out.ratio})`);
-    console.log(JSON.stringify(out));
+    const ratio = medianRatio(r, medianOf, medianOf);
+    const jmpAll = r.b.flat(), directAll = r.a.flat();
+    log(`${rounds} rounds of ${HOPS} logins each: jmp ${describe(jmpAll)}; direct ${describe(directAll)}`);
+    goal('ssh-hop', 'jmp hop / direct login (median of per-round ratios)', ratio, ratio <= TARGET_RATIO, `≤ ${TARGET_RATIO}`);
+    result('ssh-hop', {
+      ratio, jmp_ms: median(jmpAll), direct_ms: median(directAll), ratio_of_medians: round3(medianOf(jmpAll) / medianOf(directAll)),
+      hops_per_round: HOPS, rounds,
+    });
   } finally {
     for (const p of ptys) await p.close();
     if (jmp) await stop(jmp.proc);
