@@ -7,10 +7,13 @@
 //           in its own process, as in production
 //   direct  ssh alice@<h1> (public key) → the command
 // Timed from sending the command line to the end marker the shell prints
-// after it. Runs alternate (direct, jmp, …) and the best of each counts, so
-// a burst of noise on this shared machine hits both sides alike.
+// after it. Method (test/bench/README.md): a warm-up flood of each side
+// (BENCH_THROUGHPUT_WARMUP_MIB, default 64), then BENCH_ROUNDS (default 3)
+// alternating rounds (direct, jmp) of BENCH_THROUGHPUT_MIB (default 512);
+// `ratio` is the median of the per-round ratios jmp/direct MB/s, so a burst of
+// noise on this shared machine hits both sides of a round alike.
 // Target: ratio jmp/direct ≥ 0.7. Last line:
-//   {"bench":"ssh-throughput","jmp_mbps":…,"direct_mbps":…,"ratio":…}
+//   {"bench":"ssh-throughput","ratio":…,"jmp_mbps":…,"direct_mbps":…,"rounds":…}
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { rmSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,13 +24,14 @@ import { connect } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { allowPublicKeyLogin, clientKey, enrolLabHosts, until, writeAgentConf } from '../../e2e/helpers.js';
 import { readRecording } from '../../../services/common/src/recording/index.js';
+import { alternate, goal, median, medianRatio, result, roundCount } from '../lib/method.js';
 
 const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.env.BENCH_THROUGHPUT_MIB ?? 512);
-const RUNS = Number(process.env.BENCH_THROUGHPUT_RUNS ?? 2);
+const WARMUP_MIB = Number(process.env.BENCH_THROUGHPUT_WARMUP_MIB ?? 64);
 const PROMPT = /alice@h1[^\n]*\$ $/;
 // The typed line shows `$((6*7))`; only the shell's output shows 42.
-const COMMAND = `head -c ${SIZE_MIB}M /dev/zero; echo JMP-BENCH-$((6*7))-END\r`;
+const command = (mib: number) => `head -c ${mib}M /dev/zero; echo JMP-BENCH-$((6*7))-END\r`;
 const END = Buffer.from('JMP-BENCH-42-END');
 const log = (m: string): void => void process.stderr.write(`ssh-throughput: ${m}\n`);
 
@@ -74,17 +78,17 @@ class Client {
   }
 
   /** Runs the flood; returns MB/s (10^6 bytes) of the payload. */
-  async flood(): Promise<{ mbps: number; ms: number; bytes: number }> {
+  async flood(mib: number): Promise<{ mbps: number; ms: number; bytes: number }> {
     this.tail = '';
     const before = this.bytes;
     const t0 = performance.now();
-    this.send(COMMAND);
+    this.send(command(mib));
     // The marker may straddle two chunks: look at the printable tail too.
     await this.wait('the end marker', (tail, chunk) => chunk.includes(END) || tail.includes(END.toString()), 600_000);
     const ms = performance.now() - t0;
     const bytes = this.bytes - before;
-    if (bytes < SIZE_MIB * MIB) throw new Error(`only ${bytes} bytes arrived for ${SIZE_MIB} MiB`);
-    return { mbps: +((SIZE_MIB * MIB) / 1e6 / (ms / 1000)).toFixed(1), ms: Math.round(ms), bytes };
+    if (bytes < mib * MIB) throw new Error(`only ${bytes} bytes arrived for ${mib} MiB`);
+    return { mbps: +((mib * MIB) / 1e6 / (ms / 1000)).toFixed(1), ms: Math.round(ms), bytes };
   }
 
   close(): Promise<void> {
@@ -150,17 +154,22 @@ async function main(): Promise<void> {
     await viaJmp.prompt(PROMPT);
     log('session through jmp-ssh at the prompt');
 
-    const results = { direct: [] as number[], jmp: [] as number[] };
-    for (let i = 0; i < RUNS; i++) {
-      for (const [name, c] of [['direct', direct], ['jmp', viaJmp]] as const) {
-        const r = await c.flood();
-        await c.prompt(PROMPT);
-        results[name].push(r.mbps);
-        log(`${name} run ${i + 1}: ${SIZE_MIB} MiB in ${r.ms} ms = ${r.mbps} MB/s (${r.bytes} bytes on the client)`);
-      }
-    }
-    const best = (xs: number[]) => Math.max(...xs);
-    const out = { bench: 'ssh-throughput', jmp_mbps: best(results.jmp), direct_mbps: best(results.direct), ratio: +(best(results.jmp) / best(results.direct)).toFixed(3) };
+    type Flood = Awaited<ReturnType<Client['flood']>> & { mib: number };
+    const side = (c: Client) => async (r: number): Promise<Flood> => {
+      const mib = r ? SIZE_MIB : WARMUP_MIB;
+      const f = await c.flood(mib);
+      await c.prompt(PROMPT);
+      return { ...f, mib };
+    };
+    const rounds = await alternate<Flood, Flood>({
+      bench: 'ssh-throughput', rounds: roundCount(),
+      a: { name: 'direct', run: side(direct) }, b: { name: 'jmp', run: side(viaJmp) },
+      describe: (f) => `${f.mib} MiB in ${f.ms} ms = ${f.mbps} MB/s (${f.bytes} bytes on the client)`,
+    });
+    const floods = rounds.rounds + 1; // jmp floods in the recording, the warm-up included
+    const ratio = medianRatio(rounds, (b) => b.mbps, (a) => a.mbps);
+    const mbps = (fs: Flood[]) => median(fs.map((f) => f.mbps));
+    const out = { ratio, jmp_mbps: mbps(rounds.b), direct_mbps: mbps(rounds.a), best_jmp_mbps: Math.max(...rounds.b.map((f) => f.mbps)), best_direct_mbps: Math.max(...rounds.a.map((f) => f.mbps)), mib: SIZE_MIB, rounds: rounds.rounds };
     viaJmp.send('exit\r');
     await viaJmp.prompt(/Back in jmp\.[\s\S]*\$ (?:\x1b\[K)?$/);
     // The recording kept up: every end marker is in it and nothing was dropped
@@ -169,10 +178,10 @@ async function main(): Promise<void> {
     let text = '';
     for await (const item of readRecording(session.recording_uri)) if (item.type === 'event') text += item.event[1] === 'm' ? `\n[marker ${item.event[2]}]\n` : item.event[2];
     const ends = text.split('JMP-BENCH-42-END').length - 1;
-    if (ends !== RUNS || /recording_gap|recording_truncated/.test(text)) throw new Error(`recording incomplete: ${ends} of ${RUNS} end markers; ${JSON.stringify(text.slice(-500))}`);
-    log(`recording: ${dirBytes(recordingDir)} bytes on disk for ${RUNS * SIZE_MIB} MiB of NUL output; all ${ends} end markers in it, no gap`);
-    log(`target ratio >= 0.7: ${out.ratio >= 0.7 ? 'met' : 'MISSED'}`);
-    console.log(JSON.stringify(out));
+    if (ends !== floods || /recording_gap|recording_truncated/.test(text)) throw new Error(`recording incomplete: ${ends} of ${floods} end markers; ${JSON.stringify(text.slice(-500))}`);
+    log(`recording: ${dirBytes(recordingDir)} bytes on disk for ${rounds.rounds * SIZE_MIB + WARMUP_MIB} MiB of NUL output; all ${ends} end markers in it, no gap`);
+    goal('ssh-throughput', 'jmp MB/s / direct MB/s (median of per-round ratios)', ratio, ratio >= 0.7, '≥ 0.7');
+    result('ssh-throughput', out);
   } finally {
     for (const c of clients) await c.close();
     if (ssh) await stop(ssh);
