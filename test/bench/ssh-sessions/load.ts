@@ -1,11 +1,13 @@
 // The people of the ssh-sessions benchmark: a child process (forked by
 // bench.ts, so their work does not share an event loop with jmp-api) holding
 // many ssh2 client sessions, each an interactive pty shell on the target,
-// either through jmp-ssh (log in, `ssh <host>` in the jump shell) or
-// directly. Driven over IPC:
+// either through jmp-ssh (log in, `ssh <host>` in the jump shell), through
+// the bare relay (relay.ts: log in, the target's shell at once) or directly.
+// Sessions are kept in named groups, so two sets can stay open and type in
+// turns. Driven over IPC:
 //   {cmd:'open', ...OpenSpec}  → {ok, opened, ms}
-//   {cmd:'type', ...TypeSpec}  → {ok, keys, p50, p99, max, slowest}
-//   {cmd:'close'}              → {ok}
+//   {cmd:'type', ...TypeSpec}  → {ok, keys, p50, p99, max, lost}
+//   {cmd:'close', group}       → {ok}
 // Typing: every session sends one key every `intervalMs` (starting at a
 // random phase so keys spread evenly), alternating a letter and Backspace so
 // the line stays short; one key in flight per session. Echo latency = key
@@ -13,14 +15,16 @@
 import ssh2, { type ClientChannel } from 'ssh2';
 
 export interface OpenSpec {
-  via: 'jmp' | 'direct';
+  /** The set these sessions join. */
+  group: string;
+  via: 'jmp' | 'relay' | 'direct';
   count: number;
   /** Connections being set up at once. */
   concurrency: number;
   host: string;
   port: number;
   username: string;
-  /** jmp: the person's key. */
+  /** jmp, relay: the person's key. */
   privateKey?: string;
   /** direct: the answer to every keyboard-interactive prompt. */
   password?: string;
@@ -31,13 +35,18 @@ export interface OpenSpec {
   /** The target's prompt (a RegExp source). */
   prompt: string;
 }
-export interface TypeSpec { seconds: number; intervalMs: number }
+export interface TypeSpec { group: string; seconds: number; intervalMs: number }
 
 const JMP_PROMPT = /\]\$ (?:\x1b\[K)?$/;
 const PTY = { term: 'xterm', cols: 120, rows: 40, width: 0, height: 0 };
 
 interface Session { client: ssh2.Client; ch: ClientChannel; onOutput: (() => void) | null }
-const sessions: Session[] = [];
+const groups = new Map<string, Session[]>();
+const group = (name: string): Session[] => {
+  let g = groups.get(name);
+  if (!g) groups.set(name, (g = []));
+  return g;
+};
 
 /** Waits until the session's accumulated output matches `re`. */
 function waitFor(ch: ClientChannel, re: RegExp, ms: number, what: string): Promise<void> {
@@ -83,6 +92,7 @@ async function openOne(spec: OpenSpec): Promise<Session> {
 
 async function open(spec: OpenSpec): Promise<{ opened: number; ms: number }> {
   const t0 = performance.now();
+  const sessions = group(spec.group);
   let next = 0;
   const worker = async () => {
     while (next < spec.count) {
@@ -98,7 +108,7 @@ async function type(spec: TypeSpec): Promise<{ keys: number; p50: number; p99: n
   const lat: number[] = [];
   let lost = 0;
   const end = performance.now() + spec.seconds * 1000;
-  await Promise.all(sessions.map(async (s, i) => {
+  await Promise.all(group(spec.group).map(async (s, i) => {
     await new Promise((r) => setTimeout(r, Math.random() * spec.intervalMs));
     let n = 0;
     while (performance.now() < end) {
@@ -124,8 +134,8 @@ async function type(spec: TypeSpec): Promise<{ keys: number; p50: number; p99: n
   return { keys: lat.length, p50: pct(50), p99: pct(99), max: +(lat.at(-1) ?? NaN).toFixed(2), lost };
 }
 
-async function closeAll(): Promise<void> {
-  await Promise.all(sessions.splice(0).map((s) => new Promise<void>((resolve) => {
+async function closeAll(name: string): Promise<void> {
+  await Promise.all(group(name).splice(0).map((s) => new Promise<void>((resolve) => {
     s.client.once('close', () => resolve());
     const t = setTimeout(() => { s.client.destroy(); resolve(); }, 5000);
     t.unref();
@@ -138,6 +148,6 @@ process.on('message', (m: { cmd: 'open' | 'type' | 'close' } & Partial<OpenSpec 
   const fail = (err: unknown) => process.send!({ ok: false, error: (err as Error)?.stack ?? String(err) });
   if (m.cmd === 'open') open(m as OpenSpec).then(reply, fail);
   else if (m.cmd === 'type') type(m as TypeSpec).then(reply, fail);
-  else if (m.cmd === 'close') closeAll().then(() => reply({}), fail);
+  else if (m.cmd === 'close') closeAll(m.group!).then(() => reply({}), fail);
 });
 process.on('disconnect', () => process.exit(0));
