@@ -7,6 +7,7 @@ import type { AuthUser } from '@jmp/common/contract/auth';
 import type { MyHost } from '@jmp/common/contract/access';
 import type { SshConfig } from '../config.js';
 import { authenticator } from './authenticate.js';
+import { serverAlgorithmOptions } from './algorithms.js';
 import { runJumpShell } from '../shell/jump-shell.js';
 import { findHost } from '../shell/menu.js';
 import { targetSession, type SessionCtx } from '../session/target-session.js';
@@ -23,7 +24,7 @@ export function createSshServer({ config, api, log, hostKey, recordings }: SshSe
   const instance = `${hostname()}:${process.pid}`;
   const live = new LiveSessions(api, instance, log);
 
-  return new ssh2.Server({ hostKeys: [hostKey], ident: 'jmp' }, (client: Connection, info) => {
+  return new ssh2.Server({ hostKeys: [hostKey], ident: 'jmp', ...serverAlgorithmOptions() }, (client: Connection, info) => {
     if (connections >= config.maxConnections) {
       log.warn({ source: info.ip, limit: config.maxConnections }, 'connection refused: too many connections');
       client.end();
