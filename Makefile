@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 .PHONY: help deps build typecheck bundle test node-test bench dev clean
 
 help:
-	@echo "make dev        build and run jmp-api, jmp-ssh and jmp-socket on embedded defaults (prints how to connect)"
+	@echo "make dev        build and run jmp-api, jmp-ssh, jmp-socket and (as root) demo target hosts; prints what to try"
 	@echo "make packages   build the agent .deb and .rpm into dist/packages/"
 	@echo "make test       install what tests need, build, run every suite"
 	@echo "make build      typecheck, bundle services into dist/, build native addon and C modules"
@@ -42,7 +42,9 @@ test: build pam-test native-test node-test lab-test e2e-test $(TEST_SUITES)
 bench: deps bundle pam-build native-build
 	scripts/bench.sh $(BENCH)
 
-dev: build web-build
+# As root, make dev also runs the demo target hosts h1, h2 as lab hosts (their
+# own names: JMP_LAB_PREFIX=jdv- JMP_LAB_NET=10.239.0 JMP_LAB_DIR=/run/jmp-dev-lab).
+dev: build web-build $(if $(filter 0,$(shell id -u)),lab-install)
 	node --import tsx scripts/dev.ts
 
 clean:

@@ -12,7 +12,8 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import ssh2, { Client } from 'ssh2';
 import { SMTPServer } from 'smtp-server';
-import { REPO_DIR, startLab, type Lab, type LabHost, type LabHostInfo } from '../lab/lab.js';
+import { startLab, type Lab, type LabHost, type LabHostInfo } from '../lab/lab.js';
+import { agentCli as runAgentCli, enrolWithToken } from '../lab/agent-cli.js';
 import { addGrant, addProject, addService, addUser, startApi, type TestApi } from '../../services/api/test/harness.js';
 import { sha256hex } from '../../services/api/src/crypto/secrets.js';
 import { parseSshPublicKey, type ParsedKey } from '../../services/common/src/ssh-key.js';
@@ -42,7 +43,7 @@ export function unmountLabMounts(): void {
 
 /** Runs the real jmp-agent CLI inside the host (cwd = the repo, so `--import tsx` resolves). */
 export function agentCli(h: LabHost, args: string[]) {
-  return h.exec(['sh', '-c', 'cd "$0" && exec node --import tsx agent/src/main.ts "$@"', REPO_DIR, ...args], { timeoutMs: 60_000 });
+  return runAgentCli(h, args);
 }
 
 /** The agent's JSON log lines (pino) since `from` bytes. */
@@ -144,11 +145,9 @@ export function writeAgentConf(h: LabHostInfo, extra: Record<string, Record<stri
 export async function enrolLabHosts(api: TestApi, serviceId: number, hosts: LabHost[]): Promise<Record<string, number>> {
   const token = `jmpe_${randomBytes(32).toString('base64url')}`;
   await api.db('enrolment_tokens').insert({ token_hash: sha256hex(token), service_id: serviceId, max_uses: hosts.length, expires_at: new Date(Date.now() + 3600_000) });
-  const results = await Promise.all(hosts.map((h) => agentCli(h, ['enroll', '--config', '/etc/jmp/agent.conf', '--api', api.url, '--token', token])));
+  await enrolWithToken(hosts, api.url, token);
   const ids: Record<string, number> = {};
-  for (const [i, h] of hosts.entries()) {
-    const r = results[i]!;
-    assert.equal(r.code, 0, `jmp-agent enroll on ${h.name}: ${r.stderr}${r.stdout}`);
+  for (const h of hosts) {
     const row: { id: number; addresses: string[]; ssh_host_keys: string[] } | undefined = await api.db('hosts').where({ hostname: h.name }).first();
     assert.ok(row, `host ${h.name} registered`);
     assert.deepEqual(row.addresses, [h.address]);

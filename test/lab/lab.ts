@@ -155,6 +155,11 @@ export interface LabOptions {
   debug?: boolean;
   /** How long to wait for each agent socket (default 15000 ms). */
   agentWaitMs?: number;
+  /**
+   * Which build lab.sh's default agent runs (JMP_LAB_AGENT): `source` (tsx) or
+   * `bundle` (dist/jmp-agent.mjs, as packaged). Undefined: the environment's.
+   */
+  agent?: 'source' | 'bundle';
 }
 
 export interface ResponderRules {
@@ -218,10 +223,11 @@ function run(cmd: string, args: string[], opts: ExecOptions & { cwd?: string } =
   });
 }
 
-function labEnv(opts: Pick<LabOptions, 'debug' | 'agentWaitMs'>): Record<string, string> {
+function labEnv(opts: Pick<LabOptions, 'debug' | 'agentWaitMs' | 'agent'>): Record<string, string> {
   const env: Record<string, string> = { JMP_LAB_OWNER_PID: String(process.pid) };
   if (opts.debug) env.JMP_LAB_DEBUG = '1';
   if (opts.agentWaitMs) env.JMP_LAB_AGENT_WAIT_MS = String(opts.agentWaitMs);
+  if (opts.agent) env.JMP_LAB_AGENT = opts.agent;
   return env;
 }
 
