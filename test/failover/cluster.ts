@@ -59,6 +59,7 @@ function startService(name: string, main: string, args: string[], port: number, 
 
 export interface Cluster {
   dir: string;
+  databaseUrl: string;
   apis: ServiceProcess[];
   sshs: ServiceProcess[];
   nginx: RunningNginx;
@@ -142,11 +143,13 @@ export async function startCluster(opts: { drainSeconds?: number } = {}): Promis
       JMP_API_URL: `https://127.0.0.1:${ports.https}`, NODE_EXTRA_CA_CERTS: nginx!.caCert,
       JMP_SERVICE_TOKEN: serviceToken, JMP_SSH_HOST: '127.0.0.1', JMP_SSH_PORT: String(port), JMP_SSH_HOST_KEY: hostKeyPath,
       JMP_RECORDING_DIR: join(dir, `recordings-${i + 1}`), JMP_LOG_LEVEL: 'info', JMP_DRAIN_SECONDS: drain,
+      // nginx sends a PROXY protocol header (packaging/nginx/nginx.conf); here it connects from 127.0.0.1.
+      JMP_SSH_PROXY_PROTOCOL: 'on', JMP_SSH_PROXY_TRUSTED: '127.0.0.1',
     }));
     running.push(...sshs);
     await Promise.all(sshs.map((s) => waitForSshBanner(s)));
     return {
-      dir, apis, sshs, nginx, sshPort: ports.ssh, httpsPort: ports.https,
+      dir, databaseUrl: database.url, apis, sshs, nginx, sshPort: ports.ssh, httpsPort: ports.https,
       user: { username: username!, password, privateKey: keys.private }, hostname, close,
     };
   } catch (err) {
@@ -155,13 +158,13 @@ export async function startCluster(opts: { drainSeconds?: number } = {}): Promis
   }
 }
 
-/** Waits until the process answers with an SSH identification line. */
+/** Waits until the process answers with an SSH identification line (asked as the balancer's health check would). */
 async function waitForSshBanner(p: ServiceProcess, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     if (!p.running) throw new Error(`${p.name} exited: ${p.tail()}`);
     const banner = await new Promise<string>((resolve) => {
-      const s = connect(p.port, '127.0.0.1');
+      const s = connect(p.port, '127.0.0.1', () => s.write('PROXY UNKNOWN\r\n'));
       s.setTimeout(2000, () => { s.destroy(); resolve(''); });
       s.once('data', (d) => { s.destroy(); resolve(d.toString('latin1')); });
       s.once('error', () => resolve(''));

@@ -19,6 +19,7 @@ import { startCluster, type Cluster, type ServiceProcess } from './cluster.js';
 import { runLogins } from './logins.js';
 import { readHttpLog, readStreamLog, servedBy } from './nginx-logs.js';
 import { login, shell } from '../../services/ssh/test/jmp-ssh.js';
+import { startProxyRelay } from './proxy-relay.js';
 
 const TOTAL = Number(process.env.JMP_FAILOVER_LOGINS ?? 200);
 const PARALLEL = 4;
@@ -51,9 +52,12 @@ function scenario(apiSignal: 'SIGTERM' | 'SIGKILL') {
     const [apiA, apiB] = c.apis as [ServiceProcess, ServiceProcess];
     const [sshA, sshB] = c.sshs as [ServiceProcess, ServiceProcess];
 
-    // A person logged in to jmp-ssh-1 directly, with the menu open across its
-    // SIGTERM: draining must keep serving them until they leave.
-    const held = await login(sshA.port, c.user.username, { privateKey: c.user.privateKey });
+    // A person logged in to jmp-ssh-1 directly (through a relay that sends the
+    // PROXY header, as nginx does), with the menu open across its SIGTERM:
+    // draining must keep serving them until they leave.
+    const relay = await startProxyRelay(sshA.port);
+    t.after(() => relay.close());
+    const held = await login(relay.port, c.user.username, { privateKey: c.user.privateKey });
     const heldShell = await shell(held.client);
     await heldShell.until(/\$ $/);
 

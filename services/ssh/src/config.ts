@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { logLevel, port, positiveInt, url } from '@jmp/common';
+import { bool, logLevel, port, positiveInt, url } from '@jmp/common';
+import { trustedPeers } from '@jmp/common/proxy-protocol';
 
 export const sshConfigSpec = {
   host: ['JMP_SSH_HOST', z.string().default('0.0.0.0')],
@@ -12,6 +13,19 @@ export const sshConfigSpec = {
   maxConnections: ['JMP_SSH_MAX_CONNECTIONS', positiveInt(2000)],
   targetPort: ['JMP_SSH_TARGET_PORT', port(22)],
   logLevel: ['JMP_LOG_LEVEL', logLevel()],
+} as const;
+
+/** Comma-separated addresses and CIDR blocks; each must parse. */
+const addressList = () => z.string().default('')
+  .transform((v) => v.split(',').map((e) => e.trim()).filter((e) => e !== ''))
+  .superRefine((list, ctx) => {
+    try { trustedPeers(list); } catch (err) { ctx.addIssue({ code: 'custom', message: (err as Error).message }); }
+  });
+
+/** The PROXY protocol from the L4 balancer (nginx `proxy_protocol on;`): see createSshListener. */
+export const sshProxyConfigSpec = {
+  proxyProtocol: ['JMP_SSH_PROXY_PROTOCOL', bool(false)],
+  proxyTrusted: ['JMP_SSH_PROXY_TRUSTED', addressList()],
 } as const;
 
 import type { RecordingConfig } from '@jmp/common/recording/index';

@@ -2,9 +2,10 @@
 import type ssh2 from 'ssh2';
 import { ApiClient, createLogger, loadConfigOrExit } from '@jmp/common';
 import { drainConfigSpec, drainOnSignals, drainUsage, listenerDrainable, trackConnections } from '@jmp/common/drain';
-import { sshConfigSpec, type SshConfig } from './config.js';
+import { sshConfigSpec, sshProxyConfigSpec, type SshConfig } from './config.js';
 import { loadOrCreateHostKey } from './server/host-key.js';
 import { createSshServer } from './server/server.js';
+import { createSshListener } from './server/listener.js';
 import { createRecordings, recordingConfigSpec, RECORDING_USAGE } from '@jmp/common/recording/index';
 
 /**
@@ -26,6 +27,12 @@ configuration (environment):
   JMP_SSH_MAX_SESSIONS_PER_USER    open sessions per person (10)
   JMP_SSH_MAX_CONNECTIONS          connections per process (2000)
   JMP_SSH_TARGET_PORT              sshd port on targets (22)
+  JMP_SSH_PROXY_PROTOCOL           on: every connection starts with a PROXY protocol header (v1 or v2) from
+                                   the L4 balancer (nginx \`proxy_protocol on;\`), whose client address is
+                                   the one logged and recorded (off)
+  JMP_SSH_PROXY_TRUSTED            balancers allowed to send it, comma-separated addresses or CIDRs; when on,
+                                   other peers are refused, and a trusted peer without a valid header is
+                                   closed (required when on)
   JMP_LOG_LEVEL                    log level (info)
 ${drainUsage(SSH_DRAIN_SECONDS, 33)}
 recordings:
@@ -37,18 +44,26 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
 }
 const config = { ...loadConfigOrExit('jmp-ssh', sshConfigSpec), recording: loadConfigOrExit('jmp-ssh', recordingConfigSpec) } as SshConfig;
 const { drainSeconds } = loadConfigOrExit('jmp-ssh', drainConfigSpec(SSH_DRAIN_SECONDS));
+const proxy = loadConfigOrExit('jmp-ssh', sshProxyConfigSpec);
+if (proxy.proxyProtocol && proxy.proxyTrusted.length === 0) {
+  process.stderr.write('jmp-ssh: configuration error: JMP_SSH_PROXY_TRUSTED: is required when JMP_SSH_PROXY_PROTOCOL is on\n');
+  process.exit(1);
+}
 const log = createLogger('jmp-ssh', config.logLevel);
 const api = new ApiClient({ baseUrl: config.apiUrl, authorization: () => `Bearer ${config.serviceToken}`, timeoutMs: 5000 });
 const recordings = createRecordings(config.recording, { log, onNotice: (n) => log.warn({ session: n.sessionId, code: n.code }, n.message) });
 void recordings.recoverSpool();
 const server = createSshServer({ config, api, log, hostKey: loadOrCreateHostKey(config.hostKeyPath), recordings });
 const connections = trackConnections<ssh2.Connection>(server);
-server.listen(config.port, config.host, () => log.info({ host: config.host, port: config.port }, 'jmp-ssh listening'));
+// jmp-ssh owns the listener (ssh2 gets each socket, after the PROXY header when on).
+const listener = createSshListener(server, log, proxy);
+listener.on('error', (err) => { log.error({ err: err.message }, 'jmp-ssh listener failed'); process.exit(1); });
+listener.listen(config.port, config.host, () => log.info({ host: config.host, port: config.port, proxyProtocol: proxy.proxyProtocol }, 'jmp-ssh listening'));
 // SIGTERM drains: the port closes (the L4 balancer retries the refused
 // connect on another instance); logins and sessions in progress go on until
 // they end or the bound is reached. Session ends are reported and recordings
 // closed by their own handlers, so the process then exits once idle.
-drainOnSignals(listenerDrainable(server, connections), { log, graceMs: drainSeconds * 1000 }, (code) => {
+drainOnSignals(listenerDrainable(listener, connections), { log, graceMs: drainSeconds * 1000 }, (code) => {
   setTimeout(() => process.exit(code), 5000).unref();
   process.exitCode = code;
 });
