@@ -12,6 +12,7 @@ export const sshConfigSpec = {
   maxSessionsPerUser: ['JMP_SSH_MAX_SESSIONS_PER_USER', positiveInt(10)],
   maxConnections: ['JMP_SSH_MAX_CONNECTIONS', positiveInt(2000)],
   targetPort: ['JMP_SSH_TARGET_PORT', port(22)],
+  guardFailOpen: ['JMP_SSH_GUARD_FAIL_OPEN', bool(false)],
   logLevel: ['JMP_LOG_LEVEL', logLevel()],
 } as const;
 
@@ -34,4 +35,6 @@ export interface SshConfig {
   host: string; port: number; apiUrl: string; serviceToken: string; hostKeyPath: string;
   idleTimeoutSeconds: number; maxSessionsPerUser: number; maxConnections: number; targetPort: number; logLevel: string;
   recording: Partial<RecordingConfig>;
+  /** When a host's guard rules cannot be loaded: true lets sessions in, their lines stored as skipped; default refuses. */
+  guardFailOpen?: boolean;
 }

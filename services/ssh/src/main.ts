@@ -27,6 +27,8 @@ configuration (environment):
   JMP_SSH_MAX_SESSIONS_PER_USER    open sessions per person (10)
   JMP_SSH_MAX_CONNECTIONS          connections per process (2000)
   JMP_SSH_TARGET_PORT              sshd port on targets (22)
+  JMP_SSH_GUARD_FAIL_OPEN          when a host's command rules cannot be loaded, let sessions in unchecked
+                                   (lines stored as skipped) instead of refusing them (false)
   JMP_SSH_PROXY_PROTOCOL           on: every connection starts with a PROXY protocol header (v1 or v2) from
                                    the L4 balancer (nginx \`proxy_protocol on;\`), whose client address is
                                    the one logged and recorded (off)

@@ -14,14 +14,15 @@ import type { SshConfig } from '../src/config.js';
 
 export interface RunningSsh { port: number; hostKeyPath: string; recordingDir: string; close(): Promise<void> }
 
-export async function startJmpSsh(api: TestApi, over: Partial<SshConfig> = {}): Promise<RunningSsh> {
+/** `wrapApi` lets a test stand in for parts of jmp-api (e.g. rules that cannot be loaded). */
+export async function startJmpSsh(api: TestApi, over: Partial<SshConfig> = {}, wrapApi: (a: ApiClient) => ApiClient = (a) => a): Promise<RunningSsh> {
   const hostKeyPath = join(mkdtempSync(join(tmpdir(), 'jmp-ssh-')), 'host_key');
   const config: SshConfig = {
     host: '127.0.0.1', port: 0, apiUrl: api.url, serviceToken: api.serviceToken('ssh'), hostKeyPath,
     idleTimeoutSeconds: 600, maxSessionsPerUser: 10, maxConnections: 100, targetPort: 22, logLevel: 'silent',
     recording: { dir: join(dirname(hostKeyPath), 'recordings'), spoolDir: join(dirname(hostKeyPath), 'spool') }, ...over,
   };
-  const client = new ApiClient({ baseUrl: config.apiUrl, authorization: () => `Bearer ${config.serviceToken}` });
+  const client = wrapApi(new ApiClient({ baseUrl: config.apiUrl, authorization: () => `Bearer ${config.serviceToken}` }));
   const server = createSshServer({ config, api: client, log: createLogger('jmp-ssh', process.env.JMP_TEST_LOG_LEVEL ?? 'silent'), hostKey: loadOrCreateHostKey(hostKeyPath), recordings: createRecordings(config.recording) });
   const open = new Set<ssh2.Connection>();
   server.on('connection', (c: ssh2.Connection) => { open.add(c); c.on('close', () => open.delete(c)); });

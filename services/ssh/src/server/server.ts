@@ -12,9 +12,8 @@ import { runJumpShell } from '../shell/jump-shell.js';
 import { findHost } from '../shell/menu.js';
 import { targetSession, type SessionCtx } from '../session/target-session.js';
 import { LiveSessions } from '../session/live-sessions.js';
+import { acceptEnv, refuseForwarding, refuseSessionForwarding, refuseSubsystem } from './channel-policy.js';
 import type { Recordings } from '@jmp/common/recording/index';
-
-const PASSED_ENV = /^(TERM|LANG|LC_[A-Z]+|COLORTERM)$/;
 
 export interface SshServerDeps { config: SshConfig; api: ApiClient; log: Logger; hostKey: Buffer; recordings: Recordings }
 
@@ -32,6 +31,7 @@ export function createSshServer({ config, api, log, hostKey, recordings }: SshSe
     }
     connections++;
     let user: AuthUser | null = null;
+    refuseForwarding(client, log, () => user?.username ?? '(not logged in)');
     client.on('authentication', authenticator(api, log, () => info.ip, (u) => { user = u; }));
     client.on('error', (err) => log.debug({ err: err.message, source: info.ip }, 'client connection error'));
     client.on('close', () => { connections--; });
@@ -43,10 +43,19 @@ export function createSshServer({ config, api, log, hostKey, recordings }: SshSe
         let pty: PseudoTtyInfo | undefined;
         const env: Record<string, string> = {};
         let onResize: ((p: PseudoTtyInfo) => void) | null = null;
-        session.on('pty', (ok, _no, p) => { pty = p; ok?.(); });
+        // The guard is chosen when the session starts (screen or stdin lines): no terminal or env after that.
+        let started = false;
+        session.on('pty', (ok, no, p) => { if (started) no?.(); else { pty = p; ok?.(); } });
         session.on('window-change', (ok, _no, w) => { if (pty) { pty = { ...pty, ...w }; onResize?.(pty); } ok?.(); });
-        session.on('env', (ok, no, e) => { if (PASSED_ENV.test(e.key) && e.val.length < 256) { env[e.key] = e.val; ok?.(); } else no?.(); });
+        session.on('env', (ok, no, e) => { if (!started && acceptEnv(e.key, e.val)) { env[e.key] = e.val; ok?.(); } else no?.(); });
+        session.on('subsystem', (ok, no, s) => {
+          log.info({ user: u.username, subsystem: s.name }, 'refused: subsystem');
+          if (started) no?.();
+          else { started = true; refuseSubsystem(ok(), s.name); }
+        });
+        refuseSessionForwarding(session, log, u.username);
         const run = (channel: ServerChannel, command: string | undefined) => {
+          started = true;
           const n = (sessionsByUser.get(u.username) ?? 0) + 1;
           if (n > config.maxSessionsPerUser) {
             channel.stderr.write(`jmp: you have ${n - 1} sessions open; the limit is ${config.maxSessionsPerUser}\r\n`);

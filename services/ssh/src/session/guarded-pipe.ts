@@ -8,12 +8,14 @@
 import type { ClientChannel, ServerChannel } from 'ssh2';
 import type { ApiClient, Logger } from '@jmp/common';
 import type { CommandRecord } from '@jmp/common/contract/sessions';
-import type { CommandGuard, GuardResult, JudgedLine } from '../guard/index.js';
+import type { CommandGuard, GuardResult, JudgedLine, StdinLineGuard, StdinResult } from '../guard/index.js';
 import type { SessionRecording } from '@jmp/common/recording/index';
 
 export interface PipeDeps {
   sessionId: string; api: ApiClient; log: Logger;
   channel: ServerChannel; remote: ClientChannel; guard: CommandGuard | null; rec: SessionRecording;
+  /** A session without a terminal: stdin lines are judged before they are forwarded (instead of `guard`). */
+  lines?: StdinLineGuard | null;
   touch(): void;
   /** Recorder backlog (bytes) above which the target is paused; it resumes below a quarter of it. Default 4 MiB. */
   recordingHighWater?: number;
@@ -43,13 +45,21 @@ export class GuardedPipe {
     this.d.touch();
     this.bytesIn += d.length;
     this.d.rec.input(d);
-    if (!this.d.guard) this.d.remote.write(d);
+    if (this.d.lines) this.applyLines(this.d.lines.input(d));
+    else if (!this.d.guard) this.d.remote.write(d);
     else this.apply(this.d.guard.input(d));
+  };
+  /** The person's EOF: the last line is judged before the target gets it, and then EOF. */
+  private readonly onEnd = () => {
+    if (!this.d.lines) return;
+    this.applyLines(this.d.lines.end());
+    this.d.remote.end();
   };
 
   constructor(private readonly d: PipeDeps) {
     this.highWater = d.recordingHighWater ?? 4 * 1024 * 1024;
     d.channel.on('data', this.onInput);
+    d.channel.on('end', this.onEnd);
     d.remote.on('data', (buf: Buffer) => {
       d.touch();
       this.bytesOut += buf.length;
@@ -108,6 +118,17 @@ export class GuardedPipe {
     if (r.blocked) void this.report();
   }
 
+  private applyLines(r: StdinResult): void {
+    if (r.forward.length) this.d.remote.write(r.forward);
+    if (r.toUser.length) { this.d.channel.stderr.write(r.toUser); this.d.rec.output(r.toUser); }
+    for (const j of r.judged) {
+      this.pending.push(commandRecord(j));
+      if (j.verdict !== 'pass' || j.skipped) this.d.rec.marker(`${j.skipped ? 'skipped' : j.verdict}: ${j.line}`);
+    }
+    for (const b of r.blocked) this.d.log.info({ session: this.d.sessionId, rule: b.rule.name, line: b.line }, 'command blocked');
+    if (r.blocked.length) void this.report();
+  }
+
   /** Sends judged commands to jmp-api; kept and retried when it is away. */
   async report(): Promise<void> {
     if (!this.pending.length) return;
@@ -123,6 +144,7 @@ export class GuardedPipe {
 
   async close(): Promise<void> {
     this.d.channel.removeListener('data', this.onInput);
+    this.d.channel.removeListener('end', this.onEnd);
     if (this.holdTimer) clearTimeout(this.holdTimer);
     if (this.resumeTimer) clearTimeout(this.resumeTimer);
     clearInterval(this.flusher);

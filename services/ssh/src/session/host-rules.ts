@@ -7,11 +7,14 @@ import { compileRules, type CompiledRules, type GuardRule } from '../guard/index
 const compiled = new Map<string, CompiledRules>();
 const MAX_SETS = 500;
 
-/** The compiled rules, or null when they cannot be had within `budgetMs` (lines then pass as guard_skipped). */
+/**
+ * The compiled rules, or null when they cannot be had within `budgetMs`: the
+ * session is then refused, unless JMP_SSH_GUARD_FAIL_OPEN lets its lines pass as guard_skipped.
+ */
 export async function loadRules(api: ApiClient, host: string, log: Logger, budgetMs = 2000): Promise<CompiledRules | null> {
   try {
     const r = await Promise.race([api.guardRules(host), new Promise<null>((res) => setTimeout(() => res(null), budgetMs).unref())]);
-    if (!r) { log.warn({ host }, 'guard rules did not arrive in time; commands pass as guard_skipped'); return null; }
+    if (!r) { log.warn({ host }, 'guard rules did not arrive in time'); return null; }
     const key = createHash('sha256').update(JSON.stringify([r.mode, r.rules])).digest('hex');
     let c = compiled.get(key);
     if (!c) {
@@ -21,7 +24,7 @@ export async function loadRules(api: ApiClient, host: string, log: Logger, budge
     }
     return c;
   } catch (err) {
-    log.error({ host, err: (err as Error).message }, 'guard rules could not be loaded; commands pass as guard_skipped');
+    log.error({ host, err: (err as Error).message }, 'guard rules could not be loaded');
     return null;
   }
 }

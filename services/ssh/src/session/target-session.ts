@@ -7,7 +7,7 @@ import { ApiError, type ApiClient, type Logger } from '@jmp/common';
 import type { MyHost } from '@jmp/common/contract/access';
 import type { SshConfig } from '../config.js';
 import { openTarget, TargetError } from '../target/connect.js';
-import { CommandGuard } from '../guard/index.js';
+import { CommandGuard, StdinLineGuard, type GuardEvent } from '../guard/index.js';
 import { recordingDefaults, type Recordings } from '@jmp/common/recording/index';
 import type { LiveSessions } from './live-sessions.js';
 import { loadRules } from './host-rules.js';
@@ -24,11 +24,16 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
   const pty = ctx.pty();
   const id = randomUUID();
   const notice = (msg: string) => (pty ? channel : channel.stderr).write(`jmp: ${msg}\r\n`);
-  const rulesP = loadRules(ctx.api, host.hostname, ctx.log);
+  // Every session is judged: no rules, no session (unless the operator chose JMP_SSH_GUARD_FAIL_OPEN).
+  const rules = await loadRules(ctx.api, host.hostname, ctx.log);
+  if (!rules && ctx.config.guardFailOpen !== true) {
+    ctx.log.warn({ user: ctx.user, host: host.hostname }, 'session refused: the guard rules could not be loaded');
+    notice(`the command rules for ${host.hostname} could not be loaded, so the session cannot be checked; try again shortly`);
+    return 1;
+  }
 
   // A one-shot command is judged whole before anything reaches the target.
   if (command !== undefined) {
-    const rules = await rulesP;
     const m = rules?.match(command);
     const judged = { line: command, verdict: m?.verdict ?? 'pass', rules: m?.rules ?? [], source: 'input' as const, ...(rules ? {} : { skipped: 'no_rules' as const }) };
     if (m?.verdict === 'block') {
@@ -77,15 +82,17 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
   ctx.log.info({ user: ctx.user, host: host.hostname, session: id, source: ctx.source }, 'target session started');
 
   const rec = ctx.recordings.start({ sessionId: id, user: ctx.user, host: host.hostname, width: pty?.cols ?? 80, height: pty?.rows ?? 24, term: pty?.term ?? 'dumb', startedAt: new Date() });
-  // Interactive sessions are guarded line by line; a one-shot command was judged above.
-  let guard: CommandGuard | null = null;
-  if (command === undefined && pty) {
-    guard = new CommandGuard({
-      cols: pty.cols, rows: pty.rows, rules: await rulesP,
-      onEvent: (e) => { if (e.type === 'guard_skipped') ctx.log.warn({ session: id, reason: e.reason, elapsedMs: e.elapsedMs }, 'guard skipped a command'); },
-    });
-  } else if (command !== undefined) {
-    const rules = await rulesP;
+  // The command (if any) was judged above as one line; what the person sends
+  // after it starts is judged too: on a terminal, the lines read from the
+  // guard's copy of the screen; without one, the stdin lines before they are
+  // sent. A command that starts a shell (`bash -i`, `python -c 'import pty…'`)
+  // is therefore guarded like a shell.
+  const onEvent = (e: GuardEvent) => {
+    if (e.type === 'guard_skipped') ctx.log.warn({ session: id, reason: e.reason, elapsedMs: e.elapsedMs }, 'guard skipped a command');
+  };
+  const guard = pty ? new CommandGuard({ cols: pty.cols, rows: pty.rows, rules, onEvent }) : null;
+  const lines = pty ? null : new StdinLineGuard({ rules, onEvent });
+  if (command !== undefined) {
     const m = rules?.match(command);
     void ctx.api.commands(id, [commandRecord({ line: command, verdict: m?.verdict ?? 'pass', rules: m?.rules ?? [], source: 'input', ...(rules ? {} : { skipped: 'no_rules' }) })])
       .catch((err) => ctx.log.warn({ err: (err as Error).message }, 'could not store the command'));
@@ -94,7 +101,7 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
   const { channel: remote } = target;
   // The target waits while the recorder catches up, well before the recorder would have to drop output.
   const recordingHighWater = Math.min(4 * 1024 * 1024, (ctx.config.recording.maxBacklogBytes ?? recordingDefaults.maxBacklogBytes) / 2);
-  const pipe = new GuardedPipe({ sessionId: id, api: ctx.api, log: ctx.log, channel, remote, guard, rec, touch: ctx.touch, recordingHighWater });
+  const pipe = new GuardedPipe({ sessionId: id, api: ctx.api, log: ctx.log, channel, remote, guard, lines, rec, touch: ctx.touch, recordingHighWater });
   let endReason = 'exit';
   ctx.setResize((p) => { remote.setWindow(p.rows, p.cols, p.height, p.width); guard?.resize(p.cols, p.rows); rec.resize(p.cols, p.rows); });
   // The client channel outlives this hop (back to the menu, then the next
