@@ -19,7 +19,7 @@ export const AgentTicketRequest = z.object({ user: contract.Username, host: cont
 export type AgentTicketRequest = z.infer<typeof AgentTicketRequest>;
 
 export interface PamAnswer extends contract.PamDecideResponse {
-  /** The host's policy version (snapshot ETag) at jmp-api. */
+  /** jmp-api's policy version when it answered (JMP-Policy-Version). */
   policy?: string;
 }
 

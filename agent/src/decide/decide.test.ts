@@ -233,19 +233,28 @@ describe('decider: online first, then offline, then the default', () => {
     assert.equal(asked, before, 'jmp-api is not asked about a ticket this host already spent');
   });
 
-  test('an answer naming a newer policy version starts a pull; the same version as the snapshot does not', async () => {
+  test('an answer naming a newer policy version starts a pull; the same or an older version does not', async () => {
     const w = world();
-    let version = '"e1"';
+    w.policy.accept(snapshot({ hostId: HOST, keys: [key], users: [{ username: 'alice', login: true, root: true }] }), '"e1"', new Date(), '41');
+    let version = '41';
     let pulls = 0;
     const api = { pamDecide: async () => ({ allow: true, reason: 'ok', policy: version }) } as unknown as AgentApi;
     const d = new Decider({ target: () => ({ api, hostId: HOST, hostname: 'web-01' }), health: new ApiHealth(), policy: w.policy, spent: w.spent, events: w.events, noSnapshot: () => 'deny', log: silentLog, onStalePolicy: () => { pulls++; } });
     await d.decide({ op: 'account', user: 'alice' });
     assert.equal(pulls, 0);
-    version = '"e2"';
+    version = '7'; // another jmp-api instance that answered before the latest write
+    await d.decide({ op: 'account', user: 'alice' });
+    assert.equal(pulls, 0);
+    version = '100'; // numerically newer, though shorter strings compare lower
     await d.decide({ op: 'account', user: 'alice' });
     assert.equal(pulls, 1);
     await d.decide({ op: 'account', user: 'alice' });
     assert.equal(pulls, 1, 'the same newer version is not pulled again at once');
+    w.policy.confirm('100'); // the pull answered 304 at version 100
+    version = '100';
+    await d.decide({ op: 'account', user: 'alice' });
+    assert.equal(pulls, 1);
+    assert.equal(w.policy.version, '100');
   });
 
   test('a right jmp-api denied online stays denied offline until a newer snapshot, and the denial starts a pull', async () => {

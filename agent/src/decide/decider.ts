@@ -16,7 +16,7 @@ import { ApiError, type Logger } from '@jmp/common';
 import type { AgentMode } from '../protocol/line.js';
 import { isApiDown, type AgentApi, type PamAnswer } from '../api/client.js';
 import type { ApiHealth } from '../api/health.js';
-import type { PolicyStore } from '../policy/store.js';
+import { newerVersion, type PolicyStore } from '../policy/store.js';
 import type { EventQueue } from '../report/events.js';
 import { bootedAtS, decideOffline, type PamRequest, type Verdict } from './offline.js';
 import type { SpentJtiStore } from './spent.js';
@@ -148,7 +148,7 @@ export class Decider {
   private learn(req: PamRequest, allow: boolean, version: string | undefined): void {
     // auth is also denied for ticket reasons; the other ops are the right alone.
     const right = req.op === 'auth' ? null : rightOf(req);
-    let stale = version !== undefined && version !== this.d.policy.current?.etag ? version : null;
+    let stale = version !== undefined && newerVersion(version, this.d.policy.version) ? version : null;
     if (right) {
       const key = `${right}:${req.user}`;
       this.deniedOnline.delete(key);

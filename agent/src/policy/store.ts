@@ -14,7 +14,8 @@ import { readLocalAccounts, type LocalAccounts } from '../local/accounts.js';
 
 export type PolicyUser = PolicySnapshot['users'][number];
 
-export const CachedPolicy = z.object({ etag: z.string(), receivedAt: z.string(), snapshot: PolicySnapshot });
+/** `version`: jmp-api's policy version the snapshot was built at (absent from older caches). */
+export const CachedPolicy = z.object({ etag: z.string(), version: z.string().regex(/^\d{1,19}$/).optional(), receivedAt: z.string(), snapshot: PolicySnapshot });
 export type CachedPolicy = z.infer<typeof CachedPolicy>;
 
 export interface PolicyPaths {
@@ -46,6 +47,17 @@ export class PolicyStore {
 
   get etag(): string | undefined {
     return this.cached?.etag;
+  }
+
+  /** jmp-api's policy version this snapshot is known to be current at. */
+  get version(): string | undefined {
+    return this.cached?.version;
+  }
+
+  /** jmp-api said the snapshot is unchanged (304) at this version: kept in memory, no write. */
+  confirm(version: string | undefined, at = new Date()): void {
+    this.lastCheckedAt = at;
+    if (this.cached && version && isVersion(version)) this.cached = { ...this.cached, version };
   }
 
   user(name: string): PolicyUser | undefined {
@@ -80,8 +92,8 @@ export class PolicyStore {
   }
 
   /** A new snapshot from jmp-api: used at once, then written. */
-  accept(snapshot: PolicySnapshot, etag: string, receivedAt = new Date()): void {
-    this.use({ etag, receivedAt: receivedAt.toISOString(), snapshot });
+  accept(snapshot: PolicySnapshot, etag: string, receivedAt = new Date(), version?: string): void {
+    this.use({ etag, ...(version && isVersion(version) ? { version } : {}), receivedAt: receivedAt.toISOString(), snapshot });
     this.lastCheckedAt = receivedAt;
     this.persist();
   }
@@ -115,6 +127,17 @@ export class PolicyStore {
     writeFileAtomic(this.paths.group, nss.group, 0o644, this.fsl);
     writeFileAtomic(this.paths.policy, JSON.stringify(c) + '\n', 0o600, this.fsl);
   }
+}
+
+function isVersion(v: string): boolean {
+  return /^\d{1,19}$/.test(v);
+}
+
+/** a > b for two policy versions (decimal, up to 19 digits); an absent b is older than any version. */
+export function newerVersion(a: string, b: string | undefined): boolean {
+  if (!isVersion(a)) return false;
+  if (b === undefined || !isVersion(b)) return true;
+  return BigInt(a) > BigInt(b);
 }
 
 function safeJson(text: string): unknown {

@@ -50,8 +50,8 @@ export class PolicySync {
       return 'failed';
     }
     this.o.health.ok();
-    if (!r) {
-      this.o.store.lastCheckedAt = new Date();
+    if ('unchanged' in r) {
+      this.o.store.confirm(r.version);
       this.o.onSuccess?.('unchanged');
       return 'unchanged';
     }
@@ -59,7 +59,7 @@ export class PolicySync {
       this.o.log.error({ got: r.snapshot.host.id, want: t.hostId }, 'jmp-api sent the snapshot of another host; ignoring it');
       return 'rejected';
     }
-    this.o.store.accept(r.snapshot, r.etag);
+    this.o.store.accept(r.snapshot, r.etag, new Date(), r.version);
     this.o.log.info({ users: r.snapshot.users.length, etag: r.etag }, 'policy updated');
     this.o.onSuccess?.('updated');
     return 'updated';

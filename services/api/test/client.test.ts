@@ -25,9 +25,10 @@ test('service calls, host calls, 304 and typed errors', async () => {
   const agent = new ApiClient({ baseUrl: api.url, authorization: () => id.token(host.id) });
   assert.deepEqual((await agent.pamDecide({ op: 'auth', user: u.username, ticket: t.ticket })).allow, true);
   const first = await agent.policy();
-  assert.ok(first);
+  assert.ok('snapshot' in first);
   assert.equal(first.snapshot.users[0]!.username, u.username);
-  assert.equal(await agent.policy(first.etag), null);
+  assert.match(first.version ?? '', /^\d+$/);
+  assert.deepEqual(await agent.policy(first.etag), { unchanged: true, version: first.version });
 
   await assert.rejects(ssh.authSsh({ method: 'password', username: u.username, password: 'wrong' }), (e: unknown) => e instanceof ApiError && e.code === 'unauthorized' && e.httpStatus === 401);
   await assert.rejects(ssh.ticket({ user: u.username, host: 'missing-host' }), (e: unknown) => e instanceof ApiError && e.code === 'not_found');

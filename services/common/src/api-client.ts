@@ -1,7 +1,7 @@
 // The typed client every service and the agent use to talk to jmp-api.
 // Requests and responses are validated with the same zod schemas the server uses.
 import type { z } from 'zod';
-import { JmpError, UNAVAILABLE_HEADER, type ErrorCode } from './errors.js';
+import { JmpError, POLICY_VERSION_HEADER, UNAVAILABLE_HEADER, type ErrorCode } from './errors.js';
 import * as c from './contract/index.js';
 
 /** The part of a fetch Response the client reads (global fetch's Response fits). */
@@ -123,9 +123,15 @@ export class ApiClient {
   }
 
   /** The host's snapshot, or null when `etag` is still current (304). */
-  async policy(etag?: string): Promise<{ snapshot: c.PolicySnapshot; etag: string } | null> {
+  /**
+   * The host's snapshot, or `{ unchanged }` when it still has the ETag's; `version` is the
+   * policy version it was built at (JMP-Policy-Version), when jmp-api names one.
+   */
+  async policy(etag?: string): Promise<{ snapshot: c.PolicySnapshot; etag: string; version?: string } | { unchanged: true; version?: string }> {
     const r = await this.request('GET', '/v1/agents/policy', c.PolicySnapshot, undefined, etag ? { 'if-none-match': etag } : {});
-    if (r.status === 304) return null;
-    return { snapshot: r.data!, etag: r.headers.get('etag') ?? '' };
+    const v = r.headers.get(POLICY_VERSION_HEADER);
+    const version = v ? { version: v } : {};
+    if (r.status === 304) return { unchanged: true, ...version };
+    return { snapshot: r.data!, etag: r.headers.get('etag') ?? '', ...version };
   }
 }

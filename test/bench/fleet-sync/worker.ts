@@ -28,6 +28,9 @@ class StandInStore {
     this.lastCheckedAt = new Date();
     if (this.seenAt === null && this.marked !== undefined && etag !== this.marked) this.seenAt = Date.now();
   }
+  confirm(): void {
+    this.lastCheckedAt = new Date();
+  }
 }
 
 const agents: Agent[] = [];

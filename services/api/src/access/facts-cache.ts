@@ -34,6 +34,11 @@ class FactsCache {
     return next;
   }
 
+  /** The database's policy version now (shared with the facts reads in flight). */
+  currentVersion(db: Db): Promise<string> {
+    return this.readVersion(db);
+  }
+
   async get(db: Db, username: string, host: number | string): Promise<Facts> {
     const v = await this.readVersion(db);
     if (v !== this.version) {
@@ -56,8 +61,21 @@ class FactsCache {
 
 const caches = new WeakMap<Db, FactsCache>();
 
-export function cachedFacts(db: Db, username: string, host: number | string): Promise<Facts> {
+function cacheOf(db: Db): FactsCache {
   let c = caches.get(db);
   if (!c) caches.set(db, (c = new FactsCache()));
-  return c.get(db, username, host);
+  return c;
+}
+
+export function cachedFacts(db: Db, username: string, host: number | string): Promise<Facts> {
+  return cacheOf(db).get(db, username, host);
+}
+
+/**
+ * The global policy version (bumped by triggers on every access-relevant
+ * write): one trivial query, shared by concurrent callers. Agents compare it
+ * with the version their snapshot was built at (JMP-Policy-Version).
+ */
+export function policyVersion(db: Db): Promise<string> {
+  return cacheOf(db).currentVersion(db);
 }

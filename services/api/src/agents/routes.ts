@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { JmpError, contract } from '@jmp/common';
+import { JmpError, POLICY_VERSION_HEADER, contract } from '@jmp/common';
 import type { RouteModule } from '../http/app.js';
 import { forgetHostKey } from '../http/auth.js';
 import { appendAudit } from '../audit/audit.js';
 import { sha256hex } from '../crypto/secrets.js';
 import { parseSshPublicKey } from '@jmp/common/ssh-key';
 import { buildSnapshot, snapshotEtag } from './snapshot.js';
+import { policyVersion } from '../access/facts-cache.js';
 import { recordOfflineSpent } from '../pam/spent.js';
 import { enrolHost } from './enrol.js';
 
@@ -60,6 +61,9 @@ export const agentRoutes: RouteModule = (api, ctx, auth) => {
   }, async ({ principal, req, res }) => {
     if (principal.kind !== 'host') throw new Error('unreachable');
     const started = process.hrtime.bigint();
+    // Read before the build: a write landing during it bumps the version, so the agent pulls again.
+    const version = await policyVersion(ctx.db);
+    res.setHeader(POLICY_VERSION_HEADER, version);
     const snap = await buildSnapshot(ctx.db, principal.hostId, ctx.ticketKeys, ctx.config.noSnapshotPolicy, ctx.now());
     if (!snap) throw new JmpError('not_found', 'this host is no longer registered; enrol it again');
     void ctx.db('hosts').where({ id: principal.hostId }).update({ last_seen_at: ctx.db.fn.now() }).catch(() => {});

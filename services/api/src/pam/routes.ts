@@ -9,7 +9,7 @@ import { checkAccess } from '../access/check.js';
 import { appendAudit } from '../audit/audit.js';
 import { verifyTicket } from '../tickets/tickets.js';
 import { storeCall } from '../store/store.js';
-import { PolicyVersions } from './policy-version.js';
+import { policyVersion } from '../access/facts-cache.js';
 import { spentKey, spentTtlMs } from './spent.js';
 
 /**
@@ -61,14 +61,14 @@ async function audited(ctx: Ctx, host: { hostname: string }, req: PamDecideReque
 }
 
 export const pamRoutes: RouteModule = (api, ctx, auth) => {
-  const versions = new PolicyVersions(ctx);
   api.route('post', '/v1/pam/decide', {
     summary: 'A PAM decision for the calling host: auth (with ticket), account, sudo, su, session_open, session_close', tags: ['pam'],
     auth: auth.host(), security: 'host', body: contract.PamDecideRequest, response: contract.PamDecideResponse,
   }, async ({ body, principal, res }) => {
     if (principal.kind !== 'host') throw new Error('unreachable');
-    // The host's policy version with every answer, so its agent pulls a newer snapshot at once (revocations).
-    const [answer, version] = await Promise.all([pamDecide(ctx, principal, body), versions.of(principal.hostId)]);
+    // The policy version with every answer: an agent whose snapshot is older pulls at once (revocations).
+    // One trivial query shared with the decision's own version check; never a snapshot build.
+    const [answer, version] = await Promise.all([pamDecide(ctx, principal, body), policyVersion(ctx.db)]);
     if (version) res.setHeader(POLICY_VERSION_HEADER, version);
     return answer;
   });
