@@ -1,6 +1,6 @@
 /* libFuzzer: the NSS cache line parsers and the copy into the caller's
-#define _GNU_SOURCE
  * buffer (first input byte picks the buffer size, to exercise ERANGE). */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,7 +1,8 @@
 /* conf: config files and module arguments. */
 #define _GNU_SOURCE
 #include "conf.h"
-#include "agent_client.h"
+#include "agent_socket.h"
+#include "protocol.h" /* JMP_KEY_MAX */
 
 #include <ctype.h>
 #include <errno.h>

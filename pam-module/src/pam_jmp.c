@@ -161,9 +161,9 @@ static int jmp_decide_r(struct jmp_ctx *x, const char *op, const struct jmp_fiel
 {
 	struct jmp_response rbuf, *rp = out != NULL ? out : &rbuf;
 	char reason[512];
-	int code;
+	int code, perr;
 
-	enum jmp_call_result cr = jmp_agent_ask(x->conf.socket, x->conf.timeout_ms, op, f, n, rp);
+	enum jmp_call_result cr = jmp_agent_ask(x->conf.socket, x->conf.timeout_ms, op, f, n, rp, &perr);
 	const struct jmp_response *r = rp;
 	if (cr == JMP_CALL_BAD_REQUEST) {
 		/* Our input cannot be sent (e.g. absurdly long): never fail open. */
@@ -172,8 +172,10 @@ static int jmp_decide_r(struct jmp_ctx *x, const char *op, const struct jmp_fiel
 	}
 	if (cr != JMP_CALL_OK) {
 		code = fail_mode_code(x, deny_code);
-		jmp_log(x, LOG_ERR, "%s for %s: %s (socket %s); fail_mode=%s", op, x->user,
-			jmp_call_result_str(cr), x->conf.socket, jmp_fail_mode_str(x->conf.fail_mode));
+		jmp_log(x, LOG_ERR, "%s for %s: %s%s%s (socket %s); fail_mode=%s", op, x->user,
+			jmp_call_result_str(cr), cr == JMP_CALL_BAD_RESPONSE ? ": " : "",
+			cr == JMP_CALL_BAD_RESPONSE ? jmp_strerror(perr) : "", x->conf.socket,
+			jmp_fail_mode_str(x->conf.fail_mode));
 		return code;
 	}
 	jmp_sanitize_text(reason, sizeof(reason), r->has_reason ? r->reason : "");
@@ -198,6 +200,7 @@ static int jmp_decide_r(struct jmp_ctx *x, const char *op, const struct jmp_fiel
 			r->has_code ? r->code : "-", reason);
 		return deny_code;
 	case JMP_STATUS_PONG:
+	case JMP_STATUS_TICKET:
 		break;
 	}
 	jmp_log(x, LOG_ERR, "%s for %s: unexpected answer from agent", op, x->user);

@@ -23,7 +23,7 @@ static const struct jmp_field fields[] = {
 
 static enum jmp_call_result ask(const char *path, int timeout, struct jmp_response *r)
 {
-	return jmp_agent_ask(path, timeout, "auth", fields, 3, r);
+	return jmp_agent_ask(path, timeout, "auth", fields, 3, r, NULL);
 }
 
 static void allow(void **state)
@@ -147,6 +147,14 @@ static void bad_answers(void **state)
 	assert_int_equal(ask(s.path, 1000, &r), JMP_CALL_BAD_RESPONSE);
 	responder_stop(&s);
 
+	/* The caller learns which check the line failed. */
+	int perr = JMP_OK;
+	const struct jmp_field f[] = { { "user", "alice" } };
+	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 deny mode=online mode=offline\n"), 0);
+	assert_int_equal(jmp_agent_ask(s.path, 1000, "auth", f, 1, &r, &perr), JMP_CALL_BAD_RESPONSE);
+	assert_int_equal(perr, JMP_ERR_DUP_KEY);
+	responder_stop(&s);
+
 	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 allow"), 0); /* no '\n' */
 	assert_int_equal(ask(s.path, 1000, &r), JMP_CALL_IO);
 	responder_stop(&s);
@@ -169,7 +177,7 @@ static void bad_request(void **state)
 	static char huge[JMP_LINE_MAX];
 	memset(huge, 'x', sizeof(huge) - 1);
 	const struct jmp_field f[] = { { "ticket", huge } };
-	assert_int_equal(jmp_agent_ask("/nonexistent", 100, "auth", f, 1, &r),
+	assert_int_equal(jmp_agent_ask("/nonexistent", 100, "auth", f, 1, &r, NULL),
 			 JMP_CALL_BAD_REQUEST);
 }
 
@@ -186,7 +194,7 @@ static void no_sigpipe(void **state)
 	const struct jmp_field f[] = { { "ticket", v } };
 	signal(SIGPIPE, SIG_DFL);
 	assert_int_equal(responder_start(&s, RESPOND_CLOSE, NULL), 0);
-	enum jmp_call_result res = jmp_agent_ask(s.path, 1000, "auth", f, 1, &r);
+	enum jmp_call_result res = jmp_agent_ask(s.path, 1000, "auth", f, 1, &r, NULL);
 	assert_true(res == JMP_CALL_IO);
 	responder_stop(&s);
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_client.h"
+#include "agent_socket.h"
 #include "conf.h"
 #include "responder.h"
 

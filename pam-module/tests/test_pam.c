@@ -483,6 +483,46 @@ static void ticket_not_logged(void **state)
 	assert_null(strstr(buf, "T0PSECRET"));
 }
 
+/* A malformed answer is logged with the check it failed, then the fail mode
+ * applies. */
+static void malformed_answer_names_check(void **state)
+{
+	(void)state;
+	char logpath[128];
+	snprintf(logpath, sizeof(logpath), "%s/stderr-malformed.log", confdir);
+	fflush(stderr);
+	int saved = dup(2);
+	int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	close(fd);
+
+	struct responder s;
+	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 deny mode=online mode=online\n"), 0);
+	struct run r = { .service = "sshd", .user = "alice", .args = mkargs(s.path, "debug") };
+	int rc1 = run_pam(&r, AUTH);
+	responder_stop(&s);
+	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 allow reason=%ZZ\n"), 0);
+	struct run r2 = { .service = "sshd", .user = "alice", .args = mkargs(s.path, "debug fail_mode=allow") };
+	int rc2 = run_pam(&r2, AUTH);
+	responder_stop(&s);
+
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	assert_int_equal(rc1, PAM_AUTH_ERR);
+	assert_int_equal(rc2, PAM_SUCCESS); /* malformed: the fail mode decides */
+
+	char buf[16384];
+	FILE *f = fopen(logpath, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "agent response malformed: a key appears more than once"));
+	assert_non_null(strstr(buf, "agent response malformed: a \"%\" in a value is not followed by two hex digits"));
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -513,6 +553,7 @@ int main(void)
 		cmocka_unit_test(account_and_session),
 		cmocka_unit_test(no_ticket),
 		cmocka_unit_test(ticket_not_logged),
+		cmocka_unit_test(malformed_answer_names_check),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,10 +1,13 @@
 // NSS file rendering: standard passwd/group lines, `*` passwords, private
 // groups, and no field that could shift or forge an entry.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { cleanGecos, renderNss } from './render.js';
 import { snapshot } from '../../test/fixtures.js';
 import { parseIdFile, type LocalAccounts } from '../local/accounts.js';
+import type { PolicySnapshot } from '@jmp/common/contract/agents';
+import { goldenPath, readGolden } from '../../test/golden.js';
 
 describe('renderNss', () => {
   test('passwd and group in the standard formats, password field *', () => {
@@ -92,5 +95,53 @@ describe('renderNss', () => {
   test('cleanGecos', () => {
     assert.equal(cleanGecos(' a:b\r\nc\u0000d\u007f '), 'a b c d');
     assert.equal(cleanGecos('x'.repeat(500)).length, 256);
+  });
+});
+
+// test/golden/nss: the snapshot renders to exactly the passwd and group files
+// that pam-module/tests/test_golden.c reads with libnss_jmp to entries.txt.
+describe('golden NSS files shared with libnss_jmp', () => {
+  type Fixture = Pick<PolicySnapshot, 'users' | 'groups'> & { minId: number };
+  const fixture = JSON.parse(readFileSync(goldenPath('nss/snapshot.json'), 'utf8')) as Fixture;
+  const pw = parseIdFile(readFileSync(goldenPath('nss/local-passwd'), 'utf8'));
+  const gr = parseIdFile(readFileSync(goldenPath('nss/local-group'), 'utf8'));
+  const local: LocalAccounts = { users: pw.byName, uids: pw.byId, groups: gr.byName, gids: gr.byId };
+  const r = renderNss(fixture, { minId: fixture.minId, local });
+
+  test('the renderer writes these exact bytes', () => {
+    const same = (text: string, file: string): boolean => Buffer.from(text, 'utf8').equals(readFileSync(goldenPath(file)));
+    assert.ok(same(r.passwd, 'nss/passwd'), 'passwd differs from test/golden/nss/passwd');
+    assert.ok(same(r.group, 'nss/group'), 'group differs from test/golden/nss/group');
+    assert.ok(r.group.split('\n').some((l) => l.length > 4096), 'a group line longer than glibc\'s first NSS buffer');
+  });
+
+  test('entries.txt (what libnss_jmp must answer) follows from the snapshot', () => {
+    const entries = readGolden('nss/entries.txt', 'utf8');
+    const passwd = entries.filter((e) => e.kind === 'passwd');
+    assert.equal(passwd.length, r.users);
+    for (const { lineno, cols } of passwd) {
+      const [name, uid, gid, gecos, dir, shell] = cols;
+      const u = fixture.users.find((x) => x.username === name && x.uid === Number(uid));
+      assert.ok(u, `line ${lineno}: no snapshot user ${name}`);
+      const got = [u.gid, cleanGecos(u.gecos), u.home, u.shell];
+      assert.deepEqual(got, [Number(gid), gecos, dir, shell], `line ${lineno}`);
+    }
+    const groups = entries.filter((e) => e.kind === 'group');
+    assert.equal(groups.length, r.groups);
+    for (const { lineno, cols } of groups) {
+      const [name, gid, members] = cols as [string, string, string];
+      const g = fixture.groups.find((x) => x.name === name && x.gid === Number(gid));
+      const priv = fixture.users.find((x) => x.username === name && x.gid === Number(gid));
+      assert.ok(g ?? (priv && members === ''), `line ${lineno}: ${name} is neither a snapshot nor a private group`);
+      for (const m of members ? members.split(',') : []) {
+        const listed = g?.members.includes(m) || fixture.users.some((u) => u.username === m && u.groups.includes(name));
+        assert.ok(listed, `line ${lineno}: ${m}`);
+      }
+    }
+    const names = new Set(passwd.map((e) => e.cols[0]));
+    for (const e of entries.filter((x) => x.kind === 'absent-user')) {
+      assert.ok(!names.has(e.cols[0]), `line ${e.lineno}`);
+    }
+    assert.ok(entries.some((e) => e.kind === 'absent-uid') && entries.some((e) => e.kind === 'absent-gid'));
   });
 });

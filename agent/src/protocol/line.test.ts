@@ -15,10 +15,12 @@ import {
   percentDecode,
   percentEncode,
   readLine,
+  type DecodedResponse,
   type ProtocolErrorCode,
   type Request,
   type Response,
 } from './line.js';
+import { readGolden } from '../../test/golden.js';
 
 function throwsCode(fn: () => unknown, code: ProtocolErrorCode, message?: RegExp): void {
   assert.throws(fn, (err: unknown) => {
@@ -267,10 +269,21 @@ describe('responses', () => {
     assert.equal(res.fields['hint'], 'x');
   });
 
-  test('error needs a code', () => {
-    throwsCode(() => decodeResponse('v1 error reason=x'), 'bad_request', /code/);
+  test('an error is sent with a code; one received without is still an error (pam_jmp denies it)', () => {
+    const res = decodeResponse('v1 error reason=x');
+    assert.equal(res.status, 'error');
+    assert.equal((res as { code?: string }).code, undefined);
     throwsCode(() => encodeResponse({ status: 'error', code: '' }), 'bad_request', /code/);
     assert.equal(decodeResponse('v1 error code=new_code').status, 'error');
+  });
+
+  test('mode, code, version and uid are at most 63 bytes, both ways (pam_jmp buffers)', () => {
+    assert.equal((decodeResponse(`v1 allow uid=${'7'.repeat(63)}`) as { uid?: string }).uid, '7'.repeat(63));
+    throwsCode(() => decodeResponse(`v1 allow uid=${'7'.repeat(64)}`), 'bad_request', /uid/);
+    throwsCode(() => decodeResponse(`v1 pong version=${'%C3%A9'.repeat(32)}`), 'bad_request', /version/);
+    throwsCode(() => encodeResponse({ status: 'error', code: 'x'.repeat(64) }), 'bad_request', /code/);
+    // Keys a status does not define are unknown keys for it: not limited.
+    assert.equal(decodeResponse(`v1 deny uid=${'7'.repeat(64)}`).status, 'deny');
   });
 
   test('fitReason shortens a long reason to fit, by code point', () => {
@@ -382,5 +395,70 @@ describe('ticket op and status (jmp-agent ticket HOST)', () => {
     assert.ok(back.status === 'ticket');
     assert.equal(back.ssh_host_keys, 'ssh-ed25519 AAAA\nssh-rsa BBBB');
     assert.throws(() => decodeResponse('v1 ticket hostname=x'), (e: unknown) => e instanceof ProtocolError && e.code === 'bad_request');
+  });
+});
+
+// test/golden/agent-protocol-v1.txt: the same bytes pam_jmp's codec is tested
+// against (pam-module/tests/test_golden.c).
+describe('golden vectors shared with pam_jmp', () => {
+  /** The agent reports every check of pam_jmp's codec as one of its three codes. */
+  const agentCode = (name: string): ProtocolErrorCode =>
+    name === 'too_long' || name === 'unknown_status' ? name : 'bad_request';
+  /** status, then the typed fields (in the spec's order) canonically encoded. */
+  const meaning = (res: DecodedResponse): string =>
+    Object.entries(res)
+      .filter(([k, v]) => k !== 'fields' && v !== undefined)
+      .map(([k, v]) => (k === 'status' ? String(v) : `${k}=${percentEncode(Buffer.from(String(v), 'utf8'))}`))
+      .join(' ');
+  const vectors = readGolden('agent-protocol-v1.txt');
+
+  test('responses: each line decodes to its meaning, or is refused', () => {
+    const responses = vectors.filter((v) => v.kind === 'response');
+    assert.ok(responses.length >= 90);
+    for (const { lineno, cols } of responses) {
+      const [line, want] = cols as [string, string];
+      const bytes = Buffer.from(line + '\n', 'latin1');
+      if (want.startsWith('error:')) {
+        assert.throws(() => decodeResponse(bytes), (err: unknown) => {
+          assert.ok(err instanceof ProtocolError, `line ${lineno}: ${String(err)}`);
+          assert.equal(err.code, agentCode(want.slice(6)), `line ${lineno}: ${err.message}`);
+          return true;
+        }, `line ${lineno}: accepted ${line.slice(0, 80)}`);
+      } else {
+        assert.equal(meaning(decodeResponse(bytes)), Buffer.from(want, 'latin1').toString(), `line ${lineno}`);
+      }
+    }
+  });
+
+  test('requests: pam_jmp fields encode to the line, and the agent decodes it back', () => {
+    const requests = vectors.filter((v) => v.kind === 'request');
+    assert.ok(requests.length >= 20);
+    for (const { lineno, cols } of requests) {
+      const [spec, line, agent] = cols as [string, string, string];
+      const [op, ...pairs] = spec.split(' ');
+      const fields: Record<string, string> = {};
+      let utf8 = true;
+      for (const p of pairs) {
+        const eq = p.indexOf('=');
+        try {
+          fields[p.slice(0, eq)] = decodeValue(p.slice(eq + 1));
+        } catch {
+          utf8 = false; // a value no string holds: only pam_jmp can send it
+        }
+      }
+      if (line.startsWith('error:')) {
+        if (utf8) throwsCode(() => encodeLine(op!, fields), agentCode(line.slice(6)));
+        continue;
+      }
+      if (utf8) assert.equal(encodeLine(op!, fields), line + '\n', `line ${lineno}`);
+      const bytes = Buffer.from(line + '\n', 'latin1');
+      if (agent === 'ok') {
+        const req = decodeRequest(bytes);
+        assert.equal(req.op, op, `line ${lineno}`);
+        assert.deepEqual({ ...req.fields }, fields, `line ${lineno}`);
+      } else {
+        throwsCode(() => decodeRequest(bytes), agent.slice(6) as ProtocolErrorCode);
+      }
+    }
   });
 });

@@ -14,6 +14,10 @@
 //   `bad_request`; `pid` must be decimal digits.
 // - An unknown `mode` value in a response is ignored (mode left undefined),
 //   like an unknown key.
+// - An `error` response without `code` is still an error (pam_jmp denies it);
+//   a `ticket` response without `ticket` is bad_request. The values of `mode`,
+//   `code`, `version` and `uid` are at most MAX_SHORT_VALUE_BYTES (pam_jmp's
+//   buffers). test/golden/agent-protocol-v1.txt pins what both sides accept.
 
 /** The only version this module speaks. */
 export const VERSION = 'v1';
@@ -23,6 +27,9 @@ export const MAX_LINE_BYTES = 8192;
 
 /** Longest key (and op/status word). */
 export const MAX_KEY_LENGTH = 32;
+
+/** Longest decoded value, in bytes, of the response fields `mode`, `code`, `version`, `uid`. */
+export const MAX_SHORT_VALUE_BYTES = 63;
 
 export const REQUEST_OPS = ['auth', 'account', 'sudo', 'su', 'session_open', 'session_close', 'ping', 'ticket'] as const;
 export type RequestOp = (typeof REQUEST_OPS)[number];
@@ -362,8 +369,11 @@ export interface DenyResponse {
 }
 export interface ErrorResponse {
   status: 'error';
-  /** One of WIRE_ERROR_CODES when sent by this version; a decoder keeps unknown codes as they are. */
-  code: WireErrorCode | (string & {});
+  /**
+   * One of WIRE_ERROR_CODES when sent by this version; a decoder keeps unknown codes as they are.
+   * Always sent; a decoded error may lack it (still a refusal).
+   */
+  code?: WireErrorCode | (string & {});
   reason?: string;
 }
 export interface PongResponse {
@@ -395,6 +405,18 @@ const RESPONSE_KEYS: Record<ResponseStatus, readonly string[]> = {
   ticket: ['ticket', 'expires_at', 'host_id', 'hostname', 'addresses', 'ssh_host_keys'],
 };
 
+const SHORT_KEYS: ReadonlySet<string> = new Set(['mode', 'code', 'version', 'uid']);
+
+/** pam_jmp keeps mode, code, version and uid in small buffers: a longer value makes the line malformed. */
+function checkShortValues(status: ResponseStatus, fields: Readonly<Record<string, string | undefined>>): void {
+  for (const key of RESPONSE_KEYS[status]) {
+    const v = fields[key];
+    if (SHORT_KEYS.has(key) && v !== undefined && Buffer.byteLength(v, 'utf8') > MAX_SHORT_VALUE_BYTES) {
+      throw new ProtocolError('bad_request', `field "${key}" is longer than ${MAX_SHORT_VALUE_BYTES} bytes.`);
+    }
+  }
+}
+
 export function isResponseStatus(word: string): word is ResponseStatus {
   return (RESPONSE_STATUSES as readonly string[]).includes(word);
 }
@@ -408,19 +430,21 @@ export function encodeResponse(res: Response): string {
   const out: Record<string, string | undefined> = {};
   for (const key of RESPONSE_KEYS[res.status]) out[key] = src[key];
   if (res.status === 'error' && !res.code) throw new ProtocolError('bad_request', 'an error response needs a code.');
+  checkShortValues(res.status, out);
   if (res.status === 'ticket' && !res.ticket) throw new ProtocolError('bad_request', 'a ticket response needs a ticket.');
   return encodeLine(res.status, out);
 }
 
 /**
- * Decodes a response line. Errors: `too_long`, `bad_request` (syntax, or an
- * `error` without `code`), `unknown_status`. An unknown `mode` is dropped.
+ * Decodes a response line. Errors: `too_long`, `bad_request` (syntax, a
+ * `ticket` without `ticket`, a short field over MAX_SHORT_VALUE_BYTES),
+ * `unknown_status`. An unknown `mode` is dropped.
  */
 export function decodeResponse(input: string | Uint8Array): DecodedResponse {
   const { word, fields } = decodeLine(input);
   if (!isResponseStatus(word)) throw new ProtocolError('unknown_status', `"${word}" is not a response status this client knows.`);
-  if (word === 'error' && !fields['code']) throw new ProtocolError('bad_request', 'an error response has no "code" field.');
   if (word === 'ticket' && !fields['ticket']) throw new ProtocolError('bad_request', 'a ticket response has no "ticket" field.');
+  checkShortValues(word, fields);
   const res: Record<string, unknown> = { status: word };
   for (const key of RESPONSE_KEYS[word]) {
     const v = fields[key];
