@@ -72,6 +72,12 @@ describe('hop tickets (POST /v1/agents/tickets)', () => {
     assert.equal(row.data.parentSession, parent);
     assert.equal(row.data.session, parent);
     assert.equal(row.data.via, `host:${h1.hostname}`);
+    // The login on h2 with it is on record as part of the parent session.
+    const id2 = hostIdentity();
+    await api.db('hosts').where({ id: h2.id }).update({ agent_public_key: id2.publicKeyPem });
+    const login = await api.call('POST', '/v1/pam/decide', { auth: id2.token(h2.id), body: { op: 'auth', user: alice.username, ticket: r.body.ticket } });
+    assert.deepEqual([login.status, login.body.allow], [200, true], JSON.stringify(login.body));
+    assert.equal((await lastAudit('pam.auth.allow', `${alice.username}@${h2.hostname}`)).data.session, parent);
     // The agent may name the session; it must be a live one of hers on this host.
     const carols = await startSession(carol.username, h1.hostname);
     const named = await hop(id1, h1, { user: alice.username, host: h2.hostname, session: carols });

@@ -30,6 +30,7 @@ export async function pamDecide(ctx: Ctx, host: { hostId: number; hostname: stri
     return { allow: true, reason: 'recorded' };
   }
   if ((req.op === 'sudo' || req.op === 'su') && !req.runas) throw new JmpError('bad_request', 'body.runas: is required for sudo and su');
+  let session: string | undefined;
   if (req.op === 'auth') {
     if (!req.ticket) return audited(ctx, host, req, { allow: false, reason: 'no ticket given; log in through jmp' });
     const t = await verifyTicket(ctx.ticketKeys, req.ticket, req.user, host.hostId);
@@ -40,6 +41,7 @@ export async function pamDecide(ctx: Ctx, host: { hostId: number; hostname: stri
     if (!(await storeCall(() => ctx.store.setIfAbsent(spentKey(t.jti), String(host.hostId), ttlMs)))) {
       return audited(ctx, host, req, { allow: false, reason: 'ticket has already been used' });
     }
+    session = t.session;
   }
   const { decision } = await checkAccess(ctx.db, req.user, host.hostId, rightFor(req), ctx.now());
   const answer = { allow: decision.allow, reason: decision.reason };
@@ -49,13 +51,14 @@ export async function pamDecide(ctx: Ctx, host: { hostId: number; hostname: stri
     ctx.log.info({ op: 'account', user: req.user, host: host.hostname, allow: answer.allow, reason: answer.reason }, 'pam decision');
     return answer;
   }
-  return audited(ctx, host, req, answer);
+  return audited(ctx, host, req, answer, session);
 }
 
-async function audited(ctx: Ctx, host: { hostname: string }, req: PamDecideRequest, answer: PamDecideResponse): Promise<PamDecideResponse> {
+/** `session`: the jmp session the ticket belongs to (for a hop, its parent), so the login is tied to a recording. */
+async function audited(ctx: Ctx, host: { hostname: string }, req: PamDecideRequest, answer: PamDecideResponse, session?: string): Promise<PamDecideResponse> {
   await appendAudit(ctx.db, {
     actor: `host:${host.hostname}`, action: `pam.${req.op}.${answer.allow ? 'allow' : 'deny'}`, target: `${req.user}@${host.hostname}`,
-    data: { reason: answer.reason, runas: req.runas ?? null, service: req.service ?? null, rhost: req.rhost ?? null },
+    data: { reason: answer.reason, runas: req.runas ?? null, service: req.service ?? null, rhost: req.rhost ?? null, ...(session ? { session } : {}) },
   });
   return answer;
 }

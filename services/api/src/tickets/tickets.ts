@@ -23,7 +23,8 @@ export function mintTicket(keys: TicketKeys, username: string, hostId: number, t
   return { ticket, jti, expiresAt: new Date(Date.now() + ttl * 1000) };
 }
 
-export type TicketCheck = { ok: true; jti: string; exp: number } | { ok: false; reason: string };
+/** `session`: the jmp session the login belongs to (a hop's parent session), when the ticket names one. */
+export type TicketCheck = { ok: true; jti: string; exp: number; session?: string } | { ok: false; reason: string };
 
 /**
  * Signature, audience, subject, lifetime and clock checks. Single use is the
@@ -59,7 +60,8 @@ async function check(keys: TicketKeys, ticket: string, username: string, hostId:
   if (typeof p.jti !== 'string' || !JTI_RE.test(p.jti) || typeof p.exp !== 'number' || typeof p.iat !== 'number' || p.exp - p.iat > MAX_TICKET_TTL_S) {
     return { ok: false, reason: 'ticket is malformed' };
   }
-  return clockCheck(p.iat, p.exp, now) ?? { ok: true, jti: p.jti, exp: p.exp };
+  const session = typeof p.sid === 'string' && JTI_RE.test(p.sid) ? { session: p.sid } : {};
+  return clockCheck(p.iat, p.exp, now) ?? { ok: true, jti: p.jti, exp: p.exp, ...session };
 }
 
 /** A ticket from the future, or one that lives longer than jmp-api ever issues, was not minted by a sane jmp-api. */
