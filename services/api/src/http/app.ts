@@ -9,6 +9,15 @@ import { DbHealth, isDbUnavailable } from './db-health.js';
 
 export type RouteModule = (api: ApiRouter, ctx: Ctx, auth: AuthRules) => void;
 
+const OPENAPI_INFO = {
+  title: 'jmp-api',
+  version: '1',
+  description: 'The API of jmp, a jump host that stores no target credentials: identities, grants, tickets, sessions.',
+  license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+};
+// Relative: the API is wherever this document was fetched from (directly, or behind the web console's proxy).
+const OPENAPI_SERVERS = [{ url: '/', description: 'the jmp-api that served this document' }];
+
 export function createApp(ctx: Ctx, modules: RouteModule[]): { app: express.Express; api: ApiRouter; dbHealth: DbHealth } {
   const app = express();
   app.disable('x-powered-by');
@@ -39,7 +48,7 @@ export function createApp(ctx: Ctx, modules: RouteModule[]): { app: express.Expr
   const api = new ApiRouter();
   const auth = authRules(ctx);
   for (const m of modules) m(api, ctx, auth);
-  app.get('/v1/openapi.json', (_req, res) => { res.json(api.openapi({ title: 'jmp-api', version: '1' })); });
+  app.get('/v1/openapi.json', (_req, res) => { res.json(api.openapi(OPENAPI_INFO, OPENAPI_SERVERS)); });
   app.use(api.express);
 
   app.use((req: Request, res: Response) => {

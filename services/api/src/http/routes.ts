@@ -8,12 +8,16 @@ import type { Principal } from './auth.js';
 
 export type AuthRule = (req: Request) => Promise<Principal>;
 
+/** Who may call a route, as the OpenAPI document says it (see SECURITY). Required exactly when `auth` is set. */
+export type SecurityName = 'service' | 'host' | 'user' | 'admin';
+
 export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
   summary: string;
   tags: string[];
+  /** Unique; by default derived from method and path (operationIdOf). */
+  operationId?: string;
   auth: AuthRule | null;
-  /** Name of the auth scheme for the OpenAPI document. */
-  security?: 'service' | 'host' | 'user' | 'admin' | 'user-or-service';
+  security?: SecurityName;
   body?: B;
   query?: Q;
   params?: P;
@@ -25,9 +29,46 @@ export interface HandlerInput<B, Q, P> { body: B; query: Q; params: P; principal
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
+// The credentials jmp-api accepts (http/auth.ts), one OpenAPI security scheme each.
+const SECURITY_SCHEMES = {
+  serviceToken: {
+    type: 'http', scheme: 'bearer', bearerFormat: 'JWT',
+    description: 'JMP_SERVICE_TOKEN of a jmp service (its role decides which endpoints)',
+  },
+  hostToken: {
+    type: 'apiKey', in: 'header', name: 'Authorization',
+    description: '"JMP-Host <jwt>" signed by the host agent key (ES256, exp ≤ 60 s)',
+  },
+  sessionCookie: {
+    type: 'apiKey', in: 'cookie', name: 'jmp_session',
+    description: 'web session; unsafe methods also need the X-JMP-CSRF header',
+  },
+  sessionBearer: {
+    type: 'http', scheme: 'bearer', bearerFormat: 'JWT',
+    description: 'the web session token as a bearer token (the CLI)',
+  },
+} as const;
+type SchemeName = keyof typeof SECURITY_SCHEMES;
+
+/** Each SecurityName as OpenAPI alternatives (any one suffices). Roles and admin rights are checked on top. */
+const SECURITY: Record<SecurityName, SchemeName[]> = {
+  service: ['serviceToken'],
+  host: ['hostToken'],
+  user: ['sessionCookie', 'sessionBearer'],
+  admin: ['sessionCookie', 'sessionBearer', 'serviceToken'],
+};
+
+/** `get /v1/users/:id/keys` → getUsersByIdKeys: the method, then the path without /v1, params as By<Name>. */
+export function operationIdOf(method: Method, path: string): string {
+  const words = path.split('/').filter((seg) => seg && seg !== 'v1').flatMap((seg) =>
+    seg.startsWith(':') ? ['by', ...seg.slice(1).split(/[^A-Za-z0-9]+/)] : seg.split(/[^A-Za-z0-9]+/));
+  return method + words.filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+}
+
 export class ApiRouter {
   readonly express = express.Router();
   private readonly paths: Record<string, Record<string, unknown>> = {};
+  private readonly operationIds = new Set<string>();
 
   route<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined, P extends z.ZodType = z.ZodUndefined>(
     method: Method,
@@ -58,7 +99,16 @@ export class ApiRouter {
 
   private document(method: Method, path: string, spec: RouteSpec<z.ZodType, z.ZodType, z.ZodType>): void {
     const oaPath = path.replace(/:(\w+)/g, '{$1}');
+    const route = `${method.toUpperCase()} ${path}`;
+    // The document is the contract: a protected route that does not say how to authenticate is a bug at startup.
+    if (!spec.auth !== !spec.security) {
+      throw new Error(`${route}: a route with auth must declare its security, and a public one none`);
+    }
+    const operationId = spec.operationId ?? operationIdOf(method, path);
+    if (this.operationIds.has(operationId)) throw new Error(`${route}: operationId ${operationId} is already taken`);
+    this.operationIds.add(operationId);
     const op: Record<string, unknown> = {
+      operationId,
       summary: spec.summary,
       tags: spec.tags,
       responses: {
@@ -68,7 +118,8 @@ export class ApiRouter {
         '503': { $ref: '#/components/responses/Unavailable' },
       },
     };
-    if (spec.security) op.security = [{ [spec.security]: [] }];
+    // An empty list says "public" explicitly.
+    op.security = spec.security ? SECURITY[spec.security].map((scheme) => ({ [scheme]: [] })) : [];
     if (spec.body) op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(spec.body) } } };
     const parameters: unknown[] = [];
     for (const [where, schema] of [['query', spec.query], ['path', spec.params]] as const) {
@@ -82,21 +133,19 @@ export class ApiRouter {
     (this.paths[oaPath] ??= {})[method] = op;
   }
 
-  openapi(info: { title: string; version: string }): Record<string, unknown> {
+  openapi(
+    info: Record<string, unknown> & { title: string; version: string },
+    servers: Array<{ url: string; description?: string }>,
+  ): Record<string, unknown> {
     const err = { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } }, required: ['code', 'message'] } } };
     const resp = (d: string) => ({ description: d, content: { 'application/json': { schema: err } } });
     return {
       openapi: '3.1.0',
       info,
+      servers,
       paths: this.paths,
       components: {
-        securitySchemes: {
-          service: { type: 'http', scheme: 'bearer', description: 'JMP_SERVICE_TOKEN of a jmp service' },
-          host: { type: 'apiKey', in: 'header', name: 'Authorization', description: '"JMP-Host <jwt>" signed by the host agent key (ES256, exp ≤ 60 s)' },
-          user: { type: 'apiKey', in: 'cookie', name: 'jmp_session', description: 'web session; unsafe methods also need the X-JMP-CSRF header' },
-          admin: { type: 'apiKey', in: 'cookie', name: 'jmp_session', description: 'web session of an administrator' },
-          'user-or-service': { type: 'http', scheme: 'bearer' },
-        },
+        securitySchemes: SECURITY_SCHEMES,
         responses: { BadRequest: resp('invalid input; the message names the field'), Unauthorized: resp('missing or invalid credentials'), Forbidden: resp('not allowed'), Unavailable: resp('a dependency (database, store) is unavailable') },
       },
     };
