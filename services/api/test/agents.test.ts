@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { startApi, addUser, addProject, addService, addHost, addRole, addGrant, addDepartment, type TestApi } from './harness.js';
 import { hostIdentity } from './host-identity.js';
 import { sha256hex } from '../src/crypto/secrets.js';
+import { until } from '../../../test/lib/until.js';
 
 let api: TestApi;
 let svc: { id: number };
@@ -127,7 +128,37 @@ describe('GET /v1/agents/policy', () => {
     const changed = await api.call('GET', '/v1/agents/policy', { auth: id.token(host.id), headers: { 'if-none-match': etag } });
     assert.equal(changed.status, 200);
     assert.notEqual(changed.headers.get('etag'), etag);
-    assert.ok((await api.db('hosts').where({ id: host.id }).first()).last_seen_at);
+    // Written in batches every few seconds, not once per poll.
+    await until('last_seen_at is recorded', async () => (await api.db('hosts').where({ id: host.id }).first()).last_seen_at);
+  });
+  test('a routine poll is answered from the known ETag without a build, until a write, a key rotation or a grant boundary', async () => {
+    const id = hostIdentity();
+    const host = await addHost(api.db, { service_id: svc.id, agent_public_key: id.publicKeyPem });
+    const u = await addUser(api.db);
+    const poll = (etag?: string) => api.call('GET', '/v1/agents/policy', { auth: id.token(host.id), headers: etag ? { 'if-none-match': etag } : {} });
+    const first = await poll();
+    assert.equal(first.status, 200);
+    const etag = first.headers.get('etag')!;
+    const again = await poll(etag);
+    assert.equal(again.status, 304);
+    assert.match(again.headers.get('server-timing') ?? '', /^cached;/, 'no snapshot was built');
+    // A grant that ends in a moment: no write happens when it ends, yet the next poll sees it gone.
+    await addGrant(api.db, { subject_id: u.id, scope_type: 'host', scope_id: host.id, right: 'login', valid_until: new Date(Date.now() + 1500) });
+    const granted = await poll(etag);
+    assert.equal(granted.status, 200);
+    assert.ok(granted.body.users.some((x: { username: string }) => x.username === u.username));
+    const grantedEtag = granted.headers.get('etag')!;
+    assert.equal((await poll(grantedEtag)).status, 304);
+    await new Promise((r) => setTimeout(r, 1600));
+    const ended = await poll(grantedEtag);
+    assert.equal(ended.status, 200, 'the grant ended: the snapshot is built again');
+    assert.ok(!ended.body.users.some((x: { username: string }) => x.username === u.username));
+    // A ticket key rotation bumps the policy version: the published keys change.
+    const before = BigInt(ended.headers.get('jmp-policy-version')!);
+    await api.db('ticket_keys').update({ created_at: api.db.fn.now() });
+    const rotated = await poll(ended.headers.get('etag')!);
+    assert.ok(BigInt(rotated.headers.get('jmp-policy-version')!) > before);
+    assert.match(rotated.headers.get('server-timing') ?? '', /^snapshot;/);
   });
   test('a host cannot read another host\'s policy', async () => {
     const id = hostIdentity();

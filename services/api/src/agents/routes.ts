@@ -5,7 +5,9 @@ import { forgetHostKey } from '../http/auth.js';
 import { appendAudit } from '../audit/audit.js';
 import { sha256hex } from '../crypto/secrets.js';
 import { parseSshPublicKey } from '@jmp/common/ssh-key';
-import { buildSnapshot, snapshotEtag } from './snapshot.js';
+import { buildTimedSnapshot, snapshotEtag } from './snapshot.js';
+import { SnapshotEtags } from './snapshot-cache.js';
+import { LastSeen } from './last-seen.js';
 import { policyVersion } from '../access/facts-cache.js';
 import { recordOfflineSpent } from '../pam/spent.js';
 import { enrolHost } from './enrol.js';
@@ -19,6 +21,8 @@ const AgentEvents = z.object({
 });
 
 export const agentRoutes: RouteModule = (api, ctx, auth) => {
+  const etags = new SnapshotEtags();
+  const lastSeen = new LastSeen(ctx.db, ctx.log);
   api.route('post', '/v1/agents/enroll', {
     summary: 'Enrol a host with a one-time enrolment token; registers its agent key, addresses and SSH host keys', tags: ['agents'],
     auth: null, body: contract.EnrollRequest, response: contract.EnrollResponse, status: 201,
@@ -61,20 +65,31 @@ export const agentRoutes: RouteModule = (api, ctx, auth) => {
   }, async ({ principal, req, res }) => {
     if (principal.kind !== 'host') throw new Error('unreachable');
     const started = process.hrtime.bigint();
+    const timing = (what: string) => res.setHeader('Server-Timing', `${what};dur=${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)}`);
     // Read before the build: a write landing during it bumps the version, so the agent pulls again.
     const version = await policyVersion(ctx.db);
     res.setHeader(POLICY_VERSION_HEADER, version);
-    const snap = await buildSnapshot(ctx.db, principal.hostId, ctx.ticketKeys, ctx.config.noSnapshotPolicy, ctx.now());
-    if (!snap) throw new JmpError('not_found', 'this host is no longer registered; enrol it again');
-    void ctx.db('hosts').where({ id: principal.hostId }).update({ last_seen_at: ctx.db.fn.now() }).catch(() => {});
-    const etag = snapshotEtag(snap);
+    lastSeen.seen(principal.hostId);
+    const now = ctx.now();
+    // The routine poll: nothing the snapshot depends on changed since it was last built.
+    const known = etags.current(principal.hostId, version, now.getTime());
+    if (known && req.headers['if-none-match'] === known) {
+      res.setHeader('ETag', known);
+      timing('cached');
+      res.status(304).end();
+      return undefined;
+    }
+    const built = await buildTimedSnapshot(ctx.db, principal.hostId, ctx.ticketKeys, ctx.config.noSnapshotPolicy, now);
+    if (!built) throw new JmpError('not_found', 'this host is no longer registered; enrol it again');
+    const etag = snapshotEtag(built.snapshot);
+    etags.remember(principal.hostId, version, etag, built.changesAt);
     res.setHeader('ETag', etag);
-    res.setHeader('Server-Timing', `snapshot;dur=${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)}`);
+    timing('snapshot');
     if (req.headers['if-none-match'] === etag) {
       res.status(304).end();
       return undefined;
     }
-    return { ...snap, generatedAt: ctx.now().toISOString() };
+    return { ...built.snapshot, generatedAt: now.toISOString() };
   });
 
   api.route('post', '/v1/agents/events', {

@@ -10,7 +10,18 @@ import { createHash } from 'node:crypto';
 /** Every jmp user on a host is in this group; /etc/sudoers.d/jmp lets it reach PAM. */
 export const JMP_USERS_GROUP = { name: 'jmp-users', gid: 199999 };
 
-export async function buildSnapshot(db: Db, hostId: number, keys: TicketKeys, noSnapshot: 'deny' | 'allow', now = new Date()): Promise<Omit<PolicySnapshot, 'generatedAt'> | null> {
+export type HostSnapshot = Omit<PolicySnapshot, 'generatedAt'>;
+
+export async function buildSnapshot(db: Db, hostId: number, keys: TicketKeys, noSnapshot: 'deny' | 'allow', now = new Date()): Promise<HostSnapshot | null> {
+  return (await buildTimedSnapshot(db, hostId, keys, noSnapshot, now))?.snapshot ?? null;
+}
+
+/**
+ * The snapshot and when time alone will change it (the next start or end of a
+ * grant it considered; null: never). Until then only a write, which bumps the
+ * policy version, can change it.
+ */
+export async function buildTimedSnapshot(db: Db, hostId: number, keys: TicketKeys, noSnapshot: 'deny' | 'allow', now = new Date()): Promise<{ snapshot: HostSnapshot; changesAt: Date | null } | null> {
   const host = await db('hosts as h').leftJoin('services as s', 's.id', 'h.service_id').leftJoin('projects as p', 'p.id', 's.project_id')
     .where('h.id', hostId).first('h.id', 'h.hostname', 'h.state', 'h.service_id', 's.project_id', 's.name as service_name', 'p.name as project_name');
   if (!host) return null;
@@ -72,7 +83,14 @@ export async function buildSnapshot(db: Db, hostId: number, keys: TicketKeys, no
       groups: [JMP_USERS_GROUP.name], login, root: decide(du, dHost, 'root', roles, grants, now).allow,
     });
   }
-  return {
+  let changesAt: number | null = null;
+  for (const g of grantRows) {
+    for (const t of [g.valid_from, g.valid_until]) {
+      const ms = t ? new Date(t).getTime() : NaN;
+      if (ms > now.getTime() && (changesAt === null || ms < changesAt)) changesAt = ms;
+    }
+  }
+  const snapshot: HostSnapshot = {
     version: 1,
     host: { id: host.id, hostname: host.hostname, state: host.state },
     users: out,
@@ -80,6 +98,7 @@ export async function buildSnapshot(db: Db, hostId: number, keys: TicketKeys, no
     ticketKeys: await keys.published(),
     failPolicy: { noSnapshot },
   };
+  return { snapshot, changesAt: changesAt === null ? null : new Date(changesAt) };
 }
 
 /** passwd(5) fields cannot hold ':' or newlines. */
@@ -87,6 +106,6 @@ function sanitizeGecos(s: string): string {
   return s.replace(/[:\n\r\0]/g, ' ').slice(0, 128);
 }
 
-export function snapshotEtag(s: Omit<PolicySnapshot, 'generatedAt'>): string {
+export function snapshotEtag(s: HostSnapshot): string {
   return `"${createHash('sha256').update(JSON.stringify(s)).digest('base64url').slice(0, 32)}"`;
 }

@@ -3,10 +3,14 @@
 import knexFactory, { type Knex } from 'knex';
 import * as m001 from './migrations/001_schema.js';
 import * as m002 from './migrations/002_session_indexes.js';
-import * as m004 from './migrations/004_hop_tickets.js';
-import * as m005 from './migrations/005_enrolment_binding.js';
+import * as m003 from './migrations/003_hop_tickets.js';
+import * as m004 from './migrations/004_enrolment_binding.js';
+import * as m005 from './migrations/005_ticket_keys_policy_version.js';
 
-const MIGRATIONS: Record<string, Knex.Migration> = { '001_schema': m001, '002_session_indexes': m002, '004_hop_tickets': m004, '005_enrolment_binding': m005 };
+const MIGRATIONS: Record<string, Knex.Migration> = {
+  '001_schema': m001, '002_session_indexes': m002, '003_hop_tickets': m003, '004_enrolment_binding': m004,
+  '005_ticket_keys_policy_version': m005,
+};
 
 export type Db = Knex;
 
