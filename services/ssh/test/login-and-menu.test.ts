@@ -86,6 +86,25 @@ describe('jump shell', () => {
     await closed;
     client.end();
   });
+  test('end of input at the menu (channel EOF, with and without a terminal) ends the session', async () => {
+    const { client } = await login(ssh.port, alice.username, { password: 'alice password 1' });
+    try {
+      for (const pty of [true, false]) {
+        const ch = await new Promise<import('ssh2').ClientChannel>((resolve, reject) =>
+          (pty ? client.shell({ term: 'xterm', cols: 80, rows: 24 }, (e, c) => (e ? reject(e) : resolve(c))) : client.shell(false, (e, c) => (e ? reject(e) : resolve(c)))));
+        let out = '';
+        ch.on('data', (d: Buffer) => { out += d.toString(); });
+        const closed = new Promise<void>((r) => ch.on('close', () => r()));
+        while (!/\$ $/.test(out)) await new Promise((r) => setTimeout(r, 10));
+        ch.end(); // EOF, as `ssh -T alice@jmp </dev/null` or a client's Ctrl-D sends it
+        let t: NodeJS.Timeout | undefined;
+        const ended = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => { t = setTimeout(() => r(false), 5000); })]);
+        clearTimeout(t);
+        if (!ended) ch.close();
+        assert.equal(ended, true, `pty ${pty}: the session stayed open after end of input: ${JSON.stringify(out.slice(-200))}`);
+      }
+    } finally { client.end(); }
+  });
   test('one-shot jump to a host that is not yours is refused with a clear line', async () => {
     const { client } = await login(ssh.port, alice.username, { password: 'alice password 1' });
     const r = await exec(client, 'nosuch uptime');

@@ -1,5 +1,5 @@
 // The guard against byte sequences that reproduce what bash/readline echoes.
-import { test } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { CommandGuard, CLEAR_LINE, type GuardEvent, type GuardResult } from './guard.js';
 import { compileRules, type CompiledRules, type GuardRule } from './rules.js';
@@ -10,12 +10,12 @@ const PROMPT = 'u@h:~$ ';
 const demo = compileRules(DEMO_RULES);
 
 /** A guard with a fake clock, plus helpers that play the target's side. */
-function setup(opts: { rules?: CompiledRules | null; cols?: number; rows?: number; budgetMs?: number; clockStep?: number } = {}) {
+function setup(opts: { rules?: CompiledRules | null; cols?: number; rows?: number; budgetMs?: number; clockStep?: number; failOpen?: boolean } = {}) {
   let t = 0;
   const events: GuardEvent[] = [];
   const g = new CommandGuard({
     cols: opts.cols ?? 80, rows: opts.rows ?? 24, rules: opts.rules === undefined ? demo : opts.rules,
-    budgetMs: opts.budgetMs, onEvent: (e) => events.push(e),
+    budgetMs: opts.budgetMs, failOpen: opts.failOpen, onEvent: (e) => events.push(e),
     now: () => (t += opts.clockStep ?? 0),
   });
   const sent: Buffer[] = [];
@@ -238,8 +238,20 @@ test('a command longer than 4 KiB wrapping over many rows is kept in full', () =
   assert.equal(r.judged[0]?.line.length, line.length);
 });
 
-test('the matching budget: over it the line passes and guard_skipped is emitted', () => {
+test('the matching budget: over it the line is refused (not sent, cleared), even a line no rule blocks', () => {
   const s = setup({ budgetMs: 50, clockStep: 60 }); // every clock read advances 60 ms
+  s.out(PROMPT);
+  s.type('echo harmless');
+  const r = s.key('\r');
+  assert.equal(r.blocked?.rule.id, 'unchecked');
+  assert.equal(r.blocked?.message, 'jmp: the command rules could not be checked in time; the line was not sent');
+  assert.equal(r.forward.toString(), CLEAR_LINE.toString(), 'the Enter is not sent, the line is cleared');
+  assert.deepEqual(s.judged(), ['block:echo harmless']);
+  assert.equal(s.events.find((e) => e.type === 'guard_refused')?.type, 'guard_refused');
+});
+
+test('the matching budget with JMP_SSH_GUARD_FAIL_OPEN: over it the line passes as guard_skipped', () => {
+  const s = setup({ budgetMs: 50, clockStep: 60, failOpen: true });
   s.out(PROMPT);
   s.type('rm -rf /');
   const r = s.key('\r');
@@ -250,8 +262,24 @@ test('the matching budget: over it the line passes and guard_skipped is emitted'
   assert.equal(ev?.type === 'guard_skipped' && ev.reason, 'budget');
 });
 
-test('without rules every line passes with guard_skipped; setRules arms the guard', () => {
-  const s = setup({ rules: null });
+test('a slow matcher under a real clock: the line is refused, not let through', () => {
+  // The matcher itself advances the injected clock: no dependence on the machine's speed.
+  let t = 0;
+  const slow: CompiledRules = { mode: 'deny-list', size: 1, match: () => { t += 1000; return { verdict: 'pass', rules: [] }; } };
+  const g = new CommandGuard({ cols: 80, rows: 24, rules: slow, budgetMs: 50, now: () => t });
+  g.output(Buffer.from(PROMPT));
+  for (const ch of 'ls') { g.input(Buffer.from(ch)); g.output(Buffer.from(ch)); }
+  const r = g.input(Buffer.from('\r'));
+  assert.equal(r.blocked?.rule.id, 'unchecked');
+  assert.equal(r.forward.toString(), CLEAR_LINE.toString());
+});
+
+test('without rules every line is refused; with fail-open it passes with guard_skipped; setRules arms the guard', () => {
+  const closed = setup({ rules: null });
+  closed.out(PROMPT);
+  closed.type('ls');
+  assert.equal(closed.key('\r').blocked?.rule.id, 'unchecked');
+  const s = setup({ rules: null, failOpen: true });
   s.out(PROMPT);
   s.type('rm -rf /');
   assert.equal(s.key('\r').judged[0]?.skipped, 'no_rules');
@@ -304,4 +332,61 @@ test('the key reader splits keys and keeps bytes exact', () => {
   assert.equal(p[0]?.kind, 'paste');
   assert.equal((p[0] as { text: string }).text, 'x\ny');
   assert.equal(p[1]?.kind, 'text');
+});
+
+describe('a command continued over lines is judged whole (PS2)', () => {
+  const x = compileRules([
+    { id: 1, name: 'no deleting /tmp/x', pattern: String.raw`\brm\s+-rf\s+/tmp/x\b`, action: 'block', severity: 'high', list: 'deny' },
+    // A newline in quotes is part of the word: only a rule that allows it matches a quote over lines.
+    { id: 2, name: 'no deleting a quoted /tmp/x', pattern: String.raw`\brm\s+-rf\s+"[^"]*/tmp/x`, action: 'block', severity: 'high', list: 'deny' },
+  ]);
+  /** Submits each line at the prompt bash would show (PS1 first, then PS2 while the command goes on). */
+  function lines(s: ReturnType<typeof setup>, ls: string[]): GuardResult[] {
+    return ls.map((l, i) => { s.out(i === 0 ? PROMPT : '\r\n> '); s.type(l); return s.key('\r'); });
+  }
+  const cases: Array<[string, string[]]> = [
+    ['a trailing backslash', ['rm -rf \\', '/tmp/x']],
+    ['an unclosed quote', ['rm -rf "', '/tmp/x"']],
+    ['$( ) over lines', ['echo $(rm -rf', '/tmp/x)']],
+    ['backticks over lines', ['echo `rm -rf', '/tmp/x`']],
+    ['a here-doc body for a shell', ['sh <<EOF', 'rm -rf /tmp/x', 'EOF']],
+    ['a backslash inside a quoted here-doc body', ["sh <<'EOF'", 'rm -rf \\', '/tmp/x', 'EOF']],
+  ];
+  for (const [name, ls] of cases) {
+    test(`${name}: the earlier Enters pass, the line completing the command is blocked and the shell's lines discarded`, () => {
+      const s = setup({ rules: x });
+      const rs = lines(s, ls);
+      const blockAt = rs.findIndex((r) => r.blocked);
+      assert.ok(blockAt > 0, `blocked: ${JSON.stringify(s.judged())}`);
+      rs.slice(0, blockAt).forEach((r) => assert.equal(r.forward.toString(), '\r', 'an incomplete line only makes the shell read on'));
+      // Ctrl-E Ctrl-U clears the line, Ctrl-C drops what the shell holds of the command.
+      assert.equal(rs[blockAt]!.forward.toString(), `${CLEAR_LINE.toString()}\x03`);
+      // After the block the next command stands alone again.
+      s.out('^C\r\n' + PROMPT);
+      s.type('/tmp/x');
+      assert.equal(s.key('\r').blocked, undefined);
+    });
+  }
+
+  test('complete lines keep the old behaviour: judged alone, no Ctrl-C on a block', () => {
+    const s = setup({ rules: x });
+    const [a, b] = lines(s, ['echo "a" \\\\', 'rm -rf /tmp/x']);
+    assert.equal(a!.forward.toString(), '\r');
+    assert.equal(b!.forward.toString(), CLEAR_LINE.toString());
+    assert.deepEqual(s.judged(), ['pass:echo "a" \\\\', 'block:rm -rf /tmp/x']);
+  });
+
+  test('the pending command is bounded: a continuation beyond it is refused', () => {
+    const s = setup({ rules: x });
+    const g = new CommandGuard({ cols: 200, rows: 24, rules: x, maxPendingBytes: 50, now: () => 0 });
+    void s;
+    const say = (t: string) => g.output(Buffer.from(t));
+    const typeLine = (t: string) => { for (const ch of t) { g.input(Buffer.from(ch)); say(ch); } return g.input(Buffer.from('\r')); };
+    say(PROMPT);
+    assert.equal(typeLine('echo "' + 'a'.repeat(30)).forward.toString(), '\r');
+    say('\r\n> ');
+    const r = typeLine('b'.repeat(30));
+    assert.equal(r.blocked?.rule.id, 'continued-limit');
+    assert.equal(r.forward.toString(), `${CLEAR_LINE.toString()}\x03`);
+  });
 });

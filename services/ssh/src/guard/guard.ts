@@ -22,6 +22,8 @@
 import { KeyReader, RawLineEditor, type Key } from './keys.js';
 import { LineTracker } from './line-tracker.js';
 import type { CompiledRules, MatchedRule, Verdict } from './rules.js';
+import { judgeLine, blockReason, UNCHECKED_RULE, type JudgeOptions } from './judge.js';
+import { LogicalCommand } from './continuation.js';
 
 export interface JudgedLine {
   /** The command, in full, as the shell receives it (trimmed). */
@@ -59,16 +61,20 @@ export interface GuardResult {
 
 export type GuardEvent =
   | { type: 'guard_skipped'; reason: 'budget' | 'no_rules'; line: string; elapsedMs: number; budgetMs: number }
+  /** The line could not be checked (same reasons) and was refused: the default without JMP_SSH_GUARD_FAIL_OPEN. */
+  | { type: 'guard_refused'; reason: 'budget' | 'no_rules'; line: string; elapsedMs: number; budgetMs: number }
   /** A submitted line was not judged because the target did not echo it (password entry). The line is not given. */
   | { type: 'unjudged'; reason: 'no_echo' };
 
 export interface GuardOptions {
   cols: number;
   rows: number;
-  /** null until the proxy has them: every line then passes with a guard_skipped event. */
+  /** null when the rules could not be had: every line is then refused (or, failOpen, passes as guard_skipped). */
   rules: CompiledRules | null;
-  /** Matching budget per line; over it the line passes with a guard_skipped event. Default 50 ms. */
+  /** Matching budget per line; over it the line is refused (or, failOpen, passes as guard_skipped). Default 50 ms. */
   budgetMs?: number;
+  /** JMP_SSH_GUARD_FAIL_OPEN: lines that cannot be checked pass as guard_skipped instead of being refused. */
+  failOpen?: boolean;
   /** Bounds of the wait for echo before a submission is decided; default 150..1500 ms (adapts to the echo round trip). */
   minHoldMs?: number;
   maxHoldMs?: number;
@@ -76,16 +82,23 @@ export interface GuardOptions {
   maxHeldBytes?: number;
   /** Longest command kept in full, in cells. Default 64 KiB. */
   maxLineCells?: number;
+  /** Longest command continued over several lines (backslash, quotes, here-doc) that is judged; beyond it, refused. Default 64 KiB. */
+  maxPendingBytes?: number;
   onEvent?: (e: GuardEvent) => void;
   now?: () => number;
 }
 
 /** Ctrl-E (end of line) then Ctrl-U (kill to line start): empties the line in readline, zsh, libedit and a cooked tty (where ^U kills the whole line). */
 export const CLEAR_LINE = Buffer.from('\x05\x15');
+/** After CLEAR_LINE when the shell holds earlier lines of the command (PS2): Ctrl-C discards them all. */
+export const DISCARD_PENDING = Buffer.from('\x03');
 const EMPTY = Buffer.alloc(0);
 const CTRL_O = 0x0f;
 const HELD_LIMIT_RULE: MatchedRule = Object.freeze({
   id: 'held-input-limit', name: 'input too large to check', pattern: '', action: 'block', severity: 'high', list: 'deny',
+});
+const CONTINUED_LIMIT_RULE: MatchedRule = Object.freeze({
+  id: 'continued-limit', name: 'command continued too long to check', pattern: '', action: 'block', severity: 'high', list: 'deny',
 });
 
 export class CommandGuard {
@@ -93,6 +106,7 @@ export class CommandGuard {
   private readonly reader = new KeyReader();
   private rules: CompiledRules | null;
   private readonly budgetMs: number;
+  private readonly failOpen: boolean;
   private readonly minHoldMs: number;
   private readonly maxHoldMs: number;
   private readonly maxHeldBytes: number;
@@ -121,16 +135,20 @@ export class CommandGuard {
   private lastKeyAt = 0;
   private srtt = 50;
   private disposed = false;
+  /** The command the shell is still reading (continued lines, a here-doc body), as submitted so far. */
+  private logical: LogicalCommand;
 
   constructor(opts: GuardOptions) {
     this.tracker = new LineTracker({ cols: opts.cols, rows: opts.rows, maxLineCells: opts.maxLineCells ?? 64 * 1024 });
     this.rules = opts.rules;
     this.budgetMs = opts.budgetMs ?? 50;
+    this.failOpen = opts.failOpen === true;
     this.minHoldMs = opts.minHoldMs ?? 150;
     this.maxHoldMs = Math.max(this.minHoldMs, opts.maxHoldMs ?? 1500);
     this.maxHeldBytes = opts.maxHeldBytes ?? 1024 * 1024;
     this.onEvent = opts.onEvent ?? (() => {});
     this.now = opts.now ?? (() => performance.now());
+    this.logical = new LogicalCommand(opts.maxPendingBytes ?? 64 * 1024);
   }
 
   /** User → target bytes. */
@@ -234,6 +252,7 @@ export class CommandGuard {
         this.prompt = null;
         this.tracker.keepLine = false;
         this.resetUnsettled();
+        this.logical.reset(); // the shell ran the command
         break;
       }
       const k = this.queue[0]!;
@@ -254,9 +273,13 @@ export class CommandGuard {
       if (d.blocked) {
         blocked = d.blocked;
         fwd.push(CLEAR_LINE);
+        // The shell holds the command's earlier lines: Ctrl-C drops them and it draws a fresh prompt.
+        const discard = this.logical.pending;
+        if (discard) fwd.push(DISCARD_PENDING);
+        this.logical.reset();
         const cur = this.tracker.cursorLine();
         const trimmed = cur.text.trimEnd();
-        const shown = cur.left.length > trimmed.length ? cur.left : trimmed;
+        const shown = discard ? '' : cur.left.length > trimmed.length ? cur.left : trimmed;
         const msg = Buffer.from(`\r\n${d.blocked.message}\r\n${shown}`);
         // Not fed to the tracker: it mirrors the shell's idea of the screen, and the
         // reprint leaves the user's cursor where the shell believes it is.
@@ -268,8 +291,15 @@ export class CommandGuard {
         this.resetUnsettled();
         this.complex = 1; // the clearing keys produce a redraw
         this.lastKeyAt = this.now();
+        if (discard) {
+          // Ctrl-C: the shell draws a fresh prompt on a new line, learned again at the next key.
+          this.prompt = null;
+          this.tracker.keepLine = false;
+          this.outputsAtSubmit = this.outputs;
+        }
         break;
       }
+      if (d.logical) this.logical = d.logical;
       for (let i = 0; i < d.count; i++) fwd.push(this.queue[i]!.bytes);
       const last = this.queue[d.count - 1]!;
       this.shift(d.count);
@@ -288,7 +318,7 @@ export class CommandGuard {
   }
 
   /** Judges the submission at queue[0] together with every later complete line already queued (a paste). */
-  private decide(forced: boolean): { judged: JudgedLine[]; blocked?: GuardBlock; count: number } {
+  private decide(forced: boolean): { judged: JudgedLine[]; blocked?: GuardBlock; count: number; logical?: LogicalCommand } {
     let lastSub = 0;
     for (let i = 0; i < this.queue.length; i++) if (isSubmission(this.queue[i]!)) lastSub = i;
     const count = lastSub + 1;
@@ -299,7 +329,7 @@ export class CommandGuard {
       first = null;
       this.onEvent({ type: 'unjudged', reason: 'no_echo' });
     }
-    const lines: Array<{ line: string; source: 'screen' | 'input' }> = [];
+    const lines: Array<{ line: string; source: 'screen' | 'input'; partial?: true }> = [];
     const head = this.queue[0]!;
     let editor: RawLineEditor;
     if (head.kind === 'paste') {
@@ -319,50 +349,47 @@ export class CommandGuard {
     }
     // A bracketed paste's last line stays in the shell's buffer: judge it as well (it is judged again on its Enter).
     const tail = this.queue[lastSub]!;
-    if (tail.kind === 'paste' && editor.text.trim() !== '') lines.push({ line: editor.text, source: 'input' });
+    if (tail.kind === 'paste' && editor.text.trim() !== '') lines.push({ line: editor.text, source: 'input', partial: true });
 
     const judged: JudgedLine[] = [];
     let worst: { j: JudgedLine; rule: MatchedRule; index: number } | undefined;
-    lines.forEach(({ line, source }, index) => {
-      const text = line.trim();
-      if (text === '') return;
-      const j = this.judge(text, source);
-      judged.push(j);
-      if (j.verdict === 'block' && !worst) {
-        const rule = j.rules.find((r) => r.action === 'block') ?? j.rules[0];
-        if (rule) worst = { j, rule, index };
+    // Each submitted line is judged alone and, when the shell is still reading the command, joined
+    // with its earlier lines; a here-doc body's lines are judged as commands.
+    const logical = this.logical.clone();
+    lines.forEach(({ line, source, partial }, index) => {
+      const c = partial ? { texts: [line.trim()].filter(Boolean), overflow: false } : logical.feed(line);
+      if (c.overflow && !worst) {
+        const j: JudgedLine = { line: line.trim(), verdict: 'block', rules: [CONTINUED_LIMIT_RULE], source };
+        judged.push(j);
+        worst = { j, rule: CONTINUED_LIMIT_RULE, index };
+      }
+      for (const text of c.texts) {
+        const j = this.judge(text, source);
+        judged.push(j);
+        if (j.verdict === 'block' && !worst) {
+          const rule = j.rules.find((r) => r.action === 'block') ?? j.rules[0];
+          if (rule) worst = { j, rule, index };
+        }
       }
     });
-    if (!worst) return { judged, count };
+    if (!worst) return { judged, count, logical };
     const { j, rule } = worst;
     const n = lines.filter((l) => l.line.trim() !== '').length;
     const multi = n > 1;
-    const why = rule.id === 'allow-list' ? 'it is not on the allow-list of this service' : `rule ${JSON.stringify(rule.name)} (${rule.severity})`;
-    const message = multi
-      ? `jmp: blocked a pasted block of ${n} lines by ${why}: ${clip(j.line)}; nothing of it was sent`
-      : rule.id === 'allow-list' ? `jmp: blocked: ${why}` : `jmp: blocked by ${why}`;
+    const why = rule.id === 'allow-list' ? 'it is not on the allow-list of this service'
+      : rule.id === UNCHECKED_RULE.id ? 'the command rules could not be checked in time' : `rule ${JSON.stringify(rule.name)} (${rule.severity})`;
+    const message = multi ? `jmp: blocked a pasted block of ${n} lines by ${why}: ${clip(j.line)}; nothing of it was sent`
+      : rule === CONTINUED_LIMIT_RULE ? `jmp: blocked: a command continued over more than ${this.logical.maxBytes} bytes cannot be checked`
+        : blockReason(rule);
     return { judged, count, blocked: { line: j.line, rule, rules: j.rules, message } };
   }
 
   private judge(line: string, source: 'screen' | 'input'): JudgedLine {
-    if (!this.rules) {
-      this.onEvent({ type: 'guard_skipped', reason: 'no_rules', line, elapsedMs: 0, budgetMs: this.budgetMs });
-      return { line, verdict: 'pass', rules: [], source, skipped: 'no_rules' };
-    }
-    const t0 = this.now();
-    const m = this.rules.match(line);
-    const elapsedMs = this.now() - t0;
-    if (elapsedMs > this.budgetMs) {
-      this.onEvent({ type: 'guard_skipped', reason: 'budget', line, elapsedMs, budgetMs: this.budgetMs });
-      return { line, verdict: 'pass', rules: m.rules, source, skipped: 'budget' };
-    }
-    const rules = m.blockedBy && !m.rules.includes(m.blockedBy) ? [m.blockedBy, ...m.rules] : m.rules;
-    const j: JudgedLine = { line, verdict: m.verdict, rules, source };
-    if (m.blockedBy) {
-      // The deciding rule first.
-      j.rules = [m.blockedBy, ...rules.filter((r) => r !== m.blockedBy)];
-    }
-    return j;
+    return judgeLine(line, source, this.judgeOptions());
+  }
+
+  private judgeOptions(): JudgeOptions {
+    return { rules: this.rules, budgetMs: this.budgetMs, failOpen: this.failOpen, now: this.now, onEvent: this.onEvent };
   }
 
   /** The submitted command: the cursor's logical line without its prompt. */
@@ -447,6 +474,8 @@ export class CommandGuard {
   }
 
   private refuseOversized(): GuardResult {
+    const discard = this.logical.pending;
+    this.logical.reset();
     this.queue = [];
     this.queuedBytes = 0;
     this.reader.closeOpenPaste();
@@ -456,7 +485,7 @@ export class CommandGuard {
     const message = `jmp: blocked: more than ${this.maxHeldBytes} bytes of input arrived before the line could be checked; nothing of it was sent`;
     const msg = Buffer.from(`\r\n${message}\r\n`);
     this.tracker.write(msg);
-    const r = result([CLEAR_LINE], [msg], []);
+    const r = result(discard ? [CLEAR_LINE, DISCARD_PENDING] : [CLEAR_LINE], [msg], []);
     r.blocked = { line: '', rule: HELD_LIMIT_RULE, rules: [HELD_LIMIT_RULE], message };
     return r;
   }

@@ -6,3 +6,6 @@ export type { GuardRule, GuardMode, CompiledRules, MatchResult, MatchedRule, Ver
 export { DEMO_RULES } from './demo-rules.js';
 export { StdinLineGuard, LINE_LIMIT_RULE } from './stdin-guard.js';
 export type { StdinGuardOptions, StdinResult } from './stdin-guard.js';
+export { judgeLine, judgeScript, blockReason, UNCHECKED_RULE, UNCHECKED_MESSAGE } from './judge.js';
+export type { JudgeOptions } from './judge.js';
+export { LogicalCommand } from './continuation.js';

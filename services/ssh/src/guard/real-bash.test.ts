@@ -168,5 +168,25 @@ describe('real bash through the guard', { skip }, () => {
     assert.deepEqual(b.blocks(), [long]);
     assert.deepEqual(b.ran(), []);
   }, { cols: 80, rows: 24 }));
-});
 
+  test('a command continued at PS2 (backslash, quote, here-doc for sh) is judged whole; bash drops the held lines', () => session(async (b) => {
+    const ps2 = async (typed: string) => {
+      const at = b.raw.length;
+      await b.typeSlowly(typed);
+      b.type('\r');
+      await b.until(() => !b.guard.holding && /> $/u.test(b.raw.slice(at)));
+    };
+    await ps2('rm -r \\');
+    await submit(b, 'victim-dir');
+    await ps2('echo "one');
+    await ps2('two"; rm -rf vi\\');
+    await submit(b, 'ctim-dir');
+    await ps2('sh <<EOF');
+    await submit(b, 'rm -rf victim-dir');
+    assert.deepEqual(b.blocks(), ['rm -r victim-dir', 'echo "one\ntwo"; rm -rf victim-dir', 'rm -rf victim-dir']);
+    // Ctrl-C discarded what bash held: the next line is a command of its own, and nothing was run.
+    await submit(b, 'echo after');
+    assert.match(b.raw, /\rafter\r\n/u);
+    assert.deepEqual(b.ran(), []);
+  }));
+});

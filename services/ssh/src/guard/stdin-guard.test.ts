@@ -44,7 +44,7 @@ test('a last line without a newline is judged at EOF before it is sent', () => {
 
 test('a command split by backslash-newline is judged whole; NULs and CRs do not hide it', () => {
   const r = run(new StdinLineGuard({ rules }), ['rm -rf \\\n', '/tmp/x\n', 'r\0m -rf /tmp/x\r\n', 'echo "a\\\\"\n']);
-  assert.deepEqual(r.judged, [['rm -rf /tmp/x', 'block'], ['rm -rf /tmp/x', 'block'], ['echo "a\\\\"', 'pass']]);
+  assert.deepEqual(r.judged, [['rm -rf \\', 'pass'], ['rm -rf /tmp/x', 'block'], ['/tmp/x', 'pass'], ['rm -rf /tmp/x', 'block'], ['echo "a\\\\"', 'pass']]);
   assert.equal(r.forwarded, 'echo "a\\\\"\n', 'an escaped backslash does not continue the line');
 });
 
@@ -59,7 +59,7 @@ test('a line over the cap is refused with a clear line, its rest dropped, and th
 
 test('without rules (only when the operator allows it) lines pass as guard_skipped, each one reported', () => {
   const events: GuardEvent[] = [];
-  const r = run(new StdinLineGuard({ rules: null, onEvent: (e) => events.push(e) }), ['rm -rf /tmp/x\n\nls\n']);
+  const r = run(new StdinLineGuard({ rules: null, failOpen: true, onEvent: (e) => events.push(e) }), ['rm -rf /tmp/x\n\nls\n']);
   assert.equal(r.forwarded, 'rm -rf /tmp/x\n\nls\n');
   assert.deepEqual(r.judged, [['rm -rf /tmp/x', 'skipped'], ['ls', 'skipped']]);
   assert.deepEqual(events.map((e) => e.type), ['guard_skipped', 'guard_skipped']);
@@ -72,4 +72,42 @@ test('every byte of a large stream of short lines is forwarded in order, one chu
   for (let i = 0; i < text.length; i += 777) out.push(g.input(Buffer.from(text.slice(i, i + 777))).forward);
   out.push(g.end().forward);
   assert.equal(Buffer.concat(out).toString(), text);
+});
+
+test('without rules and without fail-open every line is refused', () => {
+  const r = run(new StdinLineGuard({ rules: null }), ['ls\n']);
+  assert.equal(r.forwarded, '');
+  assert.match(r.said, /^jmp: the command rules could not be checked in time; the line was not sent: ls\r\n$/);
+});
+
+test('matching over the budget refuses the line (a slow matcher on an injected clock); fail-open lets it pass as skipped', () => {
+  let t = 0;
+  const slow = { mode: 'deny-list' as const, size: 1, match: () => { t += 100; return { verdict: 'pass' as const, rules: [] }; } };
+  const closed = run(new StdinLineGuard({ rules: slow, budgetMs: 50, now: () => t }), ['echo harmless\n']);
+  assert.equal(closed.forwarded, '');
+  assert.deepEqual(closed.judged, [['echo harmless', 'block']]);
+  assert.match(closed.said, /could not be checked in time; the line was not sent/);
+  const open = run(new StdinLineGuard({ rules: slow, budgetMs: 50, failOpen: true, now: () => t }), ['echo harmless\n']);
+  assert.equal(open.forwarded, 'echo harmless\n');
+  assert.deepEqual(open.judged, [['echo harmless', 'skipped']]);
+});
+
+test('quotes, $( ) and here-docs over lines are held until the shell would run them, judged whole, sent or dropped whole', () => {
+  const q = compileRules([
+    { id: 1, name: 'no deleting /tmp/x', pattern: String.raw`\brm\s+-rf\s+/tmp/x\b`, action: 'block', severity: 'high', list: 'deny' },
+    { id: 2, name: 'quoted', pattern: String.raw`\brm\s+-rf\s+"[^"]*/tmp/x`, action: 'block', severity: 'high', list: 'deny' },
+  ]);
+  for (const text of ['rm -rf "\n/tmp/x"\n', 'echo $(rm -rf\n/tmp/x)\n', 'sh <<EOF\nrm -rf /tmp/x\nEOF\n', "sh <<'E'\nrm -rf \\\n/tmp/x\nE\n"]) {
+    const g = new StdinLineGuard({ rules: q });
+    const first = g.input(Buffer.from(text.slice(0, text.indexOf('\n') + 1)));
+    assert.equal(first.forward.length, 0, `the first line of ${JSON.stringify(text)} is held`);
+    const r = run(g, [text.slice(text.indexOf('\n') + 1), 'echo next\n']);
+    assert.equal(r.forwarded, 'echo next\n', JSON.stringify(text));
+    assert.match(r.said, /^jmp: blocked by rule/);
+  }
+  const ok = run(new StdinLineGuard({ rules: q }), ['cat <<EOF\nhello\n"world\nEOF\n']);
+  assert.equal(ok.forwarded, 'cat <<EOF\nhello\n"world\nEOF\n');
+  // An unclosed here-doc at EOF is judged and sent (the shell runs it with what it got).
+  const eof = run(new StdinLineGuard({ rules: q }), ['sh <<EOF\nrm -rf /tmp/x\n']);
+  assert.equal(eof.forwarded, '');
 });

@@ -11,13 +11,20 @@
 //                            newline, is judged before it is sent; then EOF.
 import type { GuardBlock, GuardEvent, JudgedLine } from './guard.js';
 import type { CompiledRules, MatchedRule } from './rules.js';
+import { judgeLine, UNCHECKED_RULE, UNCHECKED_MESSAGE } from './judge.js';
+import { LogicalCommand } from './continuation.js';
 
 export interface StdinGuardOptions {
-  /** null only when the operator allows sessions without rules: lines then pass as guard_skipped. */
+  /** null when the rules could not be had: lines are refused, or pass as guard_skipped with failOpen. */
   rules: CompiledRules | null;
-  /** A line (with its backslash continuations) longer than this is refused, not buffered. Default 64 KiB. */
+  /** A command (with its continued lines and here-doc bodies) longer than this is refused, not buffered. Default 64 KiB. */
   maxLineBytes?: number;
+  /** Matching budget per line; over it the line is refused (or, failOpen, passes as guard_skipped). Default 50 ms. */
+  budgetMs?: number;
+  /** JMP_SSH_GUARD_FAIL_OPEN: lines that cannot be checked pass as guard_skipped instead of being refused. */
+  failOpen?: boolean;
   onEvent?: (e: GuardEvent) => void;
+  now?: () => number;
 }
 
 export interface StdinResult {
@@ -38,9 +45,14 @@ export const LINE_LIMIT_RULE: MatchedRule = Object.freeze({
 export class StdinLineGuard {
   private readonly maxLineBytes: number;
   private readonly onEvent: (e: GuardEvent) => void;
-  /** The line being read: physical lines joined by backslash-newline, and the unfinished tail. */
+  /** The command being read: its physical lines (held until the shell would run it), and the unfinished tail. */
   private parts: Buffer[] = [];
   private size = 0;
+  /** Where the shell is in the command (continued lines, quotes, here-doc bodies), and the texts to judge. */
+  private logical: LogicalCommand;
+  private texts: string[] = [];
+  /** Index in parts where the physical line being read begins. */
+  private lineStart = 0;
   /** The rest of a refused over-long line is dropped up to its newline. */
   private discarding = false;
   private ended = false;
@@ -48,6 +60,7 @@ export class StdinLineGuard {
   constructor(private readonly opts: StdinGuardOptions) {
     this.maxLineBytes = opts.maxLineBytes ?? 64 * 1024;
     this.onEvent = opts.onEvent ?? (() => {});
+    this.logical = new LogicalCommand(this.maxLineBytes);
   }
 
   input(buf: Buffer): StdinResult {
@@ -71,8 +84,9 @@ export class StdinLineGuard {
         continue;
       }
       if (nl < 0) break;
-      // bash reads a line ending in an unescaped backslash together with the next one.
-      if (continues(piece)) continue;
+      // The shell reads on past an unescaped trailing backslash, an open quote, `$(` or here-doc:
+      // the command's lines are held and judged together, then sent or dropped as one.
+      if (!this.readLine()) continue;
       this.judgePending(r);
     }
     return done(r);
@@ -83,40 +97,60 @@ export class StdinLineGuard {
     const r = empty();
     if (this.ended) return done(r);
     this.ended = true;
-    if (!this.discarding && this.size > 0) this.judgePending(r);
+    if (!this.discarding && this.size > 0) {
+      if (this.lineStart < this.parts.length) this.readLine();
+      this.judgePending(r);
+    }
     this.parts = [];
     this.size = 0;
+    this.lineStart = 0;
     return done(r);
+  }
+
+  /** Notes one physical line of the command; true when the command is complete. */
+  private readLine(): boolean {
+    const piece = Buffer.concat(this.parts.slice(this.lineStart));
+    this.lineStart = this.parts.length;
+    const text = piece.toString('utf8').replaceAll('\0', '').replace(/\n$/u, '');
+    const c = this.logical.feed(text);
+    for (const t of c.texts) if (!this.texts.includes(t)) this.texts.push(t);
+    return c.complete;
   }
 
   private judgePending(r: Acc): void {
     const raw = Buffer.concat(this.parts, this.size);
     this.parts = [];
     this.size = 0;
-    const line = logicalLine(raw);
-    if (line === '') { r.fwd.push(raw); return; }
-    const { rules } = this.opts;
-    if (!rules) {
-      this.onEvent({ type: 'guard_skipped', reason: 'no_rules', line, elapsedMs: 0, budgetMs: 0 });
-      r.judged.push({ line, verdict: 'pass', rules: [], source: 'input', skipped: 'no_rules' });
-      r.fwd.push(raw);
-      return;
+    this.lineStart = 0;
+    // Each line alone and the command joined so far after each (see continuation.ts).
+    const texts = this.texts;
+    this.texts = [];
+    this.logical.reset();
+    if (texts.length === 0) { r.fwd.push(raw); return; }
+    let block: { line: string; rule: MatchedRule; rules: MatchedRule[] } | undefined;
+    for (const line of texts) {
+      const j = judgeLine(line, 'input', {
+        rules: this.opts.rules, budgetMs: this.opts.budgetMs ?? 50, failOpen: this.opts.failOpen === true,
+        now: this.opts.now ?? (() => performance.now()), onEvent: this.onEvent,
+      });
+      r.judged.push(j);
+      if (j.verdict === 'block' && !block) block = { line, rule: j.rules[0] ?? LINE_LIMIT_RULE, rules: j.rules };
     }
-    const m = rules.match(line);
-    const ordered = m.blockedBy ? [m.blockedBy, ...m.rules.filter((x) => x !== m.blockedBy)] : m.rules;
-    r.judged.push({ line, verdict: m.verdict, rules: ordered, source: 'input' });
-    if (m.verdict !== 'block') { r.fwd.push(raw); return; }
-    const rule = m.blockedBy ?? ordered[0] ?? LINE_LIMIT_RULE;
-    const why = rule.id === 'allow-list' ? 'it is not on the allow-list of this service' : `rule ${JSON.stringify(rule.name)} (${rule.severity})`;
-    const message = `jmp: blocked by ${why}: ${clip(line)}; it was not sent`;
-    r.blocked.push({ line, rule, rules: ordered, message });
+    if (!block) { r.fwd.push(raw); return; }
+    const { line, rule, rules } = block;
+    const message = rule.id === UNCHECKED_RULE.id ? `${UNCHECKED_MESSAGE}: ${clip(line)}`
+      : `jmp: blocked by ${rule.id === 'allow-list' ? 'it is not on the allow-list of this service' : `rule ${JSON.stringify(rule.name)} (${rule.severity})`}: ${clip(line)}; it was not sent`;
+    r.blocked.push({ line, rule, rules, message });
     r.toUser.push(Buffer.from(`${message}\r\n`));
   }
 
   private refuseOversized(r: Acc): void {
+    this.texts = [];
+    this.logical.reset();
     const head = logicalLine(Buffer.concat(this.parts, Math.min(this.size, 4096)).subarray(0, 4096));
     this.parts = [];
     this.size = 0;
+    this.lineStart = 0;
     const line = `${head.slice(0, 200)}…`;
     const message = `jmp: a line longer than ${this.maxLineBytes} bytes cannot be checked; it was not sent`;
     r.judged.push({ line, verdict: 'block', rules: [LINE_LIMIT_RULE], source: 'input' });
@@ -137,13 +171,6 @@ function done(a: Acc): StdinResult {
     toUser: a.toUser.length === 0 ? EMPTY : Buffer.concat(a.toUser),
     judged: a.judged, blocked: a.blocked,
   };
-}
-
-/** A physical line (ending in \n) whose last character before the newline is an unescaped backslash. */
-function continues(piece: Buffer): boolean {
-  let n = 0;
-  for (let i = piece.length - 2; i >= 0 && piece[i] === 0x5c; i--) n++;
-  return n % 2 === 1;
 }
 
 /** The command as the shell reads it: continuations joined, NULs (which bash drops) removed, trimmed. */

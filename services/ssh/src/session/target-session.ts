@@ -7,7 +7,7 @@ import { ApiError, type ApiClient, type Logger } from '@jmp/common';
 import type { MyHost } from '@jmp/common/contract/access';
 import type { SshConfig } from '../config.js';
 import { openTarget, TargetError } from '../target/connect.js';
-import { CommandGuard, StdinLineGuard, type GuardEvent } from '../guard/index.js';
+import { CommandGuard, StdinLineGuard, blockReason, judgeScript, type GuardEvent } from '../guard/index.js';
 import { recordingDefaults, type Recordings } from '@jmp/common/recording/index';
 import type { LiveSessions } from './live-sessions.js';
 import { loadRules } from './host-rules.js';
@@ -32,20 +32,25 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
     return 1;
   }
 
-  // A one-shot command is judged whole before anything reaches the target.
-  if (command !== undefined) {
-    const m = rules?.match(command);
-    const judged = { line: command, verdict: m?.verdict ?? 'pass', rules: m?.rules ?? [], source: 'input' as const, ...(rules ? {} : { skipped: 'no_rules' as const }) };
-    if (m?.verdict === 'block') {
-      const rule = m.blockedBy ?? m.rules[0];
-      try {
-        await ctx.api.sessionStarted({ id, user: ctx.user, host: host.hostname, protocol: 'ssh', sourceAddress: ctx.source, instance: ctx.instance });
-        await ctx.api.commands(id, [commandRecord(judged)]);
-        await ctx.api.sessionEnded(id, { bytesIn: 0, bytesOut: 0, endReason: 'blocked' });
-      } catch (err) { ctx.log.error({ err: (err as Error).message }, 'could not record a blocked command'); }
-      notice(`blocked by rule "${rule?.name ?? '?'}" (${rule?.severity ?? '?'}): ${command}`);
-      return 1;
+  const failOpen = ctx.config.guardFailOpen === true;
+  const onEvent = (e: GuardEvent) => {
+    if (e.type === 'guard_skipped' || e.type === 'guard_refused') {
+      ctx.log.warn({ session: id, reason: e.reason, elapsedMs: e.elapsedMs }, e.type === 'guard_skipped' ? 'guard skipped a command' : 'guard refused a command it could not check');
     }
+  };
+  // A one-shot command is judged before anything reaches the target: whole, and as the shell reads its lines.
+  // Like every line, one that cannot be checked in time is refused unless JMP_SSH_GUARD_FAIL_OPEN.
+  const judgedCommand = command === undefined ? [] : judgeScript(command, { rules, budgetMs: 50, failOpen, now: () => performance.now(), onEvent });
+  const blockedBy = judgedCommand.find((j) => j.verdict === 'block');
+  if (command !== undefined && blockedBy) {
+    try {
+      await ctx.api.sessionStarted({ id, user: ctx.user, host: host.hostname, protocol: 'ssh', sourceAddress: ctx.source, instance: ctx.instance });
+      await ctx.api.commands(id, judgedCommand.map((j) => commandRecord(j)));
+      await ctx.api.sessionEnded(id, { bytesIn: 0, bytesOut: 0, endReason: 'blocked' });
+    } catch (err) { ctx.log.error({ err: (err as Error).message }, 'could not record a blocked command'); }
+    const rule = blockedBy.rules.find((r) => r.action === 'block') ?? blockedBy.rules[0];
+    notice(`${(rule ? blockReason(rule) : 'jmp: blocked').replace(/^jmp: /u, '')}: ${command}`);
+    return 1;
   }
 
   // Registered before the target is asked: the per-person limit holds across
@@ -87,14 +92,10 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
   // guard's copy of the screen; without one, the stdin lines before they are
   // sent. A command that starts a shell (`bash -i`, `python -c 'import pty…'`)
   // is therefore guarded like a shell.
-  const onEvent = (e: GuardEvent) => {
-    if (e.type === 'guard_skipped') ctx.log.warn({ session: id, reason: e.reason, elapsedMs: e.elapsedMs }, 'guard skipped a command');
-  };
-  const guard = pty ? new CommandGuard({ cols: pty.cols, rows: pty.rows, rules, onEvent }) : null;
-  const lines = pty ? null : new StdinLineGuard({ rules, onEvent });
-  if (command !== undefined) {
-    const m = rules?.match(command);
-    void ctx.api.commands(id, [commandRecord({ line: command, verdict: m?.verdict ?? 'pass', rules: m?.rules ?? [], source: 'input', ...(rules ? {} : { skipped: 'no_rules' }) })])
+  const guard = pty ? new CommandGuard({ cols: pty.cols, rows: pty.rows, rules, failOpen, onEvent }) : null;
+  const lines = pty ? null : new StdinLineGuard({ rules, failOpen, onEvent });
+  if (judgedCommand.length > 0) {
+    void ctx.api.commands(id, judgedCommand.map((j) => commandRecord(j)))
       .catch((err) => ctx.log.warn({ err: (err as Error).message }, 'could not store the command'));
   }
 

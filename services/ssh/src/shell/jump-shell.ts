@@ -23,7 +23,9 @@ export async function runJumpShell(channel: ServerChannel, deps: JumpShellDeps):
   editor.start();
 
   return new Promise<void>((resolve) => {
-    const finish = () => { channel.removeListener('data', onData); resolve(); };
+    const finish = () => { channel.removeListener('data', onData); channel.removeListener('end', onEnd); resolve(); };
+    // End of input (ssh -T with stdin closed, Ctrl-D on a client that sends EOF) ends the menu like Ctrl-D does.
+    const onEnd = () => { if (!busy) finish(); };
     const onData = (data: Buffer) => {
       if (busy) return; // a target session owns the channel
       deps.onInput?.();
@@ -42,7 +44,7 @@ export async function runJumpShell(channel: ServerChannel, deps: JumpShellDeps):
             write(`Connecting to ${cmd.host.hostname} (${cmd.host.addresses[0] ?? '?'}) as ${deps.user} …\r\n`);
             void deps.connect(cmd.host, cmd.command).then(async () => {
               busy = false;
-              if (channel.destroyed) return finish();
+              if (channel.destroyed || channel.readableEnded) return finish();
               hosts = await deps.loadHosts().catch(() => hosts);
               write(`\r\nBack in jmp.\r\n${renderHosts(hosts)}`);
               editor.start();
@@ -53,6 +55,8 @@ export async function runJumpShell(channel: ServerChannel, deps: JumpShellDeps):
       if (!busy && lines.length) editor.start();
     };
     channel.on('data', onData);
+    channel.on('end', onEnd);
     channel.once('close', finish);
+    if (channel.readableEnded) finish();
   });
 }
