@@ -24,6 +24,7 @@ const run = promisify(execFile);
 const SSH_AUDIT = process.env.JMP_TEST_SSH_AUDIT ?? 'ssh-audit';
 
 let server: ssh2.Server, port: number, dir: string;
+const open = new Set<ssh2.Connection>();
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'jmp-ssh-audit-'));
@@ -35,11 +36,16 @@ before(async () => {
   };
   const api = new ApiClient({ baseUrl: config.apiUrl, authorization: () => 'Bearer none' });
   server = createSshServer({ config, api, log: createLogger('jmp-ssh', 'silent'), hostKey: loadOrCreateHostKey(config.hostKeyPath), recordings: createRecordings(config.recording) });
+  // close() waits for every connection: a client that never finished (ssh-audit's probes, a handshake
+  // cut short) would keep this file's process, and the whole run after it, alive. They are ended at the end.
+  server.on('connection', (c: ssh2.Connection) => { open.add(c); c.on('close', () => open.delete(c)); });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   port = (server.address() as AddressInfo).port;
 });
 after(async () => {
-  await new Promise<void>((r) => server.close(() => r()));
+  const closed = new Promise<void>((r) => server.close(() => r()));
+  for (const c of open) c.end();
+  await closed;
   rmSync(dir, { recursive: true, force: true });
 });
 
