@@ -1,7 +1,4 @@
 // jmp-api entry point: reads configuration and wires the parts; no logic here.
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { loadConfigOrExit } from '@jmp/common';
 import { drainConfigSpec, drainOnSignals, httpDrainable, drainUsage } from '@jmp/common/drain';
 import { apiConfigSpec, type ApiConfig } from './config.js';
@@ -9,8 +6,8 @@ import { buildApp, buildContext } from './server.js';
 import { createDb, migrate } from './db/knex.js';
 import { mintServiceToken, SERVICE_ROLES, type ServiceRole } from './http/auth.js';
 import { seedDemo } from './dev/seed-demo.js';
-import { expireRequests } from './requests/repository.js';
-import { startEmbeddedPostgres } from './dev/embedded-postgres.js';
+import { devBanner, formatCreds, prepareDevEnv, seedDevDemo } from './dev/bootstrap.js';
+import { startRequestExpiry } from './requests/expiry-job.js';
 import { deriveSecrets, parseMasterSecret } from './crypto/secrets.js';
 
 /** Requests take milliseconds; the bound only covers a slow database. */
@@ -49,23 +46,7 @@ async function main(argv: string[]): Promise<void> {
   const [cmd = 'serve', ...rest] = argv;
   if (cmd === '--help' || cmd === '-h' || cmd === 'help') { process.stdout.write(USAGE); return; }
   const env = { ...process.env };
-  let stopPg: (() => Promise<void>) | null = null;
-
-  if (cmd === 'dev') {
-    const devDir = resolve(process.env.JMP_DEV_DIR ?? '.dev');
-    // 0711: embedded Postgres runs as its own user and must traverse into .dev/pg.
-    mkdirSync(devDir, { recursive: true });
-    chmodSync(devDir, 0o711);
-    const secretFile = resolve(devDir, 'secret.key');
-    if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(32).toString('hex'), { mode: 0o600 });
-    env.JMP_SECRET_KEY ??= readFileSync(secretFile, 'utf8').trim();
-    env.JMP_SECURE_COOKIES ??= 'false';
-    if (!env.DATABASE_URL) {
-      const pg = await startEmbeddedPostgres(resolve(devDir, 'pg'), Number(env.JMP_DEV_PG_PORT ?? 54329));
-      env.DATABASE_URL = pg.url;
-      stopPg = pg.stop;
-    }
-  }
+  const { stopPg } = cmd === 'dev' ? await prepareDevEnv(env) : { stopPg: null };
   const config = loadConfigOrExit('jmp-api', apiConfigSpec, env) as ApiConfig;
   const { drainSeconds } = loadConfigOrExit('jmp-api', drainConfigSpec(API_DRAIN_SECONDS), env);
   const needsDb = cmd !== 'service-token';
@@ -100,34 +81,16 @@ async function main(argv: string[]): Promise<void> {
     case 'dev': {
       const ctx = await buildContext({ config });
       const { app, dbHealth } = buildApp(ctx);
-      if (cmd === 'dev') {
-        const creds = await seedDemo(ctx.db);
-        if (creds) {
-          writeFileSync(resolve(process.env.JMP_DEV_DIR ?? '.dev', 'demo-credentials.txt'), formatCreds(creds), { mode: 0o600 });
-          process.stdout.write(formatCreds(creds));
-        }
-      }
-      // Pending access requests past their time are marked expired (also done lazily on read).
-      const expiry = setInterval(() => {
-        expireRequests(ctx.db, ctx.now()).then((ids) => {
-          if (ids.length) ctx.log.info({ requests: ids }, 'access requests expired');
-        }, (err) => ctx.log.warn({ err: (err as Error).message }, 'expiring access requests failed'));
-      }, 60_000);
-      expiry.unref();
+      if (cmd === 'dev') await seedDevDemo(ctx.db, env);
+      const expiry = startRequestExpiry(ctx);
       const server = app.listen(config.port, config.host, () => {
         ctx.log.info({ host: config.host, port: config.port, store: config.redisUrl ? 'redis' : 'memory' }, 'jmp-api listening');
-        if (cmd === 'dev') {
-          process.stdout.write(`\njmp-api is listening on http://${config.host}:${config.port}\n` +
-            `  OpenAPI:   http://${config.host}:${config.port}/v1/openapi.json\n` +
-            `  health:    http://${config.host}:${config.port}/healthz\n` +
-            `  log in:    curl -c /tmp/jmp.cookies -H 'content-type: application/json' -d '{"username":"ada","password":"<from above or .dev/demo-credentials.txt>"}' http://${config.host}:${config.port}/v1/auth/web\n` +
-            `  admin token: JMP_SECRET_KEY=$(cat .dev/secret.key) jmp-api service-token admin\n`);
-        }
+        if (cmd === 'dev') process.stdout.write(devBanner(config.host, config.port));
       });
       // SIGTERM drains: the port closes (a balancer retries the refused
       // connect elsewhere), requests in flight finish within the bound.
       drainOnSignals(httpDrainable(server, async () => {
-        clearInterval(expiry);
+        expiry.stop();
         dbHealth.stop();
         await ctx.store.close();
         await ctx.db.destroy();
@@ -139,12 +102,6 @@ async function main(argv: string[]): Promise<void> {
       process.stderr.write(`jmp-api: unknown command ${JSON.stringify(cmd)}\n\n${USAGE}`);
       process.exit(2);
   }
-}
-
-function formatCreds(c: { users: Array<{ username: string; password: string; role: string }>; enrolmentToken: string }): string {
-  return `\nDemo organisation seeded. These passwords are shown once (also in .dev/demo-credentials.txt in dev):\n` +
-    c.users.map((u) => `  ${u.username.padEnd(8)} ${u.password}   ${u.role}`).join('\n') +
-    `\n  enrolment token for agents: ${c.enrolmentToken}\n`;
 }
 
 main(process.argv.slice(2)).catch((err) => {

@@ -209,8 +209,8 @@ export async function markDecided(trx: Knex.Transaction, id: number, d: { status
 
 /**
  * Marks every pending request whose time is up as expired and audits each.
- * Called lazily before requests are read or decided, and meant for a timer
- * (e.g. every minute from main.ts). Safe to run concurrently on many
+ * Called lazily before requests are read or decided, and every minute by
+ * expiry-job.ts. Safe to run concurrently on many
  * instances: the UPDATE claims each row once. Returns the expired ids.
  */
 export async function expireRequests(db: Knex, now: Date = new Date()): Promise<number[]> {
