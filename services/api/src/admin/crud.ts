@@ -1,6 +1,6 @@
-// Plumbing shared by the admin resources: auth for readers, paging, checks of
-// foreign keys named after the body field, audit inside the write's
-// transaction, and Postgres constraint errors turned into sentences.
+// Plumbing shared by the admin resources: auth for readers, pages mapped to
+// views, audit inside the write's transaction, and Postgres constraint errors
+// turned into sentences. The queries are in repository/.
 import type { Knex } from 'knex';
 import type { Request } from 'express';
 import { JmpError } from '@jmp/common';
@@ -9,8 +9,9 @@ import type { AuthRules, Principal } from '../http/auth.js';
 import { actorOf } from '../http/auth.js';
 import type { AuthRule } from '../http/routes.js';
 import { appendAudit } from '../audit/audit.js';
+import type { Paged, Tx } from './repository/common.js';
 
-export type Tx = Knex | Knex.Transaction;
+export type { Tx };
 
 /**
  * Reads of the admin resources: administrators, the admin service token, and
@@ -32,41 +33,12 @@ export function readers(auth: AuthRules): AuthRule {
 export const badField = (field: string, message: string): JmpError =>
   new JmpError('bad_request', `${field}: ${message}`, { field });
 
-export const notFound = (message: string): JmpError => new JmpError('not_found', message);
-
 /** The user id of the caller when it is a person, for created_by columns. */
 export const userIdOf = (p: Principal): number | null => (p.kind === 'user' ? p.user.id : null);
 
-export interface Page { limit: number; offset: number }
-
-/** Runs a filtered query for one page plus the total count. */
-export async function paged<T>(query: Knex.QueryBuilder, page: Page, orderBy: string, map: (row: any) => T): Promise<{ items: T[]; total: number; limit: number; offset: number }> {
-  const counted = await query.clone().clearSelect().clearOrder().count<{ n: string }[]>({ n: '*' });
-  const rows = await query.orderBy(orderBy).limit(page.limit).offset(page.offset);
-  return { items: rows.map(map), total: Number(counted[0]?.n ?? 0), limit: page.limit, offset: page.offset };
-}
-
-/** Case-insensitive substring match on any of the columns (no LIKE wildcards to escape). */
-export function substring(qb: Knex.QueryBuilder, columns: string[], q: string | undefined): void {
-  if (!q) return;
-  qb.where((w) => { for (const c of columns) w.orWhereRaw(`strpos(lower(${c}::text), lower(?)) > 0`, [q]); });
-}
-
-const TABLES = { user: 'users', department: 'departments', project: 'projects', service: 'services', host: 'hosts' } as const;
-export type Kind = keyof typeof TABLES;
-
-/** Checks that a row referenced from a body exists; 404 naming the field when it does not. */
-export async function mustRef(db: Tx, kind: Kind, id: number | null | undefined, field: string): Promise<void> {
-  if (id === null || id === undefined) return;
-  const row = await db(TABLES[kind]).where({ id }).first('id');
-  if (!row) throw new JmpError('not_found', `${field}: there is no ${kind} with id ${id}`, { field });
-}
-
-/** Loads a row by the id in the path, or throws 404 with a sentence. */
-export async function mustGet<T = any>(db: Tx, table: string, id: number, what: string): Promise<T> {
-  const row = await db(table).where({ id }).first();
-  if (!row) throw notFound(`there is no ${what} with id ${id}`);
-  return row as T;
+/** Maps the rows of a page to what the API returns. */
+export function mapPage<R, T>(p: Paged<R>, map: (row: R) => T): { items: T[]; total: number; limit: number; offset: number } {
+  return { items: p.items.map(map), total: p.total, limit: p.limit, offset: p.offset };
 }
 
 /** Appends an audit event; within a transaction it commits or rolls back with the write. */

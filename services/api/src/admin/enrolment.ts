@@ -7,12 +7,14 @@ import { JmpError, contract as c } from '@jmp/common';
 import type { RouteModule } from '../http/app.js';
 import { sha256hex } from '../crypto/secrets.js';
 import { ENROLLABLE_KINDS } from '../agents/enrol.js';
-import { audit, badField, iso, isoNN, mustGet, mustRef, paged, readers, userIdOf, write, type Tx } from './crud.js';
+import { audit, badField, iso, isoNN, mapPage, readers, userIdOf, write, type Tx } from './crud.js';
+import { mustRef } from './repository/common.js';
+import * as repo from './repository/enrolment.js';
 
 export const newEnrolmentToken = (): string => c.ENROLMENT_TOKEN_PREFIX + randomBytes(32).toString('base64url');
 export const enrolmentTokenHash = (token: string): string => sha256hex(token);
 
-const toToken = (r: any, now: Date): c.EnrolmentToken => ({
+const toToken = (r: repo.EnrolmentTokenRow, now: Date): c.EnrolmentToken => ({
   id: r.id, description: r.description, serviceId: r.service_id, hostState: r.host_state, maxUses: r.max_uses, uses: r.uses,
   expiresAt: isoNN(r.expires_at), createdBy: r.created_by, revokedAt: iso(r.revoked_at), createdAt: isoNN(r.created_at),
   active: r.revoked_at == null && r.uses < r.max_uses && new Date(r.expires_at) > now,
@@ -23,14 +25,7 @@ export const enrolmentRoutes: RouteModule = (api, ctx, auth) => {
 
   api.route('get', '/v1/enrolment-tokens', { summary: 'List enrolment tokens (never the tokens themselves)', tags, auth: readers(auth), security: 'admin', query: c.EnrolmentTokenQuery, response: c.EnrolmentTokenList }, async ({ query }) => {
     const now = ctx.now();
-    const qb = ctx.db('enrolment_tokens').select('*');
-    if (query.serviceId) qb.where({ service_id: query.serviceId });
-    if (query.active !== undefined) {
-      const usable = (w: any) => w.whereNull('revoked_at').where('expires_at', '>', now).whereRaw('uses < max_uses');
-      if (query.active) qb.where(usable);
-      else qb.whereNot(usable);
-    }
-    return paged(qb, query, 'id', (r) => toToken(r, now));
+    return mapPage(await repo.listTokens(ctx.db, query, now), (r) => toToken(r, now));
   });
 
   api.route('post', '/v1/enrolment-tokens', { summary: 'Create an enrolment token; the token is returned this once', tags, auth: auth.admin(), security: 'admin', body: c.EnrolmentTokenCreate, response: c.EnrolmentTokenCreated, status: 201 }, async ({ body, principal, res }) => {
@@ -38,10 +33,10 @@ export const enrolmentRoutes: RouteModule = (api, ctx, auth) => {
     const token = newEnrolmentToken();
     const out = await write(ctx, {}, async (trx) => {
       await mustRef(trx, 'service', body.serviceId, 'body.serviceId');
-      const [row] = await trx('enrolment_tokens').insert({
-        token_hash: enrolmentTokenHash(token), description: body.description, service_id: body.serviceId ?? null,
-        host_state: body.hostState, max_uses: body.maxUses, expires_at: new Date(now.getTime() + body.ttlSeconds * 1000), created_by: userIdOf(principal),
-      }).returning('*');
+      const row = await repo.insertToken(trx, {
+        tokenHash: enrolmentTokenHash(token), description: body.description, serviceId: body.serviceId ?? null,
+        hostState: body.hostState, maxUses: body.maxUses, expiresAt: new Date(now.getTime() + body.ttlSeconds * 1000), createdBy: userIdOf(principal),
+      });
       await audit(trx, principal, 'enrolment_token.created', `enrolment_token:${row.id}`, { ...body, expiresAt: isoNN(row.expires_at) });
       return { ...toToken(row, now), token };
     });
@@ -50,13 +45,13 @@ export const enrolmentRoutes: RouteModule = (api, ctx, auth) => {
   });
 
   api.route('get', '/v1/enrolment-tokens/:id', { summary: 'Get an enrolment token (without the token)', tags, auth: readers(auth), security: 'admin', params: c.IdParams, response: c.EnrolmentToken }, async ({ params }) =>
-    toToken(await mustGet(ctx.db, 'enrolment_tokens', params.id, 'enrolment token'), ctx.now()));
+    toToken(await repo.getToken(ctx.db, params.id), ctx.now()));
 
   api.route('delete', '/v1/enrolment-tokens/:id', { summary: 'Revoke an enrolment token (the row stays, with revokedAt)', tags, auth: auth.admin(), security: 'admin', params: c.IdParams }, async ({ params, principal }) => {
     await write(ctx, {}, async (trx) => {
-      const cur = await mustGet(trx, 'enrolment_tokens', params.id, 'enrolment token');
+      const cur = await repo.getToken(trx, params.id);
       if (cur.revoked_at) return;
-      await trx('enrolment_tokens').where({ id: params.id }).update({ revoked_at: trx.fn.now() });
+      await repo.revokeToken(trx, params.id);
       await audit(trx, principal, 'enrolment_token.revoked', `enrolment_token:${cur.id}`, { description: cur.description, uses: cur.uses });
     });
   });
@@ -73,7 +68,7 @@ export async function checkEnrolmentBinding(
   host: { service_id: number | null; kind: string; agent_public_key: string | null }, now: Date,
 ): Promise<void> {
   const field = 'body.enrolmentTokenId';
-  const t = await trx('enrolment_tokens').where({ id: tokenId }).first();
+  const t = await repo.findToken(trx, tokenId);
   if (!t) throw new JmpError('not_found', `${field}: there is no enrolment token with id ${tokenId}`, { field });
   if (!toToken(t, now).active) throw badField(field, `enrolment token ${tokenId} is revoked, expired or used up`);
   if (t.service_id !== host.service_id) {

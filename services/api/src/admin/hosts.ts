@@ -3,8 +3,10 @@
 import { JmpError, contract as c } from '@jmp/common';
 import type { RouteModule } from '../http/app.js';
 import { forgetHostKey } from '../http/auth.js';
-import { audit, badField, iso, isoNN, mustGet, mustRef, paged, readers, substring, write } from './crud.js';
-import { releaseScope } from './org.js';
+import { audit, badField, iso, isoNN, mapPage, readers, write } from './crud.js';
+import { mustRef } from './repository/common.js';
+import * as repo from './repository/hosts.js';
+import { releaseScope } from './repository/org.js';
 import { checkEnrolmentBinding } from './enrolment.js';
 import { parseSshPublicKey } from '@jmp/common/ssh-key';
 
@@ -14,7 +16,7 @@ const HOST_HINTS = {
   hosts_kind: ['body.kind', 'must be linux, windows or netdev'],
 } as Record<string, [string, string]>;
 
-const toHost = (r: any): c.AdminHost => ({
+const toHost = (r: repo.HostRow): c.AdminHost => ({
   id: r.id, hostname: r.hostname, addresses: r.addresses, state: r.state, kind: r.kind, serviceId: r.service_id,
   sshHostKeys: r.ssh_host_keys, enrolled: r.agent_public_key != null, enrolledAt: iso(r.enrolled_at), lastSeenAt: iso(r.last_seen_at),
   agentStatus: r.agent_status ?? {}, enrolmentTokenId: r.enrolment_token_id ?? null, createdAt: isoNN(r.created_at),
@@ -37,13 +39,7 @@ export const hostRoutes: RouteModule = (api, ctx, auth) => {
   const tags = ['admin: hosts'];
 
   api.route('get', '/v1/hosts', { summary: 'List hosts (filters: service, project, state, kind, q on name or address)', tags, auth: readers(auth), security: 'admin', query: c.HostQuery, response: c.HostList }, async ({ query }) => {
-    const qb = ctx.db('hosts').select('hosts.*');
-    substring(qb, ['hosts.hostname', 'hosts.addresses'], query.q);
-    if (query.serviceId) qb.where('hosts.service_id', query.serviceId);
-    if (query.projectId) qb.whereIn('hosts.service_id', ctx.db('services').select('id').where({ project_id: query.projectId }));
-    if (query.state) qb.where('hosts.state', query.state);
-    if (query.kind) qb.where('hosts.kind', query.kind);
-    return paged(qb, query, 'hosts.id', toHost);
+    return mapPage(await repo.listHosts(ctx.db, query), toHost);
   });
 
   api.route('post', '/v1/hosts', { summary: 'Register a host', tags, auth: auth.admin(), security: 'admin', body: c.HostCreate, response: c.AdminHost, status: 201 }, async ({ body, principal }) => {
@@ -54,42 +50,39 @@ export const hostRoutes: RouteModule = (api, ctx, auth) => {
         const host = { service_id: body.serviceId ?? null, kind: body.kind, agent_public_key: null };
         await checkEnrolmentBinding(trx, body.enrolmentTokenId, host, ctx.now());
       }
-      const [row] = await trx('hosts').insert({
-        hostname: body.hostname, addresses: JSON.stringify(unique(body.addresses)), state: body.state, kind: body.kind,
-        service_id: body.serviceId ?? null, ssh_host_keys: JSON.stringify(keys), enrolment_token_id: body.enrolmentTokenId ?? null,
-      }).returning('*');
+      const row = await repo.insertHost(trx, {
+        hostname: body.hostname, addresses: unique(body.addresses), state: body.state, kind: body.kind,
+        serviceId: body.serviceId ?? null, sshHostKeys: keys, enrolmentTokenId: body.enrolmentTokenId ?? null,
+      });
       await audit(trx, principal, 'host.created', `host:${row.hostname}`, { id: row.id, ...body, sshHostKeys: keys.length });
       return toHost(row);
     });
   });
 
   api.route('get', '/v1/hosts/:id', { summary: 'Get a host', tags, auth: readers(auth), security: 'admin', params: c.IdParams, response: c.AdminHost }, async ({ params }) =>
-    toHost(await mustGet(ctx.db, 'hosts', params.id, 'host')));
+    toHost(await repo.getHost(ctx.db, params.id)));
 
   api.route('patch', '/v1/hosts/:id', { summary: 'Update a host', tags, auth: auth.admin(), security: 'admin', params: c.IdParams, body: c.HostUpdate, response: c.AdminHost }, async ({ params, body, principal }) => {
     const keys = body.sshHostKeys ? hostKeys(body.sshHostKeys) : undefined;
     const out = await write(ctx, HOST_HINTS, async (trx) => {
-      const cur = await mustGet(trx, 'hosts', params.id, 'host');
+      const cur = await repo.getHost(trx, params.id);
       await mustRef(trx, 'service', body.serviceId, 'body.serviceId');
-      const patch: Record<string, unknown> = {};
-      if (body.hostname !== undefined) patch.hostname = body.hostname;
-      if (body.addresses !== undefined) patch.addresses = JSON.stringify(unique(body.addresses));
-      if (body.state !== undefined) patch.state = body.state;
-      if (body.kind !== undefined) patch.kind = body.kind;
-      if (body.serviceId !== undefined) patch.service_id = body.serviceId;
-      if (keys !== undefined) patch.ssh_host_keys = JSON.stringify(keys);
+      const changes: repo.HostChanges = {
+        hostname: body.hostname, addresses: body.addresses && unique(body.addresses), state: body.state, kind: body.kind,
+        serviceId: body.serviceId, sshHostKeys: keys,
+      };
       if (body.enrolmentTokenId != null) {
         const host = { service_id: body.serviceId !== undefined ? body.serviceId : cur.service_id, kind: body.kind ?? cur.kind, agent_public_key: cur.agent_public_key };
         await checkEnrolmentBinding(trx, body.enrolmentTokenId, host, ctx.now());
-        patch.enrolment_token_id = body.enrolmentTokenId;
+        changes.enrolmentTokenId = body.enrolmentTokenId;
       } else if (body.enrolmentTokenId === null || (cur.enrolment_token_id != null && (body.serviceId !== undefined || body.kind !== undefined))) {
         // A binding was checked against the service and kind; when they change it no longer holds.
-        patch.enrolment_token_id = null;
+        changes.enrolmentTokenId = null;
       }
-      if (Object.keys(patch).length === 0) return toHost(cur);
-      const [row] = await trx('hosts').where({ id: params.id }).update(patch).returning('*');
+      const row = await repo.updateHost(trx, params.id, changes);
+      if (!row) return toHost(cur);
       await audit(trx, principal, 'host.updated', `host:${row.hostname}`, { id: row.id, ...body, ...(keys ? { sshHostKeys: keys.length } : {}), ...(body.hostname && body.hostname !== cur.hostname ? { previousHostname: cur.hostname } : {}),
-        ...(patch.enrolment_token_id === null && cur.enrolment_token_id != null ? { unboundEnrolmentTokenId: cur.enrolment_token_id } : {}) });
+        ...(changes.enrolmentTokenId === null && cur.enrolment_token_id != null ? { unboundEnrolmentTokenId: cur.enrolment_token_id } : {}) });
       return toHost(row);
     });
     forgetHostKey(params.id); // the auth cache also holds the host name
@@ -100,9 +93,9 @@ export const hostRoutes: RouteModule = (api, ctx, auth) => {
   // on the host are revoked and kept, sessions keep their recordings with a null host.
   api.route('delete', '/v1/hosts/:id', { summary: 'Delete a host (its agent can no longer authenticate)', tags, auth: auth.admin(), security: 'admin', params: c.IdParams }, async ({ params, principal }) => {
     await write(ctx, HOST_HINTS, async (trx) => {
-      const cur = await mustGet(trx, 'hosts', params.id, 'host');
+      const cur = await repo.getHost(trx, params.id);
       await releaseScope(trx, 'host', params.id);
-      await trx('hosts').where({ id: params.id }).delete();
+      await repo.deleteHost(trx, params.id);
       await audit(trx, principal, 'host.deleted', `host:${cur.hostname}`, { id: cur.id });
     });
     forgetHostKey(params.id);
@@ -116,14 +109,14 @@ export const hostRoutes: RouteModule = (api, ctx, auth) => {
     tags, auth: auth.admin(), security: 'admin', params: c.IdParams, body: c.HostResetEnrolment, response: c.AdminHost,
   }, async ({ params, body, principal }) => {
     const out = await write(ctx, HOST_HINTS, async (trx) => {
-      const cur = await trx('hosts').where({ id: params.id }).forUpdate().first();
+      const cur = await repo.lockHost(trx, params.id);
       if (!cur) throw new JmpError('not_found', `there is no host with id ${params.id}`);
-      const patch: Record<string, unknown> = { agent_public_key: null, enrolled_at: null };
+      const changes: repo.HostChanges = { forgetAgent: true };
       if (body.enrolmentTokenId !== undefined) {
         await checkEnrolmentBinding(trx, body.enrolmentTokenId, { ...cur, agent_public_key: null }, ctx.now());
-        patch.enrolment_token_id = body.enrolmentTokenId;
+        changes.enrolmentTokenId = body.enrolmentTokenId;
       }
-      const [row] = await trx('hosts').where({ id: params.id }).update(patch).returning('*');
+      const row = (await repo.updateHost(trx, params.id, changes))!;
       await audit(trx, principal, 'host.enrolment_reset', `host:${row.hostname}`, {
         id: row.id, wasEnrolled: cur.agent_public_key != null, enrolmentTokenId: row.enrolment_token_id ?? null,
       });

@@ -4,14 +4,16 @@
 import RE2 from 're2';
 import { contract as c } from '@jmp/common';
 import type { RouteModule } from '../http/app.js';
-import { audit, badField, isoNN, mustGet, mustRef, paged, readers, substring, write } from './crud.js';
+import { audit, badField, isoNN, mapPage, readers, write } from './crud.js';
+import { mustRef } from './repository/common.js';
+import * as repo from './repository/rules.js';
 
 const RULE_HINTS = {
   rules_action: ['body.action', 'must be alert or block'],
   rules_scope: ['body.scopeId', 'is required for a project or service scope and must be absent for global'],
 } as Record<string, [string, string]>;
 
-const toRule = (r: any): c.CommandRule => ({
+const toRule = (r: repo.RuleRow): c.CommandRule => ({
   id: r.id, name: r.name, pattern: r.pattern, action: r.action, severity: r.severity, list: r.list,
   scopeType: r.scope_type, scopeId: r.scope_id, enabled: r.enabled, createdAt: isoNN(r.created_at),
 });
@@ -34,13 +36,7 @@ export const ruleRoutes: RouteModule = (api, ctx, auth) => {
   const tags = ['admin: command rules'];
 
   api.route('get', '/v1/rules', { summary: 'List command rules', tags, auth: readers(auth), security: 'admin', query: c.RuleQuery, response: c.CommandRuleList }, async ({ query }) => {
-    const qb = ctx.db('command_rules').select('*');
-    substring(qb, ['name', 'pattern'], query.q);
-    if (query.scopeType) qb.where({ scope_type: query.scopeType });
-    if (query.scopeId) qb.where({ scope_id: query.scopeId });
-    if (query.enabled !== undefined) qb.where({ enabled: query.enabled });
-    if (query.action) qb.where({ action: query.action });
-    return paged(qb, query, 'id', toRule);
+    return mapPage(await repo.listRules(ctx.db, query), toRule);
   });
 
   api.route('post', '/v1/rules/test', { summary: 'Try a pattern against a command line (RE2)', tags, auth: auth.admin(), security: 'admin', body: c.RuleTest, response: c.RuleTestResult }, async ({ body }) =>
@@ -51,30 +47,25 @@ export const ruleRoutes: RouteModule = (api, ctx, auth) => {
     checkScope(body.scopeType, body.scopeId);
     return write(ctx, RULE_HINTS, async (trx) => {
       if (body.scopeType !== 'global') await mustRef(trx, body.scopeType, body.scopeId, 'body.scopeId');
-      const [row] = await trx('command_rules').insert({
-        name: body.name, pattern: body.pattern, action: body.action, severity: body.severity, list: body.list,
-        scope_type: body.scopeType, scope_id: body.scopeId ?? null, enabled: body.enabled,
-      }).returning('*');
+      const row = await repo.insertRule(trx, { ...body, scopeId: body.scopeId ?? null });
       await audit(trx, principal, 'rule.created', `rule:${row.id}`, { ...body });
       return toRule(row);
     });
   });
 
   api.route('get', '/v1/rules/:id', { summary: 'Get a command rule', tags, auth: readers(auth), security: 'admin', params: c.IdParams, response: c.CommandRule }, async ({ params }) =>
-    toRule(await mustGet(ctx.db, 'command_rules', params.id, 'command rule')));
+    toRule(await repo.getRule(ctx.db, params.id)));
 
   api.route('patch', '/v1/rules/:id', { summary: 'Update a command rule', tags, auth: auth.admin(), security: 'admin', params: c.IdParams, body: c.RuleUpdate, response: c.CommandRule }, async ({ params, body, principal }) => {
     if (body.pattern !== undefined) compileRule(body.pattern);
     return write(ctx, RULE_HINTS, async (trx) => {
-      const cur = await mustGet(trx, 'command_rules', params.id, 'command rule');
+      const cur = await repo.getRule(trx, params.id);
       const scopeType: string = body.scopeType ?? cur.scope_type;
       // Switching to global clears the scope id unless the body sets one.
       const scopeId = body.scopeId !== undefined ? body.scopeId : scopeType === 'global' ? null : cur.scope_id;
       checkScope(scopeType, scopeId);
       if (scopeType !== 'global') await mustRef(trx, scopeType as 'project' | 'service', scopeId, 'body.scopeId');
-      const patch: Record<string, unknown> = { scope_type: scopeType, scope_id: scopeId };
-      for (const k of ['name', 'pattern', 'action', 'severity', 'list', 'enabled'] as const) if (body[k] !== undefined) patch[k] = body[k];
-      const [row] = await trx('command_rules').where({ id: params.id }).update(patch).returning('*');
+      const row = await repo.updateRule(trx, params.id, { ...body, scopeType, scopeId });
       await audit(trx, principal, 'rule.updated', `rule:${row.id}`, { ...body });
       return toRule(row);
     });
@@ -82,8 +73,8 @@ export const ruleRoutes: RouteModule = (api, ctx, auth) => {
 
   api.route('delete', '/v1/rules/:id', { summary: 'Delete a command rule', tags, auth: auth.admin(), security: 'admin', params: c.IdParams }, async ({ params, principal }) => {
     await write(ctx, RULE_HINTS, async (trx) => {
-      const cur = await mustGet(trx, 'command_rules', params.id, 'command rule');
-      await trx('command_rules').where({ id: params.id }).delete();
+      const cur = await repo.getRule(trx, params.id);
+      await repo.deleteRule(trx, params.id);
       await audit(trx, principal, 'rule.deleted', `rule:${cur.id}`, { name: cur.name, pattern: cur.pattern });
     });
   });

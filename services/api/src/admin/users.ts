@@ -4,7 +4,10 @@ import { contract as c, JmpError } from '@jmp/common';
 import type { RouteModule } from '../http/app.js';
 import { hashPassword } from '../crypto/passwords.js';
 import { newTotpSecret, totpUri } from '../crypto/totp.js';
-import { audit, badField, isoNN, mustGet, mustRef, paged, readers, substring, write, type Tx } from './crud.js';
+import { audit, badField, isoNN, mapPage, readers, write, type Tx } from './crud.js';
+import { mustRef } from './repository/common.js';
+import * as repo from './repository/users.js';
+import { revokeGrantsOf } from './repository/grants.js';
 import { parseSshPublicKey } from '@jmp/common/ssh-key';
 import { reservedUsernameReason } from '@jmp/common/contract/usernames';
 import { revokeUserSessions } from '../auth/sessions.js';
@@ -16,7 +19,7 @@ const USER_HINTS = {
 } as Record<string, [string, string]>;
 const KEY_HINTS = { user_ssh_keys_user_id_fingerprint_unique: ['body.publicKey', 'this key is already registered for this user'] } as Record<string, [string, string]>;
 
-export function toUser(r: any): c.AdminUser {
+export function toUser(r: repo.UserRow): c.AdminUser {
   return {
     id: r.id, username: r.username, uid: r.uid, displayName: r.display_name, email: r.email,
     leaderId: r.leader_id, departmentId: r.department_id, status: r.status,
@@ -26,28 +29,20 @@ export function toUser(r: any): c.AdminUser {
   };
 }
 
-const toKey = (r: any) => ({ id: r.id, userId: r.user_id, publicKey: r.public_key, fingerprint: r.fingerprint, comment: r.comment, createdAt: isoNN(r.created_at) });
+const toKey = (r: repo.UserKeyRow) => ({ id: r.id, userId: r.user_id, publicKey: r.public_key, fingerprint: r.fingerprint, comment: r.comment, createdAt: isoNN(r.created_at) });
 
 /** Refuses a change that would leave no active person able to administer jmp. */
 async function keepAnAdmin(trx: Tx, userId: number, what: string): Promise<void> {
-  const others = await trx('users').where({ is_admin: true, status: 'active' }).whereNot({ id: userId }).count<{ n: string }[]>({ n: '*' });
-  if (Number(others[0]!.n) === 0) throw new JmpError('conflict', `${what} would leave no active administrator; make someone else an administrator first`);
+  if ((await repo.otherActiveAdmins(trx, userId)) === 0) throw new JmpError('conflict', `${what} would leave no active administrator; make someone else an administrator first`);
 }
 
-async function loadUser(trx: Tx, id: number): Promise<any> {
-  return mustGet(trx, 'users', id, 'user');
-}
+const loadUser = (trx: Tx, id: number): Promise<repo.UserRow> => repo.getUser(trx, id);
 
 export const userRoutes: RouteModule = (api, ctx, auth) => {
   const tags = ['admin: users'];
 
   api.route('get', '/v1/users', { summary: 'List users', tags, auth: readers(auth), security: 'admin', query: c.UserQuery, response: c.UserList }, async ({ query }) => {
-    const qb = ctx.db('users').select('*');
-    substring(qb, ['username', 'display_name', 'email'], query.q);
-    if (query.status) qb.where({ status: query.status });
-    if (query.departmentId) qb.where({ department_id: query.departmentId });
-    if (query.isAdmin !== undefined) qb.where({ is_admin: query.isAdmin });
-    return paged(qb, query, 'id', toUser);
+    return mapPage(await repo.listUsers(ctx.db, query), toUser);
   });
 
   api.route('post', '/v1/users', { summary: 'Create a user (the uid is assigned by jmp; system account names are refused)', tags, auth: auth.admin(), security: 'admin', body: c.UserCreate, response: c.AdminUser, status: 201 }, async ({ body, principal }) => {
@@ -58,11 +53,11 @@ export const userRoutes: RouteModule = (api, ctx, auth) => {
     return write(ctx, USER_HINTS, async (trx) => {
       await mustRef(trx, 'user', body.leaderId, 'body.leaderId');
       await mustRef(trx, 'department', body.departmentId, 'body.departmentId');
-      const [row] = await trx('users').insert({
-        username: body.username, display_name: body.displayName, email: body.email ?? null,
-        leader_id: body.leaderId ?? null, department_id: body.departmentId ?? null, status: body.status,
-        is_admin: body.isAdmin, is_auditor: body.isAuditor, shell: body.shell, password_hash: passwordHash,
-      }).returning('*');
+      const row = await repo.insertUser(trx, {
+        username: body.username, displayName: body.displayName, email: body.email ?? null,
+        leaderId: body.leaderId ?? null, departmentId: body.departmentId ?? null, status: body.status,
+        isAdmin: body.isAdmin, isAuditor: body.isAuditor, shell: body.shell, passwordHash,
+      });
       const { password: _pw, ...data } = body;
       await audit(trx, principal, 'user.created', `user:${row.username}`, { ...data, uid: row.uid, hasPassword: passwordHash !== null });
       return toUser(row);
@@ -79,17 +74,8 @@ export const userRoutes: RouteModule = (api, ctx, auth) => {
       await mustRef(trx, 'department', body.departmentId, 'body.departmentId');
       const losesAdmin = cur.is_admin && cur.status === 'active' && (body.isAdmin === false || body.status === 'disabled');
       if (losesAdmin) await keepAnAdmin(trx, params.id, 'this change');
-      const patch: Record<string, unknown> = {};
-      if (body.displayName !== undefined) patch.display_name = body.displayName;
-      if (body.email !== undefined) patch.email = body.email;
-      if (body.leaderId !== undefined) patch.leader_id = body.leaderId;
-      if (body.departmentId !== undefined) patch.department_id = body.departmentId;
-      if (body.status !== undefined) patch.status = body.status;
-      if (body.isAdmin !== undefined) patch.is_admin = body.isAdmin;
-      if (body.isAuditor !== undefined) patch.is_auditor = body.isAuditor;
-      if (body.shell !== undefined) patch.shell = body.shell;
-      if (Object.keys(patch).length === 0) return toUser(cur);
-      const [row] = await trx('users').where({ id: params.id }).update({ ...patch, updated_at: trx.fn.now() }).returning('*');
+      const row = await repo.updateUser(trx, params.id, body);
+      if (!row) return toUser(cur);
       await audit(trx, principal, 'user.updated', `user:${row.username}`, { ...body });
       return toUser(row);
     });
@@ -109,11 +95,11 @@ export const userRoutes: RouteModule = (api, ctx, auth) => {
       const cur = await loadUser(trx, params.id);
       if (cur.is_admin && cur.status === 'active') await keepAnAdmin(trx, params.id, query.hard ? 'deleting this user' : 'disabling this user');
       if (query.hard) {
-        await trx('grants').where({ subject_type: 'user', subject_id: params.id }).whereNull('revoked_at').update({ revoked_at: trx.fn.now() });
-        await trx('users').where({ id: params.id }).delete();
+        await revokeGrantsOf(trx, 'user', params.id);
+        await repo.deleteUser(trx, params.id);
         await audit(trx, principal, 'user.deleted', `user:${cur.username}`, { uid: cur.uid });
       } else if (cur.status !== 'disabled') {
-        await trx('users').where({ id: params.id }).update({ status: 'disabled', updated_at: trx.fn.now() });
+        await repo.disableUser(trx, params.id);
         await audit(trx, principal, 'user.disabled', `user:${cur.username}`, {});
       }
     });
@@ -124,7 +110,7 @@ export const userRoutes: RouteModule = (api, ctx, auth) => {
     const hash = await hashPassword(body.password);
     await write(ctx, {}, async (trx) => {
       const cur = await loadUser(trx, params.id);
-      await trx('users').where({ id: params.id }).update({ password_hash: hash, updated_at: trx.fn.now() });
+      await repo.setPasswordHash(trx, params.id, hash);
       await audit(trx, principal, 'user.password_set', `user:${cur.username}`, {});
     });
     // Whoever knew the old password may hold a web session made with it.
@@ -135,7 +121,7 @@ export const userRoutes: RouteModule = (api, ctx, auth) => {
     const secret = newTotpSecret();
     const out = await write(ctx, {}, async (trx) => {
       const cur = await loadUser(trx, params.id);
-      await trx('users').where({ id: params.id }).update({ totp_secret_enc: ctx.secrets.seal(secret, 'totp'), updated_at: trx.fn.now() });
+      await repo.setTotpSecret(trx, params.id, ctx.secrets.seal(secret, 'totp'));
       await audit(trx, principal, 'user.totp_enrolled', `user:${cur.username}`, { replaced: cur.totp_secret_enc != null });
       return { secret, uri: totpUri(cur.username, secret) };
     });
@@ -147,15 +133,14 @@ export const userRoutes: RouteModule = (api, ctx, auth) => {
     await write(ctx, {}, async (trx) => {
       const cur = await loadUser(trx, params.id);
       if (cur.totp_secret_enc == null) return;
-      await trx('users').where({ id: params.id }).update({ totp_secret_enc: null, updated_at: trx.fn.now() });
+      await repo.setTotpSecret(trx, params.id, null);
       await audit(trx, principal, 'user.totp_removed', `user:${cur.username}`, {});
     });
   });
 
   api.route('get', '/v1/users/:id/keys', { summary: 'List a user\'s SSH public keys', tags, auth: readers(auth), security: 'admin', params: c.IdParams, response: c.UserKeyList }, async ({ params }) => {
     await loadUser(ctx.db, params.id);
-    const rows = await ctx.db('user_ssh_keys').where({ user_id: params.id }).orderBy('id');
-    return { items: rows.map(toKey) };
+    return { items: (await repo.listKeys(ctx.db, params.id)).map(toKey) };
   });
 
   api.route('post', '/v1/users/:id/keys', { summary: 'Add an SSH public key to a user', tags, auth: auth.admin(), security: 'admin', params: c.IdParams, body: c.UserKeyCreate, response: c.UserKey, status: 201 }, async ({ params, body, principal }) => {
@@ -163,7 +148,7 @@ export const userRoutes: RouteModule = (api, ctx, auth) => {
     if (typeof key === 'string') throw badField('body.publicKey', key);
     return write(ctx, KEY_HINTS, async (trx) => {
       const cur = await loadUser(trx, params.id);
-      const [row] = await trx('user_ssh_keys').insert({ user_id: params.id, public_key: key.line, fingerprint: key.fingerprint, comment: (body.comment ?? key.comment).slice(0, 256) }).returning('*');
+      const row = await repo.insertKey(trx, { userId: params.id, publicKey: key.line, fingerprint: key.fingerprint, comment: (body.comment ?? key.comment).slice(0, 256) });
       await audit(trx, principal, 'user.key_added', `user:${cur.username}`, { keyId: row.id, type: key.type, fingerprint: key.fingerprint });
       return toKey(row);
     });
@@ -172,9 +157,9 @@ export const userRoutes: RouteModule = (api, ctx, auth) => {
   api.route('delete', '/v1/users/:id/keys/:keyId', { summary: 'Remove an SSH public key from a user', tags, auth: auth.admin(), security: 'admin', params: c.UserKeyParams }, async ({ params, principal }) => {
     await write(ctx, {}, async (trx) => {
       const cur = await loadUser(trx, params.id);
-      const key = await trx('user_ssh_keys').where({ id: params.keyId, user_id: params.id }).first();
+      const key = await repo.findKey(trx, params.id, params.keyId);
       if (!key) throw new JmpError('not_found', `user ${cur.username} has no SSH key with id ${params.keyId}`);
-      await trx('user_ssh_keys').where({ id: key.id }).delete();
+      await repo.deleteKey(trx, key.id);
       await audit(trx, principal, 'user.key_removed', `user:${cur.username}`, { keyId: key.id, fingerprint: key.fingerprint });
     });
   });

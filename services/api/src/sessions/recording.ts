@@ -10,6 +10,7 @@ import { JmpError, loadConfig } from '@jmp/common';
 import { readRecording, recordingConfigSpec, createS3Client } from '@jmp/common/recording/index';
 import { headerLine, eventLine } from '@jmp/common/recording/asciicast';
 import type { RouteModule } from '../http/app.js';
+import { sessionState } from './repository.js';
 
 const IdParam = z.object({ id: z.string().uuid() });
 
@@ -37,13 +38,13 @@ export const recordingRoutes: RouteModule = (api, ctx, auth) => {
     tags: ['sessions'], auth: auth.user(), security: 'user', params: IdParam,
   }, async ({ params, principal, res }) => {
     if (principal.kind !== 'user') throw new Error('unreachable');
-    const row = await ctx.db('sessions').where({ id: params.id }).first('user_id', 'ended_at', 'recording_uri');
+    const row = await sessionState(ctx.db, params.id);
     // Someone else's session is "not found", as in GET /v1/sessions/:id.
-    if (!row || (!principal.user.isAdmin && !principal.user.isAuditor && row.user_id !== principal.user.id)) throw new JmpError('not_found', `no session ${params.id}`);
-    if (!row.recording_uri) {
-      throw new JmpError('not_found', row.ended_at ? `session ${params.id} has no recording` : `session ${params.id} is still running; its recording is available once it ends`);
+    if (!row || (!principal.user.isAdmin && !principal.user.isAuditor && row.userId !== principal.user.id)) throw new JmpError('not_found', `no session ${params.id}`);
+    if (!row.recordingUri) {
+      throw new JmpError('not_found', row.endedAt ? `session ${params.id} has no recording` : `session ${params.id} is still running; its recording is available once it ends`);
     }
-    const uri: string = row.recording_uri;
+    const uri = row.recordingUri;
     const items = readRecording(uri, {
       ...(uri.startsWith('s3://') ? { s3: s3Client() } : {}),
       onDamage: (part, problem) => ctx.log.warn({ session: params.id, part, problem }, 'recording part damaged; replaying what was readable'),
