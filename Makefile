@@ -12,6 +12,7 @@ help:
 	@echo "make packages   build the agent .deb and .rpm into dist/packages/"
 	@echo "make test       install what tests need, build, run every suite"
 	@echo "make build      typecheck, bundle services into dist/, build native addon and C modules"
+	@echo "make node24-test the unit suites under Node 24 too (addons built for it in build/node24/)"
 	@echo "make bench      run every benchmark (make bench BENCH=<name> for one)"
 	@echo "make fuzz       run each fuzz target for FUZZ_SECONDS (default 60)"
 	@echo "make clean      remove build output"

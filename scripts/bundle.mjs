@@ -41,9 +41,12 @@ const zodEnglishOnly = {
   },
 };
 
+// The agent runs on the distribution's nodejs (Debian 12: 18.x; `make agent-node18-test` runs it there).
+const target = (name) => (SELF_CONTAINED.has(name) ? 'node18' : 'node20');
+
 for (const [name, entry] of Object.entries(ENTRIES).filter(([n]) => !only.length || only.includes(n))) {
   await build({
-    entryPoints: [entry], outfile: `dist/${name}.mjs`, bundle: true, platform: 'node', format: 'esm', target: 'node20',
+    entryPoints: [entry], outfile: `dist/${name}.mjs`, bundle: true, platform: 'node', format: 'esm', target: target(name),
     // The agent runs on every host: minified, it loads faster and holds less.
     minify: SELF_CONTAINED.has(name),
     plugins: SELF_CONTAINED.has(name) ? [zodEnglishOnly] : [],
