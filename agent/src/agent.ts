@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
-import type { Logger } from '@jmp/common';
+import type { Logger } from '@jmp/runtime';
 import { peerCred as nativePeerCred, type PeerCred } from '@jmp/native';
 import type { AgentConfig } from './config.js';
 import { createAgentApi, createTransport, isApiDown, type AgentApi } from './api/client.js';

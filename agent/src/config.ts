@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
-import { contract } from '@jmp/common';
+import { contract } from '@jmp/contract';
 
 export const DEFAULT_CONFIG_PATH = '/etc/jmp/agent.conf';
 

@@ -5,8 +5,8 @@ import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
-import { createLogger } from '@jmp/common';
-import type { PolicySnapshot } from '@jmp/common/contract/agents';
+import { createLogger } from '@jmp/runtime';
+import type { PolicySnapshot } from '@jmp/contract/schemas/agents';
 import { parseConfig, type AgentConfig } from '../src/config.js';
 
 export const silentLog = createLogger('jmp-agent-test', process.env['JMP_TEST_LOG_LEVEL'] ?? 'silent');

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addHost, addUser, startApi, webLogin, type TestApi } from '../../services/api/test/harness.js';
-import { createRecordings } from '../../services/common/src/recording/index.js';
+import { createRecordings } from '@jmp/recording';
 
 let api: TestApi;
 const dir = mkdtempSync(join(tmpdir(), 'jmp-rec-route-'));

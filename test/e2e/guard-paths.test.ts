@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Client, ClientChannel, PseudoTtyOptions } from 'ssh2';
-import type { ApiClient } from '@jmp/common';
+import type { ApiClient } from '@jmp/contract';
 import { startLab, type Lab, type LabHost } from '../lab/lab.js';
 import { addGrant, addProject, addService, addUser, startApi, type TestApi } from '../../services/api/test/harness.js';
 import { startJmpSsh, login, type RunningSsh } from '../../services/ssh/test/jmp-ssh.js';

@@ -16,7 +16,7 @@ import { startLab, type Lab, type LabHost, type LabHostInfo } from '../lab/lab.j
 import { agentCli as runAgentCli, enrolWithToken } from '../lab/agent-cli.js';
 import { addGrant, addProject, addService, addUser, startApi, type TestApi } from '../../services/api/test/harness.js';
 import { sha256hex } from '../../services/api/src/crypto/secrets.js';
-import { parseSshPublicKey, type ParsedKey } from '../../services/common/src/ssh-key.js';
+import { parseSshPublicKey, type ParsedKey } from '@jmp/contract/ssh-key';
 import { freePort, startNode } from '../bench/lib/process.js';
 
 export const LAB_DIR = process.env.JMP_LAB_DIR ?? '/run/jmp-lab';

@@ -11,7 +11,7 @@ import { addGrant, addProject, addService, addUser, startApi, type TestApi } fro
 import { newTotpSecret, totpCode } from '../../services/api/src/crypto/totp.js';
 import { TOTP_PURPOSE } from '../../services/api/src/auth/login.js';
 import { startJmpSsh, login, shell, type RunningSsh } from '../../services/ssh/test/jmp-ssh.js';
-import { createRecordings } from '../../services/common/src/recording/index.js';
+import { createRecordings } from '@jmp/recording';
 import { enrolLabHosts, until, writeAgentConf } from './helpers.js';
 
 let lab: Lab | undefined, api: TestApi | undefined, ssh: RunningSsh | undefined, smtp: SMTPServer | undefined;

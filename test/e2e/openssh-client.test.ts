@@ -13,7 +13,7 @@ import type { LabHost } from '../lab/lab.js';
 import { newTotpSecret, totpCode } from '../../services/api/src/crypto/totp.js';
 import { TOTP_PURPOSE } from '../../services/api/src/auth/login.js';
 import { startJmpSsh, type RunningSsh } from '../../services/ssh/test/jmp-ssh.js';
-import { createRecordings } from '../../services/common/src/recording/index.js';
+import { createRecordings } from '@jmp/recording';
 import { knownHostsLine, startJumpStack, until, type JumpStack } from './helpers.js';
 import { spawnPty, type Pty } from './pty.js';
 import { generateEd25519KeyPair } from '../../services/ssh/src/server/host-key.js';

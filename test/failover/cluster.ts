@@ -14,7 +14,7 @@ import { createDb, migrate } from '../../services/api/src/db/knex.js';
 import { deriveSecrets, parseMasterSecret } from '../../services/api/src/crypto/secrets.js';
 import { mintServiceToken } from '../../services/api/src/http/auth.js';
 import { loadOrCreateHostKey } from '../../services/ssh/src/server/host-key.js';
-import { parseSshPublicKey } from '@jmp/common/ssh-key';
+import { parseSshPublicKey } from '@jmp/contract/ssh-key';
 import { freePort, waitForHttp } from '../bench/lib/process.js';
 import { startNginx, type RunningNginx } from './nginx.js';
 import { generateEd25519KeyPair } from '../../services/ssh/src/server/host-key.js';

@@ -1,10 +1,10 @@
 // The agent's view of jmp-api: two ApiClients over the same transport, one
 // with the short PAM decision deadline, one for everything else; plus the
-// endpoints @jmp/common's ApiClient does not wrap (events, agent tickets).
+// endpoints @jmp/contract's ApiClient does not wrap (events, agent tickets).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ApiClient, ApiError, POLICY_VERSION_HEADER, contract } from '@jmp/common';
-import type { Logger } from '@jmp/common';
+import { ApiClient, ApiError, POLICY_VERSION_HEADER, contract } from '@jmp/contract';
+import type { Logger } from '@jmp/runtime';
 import type { AgentConfig } from '../config.js';
 import { createHttpFetch, type HttpFetch } from './http.js';
 import type { HostTokenSigner } from './host-token.js';

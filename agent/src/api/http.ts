@@ -7,7 +7,7 @@ import * as dns from 'node:dns';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import type { ApiFetch, ApiFetchInit, ApiFetchResponse } from '@jmp/common';
+import type { ApiFetch, ApiFetchInit, ApiFetchResponse } from '@jmp/contract';
 
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 

@@ -1,6 +1,6 @@
 // Shared by the commands: the config (from --config / JMP_AGENT_CONFIG) and
 // a logger on stderr for the one-shot commands (stdout is their output).
-import type { Logger } from '@jmp/common';
+import type { Logger } from '@jmp/runtime';
 import { configPathFrom, loadAgentConfig, type AgentConfig } from '../config.js';
 import { createAgentApi, createTransport } from '../api/client.js';
 import { HostTokenSigner } from '../api/host-token.js';

@@ -1,5 +1,5 @@
 // `jmp-agent run`: the daemon in the foreground until SIGTERM/SIGINT.
-import { createLogger } from '@jmp/common';
+import { createLogger } from '@jmp/runtime';
 import { startAgent } from '../agent.js';
 import { allowFlags, type ParsedArgs } from './args.js';
 import { configFor } from './context.js';

@@ -5,7 +5,7 @@ import { createPublicKey } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ApiError } from '@jmp/common';
+import { ApiError } from '@jmp/contract';
 import type { AgentApi } from '../api/client.js';
 import { ApiHealth } from '../api/health.js';
 import { uptime } from 'node:os';

@@ -12,7 +12,8 @@
 // push the agent onto its older view of the rights. What jmp-api denied online
 // stays denied offline until a newer snapshot arrives, and an answer naming a
 // newer policy version starts a pull at once.
-import { ApiError, type Logger } from '@jmp/common';
+import { ApiError } from '@jmp/contract';
+import type { Logger } from '@jmp/runtime';
 import type { AgentMode } from '../protocol/line.js';
 import { isApiDown, type AgentApi, type PamAnswer } from '../api/client.js';
 import type { ApiHealth } from '../api/health.js';

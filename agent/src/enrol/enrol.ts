@@ -2,7 +2,7 @@
 // the host's name, addresses and SSH host keys, then the key and state files.
 // The new key replaces the old one only once jmp-api has accepted it.
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
-import type { Logger } from '@jmp/common';
+import type { Logger } from '@jmp/runtime';
 import type { AgentConfig } from '../config.js';
 import { createAgentApi, createTransport } from '../api/client.js';
 import { fsyncDir } from '../persist/atomic.js';

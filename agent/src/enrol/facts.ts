@@ -2,7 +2,7 @@
 // SSH host public keys.
 import { readFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
-import { contract } from '@jmp/common';
+import { contract } from '@jmp/contract';
 
 /** Non-loopback, non-link-local addresses of every interface, IPv4 first. */
 export function localAddresses(): string[] {

@@ -5,7 +5,7 @@
 // A file guarded by `lines` keeps everything else as it is now and only gets
 // its matching lines back.
 import { chmodSync, closeSync, constants, fsyncSync, ftruncateSync, openSync, unlinkSync } from 'node:fs';
-import type { Logger } from '@jmp/common';
+import type { Logger } from '@jmp/runtime';
 import type { GuardedFile } from '../config.js';
 import { realFs, writeAll } from '../persist/fs.js';
 import { loadBaseline, readImage, type FileImage } from './baseline.js';

@@ -2,7 +2,7 @@
 // uid) is a local account on this host is denied before any decision, and an
 // allowed answer carries the jmp uid, so pam_jmp can check that getpwnam gives
 // the same account (docs/agent-protocol.md, `uid`).
-import type { Logger } from '@jmp/common';
+import type { Logger } from '@jmp/runtime';
 import type { PeerCred } from '@jmp/native';
 import type { DecodedRequest, Response } from '../protocol/line.js';
 import type { PolicyStore } from '../policy/store.js';

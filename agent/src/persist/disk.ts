@@ -3,7 +3,7 @@
 // working from memory: the store that failed is marked dirty, the failure is
 // logged once, and `retry()` (called on a timer) writes the dirty stores
 // again. When all of them are written the agent has recovered.
-import type { Logger } from '@jmp/common';
+import type { Logger } from '@jmp/runtime';
 
 /** Errors that mean "no room" or "not writable" rather than a bug. */
 export const DISK_FULL_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { cleanGecos, renderNss } from './render.js';
 import { snapshot } from '../../test/fixtures.js';
 import { parseIdFile, type LocalAccounts } from '../local/accounts.js';
-import type { PolicySnapshot } from '@jmp/common/contract/agents';
+import type { PolicySnapshot } from '@jmp/contract/schemas/agents';
 import { goldenPath, readGolden } from '../../test/golden.js';
 
 describe('renderNss', () => {

@@ -4,7 +4,7 @@
 // or group that cannot be written safely is skipped and reported. A jmp user
 // or group never shares a name or id with a local account or group (the
 // files source): it is left out, so it cannot become or join a local one.
-import type { PolicySnapshot } from '@jmp/common/contract/agents';
+import type { PolicySnapshot } from '@jmp/contract/schemas/agents';
 import { NO_LOCAL_ACCOUNTS, type LocalAccounts } from '../local/accounts.js';
 
 const NAME_RE = /^[a-z_][a-z0-9_-]{0,31}$/;

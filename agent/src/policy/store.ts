@@ -4,8 +4,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { Logger } from '@jmp/common';
-import { PolicySnapshot } from '@jmp/common/contract/agents';
+import type { Logger } from '@jmp/runtime';
+import { PolicySnapshot } from '@jmp/contract/schemas/agents';
 import { removeStaleTemps, writeFileAtomic } from '../persist/atomic.js';
 import type { DiskHealth } from '../persist/disk.js';
 import { realFs, type FsLayer } from '../persist/fs.js';

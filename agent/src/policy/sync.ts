@@ -1,6 +1,6 @@
 // Pulls the host's snapshot every interval (± jitter, so 10,000 hosts do not
 // ask in step) with If-None-Match; keeps the last good one on any failure.
-import type { Logger } from '@jmp/common';
+import type { Logger } from '@jmp/runtime';
 import type { AgentApi } from '../api/client.js';
 import { isApiDown } from '../api/client.js';
 import type { ApiHealth } from '../api/health.js';

@@ -7,7 +7,7 @@
 // send, or when it holds far more lines than the queue.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { Logger } from '@jmp/common';
+import type { Logger } from '@jmp/runtime';
 import { AgentEvent, type AgentEventType } from '../api/client.js';
 import { writeFileAtomic } from '../persist/atomic.js';
 import type { DiskHealth } from '../persist/disk.js';

@@ -2,7 +2,7 @@
 // (SO_PEERCRED uid → jmp user), never as a user named in the request.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { contract } from '@jmp/common';
+import type { contract } from '@jmp/contract';
 import { decodeRequest } from '../protocol/line.js';
 import type { AgentApi } from '../api/client.js';
 import type { Decider } from '../decide/decider.js';

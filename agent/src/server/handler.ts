@@ -1,10 +1,10 @@
 // What each request op does: ping answers the mode, PAM ops go to the
 // decider, ticket asks jmp-api for a hop ticket on behalf of the local user
 // the kernel says is calling (never a user named in the request).
-import { contract } from '@jmp/common';
+import { contract } from '@jmp/contract';
 import type { PeerCred } from '@jmp/native';
 import type { AgentMode, DecodedRequest, Response } from '../protocol/line.js';
-import { ApiError } from '@jmp/common';
+import { ApiError } from '@jmp/contract';
 import { isApiDown, type AgentApi } from '../api/client.js';
 import type { Decider } from '../decide/decider.js';
 import type { PolicyStore } from '../policy/store.js';

@@ -7,7 +7,7 @@
 import { chmodSync, lstatSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { basename, dirname, join } from 'node:path';
-import type { Logger } from '@jmp/common';
+import type { Logger } from '@jmp/runtime';
 import type { PeerCred } from '@jmp/native';
 import {
   PAM_OPS,

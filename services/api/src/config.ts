@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, logLevel, port, positiveInt } from '@jmp/common';
+import { bool, logLevel, port, positiveInt } from '@jmp/runtime';
 
 export const apiConfigSpec = {
   port: ['JMP_API_PORT', port(8080)],

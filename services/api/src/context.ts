@@ -1,5 +1,5 @@
 // Everything a route needs, built once in main.ts and passed explicitly.
-import type { Logger, Metrics } from '@jmp/common';
+import type { Logger, Metrics } from '@jmp/runtime';
 import type { Db } from './db/knex.js';
 import type { Store } from './store/store.js';
 import type { Secrets } from './crypto/secrets.js';

@@ -1,6 +1,6 @@
 // jmp-api entry point: reads configuration and wires the parts; no logic here.
-import { loadConfigOrExit } from '@jmp/common';
-import { drainConfigSpec, drainOnSignals, httpDrainable, drainUsage } from '@jmp/common/drain';
+import { loadConfigOrExit } from '@jmp/runtime';
+import { drainConfigSpec, drainOnSignals, httpDrainable, drainUsage } from '@jmp/runtime/drain';
 import { apiConfigSpec, type ApiConfig } from './config.js';
 import { buildApp, buildContext } from './server.js';
 import { createDb, migrate } from './db/knex.js';

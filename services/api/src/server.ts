@@ -1,5 +1,5 @@
 // Wires the route modules into one app. main.ts and the tests both use this.
-import { createMetrics, createLogger } from '@jmp/common';
+import { createMetrics, createLogger } from '@jmp/runtime';
 import type { Ctx } from './context.js';
 import type { ApiConfig } from './config.js';
 import { createApp, type RouteModule } from './http/app.js';

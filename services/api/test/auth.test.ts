@@ -83,7 +83,7 @@ describe('POST /v1/auth/ssh', () => {
   test('public key: a registered key is accepted, another is not', async () => {
     const u = await addUser(api.db);
     const key = sshKeyLine();
-    const { parseSshPublicKey } = await import('@jmp/common/ssh-key');
+    const { parseSshPublicKey } = await import('@jmp/contract/ssh-key');
     const parsed = parseSshPublicKey(key);
     assert.ok(typeof parsed !== 'string');
     await api.db('user_ssh_keys').insert({ user_id: u.id, public_key: parsed.line, fingerprint: parsed.fingerprint });

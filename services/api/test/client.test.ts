@@ -1,7 +1,7 @@
-// The shared typed client (services/common) against a real jmp-api.
+// The shared typed client (@jmp/contract) against a real jmp-api.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiClient, ApiError } from '@jmp/common';
+import { ApiClient, ApiError } from '@jmp/contract';
 import { startApi, addUser, addProject, addService, addHost, addRole, type TestApi } from './harness.js';
 import { hostIdentity } from './host-identity.js';
 

@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import knexFactory from 'knex';
-import { loadConfig } from '@jmp/common';
+import { loadConfig } from '@jmp/runtime';
 import { apiConfigSpec, type ApiConfig } from '../src/config.js';
 import { buildContext, buildApp } from '../src/server.js';
 import { createDb, type Db } from '../src/db/knex.js';

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApi, type TestApi } from './harness.js';
-import { SYSTEM_USERNAMES, reservedUsernameReason } from '@jmp/common/contract/usernames';
+import { SYSTEM_USERNAMES, reservedUsernameReason } from '@jmp/contract/schemas/usernames';
 import { JMP_USERS_GROUP } from '../src/agents/snapshot.js';
 
 let api: TestApi;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { bool, logLevel, port, url } from '@jmp/common';
-import { drainConfigSpec } from '@jmp/common/drain';
+import { bool, logLevel, port, url } from '@jmp/runtime';
+import { drainConfigSpec } from '@jmp/runtime/drain';
 import { parseHostKeyPin, type HostKeyPin } from './ssh/host-key-pin.js';
 
 /**

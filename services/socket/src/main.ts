@@ -1,6 +1,7 @@
 // jmp-socket entry point: reads configuration and wires the parts.
-import { ApiClient, createLogger, loadConfigOrExit } from '@jmp/common';
-import { drainOnSignals, drainUsage, httpDrainable, type Drainable } from '@jmp/common/drain';
+import { ApiClient } from '@jmp/contract';
+import { createLogger, loadConfigOrExit } from '@jmp/runtime';
+import { drainOnSignals, drainUsage, httpDrainable, type Drainable } from '@jmp/runtime/drain';
 import { socketConfigSpec, SOCKET_DRAIN_SECONDS, type SocketConfig } from './config.js';
 import { createSocketMetrics } from './metrics.js';
 import { createSocketServer } from './server.js';

@@ -1,5 +1,5 @@
 // jmp-socket's own metrics beside the shared HTTP histogram and process metrics.
-import { createMetrics, prom, type Metrics } from '@jmp/common';
+import { createMetrics, prom, type Metrics } from '@jmp/runtime';
 
 export interface SocketMetrics extends Metrics {
   terminals: prom.Gauge;

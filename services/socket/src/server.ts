@@ -4,8 +4,9 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import express from 'express';
 import { Server as IoServer } from 'socket.io';
-import type { ApiClient, Logger } from '@jmp/common';
-import { TERMINAL_INPUT_MAX_BYTES, TERMINAL_NAMESPACE } from '@jmp/common/contract/web';
+import type { ApiClient } from '@jmp/contract';
+import type { Logger } from '@jmp/runtime';
+import { TERMINAL_INPUT_MAX_BYTES, TERMINAL_NAMESPACE } from '@jmp/contract/schemas/web';
 import type { SocketConfig } from './config.js';
 import type { SocketMetrics } from './metrics.js';
 import { hostKeyMatches } from './ssh/host-key-pin.js';

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Lab, LabHost } from '../../../test/lab/lab.js';
 import { addGrant, addProject, addService, addUser, startApi, webLogin, type TestApi } from '../../api/test/harness.js';
 import { startJmpSsh, type RunningSsh } from '../../ssh/test/jmp-ssh.js';
-import { TERMINAL_WINDOW_BYTES } from '@jmp/common/contract/web';
+import { TERMINAL_WINDOW_BYTES } from '@jmp/contract/schemas/web';
 import { spawnSocket, rssMiB, metric, until, Terminal, type SocketProcess } from './stack.js';
 
 process.env.JMP_LAB_PREFIX ??= 'jws-';

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
-import { ApiClient } from '@jmp/common';
+import { ApiClient } from '@jmp/contract';
 import { startApi, addUser, webLogin, type TestApi } from '../../api/test/harness.js';
 import { fingerprintOf } from '../src/ssh/host-key-pin.js';
 import { startSocket, Terminal, type RunningSocket } from './stack.js';

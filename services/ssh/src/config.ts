@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { bool, logLevel, port, positiveInt, url } from '@jmp/common';
-import { trustedPeers } from '@jmp/common/proxy-protocol';
+import { bool, logLevel, port, positiveInt, url } from '@jmp/runtime';
+import { trustedPeers } from '@jmp/runtime/proxy-protocol';
 
 export const sshConfigSpec = {
   host: ['JMP_SSH_HOST', z.string().default('0.0.0.0')],
@@ -29,7 +29,7 @@ export const sshProxyConfigSpec = {
   proxyTrusted: ['JMP_SSH_PROXY_TRUSTED', addressList()],
 } as const;
 
-import type { RecordingConfig } from '@jmp/common/recording/index';
+import type { RecordingConfig } from '@jmp/recording';
 
 export interface SshConfig {
   host: string; port: number; apiUrl: string; serviceToken: string; hostKeyPath: string;

@@ -1,12 +1,13 @@
 // jmp-ssh entry point: reads configuration and wires the parts.
 import type ssh2 from 'ssh2';
-import { ApiClient, createLogger, loadConfigOrExit } from '@jmp/common';
-import { drainConfigSpec, drainOnSignals, drainUsage, listenerDrainable, trackConnections } from '@jmp/common/drain';
+import { ApiClient } from '@jmp/contract';
+import { createLogger, loadConfigOrExit } from '@jmp/runtime';
+import { drainConfigSpec, drainOnSignals, drainUsage, listenerDrainable, trackConnections } from '@jmp/runtime/drain';
 import { sshConfigSpec, sshProxyConfigSpec, type SshConfig } from './config.js';
 import { loadOrCreateHostKey } from './server/host-key.js';
 import { createSshServer } from './server/server.js';
 import { createSshListener } from './server/listener.js';
-import { createRecordings, recordingConfigSpec, RECORDING_USAGE } from '@jmp/common/recording/index';
+import { createRecordings, recordingConfigSpec, RECORDING_USAGE } from '@jmp/recording';
 
 /**
  * People's sessions last hours; a restart waits this long for them to end

@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import ssh2, { Client, type ClientChannel } from 'ssh2';
-import { ApiClient, createLogger } from '@jmp/common';
+import { ApiClient } from '@jmp/contract';
+import { createLogger } from '@jmp/runtime';
 import type { TestApi } from '../../api/test/harness.js';
 import { createSshServer } from '../src/server/server.js';
 import { loadOrCreateHostKey } from '../src/server/host-key.js';
-import { createRecordings } from '@jmp/common/recording/index';
+import { createRecordings } from '@jmp/recording';
 import type { SshConfig } from '../src/config.js';
 
 export interface RunningSsh { port: number; hostKeyPath: string; recordingDir: string; close(): Promise<void> }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { startApi, addUser, addProject, addService, addHost, addRole, type TestApi } from '../../api/test/harness.js';
 import { newTotpSecret, totpCode } from '../../api/src/crypto/totp.js';
 import { TOTP_PURPOSE } from '../../api/src/auth/login.js';
-import { parseSshPublicKey } from '@jmp/common/ssh-key';
+import { parseSshPublicKey } from '@jmp/contract/ssh-key';
 import { startJmpSsh, login, shell, exec, type RunningSsh } from './jmp-ssh.js';
 import { generateEd25519KeyPair } from '../src/server/host-key.js';
 

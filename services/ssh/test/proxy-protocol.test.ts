@@ -9,14 +9,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'ssh2';
-import { ApiClient, createLogger, loadConfig } from '@jmp/common';
-import { createRecordings } from '@jmp/common/recording/index';
+import { ApiClient } from '@jmp/contract';
+import { createLogger, loadConfig } from '@jmp/runtime';
+import { createRecordings } from '@jmp/recording';
 import { startApi, addUser, type TestApi } from '../../api/test/harness.js';
 import { createSshServer } from '../src/server/server.js';
 import { loadOrCreateHostKey } from '../src/server/host-key.js';
 import { createSshListener, type ListenerOptions } from '../src/server/listener.js';
 import { sshProxyConfigSpec, type SshConfig } from '../src/config.js';
-import { V2_SIGNATURE } from '@jmp/common/proxy-protocol';
+import { V2_SIGNATURE } from '@jmp/runtime/proxy-protocol';
 
 let api: TestApi;
 let alice: { id: number; username: string };

@@ -4,7 +4,7 @@
 // navigation for the person's roles and routes on location.hash.
 import '@xterm/xterm/css/xterm.css';
 import './style.css';
-import type { AuthUser } from '@jmp/common/contract/auth';
+import type { AuthUser } from '@jmp/contract/schemas/auth';
 import { ApiError, get, post } from './api.js';
 import { h } from './dom.js';
 import { navigate, route, setGuard, start } from './router.js';

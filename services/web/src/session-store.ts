@@ -1,7 +1,7 @@
 // Who is logged in, and the CSRF token from the login answer. The cookie is
 // HttpOnly; the CSRF token is kept in localStorage so that a reload or a
 // second tab can still change things (it is useless without the cookie).
-import type { AuthUser } from '@jmp/common/contract/auth';
+import type { AuthUser } from '@jmp/contract/schemas/auth';
 
 const CSRF_KEY = 'jmp.csrf';
 let user: AuthUser | null = null;

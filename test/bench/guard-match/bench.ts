@@ -3,9 +3,9 @@
 // match per line. Also the whole guard path of a submission (screen read +
 // match) for information. A missed target does not fail; a wrong verdict does.
 import RE2 from 're2';
-import { compileRules, type GuardRule } from '../../../services/ssh/src/guard/rules.js';
-import { DEMO_RULES } from '../../../services/ssh/src/guard/demo-rules.js';
-import { CommandGuard } from '../../../services/ssh/src/guard/guard.js';
+import { compileRules, type GuardRule } from '@jmp/guard/rules';
+import { DEMO_RULES } from '@jmp/guard/demo-rules';
+import { CommandGuard } from '@jmp/guard';
 import { median, roundCount } from '../lib/method.js';
 
 const RULES = 1000, LINES = Number(process.env.BENCH_LINES ?? 20_000), TARGET_US = 100;

@@ -49,7 +49,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLab, type Lab, type LabHost } from '../../lab/lab.js';
 import { addGrant, addHost, addProject, addService, addUser, startApi, type TestApi } from '../../../services/api/test/harness.js';
-import { parseSshPublicKey } from '../../../services/common/src/ssh-key.js';
+import { parseSshPublicKey } from '@jmp/contract/ssh-key';
 import { allowPublicKeyLogin, startJmpSshProcess, startJumpStack, until, type JmpSshProcess, type JumpStack } from '../../e2e/helpers.js';
 import { freePort, stop } from '../lib/process.js';
 import { alternate, cpuSeconds, goal, median, medianRatio, result, rssMb, round3, roundCount } from '../lib/method.js';

@@ -23,7 +23,7 @@ import { freePort, startNode, stop } from '../lib/process.js';
 import { connect } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { allowPublicKeyLogin, clientKey, enrolLabHosts, until, writeAgentConf } from '../../e2e/helpers.js';
-import { readRecording } from '../../../services/common/src/recording/index.js';
+import { readRecording } from '@jmp/recording';
 import { alternate, goal, median, medianRatio, result, roundCount } from '../lib/method.js';
 
 const MIB = 1024 * 1024;

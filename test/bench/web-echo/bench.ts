@@ -30,7 +30,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { login, shell } from '../../../services/ssh/test/jmp-ssh.js';
-import { parseSshPublicKey } from '../../../services/common/src/ssh-key.js';
+import { parseSshPublicKey } from '@jmp/contract/ssh-key';
 import { knownHostsLine } from '../../e2e/helpers.js';
 import { spawnPty, type Pty } from '../../e2e/pty.js';
 import { generateEd25519KeyPair } from '../../../services/ssh/src/server/host-key.js';

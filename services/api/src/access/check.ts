@@ -1,6 +1,6 @@
 // decide() over loaded facts, with the sentences a person sees when the user
 // or host does not exist.
-import type { Right } from '@jmp/common/contract/primitives';
+import type { Right } from '@jmp/contract/schemas/primitives';
 import type { Db } from '../db/knex.js';
 import { decide, type Decision } from './decide.js';
 import type { Facts } from './facts.js';

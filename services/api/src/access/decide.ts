@@ -1,7 +1,7 @@
 // decide(): may this person log in to / become root on this host, and why.
 // Pure: every fact comes in as a plain value, so each cell of the
 // default-rights table and each grant shape is unit-tested without I/O.
-import type { Right, ScopeType, SubjectType, HostState } from '@jmp/common/contract/primitives';
+import type { Right, ScopeType, SubjectType, HostState } from '@jmp/contract/schemas/primitives';
 
 export interface DecideUser {
   id: number;

@@ -1,7 +1,7 @@
 // The hosts a person may log in to (jmp-ssh's menu, the web console's "my
 // hosts"): candidates from roles and grants in two indexed queries, then the
 // same decide() as every PAM question, so the list never disagrees with it.
-import type { MyHost } from '@jmp/common/contract/access';
+import type { MyHost } from '@jmp/contract/schemas/access';
 import type { Db } from '../db/knex.js';
 import { decide, type DecideGrant, type DecideRole } from './decide.js';
 import { departmentChain, grantsInForce, toDecideGrant } from './rows.js';

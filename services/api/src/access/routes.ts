@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { JmpError } from '@jmp/common';
-import { Username } from '@jmp/common/contract/primitives';
-import { MyHosts } from '@jmp/common/contract/access';
+import { JmpError } from '@jmp/contract';
+import { Username } from '@jmp/contract/schemas/primitives';
+import { MyHosts } from '@jmp/contract/schemas/access';
 import type { RouteModule } from '../http/app.js';
 import { myHosts } from './my-hosts.js';
 

@@ -1,6 +1,6 @@
 // The audit log, read-only: administrators and auditors may search it and
 // check that the hash chain is intact.
-import { contract as c } from '@jmp/common';
+import { contract as c } from '@jmp/contract';
 import type { RouteModule } from '../http/app.js';
 import { verifyAuditChain } from '../audit/audit.js';
 import { isoNN, readers } from './crud.js';

@@ -3,7 +3,7 @@
 // turned into sentences. The queries are in repository/.
 import type { Knex } from 'knex';
 import type { Request } from 'express';
-import { JmpError } from '@jmp/common';
+import { JmpError } from '@jmp/contract';
 import type { Ctx } from '../context.js';
 import type { AuthRules, Principal } from '../http/auth.js';
 import { actorOf } from '../http/auth.js';

@@ -3,7 +3,7 @@
 // string) is stored, so a database dump cannot enrol hosts. Tokens cannot be
 // edited: revoke one and create another.
 import { randomBytes } from 'node:crypto';
-import { JmpError, contract as c } from '@jmp/common';
+import { JmpError, contract as c } from '@jmp/contract';
 import type { RouteModule } from '../http/app.js';
 import { sha256hex } from '../crypto/secrets.js';
 import { ENROLLABLE_KINDS } from '../agents/enrol.js';

@@ -2,7 +2,7 @@
 // default rights) and explicit grants (login / root for a person or a whole
 // department, on a host, service or project, for a period). A grant is never
 // deleted: revoking stamps revoked_at so the history of access stays readable.
-import { contract as c, JmpError } from '@jmp/common';
+import { contract as c, JmpError } from '@jmp/contract';
 import type { RouteModule } from '../http/app.js';
 import { audit, badField, iso, isoNN, mapPage, readers, userIdOf, write } from './crud.js';
 import { mustRef, type Kind } from './repository/common.js';

@@ -1,6 +1,6 @@
 // Hosts. Admins set what a host is (name, addresses, state, kind, service, SSH
 // host keys); the agent's fields (enrolment, last seen, status) are read-only here.
-import { JmpError, contract as c } from '@jmp/common';
+import { JmpError, contract as c } from '@jmp/contract';
 import type { RouteModule } from '../http/app.js';
 import { forgetHostKey } from '../http/auth.js';
 import { audit, badField, iso, isoNN, mapPage, readers, write } from './crud.js';
@@ -8,7 +8,7 @@ import { mustRef } from './repository/common.js';
 import * as repo from './repository/hosts.js';
 import { releaseScope } from './repository/org.js';
 import { checkEnrolmentBinding } from './enrolment.js';
-import { parseSshPublicKey } from '@jmp/common/ssh-key';
+import { parseSshPublicKey } from '@jmp/contract/ssh-key';
 
 const HOST_HINTS = {
   hosts_hostname_unique: ['body.hostname', 'a host with this name already exists'],

@@ -1,5 +1,5 @@
 // The organisation: departments (a tree), projects, and the services inside them.
-import { contract as c } from '@jmp/common';
+import { contract as c } from '@jmp/contract';
 import type { RouteModule } from '../http/app.js';
 import { audit, badField, isoNN, mapPage, readers, write, type Tx } from './crud.js';
 import { mustRef } from './repository/common.js';

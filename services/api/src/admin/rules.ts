@@ -2,7 +2,7 @@
 // backtracking), so a rule can never stall a session; one that RE2 does not
 // accept is refused here rather than skipped later at match time.
 import RE2 from 're2';
-import { contract as c } from '@jmp/common';
+import { contract as c } from '@jmp/contract';
 import type { RouteModule } from '../http/app.js';
 import { audit, badField, isoNN, mapPage, readers, write } from './crud.js';
 import { mustRef } from './repository/common.js';

@@ -1,6 +1,6 @@
 // People: accounts, passwords, TOTP seeds and SSH keys. The uid comes from the
 // database sequence at insert and is never written again; secrets are write-only.
-import { contract as c, JmpError } from '@jmp/common';
+import { contract as c, JmpError } from '@jmp/contract';
 import type { RouteModule } from '../http/app.js';
 import { hashPassword } from '../crypto/passwords.js';
 import { newTotpSecret, totpUri } from '../crypto/totp.js';
@@ -8,8 +8,8 @@ import { audit, badField, isoNN, mapPage, readers, write, type Tx } from './crud
 import { mustRef } from './repository/common.js';
 import * as repo from './repository/users.js';
 import { revokeGrantsOf } from './repository/grants.js';
-import { parseSshPublicKey } from '@jmp/common/ssh-key';
-import { reservedUsernameReason } from '@jmp/common/contract/usernames';
+import { parseSshPublicKey } from '@jmp/contract/ssh-key';
+import { reservedUsernameReason } from '@jmp/contract/schemas/usernames';
 import { revokeUserSessions } from '../auth/sessions.js';
 
 const USER_HINTS = {

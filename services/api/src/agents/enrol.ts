@@ -5,7 +5,7 @@
 // host never touched; every refusal is a 409 that says what an administrator
 // has to do.
 import type { Knex } from 'knex';
-import { JmpError } from '@jmp/common';
+import { JmpError } from '@jmp/contract';
 import { translate } from '../admin/crud.js';
 
 /** The consumed enrolment token: its id, its service (chosen by the admin, never the agent), the new host's state. */

@@ -2,7 +2,7 @@
 // seconds for all hosts heard from, not one UPDATE per poll (10,000 hosts
 // polling every 30 s would be 333 writes a second).
 import type { Db } from '../db/knex.js';
-import type { Logger } from '@jmp/common';
+import type { Logger } from '@jmp/runtime';
 
 export class LastSeen {
   private pending = new Set<number>();

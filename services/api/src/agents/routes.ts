@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { JmpError, POLICY_VERSION_HEADER, contract } from '@jmp/common';
+import { JmpError, POLICY_VERSION_HEADER, contract } from '@jmp/contract';
 import type { RouteModule } from '../http/app.js';
 import { forgetHostKey } from '../http/auth.js';
 import { appendAudit } from '../audit/audit.js';
 import { sha256hex } from '../crypto/secrets.js';
-import { parseSshPublicKey } from '@jmp/common/ssh-key';
+import { parseSshPublicKey } from '@jmp/contract/ssh-key';
 import { buildTimedSnapshot, snapshotEtag } from './snapshot.js';
 import { SnapshotEtags } from './snapshot-cache.js';
 import { LastSeen } from './last-seen.js';

@@ -1,6 +1,6 @@
 // The policy snapshot a host's agent caches: who may log in (NSS entries) and
 // who may become root, decided by the same decide() as online questions.
-import type { PolicySnapshot } from '@jmp/common/contract/agents';
+import type { PolicySnapshot } from '@jmp/contract/schemas/agents';
 import type { Db } from '../db/knex.js';
 import { decide, type DecideGrant, type DecideRole } from '../access/decide.js';
 import { grantsInForce, toDecideGrant } from '../access/rows.js';

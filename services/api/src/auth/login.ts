@@ -1,14 +1,14 @@
 // Checks a person's password (then TOTP when they have one) or SSH public key;
 // password and TOTP guesses are limited by auth/throttle.ts.
-import { JmpError } from '@jmp/common';
-import type { AuthUser } from '@jmp/common/contract/auth';
+import { JmpError } from '@jmp/contract';
+import type { AuthUser } from '@jmp/contract/schemas/auth';
 import type { Ctx } from '../context.js';
 import { verifyPassword } from '../crypto/passwords.js';
 import { checkTotp } from '../crypto/totp.js';
 import { appendAudit } from '../audit/audit.js';
 import { storeCall } from '../store/store.js';
 import { takeAttempt } from './throttle.js';
-import { parseSshPublicKey } from '@jmp/common/ssh-key';
+import { parseSshPublicKey } from '@jmp/contract/ssh-key';
 import { spendWebCredential } from '../web/credentials.js';
 
 interface UserRow { id: number; username: string; uid: number; display_name: string; email: string | null; status: string; password_hash: string | null; totp_secret_enc: string | null; is_admin: boolean; is_auditor: boolean }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contract, JmpError } from '@jmp/common';
+import { contract, JmpError } from '@jmp/contract';
 import type { RouteModule } from '../http/app.js';
 import { actorOf, checkSessionToken, mintSession, SESSION_COOKIE, sessionTokenOf } from '../http/auth.js';
 import { appendAudit } from '../audit/audit.js';

@@ -7,7 +7,7 @@
 // login resets the person's counter. An attempt that guessed nothing wrong
 // gives its address slot back, so an office behind one NAT address can log
 // in all morning; wrong guesses keep theirs.
-import { JmpError } from '@jmp/common';
+import { JmpError } from '@jmp/contract';
 import type { Ctx } from '../context.js';
 import { appendAudit } from '../audit/audit.js';
 import { storeCall } from '../store/store.js';

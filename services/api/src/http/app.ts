@@ -1,7 +1,7 @@
 // The express app: body limits, metrics, routes, 404, and one error handler
 // that turns every failure into {error:{code,message}} with the right status.
 import express, { type Request, type Response, type NextFunction } from 'express';
-import { JmpError, UNAVAILABLE_HEADER, type ErrorBody } from '@jmp/common';
+import { JmpError, UNAVAILABLE_HEADER, type ErrorBody } from '@jmp/contract';
 import type { Ctx } from '../context.js';
 import { ApiRouter, assertStorable } from './routes.js';
 import { authRules, type AuthRules } from './auth.js';

@@ -3,7 +3,7 @@
 import type { Request } from 'express';
 import jwt from 'jsonwebtoken';
 import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
-import { JmpError } from '@jmp/common';
+import { JmpError } from '@jmp/contract';
 import type { Ctx } from '../context.js';
 import { constantTimeEqual, sha256hex } from '../crypto/secrets.js';
 import { sessionRevoked } from '../auth/sessions.js';

@@ -2,8 +2,8 @@
 // describe it in /v1/openapi.json, so the document cannot drift from the code.
 import express, { type Request, type Response, type NextFunction } from 'express';
 import { z } from 'zod';
-import { JmpError } from '@jmp/common';
-import { findUnstorable, UNSTORABLE_MESSAGE } from '@jmp/common/contract/primitives';
+import { JmpError } from '@jmp/contract';
+import { findUnstorable, UNSTORABLE_MESSAGE } from '@jmp/contract/schemas/primitives';
 import type { Principal } from './auth.js';
 
 export type AuthRule = (req: Request) => Promise<Principal>;

@@ -2,7 +2,7 @@
 // administrators by e-mail (SMTP), and a webhook. Sent in the background so
 // jmp-ssh never waits on a mail server; bounded, failures logged.
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { Logger } from '@jmp/common';
+import type { Logger } from '@jmp/runtime';
 import type { Db } from '../db/knex.js';
 
 export interface FlaggedCommand { sessionId: string; user: string; host: string; line: string; verdict: 'alert' | 'block'; ruleName: string; severity: string; at: string }

@@ -1,8 +1,8 @@
 // PAM questions from a host's agent (DESIGN flow 2 and 3). The host is the
 // one whose key signed the request, never one named in the body.
-import { JmpError, POLICY_VERSION_HEADER, contract } from '@jmp/common';
-import type { PamDecideRequest, PamDecideResponse } from '@jmp/common/contract/pam';
-import type { Right } from '@jmp/common/contract/primitives';
+import { JmpError, POLICY_VERSION_HEADER, contract } from '@jmp/contract';
+import type { PamDecideRequest, PamDecideResponse } from '@jmp/contract/schemas/pam';
+import type { Right } from '@jmp/contract/schemas/primitives';
 import type { RouteModule } from '../http/app.js';
 import type { Ctx } from '../context.js';
 import { checkAccess } from '../access/check.js';

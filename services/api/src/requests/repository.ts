@@ -1,7 +1,7 @@
 // Knex queries for access requests, approvals, request policies and the
 // grants an approval creates. No rules here: rules.ts decides, this stores.
 import type { Knex } from 'knex';
-import type { Right, ScopeType } from '@jmp/common/contract/primitives';
+import type { Right, ScopeType } from '@jmp/contract/schemas/primitives';
 import { appendAudit } from '../audit/audit.js';
 import type { ApproverRole, Policy, RequestTarget } from './rules.js';
 

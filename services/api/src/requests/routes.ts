@@ -1,10 +1,10 @@
 // HTTP for access requests and request policies. Thin: validate, identify
 // the caller, call workflow.ts; the rules live in rules.ts.
-import { JmpError } from '@jmp/common';
+import { JmpError } from '@jmp/contract';
 import {
   AccessRequestDetail, AccessRequestList, CreateAccessRequest, DecisionBody, RequestIdParams, RequestListQuery,
   RequestPolicy, RequestPolicyKey, RequestPolicyList, RequestPolicyQuery, RequestPolicyView,
-} from '@jmp/common/contract/requests';
+} from '@jmp/contract/schemas/requests';
 import type { RouteModule } from '../http/app.js';
 import { actorOf, type Principal } from '../http/auth.js';
 import { appendAudit } from '../audit/audit.js';

@@ -31,7 +31,7 @@
 // * Nobody approves or rejects their own request, administrators included.
 // * A request may be seen by its requester, by whoever may approve it, and by
 //   administrators and auditors.
-import type { Right, ScopeType } from '@jmp/common/contract/primitives';
+import type { Right, ScopeType } from '@jmp/contract/schemas/primitives';
 
 /** The thing asked for, resolved to its service and project. */
 export interface RequestTarget {

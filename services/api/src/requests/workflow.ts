@@ -1,8 +1,8 @@
 // The request workflow: gathers facts with the repository, asks rules.ts,
 // writes the outcome and its audit event in one transaction. Routes call this.
 import type { Knex } from 'knex';
-import { JmpError } from '@jmp/common';
-import type { AccessRequestDetail, AccessRequestView, CreateAccessRequest, RequestScope } from '@jmp/common/contract/requests';
+import { JmpError } from '@jmp/contract';
+import type { AccessRequestDetail, AccessRequestView, CreateAccessRequest, RequestScope } from '@jmp/contract/schemas/requests';
 import { appendAudit } from '../audit/audit.js';
 import * as repo from './repository.js';
 import { checkApprove, checkAsk, canSee, effectivePolicy, requirement, type RequestFacts, type Subject } from './rules.js';

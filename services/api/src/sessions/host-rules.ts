@@ -1,7 +1,7 @@
 // The command rules that apply to one host: global ones, its project's and its
 // service's, enabled only. A service with any enabled allow rule is in
 // allow-list mode (only listed commands pass); otherwise deny-list mode.
-import type { HostRules } from '@jmp/common/contract/sessions';
+import type { HostRules } from '@jmp/contract/schemas/sessions';
 import type { Db } from '../db/knex.js';
 
 export async function rulesForHost(db: Db, hostname: string): Promise<HostRules | null> {

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { LocalStore, S3Store } from '@jmp/common/recording/index';
-import { sessionKey } from '@jmp/common/recording/store';
+import { LocalStore, S3Store } from '@jmp/recording';
+import { sessionKey } from '@jmp/recording/store';
 import { recordingUriProblem } from './recording-uri.js';
 
 describe('recordingUriProblem', () => {

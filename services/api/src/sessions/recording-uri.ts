@@ -1,10 +1,10 @@
 // A session's recording URI, as a service reports it at the session's end,
 // must be the one the recording store derives for that session:
 // `file:///…/<YYYY-MM-DD>/<session>` or `s3://bucket/…/<YYYY-MM-DD>/<session>`
-// (services/common/src/recording/store.ts). Otherwise a service token could
+// (services/lib/recording/src/store.ts). Otherwise a service token could
 // point one person's session at another's recording, or at any file jmp-api
 // can read.
-import { sessionKey } from '@jmp/common/recording/store';
+import { sessionKey } from '@jmp/recording/store';
 
 const DAY_MS = 86_400_000;
 

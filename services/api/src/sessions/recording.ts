@@ -6,9 +6,10 @@ import { once } from 'node:events';
 import type { Response } from 'express';
 import { z } from 'zod';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { JmpError, loadConfig } from '@jmp/common';
-import { readRecording, recordingConfigSpec, createS3Client } from '@jmp/common/recording/index';
-import { headerLine, eventLine } from '@jmp/common/recording/asciicast';
+import { JmpError } from '@jmp/contract';
+import { loadConfig } from '@jmp/runtime';
+import { readRecording, recordingConfigSpec, createS3Client } from '@jmp/recording';
+import { headerLine, eventLine } from '@jmp/recording/asciicast';
 import type { RouteModule } from '../http/app.js';
 import { sessionState } from './repository.js';
 

@@ -2,7 +2,7 @@
 // routes.ts decides (limits, who may read what), this stores and loads.
 import type { Knex } from 'knex';
 import type { z } from 'zod';
-import type { CommandRecord, SessionQuery } from '@jmp/common/contract/sessions';
+import type { CommandRecord, SessionQuery } from '@jmp/contract/schemas/sessions';
 
 type Verdict = CommandRecord['verdict'];
 

@@ -1,6 +1,6 @@
 // Target sessions as jmp-ssh reports them: start, commands with verdicts, end;
 // a live registry fed by heartbeats; administrators end sessions; auditors list them.
-import { JmpError, contract as c } from '@jmp/common';
+import { JmpError, contract as c } from '@jmp/contract';
 import { z } from 'zod';
 import type { RouteModule } from '../http/app.js';
 import { actorOf, SESSION_OPENERS } from '../http/auth.js';

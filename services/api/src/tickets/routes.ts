@@ -1,5 +1,5 @@
-import { JmpError, contract } from '@jmp/common';
-import type { TicketRequest, TicketResponse } from '@jmp/common/contract/tickets';
+import { JmpError, contract } from '@jmp/contract';
+import type { TicketRequest, TicketResponse } from '@jmp/contract/schemas/tickets';
 import type { RouteModule } from '../http/app.js';
 import type { Ctx } from '../context.js';
 import { actorOf, SESSION_OPENERS, type Principal } from '../http/auth.js';

@@ -3,8 +3,8 @@
 // (JMP_WEB_CREDENTIAL_TTL_SECONDS), as that user.
 // Only a hash is kept in the store; the value itself exists in the answer.
 import { randomBytes } from 'node:crypto';
-import { JmpError } from '@jmp/common';
-import { WEB_CREDENTIAL_PREFIX, type WebSshCredentialResponse } from '@jmp/common/contract/web';
+import { JmpError } from '@jmp/contract';
+import { WEB_CREDENTIAL_PREFIX, type WebSshCredentialResponse } from '@jmp/contract/schemas/web';
 import type { Ctx } from '../context.js';
 import { checkSessionToken } from '../http/auth.js';
 import { sha256hex } from '../crypto/secrets.js';

@@ -1,5 +1,5 @@
 // Endpoints for the web terminal's backend (jmp-socket).
-import { contract } from '@jmp/common';
+import { contract } from '@jmp/contract';
 import type { RouteModule } from '../http/app.js';
 import { issueWebCredential } from './credentials.js';
 

@@ -4,7 +4,7 @@
 // connect_error with a sentence in `message` and a code in `data.code`.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'socket.io';
-import type { Logger } from '@jmp/common';
+import type { Logger } from '@jmp/runtime';
 import { originRefusal } from './origin.js';
 import { CredentialError, type Credentials, type Identity } from '../terminal/credentials.js';
 import type { SocketMetrics } from '../metrics.js';

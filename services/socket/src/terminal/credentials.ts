@@ -1,7 +1,7 @@
 // Web session → one-time credential for jmp-ssh, from jmp-api
 // (POST /v1/web/ssh-credentials, service role `socket`).
-import { ApiError, type ApiClient } from '@jmp/common';
-import { WebSshCredentialResponse } from '@jmp/common/contract/web';
+import { ApiError, type ApiClient } from '@jmp/contract';
+import { WebSshCredentialResponse } from '@jmp/contract/schemas/web';
 
 /** Who a socket belongs to. Holds secrets: never log it. */
 export interface Identity {

@@ -4,11 +4,11 @@
 // when it ends. The jump shell, guard and recording are jmp-ssh's own.
 import { Client, type ClientChannel, type Prompt } from 'ssh2';
 import type { Socket } from 'socket.io';
-import type { Logger } from '@jmp/common';
+import type { Logger } from '@jmp/runtime';
 import {
   SSH_REFUSAL_PROMPT, TERMINAL_INPUT_MAX_BYTES, TERMINAL_WINDOW_BYTES,
   TerminalAnswer, TerminalOpen, TerminalResize, type TerminalOpenAck, type TerminalPrompt,
-} from '@jmp/common/contract/web';
+} from '@jmp/contract/schemas/web';
 import { CredentialError, takeCredential, type Credentials, type Identity } from './credentials.js';
 import { OutputWindow } from './output-window.js';
 import type { SocketMetrics } from '../metrics.js';

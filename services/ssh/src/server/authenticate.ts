@@ -4,9 +4,10 @@
 // (both factors, spent once by jmp-api); it also works as password auth.
 import ssh2 from 'ssh2';
 import type { AuthContext, KeyboardAuthContext, PasswordAuthContext, PublicKeyAuthContext } from 'ssh2';
-import { ApiError, type ApiClient, type Logger } from '@jmp/common';
-import type { AuthUser } from '@jmp/common/contract/auth';
-import { SSH_REFUSAL_PROMPT, WEB_CREDENTIAL_PREFIX } from '@jmp/common/contract/web';
+import { ApiError, type ApiClient } from '@jmp/contract';
+import type { Logger } from '@jmp/runtime';
+import type { AuthUser } from '@jmp/contract/schemas/auth';
+import { SSH_REFUSAL_PROMPT, WEB_CREDENTIAL_PREFIX } from '@jmp/contract/schemas/web';
 
 const METHODS: Array<'publickey' | 'keyboard-interactive'> = ['publickey', 'keyboard-interactive'];
 

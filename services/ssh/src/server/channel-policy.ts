@@ -6,7 +6,7 @@
 // asked for after the session started) is refused, explicitly rather than by
 // relying on ssh2's defaults for events without listeners.
 import type { Connection, ServerChannel, Session } from 'ssh2';
-import type { Logger } from '@jmp/common';
+import type { Logger } from '@jmp/runtime';
 
 /** Variables passed on to the target: names and values that cannot change what its shell runs. */
 const PASSED_ENV = /^(TERM|LANG|LC_[A-Z]+|COLORTERM)$/;

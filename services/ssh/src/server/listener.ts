@@ -5,8 +5,8 @@
 // (connection info, logins, session records).
 import net from 'node:net';
 import type ssh2 from 'ssh2';
-import type { Logger } from '@jmp/common';
-import { readProxyHeader, trustedPeers, type ProxyHeader } from '@jmp/common/proxy-protocol';
+import type { Logger } from '@jmp/runtime';
+import { readProxyHeader, trustedPeers, type ProxyHeader } from '@jmp/runtime/proxy-protocol';
 
 export interface ListenerOptions {
   /** Expect a PROXY protocol header (v1 or v2) on every connection. */

@@ -2,9 +2,10 @@
 // shell and target sessions; limits connections, sessions and idle time.
 import { hostname } from 'node:os';
 import ssh2, { type Connection, type PseudoTtyInfo, type ServerChannel } from 'ssh2';
-import type { ApiClient, Logger } from '@jmp/common';
-import type { AuthUser } from '@jmp/common/contract/auth';
-import type { MyHost } from '@jmp/common/contract/access';
+import type { ApiClient } from '@jmp/contract';
+import type { Logger } from '@jmp/runtime';
+import type { AuthUser } from '@jmp/contract/schemas/auth';
+import type { MyHost } from '@jmp/contract/schemas/access';
 import type { SshConfig } from '../config.js';
 import { authenticator } from './authenticate.js';
 import { serverAlgorithmOptions } from './algorithms.js';
@@ -13,7 +14,7 @@ import { findHost } from '../shell/menu.js';
 import { targetSession, type SessionCtx } from '../session/target-session.js';
 import { LiveSessions } from '../session/live-sessions.js';
 import { acceptEnv, refuseForwarding, refuseSessionForwarding, refuseSubsystem } from './channel-policy.js';
-import type { Recordings } from '@jmp/common/recording/index';
+import type { Recordings } from '@jmp/recording';
 
 export interface SshServerDeps { config: SshConfig; api: ApiClient; log: Logger; hostKey: Buffer; recordings: Recordings }
 

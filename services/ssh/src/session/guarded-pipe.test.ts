@@ -6,9 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Duplex, PassThrough, Writable } from 'node:stream';
 import type { ClientChannel, ServerChannel } from 'ssh2';
-import type { ApiClient, Logger } from '@jmp/common';
+import type { ApiClient } from '@jmp/contract';
+import type { Logger } from '@jmp/runtime';
 import { GuardedPipe } from './guarded-pipe.js';
-import type { SessionRecording } from '@jmp/common/recording/index';
+import type { SessionRecording } from '@jmp/recording';
 
 /** The person's side: a writable whose consumer can be stopped (a client that does not read). */
 function personChannel() {

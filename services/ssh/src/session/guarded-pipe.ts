@@ -6,10 +6,11 @@
 // window closes and it waits. Nothing is buffered without bound and no
 // output goes unrecorded because the recorder was slow.
 import type { ClientChannel, ServerChannel } from 'ssh2';
-import type { ApiClient, Logger } from '@jmp/common';
-import type { CommandRecord } from '@jmp/common/contract/sessions';
-import type { CommandGuard, GuardResult, JudgedLine, StdinLineGuard, StdinResult } from '../guard/index.js';
-import type { SessionRecording } from '@jmp/common/recording/index';
+import type { ApiClient } from '@jmp/contract';
+import type { Logger } from '@jmp/runtime';
+import type { CommandRecord } from '@jmp/contract/schemas/sessions';
+import type { CommandGuard, GuardResult, JudgedLine, StdinLineGuard, StdinResult } from '@jmp/guard';
+import type { SessionRecording } from '@jmp/recording';
 
 export interface PipeDeps {
   sessionId: string; api: ApiClient; log: Logger;

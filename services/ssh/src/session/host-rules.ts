@@ -1,8 +1,9 @@
 // A host's guard rules from jmp-api, compiled once per distinct rule set
 // (compiling 1,000 RE2 rules takes ~150 ms; sessions on a host share them).
 import { createHash } from 'node:crypto';
-import type { ApiClient, Logger } from '@jmp/common';
-import { compileRules, type CompiledRules, type GuardRule } from '../guard/index.js';
+import type { ApiClient } from '@jmp/contract';
+import type { Logger } from '@jmp/runtime';
+import { compileRules, type CompiledRules, type GuardRule } from '@jmp/guard';
 
 const compiled = new Map<string, CompiledRules>();
 const MAX_SETS = 500;

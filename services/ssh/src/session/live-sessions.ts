@@ -1,7 +1,8 @@
 // This instance's live target sessions. Every second it names them to jmp-api
 // (one request for all); sessions an administrator ended are closed here, so
 // termination takes effect within about a second.
-import type { ApiClient, Logger } from '@jmp/common';
+import type { ApiClient } from '@jmp/contract';
+import type { Logger } from '@jmp/runtime';
 
 export class LiveSessions {
   private readonly sessions = new Map<string, (reason: string) => void>();

@@ -3,12 +3,13 @@
 // jmp-api, heartbeated, ended on request.
 import { randomUUID } from 'node:crypto';
 import type { PseudoTtyInfo, ServerChannel } from 'ssh2';
-import { ApiError, type ApiClient, type Logger } from '@jmp/common';
-import type { MyHost } from '@jmp/common/contract/access';
+import { ApiError, type ApiClient } from '@jmp/contract';
+import type { Logger } from '@jmp/runtime';
+import type { MyHost } from '@jmp/contract/schemas/access';
 import type { SshConfig } from '../config.js';
-import { openTarget, TargetError } from '../target/connect.js';
-import { CommandGuard, StdinLineGuard, blockReason, judgeScript, type GuardEvent } from '../guard/index.js';
-import { recordingDefaults, type Recordings } from '@jmp/common/recording/index';
+import { openTarget, TargetError } from '@jmp/ssh-target';
+import { CommandGuard, StdinLineGuard, blockReason, judgeScript, type GuardEvent } from '@jmp/guard';
+import { recordingDefaults, type Recordings } from '@jmp/recording';
 import type { LiveSessions } from './live-sessions.js';
 import { loadRules } from './host-rules.js';
 import { GuardedPipe, commandRecord } from './guarded-pipe.js';

@@ -1,7 +1,7 @@
 // The jump shell on one SSH session channel: the menu, then target sessions
 // one after another, back to the menu when each ends.
 import type { ServerChannel } from 'ssh2';
-import type { MyHost } from '@jmp/common/contract/access';
+import type { MyHost } from '@jmp/contract/schemas/access';
 import { HELP, complete, parseCommand, renderHosts } from './menu.js';
 import { EOF, LineEditor } from './line-editor.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MyHost } from '@jmp/common/contract/access';
+import type { MyHost } from '@jmp/contract/schemas/access';
 import { complete, parseCommand, renderHosts } from './menu.js';
 
 const h = (hostname: string, addr: string, over: Partial<MyHost> = {}): MyHost => ({ id: 1, hostname, addresses: [addr], state: 'online', kind: 'linux', service: 'web', project: 'shop', root: false, reason: '', ...over });

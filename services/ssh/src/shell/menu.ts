@@ -1,6 +1,6 @@
 // The jump shell's menu: rendering, filtering, command parsing and tab
 // completion. Pure: plain values in, strings out.
-import type { MyHost } from '@jmp/common/contract/access';
+import type { MyHost } from '@jmp/contract/schemas/access';
 
 export type Command =
   | { kind: 'connect'; host: MyHost; command?: string }

@@ -1,6 +1,6 @@
 // Hosts with their agent's status: when it was last seen, whether it runs
 // degraded, and the tamper events it reported (from the audit log).
-import type { AdminHost, AuditEntry } from '@jmp/common/contract/admin';
+import type { AdminHost, AuditEntry } from '@jmp/contract/schemas/admin';
 import { get } from '../api.js';
 import { field, h, table } from '../dom.js';
 import type { Page } from '../router.js';

@@ -1,6 +1,6 @@
 // Command rules: list, create, try a pattern against a sample line (RE2 on
 // the server, the same engine as the guard), enable or disable.
-import type { CommandRule } from '@jmp/common/contract/admin';
+import type { CommandRule } from '@jmp/contract/schemas/admin';
 import { get, patch, post } from '../api.js';
 import { field, h, message, select, setMessage, table, toast } from '../dom.js';
 import type { Page } from '../router.js';

@@ -1,5 +1,5 @@
 // Users: search, see roles and factors, disable or enable (administrators).
-import type { AdminUser } from '@jmp/common/contract/admin';
+import type { AdminUser } from '@jmp/contract/schemas/admin';
 import { get, patch } from '../api.js';
 import { field, h, table, toast } from '../dom.js';
 import type { Page } from '../router.js';

@@ -1,6 +1,6 @@
 // Approvals: the pending requests this person may decide, oldest first;
 // approve (the grant is created at once) or reject, with an optional note.
-import type { AccessRequestView } from '@jmp/common/contract/requests';
+import type { AccessRequestView } from '@jmp/contract/schemas/requests';
 import { get, post } from '../api.js';
 import { h, toast } from '../dom.js';
 import type { Page } from '../router.js';

@@ -1,6 +1,6 @@
 // My hosts: what the person may log in to (and where they are root), with a
 // search box; each opens a terminal tab.
-import type { MyHost } from '@jmp/common/contract/access';
+import type { MyHost } from '@jmp/contract/schemas/access';
 import { get } from '../api.js';
 import { field, h, table } from '../dom.js';
 import type { Page } from '../router.js';

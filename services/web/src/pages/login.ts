@@ -1,7 +1,7 @@
 // Log in: password first, then the TOTP code when jmp-api asks for it
 // (totp_required). The password stays in this closure only until the second
 // step is done.
-import type { AuthUser } from '@jmp/common/contract/auth';
+import type { AuthUser } from '@jmp/contract/schemas/auth';
 import { ApiError, post } from '../api.js';
 import { field, h, message, setMessage } from '../dom.js';
 import { navigate, type Page } from '../router.js';

@@ -1,6 +1,6 @@
 // Requests: ask for login or root on a host, service or project for a
 // bounded time with a reason; see one's own requests and cancel pending ones.
-import type { AccessRequestView } from '@jmp/common/contract/requests';
+import type { AccessRequestView } from '@jmp/contract/schemas/requests';
 import { get, post } from '../api.js';
 import { field, h, message, select, setMessage, table, toast } from '../dom.js';
 import type { Page } from '../router.js';

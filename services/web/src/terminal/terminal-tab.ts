@@ -6,7 +6,7 @@
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { io, type Socket } from 'socket.io-client';
-import type { TerminalOpenAck, TerminalPrompt, TerminalExit } from '@jmp/common/contract/web';
+import type { TerminalOpenAck, TerminalPrompt, TerminalExit } from '@jmp/contract/schemas/web';
 import { h, field } from '../dom.js';
 
 /** Fired on the tab's panel after each output chunk is in the terminal (detail: the bytes). */

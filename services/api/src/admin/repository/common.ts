@@ -1,7 +1,7 @@
 // Query plumbing shared by the admin repositories: paging with a total, a
 // case-insensitive substring filter, and loads that 404 with a sentence.
 import type { Knex } from 'knex';
-import { JmpError } from '@jmp/common';
+import { JmpError } from '@jmp/contract';
 
 /** The database or a transaction on it: every repository function takes either. */
 export type Tx = Knex | Knex.Transaction;

@@ -1,6 +1,6 @@
 // Knex queries for the organisation: departments (a tree), projects and the
 // services inside them, and the clean-up of what is scoped to a deleted one.
-import { JmpError } from '@jmp/common';
+import { JmpError } from '@jmp/contract';
 import { definedOnly, mustGet, paged, substring, type Page, type Paged, type Tx } from './common.js';
 
 /** Serialises tree edits so two moves cannot make a cycle together. */

@@ -1,5 +1,5 @@
 // Knex queries for command rules. Patterns are checked (RE2) before they get here.
-import type { contract as c } from '@jmp/common';
+import type { contract as c } from '@jmp/contract';
 import { mustGet, paged, substring, type Page, type Paged, type Tx } from './common.js';
 
 export interface RuleRow {
