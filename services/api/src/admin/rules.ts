@@ -1,7 +1,9 @@
 // Command rules for the guard in jmp-ssh. Patterns are RE2 (linear time, no
 // backtracking), so a rule can never stall a session; one that RE2 does not
-// accept is refused here rather than skipped later at match time.
-import RE2 from 're2';
+// accept is refused here rather than skipped later at match time. They are
+// compiled by the proxies' own compileRules, so a rule saved here always
+// compiles there.
+import { compileRules, RuleCompileError, type CompiledRules } from '@jmp/guard/rules';
 import { contract as c } from '@jmp/contract';
 import type { RouteModule } from '../http/app.js';
 import { audit, badField, isoNN, mapPage, readers, write } from './crud.js';
@@ -18,12 +20,13 @@ const toRule = (r: repo.RuleRow): c.CommandRule => ({
   scopeType: r.scope_type, scopeId: r.scope_id, enabled: r.enabled, createdAt: isoNN(r.created_at),
 });
 
-/** Compiles with RE2 or throws a 400 naming the field with RE2's own message. */
-export function compileRule(pattern: string, field = 'body.pattern'): RE2 {
+/** Compiles as every proxy does (one deny rule), or throws a 400 naming the field with RE2's own message. */
+export function compileRule(pattern: string, field = 'body.pattern'): CompiledRules {
   try {
-    return new RE2(pattern);
+    return compileRules([{ id: 'new', name: 'new', pattern, action: 'alert', severity: 'low', list: 'deny' }]);
   } catch (err) {
-    throw badField(field, `RE2 cannot compile this pattern: ${(err as Error).message}`);
+    if (err instanceof RuleCompileError) throw badField(field, `RE2 cannot compile this pattern: ${err.reason}`);
+    throw err;
   }
 }
 
@@ -40,7 +43,7 @@ export const ruleRoutes: RouteModule = (api, ctx, auth) => {
   });
 
   api.route('post', '/v1/rules/test', { summary: 'Try a pattern against a command line (RE2)', tags, auth: auth.admin(), security: 'admin', body: c.RuleTest, response: c.RuleTestResult }, async ({ body }) =>
-    ({ match: compileRule(body.pattern).test(body.line) }));
+    ({ match: compileRule(body.pattern).match(body.line).rules.length > 0 }));
 
   api.route('post', '/v1/rules', { summary: 'Create a command rule', tags, auth: auth.admin(), security: 'admin', body: c.RuleCreate, response: c.CommandRule, status: 201 }, async ({ body, principal }) => {
     compileRule(body.pattern);
