@@ -51,39 +51,39 @@ export function createApp(ctx: Ctx, modules: RouteModule[]): { app: express.Expr
   app.get('/v1/openapi.json', (_req, res) => { res.json(api.openapi(OPENAPI_INFO, OPENAPI_SERVERS)); });
   app.use(api.express);
 
-  app.use((req: Request, res: Response) => {
-    res.status(404).json({ error: { code: 'not_found', message: `no route ${req.method} ${req.path}` } } satisfies ErrorBody);
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    next(new JmpError('not_found', `no route ${req.method} ${req.path}`));
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const body = errorBody(err, ctx, dbHealth, req);
+    const e = asJmpError(err, ctx, dbHealth, req);
     // Agents decide from their snapshot only on this marker (a real outage),
     // never on a 500 or a 503 that a proxy or rate limiter made up.
-    if (body.status === 503) res.setHeader(UNAVAILABLE_HEADER, '1');
-    res.status(body.status).json({ error: body.error } satisfies ErrorBody);
+    if (e.code === 'unavailable') res.setHeader(UNAVAILABLE_HEADER, '1');
+    const details = e.details ? { details: e.details } : {};
+    res.status(e.status).json({ error: { code: e.code, message: e.message, ...details } } satisfies ErrorBody);
   });
   return { app, api, dbHealth };
 }
 
-function errorBody(err: unknown, ctx: Ctx, dbHealth: DbHealth, req: Request): { status: number; error: ErrorBody['error'] } {
-  if (err instanceof JmpError) {
-    return { status: err.status, error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
-  }
+/** Every failure as a JmpError: its code gives the status (the ERRORS catalogue), its message what to do. */
+function asJmpError(err: unknown, ctx: Ctx, dbHealth: DbHealth, req: Request): JmpError {
+  if (err instanceof JmpError) return err;
   const e = err as { type?: string; status?: number; message?: string };
-  if (e?.type === 'entity.parse.failed') return { status: 400, error: { code: 'bad_request', message: 'body: is not valid JSON' } };
-  if (e?.type === 'entity.too.large') return { status: 413 as number, error: { code: 'bad_request', message: 'body: is larger than 256 KiB' } };
+  if (e?.type === 'entity.parse.failed') return new JmpError('bad_request', 'body: is not valid JSON');
+  if (e?.type === 'entity.too.large') return new JmpError('too_large', 'body: is larger than 256 KiB');
   // Postgres refused a value of the request (bad encoding, out of range, invalid text): the input's fault.
   const pgCode = (err as { code?: unknown })?.code;
   if (typeof pgCode === 'string' && /^22[0-9A-Z]{3}$/.test(pgCode)) {
     ctx.log.warn({ code: pgCode, method: req.method, path: req.path }, 'the database refused a value of the request');
-    return { status: 400, error: { code: 'bad_request', message: 'a value of the request cannot be stored or compared' } };
+    return new JmpError('bad_request', 'a value of the request cannot be stored or compared');
   }
   if (isDbUnavailable(err)) {
     dbHealth.down(err);
-    return { status: 503, error: { code: 'unavailable', message: 'the database is unavailable; try again shortly' } };
+    return new JmpError('unavailable', 'the database is unavailable; try again shortly');
   }
   if ((err as { code?: string })?.code === 'store_unavailable') {
-    return { status: 503, error: { code: 'unavailable', message: 'the session store is unavailable; try again shortly' } };
+    return new JmpError('unavailable', 'the session store is unavailable; try again shortly');
   }
   ctx.log.error({ err, method: req.method, path: req.path }, 'unhandled error');
-  return { status: 500, error: { code: 'internal', message: 'internal error' } };
+  return new JmpError('internal');
 }

@@ -8,6 +8,7 @@ export const ERRORS = {
   forbidden: { status: 403, message: 'not allowed' },
   not_found: { status: 404, message: 'not found' },
   conflict: { status: 409, message: 'conflicts with the current state' },
+  too_large: { status: 413, message: 'the request body is too large' },
   locked: { status: 423, message: 'locked; try again later' },
   too_many_requests: { status: 429, message: 'too many requests; try again later' },
   internal: { status: 500, message: 'internal error' },
