@@ -1,7 +1,7 @@
 // jmp-api entry point: reads configuration and wires the parts; no logic here.
-import { loadConfigOrExit } from '@jmp/runtime';
-import { drainConfigSpec, drainOnSignals, httpDrainable, drainUsage } from '@jmp/runtime/drain';
-import { apiConfigSpec, type ApiConfig } from './config.js';
+import { configHelp, loadConfigOrExit } from '@jmp/runtime';
+import { drainConfigSpec, drainOnSignals, httpDrainable } from '@jmp/runtime/drain';
+import { API_DRAIN_SECONDS, apiConfigSpec, apiConfigSpecs } from './config.js';
 import { buildApp, buildContext } from './server.js';
 import { createDb, migrate } from './db/knex.js';
 import { mintServiceToken, SERVICE_ROLES, type ServiceRole } from './http/auth.js';
@@ -9,9 +9,6 @@ import { seedDemo } from './dev/seed-demo.js';
 import { devBanner, formatCreds, prepareDevEnv, seedDevDemo } from './dev/bootstrap.js';
 import { startRequestExpiry } from './requests/expiry-job.js';
 import { deriveSecrets, parseMasterSecret } from './crypto/secrets.js';
-
-/** Requests take milliseconds; the bound only covers a slow database. */
-const API_DRAIN_SECONDS = 15;
 
 const USAGE = `usage: jmp-api <command>
 
@@ -25,29 +22,14 @@ commands:
   service-token ROLE    print a service token for ROLE (${SERVICE_ROLES.join(', ')})
 
 configuration (environment):
-  DATABASE_URL            postgres://… (required except in dev)
-  REDIS_URL               redis://… (unset: in-process store, single instance only)
-  JMP_SECRET_KEY          master secret, ≥ 32 bytes as hex or base64 (required except in dev)
-  JMP_API_HOST, JMP_API_PORT   listen address (127.0.0.1:8080)
-  JMP_DB_POOL_MAX         Postgres connections per process (10)
-  JMP_UID_BASE            first uid given to users (200000)
-  JMP_TICKET_TTL_SECONDS  login ticket lifetime, ≤ 60 (30)
-  JMP_WEB_CREDENTIAL_TTL_SECONDS web terminal credential lifetime, ≤ 60 (30)
-  JMP_SESSION_TTL_SECONDS web session lifetime (28800)
-  JMP_SECURE_COOKIES      Secure flag on cookies (true; false only for plain-HTTP dev)
-  JMP_LOCKOUT_THRESHOLD, JMP_LOCKOUT_SECONDS   failed logins before lockout (5), lockout (900)
-  JMP_AGENT_NO_SNAPSHOT   what agents do with no snapshot: deny|allow (deny)
-  JMP_SMTP_URL, JMP_SMTP_FROM  mail for flagged commands (smtp://host:25; unset: no mail)
-  JMP_WEBHOOK_URL         POSTed a JSON event for every flagged command (unset: none)
-  JMP_LOG_LEVEL           fatal|error|warn|info|debug|trace (info)
-${drainUsage(API_DRAIN_SECONDS, 24)}`;
+${configHelp(apiConfigSpecs)}`;
 
 async function main(argv: string[]): Promise<void> {
   const [cmd = 'serve', ...rest] = argv;
   if (cmd === '--help' || cmd === '-h' || cmd === 'help') { process.stdout.write(USAGE); return; }
   const env = { ...process.env };
   const { stopPg } = cmd === 'dev' ? await prepareDevEnv(env) : { stopPg: null };
-  const config = loadConfigOrExit('jmp-api', apiConfigSpec, env) as ApiConfig;
+  const config = loadConfigOrExit('jmp-api', apiConfigSpec, env);
   const { drainSeconds } = loadConfigOrExit('jmp-api', drainConfigSpec(API_DRAIN_SECONDS), env);
   const needsDb = cmd !== 'service-token';
   for (const [name, v] of [['DATABASE_URL', needsDb ? config.databaseUrl : 'n/a'], ['JMP_SECRET_KEY', config.secretKey]] as const) {

@@ -56,7 +56,7 @@ export async function startApi(opts: { redis?: boolean; redisUrl?: string; env?:
     JMP_SECURE_COOKIES: 'false',
     JMP_LOG_LEVEL: process.env.JMP_TEST_LOG_LEVEL ?? 'silent',
     ...opts.env,
-  }) as ApiConfig;
+  });
   const db = createDb(databaseUrl);
   const store = opts.redis === false ? new MemoryStore() : new RedisStore(opts.redisUrl ?? REDIS_URL, `jmp-test:${randomUUID()}:`);
   const ctx = await buildContext({ config, db, store });

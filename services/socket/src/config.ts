@@ -1,5 +1,6 @@
+// jmp-socket's variables: the spec is the configuration's type, its --help and the README table.
 import { z } from 'zod';
-import { bool, logLevel, port, url } from '@jmp/runtime';
+import { bool, logLevelEntry, port, url, type ConfigOf } from '@jmp/runtime';
 import { drainConfigSpec } from '@jmp/runtime/drain';
 import { parseHostKeyPin, type HostKeyPin } from './ssh/host-key-pin.js';
 
@@ -32,21 +33,35 @@ const origins = z.string().transform((v, ctx): string[] => {
 }).optional();
 
 export const socketConfigSpec = {
-  apiUrl: ['JMP_API_URL', url().default('http://127.0.0.1:8080')],
-  serviceToken: ['JMP_SERVICE_TOKEN', z.string().min(20, 'must be the token printed by `jmp-api service-token socket`')],
-  sshHost: ['JMP_SSH_HOST', z.string().min(1).default('127.0.0.1')],
-  sshPort: ['JMP_SSH_PORT', port(2200)],
-  sshHostKey: ['JMP_SSH_HOST_KEY', hostKeyPin],
-  listen: ['JMP_SOCKET_LISTEN', listen],
-  webDir: ['JMP_WEB_DIR', z.string().optional()],
-  origins: ['JMP_SOCKET_ORIGINS', origins],
-  proxyApi: ['JMP_SOCKET_PROXY_API', bool(false)],
-  logLevel: ['JMP_LOG_LEVEL', logLevel()],
+  apiUrl: { env: 'JMP_API_URL', schema: url().default('http://127.0.0.1:8080'), help: 'jmp-api base URL' },
+  serviceToken: {
+    env: 'JMP_SERVICE_TOKEN', schema: z.string().min(20, 'must be the token printed by `jmp-api service-token socket`'),
+    help: 'token from `jmp-api service-token socket`',
+  },
+  sshHost: { env: 'JMP_SSH_HOST', schema: z.string().min(1).default('127.0.0.1'), help: 'jmp-ssh to connect to: host' },
+  sshPort: { env: 'JMP_SSH_PORT', schema: port(2200), help: 'jmp-ssh to connect to: port' },
+  sshHostKey: {
+    env: 'JMP_SSH_HOST_KEY', schema: hostKeyPin,
+    help: 'jmp-ssh\'s host key, pinned: its fingerprint (`SHA256:…`) or public key line',
+  },
+  listen: { env: 'JMP_SOCKET_LISTEN', schema: listen, help: 'listen address, `host:port`', default: '127.0.0.1:8081' },
+  webDir: {
+    env: 'JMP_WEB_DIR', schema: z.string().optional(),
+    help: 'serve the built web console\'s static files from here (development)',
+  },
+  origins: {
+    env: 'JMP_SOCKET_ORIGINS', schema: origins, help: 'browser origins allowed to open terminals, comma-separated',
+    unset: 'unset: the page must come from the Host it connects to',
+  },
+  proxyApi: {
+    env: 'JMP_SOCKET_PROXY_API', schema: bool(false),
+    help: 'pass `/v1/*` to jmp-api, so the console has one origin (development without nginx)',
+  },
+  logLevel: logLevelEntry(),
   ...drainConfigSpec(SOCKET_DRAIN_SECONDS),
 } as const;
 
-export interface SocketConfig {
-  apiUrl: string; serviceToken: string; sshHost: string; sshPort: number; sshHostKey: HostKeyPin;
-  listen: { host: string; port: number }; webDir?: string | undefined; origins?: string[] | undefined; proxyApi: boolean;
-  logLevel: string; drainSeconds: number;
-}
+export type SocketConfig = ConfigOf<typeof socketConfigSpec>;
+
+/** Every variable jmp-socket reads, in the order of --help and the README. */
+export const socketConfigSpecs = [socketConfigSpec] as const;

@@ -8,24 +8,17 @@ import { z } from 'zod';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { JmpError } from '@jmp/contract';
 import { loadConfig } from '@jmp/runtime';
-import { readRecording, recordingConfigSpec, createS3Client } from '@jmp/recording';
+import { readRecording, createS3Client } from '@jmp/recording';
 import { headerLine, eventLine } from '@jmp/recording/asciicast';
 import type { RouteModule } from '../http/app.js';
 import { sessionState } from './repository.js';
+import { apiRecordingReaderSpec } from '../config.js';
 
 const IdParam = z.object({ id: z.string().uuid() });
 
-// Only what a reader needs; the same variables as jmp-ssh's, so one
-// environment file configures both.
-const s3ReaderSpec = {
-  s3Endpoint: recordingConfigSpec.s3Endpoint,
-  s3Region: recordingConfigSpec.s3Region,
-  s3ForcePathStyle: recordingConfigSpec.s3ForcePathStyle,
-} as const;
-
 let s3: S3Client | undefined;
 function s3Client(): S3Client {
-  if (!s3) { const c = loadConfig(s3ReaderSpec); s3 = createS3Client({ region: c.s3Region, endpoint: c.s3Endpoint, forcePathStyle: c.s3ForcePathStyle }); }
+  if (!s3) { const c = loadConfig(apiRecordingReaderSpec); s3 = createS3Client({ region: c.s3Region, endpoint: c.s3Endpoint, forcePathStyle: c.s3ForcePathStyle }); }
   return s3;
 }
 

@@ -19,7 +19,7 @@ import { SessionRecorder, type RecordingNotice, type SessionInfo, type SessionRe
 import { createS3Client, S3Store, type SpoolRecovery } from './s3-store.js';
 import type { RecordingStore } from './store.js';
 
-export { recordingConfigSpec, recordingDefaults, RECORDING_USAGE, type RecordingConfig } from './config.js';
+export { recordingConfigSpec, recordingDefaults, type RecordingConfig } from './config.js';
 export type { RecordingNotice, RecordingResult, SessionInfo, SessionRecording, NoticeType } from './recorder.js';
 export { readRecording, listParts, type ReadOptions, type RecordingItem } from './reader.js';
 export type { AsciicastEvent, AsciicastHeader, EventCode } from './asciicast.js';

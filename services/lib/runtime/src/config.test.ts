@@ -2,13 +2,25 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { z } from 'zod';
-import { ConfigError, loadConfig, port, bool } from './config.js';
+import { ConfigError, loadConfig, port, bool, type ConfigOf } from './config.js';
 
-const spec = { port: ['JMP_X_PORT', port(8080)], db: ['DATABASE_URL', z.string().url()], debug: ['JMP_X_DEBUG', bool(false)], secret: ['JMP_X_SECRET', z.string().min(40)] } as const;
+const spec = {
+  port: { env: 'JMP_X_PORT', schema: port(8080), help: 'listen port' },
+  db: { env: 'DATABASE_URL', schema: z.string().url(), help: 'database' },
+  debug: { env: 'JMP_X_DEBUG', schema: bool(false), help: 'debug' },
+  secret: { env: 'JMP_X_SECRET', schema: z.string().min(40), help: 'secret' },
+} as const;
 
 test('defaults, coercion and booleans', () => {
   const c = loadConfig(spec, { DATABASE_URL: 'postgres://h/db', JMP_X_DEBUG: 'yes', JMP_X_SECRET: 'x'.repeat(40) });
   assert.deepEqual(c, { port: 8080, db: 'postgres://h/db', debug: true, secret: 'x'.repeat(40) });
+});
+
+test('the config type is the specs\' outputs', () => {
+  const c: ConfigOf<typeof spec> = loadConfig(spec, { DATABASE_URL: 'postgres://h/db', JMP_X_SECRET: 'x'.repeat(40) });
+  // Compile-time: each key has its schema's output type (a number, a boolean), not a hand-written one.
+  const check: { port: number; db: string; debug: boolean; secret: string } = c;
+  assert.equal(check.port + 1, 8081);
 });
 
 test('a wrong value names the variable', () => {

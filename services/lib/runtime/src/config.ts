@@ -1,9 +1,31 @@
 // Configuration from environment variables, validated with zod. A wrong or
-// missing value stops the process with one line naming the variable.
+// missing value stops the process with one line naming the variable. Each
+// entry carries its help text, so `--help` and the README tables are
+// generated from the spec itself (config-docs.ts) and cannot drift from it.
 import { z } from 'zod';
 
-export type ConfigSpec = Record<string, readonly [envName: string, schema: z.ZodType]>;
-export type ConfigOf<S extends ConfigSpec> = { [K in keyof S]: z.output<S[K][1]> };
+export interface ConfigEntry<T extends z.ZodType = z.ZodType> {
+  /** The environment variable. */
+  readonly env: string;
+  readonly schema: T;
+  /** What it does, for --help and the README (may use `code`). */
+  readonly help: string;
+  /** The default as people write it, when the schema's parsed default is not a plain value (e.g. host:port). */
+  readonly default?: string;
+  /** What unset means when there is no default value (e.g. "required except in dev", "unset: no mail"). */
+  readonly unset?: string;
+}
+
+export type ConfigSpec = Readonly<Record<string, ConfigEntry>>;
+type Out<S extends ConfigSpec, K extends keyof S> = z.output<S[K]['schema']>;
+/** Keys whose variable may stay unset (the schema's output includes undefined). */
+type OptionalKeys<S extends ConfigSpec> = { [K in keyof S]: undefined extends Out<S, K> ? K : never }[keyof S];
+/** The parsed configuration of a spec, as z.infer of an object: each key's type is its schema's output. */
+export type ConfigOf<S extends ConfigSpec> = {
+  -readonly [K in keyof S as K extends OptionalKeys<S> ? never : K]: Out<S, K>;
+} & {
+  -readonly [K in keyof S as K extends OptionalKeys<S> ? K : never]?: Out<S, K>;
+};
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, detail: string) {
@@ -15,12 +37,14 @@ export class ConfigError extends Error {
 /** Parses each variable of `spec` from `env`; throws ConfigError naming the first bad one. */
 export function loadConfig<S extends ConfigSpec>(spec: S, env: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
   const out: Record<string, unknown> = {};
-  for (const [key, [name, schema]] of Object.entries(spec)) {
+  for (const [key, { env: name, schema }] of Object.entries(spec)) {
     const raw = env[name];
     const result = schema.safeParse(raw === '' ? undefined : raw);
     if (!result.success) {
       const issue = result.error.issues[0];
-      const detail = raw === undefined || raw === '' ? 'is required but not set' : `${issue?.message ?? 'is invalid'} (got ${JSON.stringify(mask(name, raw))})`;
+      const detail = raw === undefined || raw === ''
+        ? 'is required but not set'
+        : `${issue?.message ?? 'is invalid'} (got ${JSON.stringify(mask(name, raw))})`;
       throw new ConfigError(name, detail);
     }
     out[key] = result.data;
@@ -55,3 +79,6 @@ export const bool = (def: boolean) =>
     .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 export const url = () => z.string().url({ message: 'must be a URL' });
 export const logLevel = () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+/** `JMP_LOG_LEVEL`, the same in every service. */
+export const logLevelEntry = () =>
+  ({ env: 'JMP_LOG_LEVEL', schema: logLevel(), help: 'pino level: fatal, error, warn, info, debug, trace or silent' }) as const;

@@ -9,12 +9,11 @@ import { positiveInt } from './config.js';
 
 /** `JMP_DRAIN_SECONDS`: how long a stopping process waits for in-flight work. */
 export const drainConfigSpec = (defaultSeconds: number) => ({
-  drainSeconds: ['JMP_DRAIN_SECONDS', positiveInt(defaultSeconds)],
+  drainSeconds: {
+    env: 'JMP_DRAIN_SECONDS', schema: positiveInt(defaultSeconds),
+    help: 'on SIGTERM: stop accepting, wait this many seconds for in-flight work, then end it',
+  },
 }) as const;
-
-/** The --help line for JMP_DRAIN_SECONDS, its description starting at `column`. */
-export const drainUsage = (defaultSeconds: number, column: number) =>
-  `  ${'JMP_DRAIN_SECONDS'.padEnd(column)}on SIGTERM: stop accepting, wait this long for in-flight work, then end it (${defaultSeconds})\n`;
 
 /** What a service does while it stops; see drain(). */
 export interface Drainable {
