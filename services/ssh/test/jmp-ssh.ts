@@ -20,7 +20,7 @@ export async function startJmpSsh(api: TestApi, over: Partial<SshConfig> = {}, w
   const hostKeyPath = join(mkdtempSync(join(tmpdir(), 'jmp-ssh-')), 'host_key');
   const config: SshConfig = {
     host: '127.0.0.1', port: 0, apiUrl: api.url, serviceToken: api.serviceToken('ssh'), hostKeyPath,
-    idleTimeoutSeconds: 600, maxSessionsPerUser: 10, maxConnections: 100, targetPort: 22, logLevel: 'silent',
+    idleTimeoutSeconds: 600, maxSessionsPerUser: 10, maxConnections: 100, targetPort: 22, guardFailOpen: false, logLevel: 'silent',
     recording: { dir: join(dirname(hostKeyPath), 'recordings'), spoolDir: join(dirname(hostKeyPath), 'spool') }, ...over,
   };
   const client = wrapApi(new ApiClient({ baseUrl: config.apiUrl, authorization: () => `Bearer ${config.serviceToken}` }));

@@ -1,9 +1,11 @@
 // Logging in to jmp-ssh and the jump shell menu, against a real jmp-api.
 import { test, before, after, describe } from 'node:test';
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { startApi, addUser, addProject, addService, addHost, addRole, type TestApi } from '../../api/test/harness.js';
 import { newTotpSecret, totpCode } from '../../api/src/crypto/totp.js';
 import { TOTP_PURPOSE } from '../../api/src/auth/login.js';
+import { ApiClient } from '@jmp/contract';
 import { parseSshPublicKey } from '@jmp/contract/ssh-key';
 import { startJmpSsh, login, shell, exec, type RunningSsh } from './jmp-ssh.js';
 import { generateEd25519KeyPair } from '../src/server/host-key.js';
@@ -119,14 +121,26 @@ describe('jump shell', () => {
     assert.match(r.stderr, /no SSH host key for web-01/);
     client.end();
   });
-  test('sessions per user are limited', async () => {
+  test('sessions per person are jmp-api\'s one count of live target sessions: the menu is not one, another instance\'s is', async () => {
     const limited = await startJmpSsh(api, { maxSessionsPerUser: 1 });
     const { client } = await login(limited.port, alice.username, { password: 'alice password 1' });
-    const first = await shell(client);
-    await first.until(/\$ $/);
-    const second = await exec(client, 'web-01 uptime');
-    assert.match(second.stderr, /you have 1 sessions open; the limit is 1/);
-    client.end();
-    await limited.close();
+    const elsewhere = new ApiClient({ baseUrl: api.url, authorization: () => `Bearer ${api.serviceToken('ssh')}` });
+    const id = randomUUID();
+    try {
+      const menu = await shell(client);
+      await menu.until(/\$ $/);
+      // Only the menu is open: nothing counts, so the jump goes on to the target (refused there: no host key).
+      const second = await exec(client, 'web-01 uptime');
+      assert.match(second.stderr, /no SSH host key for web-01/);
+      // A live session on another instance takes alice's one place.
+      await elsewhere.sessionStarted({ id, user: alice.username, host: 'db-01', protocol: 'ssh', instance: 'other-instance' });
+      const third = await exec(client, 'web-01 uptime');
+      assert.equal(third.code, 1);
+      assert.match(third.stderr, /jmp: you have 1 sessions open; the limit is 1/);
+    } finally {
+      await elsewhere.sessionEnded(id, { bytesIn: 0, bytesOut: 0, endReason: 'exit' }).catch(() => {});
+      client.end();
+      await limited.close();
+    }
   });
 });

@@ -36,7 +36,7 @@ async function startSsh(opts: ListenerOptions): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'jmp-ssh-proxy-'));
   const config: SshConfig = {
     host: '127.0.0.1', port: 0, apiUrl: api.url, serviceToken: api.serviceToken('ssh'), hostKeyPath: join(dir, 'host_key'),
-    idleTimeoutSeconds: 600, maxSessionsPerUser: 10, maxConnections: 100, targetPort: 22, logLevel: 'silent',
+    idleTimeoutSeconds: 600, maxSessionsPerUser: 10, maxConnections: 100, targetPort: 22, guardFailOpen: false, logLevel: 'silent',
     recording: { dir: join(dir, 'recordings'), spoolDir: join(dir, 'spool') },
   };
   const log = createLogger('jmp-ssh', process.env.JMP_TEST_LOG_LEVEL ?? 'silent');

@@ -32,7 +32,7 @@ before(async () => {
   // Only the transport is audited: no login happens, so no jmp-api is needed.
   const config: SshConfig = {
     host: '127.0.0.1', port: 0, apiUrl: 'http://127.0.0.1:9', serviceToken: 'x'.repeat(32), hostKeyPath: join(dir, 'host_key'),
-    idleTimeoutSeconds: 60, maxSessionsPerUser: 1, maxConnections: 10, targetPort: 22, logLevel: 'silent',
+    idleTimeoutSeconds: 60, maxSessionsPerUser: 1, maxConnections: 10, targetPort: 22, guardFailOpen: false, logLevel: 'silent',
     recording: { dir: join(dir, 'recordings'), spoolDir: join(dir, 'spool') },
   };
   const api = new ApiClient({ baseUrl: config.apiUrl, authorization: () => 'Bearer none' });

@@ -2,7 +2,8 @@
 // ssh2 server (injectSocket); with the PROXY protocol on, only after the
 // balancer's header named the real client, whose address then stands in for
 // the balancer's wherever ssh2 and jmp-ssh read the socket's remote address
-// (connection info, logins, session records).
+// (connection info, logins, session records). ssh2's maxConnections counts
+// the sockets handed in and refuses those above it; each refusal is logged here.
 import net from 'node:net';
 import type ssh2 from 'ssh2';
 import type { Logger } from '@jmp/runtime';
@@ -20,7 +21,7 @@ export interface ListenerOptions {
 export const PROXY_HEADER_TIMEOUT_MS = 5000;
 
 export function createSshListener(server: ssh2.Server, log: Logger, opts: ListenerOptions): net.Server {
-  if (!opts.proxyProtocol) return net.createServer((socket) => server.injectSocket(socket));
+  if (!opts.proxyProtocol) return net.createServer((socket) => handOver(server, socket, log));
   if (opts.proxyTrusted.length === 0) throw new Error('the PROXY protocol is on but no balancer address is trusted');
   const trusted = trustedPeers(opts.proxyTrusted);
   const timeoutMs = opts.headerTimeoutMs ?? PROXY_HEADER_TIMEOUT_MS;
@@ -36,12 +37,21 @@ export function createSshListener(server: ssh2.Server, log: Logger, opts: Listen
     readProxyHeader(socket, { timeoutMs }).then((header) => {
       if (socket.destroyed) return;
       setRemote(socket, header);
-      server.injectSocket(socket);
+      handOver(server, socket, log);
     }, (err: Error) => {
       log.warn({ peer, err: err.message }, 'connection refused: no valid PROXY protocol header from the balancer');
       socket.destroy();
     });
   });
+}
+
+/** Hands a socket to ssh2, which destroys it at once, silently, when it is over maxConnections: logged here. */
+function handOver(server: ssh2.Server, socket: net.Socket, log: Logger): void {
+  const source = socket.remoteAddress; // gone once the socket is destroyed
+  server.injectSocket(socket);
+  if (socket.destroyed) {
+    log.warn({ source, limit: server.maxConnections }, 'connection refused: too many connections');
+  }
 }
 
 /** The client named by the header becomes the socket's remote end; `local` keeps the balancer's own. */

@@ -1,21 +1,21 @@
 // One session on a target, piped between the person's channel and the
-// target's through the command guard and the recorder: registered with
-// jmp-api, heartbeated, ended on request.
+// target's through the command guard and the recorder: registered, tracked
+// and ended through the session controller (which owns the per-person limit).
 import { randomUUID } from 'node:crypto';
 import type { PseudoTtyInfo, ServerChannel } from 'ssh2';
-import { ApiError, type ApiClient } from '@jmp/contract';
+import type { ApiClient } from '@jmp/contract';
 import type { Logger } from '@jmp/runtime';
 import type { MyHost } from '@jmp/contract/schemas/access';
 import type { SshConfig } from '../config.js';
 import { openTarget, TargetError } from '@jmp/ssh-target';
 import { CommandGuard, StdinLineGuard, blockReason, judgeScript, type GuardEvent } from '@jmp/guard';
 import { recordingDefaults, type Recordings } from '@jmp/recording';
-import type { LiveSessions } from './live-sessions.js';
+import type { SessionController } from './controller.js';
 import { loadRules } from './host-rules.js';
 import { GuardedPipe, commandRecord } from './guarded-pipe.js';
 
 export interface SessionCtx {
-  api: ApiClient; config: SshConfig; log: Logger; live: LiveSessions; recordings: Recordings; instance: string;
+  api: ApiClient; config: SshConfig; log: Logger; sessions: SessionController; recordings: Recordings;
   user: string; source: string; env: Record<string, string>;
   pty(): PseudoTtyInfo | undefined; setResize(f: ((p: PseudoTtyInfo) => void) | null): void; touch(): void;
 }
@@ -43,12 +43,9 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
   // Like every line, one that cannot be checked in time is refused unless JMP_SSH_GUARD_FAIL_OPEN.
   const judgedCommand = command === undefined ? [] : judgeScript(command, { rules, budgetMs: 50, failOpen, now: () => performance.now(), onEvent });
   const blockedBy = judgedCommand.find((j) => j.verdict === 'block');
+  const record = { id, user: ctx.user, host: host.hostname, source: ctx.source };
   if (command !== undefined && blockedBy) {
-    try {
-      await ctx.api.sessionStarted({ id, user: ctx.user, host: host.hostname, protocol: 'ssh', sourceAddress: ctx.source, instance: ctx.instance });
-      await ctx.api.commands(id, judgedCommand.map((j) => commandRecord(j)));
-      await ctx.api.sessionEnded(id, { bytesIn: 0, bytesOut: 0, endReason: 'blocked' });
-    } catch (err) { ctx.log.error({ err: (err as Error).message }, 'could not record a blocked command'); }
+    await ctx.sessions.recordBlocked(record, judgedCommand.map((j) => commandRecord(j)));
     const rule = blockedBy.rules.find((r) => r.action === 'block') ?? blockedBy.rules[0];
     notice(`${(rule ? blockReason(rule) : 'jmp: blocked').replace(/^jmp: /u, '')}: ${command}`);
     return 1;
@@ -57,17 +54,9 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
   // Registered before the target is asked: the per-person limit holds across
   // every jmp-ssh instance (jmp-api counts live sessions), and a refused
   // target login is on record too.
-  try {
-    await ctx.api.sessionStarted({ id, user: ctx.user, host: host.hostname, protocol: 'ssh', sourceAddress: ctx.source, instance: ctx.instance, maxPerUser: ctx.config.maxSessionsPerUser });
-  } catch (err) {
-    if (err instanceof ApiError && err.code === 'conflict') {
-      ctx.log.info({ user: ctx.user, host: host.hostname, reason: err.message }, 'session refused: per-person limit');
-      notice(err.message);
-      return 1;
-    }
-    // No session without its audit trail.
-    ctx.log.error({ err: (err as Error).message, host: host.hostname }, 'could not register the session with jmp-api');
-    notice('jmp-api could not record this session; try again shortly');
+  const refusal = await ctx.sessions.start(record);
+  if (refusal) {
+    notice(refusal.refused);
     return 1;
   }
 
@@ -81,8 +70,7 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
     const msg = err instanceof TargetError ? err.message : `unexpected error: ${(err as Error).message}`;
     ctx.log.info({ user: ctx.user, host: host.hostname, reason: msg }, 'target login refused');
     notice(msg);
-    await ctx.api.sessionEnded(id, { bytesIn: 0, bytesOut: 0, endReason: 'target refused' })
-      .catch((e) => ctx.log.error({ err: (e as Error).message, session: id }, 'could not record the end of the session'));
+    await ctx.sessions.end(id, { bytesIn: 0, bytesOut: 0, endReason: 'target refused' });
     return 1;
   }
   ctx.log.info({ user: ctx.user, host: host.hostname, session: id, source: ctx.source }, 'target session started');
@@ -112,20 +100,19 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
   let onClientClose = (): void => {};
   const code = await new Promise<number>((resolve) => {
     let exit = 0;
-    ctx.live.add(id, (reason) => { endReason = 'terminated'; notice(`this session was ended: ${reason}`); target.close(); resolve(exit); });
+    ctx.sessions.track(id, (reason) => { endReason = 'terminated'; notice(`this session was ended: ${reason}`); target.close(); resolve(exit); });
     remote.on('exit', (c: number | null) => { exit = c ?? 0; });
     remote.on('close', () => resolve(exit));
     onClientClose = () => { endReason = 'client closed'; target.close(); resolve(exit); };
     channel.once('close', onClientClose);
   });
   channel.removeListener('close', onClientClose);
-  ctx.live.remove(id);
+  ctx.sessions.untrack(id);
   ctx.setResize(null);
   target.close();
   await pipe.close();
   const recording = await rec.close(endReason);
-  await ctx.api.sessionEnded(id, { bytesIn: pipe.bytesIn, bytesOut: pipe.bytesOut, endReason, ...(recording.uri ? { recordingUri: recording.uri } : {}) })
-    .catch((err) => ctx.log.error({ err: (err as Error).message, session: id }, 'could not record the end of the session'));
+  await ctx.sessions.end(id, { bytesIn: pipe.bytesIn, bytesOut: pipe.bytesOut, endReason, ...(recording.uri ? { recordingUri: recording.uri } : {}) });
   ctx.log.info({ user: ctx.user, host: host.hostname, session: id, exit: code, reason: endReason, recording: recording.uri }, 'target session ended');
   return code;
 }
