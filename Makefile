@@ -15,6 +15,7 @@ help:
 	@echo "make node24-test the unit suites under Node 24 too (addons built for it in build/node24/)"
 	@echo "make bench      run every benchmark (make bench BENCH=<name> for one)"
 	@echo "make fuzz       run each fuzz target for FUZZ_SECONDS (default 60)"
+	@echo "make lint       eslint, prettier --check and clang-format --dry-run (make format rewrites)"
 	@echo "make clean      remove build output"
 
 deps:

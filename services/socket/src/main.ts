@@ -44,7 +44,7 @@ const drainable: Drainable = {
     for (const t of terminals) t.end(REASONS.stopping);
     setTimeout(() => base.forceClose(), 500).unref();
   },
-  cleanup: async () => { io.close(); },
+  cleanup: async () => { await io.close(); },
 };
 drainOnSignals(drainable, { log, graceMs: config.drainSeconds * 1000 }, (code) => {
   setTimeout(() => process.exit(code), 2000).unref();
