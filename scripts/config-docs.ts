@@ -35,8 +35,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (mode === '--write') {
     if (next !== text) writeFileSync(README, next);
   } else if (next !== text) {
-    process.stderr.write('README.md: the configuration tables differ from the specs; '
-      + 'run node --import tsx scripts/config-docs.ts --write\n');
+    process.stderr.write(
+      'README.md: the configuration tables differ from the specs; ' +
+        'run node --import tsx scripts/config-docs.ts --write\n',
+    );
     process.exit(1);
   }
 }

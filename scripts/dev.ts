@@ -20,7 +20,10 @@ const devDir = resolve(process.env.JMP_DEV_DIR ?? '.dev');
 const apiPort = process.env.JMP_API_PORT ?? '8080';
 const sshPort = process.env.JMP_SSH_PORT ?? '2200';
 const socketPort = process.env.JMP_SOCKET_PORT ?? '8081';
-const common = { JMP_LOG_LEVEL: process.env.JMP_LOG_LEVEL ?? 'warn', JMP_DRAIN_SECONDS: process.env.JMP_DRAIN_SECONDS ?? '3' };
+const common = {
+  JMP_LOG_LEVEL: process.env.JMP_LOG_LEVEL ?? 'warn',
+  JMP_DRAIN_SECONDS: process.env.JMP_DRAIN_SECONDS ?? '3',
+};
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 const sup = new Supervisor(devDir);
@@ -45,18 +48,28 @@ function fail(err: unknown): void {
 
 function start(name: string, args: string[], env: NodeJS.ProcessEnv, onLine?: (line: string) => void): void {
   if (stopping) return;
-  sup.start(name, args, { ...common, ...env }, (line) => {
-    if (!line.startsWith('{')) say(line); // JSON log lines stay quiet
-    onLine?.(line);
-  }, (code, sig) => {
-    if (!stopping) fail(new Error(`${name} exited (${code ?? sig}); stopping everything`));
-  });
+  sup.start(
+    name,
+    args,
+    { ...common, ...env },
+    (line) => {
+      if (!line.startsWith('{')) say(line); // JSON log lines stay quiet
+      onLine?.(line);
+    },
+    (code, sig) => {
+      if (!stopping) fail(new Error(`${name} exited (${code ?? sig}); stopping everything`));
+    },
+  );
 }
 
-const listening = (port: string) => new Promise<boolean>((r) => {
-  const s = connect(Number(port), '127.0.0.1', () => { s.destroy(); r(true); });
-  s.on('error', () => r(false));
-});
+const listening = (port: string) =>
+  new Promise<boolean>((r) => {
+    const s = connect(Number(port), '127.0.0.1', () => {
+      s.destroy();
+      r(true);
+    });
+    s.on('error', () => r(false));
+  });
 
 /** What the seed printed once (and wrote to demo-credentials.txt). */
 function demoCredentials(): { alicePassword: string | null; enrolmentToken: string | null } {
@@ -70,9 +83,20 @@ function demoCredentials(): { alicePassword: string | null; enrolmentToken: stri
 
 async function afterApi(apiUrl: string): Promise<void> {
   const secret = readFileSync(resolve(devDir, 'secret.key'), 'utf8').trim();
-  const serviceToken = (role: string) => spawnSync(process.execPath, ['--import', 'tsx', 'services/api/src/main.ts', 'service-token', role], { env: { ...process.env, JMP_SECRET_KEY: secret }, encoding: 'utf8' }).stdout.trim();
+  const serviceToken = (role: string) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'services/api/src/main.ts', 'service-token', role], {
+      env: { ...process.env, JMP_SECRET_KEY: secret },
+      encoding: 'utf8',
+    }).stdout.trim();
   const creds = demoCredentials();
-  if (lab) await admitTargets(lab, { devDir, apiUrl, adminToken: serviceToken('admin'), demoToken: creds.enrolmentToken, say });
+  if (lab)
+    await admitTargets(lab, {
+      devDir,
+      apiUrl,
+      adminToken: serviceToken('admin'),
+      demoToken: creds.enrolmentToken,
+      say,
+    });
   if (stopping) return;
   // Made here, before jmp-ssh starts, so jmp-socket can pin its fingerprint.
   const hostKeyPath = resolve(devDir, 'ssh_host_ed25519_key');
@@ -80,14 +104,24 @@ async function afterApi(apiUrl: string): Promise<void> {
   if (hostKey instanceof Error) throw hostKey;
   const fingerprint = fingerprintOf(hostKey.getPublicSSH());
   start('jmp-ssh', ['services/ssh/src/main.ts'], {
-    JMP_API_URL: apiUrl, JMP_SERVICE_TOKEN: serviceToken('ssh'), JMP_SSH_HOST: '127.0.0.1', JMP_SSH_PORT: sshPort,
-    JMP_SSH_HOST_KEY: hostKeyPath, JMP_RECORDING_DIR: resolve(devDir, 'recordings'), JMP_RECORDING_SPOOL_DIR: resolve(devDir, 'recordings-spool'),
+    JMP_API_URL: apiUrl,
+    JMP_SERVICE_TOKEN: serviceToken('ssh'),
+    JMP_SSH_HOST: '127.0.0.1',
+    JMP_SSH_PORT: sshPort,
+    JMP_SSH_HOST_KEY: hostKeyPath,
+    JMP_RECORDING_DIR: resolve(devDir, 'recordings'),
+    JMP_RECORDING_SPOOL_DIR: resolve(devDir, 'recordings-spool'),
   });
   // The console (services/web/dist, or a page saying how to build it) and /v1 on one origin.
   start('jmp-socket', ['services/socket/src/main.ts'], {
-    JMP_API_URL: apiUrl, JMP_SERVICE_TOKEN: serviceToken('socket'), JMP_SSH_HOST: '127.0.0.1', JMP_SSH_PORT: sshPort,
-    JMP_SSH_HOST_KEY: fingerprint, JMP_SOCKET_LISTEN: `127.0.0.1:${socketPort}`,
-    JMP_WEB_DIR: resolve('services/web/dist'), JMP_SOCKET_PROXY_API: 'true',
+    JMP_API_URL: apiUrl,
+    JMP_SERVICE_TOKEN: serviceToken('socket'),
+    JMP_SSH_HOST: '127.0.0.1',
+    JMP_SSH_PORT: sshPort,
+    JMP_SSH_HOST_KEY: fingerprint,
+    JMP_SOCKET_LISTEN: `127.0.0.1:${socketPort}`,
+    JMP_WEB_DIR: resolve('services/web/dist'),
+    JMP_SOCKET_PROXY_API: 'true',
   });
   await until(`jmp-ssh on 127.0.0.1:${sshPort}`, () => listening(sshPort), 60_000, 200);
   await until(`jmp-socket on 127.0.0.1:${socketPort}`, () => listening(socketPort), 60_000, 200);
@@ -132,9 +166,14 @@ async function main(): Promise<void> {
   await sup.claim(say);
   let apiHost = '127.0.0.1';
   if (process.env.JMP_DEV_TARGETS === 'none') say('dev: JMP_DEV_TARGETS=none: running without the demo target hosts');
-  else if (process.getuid?.() !== 0) say(`dev: not running as root, so without the demo target hosts (${DEMO_HOSTS.join(', ')}); run make dev as root for the whole chain`);
+  else if (process.getuid?.() !== 0)
+    say(
+      `dev: not running as root, so without the demo target hosts (${DEMO_HOSTS.join(', ')}); run make dev as root for the whole chain`,
+    );
   else {
-    say(`dev: building the demo target hosts ${DEMO_HOSTS.join(', ')} (lab ${process.env.JMP_LAB_PREFIX}*, ${process.env.JMP_LAB_NET}.0/24, ${process.env.JMP_LAB_DIR})`);
+    say(
+      `dev: building the demo target hosts ${DEMO_HOSTS.join(', ')} (lab ${process.env.JMP_LAB_PREFIX}*, ${process.env.JMP_LAB_NET}.0/24, ${process.env.JMP_LAB_DIR})`,
+    );
     // jmp-api listens on the lab bridge: the hosts' agents reach it there, jmp-ssh and jmp-socket too.
     const bridge = `${process.env.JMP_LAB_NET}.1`;
     lab = await startTargets(devDir, `http://${bridge}:${apiPort}`);
@@ -142,9 +181,14 @@ async function main(): Promise<void> {
     apiHost = lab.bridgeAddress;
   }
   const apiUrl = `http://${apiHost}:${apiPort}`;
-  start('jmp-api', ['services/api/src/main.ts', 'dev'], { JMP_API_HOST: apiHost, JMP_API_PORT: apiPort, JMP_DEV_DIR: devDir }, (line) => {
-    if (line.startsWith('jmp-api is listening')) afterApi(apiUrl).catch(fail);
-  });
+  start(
+    'jmp-api',
+    ['services/api/src/main.ts', 'dev'],
+    { JMP_API_HOST: apiHost, JMP_API_PORT: apiPort, JMP_DEV_DIR: devDir },
+    (line) => {
+      if (line.startsWith('jmp-api is listening')) afterApi(apiUrl).catch(fail);
+    },
+  );
 }
 
 main().catch(fail);

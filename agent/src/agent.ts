@@ -62,7 +62,15 @@ export async function startAgent(config: AgentConfig, opts: StartOptions): Promi
   const { log } = opts;
   const fsl = opts.fsl ?? realFs;
   const startedAt = new Date();
-  for (const f of [config.files.policy, config.files.passwd, config.files.group, config.files.spentJti, config.files.events, config.files.status, config.files.state]) {
+  for (const f of [
+    config.files.policy,
+    config.files.passwd,
+    config.files.group,
+    config.files.spentJti,
+    config.files.events,
+    config.files.status,
+    config.files.state,
+  ]) {
     mkdirSync(dirname(f), { recursive: true, mode: 0o755 });
   }
 
@@ -70,7 +78,11 @@ export async function startAgent(config: AgentConfig, opts: StartOptions): Promi
   const touch = () => status?.touch();
   let events: EventQueue;
   const disk = new DiskHealth(log, (c) => {
-    events.push(c.degraded ? 'degraded' : 'recovered', { reason: 'disk', store: c.store, ...(c.code ? { code: c.code } : {}) });
+    events.push(c.degraded ? 'degraded' : 'recovered', {
+      reason: 'disk',
+      store: c.store,
+      ...(c.code ? { code: c.code } : {}),
+    });
     touch();
   });
   events = new EventQueue(config.files.events, config.events.maxQueued, disk, log, fsl);
@@ -88,8 +100,15 @@ export async function startAgent(config: AgentConfig, opts: StartOptions): Promi
     touch();
   });
 
-  const policy = new PolicyStore({ policy: config.files.policy, passwd: config.files.passwd, group: config.files.group }, config.nss.minId, disk, log, fsl);
-  if (policy.load()) log.info({ generatedAt: policy.current?.snapshot.generatedAt }, 'loaded the cached policy snapshot');
+  const policy = new PolicyStore(
+    { policy: config.files.policy, passwd: config.files.passwd, group: config.files.group },
+    config.nss.minId,
+    disk,
+    log,
+    fsl,
+  );
+  if (policy.load())
+    log.info({ generatedAt: policy.current?.snapshot.generatedAt }, 'loaded the cached policy snapshot');
   const spent = new SpentJtiStore(config.files.spentJti, disk, fsl);
   spent.load();
 
@@ -106,7 +125,17 @@ export async function startAgent(config: AgentConfig, opts: StartOptions): Promi
       const key = loadAgentKey(config.keyFile);
       const signer = new HostTokenSigner(key.privateKey, state.hostId);
       const baseUrl = config.api.url ?? state.apiUrl;
-      target = { api: createAgentApi({ baseUrl, transport, signer, requestTimeoutMs: config.api.requestTimeoutMs, decideTimeoutMs: config.api.decideTimeoutMs }), hostId: state.hostId, hostname: state.hostname };
+      target = {
+        api: createAgentApi({
+          baseUrl,
+          transport,
+          signer,
+          requestTimeoutMs: config.api.requestTimeoutMs,
+          decideTimeoutMs: config.api.decideTimeoutMs,
+        }),
+        hostId: state.hostId,
+        hostname: state.hostname,
+      };
       log.info({ hostId: state.hostId, hostname: state.hostname, api: baseUrl }, 'enrolled host identity loaded');
       touch();
     } catch (err) {
@@ -197,7 +226,11 @@ export async function startAgent(config: AgentConfig, opts: StartOptions): Promi
     path: config.socket.path,
     maxConnections: config.socket.maxConnections,
     idleTimeoutMs: config.socket.idleTimeoutMs,
-    handle: guardLocalAccounts(createHandler({ decider, policy, target: () => target, mode }), { policy, local: localAccountsReader(), log }),
+    handle: guardLocalAccounts(createHandler({ decider, policy, target: () => target, mode }), {
+      policy,
+      local: localAccountsReader(),
+      log,
+    }),
     peerCred: opts.peerCred ?? nativePeerCred,
     log,
   });
@@ -217,8 +250,21 @@ export async function startAgent(config: AgentConfig, opts: StartOptions): Promi
       configPath: config.configPath,
       socket: config.socket.path,
       enrolled: target && state ? { hostId: state.hostId, hostname: state.hostname, apiUrl: target.api.baseUrl } : null,
-      api: { state: health.state, lastOkAt: health.lastOkAt?.toISOString() ?? null, downSince: health.downSince?.toISOString() ?? null, lastError: health.lastError },
-      snapshot: c ? { generatedAt: c.snapshot.generatedAt, receivedAt: c.receivedAt, lastCheckedAt: policy.lastCheckedAt?.toISOString() ?? null, etag: c.etag, users: c.snapshot.users.length } : null,
+      api: {
+        state: health.state,
+        lastOkAt: health.lastOkAt?.toISOString() ?? null,
+        downSince: health.downSince?.toISOString() ?? null,
+        lastError: health.lastError,
+      },
+      snapshot: c
+        ? {
+            generatedAt: c.snapshot.generatedAt,
+            receivedAt: c.receivedAt,
+            lastCheckedAt: policy.lastCheckedAt?.toISOString() ?? null,
+            etag: c.etag,
+            users: c.snapshot.users.length,
+          }
+        : null,
       lastDecision,
       degraded,
       events: { queued: events.size, dropped: events.droppedCount },
@@ -242,7 +288,15 @@ export async function startAgent(config: AgentConfig, opts: StartOptions): Promi
 
   let closed = false;
   return {
-    config, policy, spent, events, health, disk, guard, decider, server,
+    config,
+    policy,
+    spent,
+    events,
+    health,
+    disk,
+    guard,
+    decider,
+    server,
     target: () => target,
     mode,
     syncNow: (force = false) => sync.syncOnce(force),

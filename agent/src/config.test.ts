@@ -25,9 +25,15 @@ test('the example config parses and equals the defaults', () => {
 });
 
 test('errors name the field', () => {
-  assert.throws(() => parseConfig('{"socket": {"path": "relative.sock"}}'), (e: unknown) => e instanceof AgentConfigError && /socket\.path: must be an absolute path/.test(e.message));
+  assert.throws(
+    () => parseConfig('{"socket": {"path": "relative.sock"}}'),
+    (e: unknown) => e instanceof AgentConfigError && /socket\.path: must be an absolute path/.test(e.message),
+  );
   assert.throws(() => parseConfig('{"api": {"fallbackAddresses": ["not-an-ip"]}}'), /api\.fallbackAddresses\.0/);
-  assert.throws(() => parseConfig('{"guard": {"files": [{"path": "/etc/x", "lines": "("}]}}'), /not a regular expression/);
+  assert.throws(
+    () => parseConfig('{"guard": {"files": [{"path": "/etc/x", "lines": "("}]}}'),
+    /not a regular expression/,
+  );
   assert.throws(() => parseConfig('{'), /not valid JSON/);
 });
 

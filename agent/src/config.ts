@@ -29,62 +29,84 @@ export const DEFAULT_GUARDED_FILES: GuardedFile[] = [
 ];
 
 export const AgentConfigSchema = z.object({
-  api: z.object({
-    /** Overrides the jmp-api URL stored at enrolment (e.g. after moving jmp-api). */
-    url: z.string().url().optional(),
-    /** IPs to connect to when the API host name does not resolve (the URL's name stays in Host/SNI and certificate checks). */
-    fallbackAddresses: z.array(contract.IpAddress).max(16).default([]),
-    /** Extra CA certificates (PEM) trusted for https. */
-    caFile: absPath.optional(),
-    /** Deadline for policy pulls, enrolment, events, tickets. */
-    requestTimeoutMs: ms(10_000),
-    /** Deadline for an online PAM decision before the agent decides offline. */
-    decideTimeoutMs: ms(1500),
-  }).prefault({}),
-  socket: z.object({
-    path: absPath.default('/run/jmp/agent.sock'),
-    maxConnections: z.number().int().min(1).max(65_536).default(256),
-    idleTimeoutMs: ms(5000),
-  }).prefault({}),
+  api: z
+    .object({
+      /** Overrides the jmp-api URL stored at enrolment (e.g. after moving jmp-api). */
+      url: z.string().url().optional(),
+      /** IPs to connect to when the API host name does not resolve (the URL's name stays in Host/SNI and certificate checks). */
+      fallbackAddresses: z.array(contract.IpAddress).max(16).default([]),
+      /** Extra CA certificates (PEM) trusted for https. */
+      caFile: absPath.optional(),
+      /** Deadline for policy pulls, enrolment, events, tickets. */
+      requestTimeoutMs: ms(10_000),
+      /** Deadline for an online PAM decision before the agent decides offline. */
+      decideTimeoutMs: ms(1500),
+    })
+    .prefault({}),
+  socket: z
+    .object({
+      path: absPath.default('/run/jmp/agent.sock'),
+      maxConnections: z.number().int().min(1).max(65_536).default(256),
+      idleTimeoutMs: ms(5000),
+    })
+    .prefault({}),
   stateDir: absPath.default('/var/lib/jmp'),
   /** The agent's ES256 private key (PKCS#8 PEM, mode 0600). */
   keyFile: absPath.default('/etc/jmp/agent.key'),
-  files: z.object({
-    state: absPath.optional(),
-    policy: absPath.optional(),
-    passwd: absPath.optional(),
-    group: absPath.optional(),
-    spentJti: absPath.optional(),
-    events: absPath.optional(),
-    status: absPath.optional(),
-    guardBaseline: absPath.optional(),
-  }).prefault({}),
+  files: z
+    .object({
+      state: absPath.optional(),
+      policy: absPath.optional(),
+      passwd: absPath.optional(),
+      group: absPath.optional(),
+      spentJti: absPath.optional(),
+      events: absPath.optional(),
+      status: absPath.optional(),
+      guardBaseline: absPath.optional(),
+    })
+    .prefault({}),
   /** SSH host public keys registered at enrolment; missing files are skipped. */
-  sshHostKeyFiles: z.array(absPath).default(['/etc/ssh/ssh_host_ed25519_key.pub', '/etc/ssh/ssh_host_ecdsa_key.pub', '/etc/ssh/ssh_host_rsa_key.pub']),
-  policy: z.object({ intervalMs: ms(30_000), jitterMs: z.number().int().min(0).max(600_000).default(5000) }).prefault({}),
-  decide: z.object({
-    /** With no snapshot at all: `deny` (default) or `allow`. A fail policy received from jmp-api replaces it. */
-    noSnapshot: z.enum(['deny', 'allow']).default('deny'),
-  }).prefault({}),
-  nss: z.object({
-    /** Snapshot users and groups with a smaller id are never written to the NSS files. */
-    minId: z.number().int().min(1).default(1000),
-  }).prefault({}),
-  guard: z.object({
-    enabled: z.boolean().default(true),
-    intervalMs: ms(1000),
-    files: z.array(GuardedFile).max(64).default(DEFAULT_GUARDED_FILES),
-  }).prefault({}),
-  events: z.object({ maxQueued: z.number().int().min(1).max(100_000).default(1000), flushIntervalMs: ms(10_000) }).prefault({}),
-  doctor: z.object({
-    pamModule: absPath.default('/usr/lib/x86_64-linux-gnu/security/pam_jmp.so'),
-    /** PAM service files that must use pam_jmp.so, by the op they serve. */
-    pamFiles: z.array(absPath).default(['/etc/pam.d/sshd', '/etc/pam.d/sudo', '/etc/pam.d/su']),
-    nsswitch: absPath.default('/etc/nsswitch.conf'),
-    nssConf: absPath.default('/etc/jmp/nss.conf'),
-    sudoers: absPath.default('/etc/sudoers.d/jmp'),
-  }).prefault({}),
-  log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+  sshHostKeyFiles: z
+    .array(absPath)
+    .default(['/etc/ssh/ssh_host_ed25519_key.pub', '/etc/ssh/ssh_host_ecdsa_key.pub', '/etc/ssh/ssh_host_rsa_key.pub']),
+  policy: z
+    .object({ intervalMs: ms(30_000), jitterMs: z.number().int().min(0).max(600_000).default(5000) })
+    .prefault({}),
+  decide: z
+    .object({
+      /** With no snapshot at all: `deny` (default) or `allow`. A fail policy received from jmp-api replaces it. */
+      noSnapshot: z.enum(['deny', 'allow']).default('deny'),
+    })
+    .prefault({}),
+  nss: z
+    .object({
+      /** Snapshot users and groups with a smaller id are never written to the NSS files. */
+      minId: z.number().int().min(1).default(1000),
+    })
+    .prefault({}),
+  guard: z
+    .object({
+      enabled: z.boolean().default(true),
+      intervalMs: ms(1000),
+      files: z.array(GuardedFile).max(64).default(DEFAULT_GUARDED_FILES),
+    })
+    .prefault({}),
+  events: z
+    .object({ maxQueued: z.number().int().min(1).max(100_000).default(1000), flushIntervalMs: ms(10_000) })
+    .prefault({}),
+  doctor: z
+    .object({
+      pamModule: absPath.default('/usr/lib/x86_64-linux-gnu/security/pam_jmp.so'),
+      /** PAM service files that must use pam_jmp.so, by the op they serve. */
+      pamFiles: z.array(absPath).default(['/etc/pam.d/sshd', '/etc/pam.d/sudo', '/etc/pam.d/su']),
+      nsswitch: absPath.default('/etc/nsswitch.conf'),
+      nssConf: absPath.default('/etc/jmp/nss.conf'),
+      sudoers: absPath.default('/etc/sudoers.d/jmp'),
+    })
+    .prefault({}),
+  log: z
+    .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .prefault({}),
 });
 type RawConfig = z.output<typeof AgentConfigSchema>;
 
@@ -100,7 +122,10 @@ export class AgentConfigError extends Error {
 
 /** Parses config text (JSON with `#` comment lines). Throws AgentConfigError naming the bad field. */
 export function parseConfig(text: string, configPath = '(inline)'): AgentConfig {
-  const json = text.split('\n').map((l) => (/^\s*#/.test(l) ? '' : l)).join('\n');
+  const json = text
+    .split('\n')
+    .map((l) => (/^\s*#/.test(l) ? '' : l))
+    .join('\n');
   let raw: unknown;
   try {
     raw = json.trim() === '' ? {} : JSON.parse(json);
@@ -118,7 +143,9 @@ export function parseConfig(text: string, configPath = '(inline)'): AgentConfig 
       try {
         new RegExp(g.lines);
       } catch (err) {
-        throw new AgentConfigError(`${configPath}: guard.files: "${g.lines}" is not a regular expression: ${(err as Error).message}`);
+        throw new AgentConfigError(
+          `${configPath}: guard.files: "${g.lines}" is not a regular expression: ${(err as Error).message}`,
+        );
       }
     }
   }

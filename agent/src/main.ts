@@ -11,7 +11,15 @@ import { doctorCommand } from './cli/doctor.js';
 import { ticketCommand } from './cli/ticket.js';
 import { baselineCommand } from './cli/baseline.js';
 
-const COMMANDS = { run: runCommand, enroll: enrollCommand, status: statusCommand, sync: syncCommand, doctor: doctorCommand, ticket: ticketCommand, baseline: baselineCommand } as const;
+const COMMANDS = {
+  run: runCommand,
+  enroll: enrollCommand,
+  status: statusCommand,
+  sync: syncCommand,
+  doctor: doctorCommand,
+  ticket: ticketCommand,
+  baseline: baselineCommand,
+} as const;
 
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);

@@ -43,7 +43,10 @@ export function ticketKey(kid = `k-${randomUUID().slice(0, 8)}`): TicketKey {
   return { kid, privateKey, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) as string };
 }
 
-export function mintTicket(key: TicketKey, o: { user: string; hostId: number; ttl?: number; jti?: string; iss?: string; kid?: string; iatOffset?: number }): string {
+export function mintTicket(
+  key: TicketKey,
+  o: { user: string; hostId: number; ttl?: number; jti?: string; iss?: string; kid?: string; iatOffset?: number },
+): string {
   const now = Math.floor(Date.now() / 1000) + (o.iatOffset ?? 0);
   return jwt.sign({ iat: now, exp: now + (o.ttl ?? 60) }, key.privateKey, {
     algorithm: 'ES256',
@@ -55,9 +58,30 @@ export function mintTicket(key: TicketKey, o: { user: string; hostId: number; tt
   });
 }
 
-export function snapshot(o: { hostId?: number; keys?: TicketKey[]; users?: Partial<PolicySnapshot['users'][number]>[]; noSnapshot?: 'deny' | 'allow' } = {}): PolicySnapshot {
-  const users = (o.users ?? [{ username: 'alice', login: true, root: true }, { username: 'bob', login: true, root: false }]).map((u, i) => ({
-    username: `user${i}`, uid: 200_000 + i, gid: 200_000 + i, gecos: 'Test User', home: `/home/${u.username ?? `user${i}`}`, shell: '/bin/bash', groups: ['jmp-users'], login: true, root: false, ...u,
+export function snapshot(
+  o: {
+    hostId?: number;
+    keys?: TicketKey[];
+    users?: Partial<PolicySnapshot['users'][number]>[];
+    noSnapshot?: 'deny' | 'allow';
+  } = {},
+): PolicySnapshot {
+  const users = (
+    o.users ?? [
+      { username: 'alice', login: true, root: true },
+      { username: 'bob', login: true, root: false },
+    ]
+  ).map((u, i) => ({
+    username: `user${i}`,
+    uid: 200_000 + i,
+    gid: 200_000 + i,
+    gecos: 'Test User',
+    home: `/home/${u.username ?? `user${i}`}`,
+    shell: '/bin/bash',
+    groups: ['jmp-users'],
+    login: true,
+    root: false,
+    ...u,
   }));
   return {
     version: 1,

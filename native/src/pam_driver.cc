@@ -61,7 +61,8 @@ class Secret {
     if (data_ == nullptr) throw std::bad_alloc();
     size_ = len + 1;
     size_t written = 0;
-    NAPI_THROW_IF_FAILED(env, napi_get_value_string_utf8(env, value, data_, len + 1, &written), false);
+    NAPI_THROW_IF_FAILED(env, napi_get_value_string_utf8(env, value, data_, len + 1, &written),
+                         false);
     if (std::strlen(data_) != written) {
       Clear();
       return false;
@@ -135,12 +136,14 @@ void FreeResponses(pam_response* resp, int n) {
 // The PAM conversation function. Runs on the worker thread, inside libpam.
 // Must not throw: any failure is a PAM code.
 int Converse(int num_msg, const pam_message** msg, pam_response** resp_out, void* appdata) {
-  if (num_msg <= 0 || num_msg > PAM_MAX_NUM_MSG || msg == nullptr || resp_out == nullptr || appdata == nullptr) {
+  if (num_msg <= 0 || num_msg > PAM_MAX_NUM_MSG || msg == nullptr || resp_out == nullptr ||
+      appdata == nullptr) {
     return PAM_CONV_ERR;
   }
   *resp_out = nullptr;
   auto* conv = static_cast<Conversation*>(appdata);
-  auto* resp = static_cast<pam_response*>(std::calloc(static_cast<size_t>(num_msg), sizeof(pam_response)));
+  auto* resp =
+      static_cast<pam_response*>(std::calloc(static_cast<size_t>(num_msg), sizeof(pam_response)));
   if (resp == nullptr) return PAM_BUF_ERR;
   try {
     for (int i = 0; i < num_msg; ++i) {
@@ -152,7 +155,8 @@ int Converse(int num_msg, const pam_message** msg, pam_response** resp_out, void
       switch (m->msg_style) {
         case PAM_PROMPT_ECHO_OFF:
         case PAM_PROMPT_ECHO_ON: {
-          conv->Record(m->msg_style == PAM_PROMPT_ECHO_OFF ? "prompt_echo_off" : "prompt_echo_on", m->msg);
+          conv->Record(m->msg_style == PAM_PROMPT_ECHO_OFF ? "prompt_echo_off" : "prompt_echo_on",
+                       m->msg);
           if (conv->next_answer >= conv->answers.size()) {
             FreeResponses(resp, num_msg);
             return PAM_CONV_ERR;  // no answer left for this prompt
@@ -258,7 +262,8 @@ class PamWorker : public Napi::AsyncWorker {
     pam_conv conv{&Converse, &conv_};
     pam_handle_t* pamh = nullptr;
     step_ = "start";
-    code_ = pam_start_confdir(service.c_str(), user.c_str(), &conv, has_confdir ? confdir.c_str() : nullptr, &pamh);
+    code_ = pam_start_confdir(service.c_str(), user.c_str(), &conv,
+                              has_confdir ? confdir.c_str() : nullptr, &pamh);
     if (code_ != PAM_SUCCESS || pamh == nullptr) {
       if (code_ == PAM_SUCCESS) code_ = PAM_SYSTEM_ERR;
       conv_.WipeAnswers();
@@ -321,16 +326,19 @@ Napi::Value PamAuthenticate(const Napi::CallbackInfo& info) {
   auto worker = std::make_unique<PamWorker>(env, deferred);
 
   bool has_service = false, has_user = false;
-  if (!ReadOptional(opts, "service", &has_service, &worker->service) || !has_service || worker->service.empty() ||
-      worker->service.find('/') != std::string::npos) {
-    throw Napi::TypeError::New(env, "pam.authenticate: `service` must be a non-empty string without \"/\" or NUL");
+  if (!ReadOptional(opts, "service", &has_service, &worker->service) || !has_service ||
+      worker->service.empty() || worker->service.find('/') != std::string::npos) {
+    throw Napi::TypeError::New(
+        env, "pam.authenticate: `service` must be a non-empty string without \"/\" or NUL");
   }
   if (!ReadOptional(opts, "user", &has_user, &worker->user) || !has_user || worker->user.empty()) {
-    throw Napi::TypeError::New(env, "pam.authenticate: `user` must be a non-empty string without NUL");
+    throw Napi::TypeError::New(env,
+                               "pam.authenticate: `user` must be a non-empty string without NUL");
   }
   if (!ReadOptional(opts, "confdir", &worker->has_confdir, &worker->confdir) ||
       (worker->has_confdir && worker->confdir.empty())) {
-    throw Napi::TypeError::New(env, "pam.authenticate: `confdir` must be a non-empty string (omit it for /etc/pam.d)");
+    throw Napi::TypeError::New(
+        env, "pam.authenticate: `confdir` must be a non-empty string (omit it for /etc/pam.d)");
   }
   if (!ReadOptional(opts, "rhost", &worker->has_rhost, &worker->rhost)) {
     throw Napi::TypeError::New(env, "pam.authenticate: `rhost` must be a string without NUL");
@@ -344,7 +352,8 @@ Napi::Value PamAuthenticate(const Napi::CallbackInfo& info) {
 
   Napi::Value answers = opts.Get("answers");
   if (!answers.IsUndefined() && !answers.IsNull()) {
-    if (!answers.IsArray()) throw Napi::TypeError::New(env, "pam.authenticate: `answers` must be an array of strings");
+    if (!answers.IsArray())
+      throw Napi::TypeError::New(env, "pam.authenticate: `answers` must be an array of strings");
     Napi::Array arr = answers.As<Napi::Array>();
     if (arr.Length() > kMaxAnswers) {
       throw Napi::TypeError::New(env, "pam.authenticate: at most 32 answers");
@@ -355,7 +364,8 @@ Napi::Value PamAuthenticate(const Napi::CallbackInfo& info) {
       Napi::Value a = arr.Get(i);
       Secret s;
       if (!a.IsString() || !s.Read(env, a)) {
-        throw Napi::TypeError::New(env, "pam.authenticate: each answer must be a string without NUL (at most 64 KiB)");
+        throw Napi::TypeError::New(
+            env, "pam.authenticate: each answer must be a string without NUL (at most 64 KiB)");
       }
       conv.answers.push_back(std::move(s));
     }

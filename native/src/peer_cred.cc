@@ -17,9 +17,7 @@ namespace jmp {
 
 namespace {
 
-std::string Errno(const char* what) {
-  return std::string(what) + ": " + std::strerror(errno);
-}
+std::string Errno(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
 }  // namespace
 
@@ -30,17 +28,20 @@ Napi::Value PeerCredFd(const Napi::CallbackInfo& info) {
   }
   const double raw = info[0].As<Napi::Number>().DoubleValue();
   if (!(raw >= 0 && raw <= 0x7fffffff) || raw != static_cast<double>(static_cast<int>(raw))) {
-    throw Napi::TypeError::New(env, "peerCredFd: the file descriptor must be a non-negative integer");
+    throw Napi::TypeError::New(env,
+                               "peerCredFd: the file descriptor must be a non-negative integer");
   }
   const int fd = static_cast<int>(raw);
 
   sockaddr_storage addr{};
   socklen_t addr_len = sizeof addr;
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) != 0) {
-    throw Napi::Error::New(env, "peerCred: " + Errno("getsockname") + " (is the socket still open?)");
+    throw Napi::Error::New(env,
+                           "peerCred: " + Errno("getsockname") + " (is the socket still open?)");
   }
   if (addr.ss_family != AF_UNIX) {
-    throw Napi::Error::New(env, "peerCred: not a unix-domain socket (family " + std::to_string(addr.ss_family) +
+    throw Napi::Error::New(env, "peerCred: not a unix-domain socket (family " +
+                                    std::to_string(addr.ss_family) +
                                     "); peer credentials exist only for AF_UNIX");
   }
   int type = 0;
@@ -56,7 +57,8 @@ Napi::Value PeerCredFd(const Napi::CallbackInfo& info) {
   socklen_t peer_len = sizeof peer;
   if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) {
     // ENOTCONN for a listening or unconnected socket: it has no peer.
-    throw Napi::Error::New(env, "peerCred: the socket has no connected peer (" + Errno("getpeername") + ")");
+    throw Napi::Error::New(
+        env, "peerCred: the socket has no connected peer (" + Errno("getpeername") + ")");
   }
 
   ucred cred{};

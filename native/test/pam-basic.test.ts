@@ -23,8 +23,22 @@ describe('pam.authenticate with pam_permit / pam_deny', () => {
 
   test('pam_permit: success after authenticate and account', async () => {
     service('permit', [`auth required ${SECURITY}/pam_permit.so`, `account required ${SECURITY}/pam_permit.so`]);
-    const r = await pam.authenticate({ service: 'permit', user: 'alice', confdir, rhost: '10.0.0.1', tty: 'ssh', ruser: 'bob' });
-    assert.deepEqual(r, { result: 'PAM_SUCCESS', code: 0, step: 'account', messages: [], messagesDropped: 0, answersUsed: 0 });
+    const r = await pam.authenticate({
+      service: 'permit',
+      user: 'alice',
+      confdir,
+      rhost: '10.0.0.1',
+      tty: 'ssh',
+      ruser: 'bob',
+    });
+    assert.deepEqual(r, {
+      result: 'PAM_SUCCESS',
+      code: 0,
+      step: 'account',
+      messages: [],
+      messagesDropped: 0,
+      answersUsed: 0,
+    });
   });
 
   test('pam_deny in auth: PAM_AUTH_ERR at authenticate', async () => {
@@ -43,7 +57,10 @@ describe('pam.authenticate with pam_permit / pam_deny', () => {
   });
 
   test('a missing module fails the stack', async () => {
-    service('broken', [`auth required ${SECURITY}/pam_does_not_exist.so`, `account required ${SECURITY}/pam_permit.so`]);
+    service('broken', [
+      `auth required ${SECURITY}/pam_does_not_exist.so`,
+      `account required ${SECURITY}/pam_permit.so`,
+    ]);
     const r = await pam.authenticate({ service: 'broken', user: 'alice', confdir });
     assert.notEqual(r.result, 'PAM_SUCCESS');
     assert.equal(r.step, 'authenticate');
@@ -63,7 +80,13 @@ describe('pam.authenticate with pam_permit / pam_deny', () => {
       `auth required ${SECURITY}/pam_exec.so expose_authtok quiet ${check}`,
       `account required ${SECURITY}/pam_permit.so`,
     ]);
-    const ok = await pam.authenticate({ service: 'conv', user: 'alice', confdir, rhost: 'jmp-1', answers: ['s3cret', 'unused'] });
+    const ok = await pam.authenticate({
+      service: 'conv',
+      user: 'alice',
+      confdir,
+      rhost: 'jmp-1',
+      answers: ['s3cret', 'unused'],
+    });
     assert.equal(ok.result, 'PAM_SUCCESS', JSON.stringify(ok));
     assert.equal(ok.answersUsed, 1);
     assert.deepEqual(ok.messages[0], { style: 'info', text: 'hello alice from jmp-1' });
@@ -103,7 +126,9 @@ describe('pam.authenticate with pam_permit / pam_deny', () => {
 
   test('runs off the main thread: several in parallel', async () => {
     service('permit2', [`auth required ${SECURITY}/pam_permit.so`, `account required ${SECURITY}/pam_permit.so`]);
-    const results = await Promise.all(Array.from({ length: 8 }, () => pam.authenticate({ service: 'permit2', user: 'alice', confdir })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => pam.authenticate({ service: 'permit2', user: 'alice', confdir })),
+    );
     for (const r of results) assert.equal(r.result, 'PAM_SUCCESS');
   });
 

@@ -97,7 +97,9 @@ describe('pam_jmp.so through libpam', () => {
   });
 
   test('deny at account: PAM_PERM_DENIED at the account step', async () => {
-    agent.setReply((req) => (req.op === 'account' ? { status: 'deny', reason: 'login window closed', mode: 'offline' } : { status: 'allow' }));
+    agent.setReply((req) =>
+      req.op === 'account' ? { status: 'deny', reason: 'login window closed', mode: 'offline' } : { status: 'allow' },
+    );
     const r = await run({ ...sshd, answers: ['ticket'] });
     assert.equal(r.result, 'PAM_PERM_DENIED');
     assert.equal(r.step, 'account');
@@ -105,7 +107,10 @@ describe('pam_jmp.so through libpam', () => {
   });
 
   test('an error answer denies even with fail_mode=allow (the agent is there)', async () => {
-    service('jmp-sshd', [`auth required ${jmpArgs({ failMode: 'allow' })}`, `account required ${SECURITY}/pam_permit.so`]);
+    service('jmp-sshd', [
+      `auth required ${jmpArgs({ failMode: 'allow' })}`,
+      `account required ${SECURITY}/pam_permit.so`,
+    ]);
     agent.setReply({ status: 'error', code: 'forbidden', reason: 'PAM operations need uid 0' });
     const r = await run({ ...sshd, answers: ['ticket'] });
     assert.equal(r.result, 'PAM_AUTH_ERR');
@@ -213,7 +218,10 @@ describe('pam_jmp.so through libpam', () => {
   });
 
   test('a request too long to send is denied whatever the fail mode', async () => {
-    service('jmp-sshd', [`auth required ${jmpArgs({ failMode: 'allow' })}`, `account required ${SECURITY}/pam_permit.so`]);
+    service('jmp-sshd', [
+      `auth required ${jmpArgs({ failMode: 'allow' })}`,
+      `account required ${SECURITY}/pam_permit.so`,
+    ]);
     const r = await run({ ...sshd, answers: ['x'.repeat(9000)] });
     assert.equal(r.result, 'PAM_AUTH_ERR');
     assert.equal(agent.exchanges.length, 0);
@@ -234,9 +242,15 @@ describe('pam_jmp.so through libpam', () => {
     for (const [what, reply] of replies) {
       test(what, async () => {
         agent.setReply(reply);
-        service('jmp-sshd', [`auth required ${jmpArgs({ failMode: 'allow' })}`, `account required ${SECURITY}/pam_permit.so`]);
+        service('jmp-sshd', [
+          `auth required ${jmpArgs({ failMode: 'allow' })}`,
+          `account required ${SECURITY}/pam_permit.so`,
+        ]);
         assert.equal((await run({ ...sshd, answers: ['t'] })).result, 'PAM_SUCCESS', `${what} with fail_mode=allow`);
-        service('jmp-sshd', [`auth required ${jmpArgs({ failMode: 'deny' })}`, `account required ${SECURITY}/pam_permit.so`]);
+        service('jmp-sshd', [
+          `auth required ${jmpArgs({ failMode: 'deny' })}`,
+          `account required ${SECURITY}/pam_permit.so`,
+        ]);
         assert.equal((await run({ ...sshd, answers: ['t'] })).result, 'PAM_AUTH_ERR', `${what} with fail_mode=deny`);
       });
     }

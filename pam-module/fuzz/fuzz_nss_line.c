@@ -31,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int rc = jmp_fill_passwd(&pl, &pw, buf, buflen);
 		if (rc != 0 && rc != ERANGE)
 			abort();
-		if (rc == 0 && (strcmp(pw.pw_passwd, "*") != 0 || strlen(pw.pw_name) != pl.name.len))
+		if (rc == 0 &&
+		    (strcmp(pw.pw_passwd, "*") != 0 || strlen(pw.pw_name) != pl.name.len))
 			abort();
 	}
 	if (jmp_parse_gr_line(line, len, &gl) == 0) {

@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char val[2001];
 	memcpy(val, data, n);
 	val[n] = '\0';
-	const struct jmp_field f[] = { { "user", val }, { "ticket", val } };
+	const struct jmp_field f[] = {{"user", val}, {"ticket", val}};
 	long rl = jmp_encode_request(req, sizeof(req), "auth", f, 2);
 	if (rl > JMP_LINE_MAX || (rl > 0 && req[rl - 1] != '\n'))
 		abort();

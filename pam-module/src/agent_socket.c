@@ -16,13 +16,20 @@
 const char *jmp_call_result_str(enum jmp_call_result r)
 {
 	switch (r) {
-	case JMP_CALL_OK: return "ok";
-	case JMP_CALL_NO_AGENT: return "agent unreachable";
-	case JMP_CALL_TIMEOUT: return "agent did not answer in time";
-	case JMP_CALL_IO: return "agent connection failed";
-	case JMP_CALL_TOO_LONG: return "agent response too long";
-	case JMP_CALL_BAD_RESPONSE: return "agent response malformed";
-	case JMP_CALL_BAD_REQUEST: return "request could not be encoded";
+	case JMP_CALL_OK:
+		return "ok";
+	case JMP_CALL_NO_AGENT:
+		return "agent unreachable";
+	case JMP_CALL_TIMEOUT:
+		return "agent did not answer in time";
+	case JMP_CALL_IO:
+		return "agent connection failed";
+	case JMP_CALL_TOO_LONG:
+		return "agent response too long";
+	case JMP_CALL_BAD_RESPONSE:
+		return "agent response malformed";
+	case JMP_CALL_BAD_REQUEST:
+		return "request could not be encoded";
 	}
 	return "unknown error";
 }
@@ -42,7 +49,7 @@ static int wait_fd(int fd, short events, long long deadline)
 		long long left = deadline - now_ms();
 		if (left <= 0)
 			return 0;
-		struct pollfd p = { .fd = fd, .events = events };
+		struct pollfd p = {.fd = fd, .events = events};
 		int r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -57,8 +64,7 @@ static int wait_fd(int fd, short events, long long deadline)
 	}
 }
 
-static enum jmp_call_result do_connect(int fd, const struct sockaddr_un *sa,
-				       long long deadline)
+static enum jmp_call_result do_connect(int fd, const struct sockaddr_un *sa, long long deadline)
 {
 	for (;;) {
 		if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
@@ -70,7 +76,8 @@ static enum jmp_call_result do_connect(int fd, const struct sockaddr_un *sa,
 			socklen_t el = sizeof(err);
 			if (r == 0)
 				return JMP_CALL_TIMEOUT;
-			if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0)
+			if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 ||
+			    err != 0)
 				return JMP_CALL_NO_AGENT;
 			return JMP_CALL_OK;
 		}
@@ -80,7 +87,7 @@ static enum jmp_call_result do_connect(int fd, const struct sockaddr_un *sa,
 			long long left = deadline - now_ms();
 			if (left <= 0)
 				return JMP_CALL_TIMEOUT;
-			struct timespec ts = { 0, (left < 5 ? left : 5) * 1000000L };
+			struct timespec ts = {0, (left < 5 ? left : 5) * 1000000L};
 			nanosleep(&ts, NULL);
 			continue;
 		}
@@ -88,9 +95,8 @@ static enum jmp_call_result do_connect(int fd, const struct sockaddr_un *sa,
 	}
 }
 
-enum jmp_call_result jmp_agent_exchange(const char *socket_path, int timeout_ms,
-					const char *req, size_t req_len,
-					char *resp, size_t cap, size_t *resp_len)
+enum jmp_call_result jmp_agent_exchange(const char *socket_path, int timeout_ms, const char *req,
+					size_t req_len, char *resp, size_t cap, size_t *resp_len)
 {
 	struct sockaddr_un sa;
 	enum jmp_call_result res;
@@ -126,8 +132,14 @@ enum jmp_call_result jmp_agent_exchange(const char *socket_path, int timeout_ms,
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			int r = wait_fd(fd, POLLOUT, deadline);
-			if (r == 0) { res = JMP_CALL_TIMEOUT; goto out; }
-			if (r < 0) { res = JMP_CALL_IO; goto out; }
+			if (r == 0) {
+				res = JMP_CALL_TIMEOUT;
+				goto out;
+			}
+			if (r < 0) {
+				res = JMP_CALL_IO;
+				goto out;
+			}
 			continue;
 		}
 		res = JMP_CALL_IO;
@@ -160,8 +172,14 @@ enum jmp_call_result jmp_agent_exchange(const char *socket_path, int timeout_ms,
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			int r = wait_fd(fd, POLLIN, deadline);
-			if (r == 0) { res = JMP_CALL_TIMEOUT; goto out; }
-			if (r < 0) { res = JMP_CALL_IO; goto out; }
+			if (r == 0) {
+				res = JMP_CALL_TIMEOUT;
+				goto out;
+			}
+			if (r < 0) {
+				res = JMP_CALL_IO;
+				goto out;
+			}
 			continue;
 		}
 		res = JMP_CALL_IO;
@@ -174,4 +192,3 @@ out:
 	close(fd);
 	return res;
 }
-

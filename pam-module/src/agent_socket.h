@@ -9,18 +9,18 @@
 
 #include <stddef.h>
 
-#define JMP_DEFAULT_SOCKET "/run/jmp/agent.sock"
+#define JMP_DEFAULT_SOCKET     "/run/jmp/agent.sock"
 #define JMP_DEFAULT_TIMEOUT_MS 3000
 
 /* Outcome of one exchange with the agent. */
 enum jmp_call_result {
-	JMP_CALL_OK = 0,        /* a complete line was received */
-	JMP_CALL_NO_AGENT,      /* bad path, no socket, connect refused */
-	JMP_CALL_TIMEOUT,       /* the deadline passed */
-	JMP_CALL_IO,            /* read/write error or EOF before '\n' */
-	JMP_CALL_TOO_LONG,      /* no '\n' within JMP_LINE_MAX bytes */
-	JMP_CALL_BAD_RESPONSE,  /* line received but unparseable */
-	JMP_CALL_BAD_REQUEST,   /* our request could not be encoded */
+	JMP_CALL_OK = 0,       /* a complete line was received */
+	JMP_CALL_NO_AGENT,     /* bad path, no socket, connect refused */
+	JMP_CALL_TIMEOUT,      /* the deadline passed */
+	JMP_CALL_IO,	       /* read/write error or EOF before '\n' */
+	JMP_CALL_TOO_LONG,     /* no '\n' within JMP_LINE_MAX bytes */
+	JMP_CALL_BAD_RESPONSE, /* line received but unparseable */
+	JMP_CALL_BAD_REQUEST,  /* our request could not be encoded */
 };
 
 const char *jmp_call_result_str(enum jmp_call_result r);
@@ -29,8 +29,7 @@ const char *jmp_call_result_str(enum jmp_call_result r);
  * (at most min(cap, JMP_LINE_MAX) bytes). The whole exchange is bounded by
  * timeout_ms (monotonic clock). On JMP_CALL_OK *resp_len is the line length
  * including its '\n'. EINTR-safe, close-on-exec, never raises SIGPIPE. */
-enum jmp_call_result jmp_agent_exchange(const char *socket_path, int timeout_ms,
-					const char *req, size_t req_len,
-					char *resp, size_t cap, size_t *resp_len);
+enum jmp_call_result jmp_agent_exchange(const char *socket_path, int timeout_ms, const char *req,
+					size_t req_len, char *resp, size_t cap, size_t *resp_len);
 
 #endif

@@ -111,7 +111,7 @@ static char *put(char **cur, struct jmp_span s)
 
 int jmp_fill_passwd(const struct jmp_pw_line *l, struct passwd *pw, char *buf, size_t buflen)
 {
-	static const struct jmp_span star = { "*", 1 };
+	static const struct jmp_span star = {"*", 1};
 	size_t need = l->name.len + 1 + 2 + l->gecos.len + 1 + l->dir.len + 1 + l->shell.len + 1;
 	char *cur = buf;
 
@@ -147,7 +147,7 @@ static size_t count_members(struct jmp_span m, size_t *bytes)
 
 int jmp_fill_group(const struct jmp_gr_line *l, struct group *gr, char *buf, size_t buflen)
 {
-	static const struct jmp_span star = { "*", 1 };
+	static const struct jmp_span star = {"*", 1};
 	size_t mbytes, nmem = count_members(l->members, &mbytes);
 	size_t head = l->name.len + 1 + 2;
 	size_t pad, need;
@@ -171,7 +171,7 @@ int jmp_fill_group(const struct jmp_gr_line *l, struct group *gr, char *buf, siz
 		if (i < l->members.len && l->members.p[i] != ',')
 			continue;
 		if (i > start) {
-			struct jmp_span s = { l->members.p + start, i - start };
+			struct jmp_span s = {l->members.p + start, i - start};
 			mem[k++] = put(&cur, s);
 		}
 		start = i + 1;
@@ -249,7 +249,7 @@ static int build_index(struct jmp_cache *c, size_t size)
 		size_t len = nl != NULL ? (size_t)(nl - line) : size - pos;
 		size_t next = pos + len + 1;
 		if (len > 0 && line[0] != '#' && len <= JMP_CACHE_LINE_MAX) {
-			struct jmp_cache_entry e = { .off = (uint32_t)pos, .len = (uint32_t)len };
+			struct jmp_cache_entry e = {.off = (uint32_t)pos, .len = (uint32_t)len};
 			if (parse_entry(c, line, len, &e) == 0) {
 				if (n == cap) {
 					size_t ncap = cap ? cap * 2 : 1024;
@@ -290,7 +290,8 @@ static int build_index(struct jmp_cache *c, size_t size)
 				break;
 			}
 			const struct jmp_cache_entry *o = &ents[v - 1];
-			if (o->name_len == e->name_len && memcmp(c->data + o->off, name, e->name_len) == 0)
+			if (o->name_len == e->name_len &&
+			    memcmp(c->data + o->off, name, e->name_len) == 0)
 				break; /* duplicate name: keep the first */
 			s = (s + 1) & mask;
 		}

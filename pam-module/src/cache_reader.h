@@ -18,7 +18,7 @@
 /* Longer lines are skipped. A group line lists every member: jmp-users
  * holds every jmp user on the host (20,000 members is ~200 KiB). */
 #define JMP_CACHE_LINE_MAX ((size_t)4 * 1024 * 1024)
-#define JMP_CACHE_FILE_MAX (256L * 1024 * 1024)  /* larger files are refused */
+#define JMP_CACHE_FILE_MAX (256L * 1024 * 1024) /* larger files are refused */
 
 struct jmp_span {
 	const char *p;
@@ -51,8 +51,8 @@ enum jmp_cache_kind { JMP_CACHE_PASSWD, JMP_CACHE_GROUP };
 
 struct jmp_cache_entry {
 	uint32_t off, len; /* the line in data */
-	uint32_t id;       /* uid or gid */
-	uint32_t hash;     /* of the name */
+	uint32_t id;	   /* uid or gid */
+	uint32_t hash;	   /* of the name */
 	uint32_t name_len;
 };
 

@@ -80,9 +80,12 @@ static int parse_file(const char *path, kv_fn fn, void *arg)
 const char *jmp_fail_mode_str(enum jmp_fail_mode m)
 {
 	switch (m) {
-	case JMP_FAIL_DENY: return "deny";
-	case JMP_FAIL_IGNORE: return "ignore";
-	case JMP_FAIL_ALLOW: return "allow";
+	case JMP_FAIL_DENY:
+		return "deny";
+	case JMP_FAIL_IGNORE:
+		return "ignore";
+	case JMP_FAIL_ALLOW:
+		return "allow";
 	}
 	return "deny";
 }
@@ -110,8 +113,8 @@ static int parse_bool(const char *v, int *out)
 	return -1;
 }
 
-int jmp_pam_conf_set(struct jmp_pam_conf *c, const char *key, const char *value,
-		     jmp_log_fn log, void *ctx)
+int jmp_pam_conf_set(struct jmp_pam_conf *c, const char *key, const char *value, jmp_log_fn log,
+		     void *ctx)
 {
 	if (!strcmp(key, "socket")) {
 		size_t n = value != NULL ? strlen(value) : 0;
@@ -136,8 +139,8 @@ int jmp_pam_conf_set(struct jmp_pam_conf *c, const char *key, const char *value,
 		long v;
 		errno = 0;
 		v = value != NULL ? strtol(value, &end, 10) : 0;
-		if (value == NULL || *value == '\0' || errno != 0 || *end != '\0' ||
-		    v < 1 || v > 600000) {
+		if (value == NULL || *value == '\0' || errno != 0 || *end != '\0' || v < 1 ||
+		    v > 600000) {
 			logf_(log, ctx, LOG_ERR, "jmp: bad timeout_ms, keeping %d", c->timeout_ms);
 			return -1;
 		}
@@ -188,17 +191,17 @@ static void pam_kv(void *arg, const char *key, const char *value, int lineno)
 	struct pam_load_arg *a = arg;
 
 	if (value == NULL) {
-		logf_(a->log, a->ctx, LOG_WARNING, "jmp: %s:%d: ignoring malformed line",
-		      a->path, lineno);
+		logf_(a->log, a->ctx, LOG_WARNING, "jmp: %s:%d: ignoring malformed line", a->path,
+		      lineno);
 		return;
 	}
 	jmp_pam_conf_set(a->c, key, value, a->log, a->ctx);
 }
 
-int jmp_pam_conf_load(struct jmp_pam_conf *c, const char *path, int must_exist,
-		      jmp_log_fn log, void *ctx)
+int jmp_pam_conf_load(struct jmp_pam_conf *c, const char *path, int must_exist, jmp_log_fn log,
+		      void *ctx)
 {
-	struct pam_load_arg a = { c, log, ctx, path };
+	struct pam_load_arg a = {c, log, ctx, path};
 
 	if (parse_file(path, pam_kv, &a) != 0) {
 		if (errno != ENOENT || must_exist) {
@@ -209,8 +212,8 @@ int jmp_pam_conf_load(struct jmp_pam_conf *c, const char *path, int must_exist,
 	return 0;
 }
 
-void jmp_pam_conf_from_args(struct jmp_pam_conf *c, int argc, const char **argv,
-			    jmp_log_fn log, void *ctx)
+void jmp_pam_conf_from_args(struct jmp_pam_conf *c, int argc, const char **argv, jmp_log_fn log,
+			    void *ctx)
 {
 	const char *path = JMP_PAM_CONF_PATH;
 	int explicit_path = 0;

@@ -8,13 +8,13 @@
 
 #include <stddef.h>
 
-#define JMP_PAM_CONF_PATH "/etc/jmp/pam.conf"
-#define JMP_NSS_CONF_PATH "/etc/jmp/nss.conf"
-#define JMP_NSS_PASSWD_PATH "/var/lib/jmp/passwd"
-#define JMP_NSS_GROUP_PATH "/var/lib/jmp/group"
+#define JMP_PAM_CONF_PATH    "/etc/jmp/pam.conf"
+#define JMP_NSS_CONF_PATH    "/etc/jmp/nss.conf"
+#define JMP_NSS_PASSWD_PATH  "/var/lib/jmp/passwd"
+#define JMP_NSS_GROUP_PATH   "/var/lib/jmp/group"
 #define JMP_LOCAL_GROUP_PATH "/etc/group"
-#define JMP_PATH_MAX 4096
-#define JMP_CONF_LINE_MAX 4096
+#define JMP_PATH_MAX	     4096
+#define JMP_CONF_LINE_MAX    4096
 
 enum jmp_fail_mode {
 	JMP_FAIL_DENY = 0, /* default */
@@ -47,16 +47,16 @@ typedef void (*jmp_log_fn)(void *ctx, int priority, const char *msg);
 void jmp_pam_conf_defaults(struct jmp_pam_conf *c);
 /* Applies "key = value" settings from path. A missing file is not an error
  * unless must_exist. Returns 0, or -1 if the file could not be read. */
-int jmp_pam_conf_load(struct jmp_pam_conf *c, const char *path, int must_exist,
-		      jmp_log_fn log, void *ctx);
+int jmp_pam_conf_load(struct jmp_pam_conf *c, const char *path, int must_exist, jmp_log_fn log,
+		      void *ctx);
 /* Applies one setting (from a file line or a module argument). Returns 0, or
  * -1 for an unknown key or bad value (logged; the setting is unchanged). */
-int jmp_pam_conf_set(struct jmp_pam_conf *c, const char *key, const char *value,
-		     jmp_log_fn log, void *ctx);
+int jmp_pam_conf_set(struct jmp_pam_conf *c, const char *key, const char *value, jmp_log_fn log,
+		     void *ctx);
 /* Full PAM configuration: defaults, then the file (conf=PATH or the default
  * path), then the module arguments, which override the file. */
-void jmp_pam_conf_from_args(struct jmp_pam_conf *c, int argc, const char **argv,
-			    jmp_log_fn log, void *ctx);
+void jmp_pam_conf_from_args(struct jmp_pam_conf *c, int argc, const char **argv, jmp_log_fn log,
+			    void *ctx);
 
 void jmp_nss_conf_defaults(struct jmp_nss_conf *c);
 int jmp_nss_conf_load(struct jmp_nss_conf *c, const char *path);

@@ -25,10 +25,10 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *conf_file = JMP_NSS_CONF_FILE;
 static struct jmp_nss_conf conf;
 static int conf_loaded;
-static struct jmp_cache pw_cache = { .kind = JMP_CACHE_PASSWD };
-static struct jmp_cache gr_cache = { .kind = JMP_CACHE_GROUP };
-static struct jmp_cache local_gr = { .kind = JMP_CACHE_GROUP }; /* /etc/group */
-static uint32_t pw_next, gr_next; /* enumeration positions */
+static struct jmp_cache pw_cache = {.kind = JMP_CACHE_PASSWD};
+static struct jmp_cache gr_cache = {.kind = JMP_CACHE_GROUP};
+static struct jmp_cache local_gr = {.kind = JMP_CACHE_GROUP}; /* /etc/group */
+static uint32_t pw_next, gr_next;			      /* enumeration positions */
 
 /* Takes the lock and refreshes the wanted cache. The config is read once per
  * process (like nsswitch.conf itself); paths never come from the
@@ -89,29 +89,29 @@ static enum nss_status gr_at(long idx, struct group *gr, char *buf, size_t bufle
 	return leave(NSS_STATUS_SUCCESS, 0, errnop);
 }
 
-JMP_EXPORT enum nss_status _nss_jmp_getpwnam_r(const char *name, struct passwd *pw,
-					       char *buf, size_t buflen, int *errnop)
+JMP_EXPORT enum nss_status _nss_jmp_getpwnam_r(const char *name, struct passwd *pw, char *buf,
+					       size_t buflen, int *errnop)
 {
 	struct jmp_cache *c = enter(JMP_CACHE_PASSWD);
 	return pw_at(jmp_cache_find_name(c, name), pw, buf, buflen, errnop);
 }
 
-JMP_EXPORT enum nss_status _nss_jmp_getpwuid_r(uid_t uid, struct passwd *pw,
-					       char *buf, size_t buflen, int *errnop)
+JMP_EXPORT enum nss_status _nss_jmp_getpwuid_r(uid_t uid, struct passwd *pw, char *buf,
+					       size_t buflen, int *errnop)
 {
 	struct jmp_cache *c = enter(JMP_CACHE_PASSWD);
 	return pw_at(jmp_cache_find_id(c, uid), pw, buf, buflen, errnop);
 }
 
-JMP_EXPORT enum nss_status _nss_jmp_getgrnam_r(const char *name, struct group *gr,
-					       char *buf, size_t buflen, int *errnop)
+JMP_EXPORT enum nss_status _nss_jmp_getgrnam_r(const char *name, struct group *gr, char *buf,
+					       size_t buflen, int *errnop)
 {
 	struct jmp_cache *c = enter(JMP_CACHE_GROUP);
 	return gr_at(jmp_cache_find_name(c, name), gr, buf, buflen, errnop);
 }
 
-JMP_EXPORT enum nss_status _nss_jmp_getgrgid_r(gid_t gid, struct group *gr,
-					       char *buf, size_t buflen, int *errnop)
+JMP_EXPORT enum nss_status _nss_jmp_getgrgid_r(gid_t gid, struct group *gr, char *buf,
+					       size_t buflen, int *errnop)
 {
 	struct jmp_cache *c = enter(JMP_CACHE_GROUP);
 	return gr_at(jmp_cache_find_id(c, gid), gr, buf, buflen, errnop);

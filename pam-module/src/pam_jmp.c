@@ -23,7 +23,7 @@
 #include "cache_reader.h"
 #include "conf.h"
 
-#define JMP_EXPORT __attribute__((visibility("default")))
+#define JMP_EXPORT	  __attribute__((visibility("default")))
 #define JMP_TICKET_PROMPT "jmp ticket: "
 
 struct jmp_ctx {
@@ -138,9 +138,12 @@ static void jmp_tell_user(struct jmp_ctx *x, const char *text)
 static int fail_mode_code(struct jmp_ctx *x, int deny_code)
 {
 	switch (x->conf.fail_mode) {
-	case JMP_FAIL_IGNORE: return PAM_IGNORE;
-	case JMP_FAIL_ALLOW: return PAM_SUCCESS;
-	case JMP_FAIL_DENY: break;
+	case JMP_FAIL_IGNORE:
+		return PAM_IGNORE;
+	case JMP_FAIL_ALLOW:
+		return PAM_SUCCESS;
+	case JMP_FAIL_DENY:
+		break;
 	}
 	return deny_code;
 }
@@ -156,14 +159,15 @@ static int agent_could_not_answer(const struct jmp_response *r)
 
 /* Asks op and maps the answer. deny_code is what "no" means at this stage.
  * out (may be NULL) receives the answer when the agent gave one. */
-static int jmp_decide_r(struct jmp_ctx *x, const char *op, const struct jmp_field *f,
-			size_t n, int deny_code, struct jmp_response *out)
+static int jmp_decide_r(struct jmp_ctx *x, const char *op, const struct jmp_field *f, size_t n,
+			int deny_code, struct jmp_response *out)
 {
 	struct jmp_response rbuf, *rp = out != NULL ? out : &rbuf;
 	char reason[512];
 	int code, perr;
 
-	enum jmp_call_result cr = jmp_agent_ask(x->conf.socket, x->conf.timeout_ms, op, f, n, rp, &perr);
+	enum jmp_call_result cr =
+		jmp_agent_ask(x->conf.socket, x->conf.timeout_ms, op, f, n, rp, &perr);
 	const struct jmp_response *r = rp;
 	if (cr == JMP_CALL_BAD_REQUEST) {
 		/* Our input cannot be sent (e.g. absurdly long): never fail open. */
@@ -192,8 +196,9 @@ static int jmp_decide_r(struct jmp_ctx *x, const char *op, const struct jmp_fiel
 	case JMP_STATUS_ERROR:
 		if (agent_could_not_answer(r)) {
 			code = fail_mode_code(x, deny_code);
-			jmp_log(x, LOG_ERR, "%s for %s: the agent could not answer (%s); fail_mode=%s",
-				op, x->user, reason, jmp_fail_mode_str(x->conf.fail_mode));
+			jmp_log(x, LOG_ERR,
+				"%s for %s: the agent could not answer (%s); fail_mode=%s", op,
+				x->user, reason, jmp_fail_mode_str(x->conf.fail_mode));
 			return code;
 		}
 		jmp_log(x, LOG_ERR, "%s for %s: agent error code=%s %s", op, x->user,
@@ -207,8 +212,8 @@ static int jmp_decide_r(struct jmp_ctx *x, const char *op, const struct jmp_fiel
 	return deny_code;
 }
 
-static int jmp_decide(struct jmp_ctx *x, const char *op, const struct jmp_field *f,
-		      size_t n, int deny_code)
+static int jmp_decide(struct jmp_ctx *x, const char *op, const struct jmp_field *f, size_t n,
+		      int deny_code)
 {
 	return jmp_decide_r(x, op, f, n, deny_code, NULL);
 }
@@ -219,16 +224,18 @@ static int jmp_ask_login(struct jmp_ctx *x)
 	int rc;
 
 	if (pam_prompt(x->pamh, PAM_PROMPT_ECHO_OFF, &ticket, "%s", JMP_TICKET_PROMPT) !=
-		    PAM_SUCCESS || ticket == NULL) {
+		    PAM_SUCCESS ||
+	    ticket == NULL) {
 		jmp_log(x, LOG_NOTICE, "auth for %s: no ticket entered", x->user);
 		free(ticket);
 		return PAM_AUTH_ERR;
 	}
-	jmp_log(x, LOG_DEBUG, "auth user=%s service=%s rhost=%s tty=%s ticket=<%zu bytes, not logged>",
-		x->user, x->service, or_dash(x->rhost), or_dash(x->tty), strlen(ticket));
+	jmp_log(x, LOG_DEBUG,
+		"auth user=%s service=%s rhost=%s tty=%s ticket=<%zu bytes, not logged>", x->user,
+		x->service, or_dash(x->rhost), or_dash(x->tty), strlen(ticket));
 	const struct jmp_field f[] = {
-		{ "user", x->user }, { "service", x->service }, { "rhost", x->rhost },
-		{ "tty", x->tty }, { "ticket", ticket },
+		{"user", x->user}, {"service", x->service}, {"rhost", x->rhost},
+		{"tty", x->tty},   {"ticket", ticket},
 	};
 	rc = jmp_decide(x, "auth", f, sizeof(f) / sizeof(f[0]), PAM_AUTH_ERR);
 	explicit_bzero(ticket, strlen(ticket));
@@ -245,8 +252,10 @@ static int jmp_ask_elevation(struct jmp_ctx *x, const char *op)
 	jmp_log(x, LOG_DEBUG, "%s user=%s runas=%s service=%s tty=%s", op, x->caller, x->user,
 		x->service, or_dash(x->tty));
 	const struct jmp_field f[] = {
-		{ "user", x->caller }, { "runas", x->user }, { "service", x->service },
-		{ "tty", x->tty },
+		{"user", x->caller},
+		{"runas", x->user},
+		{"service", x->service},
+		{"tty", x->tty},
 	};
 	return jmp_decide(x, op, f, sizeof(f) / sizeof(f[0]), PAM_AUTH_ERR);
 }
@@ -287,7 +296,8 @@ static long parse_uid(const char *s)
 	char *end = NULL;
 	errno = 0;
 	unsigned long v = strtoul(s, &end, 10);
-	if (s[0] < '0' || s[0] > '9' || errno != 0 || end == NULL || *end != '\0' || v >= UINT32_MAX)
+	if (s[0] < '0' || s[0] > '9' || errno != 0 || end == NULL || *end != '\0' ||
+	    v >= UINT32_MAX)
 		return -2; /* unusable: deny */
 	return (long)v;
 }
@@ -310,11 +320,12 @@ static int jmp_check_not_shadowed(struct jmp_ctx *x, const struct jmp_response *
 	if (want >= 0 && err == 0 && res != NULL)
 		snprintf(msg, sizeof(msg), "local account %s exists on this host", x->user);
 	else if (want >= 0)
-		snprintf(msg, sizeof(msg), "%s does not resolve to its jmp uid on this host", x->user);
+		snprintf(msg, sizeof(msg), "%s does not resolve to its jmp uid on this host",
+			 x->user);
 	else
 		snprintf(msg, sizeof(msg), "the agent sent an unusable uid for %s", x->user);
-	jmp_log(x, LOG_NOTICE, "account for %s denied: %s (jmp uid %ld, local uid %ld)", x->user, msg,
-		want, res != NULL ? (long)pw.pw_uid : -1L);
+	jmp_log(x, LOG_NOTICE, "account for %s denied: %s (jmp uid %ld, local uid %ld)", x->user,
+		msg, want, res != NULL ? (long)pw.pw_uid : -1L);
 	jmp_tell_user(x, msg);
 	return -1;
 }
@@ -323,8 +334,10 @@ static int jmp_account(struct jmp_ctx *x)
 {
 	struct jmp_response r;
 	const struct jmp_field f[] = {
-		{ "user", x->user }, { "service", x->service }, { "rhost", x->rhost },
-		{ "tty", x->tty },
+		{"user", x->user},
+		{"service", x->service},
+		{"rhost", x->rhost},
+		{"tty", x->tty},
 	};
 	memset(&r, 0, sizeof(r));
 	int rc = jmp_decide_r(x, "account", f, sizeof(f) / sizeof(f[0]), PAM_PERM_DENIED, &r);
@@ -344,8 +357,8 @@ static void jmp_session(struct jmp_ctx *x, const char *op)
 
 	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
 	const struct jmp_field f[] = {
-		{ "user", x->user }, { "service", x->service }, { "rhost", x->rhost },
-		{ "tty", x->tty }, { "pid", pid },
+		{"user", x->user}, {"service", x->service}, {"rhost", x->rhost}, {"tty", x->tty},
+		{"pid", pid},
 	};
 	(void)jmp_decide(x, op, f, sizeof(f) / sizeof(f[0]), PAM_SUCCESS);
 }
@@ -362,10 +375,12 @@ PAM_EXTERN JMP_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int
 	return jmp_authenticate(&x);
 }
 
-PAM_EXTERN JMP_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc,
-					 const char **argv)
+PAM_EXTERN JMP_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	(void)pamh; (void)flags; (void)argc; (void)argv;
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
 	return PAM_SUCCESS;
 }
 

@@ -6,9 +6,8 @@
 
 static int is_unreserved(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	       c == '~';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_' || c == '~';
 }
 
 static int is_key_char(unsigned char c)
@@ -76,8 +75,8 @@ static int append(char *buf, size_t cap, size_t *o, const char *s, size_t len)
 	return 0;
 }
 
-long jmp_encode_request(char *buf, size_t cap, const char *op,
-			const struct jmp_field *fields, size_t nfields)
+long jmp_encode_request(char *buf, size_t cap, const char *op, const struct jmp_field *fields,
+			size_t nfields)
 {
 	size_t o = 0;
 
@@ -117,8 +116,8 @@ fail:
 /* Incremental UTF-8 check (Unicode 3-7: no overlongs, surrogates or values
  * over U+10FFFF), the same bytes TextDecoder('utf-8', {fatal}) accepts. */
 struct utf8_state {
-	unsigned need;          /* continuation bytes still expected */
-	unsigned char lo, hi;   /* range of the next continuation byte */
+	unsigned need;	      /* continuation bytes still expected */
+	unsigned char lo, hi; /* range of the next continuation byte */
 };
 
 static int utf8_step(struct utf8_state *u, unsigned char c)
@@ -160,7 +159,7 @@ static int utf8_step(struct utf8_state *u, unsigned char c)
  * agent's line.ts checks in the same order). */
 static int pct_decode(const char *v, size_t vlen, char *dst, size_t cap, size_t *outlen)
 {
-	struct utf8_state u = { 0, 0x80, 0xBF };
+	struct utf8_state u = {0, 0x80, 0xBF};
 	int nul = 0, bad_utf8 = 0, overflow = 0;
 	size_t o = 0, n = 0; /* bytes written to dst, bytes decoded */
 
@@ -217,9 +216,8 @@ static const struct {
 	const char *word;
 	enum jmp_status status;
 } statuses[] = {
-	{ "allow", JMP_STATUS_ALLOW }, { "deny", JMP_STATUS_DENY },
-	{ "error", JMP_STATUS_ERROR }, { "pong", JMP_STATUS_PONG },
-	{ "ticket", JMP_STATUS_TICKET },
+	{"allow", JMP_STATUS_ALLOW}, {"deny", JMP_STATUS_DENY},	    {"error", JMP_STATUS_ERROR},
+	{"pong", JMP_STATUS_PONG},   {"ticket", JMP_STATUS_TICKET},
 };
 
 /* Where a key of this status is kept; NULL dst for a key the status does not
@@ -233,20 +231,20 @@ struct slot {
 static struct slot slot_for(struct jmp_response *r, struct span key)
 {
 	enum jmp_status s = r->status;
-	struct slot none = { NULL, 0, NULL };
+	struct slot none = {NULL, 0, NULL};
 
-	if (span_is(key, "reason") && (s == JMP_STATUS_ALLOW || s == JMP_STATUS_DENY ||
-				       s == JMP_STATUS_ERROR))
-		return (struct slot){ r->reason, sizeof(r->reason), &r->has_reason };
-	if (span_is(key, "mode") && (s == JMP_STATUS_ALLOW || s == JMP_STATUS_DENY ||
-				     s == JMP_STATUS_PONG))
-		return (struct slot){ r->mode, sizeof(r->mode), &r->has_mode };
+	if (span_is(key, "reason") &&
+	    (s == JMP_STATUS_ALLOW || s == JMP_STATUS_DENY || s == JMP_STATUS_ERROR))
+		return (struct slot){r->reason, sizeof(r->reason), &r->has_reason};
+	if (span_is(key, "mode") &&
+	    (s == JMP_STATUS_ALLOW || s == JMP_STATUS_DENY || s == JMP_STATUS_PONG))
+		return (struct slot){r->mode, sizeof(r->mode), &r->has_mode};
 	if (span_is(key, "code") && s == JMP_STATUS_ERROR)
-		return (struct slot){ r->code, sizeof(r->code), &r->has_code };
+		return (struct slot){r->code, sizeof(r->code), &r->has_code};
 	if (span_is(key, "version") && s == JMP_STATUS_PONG)
-		return (struct slot){ r->version, sizeof(r->version), &r->has_version };
+		return (struct slot){r->version, sizeof(r->version), &r->has_version};
 	if (span_is(key, "uid") && s == JMP_STATUS_ALLOW)
-		return (struct slot){ r->uid, sizeof(r->uid), &r->has_uid };
+		return (struct slot){r->uid, sizeof(r->uid), &r->has_uid};
 	return none;
 }
 
@@ -290,7 +288,7 @@ static int parse_fields(const char *buf, size_t i, size_t end, struct jmp_respon
 			i++;
 		if (i >= end || buf[i] != '=')
 			return JMP_ERR_NO_EQUALS;
-		struct span key = { buf + ks, i - ks };
+		struct span key = {buf + ks, i - ks};
 		if (!valid_word(key.p, key.len))
 			return JMP_ERR_BAD_KEY;
 		if (key_seen(buf, first, ks, key))
@@ -337,7 +335,7 @@ int jmp_parse_response(const char *buf, size_t len, struct jmp_response *out)
 	ws = ++i;
 	while (i < end && buf[i] != ' ')
 		i++;
-	struct span st = { buf + ws, ws <= end ? i - ws : 0 };
+	struct span st = {buf + ws, ws <= end ? i - ws : 0};
 	if (ws > end || !valid_word(st.p, st.len))
 		return JMP_ERR_BAD_WORD;
 	for (size_t k = 0; k < sizeof(statuses) / sizeof(statuses[0]); k++)
@@ -371,28 +369,27 @@ static const struct {
 	const char *name;
 	const char *text;
 } errors[] = {
-	{ JMP_OK, "ok", "success" },
-	{ JMP_ERR_INVALID_ARG, "invalid_arg", "invalid argument (no buffer)" },
-	{ JMP_ERR_TOO_LONG, "too_long", "the line is longer than 8192 bytes" },
-	{ JMP_ERR_NO_NEWLINE, "no_newline", "the line is empty or does not end in a newline" },
-	{ JMP_ERR_BAD_BYTE, "bad_byte",
-	  "the line contains a control character (\\r, NUL, a second newline) or a non-ASCII byte" },
-	{ JMP_ERR_BAD_VERSION, "bad_version", "the line does not start with \"v1 \"" },
-	{ JMP_ERR_BAD_WORD, "bad_word", "the status word is missing or not [a-z0-9_]{1,32}" },
-	{ JMP_ERR_UNKNOWN_STATUS, "unknown_status", "the status is not one of v1's" },
-	{ JMP_ERR_EMPTY_FIELD, "empty_field", "fields are not separated by exactly one space" },
-	{ JMP_ERR_NO_EQUALS, "no_equals", "a field has no \"=\"" },
-	{ JMP_ERR_BAD_KEY, "bad_key", "a key is not [a-z0-9_]{1,32}" },
-	{ JMP_ERR_DUP_KEY, "dup_key", "a key appears more than once" },
-	{ JMP_ERR_BAD_VALUE_CHAR, "bad_value_char",
-	  "a value contains a character that must be percent-encoded" },
-	{ JMP_ERR_BAD_ESCAPE, "bad_escape", "a \"%\" in a value is not followed by two hex digits" },
-	{ JMP_ERR_DECODED_NUL, "decoded_nul", "a value decodes to a NUL byte" },
-	{ JMP_ERR_BAD_UTF8, "bad_utf8", "a value does not decode to well-formed UTF-8" },
-	{ JMP_ERR_VALUE_TOO_LONG, "value_too_long",
-	  "a mode, code, version or uid value is longer than 63 bytes" },
-	{ JMP_ERR_MISSING_FIELD, "missing_field",
-	  "a ticket answer has no ticket (or an empty one)" },
+	{JMP_OK, "ok", "success"},
+	{JMP_ERR_INVALID_ARG, "invalid_arg", "invalid argument (no buffer)"},
+	{JMP_ERR_TOO_LONG, "too_long", "the line is longer than 8192 bytes"},
+	{JMP_ERR_NO_NEWLINE, "no_newline", "the line is empty or does not end in a newline"},
+	{JMP_ERR_BAD_BYTE, "bad_byte",
+	 "the line contains a control character (\\r, NUL, a second newline) or a non-ASCII byte"},
+	{JMP_ERR_BAD_VERSION, "bad_version", "the line does not start with \"v1 \""},
+	{JMP_ERR_BAD_WORD, "bad_word", "the status word is missing or not [a-z0-9_]{1,32}"},
+	{JMP_ERR_UNKNOWN_STATUS, "unknown_status", "the status is not one of v1's"},
+	{JMP_ERR_EMPTY_FIELD, "empty_field", "fields are not separated by exactly one space"},
+	{JMP_ERR_NO_EQUALS, "no_equals", "a field has no \"=\""},
+	{JMP_ERR_BAD_KEY, "bad_key", "a key is not [a-z0-9_]{1,32}"},
+	{JMP_ERR_DUP_KEY, "dup_key", "a key appears more than once"},
+	{JMP_ERR_BAD_VALUE_CHAR, "bad_value_char",
+	 "a value contains a character that must be percent-encoded"},
+	{JMP_ERR_BAD_ESCAPE, "bad_escape", "a \"%\" in a value is not followed by two hex digits"},
+	{JMP_ERR_DECODED_NUL, "decoded_nul", "a value decodes to a NUL byte"},
+	{JMP_ERR_BAD_UTF8, "bad_utf8", "a value does not decode to well-formed UTF-8"},
+	{JMP_ERR_VALUE_TOO_LONG, "value_too_long",
+	 "a mode, code, version or uid value is longer than 63 bytes"},
+	{JMP_ERR_MISSING_FIELD, "missing_field", "a ticket answer has no ticket (or an empty one)"},
 };
 
 const char *jmp_strerror(int err)

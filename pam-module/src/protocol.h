@@ -12,8 +12,8 @@
 
 #include <stddef.h>
 
-#define JMP_LINE_MAX 8192   /* including the terminating '\n' */
-#define JMP_KEY_MAX 32
+#define JMP_LINE_MAX	    8192 /* including the terminating '\n' */
+#define JMP_KEY_MAX	    32
 #define JMP_SHORT_VALUE_MAX 63 /* mode, code, version, uid: decoded bytes */
 
 /* One request field. A NULL value means "absent": the field is not sent. */
@@ -25,8 +25,8 @@ struct jmp_field {
 /* Encodes "v1 <op> k=v ...\n" into buf. Returns the line length (including
  * '\n'), or -1 if op/key is invalid or the line would exceed
  * min(cap, JMP_LINE_MAX). */
-long jmp_encode_request(char *buf, size_t cap, const char *op,
-			const struct jmp_field *fields, size_t nfields);
+long jmp_encode_request(char *buf, size_t cap, const char *op, const struct jmp_field *fields,
+			size_t nfields);
 
 /* Percent-encodes src[0..len) into dst (NUL-terminated). Returns the encoded
  * length or -1 if it does not fit in cap (including the NUL). */
@@ -47,7 +47,7 @@ enum jmp_status {
 struct jmp_response {
 	enum jmp_status status;
 	int has_reason, has_mode, has_code, has_version, has_uid;
-	char reason[JMP_LINE_MAX];             /* allow, deny, error */
+	char reason[JMP_LINE_MAX];	       /* allow, deny, error */
 	char mode[JMP_SHORT_VALUE_MAX + 1];    /* allow, deny, pong */
 	char code[JMP_SHORT_VALUE_MAX + 1];    /* error */
 	char version[JMP_SHORT_VALUE_MAX + 1]; /* pong */
@@ -58,23 +58,23 @@ struct jmp_response {
  * SSH_ERR_*. jmp_strerror() turns a code into a sentence. */
 enum jmp_err {
 	JMP_OK = 0,
-	JMP_ERR_INVALID_ARG = -1,    /* NULL buffer or output */
-	JMP_ERR_TOO_LONG = -2,       /* more than JMP_LINE_MAX bytes */
-	JMP_ERR_NO_NEWLINE = -3,     /* empty, or does not end in '\n' */
-	JMP_ERR_BAD_BYTE = -4,       /* control (\r, 2nd \n, NUL) or non-ASCII byte */
-	JMP_ERR_BAD_VERSION = -5,    /* does not start with "v1 " */
-	JMP_ERR_BAD_WORD = -6,       /* status word missing or not [a-z0-9_]{1,32} */
-	JMP_ERR_UNKNOWN_STATUS = -7, /* well-formed but not a v1 status */
-	JMP_ERR_EMPTY_FIELD = -8,    /* two spaces in a row, or a trailing space */
-	JMP_ERR_NO_EQUALS = -9,      /* a field without '=' */
-	JMP_ERR_BAD_KEY = -10,       /* a key that is not [a-z0-9_]{1,32} */
-	JMP_ERR_DUP_KEY = -11,       /* a key appears twice */
-	JMP_ERR_BAD_VALUE_CHAR = -12,/* a value holds a byte that must be %-encoded */
-	JMP_ERR_BAD_ESCAPE = -13,    /* '%' not followed by two hex digits */
-	JMP_ERR_DECODED_NUL = -14,   /* a value decodes to a NUL byte */
-	JMP_ERR_BAD_UTF8 = -15,      /* a value does not decode to UTF-8 */
-	JMP_ERR_VALUE_TOO_LONG = -16,/* mode/code/version/uid over 63 bytes */
-	JMP_ERR_MISSING_FIELD = -17, /* a ticket answer without a ticket */
+	JMP_ERR_INVALID_ARG = -1,     /* NULL buffer or output */
+	JMP_ERR_TOO_LONG = -2,	      /* more than JMP_LINE_MAX bytes */
+	JMP_ERR_NO_NEWLINE = -3,      /* empty, or does not end in '\n' */
+	JMP_ERR_BAD_BYTE = -4,	      /* control (\r, 2nd \n, NUL) or non-ASCII byte */
+	JMP_ERR_BAD_VERSION = -5,     /* does not start with "v1 " */
+	JMP_ERR_BAD_WORD = -6,	      /* status word missing or not [a-z0-9_]{1,32} */
+	JMP_ERR_UNKNOWN_STATUS = -7,  /* well-formed but not a v1 status */
+	JMP_ERR_EMPTY_FIELD = -8,     /* two spaces in a row, or a trailing space */
+	JMP_ERR_NO_EQUALS = -9,	      /* a field without '=' */
+	JMP_ERR_BAD_KEY = -10,	      /* a key that is not [a-z0-9_]{1,32} */
+	JMP_ERR_DUP_KEY = -11,	      /* a key appears twice */
+	JMP_ERR_BAD_VALUE_CHAR = -12, /* a value holds a byte that must be %-encoded */
+	JMP_ERR_BAD_ESCAPE = -13,     /* '%' not followed by two hex digits */
+	JMP_ERR_DECODED_NUL = -14,    /* a value decodes to a NUL byte */
+	JMP_ERR_BAD_UTF8 = -15,	      /* a value does not decode to UTF-8 */
+	JMP_ERR_VALUE_TOO_LONG = -16, /* mode/code/version/uid over 63 bytes */
+	JMP_ERR_MISSING_FIELD = -17,  /* a ticket answer without a ticket */
 };
 
 /* A sentence for a JMP_ERR_* code (never NULL). */

@@ -42,7 +42,7 @@ static void handle(struct responder *r, int fd)
 
 	/* Read one line (or until EOF / 2 s). */
 	while (got < sizeof(buf) - 1) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (poll(&p, 1, 2000) <= 0)
 			break;
 		ssize_t n = read(fd, buf + got, sizeof(buf) - 1 - got);
@@ -95,7 +95,7 @@ static void *run(void *arg)
 		pthread_mutex_unlock(&r->mu);
 		if (stop)
 			break;
-		struct pollfd p = { .fd = r->lfd, .events = POLLIN };
+		struct pollfd p = {.fd = r->lfd, .events = POLLIN};
 		if (poll(&p, 1, 20) <= 0)
 			continue;
 		int fd = accept4(r->lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -107,7 +107,7 @@ static void *run(void *arg)
 
 int responder_start(struct responder *r, enum responder_mode mode, const char *reply)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->mu, NULL);

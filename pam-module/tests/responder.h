@@ -6,9 +6,9 @@
 #include <stddef.h>
 
 enum responder_mode {
-	RESPOND_REPLY,  /* read one line, write reply, close */
+	RESPOND_REPLY,	/* read one line, write reply, close */
 	RESPOND_SILENT, /* accept, read, never answer (held open until stop) */
-	RESPOND_CLOSE,  /* accept, read, close without answering */
+	RESPOND_CLOSE,	/* accept, read, close without answering */
 };
 
 struct responder {

@@ -18,7 +18,9 @@
 #include "responder.h"
 
 static const struct jmp_field fields[] = {
-	{ "user", "alice" }, { "service", "sshd" }, { "ticket", "secret t" },
+	{"user", "alice"},
+	{"service", "sshd"},
+	{"ticket", "secret t"},
 };
 
 static enum jmp_call_result ask(const char *path, int timeout, struct jmp_response *r)
@@ -49,7 +51,8 @@ static void deny_with_reason(void **state)
 	struct jmp_response r;
 
 	assert_int_equal(responder_start(&s, RESPOND_REPLY,
-					 "v1 deny reason=no%20login%20right mode=offline\n"), 0);
+					 "v1 deny reason=no%20login%20right mode=offline\n"),
+			 0);
 	assert_int_equal(ask(s.path, 1000, &r), JMP_CALL_OK);
 	assert_int_equal(r.status, JMP_STATUS_DENY);
 	assert_string_equal(r.reason, "no login right");
@@ -78,7 +81,7 @@ static void deadline_backlog_full(void **state)
 	/* A listener that never accepts: once its backlog is full connect()
 	 * would block; the deadline must still hold. */
 	char dir[64];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct jmp_response r;
 	int lfd = socket(AF_UNIX, SOCK_STREAM, 0), fds[8], nf = 0;
 
@@ -114,7 +117,7 @@ static void absent(void **state)
 	/* A socket file nobody listens on: connection refused. */
 	test_tmpdir(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/s", dir);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
@@ -149,9 +152,11 @@ static void bad_answers(void **state)
 
 	/* The caller learns which check the line failed. */
 	int perr = JMP_OK;
-	const struct jmp_field f[] = { { "user", "alice" } };
-	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 deny mode=online mode=offline\n"), 0);
-	assert_int_equal(jmp_agent_ask(s.path, 1000, "auth", f, 1, &r, &perr), JMP_CALL_BAD_RESPONSE);
+	const struct jmp_field f[] = {{"user", "alice"}};
+	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 deny mode=online mode=offline\n"),
+			 0);
+	assert_int_equal(jmp_agent_ask(s.path, 1000, "auth", f, 1, &r, &perr),
+			 JMP_CALL_BAD_RESPONSE);
 	assert_int_equal(perr, JMP_ERR_DUP_KEY);
 	responder_stop(&s);
 
@@ -176,7 +181,7 @@ static void bad_request(void **state)
 	struct jmp_response r;
 	static char huge[JMP_LINE_MAX];
 	memset(huge, 'x', sizeof(huge) - 1);
-	const struct jmp_field f[] = { { "ticket", huge } };
+	const struct jmp_field f[] = {{"ticket", huge}};
 	assert_int_equal(jmp_agent_ask("/nonexistent", 100, "auth", f, 1, &r, NULL),
 			 JMP_CALL_BAD_REQUEST);
 }
@@ -191,7 +196,7 @@ static void no_sigpipe(void **state)
 	memset(v, '%', sizeof(v) - 1); /* encodes to ~9000 bytes: too long */
 	memset(v, 'y', 2000);
 	v[2700] = '\0';
-	const struct jmp_field f[] = { { "ticket", v } };
+	const struct jmp_field f[] = {{"ticket", v}};
 	signal(SIGPIPE, SIG_DFL);
 	assert_int_equal(responder_start(&s, RESPOND_CLOSE, NULL), 0);
 	enum jmp_call_result res = jmp_agent_ask(s.path, 1000, "auth", f, 1, &r, NULL);
@@ -202,14 +207,10 @@ static void no_sigpipe(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(allow),
-		cmocka_unit_test(deny_with_reason),
-		cmocka_unit_test(deadline),
-		cmocka_unit_test(deadline_backlog_full),
-		cmocka_unit_test(absent),
-		cmocka_unit_test(bad_answers),
-		cmocka_unit_test(bad_request),
-		cmocka_unit_test(no_sigpipe),
+		cmocka_unit_test(allow),       cmocka_unit_test(deny_with_reason),
+		cmocka_unit_test(deadline),    cmocka_unit_test(deadline_backlog_full),
+		cmocka_unit_test(absent),      cmocka_unit_test(bad_answers),
+		cmocka_unit_test(bad_request), cmocka_unit_test(no_sigpipe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,7 +45,7 @@ static void pam_file_and_args(void **state)
 			 "debug = yes\nnot a setting\n");
 	logbuf[0] = '\0';
 	snprintf(arg, sizeof(arg), "conf=%s", path);
-	const char *argv1[] = { arg };
+	const char *argv1[] = {arg};
 	jmp_pam_conf_from_args(&c, 1, argv1, logcb, NULL);
 	assert_string_equal(c.socket, "/tmp/a.sock");
 	assert_int_equal(c.timeout_ms, 250);
@@ -55,7 +55,7 @@ static void pam_file_and_args(void **state)
 	assert_non_null(strstr(logbuf, "malformed line"));
 
 	/* Arguments override the file. */
-	const char *argv2[] = { "fail_mode=allow", arg, "timeout_ms=99", "socket=/x/y" };
+	const char *argv2[] = {"fail_mode=allow", arg, "timeout_ms=99", "socket=/x/y"};
 	jmp_pam_conf_from_args(&c, 4, argv2, logcb, NULL);
 	assert_int_equal(c.fail_mode, JMP_FAIL_ALLOW);
 	assert_int_equal(c.timeout_ms, 99);
@@ -65,7 +65,7 @@ static void pam_file_and_args(void **state)
 	write_file(path, "socket = relative\ntimeout_ms = 12abc\nfail_mode = maybe\n"
 			 "debug = perhaps\ntimeout_ms = 0\ntimeout_ms=-5\n");
 	logbuf[0] = '\0';
-	const char *argv3[] = { arg, "timeout_ms=99999999999" };
+	const char *argv3[] = {arg, "timeout_ms=99999999999"};
 	jmp_pam_conf_from_args(&c, 2, argv3, logcb, NULL);
 	assert_string_equal(c.socket, JMP_DEFAULT_SOCKET);
 	assert_int_equal(c.timeout_ms, JMP_DEFAULT_TIMEOUT_MS);
@@ -77,7 +77,7 @@ static void pam_file_and_args(void **state)
 
 	/* Bare "debug" argument; missing explicit conf file is logged. */
 	logbuf[0] = '\0';
-	const char *argv4[] = { "debug", "conf=/nonexistent/pam.conf" };
+	const char *argv4[] = {"debug", "conf=/nonexistent/pam.conf"};
 	jmp_pam_conf_from_args(&c, 2, argv4, logcb, NULL);
 	assert_int_equal(c.debug, 1);
 	assert_non_null(strstr(logbuf, "cannot read /nonexistent/pam.conf"));
@@ -89,7 +89,7 @@ static void pam_file_and_args(void **state)
 	strcpy(big + 9000, "\nfail_mode = allow\n");
 	write_file(path, big);
 	free(big);
-	const char *argv5[] = { arg };
+	const char *argv5[] = {arg};
 	jmp_pam_conf_from_args(&c, 1, argv5, logcb, NULL);
 	assert_int_equal(c.fail_mode, JMP_FAIL_ALLOW);
 	test_rmrf(dir);

@@ -75,7 +75,11 @@ static size_t unescape(const char *in, char *out, size_t cap)
 			p = end + 1;
 			continue;
 		}
-		char c = *p == '\\' ? '\\' : *p == 't' ? '\t' : *p == 'r' ? '\r' : *p == 'n' ? '\n' : 0;
+		char c = *p == '\\'  ? '\\'
+			 : *p == 't' ? '\t'
+			 : *p == 'r' ? '\r'
+			 : *p == 'n' ? '\n'
+				     : 0;
 		if (*p == 'x') {
 			int hi = hexv(p[1]), lo = hexv(hi >= 0 ? p[2] : 0);
 			if (hi < 0 || lo < 0)
@@ -166,11 +170,16 @@ static void pct_to_str(const char *v, char *out, size_t cap)
 static const char *status_name(enum jmp_status s)
 {
 	switch (s) {
-	case JMP_STATUS_ALLOW: return "allow";
-	case JMP_STATUS_DENY: return "deny";
-	case JMP_STATUS_ERROR: return "error";
-	case JMP_STATUS_PONG: return "pong";
-	case JMP_STATUS_TICKET: return "ticket";
+	case JMP_STATUS_ALLOW:
+		return "allow";
+	case JMP_STATUS_DENY:
+		return "deny";
+	case JMP_STATUS_ERROR:
+		return "error";
+	case JMP_STATUS_PONG:
+		return "pong";
+	case JMP_STATUS_TICKET:
+		return "ticket";
 	}
 	return "?";
 }
@@ -210,11 +219,13 @@ static void check_response(char **col, int n, int lineno)
 
 	if (!strncmp(want_buf, "error:", 6)) {
 		if (strcmp(jmp_err_name(rc), want_buf + 6) != 0)
-			fail_msg("line %d: %.80s: got %s, want %s", lineno, col[1], jmp_err_name(rc), want_buf);
+			fail_msg("line %d: %.80s: got %s, want %s", lineno, col[1],
+				 jmp_err_name(rc), want_buf);
 		return;
 	}
 	if (rc != JMP_OK)
-		fail_msg("line %d: %.80s: refused (%s), want %s", lineno, col[1], jmp_err_name(rc), col[2]);
+		fail_msg("line %d: %.80s: refused (%s), want %s", lineno, col[1], jmp_err_name(rc),
+			 col[2]);
 
 	/* MEANING: status, then KEY=VALUE for each field the status defines. */
 	char *save = NULL, *tok = strtok_r(want_buf, " ", &save);
@@ -237,7 +248,8 @@ static void check_response(char **col, int n, int lineno)
 	}
 	int present = r.has_reason + r.has_mode + r.has_code + r.has_version + r.has_uid;
 	if (present != listed)
-		fail_msg("line %d: the codec kept %d fields, the meaning lists %d", lineno, present, listed);
+		fail_msg("line %d: the codec kept %d fields, the meaning lists %d", lineno, present,
+			 listed);
 }
 
 static void check_request(char **col, int n, int lineno)
@@ -272,8 +284,8 @@ static void check_request(char **col, int n, int lineno)
 	}
 	size_t wl = strlen(want_buf);
 	if (got != (long)wl + 1 || memcmp(out, want_buf, wl) != 0 || out[wl] != '\n')
-		fail_msg("line %d: encoded %.80s (%ld), want %.80s", lineno, got < 0 ? "(refused)" : out, got,
-			 want_buf);
+		fail_msg("line %d: encoded %.80s (%ld), want %.80s", lineno,
+			 got < 0 ? "(refused)" : out, got, want_buf);
 }
 
 static void golden_responses(void **state)
@@ -348,8 +360,9 @@ static int nss_setup(void **state)
 	snprintf(conf_path, sizeof(conf_path), "%s/nss.conf", dir);
 	FILE *f = fopen(conf_path, "w");
 	assert_non_null(f);
-	fprintf(f, "passwd = %s/passwd\ngroup = %s/group\nlocal_group = %s/local-group\nenumerate = yes\n", dir,
-		dir, dir);
+	fprintf(f,
+		"passwd = %s/passwd\ngroup = %s/group\nlocal_group = %s/local-group\nenumerate = yes\n",
+		dir, dir, dir);
 	fclose(f);
 	jmp_nss_test_set_conf(conf_path);
 	return 0;
@@ -372,7 +385,8 @@ static void check_pw(const struct passwd *pw, char **col, int lineno)
 	    strcmp(pw->pw_gecos, col[4]) != 0 || strcmp(pw->pw_dir, col[5]) != 0 ||
 	    strcmp(pw->pw_shell, col[6]) != 0)
 		fail_msg("line %d: got %s:%s:%u:%u:%s:%s:%s", lineno, pw->pw_name, pw->pw_passwd,
-			 (unsigned)pw->pw_uid, (unsigned)pw->pw_gid, pw->pw_gecos, pw->pw_dir, pw->pw_shell);
+			 (unsigned)pw->pw_uid, (unsigned)pw->pw_gid, pw->pw_gecos, pw->pw_dir,
+			 pw->pw_shell);
 }
 
 static void check_gr(const struct group *gr, char **col, int lineno)
@@ -385,7 +399,8 @@ static void check_gr(const struct group *gr, char **col, int lineno)
 		o += (size_t)snprintf(members + o, sizeof(members) - o, "%s%s", o ? "," : "", *m);
 	if (strcmp(gr->gr_name, col[1]) != 0 || gr->gr_gid != strtoul(col[2], NULL, 10) ||
 	    strcmp(members, col[3]) != 0)
-		fail_msg("line %d: got %s:%u:%.80s", lineno, gr->gr_name, (unsigned)gr->gr_gid, members);
+		fail_msg("line %d: got %s:%u:%.80s", lineno, gr->gr_name, (unsigned)gr->gr_gid,
+			 members);
 }
 
 static void check_entry(char **col, int n, int lineno)
@@ -397,20 +412,22 @@ static void check_entry(char **col, int n, int lineno)
 	if (!strcmp(col[0], "passwd")) {
 		assert_int_equal(n, 7);
 		n_passwd++;
-		if (_nss_jmp_getpwnam_r(col[1], &pw, nss_buf, sizeof(nss_buf), &err) != NSS_STATUS_SUCCESS)
+		if (_nss_jmp_getpwnam_r(col[1], &pw, nss_buf, sizeof(nss_buf), &err) !=
+		    NSS_STATUS_SUCCESS)
 			fail_msg("line %d: getpwnam(%s) not found", lineno, col[1]);
 		check_pw(&pw, col, lineno);
-		if (_nss_jmp_getpwuid_r((uid_t)strtoul(col[2], NULL, 10), &pw, nss_buf, sizeof(nss_buf),
-					&err) != NSS_STATUS_SUCCESS)
+		if (_nss_jmp_getpwuid_r((uid_t)strtoul(col[2], NULL, 10), &pw, nss_buf,
+					sizeof(nss_buf), &err) != NSS_STATUS_SUCCESS)
 			fail_msg("line %d: getpwuid(%s) not found", lineno, col[2]);
 		check_pw(&pw, col, lineno);
 	} else if (!strcmp(col[0], "group")) {
 		assert_int_equal(n, 4);
-		if (_nss_jmp_getgrnam_r(col[1], &gr, nss_buf, sizeof(nss_buf), &err) != NSS_STATUS_SUCCESS)
+		if (_nss_jmp_getgrnam_r(col[1], &gr, nss_buf, sizeof(nss_buf), &err) !=
+		    NSS_STATUS_SUCCESS)
 			fail_msg("line %d: getgrnam(%s) not found", lineno, col[1]);
 		check_gr(&gr, col, lineno);
-		if (_nss_jmp_getgrgid_r((gid_t)strtoul(col[2], NULL, 10), &gr, nss_buf, sizeof(nss_buf),
-					&err) != NSS_STATUS_SUCCESS)
+		if (_nss_jmp_getgrgid_r((gid_t)strtoul(col[2], NULL, 10), &gr, nss_buf,
+					sizeof(nss_buf), &err) != NSS_STATUS_SUCCESS)
 			fail_msg("line %d: getgrgid(%s) not found", lineno, col[2]);
 		check_gr(&gr, col, lineno);
 		/* A group larger than glibc's first 1 KiB try is ERANGE there. */

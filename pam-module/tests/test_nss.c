@@ -51,25 +51,23 @@ static void write_file(const char *path, const char *text)
 static void set_conf(int enumerate)
 {
 	char text[512];
-	snprintf(text, sizeof(text), "passwd = %s\ngroup = %s\nlocal_group = %s\nenumerate = %s\n", pw_path,
-		 gr_path, local_gr_path, enumerate ? "yes" : "no");
+	snprintf(text, sizeof(text), "passwd = %s\ngroup = %s\nlocal_group = %s\nenumerate = %s\n",
+		 pw_path, gr_path, local_gr_path, enumerate ? "yes" : "no");
 	write_file(conf_path, text);
 	jmp_nss_test_set_conf(conf_path);
 }
 
-static const char *PASSWD =
-	"# written by jmp-agent\n"
-	"alice:x:200001:200001:Alice A,,,:/home/alice:/bin/bash\n"
-	"bob:*:200002:200002::/home/bob:/bin/sh\n"
-	"carol:$6$hash:200003:200003:Carol:/home/carol:/bin/bash\n";
+static const char *PASSWD = "# written by jmp-agent\n"
+			    "alice:x:200001:200001:Alice A,,,:/home/alice:/bin/bash\n"
+			    "bob:*:200002:200002::/home/bob:/bin/sh\n"
+			    "carol:$6$hash:200003:200003:Carol:/home/carol:/bin/bash\n";
 
-static const char *GROUP =
-	"alice:x:200001:\n"
-	"bob:x:200002:\n"
-	"ops:x:300000:alice,bob\n"
-	"dev:*:300001:bob,,alice,\n"
-	"empty:x:300002:\n"
-	"bobonly:x:300003:bob\n";
+static const char *GROUP = "alice:x:200001:\n"
+			   "bob:x:200002:\n"
+			   "ops:x:300000:alice,bob\n"
+			   "dev:*:300001:bob,,alice,\n"
+			   "empty:x:300002:\n"
+			   "bobonly:x:300003:bob\n";
 
 static int setup(void **state)
 {
@@ -78,7 +76,8 @@ static int setup(void **state)
 	snprintf(pw_path, sizeof(pw_path), "%s/passwd", dir);
 	snprintf(gr_path, sizeof(gr_path), "%s/group", dir);
 	snprintf(conf_path, sizeof(conf_path), "%s/nss.conf", dir);
-	snprintf(local_gr_path, sizeof(local_gr_path), "%s/etc-group", dir); /* absent: no local groups */
+	snprintf(local_gr_path, sizeof(local_gr_path), "%s/etc-group",
+		 dir); /* absent: no local groups */
 	write_file(pw_path, PASSWD);
 	write_file(gr_path, GROUP);
 	set_conf(0);
@@ -99,7 +98,8 @@ static void lookup_pw(void **state)
 	char buf[1024];
 	int err = 0;
 
-	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_SUCCESS);
 	assert_string_equal(pw.pw_name, "alice");
 	assert_string_equal(pw.pw_passwd, "*"); /* whatever the file says */
 	assert_int_equal(pw.pw_uid, 200001);
@@ -108,16 +108,19 @@ static void lookup_pw(void **state)
 	assert_string_equal(pw.pw_dir, "/home/alice");
 	assert_string_equal(pw.pw_shell, "/bin/bash");
 
-	assert_int_equal(_nss_jmp_getpwuid_r(200003, &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	assert_int_equal(_nss_jmp_getpwuid_r(200003, &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_SUCCESS);
 	assert_string_equal(pw.pw_name, "carol");
 	assert_string_equal(pw.pw_passwd, "*");
 	assert_string_equal(pw.pw_gecos, "Carol");
 
-	assert_int_equal(_nss_jmp_getpwnam_r("bob", &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	assert_int_equal(_nss_jmp_getpwnam_r("bob", &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_SUCCESS);
 	assert_string_equal(pw.pw_gecos, "");
 
 	err = 0;
-	assert_int_equal(_nss_jmp_getpwnam_r("dave", &pw, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+	assert_int_equal(_nss_jmp_getpwnam_r("dave", &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_NOTFOUND);
 	assert_int_equal(err, ENOENT);
 	assert_int_equal(_nss_jmp_getpwuid_r(0, &pw, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
 	assert_int_equal(_nss_jmp_getpwnam_r("", &pw, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
@@ -187,17 +190,20 @@ static void getgr(void **state)
 	char buf[1024];
 	int err = 0;
 
-	assert_int_equal(_nss_jmp_getgrnam_r("ops", &gr, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	assert_int_equal(_nss_jmp_getgrnam_r("ops", &gr, buf, sizeof(buf), &err),
+			 NSS_STATUS_SUCCESS);
 	assert_int_equal(gr.gr_gid, 300000);
 	assert_string_equal(gr.gr_passwd, "*");
 	assert_string_equal(gr.gr_mem[0], "alice");
 	assert_string_equal(gr.gr_mem[1], "bob");
 	assert_null(gr.gr_mem[2]);
-	assert_int_equal(_nss_jmp_getgrgid_r(300002, &gr, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	assert_int_equal(_nss_jmp_getgrgid_r(300002, &gr, buf, sizeof(buf), &err),
+			 NSS_STATUS_SUCCESS);
 	assert_string_equal(gr.gr_name, "empty");
 	assert_null(gr.gr_mem[0]);
 	assert_int_equal(_nss_jmp_getgrgid_r(1, &gr, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
-	assert_int_equal(_nss_jmp_getgrnam_r("nobody", &gr, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+	assert_int_equal(_nss_jmp_getgrnam_r("nobody", &gr, buf, sizeof(buf), &err),
+			 NSS_STATUS_NOTFOUND);
 }
 
 static void init_groups(void **state)
@@ -279,23 +285,22 @@ static void malformed(void **state)
 	char *text = malloc(biglen + 4096);
 	assert_non_null(text);
 
-	strcpy(text,
-	       "good1:x:1001:1001::/h:/bin/sh\n"
-	       "short:x:1002:1002:/h:/bin/sh\n"          /* 6 fields */
-	       "extra:x:1003:1003::/h:/bin/sh:more\n"    /* 8 fields */
-	       "baduid:x:12a:1004::/h:/bin/sh\n"
-	       "neguid:x:-1:1004::/h:/bin/sh\n"
-	       "bigid:x:4294967295:1004::/h:/bin/sh\n"   /* (uid_t)-1 */
-	       "hugeid:x:99999999999:1004::/h:/bin/sh\n"
-	       "noid:x::1004::/h:/bin/sh\n"
-	       ":x:1005:1005::/h:/bin/sh\n"               /* empty name */
-	       "+nis:x:1006:1006::/h:/bin/sh\n"
-	       "crlf:x:1007:1007::/h:/bin/sh\r\n"
-	       "ctl:x:1008:1008:a\tb:/h:/bin/sh\n"
-	       "sp ace:x:1009:1009::/h:/bin/sh\n"
-	       "\n"
-	       "good2:x:1010:1010::/h:/bin/sh\n"
-	       "good1:x:1011:1011::/dup:/bin/sh\n");    /* duplicate: first wins */
+	strcpy(text, "good1:x:1001:1001::/h:/bin/sh\n"
+		     "short:x:1002:1002:/h:/bin/sh\n"	    /* 6 fields */
+		     "extra:x:1003:1003::/h:/bin/sh:more\n" /* 8 fields */
+		     "baduid:x:12a:1004::/h:/bin/sh\n"
+		     "neguid:x:-1:1004::/h:/bin/sh\n"
+		     "bigid:x:4294967295:1004::/h:/bin/sh\n" /* (uid_t)-1 */
+		     "hugeid:x:99999999999:1004::/h:/bin/sh\n"
+		     "noid:x::1004::/h:/bin/sh\n"
+		     ":x:1005:1005::/h:/bin/sh\n" /* empty name */
+		     "+nis:x:1006:1006::/h:/bin/sh\n"
+		     "crlf:x:1007:1007::/h:/bin/sh\r\n"
+		     "ctl:x:1008:1008:a\tb:/h:/bin/sh\n"
+		     "sp ace:x:1009:1009::/h:/bin/sh\n"
+		     "\n"
+		     "good2:x:1010:1010::/h:/bin/sh\n"
+		     "good1:x:1011:1011::/dup:/bin/sh\n"); /* duplicate: first wins */
 	size_t n = strlen(text);
 	memcpy(text + n, "long:x:1012:1012:", 17); /* a line over the bound */
 	n += 17;
@@ -303,7 +308,7 @@ static void malformed(void **state)
 	n += biglen;
 	strcpy(text + n, "::/h:/bin/sh\ngood3:x:1013:1013::/h:/bin/sh\nnul:x:1014");
 	n += strlen(text + n);
-	text[n++] = '\0'; /* embedded NUL */
+	text[n++] = '\0';						      /* embedded NUL */
 	strcpy(text + n, ":1014::/h:/bin/sh\ngood4:x:1015:1015::/h:/bin/sh"); /* no final \n */
 	n += strlen(text + n);
 
@@ -316,19 +321,22 @@ static void malformed(void **state)
 	assert_int_equal(rename(tmp, pw_path), 0);
 	free(text);
 
-	static const char *good[] = { "good1", "good2", "good3", "good4" };
+	static const char *good[] = {"good1", "good2", "good3", "good4"};
 	for (size_t i = 0; i < 4; i++)
 		assert_int_equal(_nss_jmp_getpwnam_r(good[i], &pw, buf, sizeof(buf), &err),
 				 NSS_STATUS_SUCCESS);
-	assert_int_equal(_nss_jmp_getpwnam_r("good1", &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	assert_int_equal(_nss_jmp_getpwnam_r("good1", &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_SUCCESS);
 	assert_string_equal(pw.pw_dir, "/h");
-	assert_int_equal(_nss_jmp_getpwuid_r(1011, &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
-	static const char *bad[] = { "short", "extra", "baduid", "neguid", "bigid", "hugeid",
-				     "noid", "+nis", "crlf", "ctl", "sp ace", "long", "nul" };
+	assert_int_equal(_nss_jmp_getpwuid_r(1011, &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_SUCCESS);
+	static const char *bad[] = {"short", "extra", "baduid", "neguid", "bigid", "hugeid", "noid",
+				    "+nis",  "crlf",  "ctl",	"sp ace", "long",  "nul"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (_nss_jmp_getpwnam_r(bad[i], &pw, buf, sizeof(buf), &err) != NSS_STATUS_NOTFOUND)
 			fail_msg("malformed entry %s was returned", bad[i]);
-	assert_int_equal(_nss_jmp_getpwuid_r(4294967295u, &pw, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+	assert_int_equal(_nss_jmp_getpwuid_r(4294967295u, &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_NOTFOUND);
 	write_file(pw_path, PASSWD);
 }
 
@@ -339,21 +347,27 @@ static void missing_and_unsafe(void **state)
 	char buf[1024];
 	int err = 0;
 
-	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_SUCCESS);
 	assert_int_equal(unlink(pw_path), 0);
-	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_NOTFOUND);
 	write_file(pw_path, PASSWD);
 	chmod(pw_path, 0666); /* world-writable: refused */
-	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_NOTFOUND);
 	chmod(pw_path, 0644);
-	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_SUCCESS);
 	/* A directory, and an empty file. */
 	unlink(pw_path);
 	mkdir(pw_path, 0755);
-	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_NOTFOUND);
 	rmdir(pw_path);
 	write_file(pw_path, "");
-	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_NOTFOUND);
 	/* Missing config file: defaults (which do not exist in tests) */
 	char none[160];
 	snprintf(none, sizeof(none), "%s/none.conf", dir);
@@ -370,16 +384,21 @@ static void replaced_by_rename(void **state)
 	char buf[1024];
 	int err = 0;
 
-	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_SUCCESS);
 	/* Same size, same second: only the inode tells them apart. */
 	write_file(pw_path, "zelda:x:200009:200009::/home/zelda:/bin/bash\n");
-	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
-	assert_int_equal(_nss_jmp_getpwnam_r("zelda", &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_NOTFOUND);
+	assert_int_equal(_nss_jmp_getpwnam_r("zelda", &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_SUCCESS);
 	assert_int_equal(pw.pw_uid, 200009);
 	write_file(pw_path, "zelda:x:200010:200009::/home/zelda:/bin/bash\n");
-	assert_int_equal(_nss_jmp_getpwuid_r(200010, &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	assert_int_equal(_nss_jmp_getpwuid_r(200010, &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_SUCCESS);
 	write_file(pw_path, PASSWD);
-	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	assert_int_equal(_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_SUCCESS);
 }
 
 static void fifty_thousand(void **state)
@@ -393,8 +412,8 @@ static void fifty_thousand(void **state)
 	char *text = malloc(cap), *p = text;
 	assert_non_null(text);
 	for (int i = 0; i < N; i++)
-		p += sprintf(p, "user%05d:x:%d:%d:User %d:/home/user%05d:/bin/bash\n", i, 200000 + i,
-			     200000 + i, i, i);
+		p += sprintf(p, "user%05d:x:%d:%d:User %d:/home/user%05d:/bin/bash\n", i,
+			     200000 + i, 200000 + i, i, i);
 	char tmp[160];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", pw_path);
 	FILE *f = fopen(tmp, "w");
@@ -407,14 +426,18 @@ static void fifty_thousand(void **state)
 	long long t0 = test_now_ms();
 	for (int i = 0; i < N; i += 7) {
 		snprintf(name, sizeof(name), "user%05d", i);
-		assert_int_equal(_nss_jmp_getpwnam_r(name, &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
-		assert_int_equal(pw.pw_uid, 200000 + i);
-		assert_int_equal(_nss_jmp_getpwuid_r((uid_t)(200000 + i), &pw, buf, sizeof(buf), &err),
+		assert_int_equal(_nss_jmp_getpwnam_r(name, &pw, buf, sizeof(buf), &err),
 				 NSS_STATUS_SUCCESS);
+		assert_int_equal(pw.pw_uid, 200000 + i);
+		assert_int_equal(
+			_nss_jmp_getpwuid_r((uid_t)(200000 + i), &pw, buf, sizeof(buf), &err),
+			NSS_STATUS_SUCCESS);
 		assert_string_equal(pw.pw_name, name);
 	}
-	assert_int_equal(_nss_jmp_getpwnam_r("user49999", &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
-	assert_int_equal(_nss_jmp_getpwnam_r("user50000", &pw, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+	assert_int_equal(_nss_jmp_getpwnam_r("user49999", &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_SUCCESS);
+	assert_int_equal(_nss_jmp_getpwnam_r("user50000", &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_NOTFOUND);
 	long long dt = test_now_ms() - t0;
 	print_message("50k users: %d lookups in %lld ms (incl. load)\n", 2 * (N / 7 + 1), dt);
 	write_file(pw_path, PASSWD);
@@ -432,11 +455,16 @@ static void local_groups_win(void **state)
 	write_file(local_gr_path, "root:x:0:\ndev:x:4242:carol\nlocalbob:x:300003:\n");
 	set_conf(1);
 
-	assert_int_equal(_nss_jmp_getgrnam_r("dev", &gr, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
-	assert_int_equal(_nss_jmp_getgrgid_r(300001, &gr, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
-	assert_int_equal(_nss_jmp_getgrnam_r("bobonly", &gr, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
-	assert_int_equal(_nss_jmp_getgrgid_r(300003, &gr, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
-	assert_int_equal(_nss_jmp_getgrnam_r("ops", &gr, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	assert_int_equal(_nss_jmp_getgrnam_r("dev", &gr, buf, sizeof(buf), &err),
+			 NSS_STATUS_NOTFOUND);
+	assert_int_equal(_nss_jmp_getgrgid_r(300001, &gr, buf, sizeof(buf), &err),
+			 NSS_STATUS_NOTFOUND);
+	assert_int_equal(_nss_jmp_getgrnam_r("bobonly", &gr, buf, sizeof(buf), &err),
+			 NSS_STATUS_NOTFOUND);
+	assert_int_equal(_nss_jmp_getgrgid_r(300003, &gr, buf, sizeof(buf), &err),
+			 NSS_STATUS_NOTFOUND);
+	assert_int_equal(_nss_jmp_getgrnam_r("ops", &gr, buf, sizeof(buf), &err),
+			 NSS_STATUS_SUCCESS);
 
 	long start = 0, size = 8;
 	gid_t *groups = malloc(8 * sizeof(gid_t));
@@ -459,7 +487,8 @@ static void local_groups_win(void **state)
 
 	unlink(local_gr_path);
 	set_conf(0);
-	assert_int_equal(_nss_jmp_getgrnam_r("dev", &gr, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	assert_int_equal(_nss_jmp_getgrnam_r("dev", &gr, buf, sizeof(buf), &err),
+			 NSS_STATUS_SUCCESS);
 }
 
 /* jmp-users lists every jmp user on the host: a 20,000-member line (~200 KiB)
@@ -516,8 +545,9 @@ static void twenty_thousand_members(void **state)
 	long start = 0, size = 4;
 	gid_t *groups = malloc(4 * sizeof(gid_t));
 	assert_non_null(groups);
-	assert_int_equal(_nss_jmp_initgroups_dyn("user19999", 219999, &start, &size, &groups, 0, &err),
-			 NSS_STATUS_SUCCESS);
+	assert_int_equal(
+		_nss_jmp_initgroups_dyn("user19999", 219999, &start, &size, &groups, 0, &err),
+		NSS_STATUS_SUCCESS);
 	assert_int_equal(start, 1);
 	assert_int_equal(groups[0], 199999);
 	free(groups);
@@ -534,7 +564,8 @@ static void *lookup_thread(void *arg)
 	char buf[512];
 	int err, hits = 0;
 	while (!stop_threads) {
-		if (_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS) {
+		if (_nss_jmp_getpwnam_r("alice", &pw, buf, sizeof(buf), &err) ==
+		    NSS_STATUS_SUCCESS) {
 			if (strcmp(pw.pw_name, "alice") != 0 || pw.pw_uid != 200001)
 				abort();
 			hits++;
@@ -553,7 +584,8 @@ static void threads(void **state)
 	for (int i = 0; i < 4; i++)
 		pthread_create(&th[i], NULL, lookup_thread, NULL);
 	for (int i = 0; i < 50; i++) {
-		write_file(pw_path, i % 2 ? PASSWD : "zelda:x:200009:200009::/home/zelda:/bin/bash\n");
+		write_file(pw_path,
+			   i % 2 ? PASSWD : "zelda:x:200009:200009::/home/zelda:/bin/bash\n");
 		usleep(1000);
 	}
 	stop_threads = 1;

@@ -84,7 +84,7 @@ enum stage { AUTH, ACCOUNT, SESSION };
 static int run_pam(struct run *r, enum stage st)
 {
 	pam_handle_t *pamh = NULL;
-	struct pam_conv pc = { conv, &r->conv };
+	struct pam_conv pc = {conv, &r->conv};
 	int rc;
 
 	write_service(r->service, r->args, r->after);
@@ -143,8 +143,11 @@ static void auth_allow(void **state)
 	struct responder s;
 	char req[1024];
 	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 allow mode=online\n"), 0);
-	struct run r = { .service = "jmp-sshd", .user = "alice", .rhost = "10.231.0.1",
-			 .tty = "ssh", .args = mkargs(s.path, NULL) };
+	struct run r = {.service = "jmp-sshd",
+			.user = "alice",
+			.rhost = "10.231.0.1",
+			.tty = "ssh",
+			.args = mkargs(s.path, NULL)};
 	assert_int_equal(run_pam(&r, AUTH), PAM_SUCCESS);
 	assert_int_equal(r.conv.prompts, 1);
 	assert_string_equal(r.conv.prompt, "jmp ticket: ");
@@ -158,10 +161,16 @@ static void auth_deny_reason(void **state)
 {
 	(void)state;
 	struct responder s;
-	assert_int_equal(responder_start(&s, RESPOND_REPLY,
-		"v1 deny reason=no%20login%20right%20for%20alice%20on%20web-01%1B%5B2J mode=online\n"), 0);
-	struct run r = { .service = "sshd", .user = "alice", .rhost = "10.231.0.1",
-			 .tty = "ssh", .args = mkargs(s.path, NULL) };
+	assert_int_equal(
+		responder_start(
+			&s, RESPOND_REPLY,
+			"v1 deny reason=no%20login%20right%20for%20alice%20on%20web-01%1B%5B2J mode=online\n"),
+		0);
+	struct run r = {.service = "sshd",
+			.user = "alice",
+			.rhost = "10.231.0.1",
+			.tty = "ssh",
+			.args = mkargs(s.path, NULL)};
 	assert_int_equal(run_pam(&r, AUTH), PAM_AUTH_ERR);
 	/* The reason reached the user, with the escape sequence defused. */
 	assert_string_equal(r.conv.info, "no login right for alice on web-01?[2J\n");
@@ -172,8 +181,10 @@ static void auth_agent_error(void **state)
 {
 	(void)state;
 	struct responder s;
-	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 error code=forbidden reason=x\n"), 0);
-	struct run r = { .service = "sshd", .user = "alice", .args = mkargs(s.path, "fail_mode=allow") };
+	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 error code=forbidden reason=x\n"),
+			 0);
+	struct run r = {
+		.service = "sshd", .user = "alice", .args = mkargs(s.path, "fail_mode=allow")};
 	/* The agent answered: fail mode does not apply. */
 	assert_int_equal(run_pam(&r, AUTH), PAM_AUTH_ERR);
 	responder_stop(&s);
@@ -188,31 +199,46 @@ static void agent_busy_is_unreachable(void **state)
 	struct responder s;
 	const char *after = "pam_debug.so auth=perm_denied";
 	assert_int_equal(responder_start(&s, RESPOND_REPLY,
-					 "v1 error code=internal reason=the%20agent%20is%20busy\n"), 0);
-	struct run r1 = { .service = "sshd", .user = "alice", .after = after,
-			  .args = mkargs(s.path, "fail_mode=ignore") };
-	assert_int_equal(run_pam(&r1, AUTH), PAM_PERM_DENIED); /* PAM_IGNORE: the next module decided */
-	struct run r2 = { .service = "sshd", .user = "alice", .after = after,
-			  .args = mkargs(s.path, "fail_mode=deny") };
+					 "v1 error code=internal reason=the%20agent%20is%20busy\n"),
+			 0);
+	struct run r1 = {.service = "sshd",
+			 .user = "alice",
+			 .after = after,
+			 .args = mkargs(s.path, "fail_mode=ignore")};
+	assert_int_equal(run_pam(&r1, AUTH),
+			 PAM_PERM_DENIED); /* PAM_IGNORE: the next module decided */
+	struct run r2 = {.service = "sshd",
+			 .user = "alice",
+			 .after = after,
+			 .args = mkargs(s.path, "fail_mode=deny")};
 	assert_int_equal(run_pam(&r2, AUTH), PAM_AUTH_ERR);
-	struct run r3 = { .service = "sshd", .user = "alice", .args = mkargs(s.path, "fail_mode=allow") };
+	struct run r3 = {
+		.service = "sshd", .user = "alice", .args = mkargs(s.path, "fail_mode=allow")};
 	assert_int_equal(run_pam(&r3, AUTH), PAM_SUCCESS);
-	struct run r4 = { .service = "sudo", .user = "root", .ruser = "alice", .after = after,
-			  .args = mkargs(s.path, "fail_mode=ignore") };
+	struct run r4 = {.service = "sudo",
+			 .user = "root",
+			 .ruser = "alice",
+			 .after = after,
+			 .args = mkargs(s.path, "fail_mode=ignore")};
 	assert_int_equal(run_pam(&r4, AUTH), PAM_PERM_DENIED);
-	struct run a1 = { .service = "sshd", .user = "alice", .args = mkargs(s.path, "fail_mode=allow") };
+	struct run a1 = {
+		.service = "sshd", .user = "alice", .args = mkargs(s.path, "fail_mode=allow")};
 	assert_int_equal(run_pam(&a1, ACCOUNT), PAM_SUCCESS);
-	struct run a2 = { .service = "sshd", .user = "alice", .args = mkargs(s.path, NULL) };
+	struct run a2 = {.service = "sshd", .user = "alice", .args = mkargs(s.path, NULL)};
 	assert_int_equal(run_pam(&a2, ACCOUNT), PAM_PERM_DENIED);
 	responder_stop(&s);
 
 	const char *request_errors[] = {
-		"v1 error code=bad_request reason=x\n", "v1 error code=too_long reason=x\n",
-		"v1 error code=unknown_op reason=x\n", "v1 error reason=no%20code\n",
+		"v1 error code=bad_request reason=x\n",
+		"v1 error code=too_long reason=x\n",
+		"v1 error code=unknown_op reason=x\n",
+		"v1 error reason=no%20code\n",
 	};
 	for (size_t i = 0; i < sizeof(request_errors) / sizeof(request_errors[0]); i++) {
 		assert_int_equal(responder_start(&s, RESPOND_REPLY, request_errors[i]), 0);
-		struct run r = { .service = "sshd", .user = "alice", .args = mkargs(s.path, "fail_mode=allow") };
+		struct run r = {.service = "sshd",
+				.user = "alice",
+				.args = mkargs(s.path, "fail_mode=allow")};
 		assert_int_equal(run_pam(&r, AUTH), PAM_AUTH_ERR);
 		responder_stop(&s);
 	}
@@ -226,10 +252,12 @@ static void agent_closes_at_once(void **state)
 	struct responder s;
 	const char *after = "pam_debug.so auth=perm_denied";
 	assert_int_equal(responder_start(&s, RESPOND_CLOSE, NULL), 0);
-	struct run r1 = { .service = "sshd", .user = "alice", .after = after,
-			  .args = mkargs(s.path, "fail_mode=ignore") };
+	struct run r1 = {.service = "sshd",
+			 .user = "alice",
+			 .after = after,
+			 .args = mkargs(s.path, "fail_mode=ignore")};
 	assert_int_equal(run_pam(&r1, AUTH), PAM_PERM_DENIED);
-	struct run r2 = { .service = "sshd", .user = "alice", .args = mkargs(s.path, NULL) };
+	struct run r2 = {.service = "sshd", .user = "alice", .args = mkargs(s.path, NULL)};
 	assert_int_equal(run_pam(&r2, AUTH), PAM_AUTH_ERR);
 	responder_stop(&s);
 }
@@ -257,39 +285,42 @@ static void account_local_shadow(void **state)
 	assert_non_null(pw);
 	uid_t local = pw->pw_uid;
 
-	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 allow mode=online uid=200001\n"), 0);
-	struct run r = { .service = "sshd", .user = "nobody", .args = mkargs(s.path, NULL) };
+	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 allow mode=online uid=200001\n"),
+			 0);
+	struct run r = {.service = "sshd", .user = "nobody", .args = mkargs(s.path, NULL)};
 	assert_int_equal(run_pam(&r, ACCOUNT), PAM_PERM_DENIED);
 	assert_string_equal(r.conv.info, "local account nobody exists on this host\n");
-	struct run r2 = { .service = "sshd", .user = "no-such-user-jmp", .args = mkargs(s.path, NULL) };
+	struct run r2 = {
+		.service = "sshd", .user = "no-such-user-jmp", .args = mkargs(s.path, NULL)};
 	assert_int_equal(run_pam(&r2, ACCOUNT), PAM_PERM_DENIED); /* does not resolve at all */
 	responder_stop(&s);
 
 	snprintf(reply, sizeof(reply), "v1 allow mode=online uid=%u\n", (unsigned)local);
 	assert_int_equal(responder_start(&s, RESPOND_REPLY, reply), 0);
-	struct run r3 = { .service = "sshd", .user = "nobody", .args = mkargs(s.path, NULL) };
+	struct run r3 = {.service = "sshd", .user = "nobody", .args = mkargs(s.path, NULL)};
 	assert_int_equal(run_pam(&r3, ACCOUNT), PAM_SUCCESS);
 	responder_stop(&s);
 
 	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 allow mode=online uid=-1\n"), 0);
-	struct run r4 = { .service = "sshd", .user = "nobody", .args = mkargs(s.path, NULL) };
+	struct run r4 = {.service = "sshd", .user = "nobody", .args = mkargs(s.path, NULL)};
 	assert_int_equal(run_pam(&r4, ACCOUNT), PAM_PERM_DENIED);
 	responder_stop(&s);
 
 	/* No uid in the answer (or no agent, fail_mode=allow): the agent's cache. */
 	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 allow mode=online\n"), 0);
-	struct run r5 = { .service = "sshd", .user = "nobody", .args = mkargs(s.path, NULL) };
+	struct run r5 = {.service = "sshd", .user = "nobody", .args = mkargs(s.path, NULL)};
 	assert_int_equal(run_pam(&r5, ACCOUNT), PAM_SUCCESS); /* no cache file: unknown to jmp */
 	write_confdir_file("passwd", "nobody:*:200001:200001::/home/nobody:/bin/bash\n");
-	struct run r6 = { .service = "sshd", .user = "nobody", .args = mkargs(s.path, NULL) };
+	struct run r6 = {.service = "sshd", .user = "nobody", .args = mkargs(s.path, NULL)};
 	assert_int_equal(run_pam(&r6, ACCOUNT), PAM_PERM_DENIED);
-	struct run r7 = { .service = "sshd", .user = "nobody",
-			  .args = mkargs("/nonexistent/a", "fail_mode=allow") };
+	struct run r7 = {.service = "sshd",
+			 .user = "nobody",
+			 .args = mkargs("/nonexistent/a", "fail_mode=allow")};
 	assert_int_equal(run_pam(&r7, ACCOUNT), PAM_PERM_DENIED);
 	snprintf(line, sizeof(line), "nobody:*:%u:%u::/home/nobody:/bin/bash\n", (unsigned)local,
 		 (unsigned)local);
 	write_confdir_file("passwd", line);
-	struct run r8 = { .service = "sshd", .user = "nobody", .args = mkargs(s.path, NULL) };
+	struct run r8 = {.service = "sshd", .user = "nobody", .args = mkargs(s.path, NULL)};
 	assert_int_equal(run_pam(&r8, ACCOUNT), PAM_SUCCESS);
 	char path[160];
 	snprintf(path, sizeof(path), "%s/passwd", confdir);
@@ -302,7 +333,7 @@ static void auth_timeout(void **state)
 	(void)state;
 	struct responder s;
 	assert_int_equal(responder_start(&s, RESPOND_SILENT, NULL), 0);
-	struct run r = { .service = "sshd", .user = "alice", .args = mkargs(s.path, NULL) };
+	struct run r = {.service = "sshd", .user = "alice", .args = mkargs(s.path, NULL)};
 	long long t0 = test_now_ms();
 	assert_int_equal(run_pam(&r, AUTH), PAM_AUTH_ERR);
 	long long dt = test_now_ms() - t0;
@@ -315,23 +346,33 @@ static void auth_absent_fail_modes(void **state)
 	(void)state;
 	/* pam_debug after pam_jmp makes PAM_IGNORE visible as PAM_PERM_DENIED. */
 	const char *after = "pam_debug.so auth=perm_denied";
-	struct run r1 = { .service = "sshd", .user = "alice", .after = after,
-			  .args = mkargs("/nonexistent/agent.sock", NULL) };
+	struct run r1 = {.service = "sshd",
+			 .user = "alice",
+			 .after = after,
+			 .args = mkargs("/nonexistent/agent.sock", NULL)};
 	assert_int_equal(run_pam(&r1, AUTH), PAM_AUTH_ERR);
-	struct run r2 = { .service = "sshd", .user = "alice", .after = after,
-			  .args = mkargs("/nonexistent/agent.sock", "fail_mode=deny") };
+	struct run r2 = {.service = "sshd",
+			 .user = "alice",
+			 .after = after,
+			 .args = mkargs("/nonexistent/agent.sock", "fail_mode=deny")};
 	assert_int_equal(run_pam(&r2, AUTH), PAM_AUTH_ERR);
-	struct run r3 = { .service = "sshd", .user = "alice", .after = after,
-			  .args = mkargs("/nonexistent/agent.sock", "fail_mode=ignore") };
+	struct run r3 = {.service = "sshd",
+			 .user = "alice",
+			 .after = after,
+			 .args = mkargs("/nonexistent/agent.sock", "fail_mode=ignore")};
 	assert_int_equal(run_pam(&r3, AUTH), PAM_PERM_DENIED);
-	struct run r4 = { .service = "sshd", .user = "alice", .after = after,
-			  .args = mkargs("/nonexistent/agent.sock", "fail_mode=allow") };
+	struct run r4 = {.service = "sshd",
+			 .user = "alice",
+			 .after = after,
+			 .args = mkargs("/nonexistent/agent.sock", "fail_mode=allow")};
 	assert_int_equal(run_pam(&r4, AUTH), PAM_SUCCESS);
 	/* Account stage under each mode. */
-	struct run a1 = { .service = "sshd", .user = "alice", .args = mkargs("/nonexistent/a", NULL) };
+	struct run a1 = {
+		.service = "sshd", .user = "alice", .args = mkargs("/nonexistent/a", NULL)};
 	assert_int_equal(run_pam(&a1, ACCOUNT), PAM_PERM_DENIED);
-	struct run a2 = { .service = "sshd", .user = "alice",
-			  .args = mkargs("/nonexistent/a", "fail_mode=allow") };
+	struct run a2 = {.service = "sshd",
+			 .user = "alice",
+			 .args = mkargs("/nonexistent/a", "fail_mode=allow")};
 	assert_int_equal(run_pam(&a2, ACCOUNT), PAM_SUCCESS);
 }
 
@@ -345,11 +386,11 @@ static void fail_mode_from_conf_file(void **state)
 	fputs("socket = /nonexistent/agent.sock\nfail_mode = allow\ntimeout_ms = 200\n", f);
 	fclose(f);
 	snprintf(a, sizeof(a), "conf=%s", conf);
-	struct run r = { .service = "sshd", .user = "alice", .args = a };
+	struct run r = {.service = "sshd", .user = "alice", .args = a};
 	assert_int_equal(run_pam(&r, AUTH), PAM_SUCCESS);
 	/* A module argument overrides the file. */
 	snprintf(a, sizeof(a), "conf=%s fail_mode=deny", conf);
-	struct run r2 = { .service = "sshd", .user = "alice", .args = a };
+	struct run r2 = {.service = "sshd", .user = "alice", .args = a};
 	assert_int_equal(run_pam(&r2, AUTH), PAM_AUTH_ERR);
 }
 
@@ -359,32 +400,42 @@ static void sudo_request(void **state)
 	struct responder s;
 	char req[1024];
 	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 allow mode=offline\n"), 0);
-	struct run r = { .service = "sudo", .user = "root", .ruser = "alice",
-			 .rhost = "10.1.1.1", .tty = "/dev/pts/3", .args = mkargs(s.path, NULL) };
+	struct run r = {.service = "sudo",
+			.user = "root",
+			.ruser = "alice",
+			.rhost = "10.1.1.1",
+			.tty = "/dev/pts/3",
+			.args = mkargs(s.path, NULL)};
 	assert_int_equal(run_pam(&r, AUTH), PAM_SUCCESS);
 	assert_int_equal(r.conv.prompts, 0); /* no ticket for sudo */
 	responder_last(&s, req, sizeof(req));
-	assert_string_equal(req, "v1 sudo user=alice runas=root service=sudo tty=%2Fdev%2Fpts%2F3\n");
+	assert_string_equal(req,
+			    "v1 sudo user=alice runas=root service=sudo tty=%2Fdev%2Fpts%2F3\n");
 
 	/* Without PAM_RUSER: the real uid's name. */
 	struct passwd *pw = getpwuid(getuid());
 	assert_non_null(pw);
 	char want[256];
 	snprintf(want, sizeof(want), "v1 sudo user=%s runas=bob service=sudo-i\n", pw->pw_name);
-	struct run r2 = { .service = "sudo-i", .user = "bob", .args = mkargs(s.path, NULL) };
+	struct run r2 = {.service = "sudo-i", .user = "bob", .args = mkargs(s.path, NULL)};
 	assert_int_equal(run_pam(&r2, AUTH), PAM_SUCCESS);
 	responder_last(&s, req, sizeof(req));
 	assert_string_equal(req, want);
 
-	struct run r3 = { .service = "su-l", .user = "root", .ruser = "carol", .tty = "pts/1",
-			  .args = mkargs(s.path, NULL) };
+	struct run r3 = {.service = "su-l",
+			 .user = "root",
+			 .ruser = "carol",
+			 .tty = "pts/1",
+			 .args = mkargs(s.path, NULL)};
 	assert_int_equal(run_pam(&r3, AUTH), PAM_SUCCESS);
 	responder_last(&s, req, sizeof(req));
 	assert_string_equal(req, "v1 su user=carol runas=root service=su-l tty=pts%2F1\n");
 	responder_stop(&s);
 
-	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 deny reason=no%20root mode=online\n"), 0);
-	struct run r4 = { .service = "su", .user = "root", .ruser = "carol", .args = mkargs(s.path, NULL) };
+	assert_int_equal(
+		responder_start(&s, RESPOND_REPLY, "v1 deny reason=no%20root mode=online\n"), 0);
+	struct run r4 = {
+		.service = "su", .user = "root", .ruser = "carol", .args = mkargs(s.path, NULL)};
 	assert_int_equal(run_pam(&r4, AUTH), PAM_AUTH_ERR);
 	assert_string_equal(r4.conv.info, "no root\n");
 	responder_stop(&s);
@@ -395,22 +446,28 @@ static void account_and_session(void **state)
 	(void)state;
 	struct responder s;
 	char req[1024], want[256];
-	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 deny reason=expired mode=online\n"), 0);
-	struct run r = { .service = "sshd", .user = "alice", .rhost = "h", .tty = "ssh",
-			 .args = mkargs(s.path, NULL) };
+	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 deny reason=expired mode=online\n"),
+			 0);
+	struct run r = {.service = "sshd",
+			.user = "alice",
+			.rhost = "h",
+			.tty = "ssh",
+			.args = mkargs(s.path, NULL)};
 	assert_int_equal(run_pam(&r, ACCOUNT), PAM_PERM_DENIED);
 	responder_last(&s, req, sizeof(req));
 	assert_string_equal(req, "v1 account user=alice service=sshd rhost=h tty=ssh\n");
 	/* Sessions never fail, even on deny... */
 	assert_int_equal(run_pam(&r, SESSION), PAM_SUCCESS);
 	responder_last(&s, req, sizeof(req));
-	snprintf(want, sizeof(want), "v1 session_close user=alice service=sshd rhost=h tty=ssh pid=%ld\n",
+	snprintf(want, sizeof(want),
+		 "v1 session_close user=alice service=sshd rhost=h tty=ssh pid=%ld\n",
 		 (long)getpid());
 	assert_string_equal(req, want);
 	assert_int_equal(responder_count(&s), 3);
 	responder_stop(&s);
 	/* ...or without an agent, in deny mode. */
-	struct run r2 = { .service = "sshd", .user = "alice", .args = mkargs("/nonexistent/a", NULL) };
+	struct run r2 = {
+		.service = "sshd", .user = "alice", .args = mkargs("/nonexistent/a", NULL)};
 	assert_int_equal(run_pam(&r2, SESSION), PAM_SUCCESS);
 }
 
@@ -419,7 +476,8 @@ static void no_ticket(void **state)
 	(void)state;
 	struct responder s;
 	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 allow\n"), 0);
-	struct run r = { .service = "sshd", .user = "alice", .args = mkargs(s.path, "fail_mode=allow") };
+	struct run r = {
+		.service = "sshd", .user = "alice", .args = mkargs(s.path, "fail_mode=allow")};
 	r.conv.answer = ""; /* an empty ticket is still sent: the agent decides */
 	assert_int_equal(run_pam(&r, AUTH), PAM_SUCCESS); /* agent decides on "" */
 	char req[256];
@@ -430,7 +488,8 @@ static void no_ticket(void **state)
 	assert_non_null(huge);
 	memset(huge, 'A', 8999);
 	huge[8999] = '\0';
-	struct run r2 = { .service = "sshd", .user = "alice", .args = mkargs(s.path, "fail_mode=allow") };
+	struct run r2 = {
+		.service = "sshd", .user = "alice", .args = mkargs(s.path, "fail_mode=allow")};
 	r2.conv.answer = huge;
 	assert_int_equal(run_pam(&r2, AUTH), PAM_AUTH_ERR);
 	free(huge);
@@ -452,15 +511,16 @@ static void ticket_not_logged(void **state)
 
 	struct responder s;
 	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 allow mode=online\n"), 0);
-	struct run r = { .service = "sshd", .user = "alice", .args = mkargs(s.path, "debug") };
+	struct run r = {.service = "sshd", .user = "alice", .args = mkargs(s.path, "debug")};
 	int rc1 = run_pam(&r, AUTH);
 	responder_stop(&s);
 	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 deny reason=nope\n"), 0);
-	struct run r2 = { .service = "sshd", .user = "alice", .args = mkargs(s.path, "debug") };
+	struct run r2 = {.service = "sshd", .user = "alice", .args = mkargs(s.path, "debug")};
 	int rc2 = run_pam(&r2, AUTH);
 	responder_stop(&s);
-	struct run r3 = { .service = "sshd", .user = "alice",
-			  .args = mkargs("/nonexistent/a", "debug fail_mode=ignore") };
+	struct run r3 = {.service = "sshd",
+			 .user = "alice",
+			 .args = mkargs("/nonexistent/a", "debug fail_mode=ignore")};
 	int rc3 = run_pam(&r3, AUTH);
 
 	fflush(stderr);
@@ -498,12 +558,15 @@ static void malformed_answer_names_check(void **state)
 	close(fd);
 
 	struct responder s;
-	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 deny mode=online mode=online\n"), 0);
-	struct run r = { .service = "sshd", .user = "alice", .args = mkargs(s.path, "debug") };
+	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 deny mode=online mode=online\n"),
+			 0);
+	struct run r = {.service = "sshd", .user = "alice", .args = mkargs(s.path, "debug")};
 	int rc1 = run_pam(&r, AUTH);
 	responder_stop(&s);
 	assert_int_equal(responder_start(&s, RESPOND_REPLY, "v1 allow reason=%ZZ\n"), 0);
-	struct run r2 = { .service = "sshd", .user = "alice", .args = mkargs(s.path, "debug fail_mode=allow") };
+	struct run r2 = {.service = "sshd",
+			 .user = "alice",
+			 .args = mkargs(s.path, "debug fail_mode=allow")};
 	int rc2 = run_pam(&r2, AUTH);
 	responder_stop(&s);
 
@@ -520,7 +583,9 @@ static void malformed_answer_names_check(void **state)
 	fclose(f);
 	buf[n] = '\0';
 	assert_non_null(strstr(buf, "agent response malformed: a key appears more than once"));
-	assert_non_null(strstr(buf, "agent response malformed: a \"%\" in a value is not followed by two hex digits"));
+	assert_non_null(strstr(
+		buf,
+		"agent response malformed: a \"%\" in a value is not followed by two hex digits"));
 }
 
 static int setup(void **state)

@@ -22,8 +22,11 @@ static void encode_basic(void **state)
 	(void)state;
 	char buf[JMP_LINE_MAX + 1];
 	const struct jmp_field f[] = {
-		{ "user", "alice" }, { "service", "sshd" }, { "rhost", NULL },
-		{ "tty", "" }, { "ticket", "a b=c%d/e~f.g-h_i\n\xc3\xa9" },
+		{"user", "alice"},
+		{"service", "sshd"},
+		{"rhost", NULL},
+		{"tty", ""},
+		{"ticket", "a b=c%d/e~f.g-h_i\n\xc3\xa9"},
 	};
 	long n = jmp_encode_request(buf, sizeof(buf), "auth", f, 5);
 	const char *want = "v1 auth user=alice service=sshd tty= "
@@ -40,8 +43,8 @@ static void encode_rejects(void **state)
 {
 	(void)state;
 	char buf[JMP_LINE_MAX + 1];
-	const struct jmp_field bad_key[] = { { "User", "x" } };
-	const struct jmp_field long_key[] = { { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "x" } };
+	const struct jmp_field bad_key[] = {{"User", "x"}};
+	const struct jmp_field long_key[] = {{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "x"}};
 	assert_int_equal(jmp_encode_request(buf, sizeof(buf), "Auth", NULL, 0), -1);
 	assert_int_equal(jmp_encode_request(buf, sizeof(buf), "", NULL, 0), -1);
 	assert_int_equal(jmp_encode_request(buf, sizeof(buf), "a b", NULL, 0), -1);
@@ -53,7 +56,7 @@ static void encode_rejects(void **state)
 	size_t base = strlen("v1 auth ticket=") + 1;
 	memset(v, 'a', JMP_LINE_MAX - base);
 	v[JMP_LINE_MAX - base] = '\0';
-	const struct jmp_field f[] = { { "ticket", v } };
+	const struct jmp_field f[] = {{"ticket", v}};
 	assert_int_equal(jmp_encode_request(buf, sizeof(buf), "auth", f, 1), JMP_LINE_MAX);
 	v[JMP_LINE_MAX - base] = 'a';
 	v[JMP_LINE_MAX - base + 1] = '\0';
@@ -103,7 +106,10 @@ static void parse_statuses(void **state)
 	assert_string_equal(r.mode, "online");
 	assert_string_equal(r.uid, "200001");
 
-	assert_int_equal(parse("v1 deny reason=no%20login%20right%20for%20alice%20on%20web-01 mode=online\n", &r), 0);
+	assert_int_equal(
+		parse("v1 deny reason=no%20login%20right%20for%20alice%20on%20web-01 mode=online\n",
+		      &r),
+		0);
 	assert_int_equal(r.status, JMP_STATUS_DENY);
 	assert_string_equal(r.reason, "no login right for alice on web-01");
 
@@ -157,65 +163,65 @@ static const struct {
 	const char *line;
 	int err;
 } bad_lines[] = {
-	{ "", JMP_ERR_NO_NEWLINE },
-	{ "v1 allow mode=online", JMP_ERR_NO_NEWLINE },
-	{ "v1 allow\r\n", JMP_ERR_BAD_BYTE },
-	{ "v1 allow mode=online\r\n", JMP_ERR_BAD_BYTE },
-	{ "v1 allow mode=on\rline\n", JMP_ERR_BAD_BYTE },
-	{ "v1 allow\nv1 deny\n", JMP_ERR_BAD_BYTE },
-	{ "v1 allow mode=on\nline\n", JMP_ERR_BAD_BYTE },
-	{ "v1 allow\tmode=online\n", JMP_ERR_BAD_BYTE },
-	{ "v1 deny reason=\xc3\xa9\n", JMP_ERR_BAD_BYTE },
-	{ "v1 deny reason=a\x7f\n", JMP_ERR_BAD_BYTE },
-	{ "\n", JMP_ERR_BAD_VERSION },
-	{ "allow\n", JMP_ERR_BAD_VERSION },
-	{ "v2 allow\n", JMP_ERR_BAD_VERSION },
-	{ "V1 allow\n", JMP_ERR_BAD_VERSION },
-	{ " v1 allow\n", JMP_ERR_BAD_VERSION },
-	{ "v10 allow\n", JMP_ERR_BAD_VERSION },
-	{ "v1\n", JMP_ERR_BAD_WORD },
-	{ "v1 \n", JMP_ERR_BAD_WORD },
-	{ "v1  allow\n", JMP_ERR_BAD_WORD },
-	{ "v1 Allow\n", JMP_ERR_BAD_WORD },
-	{ "v1 allow-all\n", JMP_ERR_BAD_WORD },
-	{ "v1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", JMP_ERR_BAD_WORD },
-	{ "v1 maybe\n", JMP_ERR_UNKNOWN_STATUS },
-	{ "v1 auth user=alice\n", JMP_ERR_UNKNOWN_STATUS },
-	{ "v1 allow \n", JMP_ERR_EMPTY_FIELD },
-	{ "v1 allow  mode=online\n", JMP_ERR_EMPTY_FIELD },
-	{ "v1 allow mode=online \n", JMP_ERR_EMPTY_FIELD },
-	{ "v1 deny mode\n", JMP_ERR_NO_EQUALS },
-	{ "v1 deny reason=a b\n", JMP_ERR_NO_EQUALS },
-	{ "v1 deny =x\n", JMP_ERR_BAD_KEY },
-	{ "v1 deny Mode=x\n", JMP_ERR_BAD_KEY },
-	{ "v1 deny m-ode=x\n", JMP_ERR_BAD_KEY },
-	{ "v1 deny aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=x\n", JMP_ERR_BAD_KEY },
-	{ "v1 deny reason=x reason=y\n", JMP_ERR_DUP_KEY },
-	{ "v1 deny foo=1 foo=2\n", JMP_ERR_DUP_KEY },
-	{ "v1 deny foo=1 bar=2 foo=3\n", JMP_ERR_DUP_KEY },
-	{ "v1 deny reason=a=b\n", JMP_ERR_BAD_VALUE_CHAR },
-	{ "v1 deny reason=a+b\n", JMP_ERR_BAD_VALUE_CHAR },
-	{ "v1 deny reason=a/b\n", JMP_ERR_BAD_VALUE_CHAR },
-	{ "v1 deny reason=%\n", JMP_ERR_BAD_ESCAPE },
-	{ "v1 deny reason=%4\n", JMP_ERR_BAD_ESCAPE },
-	{ "v1 deny reason=%4g\n", JMP_ERR_BAD_ESCAPE },
-	{ "v1 deny reason=%G1\n", JMP_ERR_BAD_ESCAPE },
-	{ "v1 deny reason=abc%\n", JMP_ERR_BAD_ESCAPE },
-	{ "v1 deny reason=%%20\n", JMP_ERR_BAD_ESCAPE },
-	{ "v1 deny reason=%00\n", JMP_ERR_DECODED_NUL },
-	{ "v1 deny foo=a%00b\n", JMP_ERR_DECODED_NUL },
-	{ "v1 deny reason=%FF\n", JMP_ERR_BAD_UTF8 },
-	{ "v1 deny reason=%C3\n", JMP_ERR_BAD_UTF8 },          /* truncated */
-	{ "v1 deny reason=%C0%AF\n", JMP_ERR_BAD_UTF8 },       /* overlong */
-	{ "v1 deny reason=%ED%A0%80\n", JMP_ERR_BAD_UTF8 },    /* surrogate */
-	{ "v1 deny reason=%F4%90%80%80\n", JMP_ERR_BAD_UTF8 }, /* > U+10FFFF */
-	{ "v1 deny foo=%80\n", JMP_ERR_BAD_UTF8 },             /* unknown keys too */
-	{ "v1 allow uid=0000000000000000000000000000000000000000000000000000000000000001\n",
-	  JMP_ERR_VALUE_TOO_LONG },
-	{ "v1 error code=internalinternalinternalinternalinternalinternalinternalinternal\n",
-	  JMP_ERR_VALUE_TOO_LONG },
-	{ "v1 ticket hostname=web-02\n", JMP_ERR_MISSING_FIELD },
-	{ "v1 ticket ticket=\n", JMP_ERR_MISSING_FIELD },
+	{"", JMP_ERR_NO_NEWLINE},
+	{"v1 allow mode=online", JMP_ERR_NO_NEWLINE},
+	{"v1 allow\r\n", JMP_ERR_BAD_BYTE},
+	{"v1 allow mode=online\r\n", JMP_ERR_BAD_BYTE},
+	{"v1 allow mode=on\rline\n", JMP_ERR_BAD_BYTE},
+	{"v1 allow\nv1 deny\n", JMP_ERR_BAD_BYTE},
+	{"v1 allow mode=on\nline\n", JMP_ERR_BAD_BYTE},
+	{"v1 allow\tmode=online\n", JMP_ERR_BAD_BYTE},
+	{"v1 deny reason=\xc3\xa9\n", JMP_ERR_BAD_BYTE},
+	{"v1 deny reason=a\x7f\n", JMP_ERR_BAD_BYTE},
+	{"\n", JMP_ERR_BAD_VERSION},
+	{"allow\n", JMP_ERR_BAD_VERSION},
+	{"v2 allow\n", JMP_ERR_BAD_VERSION},
+	{"V1 allow\n", JMP_ERR_BAD_VERSION},
+	{" v1 allow\n", JMP_ERR_BAD_VERSION},
+	{"v10 allow\n", JMP_ERR_BAD_VERSION},
+	{"v1\n", JMP_ERR_BAD_WORD},
+	{"v1 \n", JMP_ERR_BAD_WORD},
+	{"v1  allow\n", JMP_ERR_BAD_WORD},
+	{"v1 Allow\n", JMP_ERR_BAD_WORD},
+	{"v1 allow-all\n", JMP_ERR_BAD_WORD},
+	{"v1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", JMP_ERR_BAD_WORD},
+	{"v1 maybe\n", JMP_ERR_UNKNOWN_STATUS},
+	{"v1 auth user=alice\n", JMP_ERR_UNKNOWN_STATUS},
+	{"v1 allow \n", JMP_ERR_EMPTY_FIELD},
+	{"v1 allow  mode=online\n", JMP_ERR_EMPTY_FIELD},
+	{"v1 allow mode=online \n", JMP_ERR_EMPTY_FIELD},
+	{"v1 deny mode\n", JMP_ERR_NO_EQUALS},
+	{"v1 deny reason=a b\n", JMP_ERR_NO_EQUALS},
+	{"v1 deny =x\n", JMP_ERR_BAD_KEY},
+	{"v1 deny Mode=x\n", JMP_ERR_BAD_KEY},
+	{"v1 deny m-ode=x\n", JMP_ERR_BAD_KEY},
+	{"v1 deny aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=x\n", JMP_ERR_BAD_KEY},
+	{"v1 deny reason=x reason=y\n", JMP_ERR_DUP_KEY},
+	{"v1 deny foo=1 foo=2\n", JMP_ERR_DUP_KEY},
+	{"v1 deny foo=1 bar=2 foo=3\n", JMP_ERR_DUP_KEY},
+	{"v1 deny reason=a=b\n", JMP_ERR_BAD_VALUE_CHAR},
+	{"v1 deny reason=a+b\n", JMP_ERR_BAD_VALUE_CHAR},
+	{"v1 deny reason=a/b\n", JMP_ERR_BAD_VALUE_CHAR},
+	{"v1 deny reason=%\n", JMP_ERR_BAD_ESCAPE},
+	{"v1 deny reason=%4\n", JMP_ERR_BAD_ESCAPE},
+	{"v1 deny reason=%4g\n", JMP_ERR_BAD_ESCAPE},
+	{"v1 deny reason=%G1\n", JMP_ERR_BAD_ESCAPE},
+	{"v1 deny reason=abc%\n", JMP_ERR_BAD_ESCAPE},
+	{"v1 deny reason=%%20\n", JMP_ERR_BAD_ESCAPE},
+	{"v1 deny reason=%00\n", JMP_ERR_DECODED_NUL},
+	{"v1 deny foo=a%00b\n", JMP_ERR_DECODED_NUL},
+	{"v1 deny reason=%FF\n", JMP_ERR_BAD_UTF8},
+	{"v1 deny reason=%C3\n", JMP_ERR_BAD_UTF8},	     /* truncated */
+	{"v1 deny reason=%C0%AF\n", JMP_ERR_BAD_UTF8},	     /* overlong */
+	{"v1 deny reason=%ED%A0%80\n", JMP_ERR_BAD_UTF8},    /* surrogate */
+	{"v1 deny reason=%F4%90%80%80\n", JMP_ERR_BAD_UTF8}, /* > U+10FFFF */
+	{"v1 deny foo=%80\n", JMP_ERR_BAD_UTF8},	     /* unknown keys too */
+	{"v1 allow uid=0000000000000000000000000000000000000000000000000000000000000001\n",
+	 JMP_ERR_VALUE_TOO_LONG},
+	{"v1 error code=internalinternalinternalinternalinternalinternalinternalinternal\n",
+	 JMP_ERR_VALUE_TOO_LONG},
+	{"v1 ticket hostname=web-02\n", JMP_ERR_MISSING_FIELD},
+	{"v1 ticket ticket=\n", JMP_ERR_MISSING_FIELD},
 };
 
 static void parse_malformed(void **state)
@@ -226,8 +232,9 @@ static void parse_malformed(void **state)
 	for (size_t i = 0; i < sizeof(bad_lines) / sizeof(bad_lines[0]); i++) {
 		int rc = parse(bad_lines[i].line, &r);
 		if (rc != bad_lines[i].err)
-			fail_msg("line #%zu \"%s\": got %s (%d), want %s (%d)", i, bad_lines[i].line,
-				 jmp_err_name(rc), rc, jmp_err_name(bad_lines[i].err), bad_lines[i].err);
+			fail_msg("line #%zu \"%s\": got %s (%d), want %s (%d)", i,
+				 bad_lines[i].line, jmp_err_name(rc), rc,
+				 jmp_err_name(bad_lines[i].err), bad_lines[i].err);
 		assert_int_equal(r.status, 0); /* nothing half-parsed is left */
 	}
 

@@ -6,8 +6,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-interface Rec { name: string; pid: number; start: string }
-interface RunFile { dev: Rec; children: Rec[] }
+interface Rec {
+  name: string;
+  pid: number;
+  start: string;
+}
+interface RunFile {
+  dev: Rec;
+  children: Rec[];
+}
 
 /** The start time of a live, non-zombie process (field 22 of /proc/PID/stat): guards against pid reuse. */
 export function processStart(pid: number): string | null {
@@ -23,7 +30,11 @@ const alive = (r: Rec): boolean => processStart(r.pid) === r.start;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function killGroup(pid: number, sig: NodeJS.Signals): void {
-  try { process.kill(-pid, sig); } catch { /* gone */ }
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    /* gone */
+  }
 }
 
 async function waitGone(pred: () => boolean, ms: number): Promise<boolean> {
@@ -41,13 +52,26 @@ async function stopStrayPostgres(devDir: string): Promise<void> {
   const pid = Number.parseInt(readFileSync(pidFile, 'utf8').split('\n')[0] ?? '', 10);
   if (!Number.isInteger(pid) || pid <= 1) return;
   let cmdline = '';
-  try { cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return; }
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return;
+  }
   if (!cmdline.includes(join(devDir, 'pg'))) return; // the pid was reused by something else
   const start = processStart(pid);
   if (!start) return;
   const rec = { name: 'postgres', pid, start };
-  try { process.kill(pid, 'SIGINT'); } catch { return; }
-  if (!(await waitGone(() => alive(rec), 10_000))) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch {
+    return;
+  }
+  if (!(await waitGone(() => alive(rec), 10_000)))
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
 }
 
 export class Supervisor {
@@ -66,13 +90,21 @@ export class Supervisor {
    */
   async claim(say: (line: string) => void): Promise<void> {
     let prev: RunFile | null = null;
-    try { prev = JSON.parse(readFileSync(this.file, 'utf8')) as RunFile; } catch { /* none or unreadable */ }
+    try {
+      prev = JSON.parse(readFileSync(this.file, 'utf8')) as RunFile;
+    } catch {
+      /* none or unreadable */
+    }
     if (prev && prev.dev.pid !== process.pid && alive(prev.dev)) {
-      throw new Error(`another make dev (pid ${prev.dev.pid}) is running on ${this.devDir}; stop it first (Ctrl-C there)`);
+      throw new Error(
+        `another make dev (pid ${prev.dev.pid}) is running on ${this.devDir}; stop it first (Ctrl-C there)`,
+      );
     }
     const left = (prev?.children ?? []).filter(alive);
     if (left.length > 0) {
-      say(`dev: ending what a previous make dev left running: ${left.map((r) => `${r.name} (pid ${r.pid})`).join(', ')}`);
+      say(
+        `dev: ending what a previous make dev left running: ${left.map((r) => `${r.name} (pid ${r.pid})`).join(', ')}`,
+      );
       for (const r of left) killGroup(r.pid, 'SIGTERM');
       if (!(await waitGone(() => left.some(alive), 10_000))) for (const r of left) killGroup(r.pid, 'SIGKILL');
       await waitGone(() => left.some(alive), 2_000);
@@ -82,9 +114,17 @@ export class Supervisor {
   }
 
   /** Starts `node --import tsx <args>` in its own process group; stdout lines go to `onLine`. */
-  start(name: string, args: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void, onExit: (code: number | null, sig: string | null) => void): ChildProcess {
+  start(
+    name: string,
+    args: string[],
+    env: NodeJS.ProcessEnv,
+    onLine: (line: string) => void,
+    onExit: (code: number | null, sig: string | null) => void,
+  ): ChildProcess {
     const proc = spawn(process.execPath, ['--import', 'tsx', ...args], {
-      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'], detached: true,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true,
     });
     const rec: Rec = { name, pid: proc.pid!, start: processStart(proc.pid!) ?? '' };
     this.children.push({ rec, proc });
@@ -109,7 +149,8 @@ export class Supervisor {
     const live = this.children.filter((c) => c.proc.exitCode === null && c.proc.signalCode === null);
     for (const c of live) killGroup(c.rec.pid, 'SIGTERM');
     const exited = (c: (typeof live)[number]) => c.proc.exitCode !== null || c.proc.signalCode !== null;
-    if (!(await waitGone(() => live.some((c) => !exited(c)), graceMs))) for (const c of live) killGroup(c.rec.pid, 'SIGKILL');
+    if (!(await waitGone(() => live.some((c) => !exited(c)), graceMs)))
+      for (const c of live) killGroup(c.rec.pid, 'SIGKILL');
     await stopStrayPostgres(this.devDir);
     rmSync(this.file, { force: true });
   }

@@ -54,7 +54,10 @@ function writeAgentConf(h: LabHostInfo, apiUrl: string): void {
     files: { passwd: join(h.stateDir, 'passwd'), group: join(h.stateDir, 'group') },
     policy: { intervalMs: 5000, jitterMs: 1000 },
   };
-  writeFileSync(join(h.etcDir, 'jmp', 'agent.conf'), `# jmp make dev (scripts/dev/targets.ts)\n${JSON.stringify(conf, null, 2)}\n`);
+  writeFileSync(
+    join(h.etcDir, 'jmp', 'agent.conf'),
+    `# jmp make dev (scripts/dev/targets.ts)\n${JSON.stringify(conf, null, 2)}\n`,
+  );
 }
 
 /** Builds h1 and h2 (removing what a crashed run left), each host's agent running; `apiUrl` is where jmp-api will listen. */
@@ -69,12 +72,21 @@ export function startTargets(devDir: string, apiUrl: string): Promise<Lab> {
   });
 }
 
-interface AdminHost { id: number; hostname: string; addresses: string[]; serviceId: number | null; sshHostKeys: string[]; enrolled: boolean; enrolmentTokenId: number | null }
+interface AdminHost {
+  id: number;
+  hostname: string;
+  addresses: string[];
+  serviceId: number | null;
+  sshHostKeys: string[];
+  enrolled: boolean;
+  enrolmentTokenId: number | null;
+}
 
 function adminApi(apiUrl: string, token: string) {
   return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${apiUrl}${path}`, {
-      method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
@@ -108,7 +120,8 @@ export async function admitTargets(lab: Lab, o: AdmitOptions): Promise<void> {
     const key = h.sshHostKey.split(' ').slice(0, 2).join(' ');
     const list = await call<{ items: AdminHost[] }>('GET', `/v1/hosts?q=${encodeURIComponent(h.name)}`);
     const row = list.items.find((r) => r.hostname === h.name);
-    if (row?.enrolled && row.addresses.join(' ') !== h.address) { // another JMP_LAB_NET than last time
+    if (row?.enrolled && row.addresses.join(' ') !== h.address) {
+      // another JMP_LAB_NET than last time
       await call('PATCH', `/v1/hosts/${row.id}`, { addresses: [h.address] });
     }
     if (row?.enrolled && hasAll(identityDir(o.devDir, h.name), AGENT_ID) && row.sshHostKeys.includes(key)) {
@@ -116,13 +129,20 @@ export async function admitTargets(lab: Lab, o: AdmitOptions): Promise<void> {
       continue;
     }
     rmSync(join(h.stateDir, 'state.json'), { force: true }); // enrols afresh
-    const demoFits = o.demoToken && row && !row.enrolled && row.enrolmentTokenId !== null &&
+    const demoFits =
+      o.demoToken &&
+      row &&
+      !row.enrolled &&
+      row.enrolmentTokenId !== null &&
       (row.sshHostKeys.length === 0 || row.sshHostKeys.includes(key));
     let token: string;
     if (demoFits || (!row && o.demoToken)) token = o.demoToken!;
     else if (row) {
       const created = await call<{ id: number; token: string }>('POST', '/v1/enrolment-tokens', {
-        description: `make dev: enrol ${h.name} again`, serviceId: row.serviceId, maxUses: 1, ttlSeconds: 600,
+        description: `make dev: enrol ${h.name} again`,
+        serviceId: row.serviceId,
+        maxUses: 1,
+        ttlSeconds: 600,
       });
       await call('POST', `/v1/hosts/${row.id}/reset-enrolment`, { enrolmentTokenId: created.id });
       await call('PATCH', `/v1/hosts/${row.id}`, { sshHostKeys: [key] });
@@ -136,13 +156,22 @@ export async function admitTargets(lab: Lab, o: AdmitOptions): Promise<void> {
   for (const [token, hosts] of byToken) {
     await enrolWithToken(hosts, o.apiUrl, token, 'bundle');
     for (const h of hosts) saveIdentity(o.devDir, h);
-    o.say(`dev: enrolled ${hosts.map((h) => h.name).join(', ')} with \`jmp-agent enroll\` (${token === o.demoToken ? 'the demo enrolment token' : 'a new token'})`);
+    o.say(
+      `dev: enrolled ${hosts.map((h) => h.name).join(', ')} with \`jmp-agent enroll\` (${token === o.demoToken ? 'the demo enrolment token' : 'a new token'})`,
+    );
   }
-  if (back.length > 0) o.say(`dev: ${back.join(', ')} enrolled earlier (identity kept in ${join(o.devDir, 'lab-hosts')})`);
+  if (back.length > 0)
+    o.say(`dev: ${back.join(', ')} enrolled earlier (identity kept in ${join(o.devDir, 'lab-hosts')})`);
   // The agents started before jmp-api listened (and, for new ones, unenrolled).
-  await Promise.all(lab.hosts.map(async (h) => {
-    rmSync(join(h.stateDir, 'passwd'), { force: true });
-    await h.restartAgent();
-    await until(`${h.name}'s agent to write its NSS cache (log: ${h.agentLog})`, () => existsSync(join(h.stateDir, 'passwd')), 30_000);
-  }));
+  await Promise.all(
+    lab.hosts.map(async (h) => {
+      rmSync(join(h.stateDir, 'passwd'), { force: true });
+      await h.restartAgent();
+      await until(
+        `${h.name}'s agent to write its NSS cache (log: ${h.agentLog})`,
+        () => existsSync(join(h.stateDir, 'passwd')),
+        30_000,
+      );
+    }),
+  );
 }

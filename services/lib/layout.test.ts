@@ -30,9 +30,11 @@ function* tsFiles(dir: string): Generator<string> {
 function sourceDirs(): string[] {
   const dirs = [join(root, 'agent/src')];
   for (const s of readdirSync(join(root, 'services'))) {
-    if (s === 'lib') for (const l of readdirSync(join(root, 'services/lib'))) {
-      if (!l.includes('.')) dirs.push(join(root, 'services/lib', l, 'src'));
-    } else dirs.push(join(root, 'services', s, 'src'));
+    if (s === 'lib')
+      for (const l of readdirSync(join(root, 'services/lib'))) {
+        if (!l.includes('.')) dirs.push(join(root, 'services/lib', l, 'src'));
+      }
+    else dirs.push(join(root, 'services', s, 'src'));
   }
   return dirs;
 }
@@ -63,13 +65,17 @@ export function layoutViolations(): string[] {
   return bad;
 }
 
-test('no service, agent or shared package imports another service\'s code', () => {
+test("no service, agent or shared package imports another service's code", () => {
   assert.deepEqual(layoutViolations(), []);
 });
 
 test('the check sees the imports it must refuse', () => {
   assert.equal(packageOf(join(root, 'services/lib/guard/src/rules.ts')), 'services/lib/guard');
   assert.equal(packageOf(join(root, 'services/ssh/src/main.ts')), 'services/ssh');
-  const src = "import { a } from '../../api/src/x.js';\nexport { b } from '@jmp/ssh/server/host-key';\nconst c = await import('./d.js');";
-  assert.deepEqual([...src.matchAll(IMPORT)].map((m) => m[1] ?? m[2]), ['../../api/src/x.js', '@jmp/ssh/server/host-key', './d.js']);
+  const src =
+    "import { a } from '../../api/src/x.js';\nexport { b } from '@jmp/ssh/server/host-key';\nconst c = await import('./d.js');";
+  assert.deepEqual(
+    [...src.matchAll(IMPORT)].map((m) => m[1] ?? m[2]),
+    ['../../api/src/x.js', '@jmp/ssh/server/host-key', './d.js'],
+  );
 });

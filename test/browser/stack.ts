@@ -30,8 +30,12 @@ export interface ConsoleStack {
 }
 
 export async function startConsoleStack(opts: { hosts?: string[] } = {}): Promise<ConsoleStack> {
-  if (!existsSync(join(WEB_DIST, 'index.html'))) throw new Error(`the console is not built: run make web-build (or npm run build -w services/web); ${WEB_DIST}/index.html is missing`);
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium fonts-dejavu-core (scripts/apt/browser.txt)`);
+  if (!existsSync(join(WEB_DIST, 'index.html')))
+    throw new Error(
+      `the console is not built: run make web-build (or npm run build -w services/web); ${WEB_DIST}/index.html is missing`,
+    );
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium fonts-dejavu-core (scripts/apt/browser.txt)`);
   const stack = await startJumpStack({ hosts: opts.hosts ?? ['h1', 'h2'] });
   let ssh: RunningSsh | undefined, socket: RunningSocket | undefined, browser: Browser | undefined;
   const close = async () => {
@@ -43,7 +47,15 @@ export async function startConsoleStack(opts: { hosts?: string[] } = {}): Promis
   try {
     ssh = await startJmpSsh(stack.api);
     socket = await startSocket(stack.api, ssh, { webDir: WEB_DIST, proxyApi: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--disable-gpu', '--disable-dev-shm-usage', ...(process.env.JMP_CHROMIUM_FLAGS?.split(' ').filter(Boolean) ?? [])] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        ...(process.env.JMP_CHROMIUM_FLAGS?.split(' ').filter(Boolean) ?? []),
+      ],
+    });
     return { stack, api: stack.api, ssh, socket, browser, url: socket.url, close };
   } catch (err) {
     await close();
@@ -55,14 +67,24 @@ export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
 
 export async function newPage(c: ConsoleStack, viewport = DESKTOP): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await c.browser.newContext({ viewport, deviceScaleFactor: 1, ...(viewport === PHONE ? { isMobile: true, hasTouch: true } : {}) });
+  const context = await c.browser.newContext({
+    viewport,
+    deviceScaleFactor: 1,
+    ...(viewport === PHONE ? { isMobile: true, hasTouch: true } : {}),
+  });
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
   return { context, page };
 }
 
 /** Logs in through the form; `totp` is asked for only when given. */
-export async function loginAs(page: Page, url: string, username: string, password: string, totp?: () => string): Promise<void> {
+export async function loginAs(
+  page: Page,
+  url: string,
+  username: string,
+  password: string,
+  totp?: () => string,
+): Promise<void> {
   await page.goto(`${url}/#/login`);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
@@ -87,9 +109,20 @@ export function screenText(page: Page): Promise<string> {
 export async function screenUntil(page: Page, re: RegExp, ms = 20_000): Promise<string> {
   let last = '';
   try {
-    return await until(`the terminal shows ${re}`, async () => { last = await screenText(page); return re.test(last) ? last : null; }, ms, 50);
+    return await until(
+      `the terminal shows ${re}`,
+      async () => {
+        last = await screenText(page);
+        return re.test(last) ? last : null;
+      },
+      ms,
+      50,
+    );
   } catch (err) {
-    const status = await page.locator('.term-panel:not([hidden]) .term-status').textContent().catch(() => null);
+    const status = await page
+      .locator('.term-panel:not([hidden]) .term-status')
+      .textContent()
+      .catch(() => null);
     throw new Error(`${(err as Error).message}\nstatus: ${status}\nscreen:\n${last}`);
   }
 }
@@ -104,7 +137,11 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 /** A session cookie signed with the api's key that expired a minute ago. */
 export function expiredSessionCookie(api: TestApi, user: { id: number; username: string }): string {
   const now = Math.floor(Date.now() / 1000);
-  return jwt.sign({ uid: user.id, csrf: 'x', iat: now - 3600, exp: now - 60 }, api.ctx.secrets.sessionKey, { algorithm: 'HS256', audience: 'jmp-session', subject: user.username });
+  return jwt.sign({ uid: user.id, csrf: 'x', iat: now - 3600, exp: now - 60 }, api.ctx.secrets.sessionKey, {
+    algorithm: 'HS256',
+    audience: 'jmp-session',
+    subject: user.username,
+  });
 }
 
 export { until };

@@ -18,7 +18,16 @@ import { after, before, describe, test } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { pidAlive, startLab, type Lab, type LabHost } from '../lab/lab.js';
 import { addGrant, addProject, addService, addUser, startApi, type TestApi } from '../../services/api/test/harness.js';
-import { agentCli, agentLog, enrolLabHosts, logSize, ssh2Login, unmountLabMounts, until, writeAgentConf } from './helpers.js';
+import {
+  agentCli,
+  agentLog,
+  enrolLabHosts,
+  logSize,
+  ssh2Login,
+  unmountLabMounts,
+  until,
+  writeAgentConf,
+} from './helpers.js';
 
 const TMPFS_HOST = 'h2';
 const TMPFS_SIZE = '256k';
@@ -55,16 +64,29 @@ describe('jmp-agent end to end (lab hosts, real jmp-api)', { concurrency: false 
    */
   async function pullNow(h: LabHost): Promise<void> {
     const pid = h.pids().agent!;
-    await until(`${h.name}'s agent catches SIGHUP`, () => {
-      const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      return m !== null && (BigInt(`0x${m[1]}`) & 1n) === 1n;
-    }, 10_000, 20);
+    await until(
+      `${h.name}'s agent catches SIGHUP`,
+      () => {
+        const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        return m !== null && (BigInt(`0x${m[1]}`) & 1n) === 1n;
+      },
+      10_000,
+      20,
+    );
     process.kill(pid, 'SIGHUP');
   }
 
   /** The newest audit row jmp-api wrote for a PAM answer (action pam.<op>.<allow|deny>). */
-  async function lastPamAudit(op: string, target: string): Promise<{ action: string; data: { reason: string } } | undefined> {
-    return api!.db('audit_events').where('action', 'like', `pam.${op}.%`).where({ target }).orderBy('id', 'desc').first('action', 'data');
+  async function lastPamAudit(
+    op: string,
+    target: string,
+  ): Promise<{ action: string; data: { reason: string } } | undefined> {
+    return api!
+      .db('audit_events')
+      .where('action', 'like', `pam.${op}.%`)
+      .where({ target })
+      .orderBy('id', 'desc')
+      .first('action', 'data');
   }
 
   /** A ticket signed with jmp-api's real ticket key, already expired. */
@@ -72,7 +94,12 @@ describe('jmp-agent end to end (lab hosts, real jmp-api)', { concurrency: false 
     const { kid, privateKey } = api!.ctx.ticketKeys.current();
     const now = Math.floor(Date.now() / 1000);
     return jwt.sign({ iat: now - 100, exp: now - 40 }, privateKey, {
-      algorithm: 'ES256', keyid: kid, subject: user, audience: `jmp-host:${hostIds[host]}`, jwtid: `e2e-expired-${randomBytes(4).toString('hex')}`, issuer: 'jmp-api',
+      algorithm: 'ES256',
+      keyid: kid,
+      subject: user,
+      audience: `jmp-host:${hostIds[host]}`,
+      jwtid: `e2e-expired-${randomBytes(4).toString('hex')}`,
+      issuer: 'jmp-api',
     });
   }
 
@@ -89,7 +116,11 @@ describe('jmp-agent end to end (lab hosts, real jmp-api)', { concurrency: false 
           events: { flushIntervalMs: 1000 },
         });
         if (h.name === TMPFS_HOST) {
-          const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_SIZE},mode=0755`, 'jmp-e2e-full', h.stateDir], { encoding: 'utf8' });
+          const r = spawnSync(
+            'mount',
+            ['-t', 'tmpfs', '-o', `size=${TMPFS_SIZE},mode=0755`, 'jmp-e2e-full', h.stateDir],
+            { encoding: 'utf8' },
+          );
           assert.equal(r.status, 0, `mount tmpfs on ${h.stateDir}: ${r.stderr}`);
         }
       },
@@ -104,29 +135,53 @@ describe('jmp-agent end to end (lab hosts, real jmp-api)', { concurrency: false 
     const project = await addProject(api.db);
     const svc = await addService(api.db, project.id);
     Object.assign(hostIds, await enrolLabHosts(api, svc.id, [h1, h2]));
-    assert.notEqual(readFileSync(join(h1.etcDir, 'jmp/agent.key'), 'utf8'), readFileSync(join(h2.etcDir, 'jmp/agent.key'), 'utf8'));
+    assert.notEqual(
+      readFileSync(join(h1.etcDir, 'jmp/agent.key'), 'utf8'),
+      readFileSync(join(h2.etcDir, 'jmp/agent.key'), 'utf8'),
+    );
 
     // alice: login on the service (h1, h2), root on h1. bob: login on h1. carol: login on the service (revoked in scenario 2).
     alice = await addUser(api.db, { username: 'alice' });
     bob = await addUser(api.db, { username: 'bob' });
     carol = await addUser(api.db, { username: 'carol' });
     await addGrant(api.db, { subject_id: alice.id, scope_type: 'service', scope_id: svc.id, right: 'login' });
-    aliceRootOnH1 = await addGrant(api.db, { subject_id: alice.id, scope_type: 'host', scope_id: hostIds.h1!, right: 'root' });
+    aliceRootOnH1 = await addGrant(api.db, {
+      subject_id: alice.id,
+      scope_type: 'host',
+      scope_id: hostIds.h1!,
+      right: 'root',
+    });
     await addGrant(api.db, { subject_id: bob.id, scope_type: 'host', scope_id: hostIds.h1!, right: 'login' });
-    carolLogin = await addGrant(api.db, { subject_id: carol.id, scope_type: 'service', scope_id: svc.id, right: 'login' });
+    carolLogin = await addGrant(api.db, {
+      subject_id: carol.id,
+      scope_type: 'service',
+      scope_id: svc.id,
+      right: 'login',
+    });
 
     // The daemons were started unenrolled: restart them; they load the identity and pull at start.
     await Promise.all([h1.restartAgent(), h2.restartAgent()]);
     for (const h of [h1, h2]) {
-      await until(`${h.name} knows alice through NSS`, async () => (await h.exec(['getent', 'passwd', 'alice'])).stdout.startsWith('alice:')).catch((err: Error) => {
-        throw new Error(`${err.message}\n--- ${h.agentLog} (tail)\n${readFileSync(h.agentLog, 'utf8').split('\n').slice(-15).join('\n')}`);
+      await until(`${h.name} knows alice through NSS`, async () =>
+        (await h.exec(['getent', 'passwd', 'alice'])).stdout.startsWith('alice:'),
+      ).catch((err: Error) => {
+        throw new Error(
+          `${err.message}\n--- ${h.agentLog} (tail)\n${readFileSync(h.agentLog, 'utf8').split('\n').slice(-15).join('\n')}`,
+        );
       });
     }
-    await until('h1 knows bob and carol', async () => (await h1.exec(['getent', 'passwd', 'bob', 'carol'])).stdout.split('\n').length === 3);
+    await until(
+      'h1 knows bob and carol',
+      async () => (await h1.exec(['getent', 'passwd', 'bob', 'carol'])).stdout.split('\n').length === 3,
+    );
 
     // Scenario 6's precondition: h2's state dir (a tmpfs) is full from now on.
     spawnSync('dd', ['if=/dev/zero', `of=${join(h2.stateDir, 'fill')}`, 'bs=4k'], { stdio: 'ignore' });
-    const df = spawnSync('df', ['--output=avail', '-B1', h2.stateDir], { encoding: 'utf8' }).stdout.trim().split('\n').at(-1)!.trim();
+    const df = spawnSync('df', ['--output=avail', '-B1', h2.stateDir], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .at(-1)!
+      .trim();
     assert.equal(df, '0', `h2's state dir is full (available: ${df})`);
   });
 
@@ -153,7 +208,11 @@ describe('jmp-agent end to end (lab hosts, real jmp-api)', { concurrency: false 
     // The decision went to jmp-api (online) and is in its audit chain.
     const auth = agentLog(h1).filter((l) => l.op === 'auth' && l.user === 'alice');
     assert.ok(!auth.some((l) => l.mode === 'offline' || l.mode === 'default'), 'decided online');
-    const audit = await api!.db('audit_events').where({ target: 'alice@h1' }).where('action', 'like', 'pam.auth%').select('action');
+    const audit = await api!
+      .db('audit_events')
+      .where({ target: 'alice@h1' })
+      .where('action', 'like', 'pam.auth%')
+      .select('action');
     assert.ok(audit.length > 0, 'the login is audited in jmp-api');
   });
 
@@ -171,7 +230,10 @@ describe('jmp-agent end to end (lab hosts, real jmp-api)', { concurrency: false 
       // A well-formed ticket with a forged signature.
       const good = await ticket('alice', 'h1');
       const [hd, body] = good.split('.');
-      denied(await h1.ssh('alice', 'id -un', { ticket: `${hd}.${body}.${Buffer.alloc(64, 7).toString('base64url')}` }), /ticket signature is invalid/);
+      denied(
+        await h1.ssh('alice', 'id -un', { ticket: `${hd}.${body}.${Buffer.alloc(64, 7).toString('base64url')}` }),
+        /ticket signature is invalid/,
+      );
     });
 
     test('an expired ticket', async () => {
@@ -236,7 +298,7 @@ describe('jmp-agent end to end (lab hosts, real jmp-api)', { concurrency: false 
       assert.equal(a.code, 0, a.stderr);
       assert.equal(a.stdout, '0\n');
       assert.doesNotMatch(a.stderr, /[Pp]assword/);
-      const b = await h1.ssh('bob', "su -c 'id -u' root; echo \"rc=$?\"", { ticket: await ticket('bob', 'h1') });
+      const b = await h1.ssh('bob', 'su -c \'id -u\' root; echo "rc=$?"', { ticket: await ticket('bob', 'h1') });
       assert.match(b.stdout, /^rc=1$/m);
       assert.doesNotMatch(b.stdout, /^0$/m);
       assert.match(b.stderr, /su: Authentication failure/);
@@ -250,11 +312,14 @@ describe('jmp-agent end to end (lab hosts, real jmp-api)', { concurrency: false 
         'sudo -n id -u; echo "sudo1=$?"',
         `while [ ! -e ${marker.replace(h1.tmpDir, '/tmp')} ]; do sleep 0.05; done`,
         'sudo -n id -u; echo "sudo2=$?"',
-        "su -c 'id -u' root; echo \"su2=$?\"",
+        'su -c \'id -u\' root; echo "su2=$?"',
       ].join('; ');
       // jmp-api audits every sudo answer: wait for the session's first one, then revoke.
       const sudoAudits = async (): Promise<number> =>
-        Number((await api!.db('audit_events').where({ action: 'pam.sudo.allow', target: 'alice@h1' }).count({ n: '*' }))[0]!.n);
+        Number(
+          (await api!.db('audit_events').where({ action: 'pam.sudo.allow', target: 'alice@h1' }).count({ n: '*' }))[0]!
+            .n,
+        );
       const t = await ticket('alice', 'h1');
       const before = await sudoAudits();
       const session = h1.ssh('alice', script, { ticket: t });
@@ -271,7 +336,12 @@ describe('jmp-agent end to end (lab hosts, real jmp-api)', { concurrency: false 
       assert.equal((await lastPamAudit('sudo', 'alice@h1'))?.action, 'pam.sudo.deny');
       assert.match((await lastPamAudit('su', 'alice@h1'))!.data.reason, /^no root right for alice on h1/);
       // Restore alice's root right for the other scenarios.
-      aliceRootOnH1 = await addGrant(api!.db, { subject_id: alice.id, scope_type: 'host', scope_id: hostIds.h1!, right: 'root' });
+      aliceRootOnH1 = await addGrant(api!.db, {
+        subject_id: alice.id,
+        scope_type: 'host',
+        scope_id: hostIds.h1!,
+        right: 'root',
+      });
     });
   });
 
@@ -285,12 +355,22 @@ describe('jmp-agent end to end (lab hosts, real jmp-api)', { concurrency: false 
     const revertedMs = Date.now() - t0;
     assert.ok(revertedMs < 5000, `reverted after ${revertedMs} ms`);
     // Visible in jmp-api's audit log (admin API).
-    const ev = await until('agent.tamper in the audit log', async () => {
-      const r = await api!.call('GET', '/v1/audit?action=agent.tamper', { auth: admin });
-      assert.equal(r.status, 200, JSON.stringify(r.body));
-      const items = r.body.items as Array<{ actor: string; action: string; target: string; data: Record<string, unknown> }>;
-      return items.find((e) => e.target === 'h1' && JSON.stringify(e.data).includes('/etc/pam.d/sshd'));
-    }, 10_000, 200);
+    const ev = await until(
+      'agent.tamper in the audit log',
+      async () => {
+        const r = await api!.call('GET', '/v1/audit?action=agent.tamper', { auth: admin });
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        const items = r.body.items as Array<{
+          actor: string;
+          action: string;
+          target: string;
+          data: Record<string, unknown>;
+        }>;
+        return items.find((e) => e.target === 'h1' && JSON.stringify(e.data).includes('/etc/pam.d/sshd'));
+      },
+      10_000,
+      200,
+    );
     assert.equal(ev.actor, 'host:h1');
     // The restored stack still asks for a ticket: a wrong one is refused.
     const r = await h1.ssh('alice', 'id -un', { ticket: 'not-a-ticket' });
@@ -304,15 +384,24 @@ describe('jmp-agent end to end (lab hosts, real jmp-api)', { concurrency: false 
     const before = logSize(h2);
     // Restarted on the full disk too: it loads the snapshot and answers.
     await h2.restartAgent();
-    const login = await h2.ssh('alice', "id -un; su -c 'id -u' alice; echo su=$?", { ticket: await ticket('alice', 'h2') });
+    const login = await h2.ssh('alice', "id -un; su -c 'id -u' alice; echo su=$?", {
+      ticket: await ticket('alice', 'h2'),
+    });
     assert.equal(login.code, 0, login.stderr);
     assert.equal(login.stdout, 'alice\n' + `${alice.uid}\nsu=0\n`);
     const sudo = await h2.ssh('alice', 'sudo -n id -u; echo "rc=$?"', { ticket: await ticket('alice', 'h2') });
     assert.match(sudo.stdout, /^rc=1$/m, 'alice has no root right on h2: denied, but answered');
     assert.match((await lastPamAudit('sudo', 'alice@h2'))!.data.reason, /^no root right for alice on h2/);
     const log = agentLog(h2, before);
-    assert.ok(log.some((l) => l.code === 'ENOSPC'), `the agent noticed the full disk:\n${log.map((l) => l.msg).join('\n')}`);
-    const df = spawnSync('df', ['--output=avail', '-B1', h2.stateDir], { encoding: 'utf8' }).stdout.trim().split('\n').at(-1)!.trim();
+    assert.ok(
+      log.some((l) => l.code === 'ENOSPC'),
+      `the agent noticed the full disk:\n${log.map((l) => l.msg).join('\n')}`,
+    );
+    const df = spawnSync('df', ['--output=avail', '-B1', h2.stateDir], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .at(-1)!
+      .trim();
     assert.equal(df, '0', 'still full');
     const st = await agentCli(h2, ['status', '--json']);
     assert.equal(st.code, 0, st.stderr);
@@ -332,16 +421,24 @@ describe('jmp-agent end to end (lab hosts, real jmp-api)', { concurrency: false 
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, `alice\n${alice.uid}\n`);
       const offline = agentLog(h1, before).filter((l) => l.mode === 'offline');
-      assert.ok(offline.some((l) => l.op === 'auth' && l.user === 'alice' && l.allow === true), `offline auth in the agent log:\n${JSON.stringify(agentLog(h1, before))}`);
+      assert.ok(
+        offline.some((l) => l.op === 'auth' && l.user === 'alice' && l.allow === true),
+        `offline auth in the agent log:\n${JSON.stringify(agentLog(h1, before))}`,
+      );
       const replay = await h1.ssh('alice', 'id -un', { ticket: t });
       assert.equal(replay.code, 255);
       assert.equal(replay.stdout, '');
       assert.match(replay.stderr, /ticket has already been used \(offline\)/);
       // The status file is rewritten about once a second: read until it has caught up.
-      const status = await until('status shows api_unreachable', async () => {
-        const st = JSON.parse((await agentCli(h1, ['status', '--json'])).stdout);
-        return st.status.degraded.includes('api_unreachable') ? st : null;
-      }, 10_000, 200);
+      const status = await until(
+        'status shows api_unreachable',
+        async () => {
+          const st = JSON.parse((await agentCli(h1, ['status', '--json'])).stdout);
+          return st.status.degraded.includes('api_unreachable') ? st : null;
+        },
+        10_000,
+        200,
+      );
       assert.equal(status.daemon.mode, 'offline');
     });
 

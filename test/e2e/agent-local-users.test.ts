@@ -23,16 +23,25 @@ const NOBODY = 65534;
 
 /** One request line to the agent as root inside the host, as pam_jmp asks it. */
 async function askAsRoot(h: LabHost, line: string): Promise<string> {
-  const r = await h.exec([process.execPath, '-e', `
+  const r = await h.exec([
+    process.execPath,
+    '-e',
+    `
     const s = require('node:net').connect('/run/jmp/agent.sock', () => s.write(process.argv[1] + '\\n'));
     let out = '';
     s.on('data', (d) => { out += d; if (out.includes('\\n')) { process.stdout.write(out); s.destroy(); } });
-    s.on('error', (e) => process.stdout.write('ERROR ' + e.code));`, line]);
+    s.on('error', (e) => process.stdout.write('ERROR ' + e.code));`,
+    line,
+  ]);
   return r.stdout.trim();
 }
 
 /** uid 65534 opening `idle` silent connections and `drip` connections that send a byte a second; every one closed is reopened. */
-function starve(socketPath: string, idle: number, drip: number): { child: ChildProcess; stats: () => Promise<{ opened: number; closed: number; open: number }> } {
+function starve(
+  socketPath: string,
+  idle: number,
+  drip: number,
+): { child: ChildProcess; stats: () => Promise<{ opened: number; closed: number; open: number }> } {
   const script = `
     const net = require('node:net');
     let opened = 0, closed = 0, open = 0, stopping = false;
@@ -54,7 +63,11 @@ function starve(socketPath: string, idle: number, drip: number): { child: ChildP
     for (let i = 0; i < ${drip}; i++) one(true);
     process.stdin.on('data', () => process.stdout.write(JSON.stringify({ opened, closed, open }) + '\\n'));
     process.stdin.on('end', () => { stopping = true; process.exit(0); });`;
-  const child = spawn(process.execPath, ['-e', script, socketPath], { uid: NOBODY, gid: NOBODY, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', script, socketPath], {
+    uid: NOBODY,
+    gid: NOBODY,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   return {
     child,
     stats: async () => {
@@ -80,7 +93,10 @@ describe('local users on a target (issue 11)', { concurrency: false }, () => {
 
   before(async () => {
     process.on('exit', unmountLabMounts);
-    lab = await startLab({ hosts: ['h1'], prepare: (h) => writeAgentConf(h, { policy: { intervalMs: 1000, jitterMs: 0 } }) });
+    lab = await startLab({
+      hosts: ['h1'],
+      prepare: (h) => writeAgentConf(h, { policy: { intervalMs: 1000, jitterMs: 0 } }),
+    });
     h1 = lab.host('h1');
     api = await startApi({ listenHost: lab.bridgeAddress });
     ssh = api.serviceToken('ssh');
@@ -96,8 +112,14 @@ describe('local users on a target (issue 11)', { concurrency: false }, () => {
       await addGrant(api.db, { subject_id: u.id, scope_type: 'service', scope_id: svc.id, right: 'root' });
     }
     await h1.restartAgent();
-    await until('h1 knows alice through NSS', async () => (await h1.exec(['getent', 'passwd', 'alice'])).stdout.startsWith('alice:'), 30_000).catch((err: Error) => {
-      throw new Error(`${err.message}\n--- ${h1.agentLog} (tail)\n${readFileSync(h1.agentLog, 'utf8').split('\n').slice(-15).join('\n')}`);
+    await until(
+      'h1 knows alice through NSS',
+      async () => (await h1.exec(['getent', 'passwd', 'alice'])).stdout.startsWith('alice:'),
+      30_000,
+    ).catch((err: Error) => {
+      throw new Error(
+        `${err.message}\n--- ${h1.agentLog} (tail)\n${readFileSync(h1.agentLog, 'utf8').split('\n').slice(-15).join('\n')}`,
+      );
     });
   });
 
@@ -111,7 +133,7 @@ describe('local users on a target (issue 11)', { concurrency: false }, () => {
     }
   });
 
-  test('uid 65534 holding ~600 connections and dripping into 256 cannot deny an ssh login or root\'s PAM question', async () => {
+  test("uid 65534 holding ~600 connections and dripping into 256 cannot deny an ssh login or root's PAM question", async () => {
     const sock = join(h1.runDir, 'agent.sock');
     const attacker = starve(sock, 600, 256);
     try {
@@ -126,7 +148,10 @@ describe('local users on a target (issue 11)', { concurrency: false }, () => {
       assert.equal(r.stdout, 'alice\n0\n', 'logged in, and sudo (root asking the agent) answered');
       // root asking directly, as pam_jmp does; the answer carries alice's jmp uid.
       for (let i = 0; i < 5; i++) {
-        assert.match(await askAsRoot(h1, 'v1 account user=alice service=sshd'), new RegExp(`^v1 allow .*uid=${alice.uid}$`));
+        assert.match(
+          await askAsRoot(h1, 'v1 account user=alice service=sshd'),
+          new RegExp(`^v1 allow .*uid=${alice.uid}$`),
+        );
       }
       const during = await attacker.stats();
       assert.ok(during.closed > before.closed, `the flood went on meanwhile (${JSON.stringify(during)})`);
@@ -139,17 +164,24 @@ describe('local users on a target (issue 11)', { concurrency: false }, () => {
   test('a jmp user named like a local account is not in the NSS files and cannot log in', async () => {
     const pw = await h1.exec(['getent', 'passwd', 'games']);
     assert.match(pw.stdout, /^games:x:5:/, 'the local account, from the files source');
-    assert.doesNotMatch(readFileSync(join(h1.stateDir, 'passwd'), 'utf8'), /^games:/m, 'not in jmp\'s passwd file');
+    assert.doesNotMatch(readFileSync(join(h1.stateDir, 'passwd'), 'utf8'), /^games:/m, "not in jmp's passwd file");
     const gr = (await h1.exec(['getent', 'group', 'jmp-users'])).stdout;
     assert.match(gr, /\balice\b/);
     assert.doesNotMatch(gr, /\bgames\b/, 'not a member of jmp-users');
     assert.match(readFileSync(h1.agentLog, 'utf8'), /skipping user \\?"games\\?": a local account has this name/);
 
     const t = await ticket('games', 'h1');
-    const r = await ssh2Login(h1, 'games', t, 'id -u').catch((err: Error) => ({ code: -1, stdout: '', stderr: err.message }));
+    const r = await ssh2Login(h1, 'games', t, 'id -u').catch((err: Error) => ({
+      code: -1,
+      stdout: '',
+      stderr: err.message,
+    }));
     assert.notEqual(r.code, 0);
     assert.equal(r.stdout, '', 'never a shell as the local account games');
     // The agent itself refuses the question (root asks it, as pam_jmp would).
-    assert.match(await askAsRoot(h1, 'v1 account user=games service=sshd'), /^v1 deny reason=local%20account%20games%20exists%20on%20this%20host/);
+    assert.match(
+      await askAsRoot(h1, 'v1 account user=games service=sshd'),
+      /^v1 deny reason=local%20account%20games%20exists%20on%20this%20host/,
+    );
   });
 });

@@ -28,13 +28,25 @@ let env: NodeJS.ProcessEnv = {};
 const runs: DevRun[] = [];
 const ptys: Pty[] = [];
 
-interface DevRun { proc: ChildProcessWithoutNullStreams; out: () => string; exited: Promise<number | string> }
+interface DevRun {
+  proc: ChildProcessWithoutNullStreams;
+  out: () => string;
+  exited: Promise<number | string>;
+}
 
 function startDev(): DevRun {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], { cwd: REPO_DIR, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], {
+    cwd: REPO_DIR,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let text = '';
-  proc.stdout.on('data', (d: Buffer) => { text += d.toString(); });
-  proc.stderr.on('data', (d: Buffer) => { text += d.toString(); });
+  proc.stdout.on('data', (d: Buffer) => {
+    text += d.toString();
+  });
+  proc.stderr.on('data', (d: Buffer) => {
+    text += d.toString();
+  });
   const exited = new Promise<number | string>((r) => proc.once('exit', (code, sig) => r(code ?? sig ?? 'unknown')));
   const run = { proc, out: () => text, exited };
   runs.push(run);
@@ -42,10 +54,15 @@ function startDev(): DevRun {
 }
 
 async function ready(run: DevRun): Promise<string> {
-  await until('make dev to print its lines to try', () => {
-    if (run.proc.exitCode !== null) throw new Error(`scripts/dev.ts exited with ${run.proc.exitCode}:\n${run.out()}`);
-    return run.out().includes('Ctrl-C stops everything');
-  }, 100_000, 200);
+  await until(
+    'make dev to print its lines to try',
+    () => {
+      if (run.proc.exitCode !== null) throw new Error(`scripts/dev.ts exited with ${run.proc.exitCode}:\n${run.out()}`);
+      return run.out().includes('Ctrl-C stops everything');
+    },
+    100_000,
+    200,
+  );
   return run.out();
 }
 
@@ -66,11 +83,27 @@ async function tryTheLines(out: string, knownHosts: string): Promise<string[]> {
   assert.deepEqual(lines.onHost, ['whoami', 'sudo -n id -u']);
   const [ssh, ...args] = lines.command.split(/\s+/);
   // Only isolation from this machine's ssh config and keys; the printed command as it is.
-  const p = spawnPty([ssh!, '-F', '/dev/null', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', 'PubkeyAuthentication=no', ...args], { env: { TERM: 'xterm', LANG: 'C.UTF-8' } });
+  const p = spawnPty(
+    [
+      ssh!,
+      '-F',
+      '/dev/null',
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+      '-o',
+      'PubkeyAuthentication=no',
+      ...args,
+    ],
+    { env: { TERM: 'xterm', LANG: 'C.UTF-8' } },
+  );
   ptys.push(p);
   // A person compares the fingerprint ssh shows with the printed one, then says yes.
-  assert.ok((await p.expect(/continue connecting \(yes\/no[^)]*\)\? /, 20_000)).includes(lines.fingerprint), 'ssh shows the printed host key');
+  assert.ok(
+    (await p.expect(/continue connecting \(yes\/no[^)]*\)\? /, 20_000)).includes(lines.fingerprint),
+    'ssh shows the printed host key',
+  );
   p.send('yes\r');
   await p.expect(/assword: /, 15_000);
   p.send(`${lines.password}\r`);
@@ -89,10 +122,14 @@ async function tryTheLines(out: string, knownHosts: string): Promise<string[]> {
   return outputs;
 }
 
-const listening = (port: string) => new Promise<boolean>((r) => {
-  const s = connect(Number(port), '127.0.0.1', () => { s.destroy(); r(true); });
-  s.on('error', () => r(false));
-});
+const listening = (port: string) =>
+  new Promise<boolean>((r) => {
+    const s = connect(Number(port), '127.0.0.1', () => {
+      s.destroy();
+      r(true);
+    });
+    s.on('error', () => r(false));
+  });
 const pidAlive = (pid: number): boolean => {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -111,8 +148,14 @@ function recordedPids(): number[] {
 }
 function labLeftovers(): string[] {
   const p = LAB.JMP_LAB_PREFIX;
-  const ls = (d: string) => (existsSync(d) ? readdirSync(d) : []).filter((n) => n.startsWith(p)).map((n) => `${d}/${n}`);
-  return [...ls('/run/netns'), ...ls('/sys/class/net'), ...ls('/etc/netns'), ...(existsSync(LAB.JMP_LAB_DIR) ? [LAB.JMP_LAB_DIR] : [])];
+  const ls = (d: string) =>
+    (existsSync(d) ? readdirSync(d) : []).filter((n) => n.startsWith(p)).map((n) => `${d}/${n}`);
+  return [
+    ...ls('/run/netns'),
+    ...ls('/sys/class/net'),
+    ...ls('/etc/netns'),
+    ...(existsSync(LAB.JMP_LAB_DIR) ? [LAB.JMP_LAB_DIR] : []),
+  ];
 }
 
 before(async () => {
@@ -120,8 +163,15 @@ before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'jmp-dev-stack-'));
   chmodSync(tmp, 0o711); // embedded Postgres runs as its own user and must reach <devDir>/pg
   devDir = join(tmp, 'dev');
-  env = { ...process.env, ...LAB, JMP_DEV_DIR: devDir, JMP_API_PORT: String(await freePort()), JMP_SSH_PORT: String(await freePort()),
-    JMP_SOCKET_PORT: String(await freePort()), JMP_DEV_PG_PORT: String(await freePort()) };
+  env = {
+    ...process.env,
+    ...LAB,
+    JMP_DEV_DIR: devDir,
+    JMP_API_PORT: String(await freePort()),
+    JMP_SSH_PORT: String(await freePort()),
+    JMP_SOCKET_PORT: String(await freePort()),
+    JMP_DEV_PG_PORT: String(await freePort()),
+  };
   // As on a fresh machine: embedded Postgres, the in-process store, the demo hosts.
   for (const k of ['DATABASE_URL', 'REDIS_URL', 'JMP_DEV_TARGETS', 'JMP_LOG_LEVEL', 'JMP_DRAIN_SECONDS']) delete env[k];
 });
@@ -131,43 +181,61 @@ after(async () => {
   for (const r of runs) if (r.proc.exitCode === null && r.proc.signalCode === null) r.proc.kill('SIGKILL');
   if (!root) return;
   // Whatever a failed run left: the recorded services (their groups), Postgres, the lab.
-  try { for (const pid of recordedPids()) try { process.kill(-pid, 'SIGKILL'); } catch { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } } catch { /* no record */ }
+  try {
+    for (const pid of recordedPids())
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+  } catch {
+    /* no record */
+  }
   spawnSync(join(REPO_DIR, 'test/lab/lab.sh'), ['down'], { env: { ...process.env, ...LAB }, stdio: 'ignore' });
   rmSync(tmp, { recursive: true, force: true });
 });
 
-test('make dev as root: the printed lines work with OpenSSH (alice on h1, sudo); kill -9 then a restart cleans up; Ctrl-C removes everything', { skip: !root && 'needs root (network namespaces)', timeout: 240_000 }, async () => {
-  const first = startDev();
-  const out1 = await ready(first);
-  assert.match(out1, /enrolled h1, h2 with `jmp-agent enroll` \(the demo enrolment token\)/);
-  assert.match(printed(out1).consoleUrl, new RegExp(`^http://127\\.0\\.0\\.1:${env.JMP_SOCKET_PORT}/$`));
-  await fetch(printed(out1).consoleUrl); // jmp-socket answers there (the console, or how to build it)
-  const [whoami, sudo] = await tryTheLines(out1, join(tmp, 'known_hosts.1'));
-  assert.match(whoami!, /[\r\n]alice\r\n/);
-  assert.match(sudo!, /[\r\n]0\r\n/);
+test(
+  'make dev as root: the printed lines work with OpenSSH (alice on h1, sudo); kill -9 then a restart cleans up; Ctrl-C removes everything',
+  { skip: !root && 'needs root (network namespaces)', timeout: 240_000 },
+  async () => {
+    const first = startDev();
+    const out1 = await ready(first);
+    assert.match(out1, /enrolled h1, h2 with `jmp-agent enroll` \(the demo enrolment token\)/);
+    assert.match(printed(out1).consoleUrl, new RegExp(`^http://127\\.0\\.0\\.1:${env.JMP_SOCKET_PORT}/$`));
+    await fetch(printed(out1).consoleUrl); // jmp-socket answers there (the console, or how to build it)
+    const [whoami, sudo] = await tryTheLines(out1, join(tmp, 'known_hosts.1'));
+    assert.match(whoami!, /[\r\n]alice\r\n/);
+    assert.match(sudo!, /[\r\n]0\r\n/);
 
-  // A crash: the services, Postgres and the lab hosts stay behind.
-  const left = recordedPids();
-  first.proc.kill('SIGKILL');
-  await first.exited;
-  assert.ok(left.some(pidAlive) && labLeftovers().length > 0, 'the crash left processes and the lab behind');
+    // A crash: the services, Postgres and the lab hosts stay behind.
+    const left = recordedPids();
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    assert.ok(left.some(pidAlive) && labLeftovers().length > 0, 'the crash left processes and the lab behind');
 
-  const second = startDev();
-  const out2 = await ready(second);
-  assert.match(out2, /ending what a previous make dev left running/);
-  assert.deepEqual(left.filter(pidAlive), [], 'what the crashed run left has ended');
-  assert.match(out2, /h1, h2 enrolled earlier/);
-  assert.equal(printed(out2).fingerprint, printed(out1).fingerprint, 'jmp-ssh keeps its host key');
-  const [whoami2, sudo2] = await tryTheLines(out2, join(tmp, 'known_hosts.2'));
-  assert.match(whoami2!, /[\r\n]alice\r\n/);
-  assert.match(sudo2!, /[\r\n]0\r\n/);
+    const second = startDev();
+    const out2 = await ready(second);
+    assert.match(out2, /ending what a previous make dev left running/);
+    assert.deepEqual(left.filter(pidAlive), [], 'what the crashed run left has ended');
+    assert.match(out2, /h1, h2 enrolled earlier/);
+    assert.equal(printed(out2).fingerprint, printed(out1).fingerprint, 'jmp-ssh keeps its host key');
+    const [whoami2, sudo2] = await tryTheLines(out2, join(tmp, 'known_hosts.2'));
+    assert.match(whoami2!, /[\r\n]alice\r\n/);
+    assert.match(sudo2!, /[\r\n]0\r\n/);
 
-  // Ctrl-C.
-  const running = recordedPids();
-  second.proc.kill('SIGINT');
-  assert.equal(await second.exited, 0, second.out());
-  assert.deepEqual(running.filter(pidAlive), [], 'no service or Postgres process is left');
-  assert.deepEqual(labLeftovers(), [], 'no namespace, link, overlay or lab dir is left');
-  for (const port of [env.JMP_API_PORT!, env.JMP_SSH_PORT!, env.JMP_SOCKET_PORT!]) assert.equal(await listening(port), false, `port ${port} is closed`);
-  assert.equal(existsSync(join(devDir, 'processes.json')), false);
-});
+    // Ctrl-C.
+    const running = recordedPids();
+    second.proc.kill('SIGINT');
+    assert.equal(await second.exited, 0, second.out());
+    assert.deepEqual(running.filter(pidAlive), [], 'no service or Postgres process is left');
+    assert.deepEqual(labLeftovers(), [], 'no namespace, link, overlay or lab dir is left');
+    for (const port of [env.JMP_API_PORT!, env.JMP_SSH_PORT!, env.JMP_SOCKET_PORT!])
+      assert.equal(await listening(port), false, `port ${port} is closed`);
+    assert.equal(existsSync(join(devDir, 'processes.json')), false);
+  },
+);

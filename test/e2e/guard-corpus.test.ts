@@ -25,7 +25,9 @@ before(async () => {
   const ids = await enrolLabHosts(api, svc.id, [h1]);
   const erin = await addUser(api.db, { username: 'erin', password: 'erin password 12' });
   await addGrant(api.db, { subject_id: erin.id, scope_type: 'host', scope_id: ids.h1!, right: 'login' });
-  await api.db('command_rules').insert({ name: RULE, pattern: String.raw`\brm\s+-r\S*\s+\S*jmp-victim`, action: 'block', severity: 'high' });
+  await api
+    .db('command_rules')
+    .insert({ name: RULE, pattern: String.raw`\brm\s+-r\S*\s+\S*jmp-victim`, action: 'block', severity: 'high' });
   await h1.restartAgent();
   await until('h1 knows erin', async () => (await h1.exec(['getent', 'passwd', 'erin'])).code === 0, 20_000);
   ssh = await startJmpSsh(api);
@@ -37,72 +39,115 @@ after(async () => {
   await lab?.stop();
 });
 
-test('the corpus on a real target: every way of submitting the blocked command is stopped; vim is left alone', { timeout: 180_000 }, async () => {
-  const { client } = await login(ssh!.port, 'erin', { password: 'erin password 12' });
-  try {
-    const sh = await shell(client, { term: 'xterm', cols: 120, rows: 40 });
-    await sh.until(/\$ $/);
-    sh.send('ssh h1\r');
-    const PROMPT = /erin@h1[^\n]*\$ (?:\x1b\[K)?$/;
-    await sh.until(PROMPT, 20_000);
-    let mark = sh.out().length;
-    const since = () => sh.out().slice(mark);
-    const blocks = () => sh.out().split(`by rule "${RULE}"`).length - 1;
-    const step = async (what: string, keys: string, expect: 'blocked' | 'prompt', pace = 0) => {
+test(
+  'the corpus on a real target: every way of submitting the blocked command is stopped; vim is left alone',
+  { timeout: 180_000 },
+  async () => {
+    const { client } = await login(ssh!.port, 'erin', { password: 'erin password 12' });
+    try {
+      const sh = await shell(client, { term: 'xterm', cols: 120, rows: 40 });
+      await sh.until(/\$ $/);
+      sh.send('ssh h1\r');
+      const PROMPT = /erin@h1[^\n]*\$ (?:\x1b\[K)?$/;
+      await sh.until(PROMPT, 20_000);
+      let mark = sh.out().length;
+      const since = () => sh.out().slice(mark);
+      const blocks = () => sh.out().split(`by rule "${RULE}"`).length - 1;
+      const step = async (what: string, keys: string, expect: 'blocked' | 'prompt', pace = 0) => {
+        const before = blocks();
+        mark = sh.out().length;
+        if (pace)
+          for (const ch of keys) {
+            sh.send(ch);
+            await new Promise((r) => setTimeout(r, pace));
+          }
+        else sh.send(keys);
+        await until(
+          `${what}: ${expect}`,
+          () => (expect === 'blocked' ? blocks() > before : PROMPT.test(since())),
+          15_000,
+          20,
+        ).catch((err: Error) => {
+          throw new Error(`${err.message}\nscreen: ${JSON.stringify(since().slice(-600))}`);
+        });
+        // Let the redraw after a block settle before the next keys.
+        await new Promise((r) => setTimeout(r, 300));
+      };
+
+      await step('make the victim', `mkdir -p ${VICTIM}/a && echo made\r`, 'prompt');
+      await step('typed', `rm -rf ${VICTIM}\r`, 'blocked', 5);
+      await step('completed with TAB', `rm -r ${VICTIM.slice(0, -3)}\t\r`, 'blocked', 30);
+      // Put the command into history without typing it whole (the typed line does not match the rule).
+      await step('history entry', `history -s rm -rf ${VICTIM.slice(0, -3)}'tim'\r`, 'prompt', 5);
+      await step('recalled with the up arrow', '\x1b[A\r', 'blocked', 100);
+      await step('\\rm', `\\rm -rf ${VICTIM}\r`, 'blocked', 5);
+      await step('after ls;', `ls; rm -rf ${VICTIM}\r`, 'blocked', 5);
+      // "rx -rf …", Ctrl-A, Ctrl-F, Ctrl-D deletes the x, then "m".
+      await step('edited in place', `rx -rf ${VICTIM}\x01\x06\x04m\r`, 'blocked', 20);
+      await step('a pasted block', `\x1b[200~echo one\nrm -rf ${VICTIM}\necho three\n\x1b[201~`, 'blocked');
+      assert.doesNotMatch(since(), /[\r\n]one\r\n|[\r\n]three\r\n/, 'no line of the blocked paste ran');
+      await step('clear the line after the paste', '\x15\r', 'prompt');
+
+      // vim: the same words in insert mode are text, not a command.
       const before = blocks();
       mark = sh.out().length;
-      if (pace) for (const ch of keys) { sh.send(ch); await new Promise((r) => setTimeout(r, pace)); }
-      else sh.send(keys);
-      await until(`${what}: ${expect}`, () => (expect === 'blocked' ? blocks() > before : PROMPT.test(since())), 15_000, 20)
-        .catch((err: Error) => { throw new Error(`${err.message}\nscreen: ${JSON.stringify(since().slice(-600))}`); });
-      // Let the redraw after a block settle before the next keys.
-      await new Promise((r) => setTimeout(r, 300));
-    };
+      sh.send('vim -u NONE -N /tmp/notes.txt\r');
+      await until('vim on the alternate screen', () => since().includes('\x1b[?1049h'), 15_000, 20);
+      sh.send(`irm -rf ${VICTIM}\rrm -rf ${VICTIM}`);
+      await new Promise((r) => setTimeout(r, 200));
+      sh.send('\x1b');
+      await new Promise((r) => setTimeout(r, 200));
+      sh.send(':wq\r');
+      await until('back at the prompt after vim', () => PROMPT.test(since()), 15_000, 20);
+      assert.equal(blocks(), before, 'nothing typed in vim was blocked');
 
-    await step('make the victim', `mkdir -p ${VICTIM}/a && echo made\r`, 'prompt');
-    await step('typed', `rm -rf ${VICTIM}\r`, 'blocked', 5);
-    await step('completed with TAB', `rm -r ${VICTIM.slice(0, -3)}\t\r`, 'blocked', 30);
-    // Put the command into history without typing it whole (the typed line does not match the rule).
-    await step('history entry', `history -s rm -rf ${VICTIM.slice(0, -3)}'tim'\r`, 'prompt', 5);
-    await step('recalled with the up arrow', '\x1b[A\r', 'blocked', 100);
-    await step('\\rm', `\\rm -rf ${VICTIM}\r`, 'blocked', 5);
-    await step('after ls;', `ls; rm -rf ${VICTIM}\r`, 'blocked', 5);
-    // "rx -rf …", Ctrl-A, Ctrl-F, Ctrl-D deletes the x, then "m".
-    await step('edited in place', `rx -rf ${VICTIM}\x01\x06\x04m\r`, 'blocked', 20);
-    await step('a pasted block', `\x1b[200~echo one\nrm -rf ${VICTIM}\necho three\n\x1b[201~`, 'blocked');
-    assert.doesNotMatch(since(), /[\r\n]one\r\n|[\r\n]three\r\n/, 'no line of the blocked paste ran');
-    await step('clear the line after the paste', '\x15\r', 'prompt');
+      await step(
+        'the victim is still there',
+        `test -d ${VICTIM}/a && echo still-there && grep -c victim /tmp/notes.txt\r`,
+        'prompt',
+      );
+      assert.match(since(), /still-there\r\n2\r\n/);
+      sh.send('exit\r');
+      await sh.until(/Back in jmp/, 10_000);
 
-    // vim: the same words in insert mode are text, not a command.
-    const before = blocks();
-    mark = sh.out().length;
-    sh.send('vim -u NONE -N /tmp/notes.txt\r');
-    await until('vim on the alternate screen', () => since().includes('\x1b[?1049h'), 15_000, 20);
-    sh.send(`irm -rf ${VICTIM}\rrm -rf ${VICTIM}`);
-    await new Promise((r) => setTimeout(r, 200));
-    sh.send('\x1b');
-    await new Promise((r) => setTimeout(r, 200));
-    sh.send(':wq\r');
-    await until('back at the prompt after vim', () => PROMPT.test(since()), 15_000, 20);
-    assert.equal(blocks(), before, 'nothing typed in vim was blocked');
-
-    await step('the victim is still there', `test -d ${VICTIM}/a && echo still-there && grep -c victim /tmp/notes.txt\r`, 'prompt');
-    assert.match(since(), /still-there\r\n2\r\n/);
-    sh.send('exit\r');
-    await sh.until(/Back in jmp/, 10_000);
-
-    const session = await until('the session ended', () => api!.db('sessions').whereNotNull('ended_at').first('id'), 10_000);
-    const rows = await until('commands stored', async () => {
-      const r = await api!.db('commands').where({ session_id: session.id }).orderBy('id');
-      return r.some((c: { line: string }) => c.line === 'exit') ? r : null;
-    });
-    const blocked = rows.filter((c: { verdict: string }) => c.verdict === 'block').map((c: { line: string }) => c.line);
-    assert.deepEqual(blocked, [
-      `rm -rf ${VICTIM}`, `rm -r ${VICTIM}/`, `rm -rf ${VICTIM}`, `\\rm -rf ${VICTIM}`, `ls; rm -rf ${VICTIM}`, `rm -rf ${VICTIM}`,
-      `rm -rf ${VICTIM}`, // the line of the paste that a rule stopped (nothing of the paste was sent)
-    ].slice(0, blocked.length));
-    assert.equal(blocked.length, 7, `seven blocks stored: ${JSON.stringify(blocked)}`);
-    assert.ok(rows.some((c: { line: string }) => c.line === 'vim -u NONE -N /tmp/notes.txt'), 'the vim command itself is judged');
-    assert.ok(!rows.some((c: { line: string; verdict: string }) => /^i?rm -rf \/tmp\/jmp-victim$/.test(c.line) && c.verdict !== 'block'), 'no unblocked rm line was recorded');
-  } finally { client.end(); }
-});
+      const session = await until(
+        'the session ended',
+        () => api!.db('sessions').whereNotNull('ended_at').first('id'),
+        10_000,
+      );
+      const rows = await until('commands stored', async () => {
+        const r = await api!.db('commands').where({ session_id: session.id }).orderBy('id');
+        return r.some((c: { line: string }) => c.line === 'exit') ? r : null;
+      });
+      const blocked = rows
+        .filter((c: { verdict: string }) => c.verdict === 'block')
+        .map((c: { line: string }) => c.line);
+      assert.deepEqual(
+        blocked,
+        [
+          `rm -rf ${VICTIM}`,
+          `rm -r ${VICTIM}/`,
+          `rm -rf ${VICTIM}`,
+          `\\rm -rf ${VICTIM}`,
+          `ls; rm -rf ${VICTIM}`,
+          `rm -rf ${VICTIM}`,
+          `rm -rf ${VICTIM}`, // the line of the paste that a rule stopped (nothing of the paste was sent)
+        ].slice(0, blocked.length),
+      );
+      assert.equal(blocked.length, 7, `seven blocks stored: ${JSON.stringify(blocked)}`);
+      assert.ok(
+        rows.some((c: { line: string }) => c.line === 'vim -u NONE -N /tmp/notes.txt'),
+        'the vim command itself is judged',
+      );
+      assert.ok(
+        !rows.some(
+          (c: { line: string; verdict: string }) =>
+            /^i?rm -rf \/tmp\/jmp-victim$/.test(c.line) && c.verdict !== 'block',
+        ),
+        'no unblocked rm line was recorded',
+      );
+    } finally {
+      client.end();
+    }
+  },
+);

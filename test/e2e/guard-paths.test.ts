@@ -30,7 +30,9 @@ before(async () => {
   const ids = await enrolLabHosts(api, svc.id, [h1]);
   const erin = await addUser(api.db, { username: 'erin', password: 'erin password 12' });
   await addGrant(api.db, { subject_id: erin.id, scope_type: 'host', scope_id: ids.h1!, right: 'login' });
-  await api.db('command_rules').insert({ name: RULE, pattern: String.raw`\brm\s+-rf\s+/tmp/victim-\d+\b`, action: 'block', severity: 'high' });
+  await api
+    .db('command_rules')
+    .insert({ name: RULE, pattern: String.raw`\brm\s+-rf\s+/tmp/victim-\d+\b`, action: 'block', severity: 'high' });
   await h1.restartAgent();
   await until('h1 knows erin', async () => (await h1.exec(['getent', 'passwd', 'erin'])).code === 0, 20_000);
   ssh = await startJmpSsh(api);
@@ -43,21 +45,39 @@ after(async () => {
 });
 
 /** A channel's stdout and stderr as one text, with waits. */
-interface Drive { ch: ClientChannel; out(): string; send(s: string): void; until(re: RegExp, ms?: number): Promise<void>; closed: Promise<number | null> }
+interface Drive {
+  ch: ClientChannel;
+  out(): string;
+  send(s: string): void;
+  until(re: RegExp, ms?: number): Promise<void>;
+  closed: Promise<number | null>;
+}
 
 function drive(ch: ClientChannel): Drive {
   let buf = '';
   let code: number | null = null;
-  ch.on('data', (d: Buffer) => { buf += d.toString('utf8'); });
-  ch.stderr.on('data', (d: Buffer) => { buf += d.toString('utf8'); });
-  ch.on('exit', (c: number | null) => { code = c; });
+  ch.on('data', (d: Buffer) => {
+    buf += d.toString('utf8');
+  });
+  ch.stderr.on('data', (d: Buffer) => {
+    buf += d.toString('utf8');
+  });
+  ch.on('exit', (c: number | null) => {
+    code = c;
+  });
   const closed = new Promise<number | null>((r) => ch.on('close', () => r(code)));
   return {
-    ch, closed, out: () => buf, send: (s) => { ch.write(s); },
+    ch,
+    closed,
+    out: () => buf,
+    send: (s) => {
+      ch.write(s);
+    },
     until: async (re, ms = 15_000) => {
       const end = Date.now() + ms;
       while (!re.test(buf)) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${re}; output so far:\n${JSON.stringify(buf.slice(-1500))}`);
+        if (Date.now() > end)
+          throw new Error(`timed out waiting for ${re}; output so far:\n${JSON.stringify(buf.slice(-1500))}`);
         await new Promise((r) => setTimeout(r, 20));
       }
     },
@@ -71,7 +91,10 @@ const open = (f: (cb: (err: Error | undefined, ch: ClientChannel) => void) => vo
 function subsystemWithPty(client: Client, name: string): Promise<Drive> {
   const proto = (client as unknown as { _protocol: Record<string, (...a: unknown[]) => unknown> })._protocol;
   const exec = proto.exec!;
-  proto.exec = (chan: unknown, _cmd: unknown, wantReply: unknown) => { proto.exec = exec; return proto.subsystem!.call(proto, chan, name, wantReply); };
+  proto.exec = (chan: unknown, _cmd: unknown, wantReply: unknown) => {
+    proto.exec = exec;
+    return proto.subsystem!.call(proto, chan, name, wantReply);
+  };
   return open((cb) => client.exec('-', { pty: PTY }, cb));
 }
 
@@ -79,18 +102,28 @@ function subsystemWithPty(client: Client, name: string): Promise<Drive> {
 async function targetAnswers(d: Drive, tag: string): Promise<void> {
   for (let i = 0; i < 60; i++) {
     d.send(`echo ${tag}\n`);
-    try { await d.until(new RegExp(`(?:^|\\n)${tag}\\r?\\n`), 500); return; } catch { /* not connected yet */ }
+    try {
+      await d.until(new RegExp(`(?:^|\\n)${tag}\\r?\\n`), 500);
+      return;
+    } catch {
+      /* not connected yet */
+    }
   }
   throw new Error(`the target never answered; output:\n${JSON.stringify(d.out().slice(-1500))}`);
 }
 
 type Path = 'menu' | 'menu-number' | 'one-shot' | 'subsystem';
 type Cmd = 'none' | 'shell' | 'dangerous';
-interface Case { path: Path; pty: boolean; cmd: Cmd }
+interface Case {
+  path: Path;
+  pty: boolean;
+  cmd: Cmd;
+}
 
 const CASES: Case[] = [];
 for (const pty of [true, false]) {
-  for (const cmd of ['none', 'shell', 'dangerous'] as const) CASES.push({ path: 'menu', pty, cmd }, { path: 'one-shot', pty, cmd });
+  for (const cmd of ['none', 'shell', 'dangerous'] as const)
+    CASES.push({ path: 'menu', pty, cmd }, { path: 'one-shot', pty, cmd });
   CASES.push({ path: 'menu-number', pty, cmd: 'none' }, { path: 'subsystem', pty, cmd: 'none' });
 }
 
@@ -98,107 +131,149 @@ CASES.forEach((c, i) => {
   const victim = `/tmp/victim-${i}`;
   const danger = `rm -rf ${victim}`;
   const name = `${c.path}, ${c.pty ? 'pty' : 'no pty'}, ${c.cmd === 'none' ? 'no command' : c.cmd === 'shell' ? 'a command that starts a shell' : 'a blocked command'}`;
-  test(`${name}: the dangerous line is blocked and not run, or the session is refused`, { timeout: 90_000 }, async () => {
-    const made = await h1.exec(['sh', '-c', `mkdir -p ${victim}/a && chown -R erin ${victim}`]);
-    assert.equal(made.code, 0, made.stderr);
-    const { client } = await login(ssh!.port, 'erin', { password: 'erin password 12' });
-    const NL = c.pty ? '\r' : '\n';
-    const shellCmd = c.pty ? 'bash -i' : 'bash';
-    const command = c.cmd === 'none' ? '' : c.cmd === 'shell' ? ` ${shellCmd}` : ` ${danger}`;
-    const blocks = (d: Drive) => d.out().split(`by rule "${RULE}"`).length - 1;
-    let expectedBlocks = 1;
-    try {
-      if (c.path === 'subsystem') {
-        const d = c.pty ? await subsystemWithPty(client, 'sftp') : await open((cb) => client.subsys('sftp', cb));
-        const code = await d.closed;
-        assert.match(d.out(), /jmp: the "sftp" subsystem is not available on jmp-ssh/);
-        assert.equal(code, 1);
-        return;
-      }
-      let d: Drive;
-      if (c.path === 'one-shot') {
-        d = await open((cb) => (c.pty ? client.exec(`h1${command}`, { pty: PTY }, cb) : client.exec(`h1${command}`, cb)));
-      } else {
-        d = await open((cb) => (c.pty ? client.shell(PTY, cb) : client.shell(false, cb)));
-        await d.until(JMP_PROMPT);
-        d.send(c.path === 'menu-number' ? `1${NL}` : `ssh h1${command}${NL}`);
-      }
-      if (c.cmd === 'dangerous') {
-        await d.until(new RegExp(`blocked by rule "${RULE}"`));
-        if (c.path === 'one-shot') assert.equal(await d.closed, 1);
-        else await d.until(/Back in jmp|jmp\]\$ (?:\x1b\[K)?$/);
-      } else {
-        if (c.pty) await d.until(H1_PROMPT, 20_000);
-        else await targetAnswers(d, `up-${i}`);
-        d.send(`${danger}${NL}`);
-        await d.until(new RegExp(`blocked by rule "${RULE}"`));
-        if (c.pty) await new Promise((r) => setTimeout(r, 300)); // the redraw after the block
-        // The shell is alive and runs the next line: the blocked one was withheld, not lost with the session.
-        d.send(`echo ran-${i}${NL}`);
-        await d.until(new RegExp(`[\\r\\n]ran-${i}\\r?\\n`));
-        if (c.path === 'one-shot' && !c.pty) {
-          // The last line, without a newline, at EOF: judged before it is sent.
-          d.send(danger);
-          d.ch.end();
-          expectedBlocks = 2;
-          await d.closed;
-        } else if (c.path === 'one-shot') {
-          d.send(`exit${NL}`);
-          await d.closed;
-        } else {
-          d.send(`exit${NL}`);
-          await d.until(/Back in jmp/);
+  test(
+    `${name}: the dangerous line is blocked and not run, or the session is refused`,
+    { timeout: 90_000 },
+    async () => {
+      const made = await h1.exec(['sh', '-c', `mkdir -p ${victim}/a && chown -R erin ${victim}`]);
+      assert.equal(made.code, 0, made.stderr);
+      const { client } = await login(ssh!.port, 'erin', { password: 'erin password 12' });
+      const NL = c.pty ? '\r' : '\n';
+      const shellCmd = c.pty ? 'bash -i' : 'bash';
+      const command = c.cmd === 'none' ? '' : c.cmd === 'shell' ? ` ${shellCmd}` : ` ${danger}`;
+      const blocks = (d: Drive) => d.out().split(`by rule "${RULE}"`).length - 1;
+      let expectedBlocks = 1;
+      try {
+        if (c.path === 'subsystem') {
+          const d = c.pty ? await subsystemWithPty(client, 'sftp') : await open((cb) => client.subsys('sftp', cb));
+          const code = await d.closed;
+          assert.match(d.out(), /jmp: the "sftp" subsystem is not available on jmp-ssh/);
+          assert.equal(code, 1);
+          return;
         }
+        let d: Drive;
+        if (c.path === 'one-shot') {
+          d = await open((cb) =>
+            c.pty ? client.exec(`h1${command}`, { pty: PTY }, cb) : client.exec(`h1${command}`, cb),
+          );
+        } else {
+          d = await open((cb) => (c.pty ? client.shell(PTY, cb) : client.shell(false, cb)));
+          await d.until(JMP_PROMPT);
+          d.send(c.path === 'menu-number' ? `1${NL}` : `ssh h1${command}${NL}`);
+        }
+        if (c.cmd === 'dangerous') {
+          await d.until(new RegExp(`blocked by rule "${RULE}"`));
+          if (c.path === 'one-shot') assert.equal(await d.closed, 1);
+          else await d.until(/Back in jmp|jmp\]\$ (?:\x1b\[K)?$/);
+        } else {
+          if (c.pty) await d.until(H1_PROMPT, 20_000);
+          else await targetAnswers(d, `up-${i}`);
+          d.send(`${danger}${NL}`);
+          await d.until(new RegExp(`blocked by rule "${RULE}"`));
+          if (c.pty) await new Promise((r) => setTimeout(r, 300)); // the redraw after the block
+          // The shell is alive and runs the next line: the blocked one was withheld, not lost with the session.
+          d.send(`echo ran-${i}${NL}`);
+          await d.until(new RegExp(`[\\r\\n]ran-${i}\\r?\\n`));
+          if (c.path === 'one-shot' && !c.pty) {
+            // The last line, without a newline, at EOF: judged before it is sent.
+            d.send(danger);
+            d.ch.end();
+            expectedBlocks = 2;
+            await d.closed;
+          } else if (c.path === 'one-shot') {
+            d.send(`exit${NL}`);
+            await d.closed;
+          } else {
+            d.send(`exit${NL}`);
+            await d.until(/Back in jmp/);
+          }
+        }
+        assert.equal(
+          blocks(d),
+          expectedBlocks,
+          `the person was told ${expectedBlocks} time(s): ${JSON.stringify(d.out().slice(-800))}`,
+        );
+      } finally {
+        client.end();
       }
-      assert.equal(blocks(d), expectedBlocks, `the person was told ${expectedBlocks} time(s): ${JSON.stringify(d.out().slice(-800))}`);
-    } finally {
-      client.end();
-    }
-    assert.equal((await h1.exec(['test', '-d', `${victim}/a`])).code, 0, `${victim} survived on h1`);
-    const rows = await until('the blocked line in the command log', async () => {
-      const r = await api!.db('commands').where({ line: danger }).select('verdict');
-      return r.length >= expectedBlocks ? r : null;
-    }, 10_000);
-    assert.deepEqual(rows.map((r: { verdict: string }) => r.verdict), Array(expectedBlocks).fill('block'));
-  });
+      assert.equal((await h1.exec(['test', '-d', `${victim}/a`])).code, 0, `${victim} survived on h1`);
+      const rows = await until(
+        'the blocked line in the command log',
+        async () => {
+          const r = await api!.db('commands').where({ line: danger }).select('verdict');
+          return r.length >= expectedBlocks ? r : null;
+        },
+        10_000,
+      );
+      assert.deepEqual(
+        rows.map((r: { verdict: string }) => r.verdict),
+        Array(expectedBlocks).fill('block'),
+      );
+    },
+  );
 });
 
 test('port forwarding and X11 forwarding are refused', { timeout: 30_000 }, async () => {
   const { client } = await login(ssh!.port, 'erin', { password: 'erin password 12' });
   try {
-    await assert.rejects(new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 1, h1.address, 22, (err, ch) => (err ? reject(err) : resolve(ch)))));
-    await assert.rejects(new Promise((resolve, reject) => client.forwardIn('127.0.0.1', 0, (err) => (err ? reject(err) : resolve(null)))));
+    await assert.rejects(
+      new Promise((resolve, reject) =>
+        client.forwardOut('127.0.0.1', 1, h1.address, 22, (err, ch) => (err ? reject(err) : resolve(ch))),
+      ),
+    );
+    await assert.rejects(
+      new Promise((resolve, reject) => client.forwardIn('127.0.0.1', 0, (err) => (err ? reject(err) : resolve(null)))),
+    );
     await assert.rejects(open((cb) => client.exec('h1 echo x', { x11: true }, cb)));
-  } finally { client.end(); }
-});
-
-test('rules that cannot be loaded refuse the session with a clear line; JMP_SSH_GUARD_FAIL_OPEN lets it in, stored as skipped', { timeout: 60_000 }, async () => {
-  const noRules = (a: ApiClient): ApiClient => Object.assign(a, { guardRules: async () => { throw new Error('rules store unavailable'); } });
-  const closed = await startJmpSsh(api!, {}, noRules);
-  const failOpen = await startJmpSsh(api!, { guardFailOpen: true }, noRules);
-  try {
-    const a = await login(closed.port, 'erin', { password: 'erin password 12' });
-    try {
-      const d = await open((cb) => a.client.exec('h1 echo fail-open-1', cb));
-      assert.equal(await d.closed, 1);
-      assert.match(d.out(), /jmp: the command rules for h1 could not be loaded, so the session cannot be checked/);
-      assert.doesNotMatch(d.out(), /fail-open-1/);
-      const m = await open((cb) => a.client.shell(PTY, cb));
-      await m.until(JMP_PROMPT);
-      m.send('ssh h1\r');
-      await m.until(/could not be loaded[\s\S]*jmp\]\$ (?:\x1b\[K)?$/);
-      assert.doesNotMatch(m.out(), /erin@h1/);
-    } finally { a.client.end(); }
-    const b = await login(failOpen.port, 'erin', { password: 'erin password 12' });
-    try {
-      const d = await open((cb) => b.client.exec('h1 echo fail-open-2', cb));
-      assert.equal(await d.closed, 0);
-      assert.match(d.out(), /fail-open-2/);
-    } finally { b.client.end(); }
-    const row = await until('the skipped command stored', () => api!.db('commands').where({ line: 'echo fail-open-2' }).first('verdict'), 10_000);
-    assert.equal(row.verdict, 'skipped');
   } finally {
-    await closed.close();
-    await failOpen.close();
+    client.end();
   }
 });
+
+test(
+  'rules that cannot be loaded refuse the session with a clear line; JMP_SSH_GUARD_FAIL_OPEN lets it in, stored as skipped',
+  { timeout: 60_000 },
+  async () => {
+    const noRules = (a: ApiClient): ApiClient =>
+      Object.assign(a, {
+        guardRules: async () => {
+          throw new Error('rules store unavailable');
+        },
+      });
+    const closed = await startJmpSsh(api!, {}, noRules);
+    const failOpen = await startJmpSsh(api!, { guardFailOpen: true }, noRules);
+    try {
+      const a = await login(closed.port, 'erin', { password: 'erin password 12' });
+      try {
+        const d = await open((cb) => a.client.exec('h1 echo fail-open-1', cb));
+        assert.equal(await d.closed, 1);
+        assert.match(d.out(), /jmp: the command rules for h1 could not be loaded, so the session cannot be checked/);
+        assert.doesNotMatch(d.out(), /fail-open-1/);
+        const m = await open((cb) => a.client.shell(PTY, cb));
+        await m.until(JMP_PROMPT);
+        m.send('ssh h1\r');
+        await m.until(/could not be loaded[\s\S]*jmp\]\$ (?:\x1b\[K)?$/);
+        assert.doesNotMatch(m.out(), /erin@h1/);
+      } finally {
+        a.client.end();
+      }
+      const b = await login(failOpen.port, 'erin', { password: 'erin password 12' });
+      try {
+        const d = await open((cb) => b.client.exec('h1 echo fail-open-2', cb));
+        assert.equal(await d.closed, 0);
+        assert.match(d.out(), /fail-open-2/);
+      } finally {
+        b.client.end();
+      }
+      const row = await until(
+        'the skipped command stored',
+        () => api!.db('commands').where({ line: 'echo fail-open-2' }).first('verdict'),
+        10_000,
+      );
+      assert.equal(row.verdict, 'skipped');
+    } finally {
+      await closed.close();
+      await failOpen.close();
+    }
+  },
+);

@@ -21,7 +21,6 @@ import { freePort, startNode } from '../bench/lib/process.js';
 
 export const LAB_DIR = process.env.JMP_LAB_DIR ?? '/run/jmp-lab';
 
-
 import { until } from '../lib/until.js';
 import { generateEd25519KeyPair } from '../../services/ssh/src/server/host-key.js';
 export { until };
@@ -131,9 +130,14 @@ export function ssh2Login(h: LabHost, user: string, ticket: string, command: str
  * level deep). Use in `prepare`, before the agent starts.
  */
 export function writeAgentConf(h: LabHostInfo, extra: Record<string, Record<string, unknown>> = {}): void {
-  const conf: Record<string, Record<string, unknown>> = { files: { passwd: join(h.stateDir, 'passwd'), group: join(h.stateDir, 'group') } };
+  const conf: Record<string, Record<string, unknown>> = {
+    files: { passwd: join(h.stateDir, 'passwd'), group: join(h.stateDir, 'group') },
+  };
   for (const [k, v] of Object.entries(extra)) conf[k] = { ...conf[k], ...v };
-  writeFileSync(join(h.etcDir, 'jmp', 'agent.conf'), `# written by test/e2e/helpers.ts\n${JSON.stringify(conf, null, 2)}\n`);
+  writeFileSync(
+    join(h.etcDir, 'jmp', 'agent.conf'),
+    `# written by test/e2e/helpers.ts\n${JSON.stringify(conf, null, 2)}\n`,
+  );
 }
 
 /**
@@ -142,13 +146,25 @@ export function writeAgentConf(h: LabHostInfo, extra: Record<string, Record<stri
  * what jmp-api registered. Returns the host ids by name. Restart the agents
  * afterwards (they were started unenrolled).
  */
-export async function enrolLabHosts(api: TestApi, serviceId: number, hosts: LabHost[]): Promise<Record<string, number>> {
+export async function enrolLabHosts(
+  api: TestApi,
+  serviceId: number,
+  hosts: LabHost[],
+): Promise<Record<string, number>> {
   const token = `jmpe_${randomBytes(32).toString('base64url')}`;
-  await api.db('enrolment_tokens').insert({ token_hash: sha256hex(token), service_id: serviceId, max_uses: hosts.length, expires_at: new Date(Date.now() + 3600_000) });
+  await api.db('enrolment_tokens').insert({
+    token_hash: sha256hex(token),
+    service_id: serviceId,
+    max_uses: hosts.length,
+    expires_at: new Date(Date.now() + 3600_000),
+  });
   await enrolWithToken(hosts, api.url, token);
   const ids: Record<string, number> = {};
   for (const h of hosts) {
-    const row: { id: number; addresses: string[]; ssh_host_keys: string[] } | undefined = await api.db('hosts').where({ hostname: h.name }).first();
+    const row: { id: number; addresses: string[]; ssh_host_keys: string[] } | undefined = await api
+      .db('hosts')
+      .where({ hostname: h.name })
+      .first();
     assert.ok(row, `host ${h.name} registered`);
     assert.deepEqual(row.addresses, [h.address]);
     assert.deepEqual(row.ssh_host_keys, [h.sshHostKey.split(' ').slice(0, 2).join(' ')]);
@@ -168,7 +184,14 @@ export interface JumpStack {
   /** Every message the SMTP listener received (headers and body). */
   mails: string[];
   /** Adds a person with a login or root grant on `host`; pass `totpSecret` sealed by the caller's api. */
-  addPerson(p: { username: string; password?: string; email?: string; totpSecretEnc?: string; right: 'login' | 'root'; host: string }): Promise<number>;
+  addPerson(p: {
+    username: string;
+    password?: string;
+    email?: string;
+    totpSecretEnc?: string;
+    right: 'login' | 'root';
+    host: string;
+  }): Promise<number>;
   /** Restarts the agents and waits until every host resolves `usernames` (its NSS cache). */
   syncHosts(usernames: string[]): Promise<void>;
   close(): Promise<void>;
@@ -189,8 +212,19 @@ export interface JumpStackOptions {
 export async function startJumpStack(opts: JumpStackOptions = {}): Promise<JumpStack> {
   const mails: string[] = [];
   const smtp = new SMTPServer({
-    authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
-    onData(stream, _session, cb) { let b = ''; stream.on('data', (d: Buffer) => { b += d.toString(); }); stream.on('end', () => { mails.push(b); cb(); }); },
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, _session, cb) {
+      let b = '';
+      stream.on('data', (d: Buffer) => {
+        b += d.toString();
+      });
+      stream.on('end', () => {
+        mails.push(b);
+        cb();
+      });
+    },
   });
   await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
   let lab: Lab | undefined;
@@ -210,24 +244,45 @@ export async function startJumpStack(opts: JumpStackOptions = {}): Promise<JumpS
       },
     });
     const started = lab;
-    api = await startApi({ listenHost: lab.bridgeAddress, env: { JMP_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}` } });
+    api = await startApi({
+      listenHost: lab.bridgeAddress,
+      env: { JMP_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}` },
+    });
     const theApi = api;
     const svc = await addService(api.db, (await addProject(api.db)).id);
     const hostIds = await enrolLabHosts(api, svc.id, lab.hosts);
     return {
-      lab, api, serviceId: svc.id, hostIds, mails, close,
+      lab,
+      api,
+      serviceId: svc.id,
+      hostIds,
+      mails,
+      close,
       async addPerson(p) {
         const hostId = hostIds[p.host];
         if (hostId === undefined) throw new Error(`no lab host ${p.host}`);
-        const u = await addUser(theApi.db, { username: p.username, ...(p.password ? { password: p.password } : {}), ...(p.email ? { email: p.email } : {}), ...(p.totpSecretEnc ? { totp_secret_enc: p.totpSecretEnc } : {}) });
+        const u = await addUser(theApi.db, {
+          username: p.username,
+          ...(p.password ? { password: p.password } : {}),
+          ...(p.email ? { email: p.email } : {}),
+          ...(p.totpSecretEnc ? { totp_secret_enc: p.totpSecretEnc } : {}),
+        });
         await addGrant(theApi.db, { subject_id: u.id, scope_type: 'host', scope_id: hostId, right: p.right });
         return u.id as number;
       },
       async syncHosts(usernames) {
-        await Promise.all(started.hosts.map(async (h) => {
-          await h.restartAgent();
-          await until(`${h.name} resolves ${usernames.join(', ')}`, async () => (await h.exec(['getent', 'passwd', ...usernames])).stdout.split('\n').filter((l) => l.includes(':')).length === usernames.length, 30_000);
-        }));
+        await Promise.all(
+          started.hosts.map(async (h) => {
+            await h.restartAgent();
+            await until(
+              `${h.name} resolves ${usernames.join(', ')}`,
+              async () =>
+                (await h.exec(['getent', 'passwd', ...usernames])).stdout.split('\n').filter((l) => l.includes(':'))
+                  .length === usernames.length,
+              30_000,
+            );
+          }),
+        );
       },
     };
   } catch (err) {
@@ -254,7 +309,8 @@ export function allowPublicKeyLogin(h: LabHostInfo, user: string, publicKeyLine:
   const changed = text
     .replace(/^AuthenticationMethods .*$/m, 'AuthenticationMethods publickey keyboard-interactive')
     .replace(/^PubkeyAuthentication no$/m, 'PubkeyAuthentication yes\nAuthorizedKeysFile /etc/ssh/authorized_keys/%u');
-  if (!/^PubkeyAuthentication yes$/m.test(changed)) throw new Error(`${h.name}: could not enable public keys in ${conf}`);
+  if (!/^PubkeyAuthentication yes$/m.test(changed))
+    throw new Error(`${h.name}: could not enable public keys in ${conf}`);
   writeFileSync(conf, changed);
   mkdirSync(join(h.etcDir, 'ssh', 'authorized_keys'), { recursive: true });
   writeFileSync(join(h.etcDir, 'ssh', 'authorized_keys', user), `${publicKeyLine}\n`, { mode: 0o644 });
@@ -271,25 +327,51 @@ export function clientKey(prefix: string): { dir: string; keyFile: string; publi
   return { dir, keyFile, publicKey };
 }
 
-export interface JmpSshProcess { port: number; proc: ChildProcess; hostKeyPath: string; recordingDir: string }
+export interface JmpSshProcess {
+  port: number;
+  proc: ChildProcess;
+  hostKeyPath: string;
+  recordingDir: string;
+}
 
 /**
  * jmp-ssh in its own process, as in production: the bundle
  * (dist/jmp-ssh.mjs, or BENCH_JMP_SSH) or a .ts entry through tsx. Files go
  * below `dir`; `env` overrides the settings (limits, log level).
  */
-export async function startJmpSshProcess(api: TestApi, dir: string, env: Record<string, string> = {}): Promise<JmpSshProcess> {
+export async function startJmpSshProcess(
+  api: TestApi,
+  dir: string,
+  env: Record<string, string> = {},
+): Promise<JmpSshProcess> {
   const port = await freePort();
   const hostKeyPath = join(dir, 'host_key');
   const recordingDir = join(dir, 'recordings');
   const proc = startNode([process.env.BENCH_JMP_SSH ?? 'dist/jmp-ssh.mjs'], {
-    JMP_API_URL: api.url, JMP_SERVICE_TOKEN: api.serviceToken('ssh'), JMP_SSH_HOST: '127.0.0.1', JMP_SSH_PORT: String(port),
-    JMP_SSH_HOST_KEY: hostKeyPath, JMP_RECORDING_DIR: recordingDir, JMP_RECORDING_SPOOL_DIR: join(dir, 'spool'),
-    JMP_LOG_LEVEL: 'warn', JMP_DRAIN_SECONDS: '5', ...env,
+    JMP_API_URL: api.url,
+    JMP_SERVICE_TOKEN: api.serviceToken('ssh'),
+    JMP_SSH_HOST: '127.0.0.1',
+    JMP_SSH_PORT: String(port),
+    JMP_SSH_HOST_KEY: hostKeyPath,
+    JMP_RECORDING_DIR: recordingDir,
+    JMP_RECORDING_SPOOL_DIR: join(dir, 'spool'),
+    JMP_LOG_LEVEL: 'warn',
+    JMP_DRAIN_SECONDS: '5',
+    ...env,
   });
-  await until('jmp-ssh listening', () => {
-    if (proc.exitCode !== null) throw new Error(`jmp-ssh exited with ${proc.exitCode}`);
-    return new Promise<boolean>((r) => { const s = connect(port, '127.0.0.1', () => { s.destroy(); r(true); }); s.on('error', () => r(false)); });
-  }, 30_000);
+  await until(
+    'jmp-ssh listening',
+    () => {
+      if (proc.exitCode !== null) throw new Error(`jmp-ssh exited with ${proc.exitCode}`);
+      return new Promise<boolean>((r) => {
+        const s = connect(port, '127.0.0.1', () => {
+          s.destroy();
+          r(true);
+        });
+        s.on('error', () => r(false));
+      });
+    },
+    30_000,
+  );
   return { port, proc, hostKeyPath, recordingDir };
 }

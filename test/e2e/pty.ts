@@ -40,7 +40,12 @@ export class Pty {
     const inner = `stty cols ${opts.cols ?? 120} rows ${opts.rows ?? 40} && exec ${argv.map(shellQuote).join(' ')}`;
     // -q quiet, -f flush at once, -e the child's exit status, -c the command; the typescript file is discarded.
     this.proc = spawn('script', ['-qfec', inner, '/dev/null'], { env: { ...process.env, ...opts.env } });
-    this.exited = new Promise((resolve) => this.proc.once('exit', (code, sig) => { this.wake(); resolve(code ?? sig ?? 'unknown'); }));
+    this.exited = new Promise((resolve) =>
+      this.proc.once('exit', (code, sig) => {
+        this.wake();
+        resolve(code ?? sig ?? 'unknown');
+      }),
+    );
     const onData = (d: Buffer): void => {
       this.text += d.toString('utf8');
       if (this.text.length > this.maxTranscript) {
@@ -93,10 +98,16 @@ export class Pty {
       if (found) return found;
       const left = end - Date.now();
       if (left <= 0) throw this.failure(`timed out after ${timeoutMs} ms waiting for ${String(pattern)}`);
-      if (this.proc.exitCode !== null || this.proc.signalCode !== null) throw this.failure(`the program ended (${this.proc.exitCode ?? this.proc.signalCode}) before ${String(pattern)} appeared`);
+      if (this.proc.exitCode !== null || this.proc.signalCode !== null)
+        throw this.failure(
+          `the program ended (${this.proc.exitCode ?? this.proc.signalCode}) before ${String(pattern)} appeared`,
+        );
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
-        this.waiter = () => { clearTimeout(t); resolve(); };
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
       });
     }
   }
@@ -124,7 +135,9 @@ export class Pty {
   }
 
   private failure(message: string): Error {
-    return new Error(`${message}\n--- output since the last match ---\n${JSON.stringify(this.since(this.mark).slice(-3000))}\n--- transcript (tail) ---\n${this.text.slice(-6000)}`);
+    return new Error(
+      `${message}\n--- output since the last match ---\n${JSON.stringify(this.since(this.mark).slice(-3000))}\n--- transcript (tail) ---\n${this.text.slice(-6000)}`,
+    );
   }
 
   /** Ends the program (SIGTERM to `script`, which hangs up the tty) and waits for it. */

@@ -9,7 +9,15 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, REDIS_URL, addUser, addProject, addService, addHost, addRole } from '../../services/api/test/harness.js';
+import {
+  createTestDatabase,
+  REDIS_URL,
+  addUser,
+  addProject,
+  addService,
+  addHost,
+  addRole,
+} from '../../services/api/test/harness.js';
 import { createDb, migrate } from '../../services/api/src/db/knex.js';
 import { deriveSecrets, parseMasterSecret } from '../../services/api/src/crypto/secrets.js';
 import { mintServiceToken } from '../../services/api/src/http/auth.js';
@@ -31,24 +39,55 @@ export class ServiceProcess {
   readonly lines: Array<Record<string, unknown>> = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private stderr = '';
-  constructor(readonly name: string, readonly port: number, readonly child: ChildProcess) {
+  constructor(
+    readonly name: string,
+    readonly port: number,
+    readonly child: ChildProcess,
+  ) {
     let partial = '';
     child.stdout!.on('data', (d: Buffer) => {
       const parts = (partial + d.toString('utf8')).split('\n');
       partial = parts.pop()!;
-      for (const l of parts) { try { this.lines.push(JSON.parse(l)); } catch { /* not a log line */ } }
+      for (const l of parts) {
+        try {
+          this.lines.push(JSON.parse(l));
+        } catch {
+          /* not a log line */
+        }
+      }
     });
-    child.stderr!.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString('utf8')).slice(-4000); });
+    child.stderr!.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString('utf8')).slice(-4000);
+    });
     this.exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
   }
-  get running(): boolean { return this.child.exitCode === null && this.child.signalCode === null; }
-  kill(sig: NodeJS.Signals): void { this.child.kill(sig); }
-  messages(): string[] { return this.lines.map((l) => String(l.msg)); }
-  tail(): string { return this.stderr; }
-  async stop(): Promise<void> { if (this.running) { this.child.kill('SIGKILL'); await this.exited; } }
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+  kill(sig: NodeJS.Signals): void {
+    this.child.kill(sig);
+  }
+  messages(): string[] {
+    return this.lines.map((l) => String(l.msg));
+  }
+  tail(): string {
+    return this.stderr;
+  }
+  async stop(): Promise<void> {
+    if (this.running) {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+  }
 }
 
-function startService(name: string, main: string, args: string[], port: number, env: Record<string, string>): ServiceProcess {
+function startService(
+  name: string,
+  main: string,
+  args: string[],
+  port: number,
+  env: Record<string, string>,
+): ServiceProcess {
   const child = spawn(process.execPath, [...(main.endsWith('.mjs') ? [] : ['--import', 'tsx']), main, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
@@ -84,7 +123,8 @@ export async function startCluster(opts: { drainSeconds?: number } = {}): Promis
     await database.drop();
     // JMP_FAILOVER_KEEP=1 keeps logs and configs for a look after a failure.
     if (process.env.JMP_FAILOVER_KEEP === '1') {
-      for (const p of running) writeFileSync(join(dir, `${p.name}.log`), p.lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      for (const p of running)
+        writeFileSync(join(dir, `${p.name}.log`), p.lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
       process.stderr.write(`failover: kept ${dir}\n`);
     } else {
       rmSync(dir, { recursive: true, force: true });
@@ -114,12 +154,27 @@ export async function startCluster(opts: { drainSeconds?: number } = {}): Promis
 
     const drain = String(opts.drainSeconds ?? 20);
     const apiPorts = [await freePort(), await freePort()];
-    const apis = apiPorts.map((port, i) => startService(`jmp-api-${i + 1}`, API_MAIN, ['serve'], port, {
-      DATABASE_URL: database.url, REDIS_URL, JMP_SECRET_KEY: secretKey, JMP_API_HOST: '127.0.0.1', JMP_API_PORT: String(port),
-      JMP_DB_POOL_MAX: '4', JMP_SECURE_COOKIES: 'false', JMP_LOG_LEVEL: 'info', JMP_DRAIN_SECONDS: drain,
-    }));
+    const apis = apiPorts.map((port, i) =>
+      startService(`jmp-api-${i + 1}`, API_MAIN, ['serve'], port, {
+        DATABASE_URL: database.url,
+        REDIS_URL,
+        JMP_SECRET_KEY: secretKey,
+        JMP_API_HOST: '127.0.0.1',
+        JMP_API_PORT: String(port),
+        JMP_DB_POOL_MAX: '4',
+        JMP_SECURE_COOKIES: 'false',
+        JMP_LOG_LEVEL: 'info',
+        JMP_DRAIN_SECONDS: drain,
+      }),
+    );
     running.push(...apis);
-    await Promise.all(apis.map((a) => waitForHttp(`http://127.0.0.1:${a.port}/healthz`).catch((e: Error) => { throw new Error(`${a.name}: ${e.message}\n${a.tail()}`); })));
+    await Promise.all(
+      apis.map((a) =>
+        waitForHttp(`http://127.0.0.1:${a.port}/healthz`).catch((e: Error) => {
+          throw new Error(`${a.name}: ${e.message}\n${a.tail()}`);
+        }),
+      ),
+    );
 
     const ports = { http: await freePort(), https: await freePort(), ssh: await freePort() };
     const sshPorts = [await freePort(), await freePort()];
@@ -131,7 +186,8 @@ export async function startCluster(opts: { drainSeconds?: number } = {}): Promis
     writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>jmp console</title>\n');
     const socketPorts = [await freePort()];
     nginx = await startNginx(join(dir, 'nginx'), {
-      ports, webRoot,
+      ports,
+      webRoot,
       upstreams: {
         jmp_api: apiPorts.map((p) => `127.0.0.1:${p}`),
         jmp_ssh: sshPorts.map((p) => `127.0.0.1:${p}`),
@@ -139,18 +195,35 @@ export async function startCluster(opts: { drainSeconds?: number } = {}): Promis
       },
     });
     const serviceToken = mintServiceToken({ secrets: deriveSecrets(parseMasterSecret(secretKey)) }, 'ssh');
-    const sshs = sshPorts.map((port, i) => startService(`jmp-ssh-${i + 1}`, SSH_MAIN, [], port, {
-      JMP_API_URL: `https://127.0.0.1:${ports.https}`, NODE_EXTRA_CA_CERTS: nginx!.caCert,
-      JMP_SERVICE_TOKEN: serviceToken, JMP_SSH_HOST: '127.0.0.1', JMP_SSH_PORT: String(port), JMP_SSH_HOST_KEY: hostKeyPath,
-      JMP_RECORDING_DIR: join(dir, `recordings-${i + 1}`), JMP_LOG_LEVEL: 'info', JMP_DRAIN_SECONDS: drain,
-      // nginx sends a PROXY protocol header (packaging/nginx/nginx.conf); here it connects from 127.0.0.1.
-      JMP_SSH_PROXY_PROTOCOL: 'on', JMP_SSH_PROXY_TRUSTED: '127.0.0.1',
-    }));
+    const sshs = sshPorts.map((port, i) =>
+      startService(`jmp-ssh-${i + 1}`, SSH_MAIN, [], port, {
+        JMP_API_URL: `https://127.0.0.1:${ports.https}`,
+        NODE_EXTRA_CA_CERTS: nginx!.caCert,
+        JMP_SERVICE_TOKEN: serviceToken,
+        JMP_SSH_HOST: '127.0.0.1',
+        JMP_SSH_PORT: String(port),
+        JMP_SSH_HOST_KEY: hostKeyPath,
+        JMP_RECORDING_DIR: join(dir, `recordings-${i + 1}`),
+        JMP_LOG_LEVEL: 'info',
+        JMP_DRAIN_SECONDS: drain,
+        // nginx sends a PROXY protocol header (packaging/nginx/nginx.conf); here it connects from 127.0.0.1.
+        JMP_SSH_PROXY_PROTOCOL: 'on',
+        JMP_SSH_PROXY_TRUSTED: '127.0.0.1',
+      }),
+    );
     running.push(...sshs);
     await Promise.all(sshs.map((s) => waitForSshBanner(s)));
     return {
-      dir, databaseUrl: database.url, apis, sshs, nginx, sshPort: ports.ssh, httpsPort: ports.https,
-      user: { username: username!, password, privateKey: keys.private }, hostname, close,
+      dir,
+      databaseUrl: database.url,
+      apis,
+      sshs,
+      nginx,
+      sshPort: ports.ssh,
+      httpsPort: ports.https,
+      user: { username: username!, password, privateKey: keys.private },
+      hostname,
+      close,
     };
   } catch (err) {
     await close();
@@ -165,8 +238,14 @@ async function waitForSshBanner(p: ServiceProcess, timeoutMs = 30_000): Promise<
     if (!p.running) throw new Error(`${p.name} exited: ${p.tail()}`);
     const banner = await new Promise<string>((resolve) => {
       const s = connect(p.port, '127.0.0.1', () => s.write('PROXY UNKNOWN\r\n'));
-      s.setTimeout(2000, () => { s.destroy(); resolve(''); });
-      s.once('data', (d) => { s.destroy(); resolve(d.toString('latin1')); });
+      s.setTimeout(2000, () => {
+        s.destroy();
+        resolve('');
+      });
+      s.once('data', (d) => {
+        s.destroy();
+        resolve(d.toString('latin1'));
+      });
       s.once('error', () => resolve(''));
     });
     if (banner.startsWith('SSH-2.0-')) return;

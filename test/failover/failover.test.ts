@@ -29,8 +29,15 @@ const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_r, j) => { t = setTimeout(() => j(new Error(`${what} did not happen within ${ms} ms`)), ms); })]);
-  } finally { clearTimeout(t); }
+    return await Promise.race([
+      p,
+      new Promise<never>((_r, j) => {
+        t = setTimeout(() => j(new Error(`${what} did not happen within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(t);
+  }
 }
 
 async function waitForLog(p: ServiceProcess, msg: string, ms = 10_000): Promise<Record<string, unknown>> {
@@ -38,15 +45,22 @@ async function waitForLog(p: ServiceProcess, msg: string, ms = 10_000): Promise<
   for (;;) {
     const line = p.lines.find((l) => l.msg === msg);
     if (line) return line;
-    if (Date.now() > end) throw new Error(`${p.name} did not log "${msg}" within ${ms} ms; last lines: ${JSON.stringify(p.lines.slice(-5))}`);
+    if (Date.now() > end)
+      throw new Error(
+        `${p.name} did not log "${msg}" within ${ms} ms; last lines: ${JSON.stringify(p.lines.slice(-5))}`,
+      );
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
 function scenario(apiSignal: 'SIGTERM' | 'SIGKILL') {
   let c: Cluster;
-  before(async () => { c = await startCluster(); });
-  after(async () => { await c?.close(); });
+  before(async () => {
+    c = await startCluster();
+  });
+  after(async () => {
+    await c?.close();
+  });
 
   test(`${TOTAL} logins through nginx; jmp-api-1 gets ${apiSignal}, jmp-ssh-1 SIGTERM mid-way: none fails`, async (t) => {
     const [apiA, apiB] = c.apis as [ServiceProcess, ServiceProcess];
@@ -64,24 +78,37 @@ function scenario(apiSignal: 'SIGTERM' | 'SIGKILL') {
     let sshDrainCheck: Promise<Error | null> = Promise.resolve(new Error('jmp-ssh-1 was never stopped'));
     const killAt = { api: Math.floor(TOTAL * 0.35), ssh: Math.floor(TOTAL * 0.5) };
     const run = await runLogins({
-      port: c.sshPort, user: c.user, hostname: c.hostname, total: TOTAL, parallel: PARALLEL, passwordEvery: 5,
+      port: c.sshPort,
+      user: c.user,
+      hostname: c.hostname,
+      total: TOTAL,
+      parallel: PARALLEL,
+      passwordEvery: 5,
       // Each kill comes a random moment after the n-th login, not in step
       // with the start of the next one, as a deploy's signal would.
       onProgress: (n) => {
         if (n === killAt.api) setTimeout(() => apiA.kill(apiSignal), Math.random() * 100);
-        if (n === killAt.ssh) sshDrainCheck = delay(Math.random() * 100).then(async () => {
-          sshA.kill('SIGTERM');
-          await waitForLog(sshA, 'draining: no longer accepting connections');
-          heldShell.send('help\r');
-          await heldShell.until(/jmp jump shell[\s\S]*\$ $/);
-          held.client.end();
-        }).then(() => null, (e: Error) => e);
+        if (n === killAt.ssh)
+          sshDrainCheck = delay(Math.random() * 100)
+            .then(async () => {
+              sshA.kill('SIGTERM');
+              await waitForLog(sshA, 'draining: no longer accepting connections');
+              heldShell.send('help\r');
+              await heldShell.until(/jmp jump shell[\s\S]*\$ $/);
+              held.client.end();
+            })
+            .then(
+              () => null,
+              (e: Error) => e,
+            );
       },
     });
     assert.equal(await sshDrainCheck, null, 'the session held on jmp-ssh-1 was served while it drained');
 
     const sorted = [...run.durationsMs].sort((a, b) => a - b);
-    t.diagnostic(`logins: ${run.ok}/${TOTAL} ok in ${run.elapsedMs} ms; p50 ${sorted[Math.floor(sorted.length / 2)]} ms, p99 ${sorted[Math.floor(sorted.length * 0.99)]} ms, max ${sorted.at(-1)} ms`);
+    t.diagnostic(
+      `logins: ${run.ok}/${TOTAL} ok in ${run.elapsedMs} ms; p50 ${sorted[Math.floor(sorted.length / 2)]} ms, p99 ${sorted[Math.floor(sorted.length * 0.99)]} ms, max ${sorted.at(-1)} ms`,
+    );
     assert.deepEqual(run.failures, [], `failed logins: ${JSON.stringify(run.failures, null, 1)}`);
     assert.equal(run.ok, TOTAL);
 
@@ -102,21 +129,38 @@ function scenario(apiSignal: 'SIGTERM' | 'SIGKILL') {
     // instances of each served some, and the survivors took over.
     // nginx writes a stream line when both sides have closed: wait for the last ones.
     let ssh = readStreamLog(c.nginx.log('jmp-ssh.log'));
-    for (let i = 0; i < 100 && ssh.length < TOTAL; i++) { await new Promise((r) => setTimeout(r, 50)); ssh = readStreamLog(c.nginx.log('jmp-ssh.log')); }
+    for (let i = 0; i < 100 && ssh.length < TOTAL; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      ssh = readStreamLog(c.nginx.log('jmp-ssh.log'));
+    }
     const http = readHttpLog(c.nginx.log('jmp-access.log'));
-    const sshServed = servedBy(ssh), apiServed = servedBy(http);
+    const sshServed = servedBy(ssh),
+      apiServed = servedBy(http);
     const retriedSsh = ssh.filter((l) => l.upstreams.length > 1).length;
     const retriedApi = http.filter((l) => l.upstreams.length > 1).length;
-    t.diagnostic(`jmp-ssh connections per instance ${JSON.stringify(sshServed)}, ${retriedSsh} sent on after a refusal`);
-    t.diagnostic(`jmp-api requests per instance ${JSON.stringify(apiServed)}, ${retriedApi} sent on to the other instance`);
+    t.diagnostic(
+      `jmp-ssh connections per instance ${JSON.stringify(sshServed)}, ${retriedSsh} sent on after a refusal`,
+    );
+    t.diagnostic(
+      `jmp-api requests per instance ${JSON.stringify(apiServed)}, ${retriedApi} sent on to the other instance`,
+    );
     assert.equal(ssh.length, TOTAL, 'one balanced SSH connection per login');
-    assert.deepEqual(ssh.filter((l) => l.status !== 200), []);
-    assert.deepEqual(http.filter((l) => l.status >= 400), []);
+    assert.deepEqual(
+      ssh.filter((l) => l.status !== 200),
+      [],
+    );
+    assert.deepEqual(
+      http.filter((l) => l.status >= 400),
+      [],
+    );
     for (const p of [sshA, sshB]) assert.ok((sshServed[`127.0.0.1:${p.port}`] ?? 0) > 0, `${p.name} served no login`);
     for (const p of [apiA, apiB]) assert.ok((apiServed[`127.0.0.1:${p.port}`] ?? 0) > 0, `${p.name} served no request`);
     // Logins after the kills all went to the survivors.
     const tailSsh = ssh.slice(killAt.ssh + 2 * PARALLEL);
-    assert.ok(tailSsh.every((l) => l.upstreams.at(-1) === `127.0.0.1:${sshB.port}`), 'a login after the drain reached the stopped jmp-ssh');
+    assert.ok(
+      tailSsh.every((l) => l.upstreams.at(-1) === `127.0.0.1:${sshB.port}`),
+      'a login after the drain reached the stopped jmp-ssh',
+    );
   });
 }
 

@@ -3,8 +3,18 @@
 // on screen. No retries: a login that fails is reported as failed.
 import { login, shell } from '../../services/ssh/test/jmp-ssh.js';
 
-export interface LoginFailure { index: number; method: string; error: string; atMs: number }
-export interface LoginRun { ok: number; failures: LoginFailure[]; durationsMs: number[]; elapsedMs: number }
+export interface LoginFailure {
+  index: number;
+  method: string;
+  error: string;
+  atMs: number;
+}
+export interface LoginRun {
+  ok: number;
+  failures: LoginFailure[];
+  durationsMs: number[];
+  elapsedMs: number;
+}
 
 export interface LoginPlan {
   port: number;
@@ -19,8 +29,17 @@ export interface LoginPlan {
 }
 
 /** Logs in, waits for the menu listing `hostname`, logs out. Throws on any failure. */
-export async function loginToMenu(port: number, user: LoginPlan['user'], hostname: string, method: 'password' | 'publickey'): Promise<void> {
-  const { client } = await login(port, user.username, method === 'password' ? { password: user.password } : { privateKey: user.privateKey });
+export async function loginToMenu(
+  port: number,
+  user: LoginPlan['user'],
+  hostname: string,
+  method: 'password' | 'publickey',
+): Promise<void> {
+  const { client } = await login(
+    port,
+    user.username,
+    method === 'password' ? { password: user.password } : { privateKey: user.privateKey },
+  );
   try {
     const sh = await shell(client);
     await sh.until(new RegExp(`${hostname}[\\s\\S]*\\$ $`), 15_000);
@@ -33,7 +52,9 @@ export async function runLogins(plan: LoginPlan): Promise<LoginRun> {
   const start = Date.now();
   const failures: LoginFailure[] = [];
   const durationsMs: number[] = [];
-  let next = 0, completed = 0, ok = 0;
+  let next = 0,
+    completed = 0,
+    ok = 0;
   const worker = async () => {
     for (;;) {
       const index = next++;

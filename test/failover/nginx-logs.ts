@@ -2,14 +2,27 @@
 // jmp_ssh): which instance served what, and with which status.
 import { existsSync, readFileSync } from 'node:fs';
 
-export interface HttpLogLine { method: string; path: string; status: number; upstreams: string[] }
-export interface StreamLogLine { status: number; upstreams: string[]; sessionSeconds: number }
+export interface HttpLogLine {
+  method: string;
+  path: string;
+  status: number;
+  upstreams: string[];
+}
+export interface StreamLogLine {
+  status: number;
+  upstreams: string[];
+  sessionSeconds: number;
+}
 
 const HTTP_LINE = /"(\S+) (\S+) [^"]*" (\d{3}) \d+ upstream=(.*?) upstream_status=/;
 const STREAM_LINE = / (\d{3}) (.*?) sent=\d+ received=\d+ session=([\d.]+)/;
 
 /** "127.0.0.1:1, 127.0.0.1:2" (tried in that order) → both; " : " joins internal redirects; "-" → none. */
-const upstreamList = (s: string) => s.split(/\s*,\s*|\s+:\s+/).map((x) => x.trim()).filter((x) => x && x !== '-');
+const upstreamList = (s: string) =>
+  s
+    .split(/\s*,\s*|\s+:\s+/)
+    .map((x) => x.trim())
+    .filter((x) => x && x !== '-');
 
 function lines(file: string): string[] {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
@@ -34,6 +47,9 @@ export function readStreamLog(file: string): StreamLogLine[] {
 /** How many requests or connections each instance finally served. */
 export function servedBy(entries: Array<{ upstreams: string[] }>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const e of entries) { const last = e.upstreams.at(-1); if (last) out[last] = (out[last] ?? 0) + 1; }
+  for (const e of entries) {
+    const last = e.upstreams.at(-1);
+    if (last) out[last] = (out[last] ?? 0) + 1;
+  }
   return out;
 }

@@ -9,13 +9,42 @@ import { testNginxConfig, type TestNginxLayout } from './nginx-config.js';
 
 export const NGINX = process.env.JMP_TEST_NGINX ?? '/usr/sbin/nginx';
 
-export interface RunningNginx { dir: string; config: string; caCert: string; process: ChildProcess; log(name: string): string; stop(): Promise<void> }
+export interface RunningNginx {
+  dir: string;
+  config: string;
+  caCert: string;
+  process: ChildProcess;
+  log(name: string): string;
+  stop(): Promise<void>;
+}
 
 /** A self-signed certificate for 127.0.0.1 (subjectAltName IP), valid one day. */
 export function selfSignedCert(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'tls.crt'), key = join(dir, 'tls.key');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  const cert = join(dir, 'tls.crt'),
+    key = join(dir, 'tls.key');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
   return { cert, key };
 }
 
@@ -29,25 +58,40 @@ export async function startNginx(dir: string, layout: Omit<TestNginxLayout, 'dir
   for (const t of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) {
     const d = join(dir, `${t}_temp`);
     mkdirSync(d, { recursive: true });
-    if (userInfo().uid === 0) { const w = wwwData(); chownSync(d, w.uid, w.gid); }
+    if (userInfo().uid === 0) {
+      const w = wwwData();
+      chownSync(d, w.uid, w.gid);
+    }
   }
   const args = ['-p', dir, '-c', config, '-e', join(dir, 'error.log')];
   try {
     execFileSync(NGINX, [...args, '-t', '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
-    throw new Error(`nginx -t rejected the generated config ${config}: ${String((err as { stderr?: Buffer }).stderr ?? err)}`);
+    throw new Error(
+      `nginx -t rejected the generated config ${config}: ${String((err as { stderr?: Buffer }).stderr ?? err)}`,
+    );
   }
   const child = spawn(NGINX, [...args, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d; });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d;
+  });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   // nginx binds every listener before it serves any; probing the SSH port
   // would make it connect upstream (and count a failure if one is not up).
   await waitForPorts([layout.ports.http], child, () => stderr);
   return {
-    dir, config, caCert: tls.cert, process: child,
+    dir,
+    config,
+    caCert: tls.cert,
+    process: child,
     log: (name) => join(dir, name),
-    stop: async () => { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGQUIT'); await exited; } },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGQUIT');
+        await exited;
+      }
+    },
   };
 }
 
@@ -61,7 +105,14 @@ async function waitForPorts(ports: number[], child: ChildProcess, stderr: () => 
   for (const port of ports) {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${stderr()}`);
-      const ok = await new Promise<boolean>((r) => { const s = connect(port, '127.0.0.1'); s.once('connect', () => { s.destroy(); r(true); }); s.once('error', () => r(false)); });
+      const ok = await new Promise<boolean>((r) => {
+        const s = connect(port, '127.0.0.1');
+        s.once('connect', () => {
+          s.destroy();
+          r(true);
+        });
+        s.once('error', () => r(false));
+      });
       if (ok) break;
       if (Date.now() > end) throw new Error(`nginx did not listen on ${port} within 10 s: ${stderr()}`);
       await new Promise((r) => setTimeout(r, 50));

@@ -26,7 +26,12 @@ before(async () => {
   chmodSync(dir, 0o755);
   api = await startApi();
   socketStandIn = http.createServer((req, res) => {
-    socketSeen.push({ url: req.url ?? '', upgrade: req.headers.upgrade, connection: req.headers.connection, forwardedProto: req.headers['x-forwarded-proto'] as string });
+    socketSeen.push({
+      url: req.url ?? '',
+      upgrade: req.headers.upgrade,
+      connection: req.headers.connection,
+      forwardedProto: req.headers['x-forwarded-proto'] as string,
+    });
     res.end('socket stand-in');
   });
   socketStandIn.on('upgrade', (req, socket) => {
@@ -39,7 +44,8 @@ before(async () => {
   mkdirSync(join(webRoot, 'assets'), { recursive: true });
   writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>jmp console</title>');
   writeFileSync(join(webRoot, 'assets', 'app.js'), 'console.log("jmp")');
-  httpPort = await freePort(); httpsPort = await freePort();
+  httpPort = await freePort();
+  httpsPort = await freePort();
   nginx = await startNginx(join(dir, 'nginx'), {
     ports: { http: httpPort, https: httpsPort, ssh: await freePort() },
     webRoot,
@@ -59,13 +65,20 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function get(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    https.get({ host: '127.0.0.1', port: httpsPort, path, ca, headers }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    }).on('error', reject);
+    https
+      .get({ host: '127.0.0.1', port: httpsPort, path, ca, headers }, (res) => {
+        let body = '';
+        res.on('data', (d) => {
+          body += d;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      })
+      .on('error', reject);
   });
 }
 
@@ -90,16 +103,36 @@ test('/healthz and /metrics are not public', async () => {
 test('/socket.io polling reaches jmp-socket with the forwarded scheme', async () => {
   const r = await get('/socket.io/?EIO=4&transport=polling');
   assert.equal(r.body, 'socket stand-in');
-  assert.deepEqual(socketSeen.at(-1), { url: '/socket.io/?EIO=4&transport=polling', upgrade: undefined, connection: 'close', forwardedProto: 'https' });
+  assert.deepEqual(socketSeen.at(-1), {
+    url: '/socket.io/?EIO=4&transport=polling',
+    upgrade: undefined,
+    connection: 'close',
+    forwardedProto: 'https',
+  });
 });
 
 test('/socket.io websocket upgrade is passed on', async () => {
-  const req = https.request({ host: '127.0.0.1', port: httpsPort, path: '/socket.io/?EIO=4&transport=websocket', ca, headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+  const req = https.request({
+    host: '127.0.0.1',
+    port: httpsPort,
+    path: '/socket.io/?EIO=4&transport=websocket',
+    ca,
+    headers: {
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+      'sec-websocket-version': '13',
+      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+    },
+  });
   req.end();
-  const [res, socket] = await once(req, 'upgrade') as [http.IncomingMessage, import('node:net').Socket];
+  const [res, socket] = (await once(req, 'upgrade')) as [http.IncomingMessage, import('node:net').Socket];
   socket.destroy();
   assert.equal(res.statusCode, 101);
-  assert.deepEqual(socketSeen.at(-1), { url: '/socket.io/?EIO=4&transport=websocket', upgrade: 'websocket', connection: 'upgrade' });
+  assert.deepEqual(socketSeen.at(-1), {
+    url: '/socket.io/?EIO=4&transport=websocket',
+    upgrade: 'websocket',
+    connection: 'upgrade',
+  });
 });
 
 test('the console: files, single-page fallback, index not cached', async () => {
@@ -116,18 +149,39 @@ test('the console: files, single-page fallback, index not cached', async () => {
 });
 
 test('plain http redirects to https', async () => {
-  const r = await new Promise<http.IncomingMessage>((resolve, reject) => http.get({ host: '127.0.0.1', port: httpPort, path: '/v1/openapi.json' }, resolve).on('error', reject));
+  const r = await new Promise<http.IncomingMessage>((resolve, reject) =>
+    http.get({ host: '127.0.0.1', port: httpPort, path: '/v1/openapi.json' }, resolve).on('error', reject),
+  );
   r.resume();
   assert.equal(r.statusCode, 301);
   assert.equal(r.headers.location, `https://127.0.0.1/v1/openapi.json`);
 });
 
 test('the test copy keeps the routing and names no production path or address', () => {
-  const layout = { dir: '/t', ports: { http: 1, https: 2, ssh: 3 }, upstreams: { jmp_api: ['127.0.0.1:10'], jmp_socket: ['127.0.0.1:11'], jmp_ssh: ['127.0.0.1:12', '127.0.0.1:13'] }, tls: { cert: '/t/c', key: '/t/k' }, webRoot: '/t/web' };
+  const layout = {
+    dir: '/t',
+    ports: { http: 1, https: 2, ssh: 3 },
+    upstreams: { jmp_api: ['127.0.0.1:10'], jmp_socket: ['127.0.0.1:11'], jmp_ssh: ['127.0.0.1:12', '127.0.0.1:13'] },
+    tls: { cert: '/t/c', key: '/t/k' },
+    webRoot: '/t/web',
+  };
   const conf = testNginxConfig(layout);
-  assert.match(conf, /upstream jmp_ssh \{\s*least_conn;\s*server 127\.0\.0\.1:12 max_fails=1 fail_timeout=10s;\s*server 127\.0\.0\.1:13 max_fails=1 fail_timeout=10s;\s*\}/);
+  assert.match(
+    conf,
+    /upstream jmp_ssh \{\s*least_conn;\s*server 127\.0\.0\.1:12 max_fails=1 fail_timeout=10s;\s*server 127\.0\.0\.1:13 max_fails=1 fail_timeout=10s;\s*\}/,
+  );
   assert.match(conf, /location = \/v1\/auth\/ssh \{[^}]*non_idempotent/);
   assert.match(conf, /listen 127\.0\.0\.1:3;/);
-  assert.throws(() => testNginxConfig(layout, readFileSync(PRODUCTION_CONFIG, 'utf8').replace('upstream jmp_socket', 'upstream jmp_other')), /no test servers for upstream jmp_other/);
-  assert.throws(() => testNginxConfig(layout, readFileSync(PRODUCTION_CONFIG, 'utf8') + '\ninclude /etc/jmp/extra.conf;\n'), /"\/etc\/jmp" is still in the generated file/);
+  assert.throws(
+    () =>
+      testNginxConfig(
+        layout,
+        readFileSync(PRODUCTION_CONFIG, 'utf8').replace('upstream jmp_socket', 'upstream jmp_other'),
+      ),
+    /no test servers for upstream jmp_other/,
+  );
+  assert.throws(
+    () => testNginxConfig(layout, readFileSync(PRODUCTION_CONFIG, 'utf8') + '\ninclude /etc/jmp/extra.conf;\n'),
+    /"\/etc\/jmp" is still in the generated file/,
+  );
 });

@@ -15,7 +15,13 @@ const SERVICES = ['jmp-api', 'jmp-ssh', 'jmp-socket', 'jmp-rdp', 'jmp-sftp'] as 
 /** Drain bounds of services/api and services/ssh main.ts (JMP_DRAIN_SECONDS defaults). */
 const DRAIN_SECONDS: Partial<Record<(typeof SERVICES)[number], number>> = { 'jmp-api': 15, 'jmp-ssh': 300 };
 /** Where each one may write (StateDirectory=, below /var/lib). */
-const STATE: Record<(typeof SERVICES)[number], string | null> = { 'jmp-api': null, 'jmp-ssh': 'jmp/ssh', 'jmp-socket': null, 'jmp-rdp': null, 'jmp-sftp': 'jmp/sftp' };
+const STATE: Record<(typeof SERVICES)[number], string | null> = {
+  'jmp-api': null,
+  'jmp-ssh': 'jmp/ssh',
+  'jmp-socket': null,
+  'jmp-rdp': null,
+  'jmp-sftp': 'jmp/sftp',
+};
 
 /** Directive → values of the [Service] section (a directive may repeat). */
 function serviceSection(text: string): Map<string, string[]> {
@@ -25,16 +31,24 @@ function serviceSection(text: string): Map<string, string[]> {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
     const s = /^\[(\w+)\]$/.exec(line);
-    if (s) { section = s[1]!; continue; }
+    if (s) {
+      section = s[1]!;
+      continue;
+    }
     if (section !== 'Service') continue;
     const eq = line.indexOf('=');
-    const key = line.slice(0, eq), value = line.slice(eq + 1);
+    const key = line.slice(0, eq),
+      value = line.slice(eq + 1);
     out.set(key, [...(out.get(key) ?? []), value]);
   }
   return out;
 }
 
-const one = (m: Map<string, string[]>, k: string) => { const v = m.get(k); assert.equal(v?.length, 1, `${k} once`); return v![0]!; };
+const one = (m: Map<string, string[]>, k: string) => {
+  const v = m.get(k);
+  assert.equal(v?.length, 1, `${k} once`);
+  return v![0]!;
+};
 
 for (const name of SERVICES) {
   const path = `${DIR}${name}.service`;
@@ -64,9 +78,17 @@ for (const name of SERVICES) {
     const drain = DRAIN_SECONDS[name];
     if (drain) assert.ok(stop > drain + 5, `TimeoutStopSec ${stop} leaves the ${drain} s drain room`);
     for (const [k, v] of Object.entries({
-      NoNewPrivileges: 'yes', ProtectSystem: 'strict', PrivateTmp: 'yes', ProtectHome: 'yes', PrivateDevices: 'yes',
-      CapabilityBoundingSet: '', AmbientCapabilities: '', RestrictSUIDSGID: 'yes', SystemCallArchitectures: 'native',
-    })) assert.equal(one(s, k), v, k);
+      NoNewPrivileges: 'yes',
+      ProtectSystem: 'strict',
+      PrivateTmp: 'yes',
+      ProtectHome: 'yes',
+      PrivateDevices: 'yes',
+      CapabilityBoundingSet: '',
+      AmbientCapabilities: '',
+      RestrictSUIDSGID: 'yes',
+      SystemCallArchitectures: 'native',
+    }))
+      assert.equal(one(s, k), v, k);
     // Writable: only its own state directory, nothing else.
     assert.equal(s.get('ReadWritePaths'), undefined);
     assert.deepEqual(s.get('StateDirectory'), STATE[name] ? [STATE[name]] : undefined);
@@ -77,13 +99,20 @@ for (const name of SERVICES) {
 test('jmp-ssh keeps its host key and recordings in its state directory', () => {
   const s = serviceSection(readFileSync(`${DIR}jmp-ssh.service`, 'utf8'));
   const env = s.get('Environment') ?? [];
-  for (const v of ['JMP_SSH_HOST_KEY=/var/lib/jmp/ssh/ssh_host_ed25519_key', 'JMP_RECORDING_DIR=/var/lib/jmp/ssh/recordings', 'JMP_RECORDING_SPOOL_DIR=/var/lib/jmp/ssh/recordings-spool']) {
+  for (const v of [
+    'JMP_SSH_HOST_KEY=/var/lib/jmp/ssh/ssh_host_ed25519_key',
+    'JMP_RECORDING_DIR=/var/lib/jmp/ssh/recordings',
+    'JMP_RECORDING_SPOOL_DIR=/var/lib/jmp/ssh/recordings-spool',
+  ]) {
     assert.ok(env.includes(v), v);
   }
 });
 
 test('the drain bounds above are the ones the services use', () => {
-  for (const [name, file, constant] of [['jmp-api', 'services/api/src/main.ts', 'API_DRAIN_SECONDS'], ['jmp-ssh', 'services/ssh/src/main.ts', 'SSH_DRAIN_SECONDS']] as const) {
+  for (const [name, file, constant] of [
+    ['jmp-api', 'services/api/src/main.ts', 'API_DRAIN_SECONDS'],
+    ['jmp-ssh', 'services/ssh/src/main.ts', 'SSH_DRAIN_SECONDS'],
+  ] as const) {
     const src = readFileSync(fileURLToPath(new URL(`../../${file}`, import.meta.url)), 'utf8');
     assert.equal(Number(new RegExp(`const ${constant} = (\\d+);`).exec(src)?.[1]), DRAIN_SECONDS[name], name);
   }
@@ -93,7 +122,9 @@ test('the drain bounds above are the ones the services use', () => {
 // when the packages are built); it runs as root on every target, so it keeps
 // only the capabilities that restoring jmp's wiring needs.
 test('jmp-agent.service, as the packages install it: systemd-analyze verify is clean, exposure ≤ 3.0 (root, with three capabilities), hardened', () => {
-  const flags = readFileSync(fileURLToPath(new URL('../../agent/node-flags', import.meta.url)), 'utf8').split('\n')[0]!.trim();
+  const flags = readFileSync(fileURLToPath(new URL('../../agent/node-flags', import.meta.url)), 'utf8')
+    .split('\n')[0]!
+    .trim();
   const text = readFileSync(`${DIR}jmp-agent.service`, 'utf8').replaceAll('@NODE_FLAGS@', flags);
   const dir = mkdtempSync(join(tmpdir(), 'jmp-units-'));
   try {
@@ -107,12 +138,31 @@ test('jmp-agent.service, as the packages install it: systemd-analyze verify is c
     const m = /Overall exposure level for .*: ([\d.]+) (\w+)/.exec(sec.stdout);
     assert.ok(m, sec.stdout + sec.stderr);
     assert.ok(Number(m[1]) <= 3.0, `exposure ${m[1]} ${m[2]}`);
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   const s = serviceSection(text);
-  assert.equal(one(s, 'ExecStart'), `/usr/bin/node ${flags} /usr/lib/jmp-agent/jmp-agent.mjs run --config /etc/jmp/agent.conf`);
+  assert.equal(
+    one(s, 'ExecStart'),
+    `/usr/bin/node ${flags} /usr/lib/jmp-agent/jmp-agent.mjs run --config /etc/jmp/agent.conf`,
+  );
   assert.equal(one(s, 'Restart'), 'on-failure');
   assert.deepEqual(one(s, 'CapabilityBoundingSet').split(' ').sort(), ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER']);
-  for (const [k, v] of Object.entries({ NoNewPrivileges: 'yes', ProtectSystem: 'strict', PrivateTmp: 'yes', ProtectHome: 'yes', PrivateDevices: 'yes', RestrictSUIDSGID: 'yes' })) assert.equal(one(s, k), v, k);
+  for (const [k, v] of Object.entries({
+    NoNewPrivileges: 'yes',
+    ProtectSystem: 'strict',
+    PrivateTmp: 'yes',
+    ProtectHome: 'yes',
+    PrivateDevices: 'yes',
+    RestrictSUIDSGID: 'yes',
+  }))
+    assert.equal(one(s, k), v, k);
   // Writable beyond its state: only the wiring files its guard restores.
-  assert.deepEqual(one(s, 'ReadWritePaths').split(' ').sort(), ['-/etc/nsswitch.conf', '-/etc/pam.d/sshd', '-/etc/pam.d/su', '-/etc/pam.d/sudo', '-/etc/sudoers.d/jmp']);
+  assert.deepEqual(one(s, 'ReadWritePaths').split(' ').sort(), [
+    '-/etc/nsswitch.conf',
+    '-/etc/pam.d/sshd',
+    '-/etc/pam.d/su',
+    '-/etc/pam.d/sudo',
+    '-/etc/sudoers.d/jmp',
+  ]);
 });

@@ -11,7 +11,10 @@ export type AgentBuild = 'source' | 'bundle';
 /** The argv of the jmp-agent CLI (run with cwd = the repo). */
 export function agentArgv(build: AgentBuild = 'source'): string[] {
   if (build === 'source') return ['node', '--import', 'tsx', 'agent/src/main.ts'];
-  const flags = readFileSync(join(REPO_DIR, 'agent', 'node-flags'), 'utf8').trim().split(/\s+/).filter(Boolean);
+  const flags = readFileSync(join(REPO_DIR, 'agent', 'node-flags'), 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
   return ['node', ...flags, join(REPO_DIR, 'dist', 'jmp-agent.mjs')];
 }
 
@@ -25,11 +28,22 @@ export function agentCli(h: LabHost, args: string[], build: AgentBuild = 'source
  * agent registers its host name, addresses and SSH host keys). Throws with
  * each failing host's output.
  */
-export async function enrolWithToken(hosts: LabHost[], apiUrl: string, token: string, build: AgentBuild = 'source'): Promise<void> {
-  const results = await Promise.all(hosts.map((h) => agentCli(h, ['enroll', '--config', '/etc/jmp/agent.conf', '--api', apiUrl, '--token', token], build)));
+export async function enrolWithToken(
+  hosts: LabHost[],
+  apiUrl: string,
+  token: string,
+  build: AgentBuild = 'source',
+): Promise<void> {
+  const results = await Promise.all(
+    hosts.map((h) =>
+      agentCli(h, ['enroll', '--config', '/etc/jmp/agent.conf', '--api', apiUrl, '--token', token], build),
+    ),
+  );
   const failed = hosts.flatMap((h, i) => {
     const r = results[i]!;
-    return r.code === 0 ? [] : [`jmp-agent enroll on ${h.name} exited with ${r.code ?? r.signal}: ${(r.stderr + r.stdout).trim()}`];
+    return r.code === 0
+      ? []
+      : [`jmp-agent enroll on ${h.name} exited with ${r.code ?? r.signal}: ${(r.stderr + r.stdout).trim()}`];
   });
   if (failed.length > 0) throw new Error(failed.join('\n'));
 }

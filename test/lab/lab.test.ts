@@ -52,7 +52,9 @@ describe('lab', { concurrency: false }, () => {
     h1 = lab.host('h1');
     h2 = lab.host('h2');
     const perHost = lab.setupMs / lab.hosts.length;
-    console.log(`lab setup: ${lab.hosts.length} hosts in ${lab.setupMs.toFixed(0)} ms (${perHost.toFixed(0)} ms per host)`);
+    console.log(
+      `lab setup: ${lab.hosts.length} hosts in ${lab.setupMs.toFixed(0)} ms (${perHost.toFixed(0)} ms per host)`,
+    );
   });
 
   after(async () => {
@@ -115,7 +117,10 @@ describe('lab', { concurrency: false }, () => {
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /ticket rejected for alice on h1/);
     assert.match(r.stderr, /Permission denied \(keyboard-interactive\)/);
-    const last = h1.responderLog().filter((e) => e.op === 'auth').at(-1)!;
+    const last = h1
+      .responderLog()
+      .filter((e) => e.op === 'auth')
+      .at(-1)!;
     assert.equal(last.status, 'deny');
   });
 
@@ -133,7 +138,10 @@ describe('lab', { concurrency: false }, () => {
     const ok = await h1.ssh('alice', 'sudo -n id -u', { ticket: GOOD });
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(ok.stdout, '0\n');
-    const sudo = h1.responderLog().filter((e) => e.op === 'sudo').at(-1)!;
+    const sudo = h1
+      .responderLog()
+      .filter((e) => e.op === 'sudo')
+      .at(-1)!;
     assert.equal(sudo.status, 'allow');
     assert.equal(sudo.fields.user, 'alice');
     assert.equal(sudo.fields.service, 'sudo');
@@ -144,7 +152,13 @@ describe('lab', { concurrency: false }, () => {
     assert.equal(no.code, 0, no.stderr);
     assert.match(no.stdout, /^rc=1$/m);
     assert.doesNotMatch(no.stdout, /^0$/m);
-    assert.equal(h1.responderLog().filter((e) => e.op === 'sudo').at(-1)!.status, 'deny');
+    assert.equal(
+      h1
+        .responderLog()
+        .filter((e) => e.op === 'sudo')
+        .at(-1)!.status,
+      'deny',
+    );
     h1.writeResponderRules({ tickets: { [GOOD]: 'alice' }, sudo: { alice: true } });
   });
 

@@ -268,7 +268,10 @@ function writeAtomic(path: string, data: string, mode: number): void {
 function passwdText(v: string | PasswdEntry[]): string {
   if (typeof v === 'string') return v;
   return v
-    .map((e) => `${e.name}:*:${e.uid}:${e.gid ?? e.uid}:${e.gecos ?? ''}:${e.home ?? `/home/${e.name}`}:${e.shell ?? '/bin/bash'}\n`)
+    .map(
+      (e) =>
+        `${e.name}:*:${e.uid}:${e.gid ?? e.uid}:${e.gecos ?? ''}:${e.home ?? `/home/${e.name}`}:${e.shell ?? '/bin/bash'}\n`,
+    )
     .join('');
 }
 function groupText(v: string | GroupEntry[]): string {
@@ -450,21 +453,36 @@ function makeHost(info: LabHostInfo, dir: string, env: Record<string, string>): 
         const r = await run(
           'ssh',
           [
-            '-F', '/dev/null', '-T',
-            '-o', `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
-            '-o', 'GlobalKnownHostsFile=/dev/null',
-            '-o', 'StrictHostKeyChecking=yes',
-            '-o', 'PreferredAuthentications=keyboard-interactive',
-            '-o', 'KbdInteractiveAuthentication=yes',
-            '-o', 'PubkeyAuthentication=no',
-            '-o', 'PasswordAuthentication=no',
-            '-o', 'NumberOfPasswordPrompts=1',
-            '-o', 'ConnectTimeout=10',
-            '-o', 'ControlMaster=no',
-            '-o', 'ControlPath=none',
-            '-p', '22',
+            '-F',
+            '/dev/null',
+            '-T',
+            '-o',
+            `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
+            '-o',
+            'GlobalKnownHostsFile=/dev/null',
+            '-o',
+            'StrictHostKeyChecking=yes',
+            '-o',
+            'PreferredAuthentications=keyboard-interactive',
+            '-o',
+            'KbdInteractiveAuthentication=yes',
+            '-o',
+            'PubkeyAuthentication=no',
+            '-o',
+            'PasswordAuthentication=no',
+            '-o',
+            'NumberOfPasswordPrompts=1',
+            '-o',
+            'ConnectTimeout=10',
+            '-o',
+            'ControlMaster=no',
+            '-o',
+            'ControlPath=none',
+            '-p',
+            '22',
             ...(opts.sshArgs ?? []),
-            '-l', user,
+            '-l',
+            user,
             info.address,
             command,
           ],

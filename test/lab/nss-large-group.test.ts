@@ -59,7 +59,11 @@ describe('libnss_jmp: big and clashing groups through glibc', { concurrency: fal
   test('a jmp group never answers for a local group, nor adds anyone to one', async () => {
     const games = await h1.exec(['getent', 'group', 'games']);
     assert.match(games.stdout, /^games:x:60:/, 'the local group, from the files source');
-    assert.equal((await h1.exec(['getent', 'group', '199001'])).stdout, '', 'the jmp copy of a local group name is not served by gid either');
+    assert.equal(
+      (await h1.exec(['getent', 'group', '199001'])).stdout,
+      '',
+      'the jmp copy of a local group name is not served by gid either',
+    );
     const id = await h1.exec(['id', '-G', name(1)]);
     assert.equal(id.code, 0, id.stderr);
     const gids = id.stdout.trim().split(' ');

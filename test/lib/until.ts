@@ -1,7 +1,12 @@
 // Waiting in tests: poll until a condition holds, or fail naming what was awaited.
 
 /** Calls `fn` every `stepMs` until it returns something truthy (returned), or throws after `ms`. */
-export async function until<T>(what: string, fn: () => T | Promise<T>, ms = 10_000, stepMs = 100): Promise<NonNullable<T>> {
+export async function until<T>(
+  what: string,
+  fn: () => T | Promise<T>,
+  ms = 10_000,
+  stepMs = 100,
+): Promise<NonNullable<T>> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();

@@ -11,10 +11,15 @@ import { join } from 'node:path';
 const PREFIX = process.env.JMP_LAB_PREFIX ?? 'jpk-';
 const NET = process.env.JMP_LAB_NET ?? '10.233.0';
 const DIR = process.env.JMP_LAB_DIR ?? '/run/jmp-pkg-lab';
-if (!/^[a-z][a-z0-9]{0,3}-$/.test(PREFIX)) throw new Error(`JMP_LAB_PREFIX must be 2-5 chars ending in '-' (got '${PREFIX}')`);
+if (!/^[a-z][a-z0-9]{0,3}-$/.test(PREFIX))
+  throw new Error(`JMP_LAB_PREFIX must be 2-5 chars ending in '-' (got '${PREFIX}')`);
 if (!/^\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(NET)) throw new Error(`JMP_LAB_NET must be three octets (got '${NET}')`);
 
-export interface RunResult { code: number | null; stdout: string; stderr: string }
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function sh(cmd: string[], input?: string): RunResult {
   const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', input, timeout: 300_000 });
@@ -51,9 +56,14 @@ export function cleanupLeftovers(name: string): void {
   }
   sh(['ip', 'link', 'del', `${PREFIX}${name}v`]);
   const merged = join(DIR, name, 'merged');
-  for (let i = 0; i < 5 && readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${merged} `); i++) sh(['umount', '-l', merged]);
+  for (let i = 0; i < 5 && readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${merged} `); i++)
+    sh(['umount', '-l', merged]);
   rmSync(join(DIR, name), { recursive: true, force: true });
-  try { rmdirSync(DIR); } catch { /* other hosts still there, or already gone */ }
+  try {
+    rmdirSync(DIR);
+  } catch {
+    /* other hosts still there, or already gone */
+  }
 }
 
 export async function startChrootHost(name: string, lowerRoot: string, index = 11): Promise<ChrootHost> {
@@ -66,7 +76,15 @@ export async function startChrootHost(name: string, lowerRoot: string, index = 1
   const hd = join(DIR, name);
   const merged = join(hd, 'merged');
   for (const d of ['upper', 'work', 'merged']) mkdirSync(join(hd, d), { recursive: true });
-  must(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${lowerRoot},upperdir=${hd}/upper,workdir=${hd}/work`, merged]);
+  must([
+    'mount',
+    '-t',
+    'overlay',
+    'overlay',
+    '-o',
+    `lowerdir=${lowerRoot},upperdir=${hd}/upper,workdir=${hd}/work`,
+    merged,
+  ]);
   writeFileSync(join(hd, 'owner'), `${process.pid}\n`);
 
   if (sh(['ip', 'link', 'show', bridge]).code !== 0) {
@@ -85,7 +103,20 @@ export async function startChrootHost(name: string, lowerRoot: string, index = 1
 
   // The anchor holds the private mount and uts namespaces; everything else nsenters it.
   const pidFile = join(hd, 'anchor.pid');
-  const anchor = spawn('ip', ['netns', 'exec', ns, 'unshare', '--mount', '--uts', '--propagation', 'private', 'sh', '-c', `
+  const anchor = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns,
+      'unshare',
+      '--mount',
+      '--uts',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      `
     set -e
     hostname "$1"
     mount -t proc proc "$2/proc"
@@ -93,7 +124,14 @@ export async function startChrootHost(name: string, lowerRoot: string, index = 1
     mount -t tmpfs -o mode=0755 tmpfs "$2/run"
     mount -t tmpfs -o mode=1777 tmpfs "$2/tmp"
     echo $$ > "$3"
-    exec sleep infinity`, 'anchor', name, merged, pidFile], { stdio: 'ignore', detached: true });
+    exec sleep infinity`,
+      'anchor',
+      name,
+      merged,
+      pidFile,
+    ],
+    { stdio: 'ignore', detached: true },
+  );
   anchor.unref();
   let anchorPid = 0;
   for (let i = 0; i < 500 && !anchorPid; i++) {
@@ -102,24 +140,49 @@ export async function startChrootHost(name: string, lowerRoot: string, index = 1
   }
   if (!anchorPid) throw new Error(`${name}: the namespace holder did not start`);
 
-  const enter = (script: string): string[] => ['nsenter', '-t', String(anchorPid), '-m', '-u', '-n', '--', 'chroot', merged,
-    '/usr/bin/env', '-i', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'LANG=C.UTF-8', 'HOME=/root',
-    'DEBIAN_FRONTEND=noninteractive', '/bin/sh', '-c', script];
+  const enter = (script: string): string[] => [
+    'nsenter',
+    '-t',
+    String(anchorPid),
+    '-m',
+    '-u',
+    '-n',
+    '--',
+    'chroot',
+    merged,
+    '/usr/bin/env',
+    '-i',
+    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    'LANG=C.UTF-8',
+    'HOME=/root',
+    'DEBIAN_FRONTEND=noninteractive',
+    '/bin/sh',
+    '-c',
+    script,
+  ];
 
-  const run = (script: string, opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> => new Promise((resolve) => {
-    const [cmd, ...args] = enter(script);
-    const c = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => c.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
-    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    c.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-    c.stdin.end(opts.input ?? '');
-  });
+  const run = (script: string, opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> =>
+    new Promise((resolve) => {
+      const [cmd, ...args] = enter(script);
+      const c = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      const timer = setTimeout(() => c.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
+      c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      c.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+      c.stdin.end(opts.input ?? '');
+    });
 
   return {
-    name, root: merged, address, bridgeAddress, run,
+    name,
+    root: merged,
+    address,
+    bridgeAddress,
+    run,
     async must(script) {
       const r = await run(script);
       if (r.code !== 0) throw new Error(`${name}: \`${script}\` exited ${r.code}\n${r.stderr}${r.stdout}`);

@@ -16,13 +16,21 @@ const NODE_FLAGS = readFileSync(join(REPO, 'agent/node-flags'), 'utf8').split('\
 const qp = (...args: string[]): string => execFileSync('rpm', ['-qp', ...args, RPM], { encoding: 'utf8' });
 
 const FILES = [
-  '/etc/jmp', '/etc/jmp/agent.conf', '/etc/jmp/nss.conf', '/etc/jmp/pam.conf',
+  '/etc/jmp',
+  '/etc/jmp/agent.conf',
+  '/etc/jmp/nss.conf',
+  '/etc/jmp/pam.conf',
   '/usr/bin/jmp-agent',
-  '/usr/lib/jmp-agent', '/usr/lib/jmp-agent/jmp-agent-wiring.mjs', '/usr/lib/jmp-agent/jmp-agent.mjs',
-  '/usr/lib/jmp-agent/jmp_native.node', '/usr/lib/jmp-agent/maint.sh',
+  '/usr/lib/jmp-agent',
+  '/usr/lib/jmp-agent/jmp-agent-wiring.mjs',
+  '/usr/lib/jmp-agent/jmp-agent.mjs',
+  '/usr/lib/jmp-agent/jmp_native.node',
+  '/usr/lib/jmp-agent/maint.sh',
   '/usr/lib/systemd/system/jmp-agent.service',
-  '/usr/lib64/libnss_jmp.so.2', '/usr/lib64/security/pam_jmp.so',
-  '/usr/share/doc/jmp-agent/README', '/usr/share/man/man8/jmp-agent.8.gz',
+  '/usr/lib64/libnss_jmp.so.2',
+  '/usr/lib64/security/pam_jmp.so',
+  '/usr/share/doc/jmp-agent/README',
+  '/usr/share/man/man8/jmp-agent.8.gz',
 ];
 
 describe('jmp-agent .rpm', () => {
@@ -32,13 +40,21 @@ describe('jmp-agent .rpm', () => {
   test('rpm -qp: files, config files, version, dependencies, scripts', () => {
     assert.ok(existsSync(RPM), `${RPM} missing: run make packages`);
     assert.deepEqual(qp('-l').trim().split('\n').sort(), [...FILES].sort());
-    assert.deepEqual(qp('-c').trim().split('\n').sort(), ['/etc/jmp/agent.conf', '/etc/jmp/nss.conf', '/etc/jmp/pam.conf']);
+    assert.deepEqual(qp('-c').trim().split('\n').sort(), [
+      '/etc/jmp/agent.conf',
+      '/etc/jmp/nss.conf',
+      '/etc/jmp/pam.conf',
+    ]);
     assert.equal(qp('--qf', '%{VERSION}-%{RELEASE}'), `${VERSION}-1`);
     const requires = qp('--requires');
-    for (const dep of [/^nodejs >= 1:18$/m, /^openssh-server$/m, /^sudo >= 1\.9\.10$/m, /^pam$/m, /libpam\.so\.0/]) assert.match(requires, dep);
+    for (const dep of [/^nodejs >= 1:18$/m, /^openssh-server$/m, /^sudo >= 1\.9\.10$/m, /^pam$/m, /libpam\.so\.0/])
+      assert.match(requires, dep);
     const scripts = qp('--scripts');
     assert.match(scripts, /postinstall scriptlet[^\n]*\n\/usr\/lib\/jmp-agent\/maint\.sh configure/);
-    assert.match(scripts, /preuninstall scriptlet[\s\S]*if \[ "\$1" -eq 0 \]; then\n\s+\/usr\/lib\/jmp-agent\/maint\.sh deconfigure/);
+    assert.match(
+      scripts,
+      /preuninstall scriptlet[\s\S]*if \[ "\$1" -eq 0 \]; then\n\s+\/usr\/lib\/jmp-agent\/maint\.sh deconfigure/,
+    );
     assert.match(scripts, /postuninstall scriptlet[\s\S]*rm -rf \/var\/lib\/jmp-agent/);
   });
 
@@ -51,15 +67,31 @@ describe('jmp-agent .rpm', () => {
     assert.equal(mode('/usr/lib/jmp-agent/maint.sh'), 0o755);
     assert.equal(mode('/usr/lib64/security/pam_jmp.so'), 0o644);
     assert.equal(mode('/etc/jmp/agent.conf'), 0o644);
-    assert.ok(readFileSync(join(root, 'usr/bin/jmp-agent'), 'utf8').includes(`exec /usr/bin/node ${NODE_FLAGS} /usr/lib/jmp-agent/jmp-agent.mjs "$@"`));
+    assert.ok(
+      readFileSync(join(root, 'usr/bin/jmp-agent'), 'utf8').includes(
+        `exec /usr/bin/node ${NODE_FLAGS} /usr/lib/jmp-agent/jmp-agent.mjs "$@"`,
+      ),
+    );
     const unit = readFileSync(join(root, 'usr/lib/systemd/system/jmp-agent.service'), 'utf8');
-    assert.match(unit, new RegExp(`^ExecStart=/usr/bin/node ${NODE_FLAGS} /usr/lib/jmp-agent/jmp-agent\\.mjs run --config /etc/jmp/agent\\.conf$`, 'm'));
+    assert.match(
+      unit,
+      new RegExp(
+        `^ExecStart=/usr/bin/node ${NODE_FLAGS} /usr/lib/jmp-agent/jmp-agent\\.mjs run --config /etc/jmp/agent\\.conf$`,
+        'm',
+      ),
+    );
     assert.ok(!unit.includes('@NODE_FLAGS@'));
     // doctor looks for pam_jmp.so where this family keeps PAM modules.
-    assert.ok(readFileSync(join(root, 'etc/jmp/agent.conf'), 'utf8').includes('"pamModule": "/usr/lib64/security/pam_jmp.so"'));
+    assert.ok(
+      readFileSync(join(root, 'etc/jmp/agent.conf'), 'utf8').includes('"pamModule": "/usr/lib64/security/pam_jmp.so"'),
+    );
     // The same bundle, addon and modules as the .deb.
     const elf = readFileSync(join(root, 'usr/lib64/libnss_jmp.so.2')).subarray(0, 4);
     assert.deepEqual([...elf], [0x7f, 0x45, 0x4c, 0x46]);
-    assert.equal(execFileSync('rpm', ['--root', root, '-q', '--qf', '%{VERSION}', 'jmp-agent'], { encoding: 'utf8' }), VERSION, 'recorded in the private root\'s rpm database');
+    assert.equal(
+      execFileSync('rpm', ['--root', root, '-q', '--qf', '%{VERSION}', 'jmp-agent'], { encoding: 'utf8' }),
+      VERSION,
+      "recorded in the private root's rpm database",
+    );
   });
 });

@@ -46,13 +46,22 @@ export function createTransport(config: AgentConfig, log: Pick<Logger, 'warn'>):
       // Once a minute at most: a resolver outage can last.
       if (Date.now() - warned > 60_000) {
         warned = Date.now();
-        log.warn({ hostname, code: err.code, fallback: config.api.fallbackAddresses }, `cannot resolve ${hostname}; using the configured fallback addresses`);
+        log.warn(
+          { hostname, code: err.code, fallback: config.api.fallbackAddresses },
+          `cannot resolve ${hostname}; using the configured fallback addresses`,
+        );
       }
     },
   });
 }
 
-export function createAgentApi(opts: { baseUrl: string; transport: HttpFetch; signer?: HostTokenSigner; requestTimeoutMs: number; decideTimeoutMs: number }): AgentApi {
+export function createAgentApi(opts: {
+  baseUrl: string;
+  transport: HttpFetch;
+  signer?: HostTokenSigner;
+  requestTimeoutMs: number;
+  decideTimeoutMs: number;
+}): AgentApi {
   const authorization = opts.signer ? () => opts.signer!.header() : undefined;
   const common = { baseUrl: opts.baseUrl, fetch: opts.transport.fetch, ...(authorization ? { authorization } : {}) };
   const main = new ApiClient({ ...common, timeoutMs: opts.requestTimeoutMs });

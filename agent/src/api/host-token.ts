@@ -20,7 +20,12 @@ export class HostTokenSigner {
   header(): string {
     const t = this.now();
     if (this.cached && t - this.cached.at < HOST_TOKEN_REUSE_MS && t >= this.cached.at) return this.cached.header;
-    const token = jwt.sign({}, this.key, { algorithm: 'ES256', subject: `host:${this.hostId}`, audience: 'jmp-api', expiresIn: HOST_TOKEN_LIFETIME_S });
+    const token = jwt.sign({}, this.key, {
+      algorithm: 'ES256',
+      subject: `host:${this.hostId}`,
+      audience: 'jmp-api',
+      expiresIn: HOST_TOKEN_LIFETIME_S,
+    });
     this.cached = { header: `JMP-Host ${token}`, at: t };
     return this.cached.header;
   }

@@ -11,7 +11,11 @@ import type { ApiFetch, ApiFetchInit, ApiFetchResponse } from '@jmp/contract';
 
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | dns.LookupAddress[],
+  family?: number,
+) => void;
 type BaseLookup = (hostname: string, options: dns.LookupOptions, callback: LookupCallback) => void;
 
 /**
@@ -75,48 +79,70 @@ export function createHttpFetch(opts: HttpFetchOptions = {}): HttpFetch {
   const max = opts.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   // Idle keep-alive sockets are dropped after 4 s, before a Node server's 5 s keepAliveTimeout closes them under us.
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 4000 });
-  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64, timeout: 4000, ...(opts.ca ? { ca: opts.ca } : {}) });
+  const httpsAgent = new https.Agent({
+    keepAlive: true,
+    maxSockets: 64,
+    timeout: 4000,
+    ...(opts.ca ? { ca: opts.ca } : {}),
+  });
 
-  function once(url: URL, init: ApiFetchInit, body: Buffer | undefined): Promise<{ res: ApiFetchResponse; reused: boolean } | { err: Error; reused: boolean }> {
+  function once(
+    url: URL,
+    init: ApiFetchInit,
+    body: Buffer | undefined,
+  ): Promise<{ res: ApiFetchResponse; reused: boolean } | { err: Error; reused: boolean }> {
     return new Promise((resolve) => {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(init.headers)) headers[k.toLowerCase()] = v;
       if (body) headers['content-length'] = String(body.length);
       const mod = url.protocol === 'https:' ? https : http;
       let settled = false;
-      const req = mod.request(url, {
-        method: init.method,
-        headers,
-        agent: url.protocol === 'https:' ? httpsAgent : httpAgent,
-        lookup,
-        ...(init.signal ? { signal: init.signal } : {}),
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > max) {
-            res.destroy(new Error(`response larger than ${max} bytes`));
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('error', (err) => {
-          if (!settled) { settled = true; resolve({ err, reused: false }); }
-        });
-        res.on('end', () => {
-          if (settled) return;
-          settled = true;
-          const status = res.statusCode ?? 0;
-          if (status < 200 || status > 599) {
-            resolve({ err: new Error(`unexpected HTTP status ${status}`), reused: false });
-            return;
-          }
-          resolve({ res: plainResponse(status, res.headers, NULL_BODY.has(status) ? Buffer.alloc(0) : Buffer.concat(chunks)), reused: false });
-        });
-      });
+      const req = mod.request(
+        url,
+        {
+          method: init.method,
+          headers,
+          agent: url.protocol === 'https:' ? httpsAgent : httpAgent,
+          lookup,
+          ...(init.signal ? { signal: init.signal } : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > max) {
+              res.destroy(new Error(`response larger than ${max} bytes`));
+              return;
+            }
+            chunks.push(c);
+          });
+          res.on('error', (err) => {
+            if (!settled) {
+              settled = true;
+              resolve({ err, reused: false });
+            }
+          });
+          res.on('end', () => {
+            if (settled) return;
+            settled = true;
+            const status = res.statusCode ?? 0;
+            if (status < 200 || status > 599) {
+              resolve({ err: new Error(`unexpected HTTP status ${status}`), reused: false });
+              return;
+            }
+            resolve({
+              res: plainResponse(status, res.headers, NULL_BODY.has(status) ? Buffer.alloc(0) : Buffer.concat(chunks)),
+              reused: false,
+            });
+          });
+        },
+      );
       req.on('error', (err) => {
-        if (!settled) { settled = true; resolve({ err, reused: req.reusedSocket }); }
+        if (!settled) {
+          settled = true;
+          resolve({ err, reused: req.reusedSocket });
+        }
       });
       req.end(body);
     });
@@ -127,7 +153,8 @@ export function createHttpFetch(opts: HttpFetchOptions = {}): HttpFetch {
     const body = init.body === undefined ? undefined : Buffer.from(init.body);
     let r = await once(url, init, body);
     // A kept-alive socket the server closed just as we reused it: retry once on a fresh one (the request never reached the server).
-    if ('err' in r && r.reused && (r.err as NodeJS.ErrnoException).code === 'ECONNRESET') r = await once(url, init, body);
+    if ('err' in r && r.reused && (r.err as NodeJS.ErrnoException).code === 'ECONNRESET')
+      r = await once(url, init, body);
     if ('err' in r) throw r.err;
     return r.res;
   };

@@ -50,6 +50,7 @@ export function flag(args: ParsedArgs, name: string): string | undefined {
 /** Rejects flags a command does not know (a typo must not silently change behaviour). */
 export function allowFlags(args: ParsedArgs, allowed: readonly string[]): void {
   for (const name of [...args.flags.keys(), ...args.bools]) {
-    if (name !== 'help' && name !== 'config' && !allowed.includes(name)) throw new UsageError(`unknown option --${name} for ${args.command}`);
+    if (name !== 'help' && name !== 'config' && !allowed.includes(name))
+      throw new UsageError(`unknown option --${name} for ${args.command}`);
   }
 }

@@ -1,7 +1,14 @@
 // A client of the agent's socket for the CLI (status, doctor, ticket) and
 // tests: one request line, one response line, a hard deadline.
 import { connect } from 'node:net';
-import { MAX_LINE_BYTES, decodeResponse, encodeRequest, readLine, type DecodedResponse, type Request } from '../protocol/line.js';
+import {
+  MAX_LINE_BYTES,
+  decodeResponse,
+  encodeRequest,
+  readLine,
+  type DecodedResponse,
+  type Request,
+} from '../protocol/line.js';
 
 export class AgentUnreachableError extends Error {
   constructor(socketPath: string, detail: string) {
@@ -24,12 +31,16 @@ export function exchangeLine(socketPath: string, line: string | Buffer, timeoutM
       if (err) reject(err);
       else resolve(v!);
     };
-    const timer = setTimeout(() => done(new AgentUnreachableError(socketPath, `no answer within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new AgentUnreachableError(socketPath, `no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     s.on('connect', () => s.write(line));
     s.on('data', (chunk: Buffer) => {
       const r = readLine(buffered, chunk);
       if (r.kind === 'need_more') buffered = r.buffered;
-      else if (r.kind === 'too_long') done(new AgentUnreachableError(socketPath, `answer longer than ${MAX_LINE_BYTES} bytes`));
+      else if (r.kind === 'too_long')
+        done(new AgentUnreachableError(socketPath, `answer longer than ${MAX_LINE_BYTES} bytes`));
       else done(null, r.line.toString('latin1'));
     });
     s.on('end', () => done(new AgentUnreachableError(socketPath, 'the agent closed the connection without an answer')));

@@ -34,13 +34,19 @@ export function cliLogger(io: Io = stdio, verbose = false): CliLog {
     const obj = typeof a === 'object' && a !== null ? a : undefined;
     io.err(`jmp-agent: ${label}${msg}${obj ? ' ' + JSON.stringify(obj) : ''}`);
   };
-  return { warn: line('warning: ', true), error: line('error: ', true), info: line('', verbose), debug: line('', false) } as unknown as CliLog;
+  return {
+    warn: line('warning: ', true),
+    error: line('error: ', true),
+    info: line('', verbose),
+    debug: line('', false),
+  } as unknown as CliLog;
 }
 
 /** The enrolled identity and an api client for one-shot commands. Throws a sentence when not enrolled. */
 export function hostTarget(config: AgentConfig, log: CliLog): Target & { state: AgentState; close(): void } {
   const state = readState(config.files.state);
-  if (!state) throw new Error(`this host is not enrolled (no ${config.files.state}); run jmp-agent enroll --api URL --token T`);
+  if (!state)
+    throw new Error(`this host is not enrolled (no ${config.files.state}); run jmp-agent enroll --api URL --token T`);
   const key = loadAgentKey(config.keyFile);
   const transport = createTransport(config, log);
   const api = createAgentApi({

@@ -23,11 +23,23 @@ export async function enrollCommand(args: ParsedArgs, io: Io = stdio): Promise<n
   const config = configFor(args);
   const log = cliLogger(io);
   const hostname = flag(args, 'hostname');
-  const state = await enrol(config, { apiUrl, token, force: args.bools.has('force'), addresses: args.flags.get('address') ?? [], ...(hostname ? { hostname } : {}) }, log);
+  const state = await enrol(
+    config,
+    {
+      apiUrl,
+      token,
+      force: args.bools.has('force'),
+      addresses: args.flags.get('address') ?? [],
+      ...(hostname ? { hostname } : {}),
+    },
+    log,
+  );
   io.out(`enrolled as ${state.hostname} (host id ${state.hostId}) with ${state.apiUrl}`);
   if (args.bools.has('no-sync')) return 0;
   const r = await pullOnce(config, log);
-  io.out(r.startsWith('updated') ? `policy ${r}; NSS files written` : `first policy pull: ${r} (the daemon will retry)`);
+  io.out(
+    r.startsWith('updated') ? `policy ${r}; NSS files written` : `first policy pull: ${r} (the daemon will retry)`,
+  );
   return 0;
 }
 
@@ -36,8 +48,21 @@ export async function pullOnce(config: AgentConfig, log: ReturnType<typeof cliLo
   const t = hostTarget(config, log);
   try {
     const disk = new DiskHealth(log);
-    const store = new PolicyStore({ policy: config.files.policy, passwd: config.files.passwd, group: config.files.group }, config.nss.minId, disk, log);
-    const sync = new PolicySync({ store, target: () => t, health: new ApiHealth(), intervalMs: config.policy.intervalMs, jitterMs: 0, log, force: true });
+    const store = new PolicyStore(
+      { policy: config.files.policy, passwd: config.files.passwd, group: config.files.group },
+      config.nss.minId,
+      disk,
+      log,
+    );
+    const sync = new PolicySync({
+      store,
+      target: () => t,
+      health: new ApiHealth(),
+      intervalMs: config.policy.intervalMs,
+      jitterMs: 0,
+      log,
+      force: true,
+    });
     const r = await sync.syncOnce(true);
     if (r === 'updated' && disk.degraded) return `received but not written (${disk.code})`;
     return r === 'updated' ? `updated: ${store.current?.snapshot.users.length ?? 0} users` : r;

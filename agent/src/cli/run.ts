@@ -14,7 +14,9 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
   let agent: Awaited<ReturnType<typeof startAgent>> | null = null;
   let syncWanted = false;
   let stopWanted: string | null = null;
-  let stop: (signal: string) => void = (signal) => { stopWanted = signal; };
+  let stop: (signal: string) => void = (signal) => {
+    stopWanted = signal;
+  };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => {
@@ -35,10 +37,13 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
         resolve(1);
       }, 10_000);
       force.unref();
-      started.close().then(() => resolve(0), (err: Error) => {
-        log.error({ err: err.message }, 'shutdown failed');
-        resolve(1);
-      });
+      started.close().then(
+        () => resolve(0),
+        (err: Error) => {
+          log.error({ err: err.message }, 'shutdown failed');
+          resolve(1);
+        },
+      );
     };
     if (stopWanted) stop(stopWanted);
     else if (syncWanted) void started.syncNow(true);

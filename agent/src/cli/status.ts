@@ -20,7 +20,10 @@ export async function statusCommand(args: ParsedArgs, io: Io = stdio): Promise<n
   let ping: { ok: true; mode: string | undefined; version: string | undefined } | { ok: false; error: string };
   try {
     const r = await askAgent(config.socket.path, { op: 'ping' }, 3000);
-    ping = r.status === 'pong' ? { ok: true, mode: r.mode, version: r.version } : { ok: false, error: `unexpected answer ${r.status}` };
+    ping =
+      r.status === 'pong'
+        ? { ok: true, mode: r.mode, version: r.version }
+        : { ok: false, error: `unexpected answer ${r.status}` };
   } catch (err) {
     ping = { ok: false, error: (err as Error).message };
   }
@@ -29,7 +32,11 @@ export async function statusCommand(args: ParsedArgs, io: Io = stdio): Promise<n
     io.out(JSON.stringify({ daemon: ping, status: st }, null, 2));
     return ping.ok ? 0 : 1;
   }
-  io.out(ping.ok ? `daemon:      running (version ${ping.version ?? '?'}), mode ${ping.mode ?? '?'}` : `daemon:      NOT RUNNING (${ping.error})`);
+  io.out(
+    ping.ok
+      ? `daemon:      running (version ${ping.version ?? '?'}), mode ${ping.mode ?? '?'}`
+      : `daemon:      NOT RUNNING (${ping.error})`,
+  );
   if (!st) {
     io.out(`status file: none at ${config.files.status}`);
     return ping.ok ? 0 : 1;
@@ -40,20 +47,35 @@ export async function statusCommand(args: ParsedArgs, io: Io = stdio): Promise<n
 
 export function describe(st: AgentStatus, now = Date.now()): string[] {
   const out: string[] = [];
-  out.push(`status file: updated ${age(st.updatedAt, now)}${st.stoppedAt ? ` (daemon stopped ${age(st.stoppedAt, now)})` : ''}, pid ${st.pid}`);
-  out.push(st.enrolled ? `enrolled:    ${st.enrolled.hostname} (host id ${st.enrolled.hostId}), api ${st.enrolled.apiUrl}` : 'enrolled:    no');
-  const api = st.api.state === 'up' ? `reachable (last answer ${age(st.api.lastOkAt, now)})`
-    : st.api.state === 'down' ? `UNREACHABLE since ${age(st.api.downSince, now)}: ${st.api.lastError ?? ''}`
-    : 'not asked yet';
+  out.push(
+    `status file: updated ${age(st.updatedAt, now)}${st.stoppedAt ? ` (daemon stopped ${age(st.stoppedAt, now)})` : ''}, pid ${st.pid}`,
+  );
+  out.push(
+    st.enrolled
+      ? `enrolled:    ${st.enrolled.hostname} (host id ${st.enrolled.hostId}), api ${st.enrolled.apiUrl}`
+      : 'enrolled:    no',
+  );
+  const api =
+    st.api.state === 'up'
+      ? `reachable (last answer ${age(st.api.lastOkAt, now)})`
+      : st.api.state === 'down'
+        ? `UNREACHABLE since ${age(st.api.downSince, now)}: ${st.api.lastError ?? ''}`
+        : 'not asked yet';
   out.push(`jmp-api:     ${api}`);
-  out.push(st.snapshot
-    ? `snapshot:    ${st.snapshot.users} users, generated ${age(st.snapshot.generatedAt, now)}, checked ${age(st.snapshot.lastCheckedAt ?? st.snapshot.receivedAt, now)}`
-    : 'snapshot:    none');
-  out.push(st.lastDecision
-    ? `last decision: ${st.lastDecision.op} ${st.lastDecision.user} → ${st.lastDecision.allow ? 'allow' : 'deny'} (${st.lastDecision.mode}) ${age(st.lastDecision.at, now)}`
-    : 'last decision: none');
+  out.push(
+    st.snapshot
+      ? `snapshot:    ${st.snapshot.users} users, generated ${age(st.snapshot.generatedAt, now)}, checked ${age(st.snapshot.lastCheckedAt ?? st.snapshot.receivedAt, now)}`
+      : 'snapshot:    none',
+  );
+  out.push(
+    st.lastDecision
+      ? `last decision: ${st.lastDecision.op} ${st.lastDecision.user} → ${st.lastDecision.allow ? 'allow' : 'deny'} (${st.lastDecision.mode}) ${age(st.lastDecision.at, now)}`
+      : 'last decision: none',
+  );
   out.push(`degraded:    ${st.degraded.length ? st.degraded.join(', ') : 'no'}`);
   out.push(`events:      ${st.events.queued} queued${st.events.dropped ? `, ${st.events.dropped} dropped` : ''}`);
-  out.push(`guard:       ${st.guard.files} files, ${st.guard.tampers} changes reverted${st.guard.lastTamper ? ` (last: ${st.guard.lastTamper.file} ${age(st.guard.lastTamper.at, now)})` : ''}`);
+  out.push(
+    `guard:       ${st.guard.files} files, ${st.guard.tampers} changes reverted${st.guard.lastTamper ? ` (last: ${st.guard.lastTamper.file} ${age(st.guard.lastTamper.at, now)})` : ''}`,
+  );
   return out;
 }

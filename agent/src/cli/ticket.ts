@@ -13,18 +13,33 @@ export async function ticketCommand(args: ParsedArgs, io: Io = stdio): Promise<n
   const config = configFor(args);
   const r = await askAgent(config.socket.path, { op: 'ticket', host }, config.api.requestTimeoutMs + 2000);
   if (r.status !== 'ticket') {
-    io.err(`jmp-agent: no ticket for ${host}: ${r.status === 'error' ? `${r.code}: ` : ''}${'reason' in r && r.reason ? r.reason : r.status}`);
+    io.err(
+      `jmp-agent: no ticket for ${host}: ${r.status === 'error' ? `${r.code}: ` : ''}${'reason' in r && r.reason ? r.reason : r.status}`,
+    );
     return 1;
   }
   if (args.bools.has('json')) {
-    io.out(JSON.stringify({
-      ticket: r.ticket,
-      expiresAt: r.expires_at,
-      host: { id: Number(r.host_id), hostname: r.hostname, addresses: r.addresses ? r.addresses.split(',') : [], sshHostKeys: r.ssh_host_keys ? r.ssh_host_keys.split('\n') : [] },
-    }, null, 2));
+    io.out(
+      JSON.stringify(
+        {
+          ticket: r.ticket,
+          expiresAt: r.expires_at,
+          host: {
+            id: Number(r.host_id),
+            hostname: r.hostname,
+            addresses: r.addresses ? r.addresses.split(',') : [],
+            sshHostKeys: r.ssh_host_keys ? r.ssh_host_keys.split('\n') : [],
+          },
+        },
+        null,
+        2,
+      ),
+    );
   } else {
     io.out(r.ticket);
-    io.err(`ticket for ${r.hostname ?? host}${r.addresses ? ` (${r.addresses})` : ''}, valid until ${r.expires_at ?? '?'}; answer the "jmp ticket:" prompt with it`);
+    io.err(
+      `ticket for ${r.hostname ?? host}${r.addresses ? ` (${r.addresses})` : ''}, valid until ${r.expires_at ?? '?'}; answer the "jmp ticket:" prompt with it`,
+    );
   }
   return 0;
 }

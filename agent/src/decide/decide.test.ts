@@ -63,9 +63,21 @@ describe('offline ticket verification', () => {
     no(mintTicket(key, { user: 'alice', hostId: HOST, iatOffset: 120, ttl: 60 }), /issued in the future/);
     no(mintTicket(key, { user: 'alice', hostId: HOST, iatOffset: 31, ttl: 10 }), /issued in the future/);
     // a lifetime of 60 s that only ends in an hour: issued an hour ahead
-    no(mintTicket(key, { user: 'alice', hostId: HOST, iatOffset: 3540, ttl: 60 }), /issued in the future|too far in the future/);
+    no(
+      mintTicket(key, { user: 'alice', hostId: HOST, iatOffset: 3540, ttl: 60 }),
+      /issued in the future|too far in the future/,
+    );
     const now = Math.floor(Date.now() / 1000);
-    assert.ok(verifyTicketOffline(mintTicket(key, { user: 'alice', hostId: HOST, iatOffset: 20, ttl: 30 }), 'alice', HOST, keyFor, now * 1000).ok, 'within the skew');
+    assert.ok(
+      verifyTicketOffline(
+        mintTicket(key, { user: 'alice', hostId: HOST, iatOffset: 20, ttl: 30 }),
+        'alice',
+        HOST,
+        keyFor,
+        now * 1000,
+      ).ok,
+      'within the skew',
+    );
   });
   test('within the 2 s clock tolerance an expired ticket still verifies, beyond it not', () => {
     const t = mintTicket(key, { user: 'alice', hostId: HOST, ttl: 10 });
@@ -79,8 +91,23 @@ function world() {
   const dir = tmpDir();
   dirs.push(dir);
   const disk = new DiskHealth(silentLog);
-  const policy = new PolicyStore({ policy: join(dir, 'policy.json'), passwd: join(dir, 'passwd'), group: join(dir, 'group') }, 1000, disk, silentLog);
-  policy.accept(snapshot({ hostId: HOST, keys: [key], users: [{ username: 'alice', login: true, root: true }, { username: 'bob', login: true, root: false }] }), '"e1"');
+  const policy = new PolicyStore(
+    { policy: join(dir, 'policy.json'), passwd: join(dir, 'passwd'), group: join(dir, 'group') },
+    1000,
+    disk,
+    silentLog,
+  );
+  policy.accept(
+    snapshot({
+      hostId: HOST,
+      keys: [key],
+      users: [
+        { username: 'alice', login: true, root: true },
+        { username: 'bob', login: true, root: false },
+      ],
+    }),
+    '"e1"',
+  );
   const spent = new SpentJtiStore(join(dir, 'spent-jti'), disk);
   const events = new EventQueue(join(dir, 'events.json'), 100, disk, silentLog);
   return { dir, disk, policy, spent, events };
@@ -90,13 +117,23 @@ describe('offline decisions from the snapshot', () => {
   test('rights: auth needs ticket + login, account = login, every sudo = root right, su to self = login', () => {
     const w = world();
     const ctx = { hostId: HOST, hostname: 'web-01', policy: w.policy, spent: w.spent, bootedAtS: bootedAtS() };
-    assert.equal(decideOffline({ op: 'auth', user: 'alice', ticket: mintTicket(key, { user: 'alice', hostId: HOST }) }, ctx).allow, true);
-    assert.equal(decideOffline({ op: 'auth', user: 'carol', ticket: mintTicket(key, { user: 'carol', hostId: HOST }) }, ctx).allow, false);
+    assert.equal(
+      decideOffline({ op: 'auth', user: 'alice', ticket: mintTicket(key, { user: 'alice', hostId: HOST }) }, ctx).allow,
+      true,
+    );
+    assert.equal(
+      decideOffline({ op: 'auth', user: 'carol', ticket: mintTicket(key, { user: 'carol', hostId: HOST }) }, ctx).allow,
+      false,
+    );
     assert.equal(decideOffline({ op: 'account', user: 'bob' }, ctx).allow, true);
     assert.equal(decideOffline({ op: 'account', user: 'carol' }, ctx).allow, false);
     assert.equal(decideOffline({ op: 'sudo', user: 'alice', runas: 'root' }, ctx).allow, true);
     assert.equal(decideOffline({ op: 'sudo', user: 'bob', runas: 'root' }, ctx).allow, false);
-    assert.equal(decideOffline({ op: 'sudo', user: 'bob', runas: 'bob' }, ctx).allow, false, 'sudo names the invoking user as runas');
+    assert.equal(
+      decideOffline({ op: 'sudo', user: 'bob', runas: 'bob' }, ctx).allow,
+      false,
+      'sudo names the invoking user as runas',
+    );
     assert.equal(decideOffline({ op: 'su', user: 'bob', runas: 'bob' }, ctx).allow, true);
     assert.equal(decideOffline({ op: 'su', user: 'bob', runas: 'alice' }, ctx).allow, false);
     assert.equal(decideOffline({ op: 'session_open', user: 'carol' }, ctx).allow, true);
@@ -121,16 +158,32 @@ describe('offline decisions from the snapshot', () => {
     const now = Math.floor(Date.now() / 1000);
     const t = mintTicket(key, { user: 'alice', hostId: HOST, iatOffset: -20, ttl: 60 });
     const ctx = { hostId: HOST, hostname: 'web-01', policy: w.policy, spent: w.spent };
-    assert.deepEqual(decideOffline({ op: 'auth', user: 'alice', ticket: t }, { ...ctx, bootedAtS: now - 10 }),
-      { allow: false, reason: 'ticket was issued before this host last started (offline)' });
-    assert.equal(decideOffline({ op: 'auth', user: 'alice', ticket: t }, { ...ctx, bootedAtS: now - 3600 }).allow, true, 'issued long after the boot: allowed');
+    assert.deepEqual(decideOffline({ op: 'auth', user: 'alice', ticket: t }, { ...ctx, bootedAtS: now - 10 }), {
+      allow: false,
+      reason: 'ticket was issued before this host last started (offline)',
+    });
+    assert.equal(
+      decideOffline({ op: 'auth', user: 'alice', ticket: t }, { ...ctx, bootedAtS: now - 3600 }).allow,
+      true,
+      'issued long after the boot: allowed',
+    );
     assert.ok(Math.abs(bootedAtS() - (now - Math.floor(uptime()))) <= 2, 'boot time from the uptime');
   });
 
   test('the spent set is appended without fsync (the page cache outlives the agent)', () => {
     const w = world();
     let syncs = 0;
-    const counting = { ...realFs, fdatasyncSync: (fd: number) => { syncs++; realFs.fdatasyncSync(fd); }, fsyncSync: (fd: number) => { syncs++; realFs.fsyncSync(fd); } };
+    const counting = {
+      ...realFs,
+      fdatasyncSync: (fd: number) => {
+        syncs++;
+        realFs.fdatasyncSync(fd);
+      },
+      fsyncSync: (fd: number) => {
+        syncs++;
+        realFs.fsyncSync(fd);
+      },
+    };
     const s = new SpentJtiStore(join(w.dir, 'spent-c'), w.disk, counting);
     for (let i = 0; i < 10; i++) assert.equal(s.add(`k${i}`, Math.floor(Date.now() / 1000) + 30), true);
     assert.equal(syncs, 0);
@@ -159,13 +212,33 @@ describe('offline decisions from the snapshot', () => {
 });
 
 describe('decider: online first, then offline, then the default', () => {
-  function decider(w: ReturnType<typeof world>, answer: () => Promise<{ allow: boolean; reason: string }>, opts: { enrolled?: boolean; snapshot?: boolean } = {}) {
+  function decider(
+    w: ReturnType<typeof world>,
+    answer: () => Promise<{ allow: boolean; reason: string }>,
+    opts: { enrolled?: boolean; snapshot?: boolean } = {},
+  ) {
     const api = { pamDecide: answer } as unknown as AgentApi;
     const health = new ApiHealth();
-    const policy = opts.snapshot === false ? new PolicyStore({ policy: join(w.dir, 'p2'), passwd: join(w.dir, 'pw2'), group: join(w.dir, 'g2') }, 1000, w.disk, silentLog) : w.policy;
+    const policy =
+      opts.snapshot === false
+        ? new PolicyStore(
+            { policy: join(w.dir, 'p2'), passwd: join(w.dir, 'pw2'), group: join(w.dir, 'g2') },
+            1000,
+            w.disk,
+            silentLog,
+          )
+        : w.policy;
     return {
       health,
-      d: new Decider({ target: () => (opts.enrolled === false ? null : { api, hostId: HOST, hostname: 'web-01' }), health, policy, spent: w.spent, events: w.events, noSnapshot: () => 'deny', log: silentLog }),
+      d: new Decider({
+        target: () => (opts.enrolled === false ? null : { api, hostId: HOST, hostname: 'web-01' }),
+        health,
+        policy,
+        spent: w.spent,
+        events: w.events,
+        noSnapshot: () => 'deny',
+        log: silentLog,
+      }),
     };
   }
   const down = () => Promise.reject(new ApiError('unavailable', 'jmp-api did not answer: connect ECONNREFUSED', 0));
@@ -173,7 +246,11 @@ describe('decider: online first, then offline, then the default', () => {
   test('online answers are used as they are (mode online)', async () => {
     const w = world();
     const { d, health } = decider(w, async () => ({ allow: false, reason: 'no login right for alice on web-01' }));
-    assert.deepEqual(await d.decide({ op: 'account', user: 'alice' }), { allow: false, reason: 'no login right for alice on web-01', mode: 'online' });
+    assert.deepEqual(await d.decide({ op: 'account', user: 'alice' }), {
+      allow: false,
+      reason: 'no login right for alice on web-01',
+      mode: 'online',
+    });
     assert.equal(health.state, 'up');
   });
 
@@ -185,7 +262,11 @@ describe('decider: online first, then offline, then the default', () => {
     assert.equal((await d.decide({ op: 'auth', user: 'alice', ticket: t })).mode, 'online');
     apiUp = false;
     health.down('connect ECONNREFUSED');
-    assert.deepEqual(await d.decide({ op: 'auth', user: 'alice', ticket: t }), { allow: false, reason: 'ticket has already been used (offline)', mode: 'offline' });
+    assert.deepEqual(await d.decide({ op: 'auth', user: 'alice', ticket: t }), {
+      allow: false,
+      reason: 'ticket has already been used (offline)',
+      mode: 'offline',
+    });
     const fresh = mintTicket(key, { user: 'alice', hostId: HOST });
     assert.deepEqual((await d.decide({ op: 'auth', user: 'alice', ticket: fresh })).allow, true);
   });
@@ -209,7 +290,8 @@ describe('decider: online first, then offline, then the default', () => {
       assert.equal(r.mode, mode, err.message);
       assert.equal(r.allow, mode === 'offline', err.message);
       assert.equal(health.state, mode === 'offline' ? 'down' : 'up', err.message);
-      if (mode === 'online' && !(err instanceof ApiError && err.httpStatus === 401)) assert.match(r.reason, /^jmp-api could not decide: /);
+      if (mode === 'online' && !(err instanceof ApiError && err.httpStatus === 401))
+        assert.match(r.reason, /^jmp-api could not decide: /);
     }
   });
 
@@ -217,29 +299,54 @@ describe('decider: online first, then offline, then the default', () => {
     const w = world();
     let apiUp = false;
     let asked = 0;
-    const { d, health } = decider(w, () => { asked++; return apiUp ? Promise.resolve({ allow: true, reason: 'ok' }) : down(); });
+    const { d, health } = decider(w, () => {
+      asked++;
+      return apiUp ? Promise.resolve({ allow: true, reason: 'ok' }) : down();
+    });
     const t = mintTicket(key, { user: 'alice', hostId: HOST, jti: 'spent-offline-1' });
     const first = await d.decide({ op: 'auth', user: 'alice', ticket: t });
     assert.deepEqual([first.allow, first.mode], [true, 'offline']);
     const sent: Array<{ type: string; detail: Record<string, unknown> }> = [];
-    await w.events.flush(async (batch) => { sent.push(...batch); });
+    await w.events.flush(async (batch) => {
+      sent.push(...batch);
+    });
     const report = sent.find((e) => e.type === 'offline_decision' && e.detail['op'] === 'auth');
     assert.equal(report?.detail['jti'], 'spent-offline-1');
     assert.equal(typeof report?.detail['exp'], 'number');
     apiUp = true;
     health.ok();
     const before = asked;
-    assert.deepEqual(await d.decide({ op: 'auth', user: 'alice', ticket: t }), { allow: false, reason: 'ticket has already been used', mode: 'online' });
+    assert.deepEqual(await d.decide({ op: 'auth', user: 'alice', ticket: t }), {
+      allow: false,
+      reason: 'ticket has already been used',
+      mode: 'online',
+    });
     assert.equal(asked, before, 'jmp-api is not asked about a ticket this host already spent');
   });
 
   test('an answer naming a newer policy version starts a pull; the same or an older version does not', async () => {
     const w = world();
-    w.policy.accept(snapshot({ hostId: HOST, keys: [key], users: [{ username: 'alice', login: true, root: true }] }), '"e1"', new Date(), '41');
+    w.policy.accept(
+      snapshot({ hostId: HOST, keys: [key], users: [{ username: 'alice', login: true, root: true }] }),
+      '"e1"',
+      new Date(),
+      '41',
+    );
     let version = '41';
     let pulls = 0;
     const api = { pamDecide: async () => ({ allow: true, reason: 'ok', policy: version }) } as unknown as AgentApi;
-    const d = new Decider({ target: () => ({ api, hostId: HOST, hostname: 'web-01' }), health: new ApiHealth(), policy: w.policy, spent: w.spent, events: w.events, noSnapshot: () => 'deny', log: silentLog, onStalePolicy: () => { pulls++; } });
+    const d = new Decider({
+      target: () => ({ api, hostId: HOST, hostname: 'web-01' }),
+      health: new ApiHealth(),
+      policy: w.policy,
+      spent: w.spent,
+      events: w.events,
+      noSnapshot: () => 'deny',
+      log: silentLog,
+      onStalePolicy: () => {
+        pulls++;
+      },
+    });
     await d.decide({ op: 'account', user: 'alice' });
     assert.equal(pulls, 0);
     version = '7'; // another jmp-api instance that answered before the latest write
@@ -261,9 +368,23 @@ describe('decider: online first, then offline, then the default', () => {
     const w = world();
     let apiUp = true;
     let pulls = 0;
-    const api = { pamDecide: () => (apiUp ? Promise.resolve({ allow: false, reason: 'no root right for alice on web-01' }) : down()) } as unknown as AgentApi;
+    const api = {
+      pamDecide: () =>
+        apiUp ? Promise.resolve({ allow: false, reason: 'no root right for alice on web-01' }) : down(),
+    } as unknown as AgentApi;
     const health = new ApiHealth();
-    const d = new Decider({ target: () => ({ api, hostId: HOST, hostname: 'web-01' }), health, policy: w.policy, spent: w.spent, events: w.events, noSnapshot: () => 'deny', log: silentLog, onStalePolicy: () => { pulls++; } });
+    const d = new Decider({
+      target: () => ({ api, hostId: HOST, hostname: 'web-01' }),
+      health,
+      policy: w.policy,
+      spent: w.spent,
+      events: w.events,
+      noSnapshot: () => 'deny',
+      log: silentLog,
+      onStalePolicy: () => {
+        pulls++;
+      },
+    });
     assert.equal((await d.decide({ op: 'sudo', user: 'alice', runas: 'root' })).allow, false);
     assert.equal(pulls, 1, 'the snapshot still grants root: it is stale');
     apiUp = false;
@@ -272,10 +393,26 @@ describe('decider: online first, then offline, then the default', () => {
     assert.match(off.reason, /jmp-api denied the root right to alice/);
     assert.equal((await d.decide({ op: 'account', user: 'alice' })).allow, true, 'only the denied right');
     // A pull under way at the denial may bring the old rights: still denied.
-    w.policy.accept(snapshot({ hostId: HOST, keys: [key], users: [{ username: 'alice', login: true, root: true }] }), '"e3"', new Date(Date.now() + 1000));
-    assert.equal((await d.decide({ op: 'sudo', user: 'alice', runas: 'root' })).allow, false, 'a snapshot right after the denial');
-    w.policy.accept(snapshot({ hostId: HOST, keys: [key], users: [{ username: 'alice', login: true, root: true }] }), '"e4"', new Date(Date.now() + DENIAL_OUTLIVES_PULL_MS + 1000));
-    assert.equal((await d.decide({ op: 'sudo', user: 'alice', runas: 'root' })).allow, true, 'a snapshot taken well after the denial decides again');
+    w.policy.accept(
+      snapshot({ hostId: HOST, keys: [key], users: [{ username: 'alice', login: true, root: true }] }),
+      '"e3"',
+      new Date(Date.now() + 1000),
+    );
+    assert.equal(
+      (await d.decide({ op: 'sudo', user: 'alice', runas: 'root' })).allow,
+      false,
+      'a snapshot right after the denial',
+    );
+    w.policy.accept(
+      snapshot({ hostId: HOST, keys: [key], users: [{ username: 'alice', login: true, root: true }] }),
+      '"e4"',
+      new Date(Date.now() + DENIAL_OUTLIVES_PULL_MS + 1000),
+    );
+    assert.equal(
+      (await d.decide({ op: 'sudo', user: 'alice', runas: 'root' })).allow,
+      true,
+      'a snapshot taken well after the denial decides again',
+    );
   });
 
   test('degraded decisions are queued as offline_decision events; with no snapshot the default applies', async () => {
@@ -284,7 +421,11 @@ describe('decider: online first, then offline, then the default', () => {
     await d.decide({ op: 'account', user: 'bob', service: 'sshd' });
     assert.equal(w.events.size, 1);
     const { d: d2 } = decider(w, down, { snapshot: false });
-    assert.deepEqual(await d2.decide({ op: 'account', user: 'bob' }), { allow: false, reason: 'jmp-api is unreachable and this host has no policy snapshot; default deny', mode: 'default' });
+    assert.deepEqual(await d2.decide({ op: 'account', user: 'bob' }), {
+      allow: false,
+      reason: 'jmp-api is unreachable and this host has no policy snapshot; default deny',
+      mode: 'default',
+    });
     const { d: d3 } = decider(w, down, { enrolled: false });
     assert.equal((await d3.decide({ op: 'account', user: 'bob' })).mode, 'default');
     assert.equal(w.events.size, 3);
@@ -298,24 +439,46 @@ describe('decider: while jmp-api is down, one question a second tries it', () =>
     let asked = 0;
     let up = false;
     let release: (() => void) | null = null;
-    const api = { pamDecide: () => {
-      asked++;
-      if (up) return Promise.resolve({ allow: true, reason: 'ok' });
-      // The first question hangs until released, as a blackholed jmp-api would until the deadline.
-      return new Promise((_, reject) => { release = () => reject(new ApiError('unavailable', 'jmp-api did not answer within 300 ms', 0)); });
-    } } as unknown as AgentApi;
+    const api = {
+      pamDecide: () => {
+        asked++;
+        if (up) return Promise.resolve({ allow: true, reason: 'ok' });
+        // The first question hangs until released, as a blackholed jmp-api would until the deadline.
+        return new Promise((_, reject) => {
+          release = () => reject(new ApiError('unavailable', 'jmp-api did not answer within 300 ms', 0));
+        });
+      },
+    } as unknown as AgentApi;
     const health = new ApiHealth();
-    const d = new Decider({ target: () => ({ api, hostId: HOST, hostname: 'web-01' }), health, policy: w.policy, spent: w.spent, events: w.events, noSnapshot: () => 'deny', log: silentLog }, () => now);
+    const d = new Decider(
+      {
+        target: () => ({ api, hostId: HOST, hostname: 'web-01' }),
+        health,
+        policy: w.policy,
+        spent: w.spent,
+        events: w.events,
+        noSnapshot: () => 'deny',
+        log: silentLog,
+      },
+      () => now,
+    );
     const first = d.decide({ op: 'account', user: 'alice' });
     await new Promise((r) => setImmediate(r));
     release!();
     assert.equal((await first).mode, 'offline');
     assert.equal(health.state, 'down');
-    for (let i = 0; i < 20; i++) { now += 10; assert.equal((await d.decide({ op: 'account', user: 'alice' })).mode, 'offline'); }
+    for (let i = 0; i < 20; i++) {
+      now += 10;
+      assert.equal((await d.decide({ op: 'account', user: 'alice' })).mode, 'offline');
+    }
     assert.equal(asked, 1, 'within a second of the failure nobody asks jmp-api');
     now += 1000;
     up = true;
-    assert.equal((await d.decide({ op: 'account', user: 'alice' })).mode, 'online', 'the probe after a second reaches jmp-api');
+    assert.equal(
+      (await d.decide({ op: 'account', user: 'alice' })).mode,
+      'online',
+      'the probe after a second reaches jmp-api',
+    );
     assert.equal(health.state, 'up');
     assert.equal((await d.decide({ op: 'account', user: 'alice' })).mode, 'online');
     assert.equal(asked, 3);
@@ -326,10 +489,28 @@ describe('decider: while jmp-api is down, one question a second tries it', () =>
     let now = 5000;
     let pending = 0;
     let release: (() => void) | null = null;
-    const api = { pamDecide: () => { pending++; return new Promise((_, reject) => { release = () => reject(new ApiError('unavailable', 'no answer', 0)); }); } } as unknown as AgentApi;
+    const api = {
+      pamDecide: () => {
+        pending++;
+        return new Promise((_, reject) => {
+          release = () => reject(new ApiError('unavailable', 'no answer', 0));
+        });
+      },
+    } as unknown as AgentApi;
     const health = new ApiHealth();
     health.down('connect ECONNREFUSED');
-    const d = new Decider({ target: () => ({ api, hostId: HOST, hostname: 'web-01' }), health, policy: w.policy, spent: w.spent, events: w.events, noSnapshot: () => 'deny', log: silentLog }, () => now);
+    const d = new Decider(
+      {
+        target: () => ({ api, hostId: HOST, hostname: 'web-01' }),
+        health,
+        policy: w.policy,
+        spent: w.spent,
+        events: w.events,
+        noSnapshot: () => 'deny',
+        log: silentLog,
+      },
+      () => now,
+    );
     const probe = d.decide({ op: 'account', user: 'alice' }); // the probe, hanging
     now += 5000;
     assert.equal((await d.decide({ op: 'account', user: 'alice' })).mode, 'offline');
@@ -361,12 +542,31 @@ describe('decider over HTTP: only no answer or the outage marker is down', () =>
     const port = (srv.address() as { port: number }).port;
     const transport = createHttpFetch();
     try {
-      const api = createAgentApi({ baseUrl: `http://127.0.0.1:${port}`, transport, requestTimeoutMs: 1000, decideTimeoutMs: 300 });
+      const api = createAgentApi({
+        baseUrl: `http://127.0.0.1:${port}`,
+        transport,
+        requestTimeoutMs: 1000,
+        decideTimeoutMs: 300,
+      });
       const w = world();
-      for (const [b, want] of [['hang', [true, 'offline']], ['503-marked', [true, 'offline']], ['garbage', [false, 'online']], ['500', [false, 'online']], ['503-bare', [false, 'online']]] as const) {
+      for (const [b, want] of [
+        ['hang', [true, 'offline']],
+        ['503-marked', [true, 'offline']],
+        ['garbage', [false, 'online']],
+        ['500', [false, 'online']],
+        ['503-bare', [false, 'online']],
+      ] as const) {
         behaviour = b;
         // A decider each: a down jmp-api is asked again only once a second.
-        const d = new Decider({ target: () => ({ api, hostId: HOST, hostname: 'web-01' }), health: new ApiHealth(), policy: w.policy, spent: w.spent, events: w.events, noSnapshot: () => 'deny', log: silentLog });
+        const d = new Decider({
+          target: () => ({ api, hostId: HOST, hostname: 'web-01' }),
+          health: new ApiHealth(),
+          policy: w.policy,
+          spent: w.spent,
+          events: w.events,
+          noSnapshot: () => 'deny',
+          log: silentLog,
+        });
         const started = Date.now();
         const r = await d.decide({ op: 'sudo', user: 'alice', runas: 'root' });
         assert.deepEqual([r.allow, r.mode], want, b);

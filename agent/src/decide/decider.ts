@@ -59,10 +59,14 @@ type RightName = 'login' | 'root';
 export function rightOf(req: PamRequest): RightName | null {
   switch (req.op) {
     case 'auth':
-    case 'account': return 'login';
-    case 'sudo': return 'root';
-    case 'su': return req.runas === req.user ? 'login' : 'root';
-    default: return null;
+    case 'account':
+      return 'login';
+    case 'sudo':
+      return 'root';
+    case 'su':
+      return req.runas === req.user ? 'login' : 'root';
+    default:
+      return null;
   }
 }
 
@@ -77,7 +81,10 @@ export class Decider {
   /** `${right}:${user}` → when jmp-api denied it online (epoch ms). */
   private readonly deniedOnline = new Map<string, number>();
   private lastStale: { version: string; at: number } | null = null;
-  constructor(private readonly d: DeciderDeps, private readonly nowMs: () => number = () => performance.now()) {}
+  constructor(
+    private readonly d: DeciderDeps,
+    private readonly nowMs: () => number = () => performance.now(),
+  ) {}
 
   async decide(req: PamRequest): Promise<Decision> {
     const target = this.d.target();
@@ -86,7 +93,11 @@ export class Decider {
       const probe = this.d.health.state === 'down';
       this.lastAskedAt = this.nowMs();
       if (probe) this.probing = true;
-      try { decision = await this.online(req, target.api); } finally { if (probe) this.probing = false; }
+      try {
+        decision = await this.online(req, target.api);
+      } finally {
+        if (probe) this.probing = false;
+      }
     }
     if (!decision) decision = this.degraded(req, target);
     this.d.onDecision?.(req, decision);
@@ -104,7 +115,11 @@ export class Decider {
     const t = peekTicketJti(req.ticket);
     if (!t || !this.d.spent.has(t.jti)) return null;
     const offline = this.d.health.state === 'down';
-    const d: Decision = { allow: false, reason: `ticket has already been used${offline ? ' (offline)' : ''}`, mode: offline ? 'offline' : 'online' };
+    const d: Decision = {
+      allow: false,
+      reason: `ticket has already been used${offline ? ' (offline)' : ''}`,
+      mode: offline ? 'offline' : 'online',
+    };
     if (offline) this.report(req, d);
     return d;
   }
@@ -132,7 +147,11 @@ export class Decider {
       this.rememberTicket(req);
       this.d.log.warn({ op: req.op, user: req.user, err: msg }, 'jmp-api refused the question');
       const status = err instanceof ApiError ? err.httpStatus : 0;
-      return { allow: false, reason: status >= 400 && status < 500 && status !== 429 ? msg : `jmp-api could not decide: ${msg}`, mode: 'online' };
+      return {
+        allow: false,
+        reason: status >= 400 && status < 500 && status !== 429 ? msg : `jmp-api could not decide: ${msg}`,
+        mode: 'online',
+      };
     }
     this.d.health.ok();
     this.rememberTicket(req);
@@ -155,7 +174,8 @@ export class Decider {
       this.deniedOnline.delete(key);
       if (!allow) {
         this.deniedOnline.set(key, Date.now());
-        while (this.deniedOnline.size > MAX_REMEMBERED_DENIALS) this.deniedOnline.delete(this.deniedOnline.keys().next().value!);
+        while (this.deniedOnline.size > MAX_REMEMBERED_DENIALS)
+          this.deniedOnline.delete(this.deniedOnline.keys().next().value!);
         if (this.d.policy.user(req.user)?.[right]) stale ??= `denied ${key}`;
       }
     }
@@ -195,14 +215,25 @@ export class Decider {
       const denied = this.deniedSinceSnapshot(req);
       if (denied) decision = { allow: false, reason: denied, mode: 'offline' };
       else {
-        decision = { ...decideOffline(req, { hostId: target.hostId, hostname: target.hostname, policy: this.d.policy, spent: this.d.spent, bootedAtS: this.bootedAt }), mode: 'offline' };
+        decision = {
+          ...decideOffline(req, {
+            hostId: target.hostId,
+            hostname: target.hostname,
+            policy: this.d.policy,
+            spent: this.d.spent,
+            bootedAtS: this.bootedAt,
+          }),
+          mode: 'offline',
+        };
         // A ticket spent here offline is reported to jmp-api (with the event), which marks it spent for every path.
         const t = req.op === 'auth' ? peekTicketJti(req.ticket) : null;
         if (t && this.d.spent.has(t.jti)) spentJti = t;
       }
     } else {
       const def = this.d.noSnapshot();
-      const why = target ? 'jmp-api is unreachable and this host has no policy snapshot' : 'this host is not enrolled with jmp-api';
+      const why = target
+        ? 'jmp-api is unreachable and this host has no policy snapshot'
+        : 'this host is not enrolled with jmp-api';
       decision = { allow: def === 'allow', reason: `${why}; default ${def}`, mode: 'default' };
     }
     this.report(req, decision, spentJti);
@@ -212,8 +243,14 @@ export class Decider {
   /** A decision jmp-api did not take: logged and queued for it as an offline_decision event. */
   private report(req: PamRequest, decision: Decision, spentJti: { jti: string; exp: number } | null = null): void {
     const detail = {
-      op: req.op, user: req.user, runas: 'runas' in req ? req.runas : undefined, service: req.service, rhost: 'rhost' in req ? req.rhost : undefined,
-      allow: decision.allow, reason: decision.reason, mode: decision.mode,
+      op: req.op,
+      user: req.user,
+      runas: 'runas' in req ? req.runas : undefined,
+      service: req.service,
+      rhost: 'rhost' in req ? req.rhost : undefined,
+      allow: decision.allow,
+      reason: decision.reason,
+      mode: decision.mode,
       ...(spentJti ? { jti: spentJti.jti, exp: spentJti.exp } : {}),
     };
     this.d.log.warn(detail, `degraded decision (${decision.mode})`);

@@ -40,13 +40,16 @@ export function decideOffline(req: PamRequest, ctx: OfflineContext): Verdict {
   const on = ctx.hostname;
   const login = (user: string): Verdict => {
     const u = ctx.policy.user(user);
-    return u?.login ? { allow: true, reason: `${user} has the login right on ${on} (offline)` } : { allow: false, reason: `no login right for ${user} on ${on} (offline)` };
+    return u?.login
+      ? { allow: true, reason: `${user} has the login right on ${on} (offline)` }
+      : { allow: false, reason: `no login right for ${user} on ${on} (offline)` };
   };
   switch (req.op) {
     case 'auth': {
       const t = verifyTicketOffline(req.ticket, req.user, ctx.hostId, (kid) => ctx.policy.ticketKey(kid), ctx.nowMs);
       if (!t.ok) return { allow: false, reason: `${t.reason} (offline)` };
-      if (t.iat <= ctx.bootedAtS + CLOCK_TOLERANCE_S) return { allow: false, reason: 'ticket was issued before this host last started (offline)' };
+      if (t.iat <= ctx.bootedAtS + CLOCK_TOLERANCE_S)
+        return { allow: false, reason: 'ticket was issued before this host last started (offline)' };
       if (!ctx.spent.add(t.jti, t.exp)) return { allow: false, reason: 'ticket has already been used (offline)' };
       return login(req.user);
     }
@@ -57,7 +60,9 @@ export function decideOffline(req: PamRequest, ctx: OfflineContext): Verdict {
       // As jmp-api: sudo never reveals its target to PAM, so every sudo needs root; su to oneself is login.
       if (req.op === 'su' && req.runas === req.user) return login(req.user);
       const u = ctx.policy.user(req.user);
-      return u?.root ? { allow: true, reason: `${req.user} has the root right on ${on} (offline)` } : { allow: false, reason: `no root right for ${req.user} on ${on} (offline)` };
+      return u?.root
+        ? { allow: true, reason: `${req.user} has the root right on ${on} (offline)` }
+        : { allow: false, reason: `no root right for ${req.user} on ${on} (offline)` };
     }
     case 'session_open':
     case 'session_close':

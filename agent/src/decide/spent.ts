@@ -63,7 +63,11 @@ export class SpentJtiStore {
     if (this.has(jti)) return false;
     const until = exp + KEEP_AFTER_EXP_S;
     this.spent.set(jti, until);
-    this.disk.attempt('spent-jti', () => this.append(`${until} ${jti}\n`), () => this.rewrite());
+    this.disk.attempt(
+      'spent-jti',
+      () => this.append(`${until} ${jti}\n`),
+      () => this.rewrite(),
+    );
     this.maybeCompact();
     return true;
   }

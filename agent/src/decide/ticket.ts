@@ -19,7 +19,13 @@ export function ticketAudience(hostId: number): string {
   return `jmp-host:${hostId}`;
 }
 
-export function verifyTicketOffline(ticket: string, user: string, hostId: number, keyFor: (kid: string) => KeyObject | undefined, nowMs: number = Date.now()): OfflineTicketCheck {
+export function verifyTicketOffline(
+  ticket: string,
+  user: string,
+  hostId: number,
+  keyFor: (kid: string) => KeyObject | undefined,
+  nowMs: number = Date.now(),
+): OfflineTicketCheck {
   let decoded: jwt.Jwt | null;
   try {
     decoded = jwt.decode(ticket, { complete: true });
@@ -27,27 +33,41 @@ export function verifyTicketOffline(ticket: string, user: string, hostId: number
     return { ok: false, reason: 'ticket is malformed' };
   }
   const kid = decoded?.header.kid;
-  if (!decoded || typeof decoded.payload !== 'object' || decoded.payload === null || typeof kid !== 'string' || !kid) return { ok: false, reason: 'ticket is malformed' };
+  if (!decoded || typeof decoded.payload !== 'object' || decoded.payload === null || typeof kid !== 'string' || !kid)
+    return { ok: false, reason: 'ticket is malformed' };
   if (decoded.header.alg !== 'ES256') return { ok: false, reason: 'ticket is malformed' };
   const key = keyFor(kid);
   if (!key) return { ok: false, reason: 'ticket is signed by an unknown key' };
   let p: jwt.JwtPayload;
   try {
-    p = jwt.verify(ticket, key, { algorithms: ['ES256'], issuer: TICKET_ISSUER, clockTolerance: CLOCK_TOLERANCE_S, clockTimestamp: Math.floor(nowMs / 1000) }) as jwt.JwtPayload;
+    p = jwt.verify(ticket, key, {
+      algorithms: ['ES256'],
+      issuer: TICKET_ISSUER,
+      clockTolerance: CLOCK_TOLERANCE_S,
+      clockTimestamp: Math.floor(nowMs / 1000),
+    }) as jwt.JwtPayload;
   } catch (err) {
     const name = (err as Error).name;
     if (name === 'TokenExpiredError') return { ok: false, reason: 'ticket has expired' };
-    if ((err as Error).message.startsWith('jwt issuer invalid')) return { ok: false, reason: 'ticket is not from jmp-api' };
+    if ((err as Error).message.startsWith('jwt issuer invalid'))
+      return { ok: false, reason: 'ticket is not from jmp-api' };
     return { ok: false, reason: 'ticket signature is invalid' };
   }
   if (p.aud !== ticketAudience(hostId)) return { ok: false, reason: 'ticket is for another host' };
   if (p.sub !== user) return { ok: false, reason: 'ticket is for another user' };
-  if (typeof p.jti !== 'string' || !JTI_RE.test(p.jti) || typeof p.exp !== 'number' || typeof p.iat !== 'number' || p.exp - p.iat > MAX_TICKET_TTL_S) {
+  if (
+    typeof p.jti !== 'string' ||
+    !JTI_RE.test(p.jti) ||
+    typeof p.exp !== 'number' ||
+    typeof p.iat !== 'number' ||
+    p.exp - p.iat > MAX_TICKET_TTL_S
+  ) {
     return { ok: false, reason: 'ticket is malformed' };
   }
   const now = Math.floor(nowMs / 1000);
   if (p.iat > now + TICKET_CLOCK_SKEW_S) return { ok: false, reason: 'ticket was issued in the future' };
-  if (p.exp > now + MAX_TICKET_TTL_S + TICKET_CLOCK_SKEW_S) return { ok: false, reason: 'ticket expires too far in the future' };
+  if (p.exp > now + MAX_TICKET_TTL_S + TICKET_CLOCK_SKEW_S)
+    return { ok: false, reason: 'ticket expires too far in the future' };
   return { ok: true, jti: p.jti, exp: p.exp, iat: p.iat };
 }
 

@@ -33,7 +33,10 @@ export function readSshHostKeys(paths: readonly string[]): { keys: string[]; pro
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`${p}: ${(err as Error).message}`);
       continue;
     }
-    const line = text.split('\n').map((l) => l.trim()).find((l) => l && !l.startsWith('#'));
+    const line = text
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l && !l.startsWith('#'));
     if (!line || !contract.SshPublicKey.safeParse(line).success) {
       problems.push(`${p}: not an OpenSSH public key line`);
       continue;

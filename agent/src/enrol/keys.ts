@@ -23,7 +23,10 @@ export function writeAgentKey(path: string, key: AgentKey): void {
 /** Loads the key; refuses a key file others can read (it is the host's identity). */
 export function loadAgentKey(path: string): AgentKey {
   const st = statSync(path);
-  if ((st.mode & 0o077) !== 0) throw new Error(`${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it or enrol again`);
+  if ((st.mode & 0o077) !== 0)
+    throw new Error(
+      `${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it or enrol again`,
+    );
   const privateKey = createPrivateKey(readFileSync(path));
   if (privateKey.asymmetricKeyType !== 'ec') throw new Error(`${path} is not an EC (ES256) key`);
   return { privateKey, publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }) as string };

@@ -26,7 +26,8 @@ export function readState(path: string): AgentState | null {
     throw err;
   }
   const parsed = AgentState.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new Error(`${path}: not a jmp-agent state file (${parsed.error.issues[0]?.message}); enrol again`);
+  if (!parsed.success)
+    throw new Error(`${path}: not a jmp-agent state file (${parsed.error.issues[0]?.message}); enrol again`);
   return parsed.data;
 }
 

@@ -35,7 +35,11 @@ export function recordBaseline(path: string, files: readonly GuardedFile[]): Map
   const out = {
     version: 1 as const,
     recordedAt: new Date().toISOString(),
-    files: [...images].map(([p, img]) => ({ path: p, content: img.content?.toString('base64') ?? null, mode: img.mode })),
+    files: [...images].map(([p, img]) => ({
+      path: p,
+      content: img.content?.toString('base64') ?? null,
+      mode: img.mode,
+    })),
   };
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
   writeFileAtomic(path, JSON.stringify(out, null, 2) + '\n', 0o600);
@@ -51,5 +55,10 @@ export function loadBaseline(path: string): Map<string, FileImage> | null {
     return null;
   }
   const b = BaselineFile.parse(JSON.parse(text));
-  return new Map(b.files.map((f) => [f.path, { content: f.content === null ? null : Buffer.from(f.content, 'base64'), mode: f.mode }]));
+  return new Map(
+    b.files.map((f) => [
+      f.path,
+      { content: f.content === null ? null : Buffer.from(f.content, 'base64'), mode: f.mode },
+    ]),
+  );
 }

@@ -51,12 +51,22 @@ export class FileGuard {
     for (const spec of this.o.files) {
       const img = installed?.get(spec.path) ?? readImage(spec.path);
       if (!img.content) {
-        this.o.log.warn({ file: spec.path }, 'guarded file does not exist (and has no recorded baseline); not guarding it');
+        this.o.log.warn(
+          { file: spec.path },
+          'guarded file does not exist (and has no recorded baseline); not guarding it',
+        );
         continue;
       }
-      this.entries.push({ spec, re: spec.lines ? new RegExp(spec.lines) : null, want: { content: img.content, mode: img.mode } });
+      this.entries.push({
+        spec,
+        re: spec.lines ? new RegExp(spec.lines) : null,
+        want: { content: img.content, mode: img.mode },
+      });
     }
-    this.o.log.info({ files: this.entries.map((e) => e.spec.path), baseline: installed ? this.o.baselinePath : 'at start' }, 'guarding files');
+    this.o.log.info(
+      { files: this.entries.map((e) => e.spec.path), baseline: installed ? this.o.baselinePath : 'at start' },
+      'guarding files',
+    );
     return installed ? this.check() : [];
   }
 
@@ -78,7 +88,16 @@ export class FileGuard {
       try {
         r = this.checkOne(e);
       } catch (err) {
-        r = { file: e.spec.path, restored: false, error: (err as Error).message, change: 'content', linesAdded: 0, linesRemoved: 0, bytesBefore: null, bytesAfter: null };
+        r = {
+          file: e.spec.path,
+          restored: false,
+          error: (err as Error).message,
+          change: 'content',
+          linesAdded: 0,
+          linesRemoved: 0,
+          bytesBefore: null,
+          bytesAfter: null,
+        };
       }
       if (!r) continue;
       this.tampers++;
@@ -100,16 +119,28 @@ export class FileGuard {
       const pick = (t: string) => t.split('\n').filter((l) => e.re!.test(l));
       const wantLines = pick(wantText);
       const sameLines = curText !== null && sameArray(pick(curText), wantLines);
-      target = sameLines ? cur.content! : Buffer.from(curText === null ? wantText : spliceLines(curText, e.re, wantLines));
+      target = sameLines
+        ? cur.content!
+        : Buffer.from(curText === null ? wantText : spliceLines(curText, e.re, wantLines));
     } else {
       target = curText !== null && cur.content!.equals(e.want.content) ? cur.content! : e.want.content;
     }
     const contentChanged = cur.content === null || !target.equals(cur.content);
     const modeChanged = cur.content !== null && e.want.mode !== null && cur.mode !== e.want.mode;
     if (!contentChanged && !modeChanged) return null;
-    const delta = curText === null ? { added: 0, removed: wantText.split('\n').length } : lineDelta(e.re ? pick2(wantText, e.re) : wantText, e.re ? pick2(curText, e.re) : curText);
+    const delta =
+      curText === null
+        ? { added: 0, removed: wantText.split('\n').length }
+        : lineDelta(e.re ? pick2(wantText, e.re) : wantText, e.re ? pick2(curText, e.re) : curText);
     const summary: ChangeSummary = {
-      change: cur.content === null ? 'deleted' : contentChanged && modeChanged ? 'content+mode' : contentChanged ? 'content' : 'mode',
+      change:
+        cur.content === null
+          ? 'deleted'
+          : contentChanged && modeChanged
+            ? 'content+mode'
+            : contentChanged
+              ? 'content'
+              : 'mode',
       linesAdded: delta.added,
       linesRemoved: delta.removed,
       bytesBefore: e.want.content.length,
@@ -121,7 +152,10 @@ export class FileGuard {
 }
 
 function pick2(text: string, re: RegExp): string {
-  return text.split('\n').filter((l) => re.test(l)).join('\n');
+  return text
+    .split('\n')
+    .filter((l) => re.test(l))
+    .join('\n');
 }
 
 function sameArray(a: readonly string[], b: readonly string[]): boolean {

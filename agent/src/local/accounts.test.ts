@@ -9,8 +9,17 @@ import { tmpDir } from '../../test/fixtures.js';
 
 describe('local accounts', () => {
   test('parseIdFile: names and ids, comments, NIS lines and junk skipped, the first entry wins', () => {
-    const r = parseIdFile('# c\nroot:x:0:0:root:/root:/bin/bash\n+nis::::::\n-x:::\nbad\nno:x:abc:1\nalice:x:1001:1001::/h:/s\nalice:x:7:7::/h:/s\ntwin:x:1001:1::/:/\n');
-    assert.deepEqual([...r.byName], [['root', 0], ['alice', 1001], ['twin', 1001]]);
+    const r = parseIdFile(
+      '# c\nroot:x:0:0:root:/root:/bin/bash\n+nis::::::\n-x:::\nbad\nno:x:abc:1\nalice:x:1001:1001::/h:/s\nalice:x:7:7::/h:/s\ntwin:x:1001:1::/:/\n',
+    );
+    assert.deepEqual(
+      [...r.byName],
+      [
+        ['root', 0],
+        ['alice', 1001],
+        ['twin', 1001],
+      ],
+    );
     assert.equal(r.byId.get(1001), 'alice');
   });
 

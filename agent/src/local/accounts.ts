@@ -23,7 +23,12 @@ export interface LocalAccounts {
   gids: ReadonlyMap<number, string>;
 }
 
-export const NO_LOCAL_ACCOUNTS: LocalAccounts = { users: new Map(), uids: new Map(), groups: new Map(), gids: new Map() };
+export const NO_LOCAL_ACCOUNTS: LocalAccounts = {
+  users: new Map(),
+  uids: new Map(),
+  groups: new Map(),
+  gids: new Map(),
+};
 
 /** name and numeric id (third field) of each passwd(5)/group(5) line; comments, NIS "+"/"-" lines and junk skipped. */
 export function parseIdFile(text: string): { byName: Map<string, number>; byId: Map<number, string> } {
@@ -87,7 +92,8 @@ export function localShadow(local: LocalAccounts, name: string, uid: number | un
   if (localUid !== undefined && localUid !== uid) return `local account ${name} exists on this host`;
   if (uid !== undefined) {
     const owner = local.uids.get(uid);
-    if (owner !== undefined && owner !== name) return `uid ${uid} of ${name} belongs to local account ${owner} on this host`;
+    if (owner !== undefined && owner !== name)
+      return `uid ${uid} of ${name} belongs to local account ${owner} on this host`;
   }
   return null;
 }

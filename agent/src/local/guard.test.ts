@@ -12,21 +12,39 @@ import { silentLog } from '../../test/fixtures.js';
 const root: PeerCred = { uid: 0, gid: 0, pid: 1 };
 const pw = parseIdFile('root:x:0:0::/root:/bin/bash\nalice:x:1001:1001::/h:/s\nsvc:x:200005:1::/:/\n');
 const local = { users: pw.byName, uids: pw.byId, groups: new Map<string, number>(), gids: new Map<number, string>() };
-const jmpUsers = new Map([['alice', 200001], ['bob', 200002], ['dave', 200005]]);
+const jmpUsers = new Map([
+  ['alice', 200001],
+  ['bob', 200002],
+  ['dave', 200005],
+]);
 
 function guarded() {
   const seen: string[] = [];
-  const handle = guardLocalAccounts(async (req): Promise<Response> => {
-    seen.push(`${req.op}:${'user' in req ? req.user : ''}`);
-    return req.op === 'ping' ? { status: 'pong', version: 't' } : { status: 'allow', reason: 'granted', mode: 'online' };
-  }, { policy: { user: (n: string) => (jmpUsers.has(n) ? ({ uid: jmpUsers.get(n)! } as never) : undefined) }, local: () => local, log: silentLog });
+  const handle = guardLocalAccounts(
+    async (req): Promise<Response> => {
+      seen.push(`${req.op}:${'user' in req ? req.user : ''}`);
+      return req.op === 'ping'
+        ? { status: 'pong', version: 't' }
+        : { status: 'allow', reason: 'granted', mode: 'online' };
+    },
+    {
+      policy: { user: (n: string) => (jmpUsers.has(n) ? ({ uid: jmpUsers.get(n)! } as never) : undefined) },
+      local: () => local,
+      log: silentLog,
+    },
+  );
   return { handle, seen };
 }
 
 describe('guardLocalAccounts', () => {
   test('auth, account, sudo and su for a name that is a local account are denied, the decider never asked', async () => {
     const { handle, seen } = guarded();
-    for (const line of ['v1 auth user=alice ticket=t', 'v1 account user=alice', 'v1 sudo user=alice runas=root', 'v1 su user=alice runas=root']) {
+    for (const line of [
+      'v1 auth user=alice ticket=t',
+      'v1 account user=alice',
+      'v1 sudo user=alice runas=root',
+      'v1 su user=alice runas=root',
+    ]) {
       const r = await handle(decodeRequest(line + '\n'), root);
       assert.deepEqual(r, { status: 'deny', reason: 'local account alice exists on this host' }, line);
     }
@@ -40,9 +58,17 @@ describe('guardLocalAccounts', () => {
     const r = await handle(decodeRequest('v1 account user=bob\n'), root);
     assert.deepEqual(r, { status: 'allow', reason: 'granted', mode: 'online', uid: '200002' });
     assert.equal(encodeResponse(r), 'v1 allow reason=granted mode=online uid=200002\n');
-    assert.deepEqual(await handle(decodeRequest('v1 account user=carol\n'), root), { status: 'allow', reason: 'granted', mode: 'online' }, 'unknown to jmp: no uid');
+    assert.deepEqual(
+      await handle(decodeRequest('v1 account user=carol\n'), root),
+      { status: 'allow', reason: 'granted', mode: 'online' },
+      'unknown to jmp: no uid',
+    );
     assert.equal((await handle(decodeRequest('v1 ping\n'), root)).status, 'pong');
-    assert.equal((await handle(decodeRequest('v1 session_open user=alice\n'), root)).status, 'allow', 'sessions are notifications');
+    assert.equal(
+      (await handle(decodeRequest('v1 session_open user=alice\n'), root)).status,
+      'allow',
+      'sessions are notifications',
+    );
     assert.deepEqual(seen, ['account:bob', 'account:carol', 'ping:', 'session_open:alice']);
   });
 });

@@ -18,7 +18,13 @@ export function tempNameFor(path: string): string {
  * `durable: false` skips both fsyncs: the swap stays atomic for readers and
  * survives a crash of the agent, but not necessarily one of the machine.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode: number, fsl: FsLayer = realFs, opts: { durable?: boolean } = {}): void {
+export function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  mode: number,
+  fsl: FsLayer = realFs,
+  opts: { durable?: boolean } = {},
+): void {
   const durable = opts.durable ?? true;
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const tmp = tempNameFor(path);

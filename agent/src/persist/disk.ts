@@ -58,7 +58,10 @@ export class DiskHealth {
       if (!this.degradedSince) {
         this.degradedSince = new Date();
         const full = DISK_FULL_CODES.has(code);
-        this.log.warn({ store, code, err: full ? undefined : err }, `cannot write ${store} (${code}): ${full ? 'disk full or read-only' : 'I/O error'}; continuing from memory until writes work again`);
+        this.log.warn(
+          { store, code, err: full ? undefined : err },
+          `cannot write ${store} (${code}): ${full ? 'disk full or read-only' : 'I/O error'}; continuing from memory until writes work again`,
+        );
         this.onChange({ degraded: true, store, code });
       }
       return false;

@@ -104,7 +104,13 @@ describe('a full disk degrades to memory, never fails a decision', () => {
 
   function stores(d: string, fsl: FsLayer, changes: DiskChange[]) {
     const disk = new DiskHealth(silentLog, (c) => changes.push(c));
-    const policy = new PolicyStore({ policy: join(d, 'policy.json'), passwd: join(d, 'passwd'), group: join(d, 'group') }, 1000, disk, silentLog, fsl);
+    const policy = new PolicyStore(
+      { policy: join(d, 'policy.json'), passwd: join(d, 'passwd'), group: join(d, 'group') },
+      1000,
+      disk,
+      silentLog,
+      fsl,
+    );
     const spent = new SpentJtiStore(join(d, 'spent-jti'), disk, fsl);
     return { disk, policy, spent };
   }
@@ -124,15 +130,26 @@ describe('a full disk degrades to memory, never fails a decision', () => {
       const ctx = { hostId: 7, hostname: 'web-01', policy, spent, bootedAtS: bootedAtS() };
       const t = mintTicket(key, { user: 'alice', hostId: 7 });
       assert.equal(decideOffline({ op: 'auth', user: 'alice', ticket: t }, ctx).allow, true);
-      assert.equal(decideOffline({ op: 'auth', user: 'alice', ticket: t }, ctx).allow, false, 'replay refused from memory');
+      assert.equal(
+        decideOffline({ op: 'auth', user: 'alice', ticket: t }, ctx).allow,
+        false,
+        'replay refused from memory',
+      );
       assert.equal(decideOffline({ op: 'sudo', user: 'alice', runas: 'root' }, ctx).allow, true);
-      assert.deepEqual(changes.map((c) => c.degraded), [true], 'one degraded transition, however many writes fail');
+      assert.deepEqual(
+        changes.map((c) => c.degraded),
+        [true],
+        'one degraded transition, however many writes fail',
+      );
       disk.retry();
       assert.equal(disk.degraded, true, 'still full');
       full = false;
       disk.retry();
       assert.equal(disk.degraded, false);
-      assert.deepEqual(changes.map((c) => c.degraded), [true, false]);
+      assert.deepEqual(
+        changes.map((c) => c.degraded),
+        [true, false],
+      );
       assert.match(readFileSync(join(d, 'passwd'), 'utf8'), /^alice:\*:200000:/);
       const reborn = new SpentJtiStore(join(d, 'spent-jti'), new DiskHealth(silentLog));
       reborn.load();
@@ -177,7 +194,9 @@ describe('a full disk degrades to memory, never fails a decision', () => {
       for (const n of readdirSync(mnt)) if (n === 'filler' || /^i\d+$/.test(n)) rmSync(join(mnt, n));
       disk.retry();
       assert.equal(disk.degraded, false);
-      assert.ok(existsSync(join(mnt, 'passwd')) && existsSync(join(mnt, 'group')) && existsSync(join(mnt, 'policy.json')));
+      assert.ok(
+        existsSync(join(mnt, 'passwd')) && existsSync(join(mnt, 'group')) && existsSync(join(mnt, 'policy.json')),
+      );
       assert.match(readFileSync(join(mnt, 'spent-jti'), 'utf8'), /^\d+ [0-9a-f-]+\n$/);
     } finally {
       execFileSync('umount', [mnt]);

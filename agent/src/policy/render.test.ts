@@ -11,8 +11,19 @@ import { goldenPath, readGolden } from '../../test/golden.js';
 
 describe('renderNss', () => {
   test('passwd and group in the standard formats, password field *', () => {
-    const r = renderNss(snapshot({ users: [{ username: 'alice', uid: 200001, gid: 200001, gecos: 'Alice Liddell' }, { username: 'bob', uid: 200002, gid: 200002, groups: ['jmp-users', 'ops'] }] }), { minId: 1000 });
-    assert.equal(r.passwd, 'alice:*:200001:200001:Alice Liddell:/home/alice:/bin/bash\nbob:*:200002:200002:Test User:/home/bob:/bin/bash\n');
+    const r = renderNss(
+      snapshot({
+        users: [
+          { username: 'alice', uid: 200001, gid: 200001, gecos: 'Alice Liddell' },
+          { username: 'bob', uid: 200002, gid: 200002, groups: ['jmp-users', 'ops'] },
+        ],
+      }),
+      { minId: 1000 },
+    );
+    assert.equal(
+      r.passwd,
+      'alice:*:200001:200001:Alice Liddell:/home/alice:/bin/bash\nbob:*:200002:200002:Test User:/home/bob:/bin/bash\n',
+    );
     assert.equal(r.group, 'alice:*:200001:\nbob:*:200002:\njmp-users:*:199999:alice,bob\n');
     assert.deepEqual(r.skipped, []);
   });
@@ -39,7 +50,8 @@ describe('renderNss', () => {
     const r = renderNss(s, { minId: 1000 });
     assert.equal(r.passwd, 'eve:*:200010:200010:Eve 0 0 root 0 0 x /root /bin/sh:/home/eve:/bin/bash\n');
     for (const file of [r.passwd, r.group]) {
-      for (const line of file.trimEnd().split('\n')) assert.equal(line.split(':').length, file === r.passwd ? 7 : 4, line);
+      for (const line of file.trimEnd().split('\n'))
+        assert.equal(line.split(':').length, file === r.passwd ? 7 : 4, line);
     }
     assert.equal(r.skipped.length, 8, r.skipped.join('\n'));
     assert.ok(!r.group.includes('wheel'), 'a low gid never appears');
@@ -53,7 +65,9 @@ describe('renderNss', () => {
   });
 
   test('a jmp user or group never shares a name or id with a local account or group', () => {
-    const pw = parseIdFile('root:x:0:0::/root:/bin/bash\nalice:x:1001:1001::/home/alice:/bin/bash\nsvc:x:200003:200003::/srv:/bin/sh\n');
+    const pw = parseIdFile(
+      'root:x:0:0::/root:/bin/bash\nalice:x:1001:1001::/home/alice:/bin/bash\nsvc:x:200003:200003::/srv:/bin/sh\n',
+    );
     const gr = parseIdFile('root:x:0:\nadmins:x:1500:alice\nlocalgrp:x:200004:\ncarol:x:3000:\n');
     const local: LocalAccounts = { users: pw.byName, uids: pw.byId, groups: gr.byName, gids: gr.byId };
     const s = snapshot({
@@ -71,7 +85,14 @@ describe('renderNss', () => {
       { name: 'ops', gid: 1500, members: ['bob'] }, // a local group's gid
     ];
     const r = renderNss(s, { minId: 1000, local });
-    assert.equal(r.passwd.split('\n').filter(Boolean).map((l) => l.split(':')[0]).join(','), 'bob,erin,carol');
+    assert.equal(
+      r.passwd
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(':')[0])
+        .join(','),
+      'bob,erin,carol',
+    );
     assert.equal(r.group, 'bob:*:200002:\njmp-users:*:199999:bob,erin,carol\n');
     assert.equal(r.skipped.length, 6, r.skipped.join('\n'));
     assert.ok(r.skipped.some((x) => /"alice": a local account has this name/.test(x)));
@@ -83,12 +104,20 @@ describe('renderNss', () => {
   });
 
   test('jmp-users with 20,000 members is one well-formed line', () => {
-    const users = Array.from({ length: 20_000 }, (_, i) => ({ username: `u${String(i).padStart(5, '0')}`, uid: 200_000 + i, gid: 200_000 + i, groups: ['jmp-users'] }));
+    const users = Array.from({ length: 20_000 }, (_, i) => ({
+      username: `u${String(i).padStart(5, '0')}`,
+      uid: 200_000 + i,
+      gid: 200_000 + i,
+      groups: ['jmp-users'],
+    }));
     const r = renderNss(snapshot({ users }), { minId: 1000 });
     const line = r.group.split('\n').find((l) => l.startsWith('jmp-users:'))!;
     assert.equal(line.split(':').length, 4);
     assert.equal(line.split(':')[3]!.split(',').length, 20_000);
-    assert.ok(line.length > 65_536 && line.length < 4 * 1024 * 1024, `${line.length} bytes: over the old limit, under libnss_jmp's`);
+    assert.ok(
+      line.length > 65_536 && line.length < 4 * 1024 * 1024,
+      `${line.length} bytes: over the old limit, under libnss_jmp's`,
+    );
     assert.equal(r.users, 20_000);
   });
 
@@ -109,10 +138,14 @@ describe('golden NSS files shared with libnss_jmp', () => {
   const r = renderNss(fixture, { minId: fixture.minId, local });
 
   test('the renderer writes these exact bytes', () => {
-    const same = (text: string, file: string): boolean => Buffer.from(text, 'utf8').equals(readFileSync(goldenPath(file)));
+    const same = (text: string, file: string): boolean =>
+      Buffer.from(text, 'utf8').equals(readFileSync(goldenPath(file)));
     assert.ok(same(r.passwd, 'nss/passwd'), 'passwd differs from test/golden/nss/passwd');
     assert.ok(same(r.group, 'nss/group'), 'group differs from test/golden/nss/group');
-    assert.ok(r.group.split('\n').some((l) => l.length > 4096), 'a group line longer than glibc\'s first NSS buffer');
+    assert.ok(
+      r.group.split('\n').some((l) => l.length > 4096),
+      "a group line longer than glibc's first NSS buffer",
+    );
   });
 
   test('entries.txt (what libnss_jmp must answer) follows from the snapshot', () => {

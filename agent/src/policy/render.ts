@@ -51,16 +51,25 @@ export function renderNss(snapshot: Pick<PolicySnapshot, 'users' | 'groups'>, op
   const clashing = new Set<string>(); // jmp users left out because of a local account
 
   for (const u of snapshot.users) {
-    const why = !NAME_RE.test(u.username) ? 'bad user name'
-      : userNames.has(u.username) ? 'duplicate user name'
-      : !validId(u.uid, opts.minId) ? `uid ${u.uid} out of range`
-      : uids.has(u.uid) ? `duplicate uid ${u.uid}`
-      : !validId(u.gid, opts.minId) ? `gid ${u.gid} out of range`
-      : !validPath(u.home) ? 'bad home directory'
-      : !validPath(u.shell) ? 'bad shell'
-      : local.users.has(u.username) ? 'a local account has this name'
-      : local.uids.has(u.uid) ? `uid ${u.uid} belongs to local account ${local.uids.get(u.uid)}`
-      : null;
+    const why = !NAME_RE.test(u.username)
+      ? 'bad user name'
+      : userNames.has(u.username)
+        ? 'duplicate user name'
+        : !validId(u.uid, opts.minId)
+          ? `uid ${u.uid} out of range`
+          : uids.has(u.uid)
+            ? `duplicate uid ${u.uid}`
+            : !validId(u.gid, opts.minId)
+              ? `gid ${u.gid} out of range`
+              : !validPath(u.home)
+                ? 'bad home directory'
+                : !validPath(u.shell)
+                  ? 'bad shell'
+                  : local.users.has(u.username)
+                    ? 'a local account has this name'
+                    : local.uids.has(u.uid)
+                      ? `uid ${u.uid} belongs to local account ${local.uids.get(u.uid)}`
+                      : null;
     if (why) {
       skipped.push(`user ${JSON.stringify(u.username).slice(0, 40)}: ${why}`);
       if (local.users.has(u.username) || local.uids.has(u.uid)) clashing.add(u.username);
@@ -78,13 +87,19 @@ export function renderNss(snapshot: Pick<PolicySnapshot, 'users' | 'groups'>, op
   const gids = new Set<number>();
   const shared: string[] = [];
   for (const g of snapshot.groups) {
-    const why = !NAME_RE.test(g.name) ? 'bad group name'
-      : groupNames.has(g.name) ? 'duplicate group name'
-      : !validId(g.gid, opts.minId) ? `gid ${g.gid} out of range`
-      : gids.has(g.gid) ? `duplicate gid ${g.gid}`
-      : local.groups.has(g.name) ? 'a local group has this name'
-      : local.gids.has(g.gid) ? `gid ${g.gid} belongs to local group ${local.gids.get(g.gid)}`
-      : null;
+    const why = !NAME_RE.test(g.name)
+      ? 'bad group name'
+      : groupNames.has(g.name)
+        ? 'duplicate group name'
+        : !validId(g.gid, opts.minId)
+          ? `gid ${g.gid} out of range`
+          : gids.has(g.gid)
+            ? `duplicate gid ${g.gid}`
+            : local.groups.has(g.name)
+              ? 'a local group has this name'
+              : local.gids.has(g.gid)
+                ? `gid ${g.gid} belongs to local group ${local.gids.get(g.gid)}`
+                : null;
     if (why) {
       skipped.push(`group ${JSON.stringify(g.name).slice(0, 40)}: ${why}`);
       continue;

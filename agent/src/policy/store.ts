@@ -15,7 +15,15 @@ import { readLocalAccounts, type LocalAccounts } from '../local/accounts.js';
 export type PolicyUser = PolicySnapshot['users'][number];
 
 /** `version`: jmp-api's policy version the snapshot was built at (absent from older caches). */
-export const CachedPolicy = z.object({ etag: z.string(), version: z.string().regex(/^\d{1,19}$/).optional(), receivedAt: z.string(), snapshot: PolicySnapshot });
+export const CachedPolicy = z.object({
+  etag: z.string(),
+  version: z
+    .string()
+    .regex(/^\d{1,19}$/)
+    .optional(),
+  receivedAt: z.string(),
+  snapshot: PolicySnapshot,
+});
 export type CachedPolicy = z.infer<typeof CachedPolicy>;
 
 export interface PolicyPaths {
@@ -93,7 +101,12 @@ export class PolicyStore {
 
   /** A new snapshot from jmp-api: used at once, then written. */
   accept(snapshot: PolicySnapshot, etag: string, receivedAt = new Date(), version?: string): void {
-    this.use({ etag, ...(version && isVersion(version) ? { version } : {}), receivedAt: receivedAt.toISOString(), snapshot });
+    this.use({
+      etag,
+      ...(version && isVersion(version) ? { version } : {}),
+      receivedAt: receivedAt.toISOString(),
+      snapshot,
+    });
     this.lastCheckedAt = receivedAt;
     this.persist();
   }

@@ -56,7 +56,10 @@ export class PolicySync {
       return 'unchanged';
     }
     if (r.snapshot.host.id !== t.hostId) {
-      this.o.log.error({ got: r.snapshot.host.id, want: t.hostId }, 'jmp-api sent the snapshot of another host; ignoring it');
+      this.o.log.error(
+        { got: r.snapshot.host.id, want: t.hostId },
+        'jmp-api sent the snapshot of another host; ignoring it',
+      );
       return 'rejected';
     }
     this.o.store.accept(r.snapshot, r.etag, new Date(), r.version);

@@ -45,7 +45,11 @@ describe('percent-encoding', () => {
     for (let b = 0; b < 256; b++) {
       const enc = percentEncode(Buffer.from([b]));
       const unreserved = /[A-Za-z0-9._~-]/.test(String.fromCharCode(b));
-      assert.equal(enc, unreserved ? String.fromCharCode(b) : '%' + b.toString(16).toUpperCase().padStart(2, '0'), `byte ${b}`);
+      assert.equal(
+        enc,
+        unreserved ? String.fromCharCode(b) : '%' + b.toString(16).toUpperCase().padStart(2, '0'),
+        `byte ${b}`,
+      );
     }
   });
 
@@ -156,7 +160,10 @@ describe('lines', () => {
     assert.equal(decodeLine(fits).word, 'allow');
     throwsCode(() => decodeLine(fits + 'x\n'), 'too_long');
     throwsCode(() => decodeLine(fits + 'x'), 'too_long');
-    assert.equal(encodeLine('allow', { reason: 'x'.repeat(MAX_LINE_BYTES - prefix.length - 1) }).length, MAX_LINE_BYTES);
+    assert.equal(
+      encodeLine('allow', { reason: 'x'.repeat(MAX_LINE_BYTES - prefix.length - 1) }).length,
+      MAX_LINE_BYTES,
+    );
     throwsCode(() => encodeLine('allow', { reason: 'x'.repeat(MAX_LINE_BYTES - prefix.length) }), 'too_long');
     // Percent-encoding counts: one space is three bytes.
     throwsCode(() => encodeLine('allow', { reason: ' '.repeat(2726) }), 'too_long');
@@ -165,7 +172,14 @@ describe('lines', () => {
 
 describe('requests', () => {
   const examples: Request[] = [
-    { op: 'auth', user: 'alice', service: 'sshd', rhost: '10.231.0.1', tty: 'ssh', ticket: 'eyJhbGciOiJFUzI1NiIs.a_b-c~d+/=' },
+    {
+      op: 'auth',
+      user: 'alice',
+      service: 'sshd',
+      rhost: '10.231.0.1',
+      tty: 'ssh',
+      ticket: 'eyJhbGciOiJFUzI1NiIs.a_b-c~d+/=',
+    },
     { op: 'auth', user: 'alice', ticket: 't' },
     { op: 'account', user: 'alice', service: 'sshd', rhost: 'fe80::1%eth0', tty: 'ssh' },
     { op: 'sudo', user: 'alice', runas: 'root', service: 'sudo', tty: '/dev/pts/3' },
@@ -187,14 +201,24 @@ describe('requests', () => {
 
   test('the documented example', () => {
     assert.equal(
-      encodeRequest({ op: 'auth', user: 'alice', service: 'sshd', rhost: '10.231.0.1', tty: 'ssh', ticket: 'eyJhbGciOiJFUzI1NiIs...' }),
+      encodeRequest({
+        op: 'auth',
+        user: 'alice',
+        service: 'sshd',
+        rhost: '10.231.0.1',
+        tty: 'ssh',
+        ticket: 'eyJhbGciOiJFUzI1NiIs...',
+      }),
       'v1 auth user=alice service=sshd rhost=10.231.0.1 tty=ssh ticket=eyJhbGciOiJFUzI1NiIs...\n',
     );
     assert.equal(encodeRequest({ op: 'sudo', user: 'alice', runas: 'root' }), 'v1 sudo user=alice runas=root\n');
   });
 
   test('ticket characters are percent-encoded', () => {
-    assert.equal(encodeRequest({ op: 'auth', user: 'a', ticket: 'x y=z%/+' }), 'v1 auth user=a ticket=x%20y%3Dz%25%2F%2B\n');
+    assert.equal(
+      encodeRequest({ op: 'auth', user: 'a', ticket: 'x y=z%/+' }),
+      'v1 auth user=a ticket=x%20y%3Dz%25%2F%2B\n',
+    );
   });
 
   test('unknown keys are kept and ignored', () => {
@@ -385,16 +409,30 @@ describe('ticket op and status (jmp-agent ticket HOST)', () => {
     assert.ok(r.op === 'ticket');
     assert.equal(r.host, 'web-02');
     assert.equal((r as unknown as { user?: string }).user, undefined);
-    assert.throws(() => decodeRequest('v1 ticket'), (e: unknown) => e instanceof ProtocolError && e.code === 'bad_request');
+    assert.throws(
+      () => decodeRequest('v1 ticket'),
+      (e: unknown) => e instanceof ProtocolError && e.code === 'bad_request',
+    );
   });
   test('response: round trip, ticket required, newlines in host keys encoded', () => {
-    const res: Response = { status: 'ticket', ticket: 'eyJ.a.b', expires_at: '2030-01-01T00:00:00.000Z', host_id: '3', hostname: 'web-02', addresses: '10.0.0.2', ssh_host_keys: 'ssh-ed25519 AAAA\nssh-rsa BBBB' };
+    const res: Response = {
+      status: 'ticket',
+      ticket: 'eyJ.a.b',
+      expires_at: '2030-01-01T00:00:00.000Z',
+      host_id: '3',
+      hostname: 'web-02',
+      addresses: '10.0.0.2',
+      ssh_host_keys: 'ssh-ed25519 AAAA\nssh-rsa BBBB',
+    };
     const line = encodeResponse(res);
     assert.ok(!line.slice(0, -1).includes('\n'));
     const back = decodeResponse(line);
     assert.ok(back.status === 'ticket');
     assert.equal(back.ssh_host_keys, 'ssh-ed25519 AAAA\nssh-rsa BBBB');
-    assert.throws(() => decodeResponse('v1 ticket hostname=x'), (e: unknown) => e instanceof ProtocolError && e.code === 'bad_request');
+    assert.throws(
+      () => decodeResponse('v1 ticket hostname=x'),
+      (e: unknown) => e instanceof ProtocolError && e.code === 'bad_request',
+    );
   });
 });
 
@@ -419,11 +457,15 @@ describe('golden vectors shared with pam_jmp', () => {
       const [line, want] = cols as [string, string];
       const bytes = Buffer.from(line + '\n', 'latin1');
       if (want.startsWith('error:')) {
-        assert.throws(() => decodeResponse(bytes), (err: unknown) => {
-          assert.ok(err instanceof ProtocolError, `line ${lineno}: ${String(err)}`);
-          assert.equal(err.code, agentCode(want.slice(6)), `line ${lineno}: ${err.message}`);
-          return true;
-        }, `line ${lineno}: accepted ${line.slice(0, 80)}`);
+        assert.throws(
+          () => decodeResponse(bytes),
+          (err: unknown) => {
+            assert.ok(err instanceof ProtocolError, `line ${lineno}: ${String(err)}`);
+            assert.equal(err.code, agentCode(want.slice(6)), `line ${lineno}: ${err.message}`);
+            return true;
+          },
+          `line ${lineno}: accepted ${line.slice(0, 80)}`,
+        );
       } else {
         assert.equal(meaning(decodeResponse(bytes)), Buffer.from(want, 'latin1').toString(), `line ${lineno}`);
       }

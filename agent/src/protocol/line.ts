@@ -31,11 +31,27 @@ export const MAX_KEY_LENGTH = 32;
 /** Longest decoded value, in bytes, of the response fields `mode`, `code`, `version`, `uid`. */
 export const MAX_SHORT_VALUE_BYTES = 63;
 
-export const REQUEST_OPS = ['auth', 'account', 'sudo', 'su', 'session_open', 'session_close', 'ping', 'ticket'] as const;
+export const REQUEST_OPS = [
+  'auth',
+  'account',
+  'sudo',
+  'su',
+  'session_open',
+  'session_close',
+  'ping',
+  'ticket',
+] as const;
 export type RequestOp = (typeof REQUEST_OPS)[number];
 
 /** Ops only uid 0 may ask (the agent answers `error code=forbidden` otherwise). */
-export const PAM_OPS: ReadonlySet<RequestOp> = new Set(['auth', 'account', 'sudo', 'su', 'session_open', 'session_close']);
+export const PAM_OPS: ReadonlySet<RequestOp> = new Set([
+  'auth',
+  'account',
+  'sudo',
+  'su',
+  'session_open',
+  'session_close',
+]);
 
 export const RESPONSE_STATUSES = ['allow', 'deny', 'error', 'pong', 'ticket'] as const;
 export type ResponseStatus = (typeof RESPONSE_STATUSES)[number];
@@ -104,13 +120,17 @@ export function percentDecode(value: string): Buffer {
     if (c === 0x25 /* % */) {
       const hi = hexValue(value.charCodeAt(i + 1));
       const lo = hexValue(value.charCodeAt(i + 2));
-      if (hi < 0 || lo < 0) throw new ProtocolError('bad_request', `a "%" at offset ${i} of a value is not followed by two hex digits.`);
+      if (hi < 0 || lo < 0)
+        throw new ProtocolError('bad_request', `a "%" at offset ${i} of a value is not followed by two hex digits.`);
       out[n++] = (hi << 4) | lo;
       i += 2;
     } else if (c < 256 && UNRESERVED[c]) {
       out[n++] = c;
     } else {
-      throw new ProtocolError('bad_request', `a value contains ${describeChar(c)} at offset ${i}; it must be percent-encoded.`);
+      throw new ProtocolError(
+        'bad_request',
+        `a value contains ${describeChar(c)} at offset ${i}; it must be percent-encoded.`,
+      );
     }
   }
   return out.subarray(0, n);
@@ -134,8 +154,10 @@ function describeChar(c: number): string {
 
 /** Encodes a string value (as UTF-8). Throws `bad_request` for NUL or a lone surrogate. */
 export function encodeValue(value: string): string {
-  if (value.includes('\0')) throw new ProtocolError('bad_request', 'a value contains a NUL character, which the protocol forbids.');
-  if (LONE_SURROGATE_RE.test(value)) throw new ProtocolError('bad_request', 'a value is not well-formed Unicode (lone surrogate).');
+  if (value.includes('\0'))
+    throw new ProtocolError('bad_request', 'a value contains a NUL character, which the protocol forbids.');
+  if (LONE_SURROGATE_RE.test(value))
+    throw new ProtocolError('bad_request', 'a value is not well-formed Unicode (lone surrogate).');
   return percentEncode(Buffer.from(value, 'utf8'));
 }
 
@@ -168,7 +190,8 @@ export type FieldsInit = Readonly<Record<string, string | undefined>>;
  * `too_long` when the line would exceed MAX_LINE_BYTES.
  */
 export function encodeLine(word: string, fields: FieldsInit = {}): string {
-  if (!isKey(word)) throw new ProtocolError('bad_request', `"${word}" is not a valid op or status word (a-z, 0-9, "_", at most 32).`);
+  if (!isKey(word))
+    throw new ProtocolError('bad_request', `"${word}" is not a valid op or status word (a-z, 0-9, "_", at most 32).`);
   let line = VERSION + ' ' + word;
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined) continue;
@@ -178,7 +201,10 @@ export function encodeLine(word: string, fields: FieldsInit = {}): string {
   line += '\n';
   // All characters are ASCII here, so length in chars is length in bytes.
   if (line.length > MAX_LINE_BYTES) {
-    throw new ProtocolError('too_long', `the encoded line is ${line.length} bytes; the limit is ${MAX_LINE_BYTES} including the newline.`);
+    throw new ProtocolError(
+      'too_long',
+      `the encoded line is ${line.length} bytes; the limit is ${MAX_LINE_BYTES} including the newline.`,
+    );
   }
   return line;
 }
@@ -190,10 +216,16 @@ export function encodeLine(word: string, fields: FieldsInit = {}): string {
  * word names: see decodeRequest / decodeResponse.
  */
 export function decodeLine(input: string | Uint8Array): Line {
-  let line = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1');
+  let line =
+    typeof input === 'string'
+      ? input
+      : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1');
   if (line.endsWith('\n')) line = line.slice(0, -1);
   if (line.length + 1 > MAX_LINE_BYTES) {
-    throw new ProtocolError('too_long', `the line is ${line.length + 1} bytes; the limit is ${MAX_LINE_BYTES} including the newline.`);
+    throw new ProtocolError(
+      'too_long',
+      `the line is ${line.length + 1} bytes; the limit is ${MAX_LINE_BYTES} including the newline.`,
+    );
   }
   for (let i = 0; i < line.length; i++) {
     const c = line.charCodeAt(i);
@@ -205,20 +237,28 @@ export function decodeLine(input: string | Uint8Array): Line {
   const parts = line.split(' ');
   const version = parts[0];
   if (version !== VERSION) {
-    throw new ProtocolError('bad_request', `the line does not start with "${VERSION} " (unsupported version or not a jmp agent line).`);
+    throw new ProtocolError(
+      'bad_request',
+      `the line does not start with "${VERSION} " (unsupported version or not a jmp agent line).`,
+    );
   }
   const word = parts[1];
   if (word === undefined || !isKey(word)) {
-    throw new ProtocolError('bad_request', 'the second word (op or status) is missing or malformed (a-z, 0-9, "_", at most 32).');
+    throw new ProtocolError(
+      'bad_request',
+      'the second word (op or status) is missing or malformed (a-z, 0-9, "_", at most 32).',
+    );
   }
   const fields: Record<string, string> = Object.create(null) as Record<string, string>;
   for (let i = 2; i < parts.length; i++) {
     const part = parts[i] ?? '';
     const eq = part.indexOf('=');
-    if (part === '') throw new ProtocolError('bad_request', 'fields must be separated by exactly one space, with none at the end.');
+    if (part === '')
+      throw new ProtocolError('bad_request', 'fields must be separated by exactly one space, with none at the end.');
     if (eq < 0) throw new ProtocolError('bad_request', `the field "${part.slice(0, 40)}" has no "=".`);
     const key = part.slice(0, eq);
-    if (!isKey(key)) throw new ProtocolError('bad_request', `"${key.slice(0, 40)}" is not a valid key (a-z, 0-9, "_", at most 32).`);
+    if (!isKey(key))
+      throw new ProtocolError('bad_request', `"${key.slice(0, 40)}" is not a valid key (a-z, 0-9, "_", at most 32).`);
     if (key in fields) throw new ProtocolError('bad_request', `the key "${key}" appears more than once.`);
     try {
       fields[key] = decodeValue(part.slice(eq + 1));
@@ -334,7 +374,8 @@ export function decodeRequest(input: string | Uint8Array): DecodedRequest {
     const v = fields[key];
     if (v === undefined) continue;
     if (key === 'pid') {
-      if (!/^[0-9]{1,10}$/.test(v)) throw new ProtocolError('bad_request', `field "pid" must be a decimal number, got "${v.slice(0, 20)}".`);
+      if (!/^[0-9]{1,10}$/.test(v))
+        throw new ProtocolError('bad_request', `field "pid" must be a decimal number, got "${v.slice(0, 20)}".`);
       req[key] = Number(v);
     } else {
       req[key] = v;
@@ -347,7 +388,8 @@ export function decodeRequest(input: string | Uint8Array): DecodedRequest {
 function requireFields(op: RequestOp, fields: Readonly<Record<string, string | undefined>>): void {
   for (const key of REQUIRED_KEYS[op]) {
     const v = fields[key];
-    if (v === undefined || v === '') throw new ProtocolError('bad_request', `op "${op}" requires a non-empty "${key}" field.`);
+    if (v === undefined || v === '')
+      throw new ProtocolError('bad_request', `op "${op}" requires a non-empty "${key}" field.`);
   }
 }
 
@@ -431,7 +473,8 @@ export function encodeResponse(res: Response): string {
   for (const key of RESPONSE_KEYS[res.status]) out[key] = src[key];
   if (res.status === 'error' && !res.code) throw new ProtocolError('bad_request', 'an error response needs a code.');
   checkShortValues(res.status, out);
-  if (res.status === 'ticket' && !res.ticket) throw new ProtocolError('bad_request', 'a ticket response needs a ticket.');
+  if (res.status === 'ticket' && !res.ticket)
+    throw new ProtocolError('bad_request', 'a ticket response needs a ticket.');
   return encodeLine(res.status, out);
 }
 
@@ -442,8 +485,10 @@ export function encodeResponse(res: Response): string {
  */
 export function decodeResponse(input: string | Uint8Array): DecodedResponse {
   const { word, fields } = decodeLine(input);
-  if (!isResponseStatus(word)) throw new ProtocolError('unknown_status', `"${word}" is not a response status this client knows.`);
-  if (word === 'ticket' && !fields['ticket']) throw new ProtocolError('bad_request', 'a ticket response has no "ticket" field.');
+  if (!isResponseStatus(word))
+    throw new ProtocolError('unknown_status', `"${word}" is not a response status this client knows.`);
+  if (word === 'ticket' && !fields['ticket'])
+    throw new ProtocolError('bad_request', 'a ticket response has no "ticket" field.');
   checkShortValues(word, fields);
   const res: Record<string, unknown> = { status: word };
   for (const key of RESPONSE_KEYS[word]) {
@@ -519,7 +564,8 @@ export type ReadLineResult =
  */
 export function readLine(buffered: Buffer, chunk: Uint8Array): ReadLineResult {
   const start = buffered.length;
-  const all = start === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([buffered, chunk]);
+  const all =
+    start === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([buffered, chunk]);
   const nl = all.indexOf(0x0a, start);
   if (nl >= 0) {
     // The line with its \n is nl + 1 bytes.

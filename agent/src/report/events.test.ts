@@ -17,13 +17,18 @@ test('bounded: the oldest are dropped and reported as a count; a failed send kee
   for (let i = 0; i < 5; i++) q.push('offline_decision', { i });
   assert.equal(q.size, 3);
   assert.equal(q.droppedCount, 2);
-  await assert.rejects(q.flush(async () => {
-    throw new Error('down');
-  }));
+  await assert.rejects(
+    q.flush(async () => {
+      throw new Error('down');
+    }),
+  );
   assert.equal(q.size, 3);
   const sent: AgentEvent[][] = [];
   assert.equal(await q.flush(async (e) => void sent.push(e)), true);
-  assert.deepEqual(sent[0]!.map((e) => e.detail['i'] ?? e.detail['reason']), [2, 3, 4, 'events_dropped']);
+  assert.deepEqual(
+    sent[0]!.map((e) => e.detail['i'] ?? e.detail['reason']),
+    [2, 3, 4, 'events_dropped'],
+  );
   assert.equal(sent[0]![3]!.detail['count'], 2);
   assert.equal(q.size, 0);
   assert.equal(q.droppedCount, 0);
@@ -64,7 +69,10 @@ test('journal: a persist appends only what is new; a torn last line is skipped; 
 
   const sent: AgentEvent[] = [];
   await again.flush(async (e) => void sent.push(...e));
-  assert.deepEqual(sent.map((e) => e.detail['i'] ?? e.detail['reason']), [2, 3, 4, 5, 6, 'events_dropped']);
+  assert.deepEqual(
+    sent.map((e) => e.detail['i'] ?? e.detail['reason']),
+    [2, 3, 4, 5, 6, 'events_dropped'],
+  );
   again.persist();
   assert.equal(readFileSync(path, 'utf8'), '', 'everything was sent: the journal is empty');
   again.push('tamper', { file: '/etc/pam.d/sshd' });
@@ -80,18 +88,37 @@ test('the journal append and the status file never fsync on the event loop; the 
   const { readFileSync } = await import('node:fs');
   const calls: string[] = [];
   let synced!: () => void;
-  const done = new Promise<void>((r) => { synced = r; });
+  const done = new Promise<void>((r) => {
+    synced = r;
+  });
   const fsl = {
     ...realFs,
-    fsyncSync: (fd: number) => { calls.push('fsyncSync'); realFs.fsyncSync(fd); },
-    fdatasyncSync: (fd: number) => { calls.push('fdatasyncSync'); realFs.fdatasyncSync(fd); },
-    fdatasync: (fd: number, cb: (err: Error | null) => void) => { calls.push('fdatasync'); realFs.fdatasync(fd, (err) => { cb(err); synced(); }); },
+    fsyncSync: (fd: number) => {
+      calls.push('fsyncSync');
+      realFs.fsyncSync(fd);
+    },
+    fdatasyncSync: (fd: number) => {
+      calls.push('fdatasyncSync');
+      realFs.fdatasyncSync(fd);
+    },
+    fdatasync: (fd: number, cb: (err: Error | null) => void) => {
+      calls.push('fdatasync');
+      realFs.fdatasync(fd, (err) => {
+        cb(err);
+        synced();
+      });
+    },
   };
   const q = new EventQueue(join(dir, 'd.jsonl'), 100, new DiskHealth(silentLog), silentLog, fsl);
   q.push('offline_decision', { i: 1 });
   q.persist();
   await done;
-  const status = new StatusReporter(join(dir, 'status.json'), () => ({ mode: 'online' }) as never, new DiskHealth(silentLog), fsl);
+  const status = new StatusReporter(
+    join(dir, 'status.json'),
+    () => ({ mode: 'online' }) as never,
+    new DiskHealth(silentLog),
+    fsl,
+  );
   status.writeNow();
   assert.deepEqual(calls, ['fdatasync']);
   assert.equal(readFileSync(join(dir, 'd.jsonl'), 'utf8').split('\n').filter(Boolean).length, 1);

@@ -105,12 +105,17 @@ export class EventQueue {
       const events = batch.map((b) => JSON.parse(b.json) as AgentEvent);
       const dropped = this.dropped;
       if (dropped > 0 && events.length < BATCH) {
-        events.push({ type: 'degraded', at: this.now().toISOString(), detail: { reason: 'events_dropped', count: dropped } });
+        events.push({
+          type: 'degraded',
+          at: this.now().toISOString(),
+          detail: { reason: 'events_dropped', count: dropped },
+        });
       }
       await send(events); // throws: keep everything for the next try
       const last = batch.at(-1)?.seq ?? 0;
       this.queue = this.queue.filter((b) => b.seq > last);
-      if (dropped > 0 && events.length <= BATCH && events.at(-1)?.detail['reason'] === 'events_dropped') this.dropped -= dropped;
+      if (dropped > 0 && events.length <= BATCH && events.at(-1)?.detail['reason'] === 'events_dropped')
+        this.dropped -= dropped;
       this.rewriteNeeded = true;
       this.schedulePersist();
     }
@@ -139,7 +144,11 @@ export class EventQueue {
       this.disk.attempt('events', () => this.rewrite());
     } else if (chunk) {
       // If the append fails, the store is marked dirty and rewritten whole once the disk takes writes again.
-      this.disk.attempt('events', () => this.append(chunk), () => this.rewrite());
+      this.disk.attempt(
+        'events',
+        () => this.append(chunk),
+        () => this.rewrite(),
+      );
     }
   }
 
@@ -150,7 +159,11 @@ export class EventQueue {
       // Synced on the thread pool, so a slow disk never holds up a PAM answer;
       // until then the page cache already outlives a crash of the agent.
       this.fsl.fdatasync(fd, (err) => {
-        try { this.fsl.closeSync(fd); } catch { /* already closed */ }
+        try {
+          this.fsl.closeSync(fd);
+        } catch {
+          /* already closed */
+        }
         if (err) {
           this.rewriteNeeded = true; // written whole at the next persist
           this.log.warn({ err: err.message, path: this.path }, 'event journal sync failed; it will be rewritten');

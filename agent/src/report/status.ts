@@ -16,8 +16,19 @@ export interface AgentStatus {
   configPath: string;
   socket: string;
   enrolled: { hostId: number; hostname: string; apiUrl: string } | null;
-  api: { state: 'unknown' | 'up' | 'down'; lastOkAt: string | null; downSince: string | null; lastError: string | null };
-  snapshot: { generatedAt: string; receivedAt: string; lastCheckedAt: string | null; etag: string; users: number } | null;
+  api: {
+    state: 'unknown' | 'up' | 'down';
+    lastOkAt: string | null;
+    downSince: string | null;
+    lastError: string | null;
+  };
+  snapshot: {
+    generatedAt: string;
+    receivedAt: string;
+    lastCheckedAt: string | null;
+    etag: string;
+    users: number;
+  } | null;
   lastDecision: { at: string; op: string; user: string; allow: boolean; mode: string } | null;
   /** Active degraded modes: api_unreachable, no_snapshot, disk (memory only), not_enrolled. */
   degraded: string[];
@@ -57,7 +68,11 @@ export class StatusReporter {
     // Not fsync-ed: it is rewritten every few seconds and only read by
     // `jmp-agent status`; two fsyncs a second on the event loop delayed PAM
     // answers by up to a few milliseconds.
-    this.disk.attempt('status', () => writeFileAtomic(this.path, JSON.stringify({ ...this.collect(), ...extra }, null, 2) + '\n', 0o644, this.fsl, { durable: false }));
+    this.disk.attempt('status', () =>
+      writeFileAtomic(this.path, JSON.stringify({ ...this.collect(), ...extra }, null, 2) + '\n', 0o644, this.fsl, {
+        durable: false,
+      }),
+    );
   }
 
   stop(): void {

@@ -8,14 +8,23 @@ import type { AgentApi } from '../api/client.js';
 import type { Decider } from '../decide/decider.js';
 import { createHandler } from './handler.js';
 
-const users = [{ username: 'alice', uid: 70001 }, { username: 'bob', uid: 70002 }, { username: 'oddroot', uid: 0 }];
+const users = [
+  { username: 'alice', uid: 70001 },
+  { username: 'bob', uid: 70002 },
+  { username: 'oddroot', uid: 0 },
+];
 
 function setup() {
   const asked: string[] = [];
   const api = {
     async ticket(req: { user: string; host: string }): Promise<contract.TicketResponse> {
       asked.push(req.user);
-      return { ticket: `t-${req.user}`, jti: 'j', expiresAt: new Date().toISOString(), host: { id: 2, hostname: req.host, addresses: [], sshHostKeys: [] } };
+      return {
+        ticket: `t-${req.user}`,
+        jti: 'j',
+        expiresAt: new Date().toISOString(),
+        host: { id: 2, hostname: req.host, addresses: [], sshHostKeys: [] },
+      };
     },
   } as unknown as AgentApi;
   const handle = createHandler({
@@ -51,7 +60,10 @@ describe('agent ticket op', () => {
     const { asked, ask } = setup();
     const r = await ask('v1 ticket host=h2 user=alice', 70002);
     assert.equal(r.status, 'deny');
-    assert.match((r as { reason: string }).reason, /uid 70002 is bob; a ticket is only for the calling user, never as alice/);
+    assert.match(
+      (r as { reason: string }).reason,
+      /uid 70002 is bob; a ticket is only for the calling user, never as alice/,
+    );
     assert.equal((await ask('v1 ticket host=h2 user=bob', 70002)).status, 'ticket', 'naming oneself is harmless');
     assert.deepEqual(asked, ['bob']);
   });

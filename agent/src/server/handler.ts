@@ -39,13 +39,21 @@ export function createHandler(d: HandlerDeps) {
  * another user is refused rather than quietly answered for the caller.
  */
 async function ticket(d: HandlerDeps, host: string, peer: PeerCred, named: string | undefined): Promise<Response> {
-  if (!contract.Hostname.safeParse(host).success) return { status: 'error', code: 'bad_request', reason: `"${host.slice(0, 64)}" is not a host name` };
+  if (!contract.Hostname.safeParse(host).success)
+    return { status: 'error', code: 'bad_request', reason: `"${host.slice(0, 64)}" is not a host name` };
   const asWhom = named === undefined ? '' : ` as ${named.slice(0, 64)}`;
-  if (peer.uid === 0) return { status: 'deny', reason: `root may not ask for hop tickets${asWhom}; a ticket is only for the calling person, so run jmp-agent ticket as yourself` };
+  if (peer.uid === 0)
+    return {
+      status: 'deny',
+      reason: `root may not ask for hop tickets${asWhom}; a ticket is only for the calling person, so run jmp-agent ticket as yourself`,
+    };
   const user = d.policy.userByUid(peer.uid);
   if (!user) return { status: 'deny', reason: `uid ${peer.uid} is not a jmp user on this host` };
   if (named !== undefined && named !== user.username) {
-    return { status: 'deny', reason: `uid ${peer.uid} is ${user.username}; a ticket is only for the calling user, never${asWhom}` };
+    return {
+      status: 'deny',
+      reason: `uid ${peer.uid} is ${user.username}; a ticket is only for the calling user, never${asWhom}`,
+    };
   }
   const t = d.target();
   if (!t) return { status: 'deny', reason: 'this host is not enrolled with jmp-api' };
@@ -61,7 +69,8 @@ async function ticket(d: HandlerDeps, host: string, peer: PeerCred, named: strin
       ssh_host_keys: r.host.sshHostKeys.join('\n'),
     };
   } catch (err) {
-    if (isApiDown(err)) return { status: 'deny', reason: `jmp-api is unreachable; tickets need it (${(err as Error).message})` };
+    if (isApiDown(err))
+      return { status: 'deny', reason: `jmp-api is unreachable; tickets need it (${(err as Error).message})` };
     return { status: 'deny', reason: err instanceof ApiError ? err.message : 'jmp-api refused the ticket' };
   }
 }

@@ -22,7 +22,11 @@ function exchangeAs(uid: number, socketPath: string, line: string): Promise<stri
     s.on('data', (d) => { out += d; if (out.includes('\\n')) { process.stdout.write(out); s.destroy(); } });
     s.on('error', (e) => { process.stdout.write('ERROR ' + e.code); });`;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script, socketPath, line], { uid, gid: uid, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['-e', script, socketPath, line], {
+      uid,
+      gid: uid,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
@@ -59,17 +63,33 @@ describe('socket server', () => {
   test('the socket is mode 0666 and answers ping and PAM ops to root', async () => {
     assert.equal(lstatSync(server.path).mode & 0o777, 0o666);
     assert.equal(await exchangeLine(server.path, 'v1 ping\n'), 'v1 pong version=test mode=online');
-    if (isRoot) assert.equal(await exchangeLine(server.path, 'v1 account user=alice\n'), 'v1 allow reason=ok mode=online');
+    if (isRoot)
+      assert.equal(await exchangeLine(server.path, 'v1 account user=alice\n'), 'v1 allow reason=ok mode=online');
   });
 
-  test('a non-root peer may ping but gets forbidden for every PAM op', { skip: !isRoot && 'needs root to run a client as uid 65534' }, async () => {
-    assert.equal(await exchangeAs(65534, server.path, 'v1 ping\n'), 'v1 pong version=test mode=online');
-    for (const line of ['v1 auth user=alice ticket=x', 'v1 account user=alice', 'v1 sudo user=alice runas=root', 'v1 su user=alice runas=root', 'v1 session_open user=alice', 'v1 session_close user=alice']) {
-      seen.length = 0;
-      assert.equal(await exchangeAs(65534, server.path, line + '\n'), 'v1 error code=forbidden reason=PAM%20operations%20need%20uid%200', line);
-      assert.deepEqual(seen, [], 'the handler never saw it');
-    }
-  });
+  test(
+    'a non-root peer may ping but gets forbidden for every PAM op',
+    { skip: !isRoot && 'needs root to run a client as uid 65534' },
+    async () => {
+      assert.equal(await exchangeAs(65534, server.path, 'v1 ping\n'), 'v1 pong version=test mode=online');
+      for (const line of [
+        'v1 auth user=alice ticket=x',
+        'v1 account user=alice',
+        'v1 sudo user=alice runas=root',
+        'v1 su user=alice runas=root',
+        'v1 session_open user=alice',
+        'v1 session_close user=alice',
+      ]) {
+        seen.length = 0;
+        assert.equal(
+          await exchangeAs(65534, server.path, line + '\n'),
+          'v1 error code=forbidden reason=PAM%20operations%20need%20uid%200',
+          line,
+        );
+        assert.deepEqual(seen, [], 'the handler never saw it');
+      }
+    },
+  );
 
   test('an oversized line is answered too_long', async () => {
     const r = await exchangeLine(server.path, `v1 auth user=alice ticket=${'a'.repeat(9000)}\n`);
@@ -111,14 +131,20 @@ describe('socket server', () => {
     });
     const took = Date.now() - started;
     assert.ok(took >= 250 && took < 2000, `closed after ${took} ms`);
-    if (isRoot) assert.equal(await exchangeLine(server.path, 'v1 account user=slow\n'), 'v1 allow reason=ok mode=online');
+    if (isRoot)
+      assert.equal(await exchangeLine(server.path, 'v1 account user=slow\n'), 'v1 allow reason=ok mode=online');
   });
 
   test('beyond maxConnections a client is turned away at once (busy or closed); the others are served', async () => {
-    const idle = await Promise.all([0, 1, 2, 3].map(() => new Promise<ReturnType<typeof connect>>((resolve) => {
-      const s = connect(server.path, () => resolve(s));
-      s.on('error', () => {});
-    })));
+    const idle = await Promise.all(
+      [0, 1, 2, 3].map(
+        () =>
+          new Promise<ReturnType<typeof connect>>((resolve) => {
+            const s = connect(server.path, () => resolve(s));
+            s.on('error', () => {});
+          }),
+      ),
+    );
     await new Promise((r) => setTimeout(r, 50));
     const t0 = Date.now();
     const r = await exchangeLine(server.path, 'v1 ping\n').catch((e: Error) => `closed: ${e.message}`);
@@ -160,17 +186,22 @@ function holdAs(uid: number, socketPath: string, n: number, drip: boolean) {
     }
     process.stdin.on('data', () => process.stdout.write(JSON.stringify({ open, closed }) + '\\n'));
     process.stdin.on('end', () => process.exit(0));`;
-  const child = spawn(process.execPath, ['-e', script, socketPath], { uid, gid: uid, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', script, socketPath], {
+    uid,
+    gid: uid,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   return {
     async counts(): Promise<{ open: number; closed: number }> {
       const line = new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString())));
       child.stdin.write('?');
       return JSON.parse(await line) as { open: number; closed: number };
     },
-    stop: () => new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.stdin.end();
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.stdin.end();
+      }),
   };
 }
 
@@ -188,7 +219,10 @@ describe('a local user cannot starve root', { skip: !isRoot && 'needs root to ru
       requestDeadlineMs: 4000,
       peerCred,
       log: silentLog,
-      handle: async (req) => (req.op === 'ping' ? { status: 'pong', version: 'test', mode: 'online' } : { status: 'allow', mode: 'online', reason: 'ok' }),
+      handle: async (req) =>
+        req.op === 'ping'
+          ? { status: 'pong', version: 'test', mode: 'online' }
+          : { status: 'allow', mode: 'online', reason: 'ok' },
     });
   });
   after(async () => {
@@ -208,13 +242,18 @@ describe('a local user cannot starve root', { skip: !isRoot && 'needs root to ru
         await new Promise((r) => setTimeout(r, 100));
         counts = await Promise.all([a.counts(), b.counts(), c.counts()]);
       }
-      const [ca, cb, cc] = counts as [{ open: number; closed: number }, { open: number; closed: number }, { open: number; closed: number }];
+      const [ca, cb, cc] = counts as [
+        { open: number; closed: number },
+        { open: number; closed: number },
+        { open: number; closed: number },
+      ];
       // 3 per uid, and 6 (8 - 2 reserved) for all non-root uids together.
       assert.equal(ca.closed + cb.closed + cc.closed, 120 - 6, JSON.stringify({ ca, cb, cc }));
       assert.ok(ca.closed >= 37 && cb.closed >= 37 && cc.closed >= 37, JSON.stringify({ ca, cb, cc }));
       assert.equal(server.active, 6);
       // Root's PAM questions still get slots.
-      for (let i = 0; i < 3; i++) assert.equal(await exchangeLine(server.path, 'v1 account user=alice\n'), 'v1 allow reason=ok mode=online');
+      for (let i = 0; i < 3; i++)
+        assert.equal(await exchangeLine(server.path, 'v1 account user=alice\n'), 'v1 allow reason=ok mode=online');
       // Another uid: no slot left; turned away (busy line, or the close came first).
       assert.match(await exchangeAs(65531, server.path, 'v1 ping\n'), /^$|^ERROR E|the%20agent%20is%20busy/);
       // The absolute deadline frees every held connection, the dripping ones too.
@@ -223,7 +262,11 @@ describe('a local user cannot starve root', { skip: !isRoot && 'needs root to ru
         await new Promise((r) => setTimeout(r, 200));
         after = await Promise.all([a.counts(), b.counts(), c.counts()]);
       }
-      assert.deepEqual(after.map((x) => x.closed), [40, 40, 40], 'every connection was closed by its deadline');
+      assert.deepEqual(
+        after.map((x) => x.closed),
+        [40, 40, 40],
+        'every connection was closed by its deadline',
+      );
       assert.equal(await exchangeAs(65534, server.path, 'v1 ping\n'), 'v1 pong version=test mode=online');
     } finally {
       await Promise.all([a.stop(), b.stop(), c.stop()]);
@@ -238,9 +281,20 @@ describe('socket file handling', () => {
       const path = join(dir, 'agent.sock');
       // stale: a socket file nobody listens on
       // bound by a process that then died: the file stays, nobody listens
-      spawnSync(process.execPath, ['-e', "require('node:net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))", path]);
+      spawnSync(process.execPath, [
+        '-e',
+        "require('node:net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))",
+        path,
+      ]);
       assert.ok(lstatSync(path).isSocket());
-      const opts = { path, maxConnections: 4, idleTimeoutMs: 1000, peerCred, log: silentLog, handle: async () => ({ status: 'pong' as const, version: 't' }) };
+      const opts = {
+        path,
+        maxConnections: 4,
+        idleTimeoutMs: 1000,
+        peerCred,
+        log: silentLog,
+        handle: async () => ({ status: 'pong' as const, version: 't' }),
+      };
       const s1 = await startSocketServer(opts);
       assert.match(await exchangeLine(path, 'v1 ping\n'), /^v1 pong/);
       await assert.rejects(startSocketServer(opts), /another process answers/);

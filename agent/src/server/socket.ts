@@ -57,7 +57,9 @@ interface Limits {
   lingerMs: number;
 }
 
-export function connectionLimits(o: Pick<SocketServerOptions, 'maxConnections' | 'idleTimeoutMs' | 'maxPerUid' | 'rootReserve' | 'requestDeadlineMs'>): Limits {
+export function connectionLimits(
+  o: Pick<SocketServerOptions, 'maxConnections' | 'idleTimeoutMs' | 'maxPerUid' | 'rootReserve' | 'requestDeadlineMs'>,
+): Limits {
   const total = Math.max(1, o.maxConnections);
   const rootReserve = Math.min(total, o.rootReserve ?? Math.max(1, Math.min(32, Math.floor(total / 8))));
   return {

@@ -26,16 +26,30 @@ ${configHelp(apiConfigSpecs)}`;
 
 async function main(argv: string[]): Promise<void> {
   const [cmd = 'serve', ...rest] = argv;
-  if (cmd === '--help' || cmd === '-h' || cmd === 'help') { process.stdout.write(USAGE); return; }
+  if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
   const env = { ...process.env };
   const { stopPg } = cmd === 'dev' ? await prepareDevEnv(env) : { stopPg: null };
   const config = loadConfigOrExit('jmp-api', apiConfigSpec, env);
   const { drainSeconds } = loadConfigOrExit('jmp-api', drainConfigSpec(API_DRAIN_SECONDS), env);
   const needsDb = cmd !== 'service-token';
-  for (const [name, v] of [['DATABASE_URL', needsDb ? config.databaseUrl : 'n/a'], ['JMP_SECRET_KEY', config.secretKey]] as const) {
-    if (!v) { process.stderr.write(`jmp-api: configuration error: ${name}: is required but not set\n`); process.exit(1); }
+  for (const [name, v] of [
+    ['DATABASE_URL', needsDb ? config.databaseUrl : 'n/a'],
+    ['JMP_SECRET_KEY', config.secretKey],
+  ] as const) {
+    if (!v) {
+      process.stderr.write(`jmp-api: configuration error: ${name}: is required but not set\n`);
+      process.exit(1);
+    }
   }
-  try { parseMasterSecret(config.secretKey!); } catch (e) { process.stderr.write(`jmp-api: configuration error: JMP_SECRET_KEY: ${(e as Error).message}\n`); process.exit(1); }
+  try {
+    parseMasterSecret(config.secretKey!);
+  } catch (e) {
+    process.stderr.write(`jmp-api: configuration error: JMP_SECRET_KEY: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
 
   switch (cmd) {
     case 'migrate': {
@@ -47,8 +61,13 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'service-token': {
       const role = rest[0] as ServiceRole;
-      if (!SERVICE_ROLES.includes(role)) { process.stderr.write(`jmp-api: service-token: ROLE must be one of ${SERVICE_ROLES.join(', ')}\n`); process.exit(2); }
-      process.stdout.write(mintServiceToken({ secrets: deriveSecrets(parseMasterSecret(config.secretKey!)) }, role) + '\n');
+      if (!SERVICE_ROLES.includes(role)) {
+        process.stderr.write(`jmp-api: service-token: ROLE must be one of ${SERVICE_ROLES.join(', ')}\n`);
+        process.exit(2);
+      }
+      process.stdout.write(
+        mintServiceToken({ secrets: deriveSecrets(parseMasterSecret(config.secretKey!)) }, role) + '\n',
+      );
       return;
     }
     case 'seed-demo': {
@@ -66,18 +85,24 @@ async function main(argv: string[]): Promise<void> {
       if (cmd === 'dev') await seedDevDemo(ctx.db, env);
       const expiry = startRequestExpiry(ctx);
       const server = app.listen(config.port, config.host, () => {
-        ctx.log.info({ host: config.host, port: config.port, store: config.redisUrl ? 'redis' : 'memory' }, 'jmp-api listening');
+        ctx.log.info(
+          { host: config.host, port: config.port, store: config.redisUrl ? 'redis' : 'memory' },
+          'jmp-api listening',
+        );
         if (cmd === 'dev') process.stdout.write(devBanner(config.host, config.port));
       });
       // SIGTERM drains: the port closes (a balancer retries the refused
       // connect elsewhere), requests in flight finish within the bound.
-      drainOnSignals(httpDrainable(server, async () => {
-        expiry.stop();
-        dbHealth.stop();
-        await ctx.store.close();
-        await ctx.db.destroy();
-        if (stopPg) await stopPg();
-      }), { log: ctx.log, graceMs: drainSeconds * 1000 });
+      drainOnSignals(
+        httpDrainable(server, async () => {
+          expiry.stop();
+          dbHealth.stop();
+          await ctx.store.close();
+          await ctx.db.destroy();
+          if (stopPg) await stopPg();
+        }),
+        { log: ctx.log, graceMs: drainSeconds * 1000 },
+      );
       return;
     }
     default:

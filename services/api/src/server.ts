@@ -19,9 +19,25 @@ import { sessionRoutes } from './sessions/routes.js';
 import { webRoutes } from './web/routes.js';
 import { Notifier } from './notify/notifier.js';
 
-export const ROUTE_MODULES: RouteModule[] = [healthRoutes, authRoutes, ticketRoutes, pamRoutes, agentRoutes, requestRoutes, accessRoutes, sessionRoutes, webRoutes, adminRoutes];
+export const ROUTE_MODULES: RouteModule[] = [
+  healthRoutes,
+  authRoutes,
+  ticketRoutes,
+  pamRoutes,
+  agentRoutes,
+  requestRoutes,
+  accessRoutes,
+  sessionRoutes,
+  webRoutes,
+  adminRoutes,
+];
 
-export interface BuildOptions { config: ApiConfig; db?: Db; store?: Store; migrateSchema?: boolean }
+export interface BuildOptions {
+  config: ApiConfig;
+  db?: Db;
+  store?: Store;
+  migrateSchema?: boolean;
+}
 
 export async function buildContext(opts: BuildOptions): Promise<Ctx> {
   const { config } = opts;
@@ -32,11 +48,18 @@ export async function buildContext(opts: BuildOptions): Promise<Ctx> {
   const secrets = deriveSecrets(parseMasterSecret(config.secretKey));
   const log = createLogger('jmp-api', config.logLevel);
   return {
-    config, db, log, secrets,
+    config,
+    db,
+    log,
+    secrets,
     store: opts.store ?? createStore(config.redisUrl),
     metrics: createMetrics('jmp-api'),
     ticketKeys: await loadTicketKeys(db, secrets),
-    notifier: new Notifier(db, log, { smtpUrl: config.smtpUrl, smtpFrom: config.smtpFrom, webhookUrl: config.webhookUrl }),
+    notifier: new Notifier(db, log, {
+      smtpUrl: config.smtpUrl,
+      smtpFrom: config.smtpFrom,
+      webhookUrl: config.webhookUrl,
+    }),
     now: () => new Date(),
   };
 }

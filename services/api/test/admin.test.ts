@@ -18,7 +18,10 @@ let admin: { id: number; username: string; uid: number };
 const sessions: Record<'admin' | 'plain' | 'auditor', Record<string, string>> = {} as never;
 
 /** Cookie + CSRF headers for a person; mints the session directly if /v1/auth/web is not available. */
-async function sessionFor(u: { id: number; username: string }, flags: { isAdmin: boolean; isAuditor: boolean }): Promise<Record<string, string>> {
+async function sessionFor(
+  u: { id: number; username: string },
+  flags: { isAdmin: boolean; isAuditor: boolean },
+): Promise<Record<string, string>> {
   try {
     return (await webLogin(api, u.username, PW)).cookie;
   } catch {
@@ -30,7 +33,8 @@ async function sessionFor(u: { id: number; username: string }, flags: { isAdmin:
 /** Calls as the admin service token. */
 const A = (method: string, path: string, body?: unknown) => api.call(method, path, { body, auth: bearer });
 /** Calls with a person's session cookie. */
-const S = (who: keyof typeof sessions, method: string, path: string, body?: unknown) => api.call(method, path, { body, headers: sessions[who] });
+const S = (who: keyof typeof sessions, method: string, path: string, body?: unknown) =>
+  api.call(method, path, { body, headers: sessions[who] });
 
 function expect400(r: { status: number; body: any }, field: string, re?: RegExp) {
   assert.equal(r.status, 400, JSON.stringify(r.body));
@@ -54,9 +58,13 @@ function sshKey(comment = 'me@laptop'): { line: string; fingerprint: string; blo
   try {
     const dir = mkdtempSync(join(tmpdir(), 'jmpkey-'));
     writeFileSync(join(dir, 'k.pub'), line + '\n');
-    fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(dir, 'k.pub')]).toString().split(' ')[1]!;
+    fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(dir, 'k.pub')])
+      .toString()
+      .split(' ')[1]!;
     rmSync(dir, { recursive: true });
-  } catch { /* no ssh-keygen: the computed value stands */ }
+  } catch {
+    /* no ssh-keygen: the computed value stands */
+  }
   return { line, fingerprint, blob };
 }
 
@@ -70,11 +78,20 @@ before(async () => {
   sessions.plain = await sessionFor(plain, { isAdmin: false, isAuditor: false });
   sessions.auditor = await sessionFor(auditor, { isAdmin: false, isAuditor: true });
 });
-after(async () => { await api.close(); });
+after(async () => {
+  await api.close();
+});
 
 describe('auth', () => {
   test('no credentials → 401 on reads and writes', async () => {
-    for (const [m, p] of [['GET', '/v1/users'], ['POST', '/v1/users'], ['GET', '/v1/hosts'], ['POST', '/v1/grants'], ['GET', '/v1/audit'], ['GET', '/v1/audit/verify']] as const) {
+    for (const [m, p] of [
+      ['GET', '/v1/users'],
+      ['POST', '/v1/users'],
+      ['GET', '/v1/hosts'],
+      ['POST', '/v1/grants'],
+      ['GET', '/v1/audit'],
+      ['GET', '/v1/audit/verify'],
+    ] as const) {
       const r = await api.call(m, p, { body: m === 'POST' ? {} : undefined });
       assert.equal(r.status, 401, `${m} ${p}`);
       assert.equal(r.body.error.code, 'unauthorized');
@@ -94,10 +111,15 @@ describe('auth', () => {
   test('an admin session works, and needs the CSRF header for writes', async () => {
     const r = await S('admin', 'POST', '/v1/projects', { name: 'via-session' });
     expectStatus(r, 201);
-    const noCsrf = await api.call('POST', '/v1/projects', { body: { name: 'no-csrf' }, headers: { cookie: sessions.admin.cookie! } });
+    const noCsrf = await api.call('POST', '/v1/projects', {
+      body: { name: 'no-csrf' },
+      headers: { cookie: sessions.admin.cookie! },
+    });
     expectStatus(noCsrf, 403, /CSRF/);
     const audit = await A('GET', '/v1/audit?action=project.created');
-    assert.ok(audit.body.items.some((e: any) => e.actor === `user:${admin.username}` && e.target === 'project:via-session'));
+    assert.ok(
+      audit.body.items.some((e: any) => e.actor === `user:${admin.username}` && e.target === 'project:via-session'),
+    );
   });
 
   test('the admin service token works; another service role does not', async () => {
@@ -109,7 +131,17 @@ describe('auth', () => {
   test('bad ids: 400 naming path.id; unknown ids: 404 with a sentence', async () => {
     expect400(await A('GET', '/v1/users/abc'), 'path.id');
     expect400(await A('GET', '/v1/hosts/99999999999'), 'path.id');
-    for (const p of ['users', 'departments', 'projects', 'services', 'hosts', 'roles', 'grants', 'rules', 'enrolment-tokens']) {
+    for (const p of [
+      'users',
+      'departments',
+      'projects',
+      'services',
+      'hosts',
+      'roles',
+      'grants',
+      'rules',
+      'enrolment-tokens',
+    ]) {
       const r = await A('GET', `/v1/${p}/424242`);
       expectStatus(r, 404, /there is no .+ with id 424242/);
       expectStatus(await A('DELETE', `/v1/${p}/424242`), 404);
@@ -119,9 +151,25 @@ describe('auth', () => {
 
   test('the endpoints are in the OpenAPI document', async () => {
     const r = await api.call('GET', '/v1/openapi.json');
-    for (const p of ['/v1/users', '/v1/users/{id}', '/v1/users/{id}/password', '/v1/users/{id}/totp', '/v1/users/{id}/keys', '/v1/users/{id}/keys/{keyId}',
-      '/v1/departments', '/v1/projects', '/v1/services', '/v1/hosts/{id}', '/v1/roles', '/v1/grants/{id}', '/v1/rules', '/v1/rules/test',
-      '/v1/enrolment-tokens', '/v1/audit', '/v1/audit/verify']) {
+    for (const p of [
+      '/v1/users',
+      '/v1/users/{id}',
+      '/v1/users/{id}/password',
+      '/v1/users/{id}/totp',
+      '/v1/users/{id}/keys',
+      '/v1/users/{id}/keys/{keyId}',
+      '/v1/departments',
+      '/v1/projects',
+      '/v1/services',
+      '/v1/hosts/{id}',
+      '/v1/roles',
+      '/v1/grants/{id}',
+      '/v1/rules',
+      '/v1/rules/test',
+      '/v1/enrolment-tokens',
+      '/v1/audit',
+      '/v1/audit/verify',
+    ]) {
       assert.ok(r.body.paths[p], `openapi lists ${p}`);
     }
     assert.ok(r.body.paths['/v1/users'].post.requestBody);
@@ -130,7 +178,12 @@ describe('auth', () => {
 
 describe('users', () => {
   test('create / list / get / update / soft delete / hard delete; uid from the sequence and stable', async () => {
-    const c = await A('POST', '/v1/users', { username: 'alice', displayName: 'Alice A', email: 'alice@example.com', shell: '/bin/zsh' });
+    const c = await A('POST', '/v1/users', {
+      username: 'alice',
+      displayName: 'Alice A',
+      email: 'alice@example.com',
+      shell: '/bin/zsh',
+    });
     expectStatus(c, 201);
     const alice = c.body;
     assert.ok(alice.uid >= 200000, `uid ${alice.uid}`);
@@ -144,7 +197,10 @@ describe('users', () => {
     assert.equal(bob.leaderId, alice.id);
 
     const list = await A('GET', '/v1/users?q=ALIC');
-    assert.deepEqual(list.body.items.map((u: any) => u.username), ['alice']);
+    assert.deepEqual(
+      list.body.items.map((u: any) => u.username),
+      ['alice'],
+    );
     assert.equal(list.body.total, 1);
 
     const upd = await A('PATCH', `/v1/users/${alice.id}`, { displayName: 'Alice Admin', isAuditor: true, email: null });
@@ -165,7 +221,10 @@ describe('users', () => {
     const gone = await A('GET', `/v1/users/${bob.id}`);
     assert.equal(gone.body.status, 'disabled');
     assert.equal(gone.body.uid, bob.uid);
-    assert.deepEqual((await A('GET', '/v1/users?status=disabled')).body.items.map((u: any) => u.username), ['bob']);
+    assert.deepEqual(
+      (await A('GET', '/v1/users?status=disabled')).body.items.map((u: any) => u.username),
+      ['bob'],
+    );
 
     // hard delete removes it; the uid is not handed out again
     expectStatus(await A('DELETE', `/v1/users/${bob.id}?hard=1`), 204);
@@ -174,7 +233,8 @@ describe('users', () => {
     assert.ok(carol.uid > bob.uid);
 
     const actions = (await A('GET', '/v1/audit?action=user.*&limit=500')).body.items.map((e: any) => e.action);
-    for (const a of ['user.created', 'user.updated', 'user.disabled', 'user.deleted']) assert.ok(actions.includes(a), a);
+    for (const a of ['user.created', 'user.updated', 'user.disabled', 'user.deleted'])
+      assert.ok(actions.includes(a), a);
   });
 
   test('bad input → 400 naming the field; duplicates → 409', async () => {
@@ -199,8 +259,14 @@ describe('users', () => {
     for (let i = 0; i < 4; i++) expectStatus(await A('POST', '/v1/users', { username: `page${i}` }), 201);
     const p1 = await A('GET', '/v1/users?q=page&limit=2');
     const p2 = await A('GET', '/v1/users?q=page&limit=2&offset=2');
-    assert.deepEqual(p1.body.items.map((u: any) => u.username), ['page0', 'page1']);
-    assert.deepEqual(p2.body.items.map((u: any) => u.username), ['page2', 'page3']);
+    assert.deepEqual(
+      p1.body.items.map((u: any) => u.username),
+      ['page0', 'page1'],
+    );
+    assert.deepEqual(
+      p2.body.items.map((u: any) => u.username),
+      ['page2', 'page3'],
+    );
     assert.equal(p1.body.total, 4);
     assert.equal((await A('GET', '/v1/users?limit=100000')).body.limit, 500);
     expect400(await A('GET', '/v1/users?limit=0'), 'query.limit');
@@ -217,7 +283,11 @@ describe('users', () => {
     const row = await api.db('users').where({ id: u.id }).first();
     assert.match(row.password_hash, /^scrypt\$/);
     assert.ok(await verifyPassword('a new long password', row.password_hash));
-    const all = JSON.stringify([(await A('GET', `/v1/users/${u.id}`)).body, (await A('GET', '/v1/users?limit=500')).body, (await A('GET', '/v1/audit?limit=500')).body]);
+    const all = JSON.stringify([
+      (await A('GET', `/v1/users/${u.id}`)).body,
+      (await A('GET', '/v1/users?limit=500')).body,
+      (await A('GET', '/v1/audit?limit=500')).body,
+    ]);
     assert.ok(!all.includes('password_hash') && !all.includes('passwordHash'));
     assert.ok(!all.includes(row.password_hash));
     assert.ok(!all.includes('a new long password') && !all.includes('initial password 1'));
@@ -239,7 +309,11 @@ describe('users', () => {
 
     const got = await A('GET', `/v1/users/${u.id}`);
     assert.equal(got.body.hasTotp, true);
-    const everything = JSON.stringify([got.body, (await A('GET', '/v1/users?limit=500')).body, (await A('GET', '/v1/audit?limit=500')).body]);
+    const everything = JSON.stringify([
+      got.body,
+      (await A('GET', '/v1/users?limit=500')).body,
+      (await A('GET', '/v1/audit?limit=500')).body,
+    ]);
     assert.ok(!everything.includes(secret), 'the seed is not returned again');
     assert.ok(!everything.includes('totp_secret') && !everything.includes(row.totp_secret_enc));
 
@@ -259,17 +333,33 @@ describe('users', () => {
     assert.equal(r.body.fingerprint, k.fingerprint);
     assert.equal(r.body.publicKey, `ssh-ed25519 ${k.blob.toString('base64')}`);
     assert.equal(r.body.comment, 'alice@laptop');
-    expectStatus(await A('POST', `/v1/users/${u.id}/keys`, { publicKey: k.line.replace('alice@laptop', 'other') }), 409, /^body\.publicKey:/);
+    expectStatus(
+      await A('POST', `/v1/users/${u.id}/keys`, { publicKey: k.line.replace('alice@laptop', 'other') }),
+      409,
+      /^body\.publicKey:/,
+    );
 
     const k2 = sshKey();
     expectStatus(await A('POST', `/v1/users/${u.id}/keys`, { publicKey: k2.line, comment: 'ci' }), 201);
     const list = await A('GET', `/v1/users/${u.id}/keys`);
-    assert.deepEqual(list.body.items.map((x: any) => x.comment), ['alice@laptop', 'ci']);
+    assert.deepEqual(
+      list.body.items.map((x: any) => x.comment),
+      ['alice@laptop', 'ci'],
+    );
 
     expect400(await A('POST', `/v1/users/${u.id}/keys`, { publicKey: 'not a key' }), 'body.publicKey');
     expect400(await A('POST', `/v1/users/${u.id}/keys`, { publicKey: 'ssh-ed25519 AAAA' }), 'body.publicKey');
-    expect400(await A('POST', `/v1/users/${u.id}/keys`, { publicKey: `ssh-rsa ${k.blob.toString('base64')}` }), 'body.publicKey', /not ssh-rsa/);
-    expect400(await A('POST', `/v1/users/${u.id}/keys`, { publicKey: `ssh-ed25519 ${k.blob.subarray(0, 30).toString('base64')}` }), 'body.publicKey');
+    expect400(
+      await A('POST', `/v1/users/${u.id}/keys`, { publicKey: `ssh-rsa ${k.blob.toString('base64')}` }),
+      'body.publicKey',
+      /not ssh-rsa/,
+    );
+    expect400(
+      await A('POST', `/v1/users/${u.id}/keys`, {
+        publicKey: `ssh-ed25519 ${k.blob.subarray(0, 30).toString('base64')}`,
+      }),
+      'body.publicKey',
+    );
 
     expectStatus(await A('DELETE', `/v1/users/${u.id}/keys/${r.body.id}`), 204);
     expectStatus(await A('DELETE', `/v1/users/${u.id}/keys/${r.body.id}`), 404, /no SSH key/);
@@ -286,7 +376,10 @@ describe('organisation', () => {
     const leaf = (await A('POST', '/v1/departments', { name: 'SRE', parentId: mid.id, leaderId: admin.id })).body;
     assert.equal(leaf.parentId, mid.id);
     assert.equal(leaf.leaderId, admin.id);
-    assert.deepEqual((await A('GET', `/v1/departments?parentId=${root.id}`)).body.items.map((d: any) => d.name), ['Platform']);
+    assert.deepEqual(
+      (await A('GET', `/v1/departments?parentId=${root.id}`)).body.items.map((d: any) => d.name),
+      ['Platform'],
+    );
     assert.equal((await A('GET', `/v1/departments/${mid.id}`)).body.name, 'Platform');
 
     expect400(await A('PATCH', `/v1/departments/${root.id}`, { parentId: leaf.id }), 'body.parentId', /cycle/);
@@ -314,8 +407,14 @@ describe('organisation', () => {
     expectStatus(await A('POST', '/v1/services', { projectId: p.id, name: 'api' }), 409, /^body\.name:/);
     expectStatus(await A('POST', '/v1/services', { projectId: 999999, name: 'x' }), 404, /^body\.projectId:/);
     expect400(await A('POST', '/v1/services', { projectId: '1', name: 'x' }), 'body.projectId');
-    assert.deepEqual((await A('GET', `/v1/services?projectId=${p.id}`)).body.items.map((x: any) => x.name), ['api']);
-    assert.equal((await A('PATCH', `/v1/projects/${p.id}`, { description: 'more money' })).body.description, 'more money');
+    assert.deepEqual(
+      (await A('GET', `/v1/services?projectId=${p.id}`)).body.items.map((x: any) => x.name),
+      ['api'],
+    );
+    assert.equal(
+      (await A('PATCH', `/v1/projects/${p.id}`, { description: 'more money' })).body.description,
+      'more money',
+    );
     assert.equal((await A('PATCH', `/v1/services/${s.body.id}`, { name: 'gateway' })).body.name, 'gateway');
     assert.equal((await A('GET', '/v1/projects?q=PAY')).body.total, 1);
 
@@ -324,7 +423,8 @@ describe('organisation', () => {
     expectStatus(await A('DELETE', `/v1/services/${s.body.id}`), 409, /still has hosts/);
     const h = (await A('GET', '/v1/hosts?q=pay-01')).body.items[0];
     expectStatus(await A('DELETE', `/v1/hosts/${h.id}`), 204);
-    const rule = (await A('POST', '/v1/rules', { name: 'r', pattern: 'x', scopeType: 'service', scopeId: s.body.id })).body;
+    const rule = (await A('POST', '/v1/rules', { name: 'r', pattern: 'x', scopeType: 'service', scopeId: s.body.id }))
+      .body;
     expectStatus(await A('DELETE', `/v1/services/${s.body.id}`), 409, /command rule/);
     await A('DELETE', `/v1/rules/${rule.id}`);
     expectStatus(await A('DELETE', `/v1/services/${s.body.id}`), 204);
@@ -338,7 +438,12 @@ describe('organisation', () => {
     const p2 = (await A('POST', '/v1/projects', { name: 'data' })).body;
     const s2 = (await A('POST', '/v1/services', { projectId: p2.id, name: 'db' })).body;
     const hk = sshKey('root@web-01');
-    const c = await A('POST', '/v1/hosts', { hostname: 'Web-01.example.com', addresses: ['10.1.0.1', '2001:db8::1', '10.1.0.1'], serviceId: s1.id, sshHostKeys: [hk.line] });
+    const c = await A('POST', '/v1/hosts', {
+      hostname: 'Web-01.example.com',
+      addresses: ['10.1.0.1', '2001:db8::1', '10.1.0.1'],
+      serviceId: s1.id,
+      sshHostKeys: [hk.line],
+    });
     expectStatus(c, 201);
     const web = c.body;
     assert.equal(web.hostname, 'web-01.example.com');
@@ -363,10 +468,16 @@ describe('organisation', () => {
 
     expect400(await A('POST', '/v1/hosts', { hostname: 'bad host' }), 'body.hostname');
     expect400(await A('POST', '/v1/hosts', { hostname: 'ok-01', addresses: ['10.0.0.300'] }), 'body.addresses.0');
-    expect400(await A('POST', '/v1/hosts', { hostname: 'ok-01', addresses: ['10.0.0.1', 'example.com'] }), 'body.addresses.1');
+    expect400(
+      await A('POST', '/v1/hosts', { hostname: 'ok-01', addresses: ['10.0.0.1', 'example.com'] }),
+      'body.addresses.1',
+    );
     expect400(await A('POST', '/v1/hosts', { hostname: 'ok-01', state: 'maintenance' }), 'body.state');
     expect400(await A('POST', '/v1/hosts', { hostname: 'ok-01', kind: 'mac' }), 'body.kind');
-    expect400(await A('POST', '/v1/hosts', { hostname: 'ok-01', sshHostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5'] }), 'body.sshHostKeys.0');
+    expect400(
+      await A('POST', '/v1/hosts', { hostname: 'ok-01', sshHostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5'] }),
+      'body.sshHostKeys.0',
+    );
     expectStatus(await A('POST', '/v1/hosts', { hostname: 'ok-01', serviceId: 999999 }), 404, /^body\.serviceId:/);
     expectStatus(await A('POST', '/v1/hosts', { hostname: 'WEB-02' }), 409, /^body\.hostname:/);
     expect400(await A('PATCH', `/v1/hosts/${web.id}`, { enrolledAt: new Date().toISOString() }), 'body.enrolledAt');
@@ -398,17 +509,54 @@ describe('access', () => {
   });
 
   test('roles: round trip, ops_lead only with ops, FK checks, duplicates', async () => {
-    const r = await A('POST', '/v1/roles', { userId: user.id, scopeType: 'service', scopeId: svc.id, role: 'ops', opsLead: true });
+    const r = await A('POST', '/v1/roles', {
+      userId: user.id,
+      scopeType: 'service',
+      scopeId: svc.id,
+      role: 'ops',
+      opsLead: true,
+    });
     expectStatus(r, 201);
     assert.equal(r.body.opsLead, true);
-    expect400(await A('POST', '/v1/roles', { userId: user.id, scopeType: 'project', scopeId: proj.id, role: 'owner', opsLead: true }), 'body.opsLead');
-    expect400(await A('POST', '/v1/roles', { userId: user.id, scopeType: 'host', scopeId: host.id, role: 'ops' }), 'body.scopeType');
-    expect400(await A('POST', '/v1/roles', { userId: user.id, scopeType: 'project', scopeId: proj.id, role: 'admin' }), 'body.role');
-    expectStatus(await A('POST', '/v1/roles', { userId: user.id, scopeType: 'project', scopeId: 999999, role: 'owner' }), 404, /^body\.scopeId:/);
-    expectStatus(await A('POST', '/v1/roles', { userId: 999999, scopeType: 'project', scopeId: proj.id, role: 'owner' }), 404, /^body\.userId:/);
-    expectStatus(await A('POST', '/v1/roles', { userId: user.id, scopeType: 'service', scopeId: svc.id, role: 'ops' }), 409);
-    const owner = (await A('POST', '/v1/roles', { userId: user.id, scopeType: 'project', scopeId: proj.id, role: 'owner' })).body;
-    assert.deepEqual((await A('GET', `/v1/roles?userId=${user.id}&scopeType=project`)).body.items.map((x: any) => x.id), [owner.id]);
+    expect400(
+      await A('POST', '/v1/roles', {
+        userId: user.id,
+        scopeType: 'project',
+        scopeId: proj.id,
+        role: 'owner',
+        opsLead: true,
+      }),
+      'body.opsLead',
+    );
+    expect400(
+      await A('POST', '/v1/roles', { userId: user.id, scopeType: 'host', scopeId: host.id, role: 'ops' }),
+      'body.scopeType',
+    );
+    expect400(
+      await A('POST', '/v1/roles', { userId: user.id, scopeType: 'project', scopeId: proj.id, role: 'admin' }),
+      'body.role',
+    );
+    expectStatus(
+      await A('POST', '/v1/roles', { userId: user.id, scopeType: 'project', scopeId: 999999, role: 'owner' }),
+      404,
+      /^body\.scopeId:/,
+    );
+    expectStatus(
+      await A('POST', '/v1/roles', { userId: 999999, scopeType: 'project', scopeId: proj.id, role: 'owner' }),
+      404,
+      /^body\.userId:/,
+    );
+    expectStatus(
+      await A('POST', '/v1/roles', { userId: user.id, scopeType: 'service', scopeId: svc.id, role: 'ops' }),
+      409,
+    );
+    const owner = (
+      await A('POST', '/v1/roles', { userId: user.id, scopeType: 'project', scopeId: proj.id, role: 'owner' })
+    ).body;
+    assert.deepEqual(
+      (await A('GET', `/v1/roles?userId=${user.id}&scopeType=project`)).body.items.map((x: any) => x.id),
+      [owner.id],
+    );
 
     expect400(await A('PATCH', `/v1/roles/${owner.id}`, { opsLead: true }), 'body.opsLead');
     const demoted = await A('PATCH', `/v1/roles/${r.body.id}`, { role: 'owner' });
@@ -419,26 +567,117 @@ describe('access', () => {
   });
 
   test('grants: round trip, period checks, filters, revoke keeps the row', async () => {
-    const g = await A('POST', '/v1/grants', { subjectType: 'user', subjectId: user.id, scopeType: 'host', scopeId: host.id, right: 'login' });
+    const g = await A('POST', '/v1/grants', {
+      subjectType: 'user',
+      subjectId: user.id,
+      scopeType: 'host',
+      scopeId: host.id,
+      right: 'login',
+    });
     expectStatus(g, 201);
     assert.equal(g.body.active, true);
     assert.equal(g.body.origin, 'admin');
     assert.equal(g.body.createdBy, null); // made with the service token
     const until = new Date(Date.now() + 3600_000).toISOString();
-    const dg = await S('admin', 'POST', '/v1/grants', { subjectType: 'department', subjectId: dept.id, scopeType: 'service', scopeId: svc.id, right: 'root', validUntil: until });
+    const dg = await S('admin', 'POST', '/v1/grants', {
+      subjectType: 'department',
+      subjectId: dept.id,
+      scopeType: 'service',
+      scopeId: svc.id,
+      right: 'root',
+      validUntil: until,
+    });
     expectStatus(dg, 201);
     assert.equal(dg.body.createdBy, admin.id);
     assert.equal(dg.body.validUntil, until);
-    const future = (await A('POST', '/v1/grants', { subjectType: 'user', subjectId: user.id, scopeType: 'project', scopeId: proj.id, right: 'root', validFrom: new Date(Date.now() + 86400_000).toISOString() })).body;
+    const future = (
+      await A('POST', '/v1/grants', {
+        subjectType: 'user',
+        subjectId: user.id,
+        scopeType: 'project',
+        scopeId: proj.id,
+        right: 'root',
+        validFrom: new Date(Date.now() + 86400_000).toISOString(),
+      })
+    ).body;
     assert.equal(future.active, false);
 
-    expect400(await A('POST', '/v1/grants', { subjectType: 'user', subjectId: user.id, scopeType: 'host', scopeId: host.id, right: 'login', validFrom: until, validUntil: new Date().toISOString() }), 'body.validUntil');
-    expect400(await A('POST', '/v1/grants', { subjectType: 'user', subjectId: user.id, scopeType: 'host', scopeId: host.id, right: 'admin' }), 'body.right');
-    expect400(await A('POST', '/v1/grants', { subjectType: 'group', subjectId: user.id, scopeType: 'host', scopeId: host.id, right: 'login' }), 'body.subjectType');
-    expect400(await A('POST', '/v1/grants', { subjectType: 'user', subjectId: user.id, scopeType: 'host', scopeId: host.id, right: 'login', validUntil: 'tomorrow' }), 'body.validUntil');
-    expectStatus(await A('POST', '/v1/grants', { subjectType: 'user', subjectId: 999999, scopeType: 'host', scopeId: host.id, right: 'login' }), 404, /^body\.subjectId:/);
-    expectStatus(await A('POST', '/v1/grants', { subjectType: 'department', subjectId: user.id + 1000, scopeType: 'host', scopeId: host.id, right: 'login' }), 404, /^body\.subjectId:/);
-    expectStatus(await A('POST', '/v1/grants', { subjectType: 'user', subjectId: user.id, scopeType: 'service', scopeId: 999999, right: 'login' }), 404, /^body\.scopeId:/);
+    expect400(
+      await A('POST', '/v1/grants', {
+        subjectType: 'user',
+        subjectId: user.id,
+        scopeType: 'host',
+        scopeId: host.id,
+        right: 'login',
+        validFrom: until,
+        validUntil: new Date().toISOString(),
+      }),
+      'body.validUntil',
+    );
+    expect400(
+      await A('POST', '/v1/grants', {
+        subjectType: 'user',
+        subjectId: user.id,
+        scopeType: 'host',
+        scopeId: host.id,
+        right: 'admin',
+      }),
+      'body.right',
+    );
+    expect400(
+      await A('POST', '/v1/grants', {
+        subjectType: 'group',
+        subjectId: user.id,
+        scopeType: 'host',
+        scopeId: host.id,
+        right: 'login',
+      }),
+      'body.subjectType',
+    );
+    expect400(
+      await A('POST', '/v1/grants', {
+        subjectType: 'user',
+        subjectId: user.id,
+        scopeType: 'host',
+        scopeId: host.id,
+        right: 'login',
+        validUntil: 'tomorrow',
+      }),
+      'body.validUntil',
+    );
+    expectStatus(
+      await A('POST', '/v1/grants', {
+        subjectType: 'user',
+        subjectId: 999999,
+        scopeType: 'host',
+        scopeId: host.id,
+        right: 'login',
+      }),
+      404,
+      /^body\.subjectId:/,
+    );
+    expectStatus(
+      await A('POST', '/v1/grants', {
+        subjectType: 'department',
+        subjectId: user.id + 1000,
+        scopeType: 'host',
+        scopeId: host.id,
+        right: 'login',
+      }),
+      404,
+      /^body\.subjectId:/,
+    );
+    expectStatus(
+      await A('POST', '/v1/grants', {
+        subjectType: 'user',
+        subjectId: user.id,
+        scopeType: 'service',
+        scopeId: 999999,
+        right: 'login',
+      }),
+      404,
+      /^body\.scopeId:/,
+    );
 
     const ids = async (qs: string) => (await A('GET', `/v1/grants?${qs}`)).body.items.map((x: any) => x.id);
     assert.deepEqual(await ids(`subjectType=user&subjectId=${user.id}`), [g.body.id, future.id]);
@@ -466,9 +705,16 @@ describe('access', () => {
   });
 
   test('command rules: RE2 validation, scopes, test endpoint, round trip', async () => {
-    const r = await A('POST', '/v1/rules', { name: 'no rm -rf /', pattern: '\\brm\\s+-[a-z]*r[a-z]*f[a-z]*\\s+/(\\s|$)', severity: 'critical' });
+    const r = await A('POST', '/v1/rules', {
+      name: 'no rm -rf /',
+      pattern: '\\brm\\s+-[a-z]*r[a-z]*f[a-z]*\\s+/(\\s|$)',
+      severity: 'critical',
+    });
     expectStatus(r, 201);
-    assert.deepEqual([r.body.action, r.body.list, r.body.scopeType, r.body.scopeId, r.body.enabled], ['block', 'deny', 'global', null, true]);
+    assert.deepEqual(
+      [r.body.action, r.body.list, r.body.scopeType, r.body.scopeId, r.body.enabled],
+      ['block', 'deny', 'global', null, true],
+    );
 
     const bad = await A('POST', '/v1/rules', { name: 'lookahead', pattern: 'rm(?= -rf)' });
     expect400(bad, 'body.pattern', /invalid perl operator/);
@@ -477,18 +723,38 @@ describe('access', () => {
     expect400(await A('POST', '/v1/rules', { name: 'x', pattern: 'x', action: 'deny' }), 'body.action');
     expect400(await A('POST', '/v1/rules', { name: 'x', pattern: 'x', scopeType: 'service' }), 'body.scopeId');
     expect400(await A('POST', '/v1/rules', { name: 'x', pattern: 'x', scopeId: svc.id }), 'body.scopeId');
-    expectStatus(await A('POST', '/v1/rules', { name: 'x', pattern: 'x', scopeType: 'project', scopeId: 999999 }), 404, /^body\.scopeId:/);
-    const scoped = await A('POST', '/v1/rules', { name: 'shutdown', pattern: '^shutdown', action: 'alert', severity: 'medium', scopeType: 'service', scopeId: svc.id });
+    expectStatus(
+      await A('POST', '/v1/rules', { name: 'x', pattern: 'x', scopeType: 'project', scopeId: 999999 }),
+      404,
+      /^body\.scopeId:/,
+    );
+    const scoped = await A('POST', '/v1/rules', {
+      name: 'shutdown',
+      pattern: '^shutdown',
+      action: 'alert',
+      severity: 'medium',
+      scopeType: 'service',
+      scopeId: svc.id,
+    });
     expectStatus(scoped, 201);
 
-    assert.deepEqual((await A('GET', `/v1/rules?scopeType=service&scopeId=${svc.id}`)).body.items.map((x: any) => x.id), [scoped.body.id]);
-    assert.deepEqual((await A('GET', '/v1/rules?action=alert')).body.items.map((x: any) => x.id), [scoped.body.id]);
+    assert.deepEqual(
+      (await A('GET', `/v1/rules?scopeType=service&scopeId=${svc.id}`)).body.items.map((x: any) => x.id),
+      [scoped.body.id],
+    );
+    assert.deepEqual(
+      (await A('GET', '/v1/rules?action=alert')).body.items.map((x: any) => x.id),
+      [scoped.body.id],
+    );
 
     expect400(await A('PATCH', `/v1/rules/${r.body.id}`, { pattern: '(a)\\1' }), 'body.pattern');
     const u = await A('PATCH', `/v1/rules/${scoped.body.id}`, { scopeType: 'global', enabled: false });
     expectStatus(u, 200);
     assert.deepEqual([u.body.scopeType, u.body.scopeId, u.body.enabled], ['global', null, false]);
-    assert.deepEqual((await A('GET', '/v1/rules?enabled=0')).body.items.map((x: any) => x.id), [scoped.body.id]);
+    assert.deepEqual(
+      (await A('GET', '/v1/rules?enabled=0')).body.items.map((x: any) => x.id),
+      [scoped.body.id],
+    );
 
     const t = (pattern: string, line: string) => A('POST', '/v1/rules/test', { pattern, line });
     assert.deepEqual((await t(r.body.pattern, 'sudo rm -rf / ')).body, { match: true });
@@ -502,11 +768,20 @@ describe('access', () => {
   });
 
   test('enrolment tokens: returned once, stored as sha256, list without token, revoke', async () => {
-    const c = await A('POST', '/v1/enrolment-tokens', { description: 'rack 7', serviceId: svc.id, hostState: 'offline', maxUses: 20, ttlSeconds: 3600 });
+    const c = await A('POST', '/v1/enrolment-tokens', {
+      description: 'rack 7',
+      serviceId: svc.id,
+      hostState: 'offline',
+      maxUses: 20,
+      ttlSeconds: 3600,
+    });
     expectStatus(c, 201);
     const { token, id } = c.body;
     assert.match(token, /^jmpe_[A-Za-z0-9_-]{43}$/);
-    assert.deepEqual([c.body.maxUses, c.body.uses, c.body.hostState, c.body.serviceId, c.body.active], [20, 0, 'offline', svc.id, true]);
+    assert.deepEqual(
+      [c.body.maxUses, c.body.uses, c.body.hostState, c.body.serviceId, c.body.active],
+      [20, 0, 'offline', svc.id, true],
+    );
     assert.ok(Math.abs(new Date(c.body.expiresAt).getTime() - Date.now() - 3600_000) < 60_000);
     const row = await api.db('enrolment_tokens').where({ id }).first();
     assert.equal(row.token_hash, createHash('sha256').update(token).digest('hex'));
@@ -518,8 +793,17 @@ describe('access', () => {
     assert.notEqual(def.token, token);
 
     const listed = await A('GET', '/v1/enrolment-tokens');
-    const shown = JSON.stringify([listed.body, (await A('GET', `/v1/enrolment-tokens/${id}`)).body, (await A('GET', '/v1/audit?limit=500')).body]);
-    assert.ok(!shown.includes(token) && !shown.includes(def.token) && !shown.includes(row.token_hash) && !shown.includes('"token"'));
+    const shown = JSON.stringify([
+      listed.body,
+      (await A('GET', `/v1/enrolment-tokens/${id}`)).body,
+      (await A('GET', '/v1/audit?limit=500')).body,
+    ]);
+    assert.ok(
+      !shown.includes(token) &&
+        !shown.includes(def.token) &&
+        !shown.includes(row.token_hash) &&
+        !shown.includes('"token"'),
+    );
     assert.equal(listed.body.total, 2);
 
     expect400(await A('POST', '/v1/enrolment-tokens', { maxUses: 10001 }), 'body.maxUses');
@@ -533,7 +817,10 @@ describe('access', () => {
     const rev = (await A('GET', `/v1/enrolment-tokens/${id}`)).body;
     assert.ok(rev.revokedAt);
     assert.equal(rev.active, false);
-    assert.deepEqual((await A('GET', '/v1/enrolment-tokens?active=1')).body.items.map((x: any) => x.id), [def.id]);
+    assert.deepEqual(
+      (await A('GET', '/v1/enrolment-tokens?active=1')).body.items.map((x: any) => x.id),
+      [def.id],
+    );
   });
 });
 
@@ -553,13 +840,21 @@ describe('safety', () => {
 describe('audit', () => {
   test('search by action, actor, since; auditors allowed; no secrets in data', async () => {
     const since = new Date(Date.now() - 3600_000).toISOString();
-    const r = await S('auditor', 'GET', `/v1/audit?action=user.created&actor=service:admin&since=${encodeURIComponent(since)}&limit=500`);
+    const r = await S(
+      'auditor',
+      'GET',
+      `/v1/audit?action=user.created&actor=service:admin&since=${encodeURIComponent(since)}&limit=500`,
+    );
     expectStatus(r, 200);
     assert.ok(r.body.items.length >= 5);
     assert.ok(r.body.items.every((e: any) => e.action === 'user.created' && e.actor === 'service:admin'));
     assert.ok(r.body.items[0].id > r.body.items[1].id, 'newest first');
     assert.ok(r.body.items.some((e: any) => e.target === 'user:alice' && e.data.uid >= 200000));
-    assert.equal((await A('GET', `/v1/audit?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).body.items.length, 0);
+    assert.equal(
+      (await A('GET', `/v1/audit?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).body.items
+        .length,
+      0,
+    );
     assert.equal((await A('GET', '/v1/audit?limit=3')).body.items.length, 3);
     expect400(await A('GET', '/v1/audit?since=yesterday'), 'query.since');
     expect400(await A('GET', '/v1/audit?action=DROP TABLE'), 'query.action');

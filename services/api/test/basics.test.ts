@@ -4,8 +4,12 @@ import assert from 'node:assert/strict';
 import { startApi, type TestApi } from './harness.js';
 
 let api: TestApi;
-before(async () => { api = await startApi(); });
-after(async () => { await api.close(); });
+before(async () => {
+  api = await startApi();
+});
+after(async () => {
+  await api.close();
+});
 
 test('healthz reports database and store', async () => {
   const r = await api.call('GET', '/healthz');
@@ -38,7 +42,15 @@ test('openapi document lists the endpoints', async () => {
   const r = await api.call('GET', '/v1/openapi.json');
   assert.equal(r.status, 200);
   assert.equal(r.body.openapi, '3.1.0');
-  for (const p of ['/healthz', '/v1/auth/ssh', '/v1/auth/web', '/v1/tickets', '/v1/pam/decide', '/v1/agents/enroll', '/v1/agents/policy']) {
+  for (const p of [
+    '/healthz',
+    '/v1/auth/ssh',
+    '/v1/auth/web',
+    '/v1/tickets',
+    '/v1/pam/decide',
+    '/v1/agents/enroll',
+    '/v1/agents/policy',
+  ]) {
     assert.ok(r.body.paths[p], `openapi lists ${p}`);
   }
 });

@@ -23,29 +23,74 @@ before(async () => {
   svcB = await addService(api.db, p.id);
   admin = `Bearer ${api.serviceToken('admin')}`;
 });
-after(async () => { await api.close(); });
+after(async () => {
+  await api.close();
+});
 
-async function token(serviceId: number | null, over: Record<string, unknown> = {}): Promise<{ token: string; id: number }> {
+async function token(
+  serviceId: number | null,
+  over: Record<string, unknown> = {},
+): Promise<{ token: string; id: number }> {
   const t = `jmpe_${randomBytes(32).toString('base64url')}`;
-  const [row] = await api.db('enrolment_tokens').insert({
-    token_hash: sha256hex(t), service_id: serviceId, max_uses: 5, expires_at: new Date(Date.now() + 3600_000), ...over,
-  }).returning('id');
+  const [row] = await api
+    .db('enrolment_tokens')
+    .insert({
+      token_hash: sha256hex(t),
+      service_id: serviceId,
+      max_uses: 5,
+      expires_at: new Date(Date.now() + 3600_000),
+      ...over,
+    })
+    .returning('id');
   return { token: t, id: row.id };
 }
-const enrol = (t: string, hostname: string, over: Record<string, unknown> = {}) => api.call('POST', '/v1/agents/enroll', {
-  body: { token: t, hostname, addresses: ['10.66.6.6'], sshHostKeys: [KEY_ATTACKER], agentPublicKey: hostIdentity().publicKeyPem, ...over },
-});
+const enrol = (t: string, hostname: string, over: Record<string, unknown> = {}) =>
+  api.call('POST', '/v1/agents/enroll', {
+    body: {
+      token: t,
+      hostname,
+      addresses: ['10.66.6.6'],
+      sshHostKeys: [KEY_ATTACKER],
+      agentPublicKey: hostIdentity().publicKeyPem,
+      ...over,
+    },
+  });
 /** The columns a takeover would change, to compare before and after. */
-const snapshot = async (id: number) => JSON.stringify(await api.db('hosts').where({ id })
-  .first('hostname', 'service_id', 'addresses', 'ssh_host_keys', 'agent_public_key', 'enrolled_at', 'kind', 'enrolment_token_id'));
+const snapshot = async (id: number) =>
+  JSON.stringify(
+    await api
+      .db('hosts')
+      .where({ id })
+      .first(
+        'hostname',
+        'service_id',
+        'addresses',
+        'ssh_host_keys',
+        'agent_public_key',
+        'enrolled_at',
+        'kind',
+        'enrolment_token_id',
+      ),
+  );
 const usesOf = async (id: number) => (await api.db('enrolment_tokens').where({ id }).first('uses')).uses as number;
 
 describe('enrolment cannot take over a host', () => {
   test("a token of service A cannot claim service B's host, enrolled or only registered: 409, host byte-equal", async () => {
     const a = await token(svcA.id);
     const victim = hostIdentity();
-    const enrolled = await addHost(api.db, { hostname: 'b-enrolled', service_id: svcB.id, addresses: ['10.1.0.1'], ssh_host_keys: [KEY_B], agent_public_key: victim.publicKeyPem });
-    const registered = await addHost(api.db, { hostname: 'b-registered', service_id: svcB.id, addresses: ['10.1.0.2'], ssh_host_keys: [KEY_B] });
+    const enrolled = await addHost(api.db, {
+      hostname: 'b-enrolled',
+      service_id: svcB.id,
+      addresses: ['10.1.0.1'],
+      ssh_host_keys: [KEY_B],
+      agent_public_key: victim.publicKeyPem,
+    });
+    const registered = await addHost(api.db, {
+      hostname: 'b-registered',
+      service_id: svcB.id,
+      addresses: ['10.1.0.2'],
+      ssh_host_keys: [KEY_B],
+    });
     for (const h of [enrolled, registered]) {
       const before = await snapshot(h.id);
       const r = await enrol(a.token, h.hostname.toUpperCase());
@@ -64,7 +109,12 @@ describe('enrolment cannot take over a host', () => {
 
   test('an unbound token cannot claim a pre-registered host of its own service', async () => {
     const a = await token(svcA.id);
-    const h = await addHost(api.db, { hostname: 'a-registered', service_id: svcA.id, addresses: ['10.2.0.1'], ssh_host_keys: [KEY_B] });
+    const h = await addHost(api.db, {
+      hostname: 'a-registered',
+      service_id: svcA.id,
+      addresses: ['10.2.0.1'],
+      ssh_host_keys: [KEY_B],
+    });
     const before = await snapshot(h.id);
     const r = await enrol(a.token, 'a-registered', { sshHostKeys: [KEY_B] });
     assert.equal(r.status, 409);
@@ -78,7 +128,10 @@ describe('enrolment cannot take over a host', () => {
 
   test('a bound token claims the host once; registered SSH host keys are never replaced', async () => {
     const a = await token(svcA.id);
-    const created = await api.call('POST', '/v1/hosts', { auth: admin, body: { hostname: 'a-bound', serviceId: svcA.id, sshHostKeys: [KEY_B], enrolmentTokenId: a.id } });
+    const created = await api.call('POST', '/v1/hosts', {
+      auth: admin,
+      body: { hostname: 'a-bound', serviceId: svcA.id, sshHostKeys: [KEY_B], enrolmentTokenId: a.id },
+    });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal(created.body.enrolmentTokenId, a.id);
     const id = created.body.id as number;
@@ -86,7 +139,11 @@ describe('enrolment cannot take over a host', () => {
     assert.equal(wrongKeys.status, 409);
     assert.match(wrongKeys.body.error.message, /SSH host keys other than the registered ones/);
     const agent = hostIdentity();
-    const r = await enrol(a.token, 'a-bound', { sshHostKeys: [KEY_ATTACKER, KEY_B], agentPublicKey: agent.publicKeyPem, addresses: ['10.2.0.9'] });
+    const r = await enrol(a.token, 'a-bound', {
+      sshHostKeys: [KEY_ATTACKER, KEY_B],
+      agentPublicKey: agent.publicKeyPem,
+      addresses: ['10.2.0.9'],
+    });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     assert.equal(r.body.hostId, id);
     const row = await api.db('hosts').where({ id }).first();
@@ -113,10 +170,17 @@ describe('enrolment cannot take over a host', () => {
 
     // A reset alone binds nothing: the same token may not claim the host.
     assert.equal((await api.call('POST', `/v1/hosts/${id}/reset-enrolment`, { auth: admin })).status, 200);
-    assert.equal((await api.call('GET', '/v1/agents/policy', { auth: first.token(id) })).status, 401, 'old key forgotten');
+    assert.equal(
+      (await api.call('GET', '/v1/agents/policy', { auth: first.token(id) })).status,
+      401,
+      'old key forgotten',
+    );
     assert.equal((await enrol(a.token, 'a-reenrol', { sshHostKeys: [KEY_B] })).status, 409);
 
-    const reset = await api.call('POST', `/v1/hosts/${id}/reset-enrolment`, { auth: admin, body: { enrolmentTokenId: a.id } });
+    const reset = await api.call('POST', `/v1/hosts/${id}/reset-enrolment`, {
+      auth: admin,
+      body: { enrolmentTokenId: a.id },
+    });
     assert.equal(reset.status, 200, JSON.stringify(reset.body));
     assert.equal(reset.body.enrolled, false);
     assert.equal(reset.body.enrolmentTokenId, a.id);
@@ -130,7 +194,11 @@ describe('enrolment cannot take over a host', () => {
   test('the reset is admin-only and audited; a binding must fit the host', async () => {
     const a = await token(svcA.id);
     const b = await token(svcB.id);
-    const h = await addHost(api.db, { hostname: 'a-reset', service_id: svcA.id, agent_public_key: hostIdentity().publicKeyPem });
+    const h = await addHost(api.db, {
+      hostname: 'a-reset',
+      service_id: svcA.id,
+      agent_public_key: hostIdentity().publicKeyPem,
+    });
     const before = await snapshot(h.id);
     const pw = 'correct horse battery staple';
     const plain = await addUser(api.db, { password: pw });
@@ -141,12 +209,18 @@ describe('enrolment cannot take over a host', () => {
     }
     assert.equal(await snapshot(h.id), before, 'refused resets change nothing');
 
-    const wrong = await api.call('POST', `/v1/hosts/${h.id}/reset-enrolment`, { auth: admin, body: { enrolmentTokenId: b.id } });
+    const wrong = await api.call('POST', `/v1/hosts/${h.id}/reset-enrolment`, {
+      auth: admin,
+      body: { enrolmentTokenId: b.id },
+    });
     assert.equal(wrong.status, 400);
     assert.match(wrong.body.error.message, /^body\.enrolmentTokenId: .*another service/);
     assert.equal(await snapshot(h.id), before, 'a refused binding resets nothing');
 
-    const ok = await api.call('POST', `/v1/hosts/${h.id}/reset-enrolment`, { auth: admin, body: { enrolmentTokenId: a.id } });
+    const ok = await api.call('POST', `/v1/hosts/${h.id}/reset-enrolment`, {
+      auth: admin,
+      body: { enrolmentTokenId: a.id },
+    });
     assert.equal(ok.status, 200);
     const ev = await api.db('audit_events').where({ action: 'host.enrolment_reset', target: 'host:a-reset' }).first();
     assert.ok(ev, 'audited');
@@ -162,7 +236,10 @@ describe('enrolment cannot take over a host', () => {
     const moved = await api.call('PATCH', `/v1/hosts/${h2.id}`, { auth: admin, body: { serviceId: svcB.id } });
     assert.equal(moved.body.enrolmentTokenId, null);
     const revoked = await token(svcA.id, { revoked_at: new Date() });
-    const r = await api.call('POST', '/v1/hosts', { auth: admin, body: { hostname: 'a-revoked', serviceId: svcA.id, enrolmentTokenId: revoked.id } });
+    const r = await api.call('POST', '/v1/hosts', {
+      auth: admin,
+      body: { hostname: 'a-revoked', serviceId: svcA.id, enrolmentTokenId: revoked.id },
+    });
     assert.equal(r.status, 400);
     assert.match(r.body.error.message, /revoked, expired or used up/);
   });
@@ -177,13 +254,16 @@ describe('enrolment cannot take over a host', () => {
       assert.equal(r.status, 409);
       assert.match(r.body.error.message, new RegExp(`is a ${kind} host; only linux hosts enrol`));
       assert.equal(await snapshot(h.id), before);
-      const bind = await api.call('POST', '/v1/hosts', { auth: admin, body: { hostname: `a-${kind}-2`, kind, serviceId: svcA.id, enrolmentTokenId: a.id } });
+      const bind = await api.call('POST', '/v1/hosts', {
+        auth: admin,
+        body: { hostname: `a-${kind}-2`, kind, serviceId: svcA.id, enrolmentTokenId: a.id },
+      });
       assert.equal(bind.status, 400);
       assert.match(bind.body.error.message, /does not run jmp-agent/);
     }
   });
 
-  test('the agent cannot choose its service or host id; new hosts land in the token\'s service', async () => {
+  test("the agent cannot choose its service or host id; new hosts land in the token's service", async () => {
     const a = await token(svcA.id);
     const sneaky = await enrol(a.token, 'a-new', { serviceId: svcB.id });
     assert.equal(sneaky.status, 400);

@@ -6,8 +6,12 @@ import { ERRORS, UNAVAILABLE_HEADER } from '@jmp/contract';
 import { startApi, type TestApi } from './harness.js';
 
 let api: TestApi;
-before(async () => { api = await startApi(); });
-after(async () => { await api.close(); });
+before(async () => {
+  api = await startApi();
+});
+after(async () => {
+  await api.close();
+});
 
 function assertCatalogued(r: { status: number; body: any; headers: Headers }, code: keyof typeof ERRORS): void {
   assert.equal(r.body.error.code, code);

@@ -42,12 +42,25 @@ export interface TestApi {
   config: ApiConfig;
   serviceToken(role: ServiceRole): string;
   /** fetch with JSON in and out; `auth` becomes the Authorization header. */
-  call(method: string, path: string, opts?: { body?: unknown; auth?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    opts?: { body?: unknown; auth?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
 
 /** `listenHost`: 127.0.0.1 by default; lab tests use the lab bridge address so agents in the hosts can reach it. */
-export async function startApi(opts: { redis?: boolean; redisUrl?: string; env?: Record<string, string>; databaseUrl?: string; listenHost?: string; port?: number } = {}): Promise<TestApi> {
+export async function startApi(
+  opts: {
+    redis?: boolean;
+    redisUrl?: string;
+    env?: Record<string, string>;
+    databaseUrl?: string;
+    listenHost?: string;
+    port?: number;
+  } = {},
+): Promise<TestApi> {
   const dbHandle = opts.databaseUrl ? null : await createTestDatabase();
   const databaseUrl = opts.databaseUrl ?? dbHandle!.url;
   const config = loadConfig(apiConfigSpec, {
@@ -58,23 +71,38 @@ export async function startApi(opts: { redis?: boolean; redisUrl?: string; env?:
     ...opts.env,
   });
   const db = createDb(databaseUrl);
-  const store = opts.redis === false ? new MemoryStore() : new RedisStore(opts.redisUrl ?? REDIS_URL, `jmp-test:${randomUUID()}:`);
+  const store =
+    opts.redis === false ? new MemoryStore() : new RedisStore(opts.redisUrl ?? REDIS_URL, `jmp-test:${randomUUID()}:`);
   const ctx = await buildContext({ config, db, store });
   const { app, dbHealth } = buildApp(ctx);
   const listenHost = opts.listenHost ?? '127.0.0.1';
-  const server = await new Promise<Server>((resolve) => { const s = app.listen(opts.port ?? 0, listenHost, () => resolve(s)); });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(opts.port ?? 0, listenHost, () => resolve(s));
+  });
   const url = `http://${listenHost}:${(server.address() as AddressInfo).port}`;
   return {
-    ctx, db, url, server, config,
+    ctx,
+    db,
+    url,
+    server,
+    config,
     serviceToken: (role) => mintServiceToken(ctx, role),
     async call(method, path, o = {}) {
       const headers: Record<string, string> = { ...o.headers };
       if (o.body !== undefined) headers['content-type'] = 'application/json';
       if (o.auth) headers.authorization = o.auth;
-      const res = await fetch(url + path, { method, headers, body: o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body) });
+      const res = await fetch(url + path, {
+        method,
+        headers,
+        body: o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body),
+      });
       const text = await res.text();
       let body: unknown = text;
-      try { body = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        /* not JSON */
+      }
       return { status: res.status, body, headers: res.headers };
     },
     async close() {
@@ -93,14 +121,41 @@ export async function startApi(opts: { redis?: boolean; redisUrl?: string; env?:
 let counter = 0;
 const uniq = (p: string) => `${p}${++counter}${randomBytes(2).toString('hex')}`;
 
-export async function addUser(db: Db, over: Partial<{ username: string; password: string; status: string; is_admin: boolean; is_auditor: boolean; department_id: number | null; leader_id: number | null; email: string; display_name: string; totp_secret_enc: string | null }> = {}) {
+export async function addUser(
+  db: Db,
+  over: Partial<{
+    username: string;
+    password: string;
+    status: string;
+    is_admin: boolean;
+    is_auditor: boolean;
+    department_id: number | null;
+    leader_id: number | null;
+    email: string;
+    display_name: string;
+    totp_secret_enc: string | null;
+  }> = {},
+) {
   const { password, ...rest } = over;
-  const [row] = await db('users').insert({ username: uniq('u'), display_name: 'Test User', email: null, ...rest, password_hash: password ? await hashPassword(password) : null }).returning('*');
+  const [row] = await db('users')
+    .insert({
+      username: uniq('u'),
+      display_name: 'Test User',
+      email: null,
+      ...rest,
+      password_hash: password ? await hashPassword(password) : null,
+    })
+    .returning('*');
   return row as { id: number; username: string; uid: number };
 }
 
-export async function addDepartment(db: Db, over: Partial<{ name: string; parent_id: number | null; leader_id: number | null }> = {}) {
-  const [row] = await db('departments').insert({ name: uniq('dept'), ...over }).returning('*');
+export async function addDepartment(
+  db: Db,
+  over: Partial<{ name: string; parent_id: number | null; leader_id: number | null }> = {},
+) {
+  const [row] = await db('departments')
+    .insert({ name: uniq('dept'), ...over })
+    .returning('*');
   return row as { id: number; name: string };
 }
 
@@ -114,18 +169,57 @@ export async function addService(db: Db, projectId: number, name = uniq('svc')) 
   return row as { id: number; name: string; project_id: number };
 }
 
-export async function addHost(db: Db, over: Partial<{ hostname: string; state: string; service_id: number | null; addresses: string[]; ssh_host_keys: string[]; agent_public_key: string | null; kind: string }> = {}) {
+export async function addHost(
+  db: Db,
+  over: Partial<{
+    hostname: string;
+    state: string;
+    service_id: number | null;
+    addresses: string[];
+    ssh_host_keys: string[];
+    agent_public_key: string | null;
+    kind: string;
+  }> = {},
+) {
   const { addresses, ssh_host_keys, ...rest } = over;
-  const [row] = await db('hosts').insert({ hostname: uniq('host'), state: 'online', ...rest, addresses: JSON.stringify(addresses ?? ['10.0.0.1']), ssh_host_keys: JSON.stringify(ssh_host_keys ?? []) }).returning('*');
+  const [row] = await db('hosts')
+    .insert({
+      hostname: uniq('host'),
+      state: 'online',
+      ...rest,
+      addresses: JSON.stringify(addresses ?? ['10.0.0.1']),
+      ssh_host_keys: JSON.stringify(ssh_host_keys ?? []),
+    })
+    .returning('*');
   return row as { id: number; hostname: string; service_id: number | null };
 }
 
-export async function addRole(db: Db, userId: number, scopeType: 'project' | 'service', scopeId: number, role: 'owner' | 'ops', opsLead = false) {
+export async function addRole(
+  db: Db,
+  userId: number,
+  scopeType: 'project' | 'service',
+  scopeId: number,
+  role: 'owner' | 'ops',
+  opsLead = false,
+) {
   await db('roles').insert({ user_id: userId, scope_type: scopeType, scope_id: scopeId, role, ops_lead: opsLead });
 }
 
-export async function addGrant(db: Db, g: { subject_type?: 'user' | 'department'; subject_id: number; scope_type: 'host' | 'service' | 'project'; scope_id: number; right: 'login' | 'root'; valid_from?: Date; valid_until?: Date | null }) {
-  const [row] = await db('grants').insert({ subject_type: 'user', origin: 'admin', ...g }).returning('*');
+export async function addGrant(
+  db: Db,
+  g: {
+    subject_type?: 'user' | 'department';
+    subject_id: number;
+    scope_type: 'host' | 'service' | 'project';
+    scope_id: number;
+    right: 'login' | 'root';
+    valid_from?: Date;
+    valid_until?: Date | null;
+  },
+) {
+  const [row] = await db('grants')
+    .insert({ subject_type: 'user', origin: 'admin', ...g })
+    .returning('*');
   return row as { id: number };
 }
 

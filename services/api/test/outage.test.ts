@@ -15,7 +15,11 @@ class CutProxy {
   async up(): Promise<void> {
     this.server = net.createServer((client) => {
       const upstream = net.connect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); s.on('error', () => {}); }
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => {});
+      }
       client.pipe(upstream).pipe(client);
     });
     await new Promise<void>((r) => this.server!.listen(this.port, '127.0.0.1', () => r()));
@@ -38,11 +42,27 @@ before(async () => {
   const viaProxy = new URL(db.url);
   viaProxy.port = String(proxy.port);
   api = await startApi({ databaseUrl: viaProxy.toString() });
-  api.ctx.log = pino({ level: 'info' }, new Writable({ write(chunk, _e, cb) { lines.push(JSON.parse(String(chunk))); cb(); } }));
+  api.ctx.log = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk, _e, cb) {
+        lines.push(JSON.parse(String(chunk)));
+        cb();
+      },
+    }),
+  );
 });
-after(async () => { await api.close(); await proxy.down().catch(() => {}); await drop(); });
+after(async () => {
+  await api.close();
+  await proxy.down().catch(() => {});
+  await drop();
+});
 
-const ticket = () => api.call('POST', '/v1/tickets', { auth: `Bearer ${api.serviceToken('ssh')}`, body: { user: 'alice', host: 'nowhere' } });
+const ticket = () =>
+  api.call('POST', '/v1/tickets', {
+    auth: `Bearer ${api.serviceToken('ssh')}`,
+    body: { user: 'alice', host: 'nowhere' },
+  });
 
 test('503 while the database is down, one log line, recovery without a restart', async () => {
   assert.equal((await ticket()).status, 404, 'database reachable: unknown host');
@@ -59,7 +79,11 @@ test('503 while the database is down, one log line, recovery without a restart',
   const health = await api.call('GET', '/healthz');
   assert.equal(health.status, 503);
   assert.equal(health.body.db, false);
-  assert.equal(lines.filter((l) => /database unavailable/.test(l.msg)).length, 1, 'exactly one log line for the outage');
+  assert.equal(
+    lines.filter((l) => /database unavailable/.test(l.msg)).length,
+    1,
+    'exactly one log line for the outage',
+  );
 
   await proxy.up();
   let status = 0;
@@ -68,7 +92,8 @@ test('503 while the database is down, one log line, recovery without a restart',
     if (status !== 404) await new Promise((r) => setTimeout(r, 200));
   }
   assert.equal(status, 404, 'recovered by itself');
-  for (let i = 0; i < 20 && !lines.some((l) => l.msg === 'database is back'); i++) await new Promise((r) => setTimeout(r, 200));
+  for (let i = 0; i < 20 && !lines.some((l) => l.msg === 'database is back'); i++)
+    await new Promise((r) => setTimeout(r, 200));
   assert.equal(lines.filter((l) => l.msg === 'database is back').length, 1);
   assert.equal((await api.call('GET', '/healthz')).status, 200);
 });

@@ -31,7 +31,10 @@ let ports: { primary: number; replica: number; replica2: number; sentinel: numbe
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => resolve(p)); });
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => resolve(p));
+    });
     s.on('error', reject);
   });
 }
@@ -50,7 +53,8 @@ function redis(args: string[], name: string): ChildProcess {
   const sentinelBin = ['/usr/bin/redis-sentinel', '/usr/sbin/redis-sentinel'].find((p) => existsSync(p));
   const sentinel = args.includes('--sentinel');
   // Sentinel is built into redis-server; the redis-sentinel package only adds the name.
-  const [bin, argv] = sentinel && sentinelBin ? [sentinelBin, args.filter((a) => a !== '--sentinel')] : ['redis-server', args];
+  const [bin, argv] =
+    sentinel && sentinelBin ? [sentinelBin, args.filter((a) => a !== '--sentinel')] : ['redis-server', args];
   const p = spawn(bin, argv, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   p.stderr!.on('data', (d: Buffer) => process.stderr.write(`${name}: ${d}`));
   procs.push(p);
@@ -58,33 +62,80 @@ function redis(args: string[], name: string): ChildProcess {
 }
 
 const role = async (port: number): Promise<string> => {
-  const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try { await c.connect(); return String(((await c.role()) as unknown[])[0]); } finally { c.disconnect(); }
+  const c = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  try {
+    await c.connect();
+    return String(((await c.role()) as unknown[])[0]);
+  } finally {
+    c.disconnect();
+  }
 };
 
 before(async () => {
-  ports = { primary: await freePort(), replica: await freePort(), replica2: await freePort(), sentinel: await freePort() };
+  ports = {
+    primary: await freePort(),
+    replica: await freePort(),
+    replica2: await freePort(),
+    sentinel: await freePort(),
+  };
   const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
   redis(['--port', String(ports.primary), ...common], 'primary');
-  for (const [name, port] of [['replica', ports.replica], ['replica2', ports.replica2]] as const) {
+  for (const [name, port] of [
+    ['replica', ports.replica],
+    ['replica2', ports.replica2],
+  ] as const) {
     redis(['--port', String(port), '--replicaof', '127.0.0.1', String(ports.primary), ...common], name);
     await until(`${name} in sync`, async () => {
-      const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      try { await c.connect(); return /master_link_status:up/.test(await c.info('replication')); } finally { c.disconnect(); }
+      const c = new Redis({
+        port,
+        host: '127.0.0.1',
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      try {
+        await c.connect();
+        return /master_link_status:up/.test(await c.info('replication'));
+      } finally {
+        c.disconnect();
+      }
     });
   }
   const conf = join(dir, 'sentinel.conf');
-  writeFileSync(conf, [
-    `port ${ports.sentinel}`, 'bind 127.0.0.1', `dir ${dir}`,
-    `sentinel monitor ${MASTER} 127.0.0.1 ${ports.primary} 1`,
-    `sentinel down-after-milliseconds ${MASTER} 1000`,
-    `sentinel failover-timeout ${MASTER} 10000`,
-    `sentinel parallel-syncs ${MASTER} 1`, '',
-  ].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      `port ${ports.sentinel}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      `sentinel monitor ${MASTER} 127.0.0.1 ${ports.primary} 1`,
+      `sentinel down-after-milliseconds ${MASTER} 1000`,
+      `sentinel failover-timeout ${MASTER} 10000`,
+      `sentinel parallel-syncs ${MASTER} 1`,
+      '',
+    ].join('\n'),
+  );
   redis([conf, '--sentinel'], 'sentinel');
   await until('the sentinel to see both replicas', async () => {
-    const c = new Redis({ port: ports.sentinel, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    try { await c.connect(); return ((await c.call('SENTINEL', 'REPLICAS', MASTER)) as unknown[]).length === 2; } finally { c.disconnect(); }
+    const c = new Redis({
+      port: ports.sentinel,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    try {
+      await c.connect();
+      return ((await c.call('SENTINEL', 'REPLICAS', MASTER)) as unknown[]).length === 2;
+    } finally {
+      c.disconnect();
+    }
   });
 
   api = await startApi({ redisUrl: `redis+sentinel://127.0.0.1:${ports.sentinel}/${MASTER}` });
@@ -102,16 +153,26 @@ after(async () => {
 });
 
 const ticket = async () => {
-  const r = await api.call('POST', '/v1/tickets', { auth: `Bearer ${api.serviceToken('ssh')}`, body: { user: alice.username, host: host.hostname } });
+  const r = await api.call('POST', '/v1/tickets', {
+    auth: `Bearer ${api.serviceToken('ssh')}`,
+    body: { user: alice.username, host: host.hostname },
+  });
   assert.equal(r.status, 201, JSON.stringify(r.body));
   return r.body.ticket as string;
 };
-const login = (t: string) => api.call('POST', '/v1/pam/decide', { auth: id.token(host.id), body: { op: 'auth', user: alice.username, ticket: t, service: 'sshd' } });
+const login = (t: string) =>
+  api.call('POST', '/v1/pam/decide', {
+    auth: id.token(host.id),
+    body: { op: 'auth', user: alice.username, ticket: t, service: 'sshd' },
+  });
 
 test('REDIS_URL redis+sentinel:// names the sentinels and the master, and waits for one replica by default', () => {
   const c = parseRedisUrl('redis+sentinel://:s3cret@10.0.0.1:26379,sentinel-2/mymaster?db=2');
   assert.equal(c.url, null);
-  assert.deepEqual(c.options.sentinels, [{ host: '10.0.0.1', port: 26379 }, { host: 'sentinel-2', port: 26379 }]);
+  assert.deepEqual(c.options.sentinels, [
+    { host: '10.0.0.1', port: 26379 },
+    { host: 'sentinel-2', port: 26379 },
+  ]);
   assert.equal(c.options.name, 'mymaster');
   assert.equal(c.options.db, 2);
   assert.equal(c.options.password, 's3cret');
@@ -135,7 +196,10 @@ test('the primary dies: a ticket spent before stays spent, and logins resume wit
   let resumedMs = -1;
   while (Date.now() - killedAt < 15_000) {
     const r = await login(await ticket()).catch(() => null);
-    if (r?.status === 200 && r.body.allow === true) { resumedMs = Date.now() - killedAt; break; }
+    if (r?.status === 200 && r.body.allow === true) {
+      resumedMs = Date.now() - killedAt;
+      break;
+    }
     await new Promise((res) => setTimeout(res, 100));
   }
   const roles = [await role(ports.replica), await role(ports.replica2)].sort();
@@ -157,6 +221,9 @@ test('without a replica to acknowledge the spent mark, the login is denied (fail
   // Both replicas gone: the new primary is alone, WAIT 1 cannot be acknowledged.
   for (const p of procs.slice(1, 3)) p.kill('SIGKILL');
   await new Promise((r) => setTimeout(r, 300));
-  const r = await until('the store to be alone', async () => { const x = await login(await ticket()); return x.body?.allow === true ? null : x; });
+  const r = await until('the store to be alone', async () => {
+    const x = await login(await ticket());
+    return x.body?.allow === true ? null : x;
+  });
   assert.notEqual(r.body?.allow, true, JSON.stringify(r.body));
 });

@@ -3,18 +3,32 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startApi, addUser, addDepartment, addProject, addService, addHost, addRole, webLogin, type TestApi,
+  startApi,
+  addUser,
+  addDepartment,
+  addProject,
+  addService,
+  addHost,
+  addRole,
+  webLogin,
+  type TestApi,
 } from './harness.js';
 import { expireRequests } from '../src/requests/repository.js';
 import { verifyAuditChain } from '../src/audit/audit.js';
 import { decide } from '../src/access/decide.js';
 
 let api: TestApi;
-after(async () => { await api.close(); });
+after(async () => {
+  await api.close();
+});
 
 const PASSWORD = 'correct horse battery';
 
-interface Person { id: number; username: string; h: Record<string, string> }
+interface Person {
+  id: number;
+  username: string;
+  h: Record<string, string>;
+}
 
 async function person(over: Parameters<typeof addUser>[1] = {}): Promise<Person> {
   const u = await addUser(api.db, { password: PASSWORD, ...over });
@@ -38,8 +52,17 @@ async function world() {
 
 const ask = (who: Person, body: unknown) => api.call('POST', '/v1/requests', { headers: who.h, body });
 const act = (who: Person, id: number, action: 'approve' | 'reject' | 'cancel', note?: string) =>
-  api.call('POST', `/v1/requests/${id}/${action}`, { headers: who.h, ...(action === 'cancel' ? {} : { body: note === undefined ? {} : { note } }) });
-const audits = async (id: number) => (await api.db('audit_events').where({ target: `request:${id}` }).orderBy('id')).map((r) => r.action as string);
+  api.call('POST', `/v1/requests/${id}/${action}`, {
+    headers: who.h,
+    ...(action === 'cancel' ? {} : { body: note === undefined ? {} : { note } }),
+  });
+const audits = async (id: number) =>
+  (
+    await api
+      .db('audit_events')
+      .where({ target: `request:${id}` })
+      .orderBy('id')
+  ).map((r) => r.action as string);
 
 let alice: Person;
 let admin: Person;
@@ -60,7 +83,13 @@ before(async () => {
 
 describe('authentication', () => {
   test('no session: 401', async () => {
-    for (const [m, p] of [['GET', '/v1/requests'], ['POST', '/v1/requests'], ['GET', '/v1/requests/pending-approval'], ['GET', '/v1/requests/1'], ['POST', '/v1/requests/1/approve']] as const) {
+    for (const [m, p] of [
+      ['GET', '/v1/requests'],
+      ['POST', '/v1/requests'],
+      ['GET', '/v1/requests/pending-approval'],
+      ['GET', '/v1/requests/1'],
+      ['POST', '/v1/requests/1/approve'],
+    ] as const) {
       const r = await api.call(m, p, m === 'POST' ? { body: {} } : {});
       assert.equal(r.status, 401, `${m} ${p}`);
       assert.equal(r.body.error.code, 'unauthorized');
@@ -68,10 +97,16 @@ describe('authentication', () => {
   });
   test('cookie POST without the CSRF header: 403', async () => {
     const { host } = await world();
-    const r = await api.call('POST', '/v1/requests', { headers: { cookie: alice.h.cookie! }, body: { scope: { type: 'host', id: host.id }, right: 'login', durationSeconds: 3600, reason: 'debug' } });
+    const r = await api.call('POST', '/v1/requests', {
+      headers: { cookie: alice.h.cookie! },
+      body: { scope: { type: 'host', id: host.id }, right: 'login', durationSeconds: 3600, reason: 'debug' },
+    });
     assert.equal(r.status, 403);
     assert.match(r.body.error.message, /X-JMP-CSRF/);
-    const wrong = await api.call('POST', '/v1/requests', { headers: { cookie: alice.h.cookie!, 'x-jmp-csrf': 'nope' }, body: { scope: { type: 'host', id: host.id }, right: 'login', durationSeconds: 3600, reason: 'debug' } });
+    const wrong = await api.call('POST', '/v1/requests', {
+      headers: { cookie: alice.h.cookie!, 'x-jmp-csrf': 'nope' },
+      body: { scope: { type: 'host', id: host.id }, right: 'login', durationSeconds: 3600, reason: 'debug' },
+    });
     assert.equal(wrong.status, 403);
     assert.equal((await api.db('access_requests').where({ scope_type: 'host', scope_id: host.id })).length, 0);
   });
@@ -120,13 +155,22 @@ describe('bad input: 400 naming the field', () => {
     assert.equal(n.body.error.details.field, 'body.note');
   });
   test('unknown scope or department: 404', async () => {
-    for (const scope of [{ type: 'service', id: 999999 }, { type: 'project', id: 999999 }, { type: 'host', id: 999999 }, { type: 'host', hostname: 'no-such-host' }]) {
+    for (const scope of [
+      { type: 'service', id: 999999 },
+      { type: 'project', id: 999999 },
+      { type: 'host', id: 999999 },
+      { type: 'host', hostname: 'no-such-host' },
+    ]) {
       const r = await ask(alice, { ...good, scope });
       assert.equal(r.status, 404, JSON.stringify(scope));
       assert.equal(r.body.error.code, 'not_found');
     }
     const { service } = await world();
-    const d = await ask(alice, { ...good, scope: { type: 'service', id: service.id }, subject: { type: 'department', id: 999999 } });
+    const d = await ask(alice, {
+      ...good,
+      scope: { type: 'service', id: service.id },
+      subject: { type: 'department', id: 999999 },
+    });
     assert.equal(d.status, 404);
     assert.match(d.body.error.message, /no department #999999/);
   });
@@ -139,13 +183,24 @@ describe('bad input: 400 naming the field', () => {
 describe('login approved by a service owner', () => {
   test('request by hostname, owner approves, grant lasts duration from approval', async () => {
     const w = await world();
-    const c = await ask(alice, { scope: { type: 'host', hostname: w.host.hostname }, right: 'login', durationSeconds: 7200, reason: 'INC-1234 disk full' });
+    const c = await ask(alice, {
+      scope: { type: 'host', hostname: w.host.hostname },
+      right: 'login',
+      durationSeconds: 7200,
+      reason: 'INC-1234 disk full',
+    });
     assert.equal(c.status, 201, JSON.stringify(c.body));
     const r = c.body;
     assert.equal(r.status, 'pending');
     assert.deepEqual(r.requester, { id: alice.id, username: alice.username });
     assert.deepEqual(r.subject, { type: 'user', id: alice.id, name: alice.username });
-    assert.deepEqual(r.scope, { type: 'host', id: w.host.id, name: w.host.hostname, serviceId: w.service.id, projectId: w.project.id });
+    assert.deepEqual(r.scope, {
+      type: 'host',
+      id: w.host.id,
+      name: w.host.hostname,
+      serviceId: w.service.id,
+      projectId: w.project.id,
+    });
     assert.equal(r.approvers, `an owner or ops of service ${w.service.name}, or an administrator`);
     // pending requests wait requestTtlSeconds (7 days by default)
     assert.ok(Math.abs(Date.parse(r.expiresAt) - Date.parse(r.createdAt) - api.config.requestTtlSeconds * 1000) < 1000);
@@ -172,17 +227,39 @@ describe('login approved by a service owner', () => {
     assert.equal(g.created_by, w.owner.id);
     assert.ok(g.valid_from.getTime() >= before - 2000 && g.valid_from.getTime() <= after + 2000);
     assert.ok(Math.abs(g.valid_until.getTime() - (g.valid_from.getTime() + 7200_000)) < 2000);
-    assert.ok(g.valid_until.getTime() >= before + 7200_000 - 2000 && g.valid_until.getTime() <= after + 7200_000 + 2000);
+    assert.ok(
+      g.valid_until.getTime() >= before + 7200_000 - 2000 && g.valid_until.getTime() <= after + 7200_000 + 2000,
+    );
 
     // The grant is what decide() looks at: alice may now log in, not become root.
     const facts = { id: alice.id, username: alice.username, status: 'active' as const, departmentIds: [] };
-    const hostFacts = { id: w.host.id, hostname: w.host.hostname, state: 'online' as const, serviceId: w.service.id, projectId: w.project.id };
-    const grant = { id: g.id, subjectType: g.subject_type, subjectId: g.subject_id, scopeType: g.scope_type, scopeId: g.scope_id, right: g.right, validFrom: g.valid_from, validUntil: g.valid_until, revokedAt: g.revoked_at };
+    const hostFacts = {
+      id: w.host.id,
+      hostname: w.host.hostname,
+      state: 'online' as const,
+      serviceId: w.service.id,
+      projectId: w.project.id,
+    };
+    const grant = {
+      id: g.id,
+      subjectType: g.subject_type,
+      subjectId: g.subject_id,
+      scopeType: g.scope_type,
+      scopeId: g.scope_id,
+      right: g.right,
+      validFrom: g.valid_from,
+      validUntil: g.valid_until,
+      revokedAt: g.revoked_at,
+    };
     const d = decide(facts, hostFacts, 'login', [], [grant]);
     assert.equal(d.allow, true);
     assert.deepEqual(d.via, { kind: 'grant', grantId: g.id });
     assert.equal(decide(facts, hostFacts, 'root', [], [grant]).allow, false);
-    assert.equal(decide(facts, hostFacts, 'login', [], [grant], new Date(g.valid_until.getTime() + 1000)).allow, false, 'expires on its own');
+    assert.equal(
+      decide(facts, hostFacts, 'login', [], [grant], new Date(g.valid_until.getTime() + 1000)).allow,
+      false,
+      'expires on its own',
+    );
 
     const row = await api.db('access_requests').where({ id: r.id }).first();
     assert.equal(row.status, 'approved');
@@ -194,17 +271,30 @@ describe('login approved by a service owner', () => {
     assert.equal(appr[0].approver_id, w.owner.id);
     assert.equal(appr[0].note, 'ok, go');
     assert.deepEqual(await audits(r.id), ['request.created', 'request.approved']);
-    const ev = await api.db('audit_events').where({ target: `request:${r.id}`, action: 'request.approved' }).first();
+    const ev = await api
+      .db('audit_events')
+      .where({ target: `request:${r.id}`, action: 'request.approved' })
+      .first();
     assert.equal(ev.actor, `user:${w.owner.username}`);
     assert.equal(ev.data.grantId, g.id);
   });
 
   test('service ops may approve login too; a stranger may not', async () => {
     const w = await world();
-    const r = (await ask(alice, { scope: { type: 'service', id: w.service.id }, right: 'login', durationSeconds: 600, reason: 'x' })).body;
+    const r = (
+      await ask(alice, {
+        scope: { type: 'service', id: w.service.id },
+        right: 'login',
+        durationSeconds: 600,
+        reason: 'x',
+      })
+    ).body;
     const s = await act(stranger, r.id, 'approve');
     assert.equal(s.status, 403);
-    assert.equal(s.body.error.message, `login on service ${w.service.name} must be approved by an owner or ops of service ${w.service.name}`);
+    assert.equal(
+      s.body.error.message,
+      `login on service ${w.service.name} must be approved by an owner or ops of service ${w.service.name}`,
+    );
     assert.equal((await act(w.ops, r.id, 'approve')).status, 200);
   });
 
@@ -212,7 +302,14 @@ describe('login approved by a service owner', () => {
     const w = await world();
     const projOwner = await person();
     await addRole(api.db, projOwner.id, 'project', w.project.id, 'owner');
-    const r = (await ask(alice, { scope: { type: 'project', id: w.project.id }, right: 'login', durationSeconds: 600, reason: 'x' })).body;
+    const r = (
+      await ask(alice, {
+        scope: { type: 'project', id: w.project.id },
+        right: 'login',
+        durationSeconds: 600,
+        reason: 'x',
+      })
+    ).body;
     assert.equal(r.approvers, `an owner or ops of project ${w.project.name}, or an administrator`);
     const o = await act(w.owner, r.id, 'approve');
     assert.equal(o.status, 403);
@@ -228,11 +325,21 @@ describe('login approved by a service owner', () => {
 describe('root needs the ops lead', () => {
   test('owner and plain ops get 403 naming the ops lead; the lead approves', async () => {
     const w = await world();
-    const r = (await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'root', durationSeconds: 3600, reason: 'kernel upgrade' })).body;
+    const r = (
+      await ask(alice, {
+        scope: { type: 'host', id: w.host.id },
+        right: 'root',
+        durationSeconds: 3600,
+        reason: 'kernel upgrade',
+      })
+    ).body;
     for (const who of [w.owner, w.ops]) {
       const x = await act(who, r.id, 'approve');
       assert.equal(x.status, 403);
-      assert.equal(x.body.error.message, `root on host ${w.host.hostname} must be approved by an ops lead of service ${w.service.name}`);
+      assert.equal(
+        x.body.error.message,
+        `root on host ${w.host.hostname} must be approved by an ops lead of service ${w.service.name}`,
+      );
       const y = await act(who, r.id, 'reject');
       assert.equal(y.status, 403, 'cannot reject either');
     }
@@ -248,7 +355,14 @@ describe('root needs the ops lead', () => {
     const projLead = await person();
     await addRole(api.db, projOps.id, 'project', w.project.id, 'ops');
     await addRole(api.db, projLead.id, 'project', w.project.id, 'ops', true);
-    const r = (await ask(alice, { scope: { type: 'project', id: w.project.id }, right: 'root', durationSeconds: 3600, reason: 'x' })).body;
+    const r = (
+      await ask(alice, {
+        scope: { type: 'project', id: w.project.id },
+        right: 'root',
+        durationSeconds: 3600,
+        reason: 'x',
+      })
+    ).body;
     assert.equal((await act(w.lead, r.id, 'approve')).status, 403, 'a service lead does not approve for the project');
     assert.equal((await act(projOps, r.id, 'approve')).status, 403);
     assert.equal((await act(projLead, r.id, 'approve')).status, 200);
@@ -258,7 +372,14 @@ describe('root needs the ops lead', () => {
 describe('nobody approves their own request', () => {
   test('the ops lead asking for themselves', async () => {
     const w = await world();
-    const r = (await ask(w.lead, { scope: { type: 'service', id: w.service.id }, right: 'root', durationSeconds: 3600, reason: 'x' })).body;
+    const r = (
+      await ask(w.lead, {
+        scope: { type: 'service', id: w.service.id },
+        right: 'root',
+        durationSeconds: 3600,
+        reason: 'x',
+      })
+    ).body;
     assert.equal(r.status, 'pending');
     const x = await act(w.lead, r.id, 'approve');
     assert.equal(x.status, 403);
@@ -268,7 +389,14 @@ describe('nobody approves their own request', () => {
   });
   test('not even an administrator', async () => {
     const w = await world();
-    const r = (await ask(admin, { scope: { type: 'service', id: w.service.id }, right: 'login', durationSeconds: 3600, reason: 'x' })).body;
+    const r = (
+      await ask(admin, {
+        scope: { type: 'service', id: w.service.id },
+        right: 'login',
+        durationSeconds: 3600,
+        reason: 'x',
+      })
+    ).body;
     assert.equal((await act(admin, r.id, 'approve')).status, 403);
     assert.equal((await act(w.owner, r.id, 'approve')).status, 200);
   });
@@ -277,14 +405,26 @@ describe('nobody approves their own request', () => {
 describe('administrators are break-glass approvers', () => {
   test('root on a service without any role, and a host without a service', async () => {
     const w = await world();
-    const r = (await ask(alice, { scope: { type: 'service', id: w.service.id }, right: 'root', durationSeconds: 3600, reason: 'x' })).body;
+    const r = (
+      await ask(alice, {
+        scope: { type: 'service', id: w.service.id },
+        right: 'root',
+        durationSeconds: 3600,
+        reason: 'x',
+      })
+    ).body;
     const a = await act(admin, r.id, 'approve');
     assert.equal(a.status, 200);
-    const ev = await api.db('audit_events').where({ target: `request:${r.id}`, action: 'request.approved' }).first();
+    const ev = await api
+      .db('audit_events')
+      .where({ target: `request:${r.id}`, action: 'request.approved' })
+      .first();
     assert.equal(ev.data.as, 'administrator (break-glass)');
 
     const lonely = await addHost(api.db, { service_id: null });
-    const o = (await ask(alice, { scope: { type: 'host', id: lonely.id }, right: 'login', durationSeconds: 3600, reason: 'x' })).body;
+    const o = (
+      await ask(alice, { scope: { type: 'host', id: lonely.id }, right: 'login', durationSeconds: 3600, reason: 'x' })
+    ).body;
     assert.match(o.approvers, /^an administrator \(host .* belongs to no service\)$/);
     assert.equal((await act(w.lead, o.id, 'approve')).status, 403);
     assert.equal((await act(admin, o.id, 'approve')).status, 200);
@@ -294,12 +434,22 @@ describe('administrators are break-glass approvers', () => {
 describe('decisions are final', () => {
   test('approve twice, reject or cancel after approval: 409', async () => {
     const w = await world();
-    const r = (await ask(alice, { scope: { type: 'service', id: w.service.id }, right: 'login', durationSeconds: 600, reason: 'x' })).body;
+    const r = (
+      await ask(alice, {
+        scope: { type: 'service', id: w.service.id },
+        right: 'login',
+        durationSeconds: 600,
+        reason: 'x',
+      })
+    ).body;
     assert.equal((await act(w.owner, r.id, 'approve')).status, 200);
     const again = await act(w.ops, r.id, 'approve');
     assert.equal(again.status, 409);
     assert.equal(again.body.error.code, 'conflict');
-    assert.match(again.body.error.message, new RegExp(`request #${r.id} is already approved \\(by ${w.owner.username}\\)`));
+    assert.match(
+      again.body.error.message,
+      new RegExp(`request #${r.id} is already approved \\(by ${w.owner.username}\\)`),
+    );
     assert.equal((await act(w.owner, r.id, 'reject')).status, 409);
     assert.equal((await act(alice, r.id, 'cancel')).status, 409);
     assert.equal((await api.db('grants').where({ request_id: r.id })).length, 1, 'one grant only');
@@ -307,8 +457,19 @@ describe('decisions are final', () => {
   });
   test('concurrent approvals create one grant', async () => {
     const w = await world();
-    const r = (await ask(alice, { scope: { type: 'service', id: w.service.id }, right: 'login', durationSeconds: 600, reason: 'x' })).body;
-    const res = await Promise.all([act(w.owner, r.id, 'approve'), act(w.ops, r.id, 'approve'), act(w.lead, r.id, 'approve')]);
+    const r = (
+      await ask(alice, {
+        scope: { type: 'service', id: w.service.id },
+        right: 'login',
+        durationSeconds: 600,
+        reason: 'x',
+      })
+    ).body;
+    const res = await Promise.all([
+      act(w.owner, r.id, 'approve'),
+      act(w.ops, r.id, 'approve'),
+      act(w.lead, r.id, 'approve'),
+    ]);
     assert.deepEqual(res.map((x) => x.status).sort(), [200, 409, 409]);
     assert.equal((await api.db('grants').where({ request_id: r.id })).length, 1);
   });
@@ -317,7 +478,9 @@ describe('decisions are final', () => {
 describe('reject, cancel, expiry are recorded', () => {
   test('reject', async () => {
     const w = await world();
-    const r = (await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'x' })).body;
+    const r = (
+      await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'x' })
+    ).body;
     const x = await act(w.owner, r.id, 'reject', 'use the staging host');
     assert.equal(x.status, 200);
     assert.equal(x.body.status, 'rejected');
@@ -328,13 +491,18 @@ describe('reject, cancel, expiry are recorded', () => {
     assert.equal(row.decision_note, 'use the staging host');
     assert.ok(row.decided_at);
     const appr = await api.db('request_approvals').where({ request_id: r.id });
-    assert.deepEqual(appr.map((a) => [a.approver_id, a.decision, a.note]), [[w.owner.id, 'reject', 'use the staging host']]);
+    assert.deepEqual(
+      appr.map((a) => [a.approver_id, a.decision, a.note]),
+      [[w.owner.id, 'reject', 'use the staging host']],
+    );
     assert.equal((await api.db('grants').where({ request_id: r.id })).length, 0);
     assert.deepEqual(await audits(r.id), ['request.created', 'request.rejected']);
   });
   test('cancel: only the requester, only while pending', async () => {
     const w = await world();
-    const r = (await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'x' })).body;
+    const r = (
+      await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'x' })
+    ).body;
     for (const who of [w.owner, admin]) {
       const x = await act(who, r.id, 'cancel');
       assert.equal(x.status, 403);
@@ -354,15 +522,23 @@ describe('reject, cancel, expiry are recorded', () => {
   });
   test('expiry, lazily on read', async () => {
     const w = await world();
-    const r = (await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'x' })).body;
-    await api.db('access_requests').where({ id: r.id }).update({ expires_at: new Date(Date.now() - 1000) });
+    const r = (
+      await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'x' })
+    ).body;
+    await api
+      .db('access_requests')
+      .where({ id: r.id })
+      .update({ expires_at: new Date(Date.now() - 1000) });
     const g = await api.call('GET', `/v1/requests/${r.id}`, { headers: alice.h });
     assert.equal(g.status, 200);
     assert.equal(g.body.status, 'expired');
     assert.ok(g.body.decidedAt);
     assert.equal(g.body.decidedBy, null);
     assert.deepEqual(await audits(r.id), ['request.created', 'request.expired']);
-    const ev = await api.db('audit_events').where({ target: `request:${r.id}`, action: 'request.expired' }).first();
+    const ev = await api
+      .db('audit_events')
+      .where({ target: `request:${r.id}`, action: 'request.expired' })
+      .first();
     assert.equal(ev.actor, 'system:expiry');
     const x = await act(w.owner, r.id, 'approve');
     assert.equal(x.status, 409);
@@ -371,16 +547,28 @@ describe('reject, cancel, expiry are recorded', () => {
   });
   test('expiry, when the approver acts on an overdue request', async () => {
     const w = await world();
-    const r = (await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'x' })).body;
-    await api.db('access_requests').where({ id: r.id }).update({ expires_at: new Date(Date.now() - 1000) });
+    const r = (
+      await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'x' })
+    ).body;
+    await api
+      .db('access_requests')
+      .where({ id: r.id })
+      .update({ expires_at: new Date(Date.now() - 1000) });
     assert.equal((await act(w.owner, r.id, 'approve')).status, 409);
     assert.equal((await api.db('access_requests').where({ id: r.id }).first()).status, 'expired');
   });
   test('expireRequests(db, now) for a timer', async () => {
     const w = await world();
-    const r1 = (await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'x' })).body;
-    const r2 = (await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'y' })).body;
-    await api.db('access_requests').where({ id: r1.id }).update({ expires_at: new Date(Date.now() - 1000) });
+    const r1 = (
+      await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'x' })
+    ).body;
+    const r2 = (
+      await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'y' })
+    ).body;
+    await api
+      .db('access_requests')
+      .where({ id: r1.id })
+      .update({ expires_at: new Date(Date.now() - 1000) });
     const ids = await expireRequests(api.db, new Date());
     assert.ok(ids.includes(r1.id));
     assert.ok(!ids.includes(r2.id));
@@ -394,62 +582,185 @@ describe('reject, cancel, expiry are recorded', () => {
 });
 
 describe('limits: max duration, narrowest policy wins', () => {
-  const putPolicy = (body: Record<string, unknown>) => api.call('PUT', '/v1/request-policies', { headers: admin.h, body });
+  const putPolicy = (body: Record<string, unknown>) =>
+    api.call('PUT', '/v1/request-policies', { headers: admin.h, body });
 
   test('built-in default: 7 days login, 1 day root', async () => {
     const w = await world();
-    const r = await ask(alice, { scope: { type: 'service', id: w.service.id }, right: 'root', durationSeconds: 86401, reason: 'x' });
+    const r = await ask(alice, {
+      scope: { type: 'service', id: w.service.id },
+      right: 'root',
+      durationSeconds: 86401,
+      reason: 'x',
+    });
     assert.equal(r.status, 403);
-    assert.equal(r.body.error.message, `root on service ${w.service.name} may be requested for at most 86400 s (built-in default)`);
-    assert.equal((await ask(alice, { scope: { type: 'service', id: w.service.id }, right: 'root', durationSeconds: 86400, reason: 'x' })).status, 201);
-    assert.equal((await ask(alice, { scope: { type: 'service', id: w.service.id }, right: 'login', durationSeconds: 7 * 86400 + 1, reason: 'x' })).status, 403);
-    assert.equal((await ask(alice, { scope: { type: 'service', id: w.service.id }, right: 'login', durationSeconds: 7 * 86400, reason: 'x' })).status, 201);
+    assert.equal(
+      r.body.error.message,
+      `root on service ${w.service.name} may be requested for at most 86400 s (built-in default)`,
+    );
+    assert.equal(
+      (
+        await ask(alice, {
+          scope: { type: 'service', id: w.service.id },
+          right: 'root',
+          durationSeconds: 86400,
+          reason: 'x',
+        })
+      ).status,
+      201,
+    );
+    assert.equal(
+      (
+        await ask(alice, {
+          scope: { type: 'service', id: w.service.id },
+          right: 'login',
+          durationSeconds: 7 * 86400 + 1,
+          reason: 'x',
+        })
+      ).status,
+      403,
+    );
+    assert.equal(
+      (
+        await ask(alice, {
+          scope: { type: 'service', id: w.service.id },
+          right: 'login',
+          durationSeconds: 7 * 86400,
+          reason: 'x',
+        })
+      ).status,
+      201,
+    );
   });
 
   test('service policy beats project policy; project policy beats the default', async () => {
     const w = await world();
     const other = await addService(api.db, w.project.id);
     const otherHost = await addHost(api.db, { service_id: other.id });
-    assert.equal((await putPolicy({ scopeType: 'project', scopeId: w.project.id, right: 'login', maxSeconds: 3600 })).status, 200);
-    assert.equal((await putPolicy({ scopeType: 'service', scopeId: w.service.id, right: 'login', maxSeconds: 600 })).status, 200);
+    assert.equal(
+      (await putPolicy({ scopeType: 'project', scopeId: w.project.id, right: 'login', maxSeconds: 3600 })).status,
+      200,
+    );
+    assert.equal(
+      (await putPolicy({ scopeType: 'service', scopeId: w.service.id, right: 'login', maxSeconds: 600 })).status,
+      200,
+    );
 
-    const h = await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 601, reason: 'x' });
+    const h = await ask(alice, {
+      scope: { type: 'host', id: w.host.id },
+      right: 'login',
+      durationSeconds: 601,
+      reason: 'x',
+    });
     assert.equal(h.status, 403);
-    assert.equal(h.body.error.message, `login on host ${w.host.hostname} may be requested for at most 600 s (policy of service ${w.service.name})`);
-    assert.equal((await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'x' })).status, 201);
+    assert.equal(
+      h.body.error.message,
+      `login on host ${w.host.hostname} may be requested for at most 600 s (policy of service ${w.service.name})`,
+    );
+    assert.equal(
+      (await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'x' }))
+        .status,
+      201,
+    );
 
-    const o = await ask(alice, { scope: { type: 'host', id: otherHost.id }, right: 'login', durationSeconds: 3601, reason: 'x' });
+    const o = await ask(alice, {
+      scope: { type: 'host', id: otherHost.id },
+      right: 'login',
+      durationSeconds: 3601,
+      reason: 'x',
+    });
     assert.equal(o.status, 403);
-    assert.equal(o.body.error.message, `login on host ${otherHost.hostname} may be requested for at most 3600 s (policy of project ${w.project.name})`);
-    assert.equal((await ask(alice, { scope: { type: 'service', id: other.id }, right: 'login', durationSeconds: 3600, reason: 'x' })).status, 201);
+    assert.equal(
+      o.body.error.message,
+      `login on host ${otherHost.hostname} may be requested for at most 3600 s (policy of project ${w.project.name})`,
+    );
+    assert.equal(
+      (
+        await ask(alice, {
+          scope: { type: 'service', id: other.id },
+          right: 'login',
+          durationSeconds: 3600,
+          reason: 'x',
+        })
+      ).status,
+      201,
+    );
 
-    const p = await ask(alice, { scope: { type: 'project', id: w.project.id }, right: 'login', durationSeconds: 3601, reason: 'x' });
+    const p = await ask(alice, {
+      scope: { type: 'project', id: w.project.id },
+      right: 'login',
+      durationSeconds: 3601,
+      reason: 'x',
+    });
     assert.equal(p.status, 403, 'a project scope uses the project policy, not a service one');
 
     // policies are per right: root is still the built-in default
-    assert.equal((await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'root', durationSeconds: 86400, reason: 'x' })).status, 201);
+    assert.equal(
+      (await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'root', durationSeconds: 86400, reason: 'x' }))
+        .status,
+      201,
+    );
   });
 
   test('department restriction on who may ask (sub-departments included)', async () => {
     const w = await world();
-    const r = await putPolicy({ scopeType: 'service', scopeId: w.service.id, right: 'root', maxSeconds: 3600, allowedDepartmentIds: [eng.id] });
+    const r = await putPolicy({
+      scopeType: 'service',
+      scopeId: w.service.id,
+      right: 'root',
+      maxSeconds: 3600,
+      allowedDepartmentIds: [eng.id],
+    });
     assert.equal(r.status, 200);
     assert.deepEqual(r.body.allowedDepartmentIds, [eng.id]);
-    assert.equal((await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'root', durationSeconds: 3600, reason: 'x' })).status, 201, 'alice is in a sub-department of eng');
-    const s = await ask(stranger, { scope: { type: 'host', id: w.host.id }, right: 'root', durationSeconds: 3600, reason: 'x' });
+    assert.equal(
+      (await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'root', durationSeconds: 3600, reason: 'x' }))
+        .status,
+      201,
+      'alice is in a sub-department of eng',
+    );
+    const s = await ask(stranger, {
+      scope: { type: 'host', id: w.host.id },
+      right: 'root',
+      durationSeconds: 3600,
+      reason: 'x',
+    });
     assert.equal(s.status, 403);
-    assert.equal(s.body.error.message, `root on host ${w.host.hostname} may only be requested for members of department ${eng.name} or their sub-departments, and you are not (policy of service ${w.service.name})`);
-    assert.equal((await ask(stranger, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 3600, reason: 'x' })).status, 201, 'login has no restriction');
+    assert.equal(
+      s.body.error.message,
+      `root on host ${w.host.hostname} may only be requested for members of department ${eng.name} or their sub-departments, and you are not (policy of service ${w.service.name})`,
+    );
+    assert.equal(
+      (
+        await ask(stranger, {
+          scope: { type: 'host', id: w.host.id },
+          right: 'login',
+          durationSeconds: 3600,
+          reason: 'x',
+        })
+      ).status,
+      201,
+      'login has no restriction',
+    );
   });
 });
 
 describe('department subjects', () => {
   test('only the department leader (or an admin) may ask for the department', async () => {
     const w = await world();
-    const body = { scope: { type: 'service', id: w.service.id }, right: 'login', durationSeconds: 3600, reason: 'team on-call', subject: { type: 'department', id: eng.id } };
+    const body = {
+      scope: { type: 'service', id: w.service.id },
+      right: 'login',
+      durationSeconds: 3600,
+      reason: 'team on-call',
+      subject: { type: 'department', id: eng.id },
+    };
     const a = await ask(alice, body);
     assert.equal(a.status, 403);
-    assert.equal(a.body.error.message, `only the leader of department ${eng.name} or an administrator may request access for the whole department`);
+    assert.equal(
+      a.body.error.message,
+      `only the leader of department ${eng.name} or an administrator may request access for the whole department`,
+    );
     const l = await ask(engLeader, body);
     assert.equal(l.status, 201);
     assert.deepEqual(l.body.subject, { type: 'department', id: eng.id, name: eng.name });
@@ -463,11 +774,39 @@ describe('department subjects', () => {
   });
   test('a policy may forbid department subjects', async () => {
     const w = await world();
-    await api.call('PUT', '/v1/request-policies', { headers: admin.h, body: { scopeType: 'project', scopeId: w.project.id, right: 'login', maxSeconds: 3600, allowDepartmentSubjects: false } });
-    const r = await ask(engLeader, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'x', subject: { type: 'department', id: eng.id } });
+    await api.call('PUT', '/v1/request-policies', {
+      headers: admin.h,
+      body: {
+        scopeType: 'project',
+        scopeId: w.project.id,
+        right: 'login',
+        maxSeconds: 3600,
+        allowDepartmentSubjects: false,
+      },
+    });
+    const r = await ask(engLeader, {
+      scope: { type: 'host', id: w.host.id },
+      right: 'login',
+      durationSeconds: 600,
+      reason: 'x',
+      subject: { type: 'department', id: eng.id },
+    });
     assert.equal(r.status, 403);
-    assert.match(r.body.error.message, /may not be requested for a whole department \(policy of project .*\); request it for yourself/);
-    assert.equal((await ask(engLeader, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'x' })).status, 201);
+    assert.match(
+      r.body.error.message,
+      /may not be requested for a whole department \(policy of project .*\); request it for yourself/,
+    );
+    assert.equal(
+      (
+        await ask(engLeader, {
+          scope: { type: 'host', id: w.host.id },
+          right: 'login',
+          durationSeconds: 600,
+          reason: 'x',
+        })
+      ).status,
+      201,
+    );
   });
 });
 
@@ -477,7 +816,8 @@ describe('pending-approval shows exactly what the caller may approve', () => {
     const elsewhere = await world();
     const projOwner = await person();
     await addRole(api.db, projOwner.id, 'project', w.project.id, 'owner');
-    const mk = async (who: Person, scope: unknown, right: string) => (await ask(who, { scope, right, durationSeconds: 600, reason: 'x' })).body.id as number;
+    const mk = async (who: Person, scope: unknown, right: string) =>
+      (await ask(who, { scope, right, durationSeconds: 600, reason: 'x' })).body.id as number;
     const loginHost = await mk(alice, { type: 'host', id: w.host.id }, 'login');
     const rootSvc = await mk(alice, { type: 'service', id: w.service.id }, 'root');
     const ownersOwn = await mk(w.owner, { type: 'host', id: w.host.id }, 'login');
@@ -498,7 +838,8 @@ describe('pending-approval shows exactly what the caller may approve', () => {
     assert.deepEqual(await ids(elsewhere.owner), [otherSvc]);
     assert.deepEqual(await ids(stranger), []);
     const all = await ids(admin);
-    for (const id of [loginHost, rootSvc, ownersOwn, loginProject, otherSvc]) assert.ok(all.includes(id), `admin sees #${id}`);
+    for (const id of [loginHost, rootSvc, ownersOwn, loginProject, otherSvc])
+      assert.ok(all.includes(id), `admin sees #${id}`);
     assert.ok(!all.includes(decided));
 
     // each listed request can indeed be approved by that caller
@@ -511,7 +852,9 @@ describe('pending-approval shows exactly what the caller may approve', () => {
 describe('reading requests', () => {
   test('GET /v1/requests/:id: requester, eligible approver, admin, auditor; not others', async () => {
     const w = await world();
-    const r = (await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'root', durationSeconds: 600, reason: 'x' })).body;
+    const r = (
+      await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'root', durationSeconds: 600, reason: 'x' })
+    ).body;
     for (const who of [alice, w.lead, admin, auditor]) {
       const g = await api.call('GET', `/v1/requests/${r.id}`, { headers: who.h });
       assert.equal(g.status, 200, who.username);
@@ -524,20 +867,33 @@ describe('reading requests', () => {
       assert.match(g.body.error.message, /visible to its requester, to an ops lead of service/);
     }
   });
-  test('GET /v1/requests lists the caller\'s own, filtered by status', async () => {
+  test("GET /v1/requests lists the caller's own, filtered by status", async () => {
     const w = await world();
     const bob = await person();
-    const r1 = (await ask(bob, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'x' })).body;
-    const r2 = (await ask(bob, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'y' })).body;
+    const r1 = (
+      await ask(bob, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'x' })
+    ).body;
+    const r2 = (
+      await ask(bob, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'y' })
+    ).body;
     await ask(alice, { scope: { type: 'host', id: w.host.id }, right: 'login', durationSeconds: 600, reason: 'z' });
     await act(bob, r1.id, 'cancel');
     const mine = await api.call('GET', '/v1/requests?mine=1', { headers: bob.h });
     assert.equal(mine.status, 200);
-    assert.deepEqual(mine.body.requests.map((x: { id: number }) => x.id), [r2.id, r1.id]);
+    assert.deepEqual(
+      mine.body.requests.map((x: { id: number }) => x.id),
+      [r2.id, r1.id],
+    );
     const pending = await api.call('GET', '/v1/requests?status=pending', { headers: bob.h });
-    assert.deepEqual(pending.body.requests.map((x: { id: number }) => x.id), [r2.id]);
+    assert.deepEqual(
+      pending.body.requests.map((x: { id: number }) => x.id),
+      [r2.id],
+    );
     const paged = await api.call('GET', `/v1/requests?limit=1&before=${r2.id}`, { headers: bob.h });
-    assert.deepEqual(paged.body.requests.map((x: { id: number }) => x.id), [r1.id]);
+    assert.deepEqual(
+      paged.body.requests.map((x: { id: number }) => x.id),
+      [r1.id],
+    );
     const everyone = await api.call('GET', '/v1/requests?mine=0', { headers: bob.h });
     assert.equal(everyone.status, 403);
     const asAuditor = await api.call('GET', '/v1/requests?mine=0&limit=500', { headers: auditor.h });
@@ -557,24 +913,69 @@ describe('request policies (administrators)', () => {
     const base = { scopeType: 'service', scopeId: w.service.id, right: 'root' };
     const a = await api.call('PUT', '/v1/request-policies', { headers: admin.h, body: { ...base, maxSeconds: 1800 } });
     assert.equal(a.status, 200);
-    assert.deepEqual({ ...a.body, id: 0 }, { id: 0, ...base, maxSeconds: 1800, allowedDepartmentIds: null, allowDepartmentSubjects: true });
-    const b = await api.call('PUT', '/v1/request-policies', { headers: admin.h, body: { ...base, maxSeconds: 900, allowedDepartmentIds: [eng.id], allowDepartmentSubjects: false } });
+    assert.deepEqual(
+      { ...a.body, id: 0 },
+      { id: 0, ...base, maxSeconds: 1800, allowedDepartmentIds: null, allowDepartmentSubjects: true },
+    );
+    const b = await api.call('PUT', '/v1/request-policies', {
+      headers: admin.h,
+      body: { ...base, maxSeconds: 900, allowedDepartmentIds: [eng.id], allowDepartmentSubjects: false },
+    });
     assert.equal(b.status, 200);
     assert.equal(b.body.id, a.body.id, 'same row');
     assert.equal(b.body.maxSeconds, 900);
-    const l = await api.call('GET', `/v1/request-policies?scopeType=service&scopeId=${w.service.id}`, { headers: admin.h });
+    const l = await api.call('GET', `/v1/request-policies?scopeType=service&scopeId=${w.service.id}`, {
+      headers: admin.h,
+    });
     assert.equal(l.status, 200);
     assert.deepEqual(l.body.policies, [b.body]);
     const viaToken = await api.call('GET', '/v1/request-policies', { auth: `Bearer ${api.serviceToken('admin')}` });
     assert.equal(viaToken.status, 200);
 
-    assert.equal((await ask(alice, { scope: { type: 'service', id: w.service.id }, right: 'root', durationSeconds: 901, reason: 'x' })).status, 403);
-    const d = await api.call('DELETE', `/v1/request-policies?scopeType=service&scopeId=${w.service.id}&right=root`, { headers: admin.h });
+    assert.equal(
+      (
+        await ask(alice, {
+          scope: { type: 'service', id: w.service.id },
+          right: 'root',
+          durationSeconds: 901,
+          reason: 'x',
+        })
+      ).status,
+      403,
+    );
+    const d = await api.call('DELETE', `/v1/request-policies?scopeType=service&scopeId=${w.service.id}&right=root`, {
+      headers: admin.h,
+    });
     assert.equal(d.status, 204);
-    assert.equal((await api.call('DELETE', `/v1/request-policies?scopeType=service&scopeId=${w.service.id}&right=root`, { headers: admin.h })).status, 404);
-    assert.equal((await ask(alice, { scope: { type: 'service', id: w.service.id }, right: 'root', durationSeconds: 901, reason: 'x' })).status, 201, 'back to the default');
-    const ev = await api.db('audit_events').whereIn('action', ['request_policy.set', 'request_policy.deleted']).andWhere({ target: `service:${w.service.id}:root` }).orderBy('id');
-    assert.deepEqual(ev.map((e) => e.action), ['request_policy.set', 'request_policy.set', 'request_policy.deleted']);
+    assert.equal(
+      (
+        await api.call('DELETE', `/v1/request-policies?scopeType=service&scopeId=${w.service.id}&right=root`, {
+          headers: admin.h,
+        })
+      ).status,
+      404,
+    );
+    assert.equal(
+      (
+        await ask(alice, {
+          scope: { type: 'service', id: w.service.id },
+          right: 'root',
+          durationSeconds: 901,
+          reason: 'x',
+        })
+      ).status,
+      201,
+      'back to the default',
+    );
+    const ev = await api
+      .db('audit_events')
+      .whereIn('action', ['request_policy.set', 'request_policy.deleted'])
+      .andWhere({ target: `service:${w.service.id}:root` })
+      .orderBy('id');
+    assert.deepEqual(
+      ev.map((e) => e.action),
+      ['request_policy.set', 'request_policy.set', 'request_policy.deleted'],
+    );
   });
   test('bad input: 400 naming the field; unknown scope: 404', async () => {
     const w = await world();
@@ -600,7 +1001,15 @@ describe('request policies (administrators)', () => {
 
 test('openapi lists the request endpoints', async () => {
   const r = await api.call('GET', '/v1/openapi.json');
-  for (const p of ['/v1/requests', '/v1/requests/pending-approval', '/v1/requests/{id}', '/v1/requests/{id}/approve', '/v1/requests/{id}/reject', '/v1/requests/{id}/cancel', '/v1/request-policies']) {
+  for (const p of [
+    '/v1/requests',
+    '/v1/requests/pending-approval',
+    '/v1/requests/{id}',
+    '/v1/requests/{id}/approve',
+    '/v1/requests/{id}/reject',
+    '/v1/requests/{id}/cancel',
+    '/v1/request-policies',
+  ]) {
     assert.ok(r.body.paths[p], p);
   }
   assert.ok(r.body.paths['/v1/request-policies'].put && r.body.paths['/v1/request-policies'].delete);

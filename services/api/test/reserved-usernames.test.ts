@@ -13,11 +13,25 @@ before(async () => {
   api = await startApi({ env: { JMP_RESERVED_USERNAMES: 'svc-deploy, Backup2' } });
   admin = `Bearer ${api.serviceToken('admin')}`;
 });
-after(async () => { await api.close(); });
+after(async () => {
+  await api.close();
+});
 
 const create = (username: string) => api.call('POST', '/v1/users', { auth: admin, body: { username } });
 
-for (const name of ['postgres', 'admin', 'root', 'ubuntu', 'ec2-user', 'www-data', 'sudo', 'systemd-network', '_apt', 'jmp-users', 'jmp-ssh']) {
+for (const name of [
+  'postgres',
+  'admin',
+  'root',
+  'ubuntu',
+  'ec2-user',
+  'www-data',
+  'sudo',
+  'systemd-network',
+  '_apt',
+  'jmp-users',
+  'jmp-ssh',
+]) {
   test(`${name} is refused with 400 naming the field`, async () => {
     const r = await create(name);
     assert.equal(r.status, 400, JSON.stringify(r.body));
@@ -35,7 +49,8 @@ test('names from JMP_RESERVED_USERNAMES are refused too (trimmed, any case)', as
 });
 
 test('ordinary names are still accepted', async () => {
-  for (const name of ['alice', 'postgres2', 'admins-team', 'rooted']) assert.equal((await create(name)).status, 201, name);
+  for (const name of ['alice', 'postgres2', 'admins-team', 'rooted'])
+    assert.equal((await create(name)).status, 201, name);
 });
 
 test('the group jmp puts on every target is in the built-in list', () => {

@@ -16,7 +16,10 @@ const NOT_YET = new Set(['agents/routes.ts', 'auth/routes.ts', 'health/routes.ts
 const KNEX_USES: Array<[RegExp, string]> = [
   [/\bfrom\s+['"]knex['"]/, 'imports knex'],
   [/\b(?:db|trx|tx|knex)\s*\(/, 'calls a table (db(…) / trx(…))'],
-  [/\b(?:db|trx|tx|knex)\s*\.\s*(?!transaction\b)\w+/, 'uses a knex method (raw, fn, select …); only .transaction is allowed'],
+  [
+    /\b(?:db|trx|tx|knex)\s*\.\s*(?!transaction\b)\w+/,
+    'uses a knex method (raw, fn, select …); only .transaction is allowed',
+  ],
 ];
 
 function sourceFiles(dir: string): string[] {
@@ -33,7 +36,8 @@ const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^
 function findings(file: string): string[] {
   const lines = code(readFileSync(file, 'utf8')).split('\n');
   return lines.flatMap((line, i) =>
-    KNEX_USES.filter(([re]) => re.test(line)).map(([, why]) => `${i + 1}: ${why}: ${line.trim().slice(0, 120)}`));
+    KNEX_USES.filter(([re]) => re.test(line)).map(([, why]) => `${i + 1}: ${why}: ${line.trim().slice(0, 120)}`),
+  );
 }
 
 const routeFiles = sourceFiles(SRC)
@@ -42,7 +46,13 @@ const routeFiles = sourceFiles(SRC)
   .sort();
 
 test('the scan sees the route files of every area', () => {
-  for (const f of ['admin/users.ts', 'admin/hosts.ts', 'sessions/routes.ts', 'sessions/recording.ts', 'requests/routes.ts']) {
+  for (const f of [
+    'admin/users.ts',
+    'admin/hosts.ts',
+    'sessions/routes.ts',
+    'sessions/recording.ts',
+    'requests/routes.ts',
+  ]) {
     assert.ok(routeFiles.includes(f), `${f} declares routes`);
   }
 });

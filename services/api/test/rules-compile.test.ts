@@ -18,14 +18,34 @@ before(async () => {
 after(() => api?.close());
 
 const PATTERNS = [
-  '\\brm\\s+-rf', '(?i)^shutdown', 'a(', 'rm(?= -rf)', '(?<=x)y', '(a)\\1', '\\k<n>', '\\p{Greek}+', '\\u{1F600}',
-  '\\u{110000}', '[\\u{10}-\\u{5}]', '(?<n>a)b', '\\x{41}', '^$', '[[:alpha:]]', 'x{1001}', '\\C', '\\Q.*\\E',
+  '\\brm\\s+-rf',
+  '(?i)^shutdown',
+  'a(',
+  'rm(?= -rf)',
+  '(?<=x)y',
+  '(a)\\1',
+  '\\k<n>',
+  '\\p{Greek}+',
+  '\\u{1F600}',
+  '\\u{110000}',
+  '[\\u{10}-\\u{5}]',
+  '(?<n>a)b',
+  '\\x{41}',
+  '^$',
+  '[[:alpha:]]',
+  'x{1001}',
+  '\\C',
+  '\\Q.*\\E',
 ];
 const LINES = ['rm -rf /', 'SHUTDOWN now', 'xy', 'aa', 'ab', 'Ωμέγα', '😀', 'A', '', '.*'];
 
 function proxyCompiles(pattern: string): ReturnType<typeof compileRules> | null {
   const rule: GuardRule = { id: 1, name: 'r', pattern, action: 'block', severity: 'high', list: 'deny' };
-  try { return compileRules([rule]); } catch { return null; }
+  try {
+    return compileRules([rule]);
+  } catch {
+    return null;
+  }
 }
 
 test('jmp-api accepts exactly the patterns a proxy compiles, and matches as a proxy does', async () => {
@@ -33,7 +53,10 @@ test('jmp-api accepts exactly the patterns a proxy compiles, and matches as a pr
     const proxy = proxyCompiles(pattern);
     for (const line of LINES) {
       const r = await api.call('POST', '/v1/rules/test', { auth: admin, body: { pattern, line } });
-      if (!proxy) { assert.equal(r.status, 400, `${pattern}: jmp-api must refuse what a proxy cannot compile`); break; }
+      if (!proxy) {
+        assert.equal(r.status, 400, `${pattern}: jmp-api must refuse what a proxy cannot compile`);
+        break;
+      }
       assert.equal(r.status, 200, `${pattern}: ${JSON.stringify(r.body)}`);
       assert.equal(r.body.match, proxy.match(line).verdict !== 'pass', `${pattern} on ${JSON.stringify(line)}`);
     }

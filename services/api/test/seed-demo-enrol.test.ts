@@ -8,15 +8,26 @@ import { hostIdentity } from './host-identity.js';
 import { seedDemo } from '../src/dev/seed-demo.js';
 
 let api: TestApi;
-before(async () => { api = await startApi(); });
-after(async () => { await api.close(); });
+before(async () => {
+  api = await startApi();
+});
+after(async () => {
+  await api.close();
+});
 
 test('the demo token enrols the demo web hosts and no host of another service', async () => {
   const creds = await seedDemo(api.db);
   assert.ok(creds, 'seeded into the fresh database');
-  const enrol = (hostname: string) => api.call('POST', '/v1/agents/enroll', {
-    body: { token: creds.enrolmentToken, hostname, addresses: ['127.0.0.1'], sshHostKeys: [], agentPublicKey: hostIdentity().publicKeyPem },
-  });
+  const enrol = (hostname: string) =>
+    api.call('POST', '/v1/agents/enroll', {
+      body: {
+        token: creds.enrolmentToken,
+        hostname,
+        addresses: ['127.0.0.1'],
+        sshHostKeys: [],
+        agentPublicKey: hostIdentity().publicKeyPem,
+      },
+    });
   const h1 = await enrol('h1');
   assert.equal(h1.status, 201, JSON.stringify(h1.body));
   assert.equal(h1.body.hostId, (await api.db('hosts').where({ hostname: 'h1' }).first('id')).id);

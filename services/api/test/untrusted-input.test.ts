@@ -25,15 +25,26 @@ before(async () => {
   alice = await addUser(api.db);
   await addRole(api.db, alice.id, 'service', s.id, 'ops');
 });
-after(async () => { await api.close(); });
+after(async () => {
+  await api.close();
+});
 
 const decide = (body: Record<string, unknown>) => api.call('POST', '/v1/pam/decide', { auth: id1.token(h1.id), body });
 const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 /** A ticket with any header and payload, and a signature that is not one. */
-const forged = (header: unknown, payload: unknown = { sub: 'x' }) => `${b64(header)}.${b64(payload)}.${b64('not a signature')}`;
+const forged = (header: unknown, payload: unknown = { sub: 'x' }) =>
+  `${b64(header)}.${b64(payload)}.${b64('not a signature')}`;
 const sign = (payload: Record<string, unknown>, opts: jwt.SignOptions = {}) => {
   const { kid, privateKey } = api.ctx.ticketKeys.current();
-  return jwt.sign(payload, privateKey, { algorithm: 'ES256', keyid: kid, subject: alice.username, audience: `jmp-host:${h1.id}`, issuer: 'jmp-api', jwtid: `t-${Math.random().toString(36).slice(2)}`, ...opts });
+  return jwt.sign(payload, privateKey, {
+    algorithm: 'ES256',
+    keyid: kid,
+    subject: alice.username,
+    audience: `jmp-host:${h1.id}`,
+    issuer: 'jmp-api',
+    jwtid: `t-${Math.random().toString(36).slice(2)}`,
+    ...opts,
+  });
 };
 
 describe('ticket verification: a denial with a reason, never a 500', () => {
@@ -63,7 +74,11 @@ describe('ticket verification: a denial with a reason, never a 500', () => {
     const now = Math.floor(Date.now() / 1000);
     const future = await decide({ op: 'auth', user: alice.username, ticket: sign({ iat: now + 120, exp: now + 180 }) });
     assert.deepEqual([future.body.allow, future.body.reason], [false, 'ticket was issued in the future']);
-    const later = await decide({ op: 'auth', user: alice.username, ticket: sign({ iat: now + 3540, exp: now + 3600 }) });
+    const later = await decide({
+      op: 'auth',
+      user: alice.username,
+      ticket: sign({ iat: now + 3540, exp: now + 3600 }),
+    });
     assert.equal(later.body.allow, false);
     assert.match(later.body.reason, /in the future/);
     const skewed = await decide({ op: 'auth', user: alice.username, ticket: sign({ iat: now + 10, exp: now + 60 }) });
@@ -73,7 +88,15 @@ describe('ticket verification: a denial with a reason, never a 500', () => {
 
 describe('strings Postgres cannot store: 400 on every route of the OpenAPI document', () => {
   test('a NUL in a path parameter, a query parameter or a body field is a 400, never a 500', async () => {
-    const doc = (await api.call('GET', '/v1/openapi.json')).body as { paths: Record<string, Record<string, { requestBody?: { content: { 'application/json': { schema: { properties?: Record<string, unknown> } } } } }>> };
+    const doc = (await api.call('GET', '/v1/openapi.json')).body as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          { requestBody?: { content: { 'application/json': { schema: { properties?: Record<string, unknown> } } } } }
+        >
+      >;
+    };
     let routes = 0;
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
@@ -92,7 +115,10 @@ describe('strings Postgres cannot store: 400 on every route of the OpenAPI docum
         }
         for (const v of variants) {
           for (const auth of [undefined, ssh]) {
-            const r = await api.call(method.toUpperCase(), v.url, { ...(v.body !== undefined ? { body: v.body } : {}), ...(auth ? { auth } : {}) });
+            const r = await api.call(method.toUpperCase(), v.url, {
+              ...(v.body !== undefined ? { body: v.body } : {}),
+              ...(auth ? { auth } : {}),
+            });
             assert.equal(r.status, 400, `${method} ${path} (${v.where}): ${r.status} ${JSON.stringify(r.body)}`);
             assert.equal(r.body.error.code, 'bad_request');
             assert.match(r.body.error.message, /NUL/);
@@ -112,12 +138,21 @@ describe('strings Postgres cannot store: 400 on every route of the OpenAPI docum
   });
 
   test('an unpaired UTF-16 surrogate in a JSON body is a 400', async () => {
-    const r = await api.call('POST', '/v1/pam/decide', { auth: id1.token(h1.id), body: `{"op":"account","user":"${alice.username}","tty":"pts\\ud800"}` });
+    const r = await api.call('POST', '/v1/pam/decide', {
+      auth: id1.token(h1.id),
+      body: `{"op":"account","user":"${alice.username}","tty":"pts\\ud800"}`,
+    });
     assert.equal(r.status, 400);
     assert.match(r.body.error.message, /^body\.tty: .*surrogate/);
-    const low = await api.call('POST', '/v1/tickets', { auth: ssh, body: `{"user":"${alice.username}","host":"${h1.hostname}","x":"\\udc00a"}` });
+    const low = await api.call('POST', '/v1/tickets', {
+      auth: ssh,
+      body: `{"user":"${alice.username}","host":"${h1.hostname}","x":"\\udc00a"}`,
+    });
     assert.equal(low.status, 400);
-    const pair = await api.call('POST', '/v1/pam/decide', { auth: id1.token(h1.id), body: `{"op":"account","user":"${alice.username}","tty":"\\ud83d\\ude00"}` });
+    const pair = await api.call('POST', '/v1/pam/decide', {
+      auth: id1.token(h1.id),
+      body: `{"op":"account","user":"${alice.username}","tty":"\\ud83d\\ude00"}`,
+    });
     assert.equal(pair.status, 200, 'a proper pair is fine');
   });
 });
@@ -146,7 +181,11 @@ describe('tickets spent offline are spent online', () => {
   test('an offline_decision event naming a ticket marks it spent: online it is refused', async () => {
     const t = await api.call('POST', '/v1/tickets', { auth: ssh, body: { user: alice.username, host: h1.hostname } });
     const exp = (jwt.decode(t.body.ticket) as jwt.JwtPayload).exp!;
-    const ev = { type: 'offline_decision', at: new Date().toISOString(), detail: { op: 'auth', user: alice.username, allow: true, mode: 'offline', jti: t.body.jti, exp } };
+    const ev = {
+      type: 'offline_decision',
+      at: new Date().toISOString(),
+      detail: { op: 'auth', user: alice.username, allow: true, mode: 'offline', jti: t.body.jti, exp },
+    };
     const sent = await api.call('POST', '/v1/agents/events', { auth: id1.token(h1.id), body: { events: [ev] } });
     assert.equal(sent.status, 204);
     const r = await decide({ op: 'auth', user: alice.username, ticket: t.body.ticket });
@@ -165,12 +204,25 @@ describe('every PAM answer names the policy version', () => {
     const carl = await addUser(api.db);
     await addGrant(api.db, { subject_id: carl.id, scope_type: 'host', scope_id: h1.id, right: 'login' });
     const after = await decide({ op: 'account', user: alice.username });
-    assert.ok(BigInt(after.headers.get('jmp-policy-version')!) > BigInt(built!), 'the next answer names a newer version at once');
-    const pulled = await api.call('GET', '/v1/agents/policy', { auth: id1.token(h1.id), headers: { 'if-none-match': policy.headers.get('etag')! } });
+    assert.ok(
+      BigInt(after.headers.get('jmp-policy-version')!) > BigInt(built!),
+      'the next answer names a newer version at once',
+    );
+    const pulled = await api.call('GET', '/v1/agents/policy', {
+      auth: id1.token(h1.id),
+      headers: { 'if-none-match': policy.headers.get('etag')! },
+    });
     assert.equal(pulled.status, 200, 'the snapshot changed');
     assert.equal(pulled.headers.get('jmp-policy-version'), after.headers.get('jmp-policy-version'));
-    const unchanged = await api.call('GET', '/v1/agents/policy', { auth: id1.token(h1.id), headers: { 'if-none-match': pulled.headers.get('etag')! } });
+    const unchanged = await api.call('GET', '/v1/agents/policy', {
+      auth: id1.token(h1.id),
+      headers: { 'if-none-match': pulled.headers.get('etag')! },
+    });
     assert.equal(unchanged.status, 304);
-    assert.equal(unchanged.headers.get('jmp-policy-version'), after.headers.get('jmp-policy-version'), 'a 304 names the version too');
+    assert.equal(
+      unchanged.headers.get('jmp-policy-version'),
+      after.headers.get('jmp-policy-version'),
+      'a 304 names the version too',
+    );
   });
 });

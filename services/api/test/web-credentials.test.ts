@@ -13,7 +13,9 @@ before(async () => {
   socketAuth = `Bearer ${api.serviceToken('socket')}`;
   sshAuth = `Bearer ${api.serviceToken('ssh')}`;
 });
-after(async () => { await api.close(); });
+after(async () => {
+  await api.close();
+});
 
 const sessionOf = (cookie: string) => cookie.replace(/^jmp_session=/, '');
 
@@ -22,8 +24,10 @@ async function loggedIn() {
   const { cookie } = await webLogin(api, u.username, 'correct horse battery');
   return { u, session: sessionOf(cookie.cookie) };
 }
-const issue = (session: string, auth = socketAuth) => api.call('POST', '/v1/web/ssh-credentials', { auth, body: { session } });
-const spend = (username: string, credential: string, auth = sshAuth) => api.call('POST', '/v1/auth/ssh', { auth, body: { method: 'web-credential', username, credential } });
+const issue = (session: string, auth = socketAuth) =>
+  api.call('POST', '/v1/web/ssh-credentials', { auth, body: { session } });
+const spend = (username: string, credential: string, auth = sshAuth) =>
+  api.call('POST', '/v1/auth/ssh', { auth, body: { method: 'web-credential', username, credential } });
 
 describe('POST /v1/web/ssh-credentials', () => {
   test('a valid session gets a jmpw_ credential for its user, stored only as a hash', async () => {
@@ -45,14 +49,23 @@ describe('POST /v1/web/ssh-credentials', () => {
   });
   test('an expired session is told to log in again', async () => {
     const u = await addUser(api.db);
-    const expired = jwt.sign({ uid: u.id, csrf: 'x', exp: Math.floor(Date.now() / 1000) - 10 }, api.ctx.secrets.sessionKey, { algorithm: 'HS256', audience: 'jmp-session', subject: u.username });
+    const expired = jwt.sign(
+      { uid: u.id, csrf: 'x', exp: Math.floor(Date.now() / 1000) - 10 },
+      api.ctx.secrets.sessionKey,
+      { algorithm: 'HS256', audience: 'jmp-session', subject: u.username },
+    );
     const r = await issue(expired);
     assert.equal(r.status, 401);
     assert.equal(r.body.error.message, 'your web session expired, log in again');
   });
   test('a forged or foreign session is refused', async () => {
     const u = await addUser(api.db);
-    const forged = jwt.sign({ uid: u.id, csrf: 'x' }, 'not the session key', { algorithm: 'HS256', audience: 'jmp-session', subject: u.username, expiresIn: 60 });
+    const forged = jwt.sign({ uid: u.id, csrf: 'x' }, 'not the session key', {
+      algorithm: 'HS256',
+      audience: 'jmp-session',
+      subject: u.username,
+      expiresIn: 60,
+    });
     const r = await issue(forged);
     assert.equal(r.status, 401);
     assert.match(r.body.error.message, /web session is not valid; log in again/);
@@ -93,7 +106,11 @@ describe('POST /v1/auth/ssh method web-credential', () => {
     const again = await spend(u.username, credential);
     assert.equal(again.status, 401);
     assert.match(again.body.error.message, /already used/);
-    const audit = await api.db('audit_events').where({ action: 'auth.login', target: u.username }).orderBy('id', 'desc').first();
+    const audit = await api
+      .db('audit_events')
+      .where({ action: 'auth.login', target: u.username })
+      .orderBy('id', 'desc')
+      .first();
     assert.equal(audit.data.method, 'web-credential');
   });
   test('of concurrent uses exactly one succeeds', async () => {
@@ -143,14 +160,22 @@ describe('POST /v1/auth/ssh method web-credential', () => {
     try {
       const u = await addUser(short.db, { password: 'correct horse battery' });
       const { cookie } = await webLogin(short, u.username, 'correct horse battery');
-      const r0 = await short.call('POST', '/v1/web/ssh-credentials', { auth: `Bearer ${short.serviceToken('socket')}`, body: { session: sessionOf(cookie.cookie) } });
+      const r0 = await short.call('POST', '/v1/web/ssh-credentials', {
+        auth: `Bearer ${short.serviceToken('socket')}`,
+        body: { session: sessionOf(cookie.cookie) },
+      });
       assert.equal(r0.status, 200);
       const ttl = Date.parse(r0.body.expiresAt) - Date.now();
       assert.ok(ttl > 0 && ttl <= 1000, `expires in ${ttl} ms`);
       await new Promise((r) => setTimeout(r, 1500));
-      const r = await short.call('POST', '/v1/auth/ssh', { auth: `Bearer ${short.serviceToken('ssh')}`, body: { method: 'web-credential', username: u.username, credential: r0.body.credential } });
+      const r = await short.call('POST', '/v1/auth/ssh', {
+        auth: `Bearer ${short.serviceToken('ssh')}`,
+        body: { method: 'web-credential', username: u.username, credential: r0.body.credential },
+      });
       assert.equal(r.status, 401);
       assert.match(r.body.error.message, /unknown or expired/);
-    } finally { await short.close(); }
+    } finally {
+      await short.close();
+    }
   });
 });

@@ -7,8 +7,12 @@ import { startApi, addUser, webLogin, type TestApi } from './harness.js';
 
 const PW = 'correct horse battery';
 let api: TestApi;
-before(async () => { api = await startApi(); });
-after(async () => { await api.close(); });
+before(async () => {
+  api = await startApi();
+});
+after(async () => {
+  await api.close();
+});
 
 const sessionOf = (cookie: string) => decodeURIComponent(cookie.slice('jmp_session='.length));
 
@@ -24,7 +28,10 @@ test('logout, then the copied cookie is refused with 401 (API and web credential
   assert.equal(me.status, 401);
   const bearer = await api.call('GET', '/v1/me', { auth: `Bearer ${sessionOf(copied.cookie)}` });
   assert.equal(bearer.status, 401);
-  const cred = await api.call('POST', '/v1/web/ssh-credentials', { auth: `Bearer ${api.serviceToken('socket')}`, body: { session: sessionOf(copied.cookie) } });
+  const cred = await api.call('POST', '/v1/web/ssh-credentials', {
+    auth: `Bearer ${api.serviceToken('socket')}`,
+    body: { session: sessionOf(copied.cookie) },
+  });
   assert.equal(cred.status, 401);
   assert.match(cred.body.error.message, /session was ended/);
   assert.equal((await api.db('audit_events').where({ action: 'auth.logout', target: u.username })).length, 1);
@@ -42,7 +49,10 @@ test('logout ends only that session; another login of the same person keeps work
 test('an administrator setting a new password ends the earlier sessions of that person', async () => {
   const u = await addUser(api.db, { password: PW });
   const before = (await webLogin(api, u.username, PW)).cookie;
-  const set = await api.call('POST', `/v1/users/${u.id}/password`, { auth: `Bearer ${api.serviceToken('admin')}`, body: { password: 'a brand new password' } });
+  const set = await api.call('POST', `/v1/users/${u.id}/password`, {
+    auth: `Bearer ${api.serviceToken('admin')}`,
+    body: { password: 'a brand new password' },
+  });
   assert.ok(set.status < 300, JSON.stringify(set.body));
   assert.equal((await api.call('GET', '/v1/me', { headers: before })).status, 401);
   const after = (await webLogin(api, u.username, 'a brand new password')).cookie;
@@ -51,5 +61,8 @@ test('an administrator setting a new password ends the earlier sessions of that 
 
 test('logout without a session (or with a forged one) just clears the cookie', async () => {
   assert.ok((await api.call('POST', '/v1/auth/logout')).status < 300);
-  assert.ok((await api.call('POST', '/v1/auth/logout', { headers: { cookie: 'jmp_session=eyJhbGciOiJIUzI1NiJ9.e30.xxx' } })).status < 300);
+  assert.ok(
+    (await api.call('POST', '/v1/auth/logout', { headers: { cookie: 'jmp_session=eyJhbGciOiJIUzI1NiJ9.e30.xxx' } }))
+      .status < 300,
+  );
 });

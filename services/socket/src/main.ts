@@ -23,7 +23,11 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
 const config = loadConfigOrExit('jmp-socket', socketConfigSpec);
 const log = createLogger('jmp-socket', config.logLevel);
 const metrics = createSocketMetrics();
-const api = new ApiClient({ baseUrl: config.apiUrl, authorization: () => `Bearer ${config.serviceToken}`, timeoutMs: 5000 });
+const api = new ApiClient({
+  baseUrl: config.apiUrl,
+  authorization: () => `Bearer ${config.serviceToken}`,
+  timeoutMs: 5000,
+});
 const { http, io, terminals } = createSocketServer({ config, api, log, metrics });
 http.listen(config.listen.port, config.listen.host, () => {
   const a = http.address();
@@ -44,7 +48,9 @@ const drainable: Drainable = {
     for (const t of terminals) t.end(REASONS.stopping);
     setTimeout(() => base.forceClose(), 500).unref();
   },
-  cleanup: async () => { await io.close(); },
+  cleanup: async () => {
+    await io.close();
+  },
 };
 drainOnSignals(drainable, { log, graceMs: config.drainSeconds * 1000 }, (code) => {
   setTimeout(() => process.exit(code), 2000).unref();

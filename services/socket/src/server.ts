@@ -25,7 +25,11 @@ export interface SocketServerDeps {
   terminal?: Pick<TerminalDeps, 'windowBytes' | 'connectTimeoutMs' | 'answerTimeoutMs'>;
 }
 
-export interface SocketServer { http: HttpServer; io: IoServer; terminals: Set<TerminalHandle> }
+export interface SocketServer {
+  http: HttpServer;
+  io: IoServer;
+  terminals: Set<TerminalHandle>;
+}
 
 export function createSocketServer({ config, api, log, metrics, terminal }: SocketServerDeps): SocketServer {
   const app = express();
@@ -33,14 +37,29 @@ export function createSocketServer({ config, api, log, metrics, terminal }: Sock
   app.set('trust proxy', 'loopback');
   app.use((req, res, next) => {
     const start = process.hrtime.bigint();
-    res.on('finish', () => metrics.httpDuration.observe({ method: req.method, route: req.path === '/healthz' || req.path === '/metrics' ? req.path : 'other', status: String(res.statusCode) }, Number(process.hrtime.bigint() - start) / 1e9));
+    res.on('finish', () =>
+      metrics.httpDuration.observe(
+        {
+          method: req.method,
+          route: req.path === '/healthz' || req.path === '/metrics' ? req.path : 'other',
+          status: String(res.statusCode),
+        },
+        Number(process.hrtime.bigint() - start) / 1e9,
+      ),
+    );
     next();
   });
-  app.get('/healthz', (_req, res) => { res.json({ ok: true }); });
-  app.get('/metrics', async (_req, res) => { res.type(metrics.registry.contentType).send(await metrics.registry.metrics()); });
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
   if (config.proxyApi) app.use('/v1', apiProxy(config.apiUrl));
   if (config.webDir) app.use(webConsole(config.webDir));
-  app.use((req, res) => { res.status(404).json({ error: { code: 'not_found', message: `no route ${req.method} ${req.path}` } }); });
+  app.use((req, res) => {
+    res.status(404).json({ error: { code: 'not_found', message: `no route ${req.method} ${req.path}` } });
+  });
 
   const http = createServer(app);
   const io = new IoServer(http, {
@@ -54,13 +73,24 @@ export function createSocketServer({ config, api, log, metrics, terminal }: Sock
     serveClient: false,
   });
   // Only /terminal exists.
-  io.of('/').use((_socket, next) => next(Object.assign(new Error(`connect to the ${TERMINAL_NAMESPACE} namespace`), { data: { code: 'bad_namespace' } })));
+  io.of('/').use((_socket, next) =>
+    next(
+      Object.assign(new Error(`connect to the ${TERMINAL_NAMESPACE} namespace`), { data: { code: 'bad_namespace' } }),
+    ),
+  );
 
   const terminals = new Set<TerminalHandle>();
   const credentials = apiCredentials(api);
   const deps: TerminalDeps = {
-    ssh: { host: config.sshHost, port: config.sshPort, verifyHostKey: (blob) => hostKeyMatches(config.sshHostKey, blob) },
-    credentials, log, metrics, ...terminal,
+    ssh: {
+      host: config.sshHost,
+      port: config.sshPort,
+      verifyHostKey: (blob) => hostKeyMatches(config.sshHostKey, blob),
+    },
+    credentials,
+    log,
+    metrics,
+    ...terminal,
   };
   const nsp = io.of(TERMINAL_NAMESPACE);
   nsp.use(checkHandshake({ origins: config.origins, credentials, log, metrics }));

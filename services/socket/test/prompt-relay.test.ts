@@ -27,33 +27,65 @@ before(async () => {
       if (ctx.method !== 'keyboard-interactive') return ctx.reject(['keyboard-interactive']);
       ctx.prompt([{ prompt: 'Password: ', echo: false }], (answers) => {
         asked.push(answers.map((a) => a.slice(0, 5)));
-        jmpApi.authSsh({ method: 'web-credential', username: ctx.username, credential: answers[0] ?? '' }).then(() => {
-          ctx.prompt([{ prompt: 'Verification code: ', echo: false }, { prompt: 'Say hi: ', echo: true }], 'jmp', 'second factor', (second) => {
-            asked.push(second);
-            return second[0] === '424242' ? ctx.accept() : ctx.reject();
-          });
-        }, () => ctx.reject());
+        jmpApi.authSsh({ method: 'web-credential', username: ctx.username, credential: answers[0] ?? '' }).then(
+          () => {
+            ctx.prompt(
+              [
+                { prompt: 'Verification code: ', echo: false },
+                { prompt: 'Say hi: ', echo: true },
+              ],
+              'jmp',
+              'second factor',
+              (second) => {
+                asked.push(second);
+                return second[0] === '424242' ? ctx.accept() : ctx.reject();
+              },
+            );
+          },
+          () => ctx.reject(),
+        );
       });
     });
-    client.on('ready', () => client.on('session', (accept) => {
-      const s = accept();
-      s.on('pty', (ok) => ok?.());
-      s.on('shell', (ok) => { const ch = ok(); ch.write('second factor accepted\r\n'); ch.exit(0); ch.end(); });
-    }));
+    client.on('ready', () =>
+      client.on('session', (accept) => {
+        const s = accept();
+        s.on('pty', (ok) => ok?.());
+        s.on('shell', (ok) => {
+          const ch = ok();
+          ch.write('second factor accepted\r\n');
+          ch.exit(0);
+          ch.end();
+        });
+      }),
+    );
     client.on('error', () => {});
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  sock = await startSocket(api, { port: (server.address() as AddressInfo).port, fingerprint: fingerprintOf(parsed.getPublicSSH()) });
+  sock = await startSocket(api, {
+    port: (server.address() as AddressInfo).port,
+    fingerprint: fingerprintOf(parsed.getPublicSSH()),
+  });
   const u = await addUser(api.db, { username: 'erin', password: 'erin password 12' });
   cookie = (await webLogin(api, u.username, 'erin password 12')).cookie.cookie;
 });
-after(async () => { await sock.close(); await new Promise((r) => server.close(r)); await api.close(); });
+after(async () => {
+  await sock.close();
+  await new Promise((r) => server.close(r));
+  await api.close();
+});
 
 test('a prompt after the credential reaches the page; its answer goes back', async () => {
   const t = await Terminal.connect(sock.url, { cookie, origin: sock.origin });
   const opened = t.open(null);
   const prompt = await new Promise<(typeof t.prompts)[number]>((r) => t.socket.once('prompt', r));
-  assert.deepEqual(prompt, { name: 'jmp', instructions: 'second factor', prompts: [{ prompt: 'Verification code: ', echo: false }, { prompt: 'Say hi: ', echo: true }] });
+  assert.deepEqual(prompt, {
+    name: 'jmp',
+    instructions: 'second factor',
+    prompts: [
+      { prompt: 'Verification code: ', echo: false },
+      { prompt: 'Say hi: ', echo: true },
+    ],
+  });
   t.socket.emit('answer', ['424242', 'hi']);
   assert.deepEqual(await opened, { ok: true });
   await t.until(/second factor accepted/);
@@ -66,7 +98,10 @@ test('a wrong number of answers ends the terminal with the reason', async () => 
   const opened = t.open(null);
   await new Promise((r) => t.socket.once('prompt', r));
   t.socket.emit('answer', ['424242']);
-  assert.deepEqual(await opened, { ok: false, error: 'answer: must be a list of 2 string(s) of at most 1024 characters' });
+  assert.deepEqual(await opened, {
+    ok: false,
+    error: 'answer: must be a list of 2 string(s) of at most 1024 characters',
+  });
 });
 
 test('a wrong answer: the login is refused', async () => {

@@ -26,11 +26,20 @@ export function sshFingerprint(ssh: RunningSsh): string {
   return fingerprintOf(key.getPublicSSH());
 }
 
-export interface RunningSocket { url: string; origin: string; metrics: SocketMetrics; close(): Promise<void> }
+export interface RunningSocket {
+  url: string;
+  origin: string;
+  metrics: SocketMetrics;
+  close(): Promise<void>;
+}
 
 type Over = Partial<SocketServerDeps['config']> & { terminal?: SocketServerDeps['terminal'] };
 
-export async function startSocket(api: TestApi, ssh: RunningSsh | { port: number; fingerprint: string }, over: Over = {}): Promise<RunningSocket> {
+export async function startSocket(
+  api: TestApi,
+  ssh: RunningSsh | { port: number; fingerprint: string },
+  over: Over = {},
+): Promise<RunningSocket> {
   const { terminal, ...config } = over;
   const pin = parseHostKeyPin('fingerprint' in ssh ? ssh.fingerprint : sshFingerprint(ssh));
   if (typeof pin === 'string') throw new Error(pin);
@@ -38,12 +47,17 @@ export async function startSocket(api: TestApi, ssh: RunningSsh | { port: number
   const client = new ApiClient({ baseUrl: api.url, authorization: () => `Bearer ${api.serviceToken('socket')}` });
   const s = createSocketServer({
     config: { apiUrl: api.url, sshHost: '127.0.0.1', sshPort: ssh.port, sshHostKey: pin, proxyApi: false, ...config },
-    api: client, log: createLogger('jmp-socket', process.env.JMP_TEST_LOG_LEVEL ?? 'silent'), metrics, ...(terminal ? { terminal } : {}),
+    api: client,
+    log: createLogger('jmp-socket', process.env.JMP_TEST_LOG_LEVEL ?? 'silent'),
+    metrics,
+    ...(terminal ? { terminal } : {}),
   });
   await new Promise<void>((r) => s.http.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(s.http.address() as AddressInfo).port}`;
   return {
-    url, origin: url, metrics,
+    url,
+    origin: url,
+    metrics,
     close: async () => {
       for (const t of s.terminals) t.end('test over');
       s.http.closeAllConnections();
@@ -52,33 +66,65 @@ export async function startSocket(api: TestApi, ssh: RunningSsh | { port: number
   };
 }
 
-export interface SocketProcess { url: string; pid: number; child: ChildProcess; stop(): Promise<number | null> }
+export interface SocketProcess {
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  stop(): Promise<number | null>;
+}
 
 /** jmp-socket as its own process, from main.ts (for memory and drain measurements). */
-export async function spawnSocket(api: TestApi, ssh: RunningSsh, env: Record<string, string> = {}): Promise<SocketProcess> {
+export async function spawnSocket(
+  api: TestApi,
+  ssh: RunningSsh,
+  env: Record<string, string> = {},
+): Promise<SocketProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/socket/src/main.ts'], {
-    cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, JMP_API_URL: api.url, JMP_SERVICE_TOKEN: api.serviceToken('socket'), JMP_SSH_HOST: '127.0.0.1', JMP_SSH_PORT: String(ssh.port), JMP_SSH_HOST_KEY: sshFingerprint(ssh), JMP_SOCKET_LISTEN: '127.0.0.1:0', JMP_LOG_LEVEL: 'warn', JMP_DRAIN_SECONDS: '5', ...env },
+    cwd: REPO_DIR,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      JMP_API_URL: api.url,
+      JMP_SERVICE_TOKEN: api.serviceToken('socket'),
+      JMP_SSH_HOST: '127.0.0.1',
+      JMP_SSH_PORT: String(ssh.port),
+      JMP_SSH_HOST_KEY: sshFingerprint(ssh),
+      JMP_SOCKET_LISTEN: '127.0.0.1:0',
+      JMP_LOG_LEVEL: 'warn',
+      JMP_DRAIN_SECONDS: '5',
+      ...env,
+    },
   });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const url = await new Promise<string>((resolveUrl, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`jmp-socket did not start: ${stderr}`)), 30_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /jmp-socket is listening on (http:\/\/\S+)/.exec(out);
-      if (m) { clearTimeout(timer); resolveUrl(m[1]!); }
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[1]!);
+      }
     });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`jmp-socket exited with ${code}: ${stderr}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`jmp-socket exited with ${code}: ${stderr}`));
+    });
   });
   return {
-    url, pid: child.pid!, child,
-    stop: () => new Promise((r) => {
-      if (child.exitCode !== null) return r(child.exitCode);
-      child.once('exit', (code) => r(code));
-      child.kill('SIGTERM');
-    }),
+    url,
+    pid: child.pid!,
+    child,
+    stop: () =>
+      new Promise((r) => {
+        if (child.exitCode !== null) return r(child.exitCode);
+        child.once('exit', (code) => r(code));
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -91,12 +137,22 @@ export function rssMiB(pid: number): number {
 /** Connects like the console does; rejects with the connect_error (its message says why). */
 export function connectTerminal(url: string, headers: { cookie?: string; origin?: string }): Promise<ClientSocket> {
   const socket = ioClient(`${url}/terminal`, {
-    path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, timeout: 10_000,
-    extraHeaders: Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<string, string>,
+    path: '/socket.io',
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    timeout: 10_000,
+    extraHeaders: Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<
+      string,
+      string
+    >,
   });
   return new Promise((resolveSocket, reject) => {
     socket.once('connect', () => resolveSocket(socket));
-    socket.once('connect_error', (err: Error & { data?: { code?: string } }) => { socket.close(); reject(err); });
+    socket.once('connect_error', (err: Error & { data?: { code?: string } }) => {
+      socket.close();
+      reject(err);
+    });
   });
 }
 
@@ -115,11 +171,21 @@ export class Terminal {
     socket.on('data', (chunk: Buffer | ArrayBuffer, ack?: () => void) => {
       this.chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
       if (!ack) return;
-      if (this.autoAck) ack(); else this.heldAcks.push(ack);
+      if (this.autoAck) ack();
+      else this.heldAcks.push(ack);
     });
-    socket.on('prompt', (p: TerminalPrompt) => { this.prompts.push(p); });
-    this.exited = new Promise((r) => socket.on('exit', (e: TerminalExit) => { this.exit = e; r(e); }));
-    socket.on('disconnect', () => { this.disconnected = true; });
+    socket.on('prompt', (p: TerminalPrompt) => {
+      this.prompts.push(p);
+    });
+    this.exited = new Promise((r) =>
+      socket.on('exit', (e: TerminalExit) => {
+        this.exit = e;
+        r(e);
+      }),
+    );
+    socket.on('disconnect', () => {
+      this.disconnected = true;
+    });
   }
 
   static async connect(url: string, headers: { cookie?: string; origin?: string }): Promise<Terminal> {
@@ -130,33 +196,53 @@ export class Terminal {
     return this.socket.timeout(60_000).emitWithAck('open', { host, cols, rows }) as Promise<TerminalOpenAck>;
   }
 
-  send(data: string | Uint8Array): void { this.socket.emit('data', data); }
+  send(data: string | Uint8Array): void {
+    this.socket.emit('data', data);
+  }
 
-  bytes(): Buffer { return Buffer.concat(this.chunks); }
-  received(): number { return this.chunks.reduce((n, c) => n + c.length, 0); }
-  text(): string { return this.bytes().toString('utf8'); }
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+  received(): number {
+    return this.chunks.reduce((n, c) => n + c.length, 0);
+  }
+  text(): string {
+    return this.bytes().toString('utf8');
+  }
 
   async until(re: RegExp, ms = 15_000, from = 0): Promise<string> {
     const end = Date.now() + ms;
     for (;;) {
       const t = this.bytes().subarray(from).toString('utf8');
       if (re.test(t)) return t;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${re}; screen so far:\n${JSON.stringify(t.slice(-2000))}${this.exit ? `\nexit: ${this.exit.reason}` : ''}`);
+      if (Date.now() > end)
+        throw new Error(
+          `timed out waiting for ${re}; screen so far:\n${JSON.stringify(t.slice(-2000))}${this.exit ? `\nexit: ${this.exit.reason}` : ''}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
   }
 
-  releaseAcks(): void { this.autoAck = true; for (const a of this.heldAcks.splice(0)) a(); }
+  releaseAcks(): void {
+    this.autoAck = true;
+    for (const a of this.heldAcks.splice(0)) a();
+  }
 
-  close(): void { this.socket.close(); }
+  close(): void {
+    this.socket.close();
+  }
 }
 
 /** Value of one metric (first sample without labels, or summed over labels) from /metrics. */
 export async function metric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  let sum = 0, found = false;
+  let sum = 0,
+    found = false;
   for (const line of text.split('\n')) {
-    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) { sum += Number(line.slice(line.lastIndexOf(' ') + 1)); found = true; }
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) {
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+      found = true;
+    }
   }
   if (!found) throw new Error(`metric ${name} not found`);
   return sum;

@@ -6,7 +6,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
-import { startApi, addUser, addProject, addService, addHost, addRole, webLogin, type TestApi } from '../../api/test/harness.js';
+import {
+  startApi,
+  addUser,
+  addProject,
+  addService,
+  addHost,
+  addRole,
+  webLogin,
+  type TestApi,
+} from '../../api/test/harness.js';
 import { startJmpSsh, login, type RunningSsh } from '../../ssh/test/jmp-ssh.js';
 import { startSocket, spawnSocket, Terminal, connectTerminal, metric, until, type RunningSocket } from './stack.js';
 
@@ -26,10 +35,17 @@ before(async () => {
   await addHost(api.db, { hostname: 'db-01', service_id: s.id, addresses: ['10.234.0.52'] });
   cookie = (await webLogin(api, alice.username, 'alice password 1')).cookie.cookie;
 });
-after(async () => { await sock.close(); await ssh.close(); await api.close(); });
+after(async () => {
+  await sock.close();
+  await ssh.close();
+  await api.close();
+});
 
 const refused = async (p: Promise<unknown>): Promise<Error & { data?: { code?: string } }> => {
-  const err = await p.then(() => null, (e: Error) => e);
+  const err = await p.then(
+    () => null,
+    (e: Error) => e,
+  );
   assert.ok(err, 'the handshake was refused');
   return err;
 };
@@ -41,12 +57,18 @@ describe('handshake', () => {
     assert.equal(err.data?.code, 'no_session');
   });
   test('a bad cookie is refused', async () => {
-    const err = await refused(connectTerminal(sock.url, { origin: sock.origin, cookie: 'jmp_session=eyJhbGciOiJIUzI1NiJ9.e30.xxx' }));
+    const err = await refused(
+      connectTerminal(sock.url, { origin: sock.origin, cookie: 'jmp_session=eyJhbGciOiJIUzI1NiJ9.e30.xxx' }),
+    );
     assert.match(err.message, /web session is not valid; log in again/);
     assert.equal(err.data?.code, 'session_refused');
   });
   test('an expired session is told to log in again', async () => {
-    const expired = jwt.sign({ uid: alice.id, csrf: 'x', exp: Math.floor(Date.now() / 1000) - 5 }, api.ctx.secrets.sessionKey, { algorithm: 'HS256', audience: 'jmp-session', subject: alice.username });
+    const expired = jwt.sign(
+      { uid: alice.id, csrf: 'x', exp: Math.floor(Date.now() / 1000) - 5 },
+      api.ctx.secrets.sessionKey,
+      { algorithm: 'HS256', audience: 'jmp-session', subject: alice.username },
+    );
     const err = await refused(connectTerminal(sock.url, { origin: sock.origin, cookie: `jmp_session=${expired}` }));
     assert.equal(err.message, 'your web session expired, log in again');
   });
@@ -63,7 +85,7 @@ describe('handshake', () => {
     assert.equal(evil.data?.code, 'bad_origin');
     const none = await refused(connectTerminal(sock.url, { cookie }));
     assert.match(none.message, /no Origin header/);
-    assert.ok(await metric(sock.url, 'jmp_socket_handshakes_refused_total') >= 2);
+    assert.ok((await metric(sock.url, 'jmp_socket_handshakes_refused_total')) >= 2);
   });
   test('JMP_SOCKET_ORIGINS names the allowed origins', async () => {
     const s = await startSocket(api, ssh, { origins: ['https://jmp.example.com'] });
@@ -72,11 +94,18 @@ describe('handshake', () => {
       ok.close();
       const err = await refused(connectTerminal(s.url, { origin: s.origin, cookie }));
       assert.match(err.message, /is not allowed to open terminals \(JMP_SOCKET_ORIGINS\)/);
-    } finally { await s.close(); }
+    } finally {
+      await s.close();
+    }
   });
   test('the default namespace is closed', async () => {
     const { io } = await import('socket.io-client');
-    const s = io(sock.url, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { origin: sock.origin, cookie } });
+    const s = io(sock.url, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      extraHeaders: { origin: sock.origin, cookie },
+    });
     const err = await new Promise<Error>((r) => s.once('connect_error', r));
     s.close();
     assert.match(err.message, /connect to the \/terminal namespace/);
@@ -98,7 +127,11 @@ describe('terminal', () => {
     assert.deepEqual(await t.exited, { reason: 'session ended' });
     await until('disconnected', () => t.disconnected);
     assert.equal(await metric(sock.url, 'jmp_socket_terminals'), 0);
-    const audit = await api.db('audit_events').where({ action: 'auth.login', target: alice.username }).orderBy('id', 'desc').first();
+    const audit = await api
+      .db('audit_events')
+      .where({ action: 'auth.login', target: alice.username })
+      .orderBy('id', 'desc')
+      .first();
     assert.equal(audit.data.method, 'web-credential');
   });
   test('a host that is not mine: jmp-ssh says so, then the terminal ends with the exit code', async () => {
@@ -135,9 +168,13 @@ describe('terminal', () => {
       assert.deepEqual(await t.open(null), { ok: true });
       await t.until(/\$ $/);
       assert.deepEqual(await t.exited, { reason: 'your web session expired, log in again' });
-    } finally { await s.close(); await shortSsh.close(); await shortApi.close(); }
+    } finally {
+      await s.close();
+      await shortSsh.close();
+      await shortApi.close();
+    }
   });
-  test('a user disabled after the handshake: jmp-ssh\'s refusal is the exit reason', async () => {
+  test("a user disabled after the handshake: jmp-ssh's refusal is the exit reason", async () => {
     const u = await addUser(api.db, { password: 'dave password 12' });
     const c = (await webLogin(api, u.username, 'dave password 12')).cookie.cookie;
     const t = await Terminal.connect(sock.url, { cookie: c, origin: sock.origin });
@@ -152,7 +189,9 @@ describe('terminal', () => {
       const t = await Terminal.connect(s.url, { cookie, origin: s.origin });
       assert.deepEqual(await t.open(null), { ok: false, error: 'jmp-ssh unreachable' });
       assert.deepEqual(await t.exited, { reason: 'jmp-ssh unreachable' });
-    } finally { await s.close(); }
+    } finally {
+      await s.close();
+    }
   });
   test('a jmp-ssh whose host key is not the pinned one is refused', async () => {
     const s = await startSocket(api, { port: ssh.port, fingerprint: `SHA256:${'A'.repeat(43)}` });
@@ -161,7 +200,9 @@ describe('terminal', () => {
       const r = await t.open(null);
       assert.equal(r.ok, false);
       assert.match((await t.exited).reason, /host key is not the configured one/);
-    } finally { await s.close(); }
+    } finally {
+      await s.close();
+    }
   });
   test('jmp-ssh going away ends the terminal with a sentence', async () => {
     const other = await startJmpSsh(api, { hostKeyPath: ssh.hostKeyPath });
@@ -172,7 +213,9 @@ describe('terminal', () => {
       await t.until(/\$ $/);
       await other.close();
       assert.match((await t.exited).reason, /^(session ended|the connection to jmp-ssh was lost)$/);
-    } finally { await s.close(); }
+    } finally {
+      await s.close();
+    }
   });
   test('the page closing the socket ends the ssh session', async () => {
     const t = await Terminal.connect(sock.url, { cookie, origin: sock.origin });
@@ -184,25 +227,48 @@ describe('terminal', () => {
 });
 
 describe('the credential at jmp-ssh', () => {
-  const issue = async () => (await api.call('POST', '/v1/web/ssh-credentials', { auth: `Bearer ${api.serviceToken('socket')}`, body: { session: cookie.replace(/^jmp_session=/, '') } })).body as { credential: string };
+  const issue = async () =>
+    (
+      await api.call('POST', '/v1/web/ssh-credentials', {
+        auth: `Bearer ${api.serviceToken('socket')}`,
+        body: { session: cookie.replace(/^jmp_session=/, '') },
+      })
+    ).body as { credential: string };
   test('logs in once by keyboard-interactive; a second use is refused with the reason', async () => {
     const { credential } = await issue();
     const first = await login(ssh.port, alice.username, { password: credential });
     assert.deepEqual(first.prompts, ['Password: '], 'no second factor is asked');
     first.client.end();
-    const err = await login(ssh.port, alice.username, { password: credential }).then(() => null, (e: Error & { instructions: string[] }) => e);
+    const err = await login(ssh.port, alice.username, { password: credential }).then(
+      () => null,
+      (e: Error & { instructions: string[] }) => e,
+    );
     assert.ok(err, 'the second login was refused');
-    assert.ok(err.instructions.some((i: string) => /already used/.test(i)), JSON.stringify(err.instructions));
+    assert.ok(
+      err.instructions.some((i: string) => /already used/.test(i)),
+      JSON.stringify(err.instructions),
+    );
   });
   test('works as password auth too, once', async () => {
     const { Client } = await import('ssh2');
     const { credential } = await issue();
-    const attempt = () => new Promise<boolean>((r) => {
-      const c = new Client();
-      c.once('ready', () => { c.end(); r(true); });
-      c.once('error', () => r(false));
-      c.connect({ host: '127.0.0.1', port: ssh.port, username: alice.username, password: credential, authHandler: ['password'], readyTimeout: 10_000 });
-    });
+    const attempt = () =>
+      new Promise<boolean>((r) => {
+        const c = new Client();
+        c.once('ready', () => {
+          c.end();
+          r(true);
+        });
+        c.once('error', () => r(false));
+        c.connect({
+          host: '127.0.0.1',
+          port: ssh.port,
+          username: alice.username,
+          password: credential,
+          authHandler: ['password'],
+          readyTimeout: 10_000,
+        });
+      });
     assert.equal(await attempt(), true);
     assert.equal(await attempt(), false);
   });
@@ -210,25 +276,39 @@ describe('the credential at jmp-ssh', () => {
     const { Client } = await import('ssh2');
     const ok = await new Promise<boolean>((r) => {
       const c = new Client();
-      c.once('ready', () => { c.end(); r(true); });
+      c.once('ready', () => {
+        c.end();
+        r(true);
+      });
       c.once('error', () => r(false));
-      c.connect({ host: '127.0.0.1', port: ssh.port, username: alice.username, password: 'alice password 1', authHandler: ['password'], readyTimeout: 10_000 });
+      c.connect({
+        host: '127.0.0.1',
+        port: ssh.port,
+        username: alice.username,
+        password: 'alice password 1',
+        authHandler: ['password'],
+        readyTimeout: 10_000,
+      });
     });
     assert.equal(ok, false);
   });
 });
 
 describe('the process', () => {
-  test('SIGTERM: the port closes, an open terminal is told why once the drain bound passes', { timeout: 60_000 }, async () => {
-    const p = await spawnSocket(api, ssh, { JMP_DRAIN_SECONDS: '1' });
-    const t = await Terminal.connect(p.url, { cookie, origin: p.url });
-    await t.open(null);
-    await t.until(/\$ $/);
-    const code = p.stop();
-    assert.deepEqual(await t.exited, { reason: 'jmp-socket is restarting; open the terminal again' });
-    assert.equal(await code, 0);
-    await assert.rejects(fetch(`${p.url}/healthz`));
-  });
+  test(
+    'SIGTERM: the port closes, an open terminal is told why once the drain bound passes',
+    { timeout: 60_000 },
+    async () => {
+      const p = await spawnSocket(api, ssh, { JMP_DRAIN_SECONDS: '1' });
+      const t = await Terminal.connect(p.url, { cookie, origin: p.url });
+      await t.open(null);
+      await t.until(/\$ $/);
+      const code = p.stop();
+      assert.deepEqual(await t.exited, { reason: 'jmp-socket is restarting; open the terminal again' });
+      assert.equal(await code, 0);
+      await assert.rejects(fetch(`${p.url}/healthz`));
+    },
+  );
 });
 
 describe('http', () => {
@@ -246,19 +326,30 @@ describe('http', () => {
       writeFileSync(join(dir, 'index.html'), '<!doctype html><title>jmp console</title>');
       writeFileSync(join(dir, 'app.js'), 'console.log(1)');
       assert.match(await (await fetch(`${s.url}/`, { headers: { accept: 'text/html' } })).text(), /jmp console/);
-      assert.match(await (await fetch(`${s.url}/hosts/web-01`, { headers: { accept: 'text/html' } })).text(), /jmp console/);
+      assert.match(
+        await (await fetch(`${s.url}/hosts/web-01`, { headers: { accept: 'text/html' } })).text(),
+        /jmp console/,
+      );
       assert.equal(await (await fetch(`${s.url}/app.js`)).text(), 'console.log(1)');
-    } finally { await s.close(); }
+    } finally {
+      await s.close();
+    }
   });
   test('the /v1 pass-through (development) keeps the console on one origin', async () => {
     const s = await startSocket(api, ssh, { proxyApi: true });
     try {
-      const r = await fetch(`${s.url}/v1/auth/web`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: alice.username, password: 'alice password 1' }) });
+      const r = await fetch(`${s.url}/v1/auth/web`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: alice.username, password: 'alice password 1' }),
+      });
       assert.equal(r.status, 200);
       const c = (r.headers.get('set-cookie') ?? '').split(';')[0]!;
       assert.match(c, /^jmp_session=/);
       const me = await fetch(`${s.url}/v1/me`, { headers: { cookie: c } });
-      assert.equal((await me.json() as { user: { username: string } }).user.username, alice.username);
-    } finally { await s.close(); }
+      assert.equal(((await me.json()) as { user: { username: string } }).user.username, alice.username);
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -20,23 +20,40 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
-const config: SshConfig = { ...loadConfigOrExit('jmp-ssh', sshConfigSpec), recording: loadConfigOrExit('jmp-ssh', recordingConfigSpec) };
+const config: SshConfig = {
+  ...loadConfigOrExit('jmp-ssh', sshConfigSpec),
+  recording: loadConfigOrExit('jmp-ssh', recordingConfigSpec),
+};
 const { drainSeconds } = loadConfigOrExit('jmp-ssh', drainConfigSpec(SSH_DRAIN_SECONDS));
 const proxy = loadConfigOrExit('jmp-ssh', sshProxyConfigSpec);
 if (proxy.proxyProtocol && proxy.proxyTrusted.length === 0) {
-  process.stderr.write('jmp-ssh: configuration error: JMP_SSH_PROXY_TRUSTED: is required when JMP_SSH_PROXY_PROTOCOL is on\n');
+  process.stderr.write(
+    'jmp-ssh: configuration error: JMP_SSH_PROXY_TRUSTED: is required when JMP_SSH_PROXY_PROTOCOL is on\n',
+  );
   process.exit(1);
 }
 const log = createLogger('jmp-ssh', config.logLevel);
-const api = new ApiClient({ baseUrl: config.apiUrl, authorization: () => `Bearer ${config.serviceToken}`, timeoutMs: 5000 });
-const recordings = createRecordings(config.recording, { log, onNotice: (n) => log.warn({ session: n.sessionId, code: n.code }, n.message) });
+const api = new ApiClient({
+  baseUrl: config.apiUrl,
+  authorization: () => `Bearer ${config.serviceToken}`,
+  timeoutMs: 5000,
+});
+const recordings = createRecordings(config.recording, {
+  log,
+  onNotice: (n) => log.warn({ session: n.sessionId, code: n.code }, n.message),
+});
 void recordings.recoverSpool();
 const server = createSshServer({ config, api, log, hostKey: loadOrCreateHostKey(config.hostKeyPath), recordings });
 const connections = trackConnections<ssh2.Connection>(server);
 // jmp-ssh owns the listener (ssh2 gets each socket, after the PROXY header when on).
 const listener = createSshListener(server, log, proxy);
-listener.on('error', (err) => { log.error({ err: err.message }, 'jmp-ssh listener failed'); process.exit(1); });
-listener.listen(config.port, config.host, () => log.info({ host: config.host, port: config.port, proxyProtocol: proxy.proxyProtocol }, 'jmp-ssh listening'));
+listener.on('error', (err) => {
+  log.error({ err: err.message }, 'jmp-ssh listener failed');
+  process.exit(1);
+});
+listener.listen(config.port, config.host, () =>
+  log.info({ host: config.host, port: config.port, proxyProtocol: proxy.proxyProtocol }, 'jmp-ssh listening'),
+);
 // SIGTERM drains: the port closes (the L4 balancer retries the refused
 // connect on another instance); logins and sessions in progress go on until
 // they end or the bound is reached. Session ends are reported and recordings

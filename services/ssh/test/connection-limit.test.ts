@@ -18,23 +18,51 @@ import { createSshListener, type ListenerOptions } from '../src/server/listener.
 import type { SshConfig } from '../src/config.js';
 
 /** No login happens here: any call to jmp-api is a bug in the test. */
-const noApi = new Proxy({}, { get: (_t, name) => { throw new Error(`jmp-api ${String(name)} must not be called`); } }) as ApiClient;
+const noApi = new Proxy(
+  {},
+  {
+    get: (_t, name) => {
+      throw new Error(`jmp-api ${String(name)} must not be called`);
+    },
+  },
+) as ApiClient;
 
 async function start(opts: ListenerOptions, maxConnections: number) {
   const dir = mkdtempSync(join(tmpdir(), 'jmp-ssh-limit-'));
   const config: SshConfig = {
-    host: '127.0.0.1', port: 0, apiUrl: 'http://127.0.0.1:9', serviceToken: 'x'.repeat(32), hostKeyPath: join(dir, 'host_key'),
-    idleTimeoutSeconds: 600, maxSessionsPerUser: 10, maxConnections, targetPort: 22, guardFailOpen: false, logLevel: 'silent',
+    host: '127.0.0.1',
+    port: 0,
+    apiUrl: 'http://127.0.0.1:9',
+    serviceToken: 'x'.repeat(32),
+    hostKeyPath: join(dir, 'host_key'),
+    idleTimeoutSeconds: 600,
+    maxSessionsPerUser: 10,
+    maxConnections,
+    targetPort: 22,
+    guardFailOpen: false,
+    logLevel: 'silent',
     recording: { dir: join(dir, 'recordings'), spoolDir: join(dir, 'spool') },
   };
   const log = createLogger('jmp-ssh', 'silent');
   const warned: Array<{ obj: Record<string, unknown>; msg: string }> = [];
-  log.warn = ((obj: Record<string, unknown>, msg: string) => { warned.push({ obj, msg }); }) as typeof log.warn;
-  const server = createSshServer({ config, api: noApi, log, hostKey: loadOrCreateHostKey(config.hostKeyPath), recordings: createRecordings(config.recording) });
+  log.warn = ((obj: Record<string, unknown>, msg: string) => {
+    warned.push({ obj, msg });
+  }) as typeof log.warn;
+  const server = createSshServer({
+    config,
+    api: noApi,
+    log,
+    hostKey: loadOrCreateHostKey(config.hostKeyPath),
+    recordings: createRecordings(config.recording),
+  });
   const listener = createSshListener(server, log, opts);
   listener.listen(0, '127.0.0.1');
   await once(listener, 'listening');
-  return { port: (listener.address() as net.AddressInfo).port, warned, close: () => new Promise<void>((r) => listener.close(() => r())) };
+  return {
+    port: (listener.address() as net.AddressInfo).port,
+    warned,
+    close: () => new Promise<void>((r) => listener.close(() => r())),
+  };
 }
 
 /** A connection that first writes `preamble`; resolves with the SSH banner, or '' when closed without one. */
@@ -45,9 +73,19 @@ async function connect(port: number, preamble: string | null): Promise<{ sock: n
   const banner = await new Promise<string>((resolve) => {
     let got = '';
     const t = setTimeout(() => resolve(got || 'still open'), 3000);
-    const onData = (d: Buffer) => { got += d.toString('latin1'); if (got.includes('\n')) { clearTimeout(t); sock.off('data', onData); resolve(got); } };
+    const onData = (d: Buffer) => {
+      got += d.toString('latin1');
+      if (got.includes('\n')) {
+        clearTimeout(t);
+        sock.off('data', onData);
+        resolve(got);
+      }
+    };
     sock.on('data', onData);
-    sock.once('close', () => { clearTimeout(t); resolve(got); });
+    sock.once('close', () => {
+      clearTimeout(t);
+      resolve(got);
+    });
     sock.on('error', () => {});
   });
   return { sock, banner };
@@ -61,7 +99,11 @@ async function closed(sock: net.Socket): Promise<void> {
 
 for (const [name, opts, preamble] of [
   ['PROXY protocol off', { proxyProtocol: false, proxyTrusted: [] }, null],
-  ['PROXY protocol on', { proxyProtocol: true, proxyTrusted: ['127.0.0.1'], headerTimeoutMs: 1000 }, 'PROXY TCP4 203.0.113.7 127.0.0.1 40001 2200\r\n'],
+  [
+    'PROXY protocol on',
+    { proxyProtocol: true, proxyTrusted: ['127.0.0.1'], headerTimeoutMs: 1000 },
+    'PROXY TCP4 203.0.113.7 127.0.0.1 40001 2200\r\n',
+  ],
 ] as const) {
   describe(name, () => {
     test('a connection over maxConnections is closed before the banner and logged; a freed place is taken again', async () => {

@@ -23,7 +23,10 @@ before(async () => {
   await addHost(api.db, { hostname: 'web-02', service_id: s.id, addresses: ['10.231.0.51'], state: 'offline' });
   await addHost(api.db, { hostname: 'db-01', service_id: s.id, addresses: ['10.231.0.52'] });
 });
-after(async () => { await ssh.close(); await api.close(); });
+after(async () => {
+  await ssh.close();
+  await api.close();
+});
 
 describe('authentication', () => {
   test('password by keyboard-interactive', async () => {
@@ -36,18 +39,29 @@ describe('authentication', () => {
   });
   test('password then TOTP', async () => {
     const secret = newTotpSecret();
-    const u = await addUser(api.db, { password: 'totp user password', totp_secret_enc: api.ctx.secrets.seal(secret, TOTP_PURPOSE) });
-    const { client, prompts } = await login(ssh.port, u.username, { password: 'totp user password', totp: () => totpCode(secret) });
+    const u = await addUser(api.db, {
+      password: 'totp user password',
+      totp_secret_enc: api.ctx.secrets.seal(secret, TOTP_PURPOSE),
+    });
+    const { client, prompts } = await login(ssh.port, u.username, {
+      password: 'totp user password',
+      totp: () => totpCode(secret),
+    });
     assert.deepEqual(prompts, ['Password: ', 'TOTP code: ']);
     client.end();
-    const bad = await login(ssh.port, u.username, { password: 'totp user password', totp: () => '000000' }).catch((e) => e);
+    const bad = await login(ssh.port, u.username, { password: 'totp user password', totp: () => '000000' }).catch(
+      (e) => e,
+    );
     assert.ok(bad instanceof Error);
   });
   test('a locked account is told why', async () => {
     const u = await addUser(api.db, { password: 'locked user password' });
     for (let i = 0; i < 3; i++) await login(ssh.port, u.username, { password: 'bad' }).catch(() => {});
     const err = await login(ssh.port, u.username, { password: 'locked user password' }).catch((e) => e);
-    assert.ok(err.instructions.some((i: string) => /is locked after 3 failed logins/.test(i)), JSON.stringify(err.instructions));
+    assert.ok(
+      err.instructions.some((i: string) => /is locked after 3 failed logins/.test(i)),
+      JSON.stringify(err.instructions),
+    );
   });
   test('a disabled user is told so', async () => {
     const u = await addUser(api.db, { password: 'disabled password', status: 'disabled' });
@@ -58,7 +72,9 @@ describe('authentication', () => {
     const keys = generateEd25519KeyPair();
     const parsed = parseSshPublicKey(keys.public);
     assert.ok(typeof parsed !== 'string');
-    await api.db('user_ssh_keys').insert({ user_id: alice.id, public_key: parsed.line, fingerprint: parsed.fingerprint });
+    await api
+      .db('user_ssh_keys')
+      .insert({ user_id: alice.id, public_key: parsed.line, fingerprint: parsed.fingerprint });
     const { client } = await login(ssh.port, alice.username, { privateKey: keys.private });
     client.end();
     const other = generateEd25519KeyPair();
@@ -93,19 +109,35 @@ describe('jump shell', () => {
     try {
       for (const pty of [true, false]) {
         const ch = await new Promise<import('ssh2').ClientChannel>((resolve, reject) =>
-          (pty ? client.shell({ term: 'xterm', cols: 80, rows: 24 }, (e, c) => (e ? reject(e) : resolve(c))) : client.shell(false, (e, c) => (e ? reject(e) : resolve(c)))));
+          pty
+            ? client.shell({ term: 'xterm', cols: 80, rows: 24 }, (e, c) => (e ? reject(e) : resolve(c)))
+            : client.shell(false, (e, c) => (e ? reject(e) : resolve(c))),
+        );
         let out = '';
-        ch.on('data', (d: Buffer) => { out += d.toString(); });
+        ch.on('data', (d: Buffer) => {
+          out += d.toString();
+        });
         const closed = new Promise<void>((r) => ch.on('close', () => r()));
         while (!/\$ $/.test(out)) await new Promise((r) => setTimeout(r, 10));
         ch.end(); // EOF, as `ssh -T alice@jmp </dev/null` or a client's Ctrl-D sends it
         let t: NodeJS.Timeout | undefined;
-        const ended = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => { t = setTimeout(() => r(false), 5000); })]);
+        const ended = await Promise.race([
+          closed.then(() => true),
+          new Promise<boolean>((r) => {
+            t = setTimeout(() => r(false), 5000);
+          }),
+        ]);
         clearTimeout(t);
         if (!ended) ch.close();
-        assert.equal(ended, true, `pty ${pty}: the session stayed open after end of input: ${JSON.stringify(out.slice(-200))}`);
+        assert.equal(
+          ended,
+          true,
+          `pty ${pty}: the session stayed open after end of input: ${JSON.stringify(out.slice(-200))}`,
+        );
       }
-    } finally { client.end(); }
+    } finally {
+      client.end();
+    }
   });
   test('one-shot jump to a host that is not yours is refused with a clear line', async () => {
     const { client } = await login(ssh.port, alice.username, { password: 'alice password 1' });
@@ -121,7 +153,7 @@ describe('jump shell', () => {
     assert.match(r.stderr, /no SSH host key for web-01/);
     client.end();
   });
-  test('sessions per person are jmp-api\'s one count of live target sessions: the menu is not one, another instance\'s is', async () => {
+  test("sessions per person are jmp-api's one count of live target sessions: the menu is not one, another instance's is", async () => {
     const limited = await startJmpSsh(api, { maxSessionsPerUser: 1 });
     const { client } = await login(limited.port, alice.username, { password: 'alice password 1' });
     const elsewhere = new ApiClient({ baseUrl: api.url, authorization: () => `Bearer ${api.serviceToken('ssh')}` });
@@ -133,7 +165,13 @@ describe('jump shell', () => {
       const second = await exec(client, 'web-01 uptime');
       assert.match(second.stderr, /no SSH host key for web-01/);
       // A live session on another instance takes alice's one place.
-      await elsewhere.sessionStarted({ id, user: alice.username, host: 'db-01', protocol: 'ssh', instance: 'other-instance' });
+      await elsewhere.sessionStarted({
+        id,
+        user: alice.username,
+        host: 'db-01',
+        protocol: 'ssh',
+        instance: 'other-instance',
+      });
       const third = await exec(client, 'web-01 uptime');
       assert.equal(third.code, 1);
       assert.match(third.stderr, /jmp: you have 1 sessions open; the limit is 1/);

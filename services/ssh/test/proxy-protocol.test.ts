@@ -27,30 +27,60 @@ before(async () => {
   api = await startApi();
   alice = await addUser(api.db, { password: PASSWORD });
 });
-after(async () => { await api.close(); });
+after(async () => {
+  await api.close();
+});
 
-interface Running { port: number; seen: string[]; close(): Promise<void> }
+interface Running {
+  port: number;
+  seen: string[];
+  close(): Promise<void>;
+}
 
 /** jmp-ssh as main.ts wires it: its own listener in front of the ssh2 server. */
 async function startSsh(opts: ListenerOptions): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'jmp-ssh-proxy-'));
   const config: SshConfig = {
-    host: '127.0.0.1', port: 0, apiUrl: api.url, serviceToken: api.serviceToken('ssh'), hostKeyPath: join(dir, 'host_key'),
-    idleTimeoutSeconds: 600, maxSessionsPerUser: 10, maxConnections: 100, targetPort: 22, guardFailOpen: false, logLevel: 'silent',
+    host: '127.0.0.1',
+    port: 0,
+    apiUrl: api.url,
+    serviceToken: api.serviceToken('ssh'),
+    hostKeyPath: join(dir, 'host_key'),
+    idleTimeoutSeconds: 600,
+    maxSessionsPerUser: 10,
+    maxConnections: 100,
+    targetPort: 22,
+    guardFailOpen: false,
+    logLevel: 'silent',
     recording: { dir: join(dir, 'recordings'), spoolDir: join(dir, 'spool') },
   };
   const log = createLogger('jmp-ssh', process.env.JMP_TEST_LOG_LEVEL ?? 'silent');
   const client = new ApiClient({ baseUrl: config.apiUrl, authorization: () => `Bearer ${config.serviceToken}` });
-  const server = createSshServer({ config, api: client, log, hostKey: loadOrCreateHostKey(config.hostKeyPath), recordings: createRecordings(config.recording) });
+  const server = createSshServer({
+    config,
+    api: client,
+    log,
+    hostKey: loadOrCreateHostKey(config.hostKeyPath),
+    recordings: createRecordings(config.recording),
+  });
   const seen: string[] = [];
   const open = new Set<{ end(): void }>();
-  server.on('connection', (c: { end(): void; on(e: 'close', f: () => void): void }, info: { ip: string }) => { seen.push(info.ip); open.add(c); c.on('close', () => open.delete(c)); });
+  server.on('connection', (c: { end(): void; on(e: 'close', f: () => void): void }, info: { ip: string }) => {
+    seen.push(info.ip);
+    open.add(c);
+    c.on('close', () => open.delete(c));
+  });
   const listener = createSshListener(server, log, opts);
   listener.listen(0, '127.0.0.1');
   await once(listener, 'listening');
   return {
-    port: (listener.address() as net.AddressInfo).port, seen,
-    close: () => new Promise((r) => { for (const c of open) c.end(); listener.close(() => r()); }),
+    port: (listener.address() as net.AddressInfo).port,
+    seen,
+    close: () =>
+      new Promise((r) => {
+        for (const c of open) c.end();
+        listener.close(() => r());
+      }),
   };
 }
 
@@ -67,10 +97,19 @@ function loginOver(sock: net.Socket, password = PASSWORD): Promise<string> {
   return new Promise((resolve) => {
     const c = new Client();
     // readyTimeout does not run for a socket handed in: our own bound.
-    const t = setTimeout(() => { sock.destroy(); resolve('timed out'); }, 5000);
-    const done = (r: string) => { clearTimeout(t); resolve(r); };
+    const t = setTimeout(() => {
+      sock.destroy();
+      resolve('timed out');
+    }, 5000);
+    const done = (r: string) => {
+      clearTimeout(t);
+      resolve(r);
+    };
     c.on('keyboard-interactive', (_n, _i, _l, ps, finish) => finish(ps.map(() => password)));
-    c.once('ready', () => { c.end(); done('ok'); });
+    c.once('ready', () => {
+      c.end();
+      done('ok');
+    });
     c.once('error', (err) => done(err.message));
     c.once('close', () => done('closed'));
     c.connect({ sock, username: alice.username, tryKeyboard: true });
@@ -81,15 +120,27 @@ function loginOver(sock: net.Socket, password = PASSWORD): Promise<string> {
 function banner(sock: net.Socket, ms = 3000): Promise<string> {
   return new Promise((resolve) => {
     let got = '';
-    const t = setTimeout(() => { sock.destroy(); resolve(got ? got : 'still open'); }, ms);
-    sock.on('data', (d: Buffer) => { got += d.toString('latin1'); });
-    sock.once('close', () => { clearTimeout(t); resolve(got); });
+    const t = setTimeout(() => {
+      sock.destroy();
+      resolve(got ? got : 'still open');
+    }, ms);
+    sock.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+    });
+    sock.once('close', () => {
+      clearTimeout(t);
+      resolve(got);
+    });
     sock.on('error', () => {});
   });
 }
 
 async function lastLoginSource(): Promise<unknown> {
-  const row = await api.db('audit_events').where({ action: 'auth.login', target: alice.username }).orderBy('id', 'desc').first();
+  const row = await api
+    .db('audit_events')
+    .where({ action: 'auth.login', target: alice.username })
+    .orderBy('id', 'desc')
+    .first();
   const data = typeof row?.data === 'string' ? JSON.parse(row.data) : row?.data;
   return data?.source;
 }
@@ -97,20 +148,27 @@ async function lastLoginSource(): Promise<unknown> {
 function v2Header(src6: string, sport: number): Buffer {
   const b = Buffer.alloc(16 + 36);
   V2_SIGNATURE.copy(b, 0);
-  b[12] = 0x21; b[13] = 0x21; b.writeUInt16BE(36, 14);
+  b[12] = 0x21;
+  b[13] = 0x21;
+  b.writeUInt16BE(36, 14);
   const groups = src6.split(':').map((g) => parseInt(g, 16));
   groups.forEach((g, i) => b.writeUInt16BE(g, 16 + 2 * i));
   b.writeUInt16BE(1, 16 + 30); // destination ::1
-  b.writeUInt16BE(sport, 16 + 32); b.writeUInt16BE(2200, 16 + 34);
+  b.writeUInt16BE(sport, 16 + 32);
+  b.writeUInt16BE(2200, 16 + 34);
   return b;
 }
 
 describe('PROXY protocol on, 127.0.0.1 is the trusted balancer', () => {
   let ssh: Running;
-  before(async () => { ssh = await startSsh({ proxyProtocol: true, proxyTrusted: ['127.0.0.1'], headerTimeoutMs: 500 }); });
-  after(async () => { await ssh.close(); });
+  before(async () => {
+    ssh = await startSsh({ proxyProtocol: true, proxyTrusted: ['127.0.0.1'], headerTimeoutMs: 500 });
+  });
+  after(async () => {
+    await ssh.close();
+  });
 
-  test('v1: the login is recorded with the client address of the header, not the balancer\'s', async () => {
+  test("v1: the login is recorded with the client address of the header, not the balancer's", async () => {
     const sock = await connectWith(ssh.port, 'PROXY TCP4 203.0.113.9 127.0.0.1 40001 2200\r\n');
     assert.equal(await loginOver(sock), 'ok');
     assert.equal(ssh.seen.at(-1), '203.0.113.9');
@@ -151,13 +209,19 @@ describe('PROXY protocol on, 127.0.0.1 is the trusted balancer', () => {
 
 describe('PROXY protocol off (the default)', () => {
   let ssh: Running;
-  before(async () => { ssh = await startSsh({ proxyProtocol: false, proxyTrusted: [] }); });
-  after(async () => { await ssh.close(); });
+  before(async () => {
+    ssh = await startSsh({ proxyProtocol: false, proxyTrusted: [] });
+  });
+  after(async () => {
+    await ssh.close();
+  });
 
   test('the peer address is recorded and a PROXY header is not believed', async () => {
     assert.equal(await loginOver(await connectWith(ssh.port, null, '127.0.0.6')), 'ok');
     assert.equal(await lastLoginSource(), '127.0.0.6');
-    const spoof = await loginOver(await connectWith(ssh.port, 'PROXY TCP4 203.0.113.66 127.0.0.1 1 2\r\n', '127.0.0.6'));
+    const spoof = await loginOver(
+      await connectWith(ssh.port, 'PROXY TCP4 203.0.113.66 127.0.0.1 1 2\r\n', '127.0.0.6'),
+    );
     assert.notEqual(spoof, 'ok');
     assert.equal(await lastLoginSource(), '127.0.0.6');
   });
@@ -165,13 +229,24 @@ describe('PROXY protocol off (the default)', () => {
 
 test('on without any trusted balancer is a configuration error', () => {
   const server = { injectSocket() {} } as unknown as Parameters<typeof createSshListener>[0];
-  assert.throws(() => createSshListener(server, createLogger('t', 'silent'), { proxyProtocol: true, proxyTrusted: [] }), /no balancer address is trusted/);
+  assert.throws(
+    () => createSshListener(server, createLogger('t', 'silent'), { proxyProtocol: true, proxyTrusted: [] }),
+    /no balancer address is trusted/,
+  );
 });
 
 test('JMP_SSH_PROXY_PROTOCOL and JMP_SSH_PROXY_TRUSTED are parsed strictly', () => {
   assert.deepEqual(loadConfig(sshProxyConfigSpec, {}), { proxyProtocol: false, proxyTrusted: [] });
-  assert.deepEqual(loadConfig(sshProxyConfigSpec, { JMP_SSH_PROXY_PROTOCOL: 'on', JMP_SSH_PROXY_TRUSTED: '10.0.1.5, 10.0.2.0/24,fd00::/8' }),
-    { proxyProtocol: true, proxyTrusted: ['10.0.1.5', '10.0.2.0/24', 'fd00::/8'] });
+  assert.deepEqual(
+    loadConfig(sshProxyConfigSpec, {
+      JMP_SSH_PROXY_PROTOCOL: 'on',
+      JMP_SSH_PROXY_TRUSTED: '10.0.1.5, 10.0.2.0/24,fd00::/8',
+    }),
+    { proxyProtocol: true, proxyTrusted: ['10.0.1.5', '10.0.2.0/24', 'fd00::/8'] },
+  );
   assert.throws(() => loadConfig(sshProxyConfigSpec, { JMP_SSH_PROXY_PROTOCOL: 'maybe' }), /JMP_SSH_PROXY_PROTOCOL/);
-  assert.throws(() => loadConfig(sshProxyConfigSpec, { JMP_SSH_PROXY_TRUSTED: '10.0.1.5,nginx' }), /JMP_SSH_PROXY_TRUSTED: "nginx" is not an IP address/);
+  assert.throws(
+    () => loadConfig(sshProxyConfigSpec, { JMP_SSH_PROXY_TRUSTED: '10.0.1.5,nginx' }),
+    /JMP_SSH_PROXY_TRUSTED: "nginx" is not an IP address/,
+  );
 });

@@ -4,7 +4,11 @@
 import { csrfToken, onSessionLost } from './session-store.js';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'ApiError';
   }
@@ -19,7 +23,11 @@ export function withQuery(path: string, q: Query = {}): string {
   return s ? `${path}?${s}` : path;
 }
 
-export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+export async function api<T>(
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET') {
@@ -28,16 +36,29 @@ export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   }
   let res: Response;
   try {
-    res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? null : JSON.stringify(body) });
+    res = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? null : JSON.stringify(body),
+    });
   } catch {
     throw new ApiError(0, 'unavailable', 'jmp is unreachable; check your connection and try again');
   }
   const text = await res.text();
   let json: unknown;
-  try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
   if (!res.ok) {
     const e = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-    const err = new ApiError(res.status, e?.code ?? 'internal', e?.message ?? `jmp answered ${res.status} ${res.statusText}`);
+    const err = new ApiError(
+      res.status,
+      e?.code ?? 'internal',
+      e?.message ?? `jmp answered ${res.status} ${res.statusText}`,
+    );
     // A session that ended (expired, user disabled) sends the person to the login page.
     if (res.status === 401 && !path.startsWith('/v1/auth/')) onSessionLost(err.message);
     throw err;

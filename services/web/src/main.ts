@@ -30,7 +30,13 @@ function buildNav(u: AuthUser | null): void {
   header.hidden = !u;
   nav.replaceChildren();
   if (!u) return;
-  const links: Array<[string, string]> = [['/hosts', 'My hosts'], ['/terminals', 'Terminals'], ['/sessions', 'Sessions'], ['/requests', 'Requests'], ['/approvals', 'Approvals']];
+  const links: Array<[string, string]> = [
+    ['/hosts', 'My hosts'],
+    ['/terminals', 'Terminals'],
+    ['/sessions', 'Sessions'],
+    ['/requests', 'Requests'],
+    ['/approvals', 'Approvals'],
+  ];
   if (isReader(u)) links.push(['/admin/rules', 'Rules'], ['/admin/users', 'Users'], ['/admin/hosts', 'Hosts']);
   nav.append(h('ul', {}, ...links.map(([path, label]) => h('li', {}, h('a', { href: `#${path}` }, label)))));
   header.querySelector('.who')!.textContent = `${u.displayName || u.username} (${u.username})`;
@@ -43,13 +49,20 @@ function openTerminal(host: string | null): void {
 
 async function logout(): Promise<void> {
   terminals.closeAll();
-  try { await post('/v1/auth/logout'); } catch { /* the cookie is cleared or dead either way */ }
+  try {
+    await post('/v1/auth/logout');
+  } catch {
+    /* the cookie is cleared or dead either way */
+  }
   clearSession();
   buildNav(null);
   navigate('/login');
 }
 
-route('/login', loginPage((u) => buildNav(u)));
+route(
+  '/login',
+  loginPage((u) => buildNav(u)),
+);
 route('/hosts', hostsPage(openTerminal));
 route('/terminals', { title: 'Terminals', terminals: true, render: () => terminals.shown() });
 route('/sessions', sessionsPage);
@@ -59,7 +72,12 @@ route('/approvals', approvalsPage);
 route('/admin/rules', rulesPage);
 route('/admin/users', usersPage);
 route('/admin/hosts', adminHostsPage);
-route('/404', { title: 'Not found', render: (main) => { main.append(heading('Not found'), h('p', {}, h('a', { href: '#/hosts' }, 'Back to my hosts'))); } });
+route('/404', {
+  title: 'Not found',
+  render: (main) => {
+    main.append(heading('Not found'), h('p', {}, h('a', { href: '#/hosts' }, 'Back to my hosts')));
+  },
+});
 
 setGuard((path) => {
   if (!currentUser() && path !== '/login') return `/login?next=${encodeURIComponent(path === '/' ? '/hosts' : path)}`;
@@ -81,7 +99,10 @@ menuToggle.addEventListener('click', () => {
   nav.classList.toggle('open', open);
 });
 nav.addEventListener('click', (e) => {
-  if ((e.target as Element).closest('a')) { menuToggle.setAttribute('aria-expanded', 'false'); nav.classList.remove('open'); }
+  if ((e.target as Element).closest('a')) {
+    menuToggle.setAttribute('aria-expanded', 'false');
+    nav.classList.remove('open');
+  }
 });
 
 async function boot(): Promise<void> {

@@ -9,14 +9,23 @@ export interface Page {
   /** Shows the terminals section instead of <main>. */
   terminals?: boolean;
 }
-interface Route { pattern: RegExp; keys: string[]; page: Page }
+interface Route {
+  pattern: RegExp;
+  keys: string[];
+  page: Page;
+}
 
 const routes: Route[] = [];
 let current: AbortController | null = null;
 
 export function route(path: string, page: Page): void {
   const keys: string[] = [];
-  const pattern = new RegExp(`^${path.replace(/:(\w+)/g, (_m, k: string) => { keys.push(k); return '([^/]+)'; })}$`);
+  const pattern = new RegExp(
+    `^${path.replace(/:(\w+)/g, (_m, k: string) => {
+      keys.push(k);
+      return '([^/]+)';
+    })}$`,
+  );
   routes.push({ pattern, keys, page });
 }
 
@@ -30,19 +39,25 @@ export function navigate(path: string): void {
 export function match(path: string): { page: Page; params: Params } | null {
   for (const r of routes) {
     const m = r.pattern.exec(path);
-    if (m) return { page: r.page, params: Object.fromEntries(r.keys.map((k, i) => [k, decodeURIComponent(m[i + 1]!)])) };
+    if (m)
+      return { page: r.page, params: Object.fromEntries(r.keys.map((k, i) => [k, decodeURIComponent(m[i + 1]!)])) };
   }
   return null;
 }
 
 type Guard = (path: string) => string | null;
 let guard: Guard = () => null;
-export function setGuard(g: Guard): void { guard = g; }
+export function setGuard(g: Guard): void {
+  guard = g;
+}
 
 export async function render(): Promise<void> {
   const path = currentPath();
   const redirect = guard(path);
-  if (redirect && redirect !== path) { navigate(redirect); return; }
+  if (redirect && redirect !== path) {
+    navigate(redirect);
+    return;
+  }
   const found = match(path) ?? match('/404')!;
   current?.abort();
   const ctl = new AbortController();
@@ -53,7 +68,8 @@ export async function render(): Promise<void> {
   terms.hidden = !found.page.terminals;
   document.title = `${found.page.title} · jmp`;
   for (const a of document.querySelectorAll<HTMLAnchorElement>('nav a')) {
-    if (path === a.hash.slice(1) || (a.hash.slice(1) !== '/' && path.startsWith(`${a.hash.slice(1)}/`))) a.setAttribute('aria-current', 'page');
+    if (path === a.hash.slice(1) || (a.hash.slice(1) !== '/' && path.startsWith(`${a.hash.slice(1)}/`)))
+      a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
   main.replaceChildren();
@@ -72,7 +88,11 @@ export async function render(): Promise<void> {
   // Keyboard and screen-reader users land on the new page's heading.
   if (ctl.signal.aborted) return;
   const area = found.page.terminals ? terms : main;
-  if (!area.contains(document.activeElement)) (found.page.terminals ? terms.querySelector<HTMLElement>('[role=tab][aria-selected=true]') : main.querySelector<HTMLElement>('h1'))?.focus();
+  if (!area.contains(document.activeElement))
+    (found.page.terminals
+      ? terms.querySelector<HTMLElement>('[role=tab][aria-selected=true]')
+      : main.querySelector<HTMLElement>('h1')
+    )?.focus();
 }
 
 export function start(): void {

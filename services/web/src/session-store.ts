@@ -26,6 +26,8 @@ export function onSessionLost(why: string): void {
   lostHandler?.(why);
 }
 
-export function whenSessionLost(fn: (why: string) => void): void { lostHandler = fn; }
+export function whenSessionLost(fn: (why: string) => void): void {
+  lostHandler = fn;
+}
 
 export const isReader = (u: AuthUser | null): boolean => !!u && (u.isAdmin || u.isAuditor);

@@ -23,7 +23,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { addGrant, addProject, addService, addUser, startApi, type TestApi } from '../../../services/api/test/harness.js';
+import {
+  addGrant,
+  addProject,
+  addService,
+  addUser,
+  startApi,
+  type TestApi,
+} from '../../../services/api/test/harness.js';
 import { sha256hex } from '../../../services/api/src/crypto/secrets.js';
 import { mintTicket } from '../../../services/api/src/tickets/tickets.js';
 import { askAgent } from '../../../agent/src/cli/client.js';
@@ -72,7 +79,9 @@ async function decide(sock: string, req: Request, want: { status: 'allow' | 'den
   if (sock === agentSock) decisions++;
   const mode = 'mode' in r ? r.mode : undefined;
   if (r.status !== want.status || (want.mode && mode !== want.mode)) {
-    throw new Error(`${req.op}: expected ${want.status}/${want.mode ?? '*'}, got ${r.status}/${mode ?? '-'} ${JSON.stringify(r.fields)}`);
+    throw new Error(
+      `${req.op}: expected ${want.status}/${want.mode ?? '*'}, got ${r.status}/${mode ?? '-'} ${JSON.stringify(r.fields)}`,
+    );
   }
   return ms;
 }
@@ -107,24 +116,55 @@ async function main(): Promise<void> {
     const sock = join(dir, 'agent.sock');
     agentSock = sock;
     const conf = join(dir, 'agent.conf');
-    writeFileSync(conf, JSON.stringify({
-      socket: { path: sock },
-      stateDir: join(dir, 'state'),
-      keyFile: join(dir, 'agent.key'),
-      sshHostKeyFiles: [],
-      policy: { intervalMs: 30_000, jitterMs: 0 },
-      guard: { enabled: false },
-      log: { level: 'warn' },
-    }));
+    writeFileSync(
+      conf,
+      JSON.stringify({
+        socket: { path: sock },
+        stateDir: join(dir, 'state'),
+        keyFile: join(dir, 'agent.key'),
+        sshHostKeyFiles: [],
+        policy: { intervalMs: 30_000, jitterMs: 0 },
+        guard: { enabled: false },
+        log: { level: 'warn' },
+      }),
+    );
     const token = `jmpe_${randomBytes(32).toString('base64url')}`;
-    await api.db('enrolment_tokens').insert({ token_hash: sha256hex(token), service_id: svc.id, max_uses: 1, expires_at: new Date(Date.now() + 3600_000) });
+    await api.db('enrolment_tokens').insert({
+      token_hash: sha256hex(token),
+      service_id: svc.id,
+      max_uses: 1,
+      expires_at: new Date(Date.now() + 3600_000),
+    });
     // The bundle (scripts/bundle.mjs), as packages install it: plain node, no tsx.
     // With the Node flags the packages install (agent/node-flags); BENCH_AGENT_NODE_FLAGS overrides them.
     const nodeFlags = process.env.BENCH_AGENT_NODE_FLAGS ?? readFileSync(join(REPO, 'agent/node-flags'), 'utf8').trim();
-    const agentArgs = [...nodeFlags.split(/\s+/).filter(Boolean), process.env.BENCH_AGENT_BUNDLE ?? 'dist/jmp-agent.mjs'];
-    await run(process.execPath, [...agentArgs, 'enroll', '--config', conf, '--api', api.url, '--token', token, '--hostname', 'bench-agent', '--address', '127.0.0.1'], { cwd: REPO });
+    const agentArgs = [
+      ...nodeFlags.split(/\s+/).filter(Boolean),
+      process.env.BENCH_AGENT_BUNDLE ?? 'dist/jmp-agent.mjs',
+    ];
+    await run(
+      process.execPath,
+      [
+        ...agentArgs,
+        'enroll',
+        '--config',
+        conf,
+        '--api',
+        api.url,
+        '--token',
+        token,
+        '--hostname',
+        'bench-agent',
+        '--address',
+        '127.0.0.1',
+      ],
+      { cwd: REPO },
+    );
     const host = await api.db('hosts').where({ hostname: 'bench-agent' }).first();
-    const agent = spawn(process.execPath, [...agentArgs, 'run', '--config', conf], { cwd: REPO, stdio: ['ignore', 'ignore', 'ignore'] });
+    const agent = spawn(process.execPath, [...agentArgs, 'run', '--config', conf], {
+      cwd: REPO,
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
     // stdout (pino, warn and up: every degraded decision is logged) is discarded; a log file would add disk writes the bench does not aim at.
     procs.push(agent);
     await until('the agent socket', () => existsSync(sock));
@@ -134,26 +174,54 @@ async function main(): Promise<void> {
 
     // Offline baseline: the socket round trip with a server that answers at once.
     const baseSock = join(dir, 'baseline.sock');
-    const base = spawn(process.execPath, ['--import', 'tsx', 'test/bench/agent-decide/baseline-server.ts', baseSock], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+    const base = spawn(process.execPath, ['--import', 'tsx', 'test/bench/agent-decide/baseline-server.ts', baseSock], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     procs.push(base);
     let listening = false;
-    base.stdout!.on('data', (d: Buffer) => { if (d.includes('listening')) listening = true; });
-    base.on('exit', (code, sig) => { if (code || (sig && sig !== 'SIGTERM')) log(`the baseline server exited with ${code ?? sig}`); });
+    base.stdout!.on('data', (d: Buffer) => {
+      if (d.includes('listening')) listening = true;
+    });
+    base.on('exit', (code, sig) => {
+      if (code || (sig && sig !== 'SIGTERM')) log(`the baseline server exited with ${code ?? sig}`);
+    });
     await until('the baseline server listening', () => listening);
 
     // Online baseline: the same question straight to jmp-api with the agent's own HTTP client and host key.
     const key = loadAgentKey(join(dir, 'agent.key'));
-    const direct = createAgentApi({ baseUrl: api.url, transport: createHttpFetch(), signer: new HostTokenSigner(key.privateKey, host.id), requestTimeoutMs: 5000, decideTimeoutMs: 5000 });
+    const direct = createAgentApi({
+      baseUrl: api.url,
+      transport: createHttpFetch(),
+      signer: new HostTokenSigner(key.privateKey, host.id),
+      requestTimeoutMs: 5000,
+      decideTimeoutMs: 5000,
+    });
     const askDirect = async (ticket: string): Promise<number> => {
       const t0 = performance.now();
-      const r = await direct.decide.pamDecide({ op: 'auth', user: 'alice', service: 'sshd', rhost: '10.231.0.1', tty: 'ssh', ticket });
+      const r = await direct.decide.pamDecide({
+        op: 'auth',
+        user: 'alice',
+        service: 'sshd',
+        rhost: '10.231.0.1',
+        tty: 'ssh',
+        ticket,
+      });
       const ms = performance.now() - t0;
       if (!r.allow) throw new Error(`direct auth: expected allow, got ${r.reason}`);
       return ms;
     };
 
-    const tickets = (n: number) => Array.from({ length: n }, () => mintTicket(api!.ctx.ticketKeys, 'alice', host.id, 60).ticket);
-    const auth = (ticket: string): Request => ({ op: 'auth', user: 'alice', service: 'sshd', rhost: '10.231.0.1', tty: 'ssh', ticket });
+    const tickets = (n: number) =>
+      Array.from({ length: n }, () => mintTicket(api!.ctx.ticketKeys, 'alice', host.id, 60).ticket);
+    const auth = (ticket: string): Request => ({
+      op: 'auth',
+      user: 'alice',
+      service: 'sshd',
+      rhost: '10.231.0.1',
+      tty: 'ssh',
+      ticket,
+    });
     const sudo: Request = { op: 'sudo', user: 'alice', runas: 'root', service: 'sudo', tty: 'pts/0' };
     const acct: Request = { op: 'account', user: 'alice', service: 'sshd', rhost: '10.231.0.1', tty: 'ssh' };
     const size = (r: number) => (r ? N : WARMUP);
@@ -162,9 +230,23 @@ async function main(): Promise<void> {
 
     // Online, alternating rounds: straight to jmp-api, through the agent (a fresh ticket each: the login).
     const online = await alternate<number[], number[]>({
-      bench: 'agent-decide', rounds, describe,
-      a: { name: 'online straight to jmp-api', run: async (r) => { const t = tickets(size(r)); return series(t.length, (i) => askDirect(t[i]!)); } },
-      b: { name: 'online through the agent', run: async (r) => { const t = tickets(size(r)); return series(t.length, (i) => decide(sock, auth(t[i]!), { status: 'allow', mode: 'online' })); } },
+      bench: 'agent-decide',
+      rounds,
+      describe,
+      a: {
+        name: 'online straight to jmp-api',
+        run: async (r) => {
+          const t = tickets(size(r));
+          return series(t.length, (i) => askDirect(t[i]!));
+        },
+      },
+      b: {
+        name: 'online through the agent',
+        run: async (r) => {
+          const t = tickets(size(r));
+          return series(t.length, (i) => decide(sock, auth(t[i]!), { status: 'allow', mode: 'online' }));
+        },
+      },
     });
     direct.close();
     const onlineAcct = await series(N, () => decide(sock, acct, { status: 'allow', mode: 'online' }));
@@ -179,8 +261,13 @@ async function main(): Promise<void> {
     api.server.closeAllConnections();
     let lastOffline = '';
     const offline = await alternate<number[], number[]>({
-      bench: 'agent-decide', rounds, describe,
-      a: { name: 'trivial line-protocol server', run: (r) => series(size(r), () => decide(baseSock, acct, { status: 'allow' })) },
+      bench: 'agent-decide',
+      rounds,
+      describe,
+      a: {
+        name: 'trivial line-protocol server',
+        run: (r) => series(size(r), () => decide(baseSock, acct, { status: 'allow' })),
+      },
       b: {
         name: 'offline through the agent',
         run: async (r) => {
@@ -194,25 +281,54 @@ async function main(): Promise<void> {
     await stopChild(base);
     const offlineAcct = await series(N, () => decide(sock, acct, { status: 'allow', mode: 'offline' }));
     // 10,000 agent decisions in all, then the agent's resident memory, at rest (absolute: BENCH_REST_MS, 60 s).
-    await series(Math.max(0, TOTAL - decisions), (i) => decide(sock, i % 2 ? acct : sudo, { status: 'allow', mode: 'offline' }));
+    await series(Math.max(0, TOTAL - decisions), (i) =>
+      decide(sock, i % 2 ? acct : sudo, { status: 'allow', mode: 'offline' }),
+    );
     const rssBurst = rssMb(pid);
     const rss = await rssAtRest(pid);
 
-    const onlineRatio = medianRatio(online, (b) => pct(b, 99), (a) => pct(a, 99));
-    const offlineRatio = medianRatio(offline, (b) => pct(b, 99), (a) => pct(a, 99));
+    const onlineRatio = medianRatio(
+      online,
+      (b) => pct(b, 99),
+      (a) => pct(a, 99),
+    );
+    const offlineRatio = medianRatio(
+      offline,
+      (b) => pct(b, 99),
+      (a) => pct(a, 99),
+    );
     const all = (xs: number[][]) => xs.flat();
     const r = {
-      online_p99_ms: pct(all(online.b), 99), direct_p99_ms: pct(all(online.a), 99),
-      offline_p99_ms: pct(all(offline.b), 99), baseline_p99_ms: pct(all(offline.a), 99),
+      online_p99_ms: pct(all(online.b), 99),
+      direct_p99_ms: pct(all(online.a), 99),
+      offline_p99_ms: pct(all(offline.b), 99),
+      baseline_p99_ms: pct(all(offline.a), 99),
     };
-    log(`${rounds} rounds of ${N} decisions per side, sequential, one connection per decision; ${decisions} decisions in all`);
-    log(`online auth p99 ${r.online_p99_ms} ms (straight to jmp-api ${r.direct_p99_ms} ms); account p99 ${pct(onlineAcct, 99)} ms; sudo p99 ${pct(onlineSudo, 99)} ms`);
-    log(`offline auth p99 ${r.offline_p99_ms} ms (trivial server ${r.baseline_p99_ms} ms); account p99 ${pct(offlineAcct, 99)} ms`);
-    log(`agent VmRSS: ${rssStart} MB after start, ${rssBurst} MB after the burst, ${rss} MB after ${Number(process.env.BENCH_REST_MS ?? 60_000) / 1000} s at rest (the bundle with agent/node-flags)`);
+    log(
+      `${rounds} rounds of ${N} decisions per side, sequential, one connection per decision; ${decisions} decisions in all`,
+    );
+    log(
+      `online auth p99 ${r.online_p99_ms} ms (straight to jmp-api ${r.direct_p99_ms} ms); account p99 ${pct(onlineAcct, 99)} ms; sudo p99 ${pct(onlineSudo, 99)} ms`,
+    );
+    log(
+      `offline auth p99 ${r.offline_p99_ms} ms (trivial server ${r.baseline_p99_ms} ms); account p99 ${pct(offlineAcct, 99)} ms`,
+    );
+    log(
+      `agent VmRSS: ${rssStart} MB after start, ${rssBurst} MB after the burst, ${rss} MB after ${Number(process.env.BENCH_REST_MS ?? 60_000) / 1000} s at rest (the bundle with agent/node-flags)`,
+    );
     goal('agent-decide', 'online p99 agent / straight to jmp-api', onlineRatio, onlineRatio <= 1.3, '≤ 1.3');
     goal('agent-decide', 'offline p99 agent / trivial server', offlineRatio, offlineRatio <= 1.5, '≤ 1.5');
     goal('agent-decide', 'RSS at rest MB', rss, rss <= 60, '≤ 60');
-    result('agent-decide', { online_ratio: onlineRatio, offline_ratio: offlineRatio, rss_mb: rss, ...r, rss_burst_mb: rssBurst, rss_start_mb: rssStart, rounds, decisions });
+    result('agent-decide', {
+      online_ratio: onlineRatio,
+      offline_ratio: offlineRatio,
+      rss_mb: rss,
+      ...r,
+      rss_burst_mb: rssBurst,
+      rss_start_mb: rssStart,
+      rounds,
+      decisions,
+    });
   } finally {
     for (const p of procs) await stopChild(p);
     await api?.close();

@@ -39,14 +39,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class Worker {
   readonly child: ChildProcess;
-  constructor() { this.child = fork(join(HERE, 'worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }); }
+  constructor() {
+    this.child = fork(join(HERE, 'worker.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+  }
   ask<T = object>(msg: object): Promise<T> {
     return new Promise((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`a fleet worker exited (${code})`));
       this.child.once('exit', onExit);
       this.child.once('message', (r: { ok: boolean; error?: string } & T) => {
         this.child.removeListener('exit', onExit);
-        if (r.ok) resolve(r); else reject(new Error(`fleet worker: ${r.error}`));
+        if (r.ok) resolve(r);
+        else reject(new Error(`fleet worker: ${r.error}`));
       });
       this.child.send(msg);
     });
@@ -68,28 +74,51 @@ async function main(): Promise<void> {
     const hostIds: number[] = [];
     for (let i = 0; i < AGENTS; i += 1000) {
       const rows = keys.slice(i, i + 1000).map((k, j) => ({
-        hostname: `fleet-${i + j}`, state: 'online', service_id: service.id, addresses: JSON.stringify([`10.${(i + j) >> 16}.${((i + j) >> 8) & 255}.${(i + j) & 255}`]),
-        ssh_host_keys: JSON.stringify([]), agent_public_key: k.publicKey.export({ type: 'spki', format: 'pem' }) as string,
+        hostname: `fleet-${i + j}`,
+        state: 'online',
+        service_id: service.id,
+        addresses: JSON.stringify([`10.${(i + j) >> 16}.${((i + j) >> 8) & 255}.${(i + j) & 255}`]),
+        ssh_host_keys: JSON.stringify([]),
+        agent_public_key: k.publicKey.export({ type: 'spki', format: 'pem' }) as string,
       }));
       hostIds.push(...(await db('hosts').insert(rows).returning('id')).map((r: { id: number }) => r.id));
     }
     const people: Array<{ id: number; username: string }> = [];
     for (let i = 0; i < USERS; i++) people.push(await addUser(db, { username: `fleet${i}` }));
-    for (const p of people) await db('grants').insert({ subject_type: 'user', subject_id: p.id, scope_type: 'service', scope_id: service.id, right: 'login', origin: 'admin' });
+    for (const p of people)
+      await db('grants').insert({
+        subject_type: 'user',
+        subject_id: p.id,
+        scope_type: 'service',
+        scope_id: service.id,
+        right: 'login',
+        origin: 'admin',
+      });
     const adminPassword = randomBytes(12).toString('hex');
     await addUser(db, { username: 'fleetadmin', password: adminPassword, is_admin: true });
-    const [revokable] = await db('grants').where({ subject_id: people[USERS - 1]!.id }).select('id');
+    const [revokable] = await db('grants')
+      .where({ subject_id: people[USERS - 1]!.id })
+      .select('id');
     await db.destroy();
     log(`seeded ${AGENTS} hosts with their own keys and ${USERS} people in ${Date.now() - t0} ms`);
 
     const port = await freePort();
-    const env = { DATABASE_URL: database.url, REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', JMP_SECRET_KEY: randomBytes(32).toString('hex'), JMP_API_PORT: String(port), JMP_LOG_LEVEL: 'warn', JMP_SECURE_COOKIES: 'false' };
+    const env = {
+      DATABASE_URL: database.url,
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      JMP_SECRET_KEY: randomBytes(32).toString('hex'),
+      JMP_API_PORT: String(port),
+      JMP_LOG_LEVEL: 'warn',
+      JMP_SECURE_COOKIES: 'false',
+    };
     const api = startNode([ENTRY, 'serve'], env);
     procs.push(api);
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/healthz`);
     const loader = ENTRY.endsWith('.mjs') ? [] : ['--import', 'tsx'];
-    const sshToken = (await run(process.execPath, [...loader, ENTRY, 'service-token', 'ssh'], { env: { ...process.env, ...env } })).stdout.trim();
+    const sshToken = (
+      await run(process.execPath, [...loader, ENTRY, 'service-token', 'ssh'], { env: { ...process.env, ...env } })
+    ).stdout.trim();
 
     // Logins from host 0 (its key is the orchestrator's too): ticket (not timed), then the decide (timed).
     const { HostTokenSigner } = await import('../../../agent/src/api/host-token.js');
@@ -97,14 +126,28 @@ async function main(): Promise<void> {
     let loginErrors = 0;
     const login = async (i: number): Promise<number | null> => {
       const user = people[i % (USERS - 1)]!.username;
-      const t = await fetch(`${url}/v1/tickets`, { method: 'POST', headers: { authorization: `Bearer ${sshToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ user, host: 'fleet-0' }) });
-      if (t.status !== 201) { loginErrors++; return null; }
+      const t = await fetch(`${url}/v1/tickets`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${sshToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ user, host: 'fleet-0' }),
+      });
+      if (t.status !== 201) {
+        loginErrors++;
+        return null;
+      }
       const { ticket } = (await t.json()) as { ticket: string };
       const s = performance.now();
-      const r = await fetch(`${url}/v1/pam/decide`, { method: 'POST', headers: { authorization: signer.header(), 'content-type': 'application/json' }, body: JSON.stringify({ op: 'auth', user, ticket, service: 'sshd' }) });
+      const r = await fetch(`${url}/v1/pam/decide`, {
+        method: 'POST',
+        headers: { authorization: signer.header(), 'content-type': 'application/json' },
+        body: JSON.stringify({ op: 'auth', user, ticket, service: 'sshd' }),
+      });
       const ms = performance.now() - s;
       const body = (await r.json()) as { allow?: boolean };
-      if (r.status !== 200 || body.allow !== true) { loginErrors++; return null; }
+      if (r.status !== 200 || body.allow !== true) {
+        loginErrors++;
+        return null;
+      }
       return ms;
     };
     /** Open-loop logins at LOGINS_PER_S for `seconds`; decide latencies. */
@@ -115,7 +158,12 @@ async function main(): Promise<void> {
       for (let i = 0; i < n; i++) {
         const wait = start + (i * 1000) / LOGINS_PER_S - performance.now();
         if (wait > 0) await sleep(wait);
-        out.push(login(i).catch(() => { loginErrors++; return null; }));
+        out.push(
+          login(i).catch(() => {
+            loginErrors++;
+            return null;
+          }),
+        );
       }
       return (await Promise.all(out)).filter((x): x is number => x !== null);
     };
@@ -127,58 +175,90 @@ async function main(): Promise<void> {
       const wk = new Worker();
       workers.push(wk);
       procs.push(wk.child);
-      const slice = hostIds.slice(w * per, (w + 1) * per).map((hostId, j) => ({ hostId, keyPem: keys[w * per + j]!.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string }));
+      const slice = hostIds.slice(w * per, (w + 1) * per).map((hostId, j) => ({
+        hostId,
+        keyPem: keys[w * per + j]!.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+      }));
       await wk.ask({ cmd: 'init', baseUrl: url, intervalMs: POLL_MS, jitterMs: JITTER_MS, agents: slice });
     }
     const all = <T>(msg: object) => Promise.all(workers.map((w) => w.ask<T>(msg)));
     const report = async () => {
-      const r = await all<{ seenMs: Array<number | null>; pulls: Record<string, number>; errors: Record<string, number> }>({ cmd: 'report' });
+      const r = await all<{
+        seenMs: Array<number | null>;
+        pulls: Record<string, number>;
+        errors: Record<string, number>;
+      }>({ cmd: 'report' });
       const pulls: Record<string, number> = {};
       const errors: Record<string, number> = {};
       for (const x of r) for (const [k, v] of Object.entries(x.pulls)) pulls[k] = (pulls[k] ?? 0) + v;
       for (const x of r) for (const [k, v] of Object.entries(x.errors)) errors[k] = (errors[k] ?? 0) + v;
       return { seen: r.flatMap((x) => x.seenMs), pulls, errors };
     };
-    log(`${AGENTS} agents in ${WORKERS} processes, polling every ${POLL_MS} ms ± ${JITTER_MS} ms; warm-up: one interval for every first snapshot`);
+    log(
+      `${AGENTS} agents in ${WORKERS} processes, polling every ${POLL_MS} ms ± ${JITTER_MS} ms; warm-up: one interval for every first snapshot`,
+    );
     await all({ cmd: 'start', staggerMs: POLL_MS });
     await logins(POLL_MS / 1000 + 2);
     let warm = await report();
     // Pulls still in flight on a busy machine: wait for them (bounded).
-    for (let i = 0; i < 30 && warm.pulls.noSnapshot; i++) { await sleep(1000); warm = await report(); }
-    log(`warm-up pulls: ${JSON.stringify(warm.pulls)}${warm.pulls.failed ? `; failures: ${JSON.stringify(warm.errors)}` : ''}`);
+    for (let i = 0; i < 30 && warm.pulls.noSnapshot; i++) {
+      await sleep(1000);
+      warm = await report();
+    }
+    log(
+      `warm-up pulls: ${JSON.stringify(warm.pulls)}${warm.pulls.failed ? `; failures: ${JSON.stringify(warm.errors)}` : ''}`,
+    );
     if (warm.pulls.noSnapshot) throw new Error(`${warm.pulls.noSnapshot} agents had no snapshot after the warm-up`);
 
     // Alternating rounds: logins only (fleet stopped) / logins + fleet.
     type Fig = { p99: number; cores: number; n: number };
     let fleetRunning = true;
-    const side = (fleet: boolean) => async (r: number): Promise<Fig> => {
-      if (fleet !== fleetRunning) {
-        await all(fleet ? { cmd: 'start', staggerMs: POLL_MS } : { cmd: 'stop' });
-        fleetRunning = fleet;
-      }
-      const cpu0 = cpuSeconds(api.pid!), s0 = performance.now();
-      const lat = await logins(r ? ROUND_S : 3);
-      const cores = (cpuSeconds(api.pid!) - cpu0) / ((performance.now() - s0) / 1000);
-      return { p99: round3(pct(lat, 99)), cores: round3(cores), n: lat.length };
-    };
+    const side =
+      (fleet: boolean) =>
+      async (r: number): Promise<Fig> => {
+        if (fleet !== fleetRunning) {
+          await all(fleet ? { cmd: 'start', staggerMs: POLL_MS } : { cmd: 'stop' });
+          fleetRunning = fleet;
+        }
+        const cpu0 = cpuSeconds(api.pid!),
+          s0 = performance.now();
+        const lat = await logins(r ? ROUND_S : 3);
+        const cores = (cpuSeconds(api.pid!) - cpu0) / ((performance.now() - s0) / 1000);
+        return { p99: round3(pct(lat, 99)), cores: round3(cores), n: lat.length };
+      };
     const rounds = await alternate<Fig, Fig>({
-      bench: 'fleet-sync', rounds: roundCount(),
+      bench: 'fleet-sync',
+      rounds: roundCount(),
       a: { name: 'logins only', run: side(false) },
       b: { name: `logins + ${AGENTS} agents`, run: side(true) },
       describe: (f) => `${f.n} decides, p99 ${f.p99} ms; jmp-api ${f.cores} cores`,
     });
-    const decideP99Ratio = medianRatio(rounds, (b) => b.p99, (a) => a.p99);
+    const decideP99Ratio = medianRatio(
+      rounds,
+      (b) => b.p99,
+      (a) => a.p99,
+    );
     const pollingCores = round3(median(rounds.b.map((b, i) => b.cores - rounds.a[i]!.cores)));
 
     // Propagation: the fleet is running (last side was B); revoke a grant through the API.
-    if (!fleetRunning) { await all({ cmd: 'start', staggerMs: POLL_MS }); await sleep(POLL_MS); }
+    if (!fleetRunning) {
+      await all({ cmd: 'start', staggerMs: POLL_MS });
+      await sleep(POLL_MS);
+    }
     await all({ cmd: 'mark' });
-    const auth = await fetch(`${url}/v1/auth/web`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'fleetadmin', password: adminPassword }) });
+    const auth = await fetch(`${url}/v1/auth/web`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'fleetadmin', password: adminPassword }),
+    });
     if (auth.status !== 200) throw new Error(`admin login: ${auth.status} ${await auth.text()}`);
     const cookie = (auth.headers.get('set-cookie') ?? '').split(';')[0]!;
     const csrf = ((await auth.json()) as { csrfToken: string }).csrfToken;
     const revokedAt = Date.now();
-    const del = await fetch(`${url}/v1/grants/${revokable.id}`, { method: 'DELETE', headers: { cookie, 'x-jmp-csrf': csrf } });
+    const del = await fetch(`${url}/v1/grants/${revokable.id}`, {
+      method: 'DELETE',
+      headers: { cookie, 'x-jmp-csrf': csrf },
+    });
     if (del.status >= 300) throw new Error(`revoking the grant: ${del.status} ${await del.text()}`);
     const deadline = revokedAt + POLL_MS + JITTER_MS + 15_000;
     let seen: Array<number | null> = [];
@@ -191,22 +271,50 @@ async function main(): Promise<void> {
     const propagationS = missing ? NaN : round3((Math.max(...(seen as number[])) - revokedAt) / 1000);
     const p50S = round3((median(seen.filter((s): s is number => s !== null)) - revokedAt) / 1000);
     const final = await report();
-    log(`revocation: ${AGENTS - missing}/${AGENTS} agents saw the new ETag; median ${p50S} s, slowest ${propagationS} s after the DELETE`);
+    log(
+      `revocation: ${AGENTS - missing}/${AGENTS} agents saw the new ETag; median ${p50S} s, slowest ${propagationS} s after the DELETE`,
+    );
     log(`pulls in all: ${JSON.stringify(final.pulls)}; failed logins ${loginErrors}`);
     const cpuPerMin = round3(pollingCores * 60);
-    log(`jmp-api CPU for the fleet's polling: ${pollingCores} cores = ${cpuPerMin} CPU s per minute, ${round3(pollingCores / (AGENTS / 1000))} cores per 1,000 hosts`);
+    log(
+      `jmp-api CPU for the fleet's polling: ${pollingCores} cores = ${cpuPerMin} CPU s per minute, ${round3(pollingCores / (AGENTS / 1000))} cores per 1,000 hosts`,
+    );
     // The goal (0.25 cores for 10,000 agents at 30 s) scaled to this run's fleet and interval.
     const coresGoal = round3(0.25 * (AGENTS / 10_000) * (30_000 / POLL_MS));
-    goal('fleet-sync', `polling cores for ${AGENTS} agents every ${POLL_MS / 1000} s`, pollingCores, pollingCores < coresGoal, `< ${coresGoal}`);
+    goal(
+      'fleet-sync',
+      `polling cores for ${AGENTS} agents every ${POLL_MS / 1000} s`,
+      pollingCores,
+      pollingCores < coresGoal,
+      `< ${coresGoal}`,
+    );
     goal('fleet-sync', 'decide p99 with fleet / without', decideP99Ratio, decideP99Ratio <= 1.5, '≤ 1.5');
-    goal('fleet-sync', 'propagation s', propagationS, propagationS <= (POLL_MS + 5000) / 1000, `≤ ${(POLL_MS + 5000) / 1000}`);
+    goal(
+      'fleet-sync',
+      'propagation s',
+      propagationS,
+      propagationS <= (POLL_MS + 5000) / 1000,
+      `≤ ${(POLL_MS + 5000) / 1000}`,
+    );
     if (missing) throw new Error(`${missing} agents never saw the revocation`);
     result('fleet-sync', {
-      agents: AGENTS, polling_cores: pollingCores, decide_p99_ratio: decideP99Ratio, propagation_s: propagationS,
-      polling_cpu_s_per_min: cpuPerMin, polling_cores_per_1000_hosts: round3(pollingCores / (AGENTS / 1000)),
-      decide_p99_ms: median(rounds.b.map((b) => b.p99)), decide_p99_alone_ms: median(rounds.a.map((a) => a.p99)),
-      propagation_p50_s: p50S, poll_ms: POLL_MS, jitter_ms: JITTER_MS, logins_per_s: LOGINS_PER_S, rounds: rounds.rounds, round_s: ROUND_S,
-      pulls: (final.pulls.updated ?? 0) + (final.pulls.unchanged ?? 0), failed_pulls: final.pulls.failed, failed_logins: loginErrors,
+      agents: AGENTS,
+      polling_cores: pollingCores,
+      decide_p99_ratio: decideP99Ratio,
+      propagation_s: propagationS,
+      polling_cpu_s_per_min: cpuPerMin,
+      polling_cores_per_1000_hosts: round3(pollingCores / (AGENTS / 1000)),
+      decide_p99_ms: median(rounds.b.map((b) => b.p99)),
+      decide_p99_alone_ms: median(rounds.a.map((a) => a.p99)),
+      propagation_p50_s: p50S,
+      poll_ms: POLL_MS,
+      jitter_ms: JITTER_MS,
+      logins_per_s: LOGINS_PER_S,
+      rounds: rounds.rounds,
+      round_s: ROUND_S,
+      pulls: (final.pulls.updated ?? 0) + (final.pulls.unchanged ?? 0),
+      failed_pulls: final.pulls.failed,
+      failed_logins: loginErrors,
     });
   } finally {
     for (const w of workers) if (w.child.connected) w.child.disconnect();
@@ -215,7 +323,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (err) => {
-  process.stderr.write(`fleet-sync failed: ${(err as Error)?.stack ?? err}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`fleet-sync failed: ${(err as Error)?.stack ?? err}\n`);
+    process.exit(1);
+  },
+);

@@ -9,8 +9,10 @@ import { readFileSync } from 'node:fs';
 /** Rounds per side: BENCH_ROUNDS, default `fallback`; fewer than `min` is a smoke run and says so. */
 export function roundCount(fallback = 3, min = 3): number {
   const n = Number(process.env.BENCH_ROUNDS ?? fallback);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_ROUNDS must be a positive integer, got ${process.env.BENCH_ROUNDS}`);
-  if (n < min) process.stderr.write(`bench: BENCH_ROUNDS=${n} is below the method's ${min}: a smoke run, not a figure\n`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`BENCH_ROUNDS must be a positive integer, got ${process.env.BENCH_ROUNDS}`);
+  if (n < min)
+    process.stderr.write(`bench: BENCH_ROUNDS=${n} is below the method's ${min}: a smoke run, not a figure\n`);
   return n;
 }
 
@@ -77,7 +79,11 @@ export function medianRatio<A, B>(r: Rounds<A, B>, num: (b: B) => number, den: (
 }
 
 const ticks = (() => {
-  try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { return 100; }
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
 })();
 
 /** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
@@ -91,7 +97,13 @@ export function cpuSeconds(pid: number): number {
 /** Sum of cpuSeconds over processes, skipping those that are gone. */
 export function cpuSecondsOf(pids: number[]): number {
   let s = 0;
-  for (const p of pids) { try { s += cpuSeconds(p); } catch { /* exited */ } }
+  for (const p of pids) {
+    try {
+      s += cpuSeconds(p);
+    } catch {
+      /* exited */
+    }
+  }
   return s;
 }
 

@@ -5,7 +5,10 @@ import net from 'node:net';
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
     s.on('error', reject);
   });
 }
@@ -13,7 +16,12 @@ export async function freePort(): Promise<number> {
 export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    try { const r = await fetch(url); if (r.status < 500) return; } catch { /* not yet */ }
+    try {
+      const r = await fetch(url);
+      if (r.status < 500) return;
+    } catch {
+      /* not yet */
+    }
     if (Date.now() > end) throw new Error(`${url} did not come up within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -23,9 +31,19 @@ export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void
 export function startNode(args: string[], env: Record<string, string>): ChildProcess {
   const extra = process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : [];
   const loader = args[0]?.endsWith('.mjs') ? [] : ['--import', 'tsx'];
-  const child = spawn(process.execPath, [...extra, ...loader, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  child.on('exit', (code, sig) => { if (code && code !== 0) process.stderr.write(`bench: ${args.join(' ')} exited with ${code ?? sig}\n`); });
+  const child = spawn(process.execPath, [...extra, ...loader, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  child.on('exit', (code, sig) => {
+    if (code && code !== 0) process.stderr.write(`bench: ${args.join(' ')} exited with ${code ?? sig}\n`);
+  });
   return child;
 }
 
-export const stop = (c: ChildProcess) => new Promise<void>((r) => { if (c.exitCode !== null) return r(); c.once('exit', () => r()); c.kill('SIGTERM'); });
+export const stop = (c: ChildProcess) =>
+  new Promise<void>((r) => {
+    if (c.exitCode !== null) return r();
+    c.once('exit', () => r());
+    c.kill('SIGTERM');
+  });

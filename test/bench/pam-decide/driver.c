@@ -73,7 +73,7 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static struct sockaddr_un sa = { .sun_family = AF_UNIX };
+static struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 /* The bare client: the question a PAM module would send, and its answer. */
 static int round_trip(void)
@@ -115,7 +115,7 @@ static int block(pam_handle_t *pamh, int bare, int calls, double *t)
 
 static pam_handle_t *start(const char *service, const char *dir)
 {
-	static struct pam_conv pc = { conv, NULL };
+	static struct pam_conv pc = {conv, NULL};
 	pam_handle_t *pamh;
 	if (pam_start_confdir(service, "alice", &pc, dir, &pamh) != PAM_SUCCESS) {
 		fprintf(stderr, "pam_start_confdir %s failed\n", service);
@@ -169,17 +169,19 @@ int main(int argc, char **argv)
 	fclose(f);
 
 	pam_handle_t *jmp = start("jmp-sshd", dir), *permit = start("permit-sshd", dir);
-	double *tb = calloc((size_t)calls, sizeof(double)), *tj = calloc((size_t)calls, sizeof(double));
+	double *tb = calloc((size_t)calls, sizeof(double)),
+	       *tj = calloc((size_t)calls, sizeof(double));
 	if (tb == NULL || tj == NULL)
 		return 1;
 	size_t p50 = (size_t)calls / 2, p99 = (size_t)(calls * 0.99);
 	for (int r = 0; r <= rounds; r++) { /* round 0: warm-up, not counted */
 		if (block(permit, 1, calls, tb) || block(jmp, 0, calls, tj))
 			return 1;
-		fprintf(stderr, "pam-decide: %s%d/%d baseline (pam_permit + bare round trip) p50 %.4f ms p99 %.4f ms, "
-				"pam_jmp p50 %.4f ms p99 %.4f ms, p99 ratio %.3f%s\n",
-			r ? "round " : "warm-up ", r, rounds, tb[p50], tb[p99], tj[p50], tj[p99], tj[p99] / tb[p99],
-			r ? "" : " (not counted)");
+		fprintf(stderr,
+			"pam-decide: %s%d/%d baseline (pam_permit + bare round trip) p50 %.4f ms p99 %.4f ms, "
+			"pam_jmp p50 %.4f ms p99 %.4f ms, p99 ratio %.3f%s\n",
+			r ? "round " : "warm-up ", r, rounds, tb[p50], tb[p99], tj[p50], tj[p99],
+			tj[p99] / tb[p99], r ? "" : " (not counted)");
 		if (r)
 			printf("%.4f %.4f %.4f %.4f\n", tb[p50], tb[p99], tj[p50], tj[p99]);
 	}

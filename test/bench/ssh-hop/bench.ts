@@ -17,7 +17,15 @@
 // Last line: {"bench":"ssh-hop","ratio":…,"jmp_ms":…,"direct_ms":…,"rounds":…}
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { allowPublicKeyLogin, clientKey, knownHostsLine, startJmpSshProcess, startJumpStack, type JmpSshProcess, type JumpStack } from '../../e2e/helpers.js';
+import {
+  allowPublicKeyLogin,
+  clientKey,
+  knownHostsLine,
+  startJmpSshProcess,
+  startJumpStack,
+  type JmpSshProcess,
+  type JumpStack,
+} from '../../e2e/helpers.js';
 import { shellQuote, spawnPty, type Pty } from '../../e2e/pty.js';
 import { stop } from '../lib/process.js';
 import { alternate, goal, median as medianOf, medianRatio, result, round3, roundCount } from '../lib/method.js';
@@ -33,7 +41,8 @@ const median = (xs: number[]): number => {
   const m = s.length >> 1;
   return +(s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2).toFixed(1);
 };
-const pct = (xs: number[], p: number): number => +[...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!.toFixed(1);
+const pct = (xs: number[], p: number): number =>
+  +[...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!.toFixed(1);
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('ssh-hop builds lab hosts: run it as root');
@@ -43,21 +52,44 @@ async function main(): Promise<void> {
   let jmp: JmpSshProcess | undefined;
   const ptys: Pty[] = [];
   try {
-    stack = await startJumpStack({ agentConf: { log: { level: 'warn' } }, prepare: (h) => allowPublicKeyLogin(h, 'alice', parsed.line) });
+    stack = await startJumpStack({
+      agentConf: { log: { level: 'warn' } },
+      prepare: (h) => allowPublicKeyLogin(h, 'alice', parsed.line),
+    });
     const h1 = stack.lab.host('h1');
     const aliceId = await stack.addPerson({ username: 'alice', right: 'login', host: 'h1' });
-    await stack.api.db('user_ssh_keys').insert({ user_id: aliceId, public_key: parsed.line, fingerprint: parsed.fingerprint });
+    await stack.api
+      .db('user_ssh_keys')
+      .insert({ user_id: aliceId, public_key: parsed.line, fingerprint: parsed.fingerprint });
     await stack.syncHosts(['alice']);
     jmp = await startJmpSshProcess(stack.api, tmp);
     const knownHosts = join(tmp, 'known_hosts');
     writeFileSync(knownHosts, `${knownHostsLine(jmp.port, readFileSync(jmp.hostKeyPath))}\n${h1.knownHostsLine}\n`);
     log('lab, jmp-api and jmp-ssh are up');
 
-    const sshArgs = ['ssh', '-F', '/dev/null', '-i', keyFile, '-o', 'IdentitiesOnly=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null',
-      '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes'];
+    const sshArgs = [
+      'ssh',
+      '-F',
+      '/dev/null',
+      '-i',
+      keyFile,
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+    ];
 
     // One jump shell for all hops, as a person would keep it open.
-    const shell = spawnPty([...sshArgs, '-p', String(jmp.port), 'alice@127.0.0.1'], { env: { TERM: 'xterm', LANG: 'C.UTF-8' }, maxTranscript: 64 * 1024 });
+    const shell = spawnPty([...sshArgs, '-p', String(jmp.port), 'alice@127.0.0.1'], {
+      env: { TERM: 'xterm', LANG: 'C.UTF-8' },
+      maxTranscript: 64 * 1024,
+    });
     ptys.push(shell);
     await shell.expect(JMP_PROMPT, 30_000);
     const hop = async (): Promise<number> => {
@@ -81,7 +113,9 @@ async function main(): Promise<void> {
     await local.expect(LOCAL_PROMPT);
     // jmp-ssh's own hop (ssh2) negotiates curve25519; OpenSSH 9.x would pick
     // sntrup761x25519 by default, ~50 ms slower here. Same key exchange on both sides.
-    const directCmd = [...sshArgs, '-o', 'KexAlgorithms=curve25519-sha256', `alice@${h1.address}`].map(shellQuote).join(' ');
+    const directCmd = [...sshArgs, '-o', 'KexAlgorithms=curve25519-sha256', `alice@${h1.address}`]
+      .map(shellQuote)
+      .join(' ');
     const direct = async (): Promise<number> => {
       local.skip();
       const t0 = performance.now();
@@ -93,33 +127,55 @@ async function main(): Promise<void> {
       return ms;
     };
 
-    if (!Number.isInteger(HOPS) || HOPS < 1) throw new Error(`BENCH_HOPS must be a positive integer, got ${process.env.BENCH_HOPS}`);
+    if (!Number.isInteger(HOPS) || HOPS < 1)
+      throw new Error(`BENCH_HOPS must be a positive integer, got ${process.env.BENCH_HOPS}`);
     const rounds = roundCount();
     // A round is HOPS logins of one side; the warm-up round has WARMUP.
-    const side = (login: () => Promise<number>) => async (r: number): Promise<number[]> => {
-      const ms: number[] = [];
-      for (let i = 0; i < (r ? HOPS : WARMUP); i++) ms.push(await login());
-      return ms;
-    };
-    const describe = (ms: number[]) => `median ${median(ms)} ms, p90 ${pct(ms, 90)} ms, min ${Math.min(...ms).toFixed(1)} ms (${ms.length} logins)`;
+    const side =
+      (login: () => Promise<number>) =>
+      async (r: number): Promise<number[]> => {
+        const ms: number[] = [];
+        for (let i = 0; i < (r ? HOPS : WARMUP); i++) ms.push(await login());
+        return ms;
+      };
+    const describe = (ms: number[]) =>
+      `median ${median(ms)} ms, p90 ${pct(ms, 90)} ms, min ${Math.min(...ms).toFixed(1)} ms (${ms.length} logins)`;
     const r = await alternate<number[], number[]>({
-      bench: 'ssh-hop', rounds, a: { name: 'direct', run: side(direct) }, b: { name: 'jmp', run: side(hop) }, describe,
+      bench: 'ssh-hop',
+      rounds,
+      a: { name: 'direct', run: side(direct) },
+      b: { name: 'jmp', run: side(hop) },
+      describe,
     });
     shell.send('exit\r');
     await shell.exited;
 
     // Every hop was a real target session on record.
-    const sessions = await stack.api.db('sessions').where({ host_id: stack.hostIds.h1 }).count<{ n: string }[]>({ n: '*' });
+    const sessions = await stack.api
+      .db('sessions')
+      .where({ host_id: stack.hostIds.h1 })
+      .count<{ n: string }[]>({ n: '*' });
     const n = Number(sessions[0]?.n);
     if (n !== WARMUP + rounds * HOPS) throw new Error(`${n} sessions on record for ${WARMUP + rounds * HOPS} hops`);
 
     const ratio = medianRatio(r, medianOf, medianOf);
-    const jmpAll = r.b.flat(), directAll = r.a.flat();
+    const jmpAll = r.b.flat(),
+      directAll = r.a.flat();
     log(`${rounds} rounds of ${HOPS} logins each: jmp ${describe(jmpAll)}; direct ${describe(directAll)}`);
-    goal('ssh-hop', 'jmp hop / direct login (median of per-round ratios)', ratio, ratio <= TARGET_RATIO, `≤ ${TARGET_RATIO}`);
+    goal(
+      'ssh-hop',
+      'jmp hop / direct login (median of per-round ratios)',
+      ratio,
+      ratio <= TARGET_RATIO,
+      `≤ ${TARGET_RATIO}`,
+    );
     result('ssh-hop', {
-      ratio, jmp_ms: median(jmpAll), direct_ms: median(directAll), ratio_of_medians: round3(medianOf(jmpAll) / medianOf(directAll)),
-      hops_per_round: HOPS, rounds,
+      ratio,
+      jmp_ms: median(jmpAll),
+      direct_ms: median(directAll),
+      ratio_of_medians: round3(medianOf(jmpAll) / medianOf(directAll)),
+      hops_per_round: HOPS,
+      rounds,
     });
   } finally {
     for (const p of ptys) await p.close();

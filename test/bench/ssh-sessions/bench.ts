@@ -48,9 +48,24 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLab, type Lab, type LabHost } from '../../lab/lab.js';
-import { addGrant, addHost, addProject, addService, addUser, startApi, type TestApi } from '../../../services/api/test/harness.js';
+import {
+  addGrant,
+  addHost,
+  addProject,
+  addService,
+  addUser,
+  startApi,
+  type TestApi,
+} from '../../../services/api/test/harness.js';
 import { parseSshPublicKey } from '@jmp/contract/ssh-key';
-import { allowPublicKeyLogin, startJmpSshProcess, startJumpStack, until, type JmpSshProcess, type JumpStack } from '../../e2e/helpers.js';
+import {
+  allowPublicKeyLogin,
+  startJmpSshProcess,
+  startJumpStack,
+  until,
+  type JmpSshProcess,
+  type JumpStack,
+} from '../../e2e/helpers.js';
 import { freePort, stop } from '../lib/process.js';
 import { alternate, cpuSeconds, goal, median, medianRatio, result, rssMb, round3, roundCount } from '../lib/method.js';
 import type { OpenSpec, TypeSpec } from './load.js';
@@ -80,7 +95,11 @@ async function namespacePids(ns: string): Promise<number[]> {
 function pssMb(pids: number[]): number {
   let kb = 0;
   for (const pid of pids) {
-    try { kb += Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0); } catch { /* gone */ }
+    try {
+      kb += Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      /* gone */
+    }
   }
   return Math.round(kb / 1024);
 }
@@ -98,25 +117,59 @@ async function rssSettled(pid: number): Promise<number> {
 }
 
 /** jmp-ssh's event-loop delay and GC pauses between two wall-clock times (loop-monitor.mjs lines). */
-function loopSummary(file: string, from: number, to: number): { maxMs: number; windows: number; slowWindows: number; gc: number[] } {
+function loopSummary(
+  file: string,
+  from: number,
+  to: number,
+): { maxMs: number; windows: number; slowWindows: number; gc: number[] } {
   let text = '';
-  try { text = readFileSync(file, 'utf8'); } catch { /* no monitor output */ }
-  const lines = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { t: number; maxMs: number; gcMs: number[] }).filter((l) => l.t > from && l.t <= to + 500);
-  return { maxMs: Math.max(0, ...lines.map((l) => l.maxMs)), windows: lines.length, slowWindows: lines.filter((l) => l.maxMs > 20).length, gc: lines.flatMap((l) => l.gcMs) };
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    /* no monitor output */
+  }
+  const lines = text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { t: number; maxMs: number; gcMs: number[] })
+    .filter((l) => l.t > from && l.t <= to + 500);
+  return {
+    maxMs: Math.max(0, ...lines.map((l) => l.maxMs)),
+    windows: lines.length,
+    slowWindows: lines.filter((l) => l.maxMs > 20).length,
+    gc: lines.flatMap((l) => l.gcMs),
+  };
 }
 
-interface Typed { keys: number; p50: number; p99: number; max: number; lost: number }
+interface Typed {
+  keys: number;
+  p50: number;
+  p99: number;
+  max: number;
+  lost: number;
+}
 /** One side's typing round: the echoes and the CPU its process used for them. */
-interface Round extends Typed { cpuS: number; cores: number; cpuPerKeyUs: number }
+interface Round extends Typed {
+  cpuS: number;
+  cores: number;
+  cpuPerKeyUs: number;
+}
 
 /** A bare ssh2 two-hop relay to the target (relay.ts), the baseline. */
-async function startRelay(tmp: string, personKeyLine: string, target: Target): Promise<{ proc: ChildProcess; port: number }> {
+async function startRelay(
+  tmp: string,
+  personKeyLine: string,
+  target: Target,
+): Promise<{ proc: ChildProcess; port: number }> {
   const hostKey = generateEd25519KeyPair();
   const hostKeyFile = join(tmp, 'relay_host_key');
   writeFileSync(hostKeyFile, hostKey.private, { mode: 0o600 });
   const env: Record<string, string> = {
-    RELAY_HOST_KEY: hostKeyFile, RELAY_USER_KEY: personKeyLine, RELAY_TARGET_HOST: target.address,
-    RELAY_TARGET_PORT: String(target.port), RELAY_TARGET_HOST_KEY: target.direct.hostKey!,
+    RELAY_HOST_KEY: hostKeyFile,
+    RELAY_USER_KEY: personKeyLine,
+    RELAY_TARGET_HOST: target.address,
+    RELAY_TARGET_PORT: String(target.port),
+    RELAY_TARGET_HOST_KEY: target.direct.hostKey!,
   };
   if (target.direct.password) env.RELAY_TARGET_SECRET = target.direct.password;
   else {
@@ -125,10 +178,15 @@ async function startRelay(tmp: string, personKeyLine: string, target: Target): P
   }
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'relay.ts')], { env: { ...process.env, ...env, RELAY_PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'relay.ts')], {
+      env: { ...process.env, ...env, RELAY_PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const up = await new Promise<boolean>((resolve) => {
       proc.once('exit', () => resolve(false));
-      proc.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('listening')) resolve(true); });
+      proc.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('listening')) resolve(true);
+      });
     });
     if (up) return { proc, port };
     if (attempt >= 2) throw new Error(`the relay exited with ${proc.exitCode}`);
@@ -139,7 +197,10 @@ async function startRelay(tmp: string, personKeyLine: string, target: Target): P
 class People {
   private readonly child: ChildProcess;
   constructor() {
-    this.child = fork(join(HERE, 'load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(join(HERE, 'load.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
   }
   private ask<T>(msg: object): Promise<T> {
     return new Promise((resolve, reject) => {
@@ -147,18 +208,35 @@ class People {
       this.child.once('exit', onExit);
       this.child.once('message', (r: { ok: boolean; error?: string } & T) => {
         this.child.removeListener('exit', onExit);
-        if (r.ok) resolve(r); else reject(new Error(`load: ${r.error}`));
+        if (r.ok) resolve(r);
+        else reject(new Error(`load: ${r.error}`));
       });
       this.child.send(msg);
     });
   }
-  open(spec: OpenSpec) { return this.ask<{ opened: number; ms: number }>({ cmd: 'open', ...spec }); }
-  type(spec: TypeSpec) { return this.ask<Typed>({ cmd: 'type', ...spec }); }
-  close(group: string) { return this.ask<object>({ cmd: 'close', group }); }
-  async end(): Promise<void> { if (this.child.connected) this.child.disconnect(); await stop(this.child); }
+  open(spec: OpenSpec) {
+    return this.ask<{ opened: number; ms: number }>({ cmd: 'open', ...spec });
+  }
+  type(spec: TypeSpec) {
+    return this.ask<Typed>({ cmd: 'type', ...spec });
+  }
+  close(group: string) {
+    return this.ask<object>({ cmd: 'close', group });
+  }
+  async end(): Promise<void> {
+    if (this.child.connected) this.child.disconnect();
+    await stop(this.child);
+  }
 }
 
-interface Target { name: string; address: string; port: number; prompt: string; direct: Pick<OpenSpec, 'password' | 'privateKey' | 'hostKey'>; pids(): Promise<number[]> }
+interface Target {
+  name: string;
+  address: string;
+  port: number;
+  prompt: string;
+  direct: Pick<OpenSpec, 'password' | 'privateKey' | 'hostKey'>;
+  pids(): Promise<number[]>;
+}
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('ssh-sessions builds lab hosts: run it as root');
@@ -186,38 +264,73 @@ async function main(): Promise<void> {
       const hostKeyFile = join(tmp, 'echo_host_key');
       writeFileSync(hostKeyFile, hostKey.private, { mode: 0o600 });
       const svc = await addService(api.db, (await addProject(api.db)).id);
-      const host = await addHost(api.db, { hostname: 't1', service_id: svc.id, addresses: [t1.address], ssh_host_keys: [hostKey.public.split(' ').slice(0, 2).join(' ')] });
+      const host = await addHost(api.db, {
+        hostname: 't1',
+        service_id: svc.id,
+        addresses: [t1.address],
+        ssh_host_keys: [hostKey.public.split(' ').slice(0, 2).join(' ')],
+      });
       aliceId = (await addUser(api.db, { username: 'alice' })).id;
       await addGrant(api.db, { subject_id: aliceId, scope_type: 'host', scope_id: host.id, right: 'login' });
       const secret = `direct-${Math.random().toString(36).slice(2)}${Date.now()}`;
-      const echoProc = spawn('ip', ['netns', 'exec', t1.namespace, process.execPath, '--import', 'tsx', join(HERE, 'echo-target.ts'), hostKeyFile, t1.address, String(ECHO_PORT), 't1'],
-        { env: { ...process.env, BENCH_DIRECT_SECRET: secret }, stdio: ['ignore', 'pipe', 'inherit'] });
+      const echoProc = spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          t1.namespace,
+          process.execPath,
+          '--import',
+          'tsx',
+          join(HERE, 'echo-target.ts'),
+          hostKeyFile,
+          t1.address,
+          String(ECHO_PORT),
+          't1',
+        ],
+        { env: { ...process.env, BENCH_DIRECT_SECRET: secret }, stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       echo = echoProc;
       await new Promise<void>((resolve, reject) => {
         echoProc.once('exit', (c) => reject(new Error(`echo target exited with ${c}`)));
-        echoProc.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('listening')) resolve(); });
+        echoProc.stdout!.on('data', (d: Buffer) => {
+          if (d.toString().includes('listening')) resolve();
+        });
       });
       target = {
-        name: 't1', address: t1.address, port: ECHO_PORT, prompt: String.raw`alice@t1:~\$ $`,
+        name: 't1',
+        address: t1.address,
+        port: ECHO_PORT,
+        prompt: String.raw`alice@t1:~\$ $`,
         direct: { password: secret, hostKey: hostKey.public.split(' ')[1]! },
         pids: () => namespacePids(t1.namespace),
       };
     } else {
-      stack = await startJumpStack({ agentConf: { log: { level: 'warn' } }, prepare: (h) => allowPublicKeyLogin(h, 'alice', personKey.line) });
+      stack = await startJumpStack({
+        agentConf: { log: { level: 'warn' } },
+        prepare: (h) => allowPublicKeyLogin(h, 'alice', personKey.line),
+      });
       api = stack.api;
       const h1 = stack.lab.host('h1');
       aliceId = await stack.addPerson({ username: 'alice', right: 'login', host: 'h1' });
       await stack.syncHosts(['alice']);
       target = {
-        name: 'h1', address: h1.address, port: 22, prompt: String.raw`alice@h1:[^\r\n]*\$ $`,
+        name: 'h1',
+        address: h1.address,
+        port: 22,
+        prompt: String.raw`alice@h1:[^\r\n]*\$ $`,
         direct: { privateKey: person.private, hostKey: h1.sshHostKey.split(' ')[1]! },
         pids: () => namespacePids(h1.namespace),
       };
     }
-    await api.db('user_ssh_keys').insert({ user_id: aliceId, public_key: personKey.line, fingerprint: personKey.fingerprint });
+    await api
+      .db('user_ssh_keys')
+      .insert({ user_id: aliceId, public_key: personKey.line, fingerprint: personKey.fingerprint });
     // jmp-ssh's own event-loop delay and GC pauses, to read the echo tail by (loop-monitor.mjs).
     const monitorFile = join(tmp, 'loop-monitor.jsonl');
-    process.env.BENCH_NODE_FLAGS = [process.env.BENCH_NODE_FLAGS ?? '', '--import', join(HERE, 'loop-monitor.mjs')].join(' ').trim();
+    process.env.BENCH_NODE_FLAGS = [process.env.BENCH_NODE_FLAGS ?? '', '--import', join(HERE, 'loop-monitor.mjs')]
+      .join(' ')
+      .trim();
     jmp = await startJmpSshProcess(api, tmp, {
       BENCH_LOOP_MONITOR_FILE: monitorFile,
       JMP_SSH_TARGET_PORT: String(target.port),
@@ -225,80 +338,185 @@ async function main(): Promise<void> {
       JMP_SSH_MAX_CONNECTIONS: String(SESSIONS + WARMUP_SESSIONS + 100),
     });
     relay = await startRelay(tmp, personKey.line, target);
-    log(`target: ${TARGET_KIND === 'echo' ? 'minimal ssh2 echo server (echo-target.ts) in a lab namespace' : 'real lab sshd (pam_jmp, jmp-agent)'} at ${target.address}:${target.port}; ${SESSIONS} sessions per side, a key every ${INTERVAL_MS} ms each for ${TYPE_SECONDS} s a round`);
+    log(
+      `target: ${TARGET_KIND === 'echo' ? 'minimal ssh2 echo server (echo-target.ts) in a lab namespace' : 'real lab sshd (pam_jmp, jmp-agent)'} at ${target.address}:${target.port}; ${SESSIONS} sessions per side, a key every ${INTERVAL_MS} ms each for ${TYPE_SECONDS} s a round`,
+    );
     people = new People();
-    const base = { host: target.address, port: target.port, username: 'alice', prompt: target.prompt, concurrency: CONCURRENCY };
-    const viaJmp: OpenSpec = { ...base, group: 'jmp', via: 'jmp', host: '127.0.0.1', port: jmp.port, privateKey: person.private, target: target.name, count: SESSIONS };
-    const viaRelay: OpenSpec = { ...base, group: 'relay', via: 'relay', host: '127.0.0.1', port: relay.port, privateKey: person.private, count: SESSIONS };
+    const base = {
+      host: target.address,
+      port: target.port,
+      username: 'alice',
+      prompt: target.prompt,
+      concurrency: CONCURRENCY,
+    };
+    const viaJmp: OpenSpec = {
+      ...base,
+      group: 'jmp',
+      via: 'jmp',
+      host: '127.0.0.1',
+      port: jmp.port,
+      privateKey: person.private,
+      target: target.name,
+      count: SESSIONS,
+    };
+    const viaRelay: OpenSpec = {
+      ...base,
+      group: 'relay',
+      via: 'relay',
+      host: '127.0.0.1',
+      port: relay.port,
+      privateKey: person.private,
+      count: SESSIONS,
+    };
 
     // Warm-up (code paths compiled, pools grown), then jmp-ssh's memory at rest.
     await people.open({ ...viaJmp, group: 'warm-up', count: WARMUP_SESSIONS });
     await people.type({ group: 'warm-up', seconds: 2, intervalMs: INTERVAL_MS });
     await people.close('warm-up');
-    await until('warm-up sessions ended in jmp-api', async () => Number((await api!.db('sessions').whereNotNull('ended_at').count<{ n: string }[]>({ n: '*' }))[0]?.n) >= WARMUP_SESSIONS ? true : null, 30_000);
+    await until(
+      'warm-up sessions ended in jmp-api',
+      async () =>
+        Number((await api!.db('sessions').whereNotNull('ended_at').count<{ n: string }[]>({ n: '*' }))[0]?.n) >=
+        WARMUP_SESSIONS
+          ? true
+          : null,
+      30_000,
+    );
     const rssBefore = await rssSettled(jmp.proc.pid!);
     log(`jmp-ssh at rest after ${WARMUP_SESSIONS} warm-up sessions: ${rssBefore} MB`);
 
     // Both sets open; they stay open while the typing rounds alternate.
     const r0 = await people.open(viaRelay);
     log(`${r0.opened} sessions through the relay open in ${r0.ms} ms`);
-    const targetCpu0 = (await target.pids()).reduce((s, p) => { try { return s + cpuSeconds(p); } catch { return s; } }, 0);
+    const targetCpu0 = (await target.pids()).reduce((s, p) => {
+      try {
+        return s + cpuSeconds(p);
+      } catch {
+        return s;
+      }
+    }, 0);
     const o = await people.open(viaJmp);
-    log(`${o.opened} sessions through jmp-ssh open in ${o.ms} ms (${(o.opened / (o.ms / 1000)).toFixed(1)}/s); jmp-ssh RSS ${rssMb(jmp.proc.pid!)} MB`);
+    log(
+      `${o.opened} sessions through jmp-ssh open in ${o.ms} ms (${(o.opened / (o.ms / 1000)).toFixed(1)}/s); jmp-ssh RSS ${rssMb(jmp.proc.pid!)} MB`,
+    );
     const targetPids = await target.pids();
-    log(`target side: ${targetPids.length} processes, ${pssMb(targetPids)} MB (PSS) with ${r0.opened + o.opened} sessions open`);
+    log(
+      `target side: ${targetPids.length} processes, ${pssMb(targetPids)} MB (PSS) with ${r0.opened + o.opened} sessions open`,
+    );
     const live = Number((await api.db('sessions').whereNull('ended_at').count<{ n: string }[]>({ n: '*' }))[0]?.n);
     if (live !== SESSIONS) throw new Error(`${live} live sessions in jmp-api for ${SESSIONS} opened`);
 
     const expectKeys = SESSIONS * Math.floor((TYPE_SECONDS * 1000) / INTERVAL_MS) * 0.8;
-    const typeRound = (group: string, pid: number, after?: (from: number, to: number) => void) => async (r: number): Promise<Round> => {
-      const cpu0 = cpuSeconds(pid);
-      const t0 = performance.now();
-      const wall0 = Date.now();
-      const t = await people!.type({ group, seconds: r ? TYPE_SECONDS : WARMUP_TYPE_SECONDS, intervalMs: INTERVAL_MS });
-      const cpuS = cpuSeconds(pid) - cpu0;
-      after?.(wall0, Date.now());
-      if (t.lost) throw new Error(`${t.lost} keys never echoed through the ${group} sessions`);
-      if (r && t.keys < expectKeys) throw new Error(`only ${t.keys} keys typed through the ${group} sessions (expected ≥ ${Math.round(expectKeys)}): the typing pace was not held`);
-      return { ...t, cpuS: round3(cpuS), cores: round3(cpuS / ((performance.now() - t0) / 1000)), cpuPerKeyUs: +((cpuS / t.keys) * 1e6).toFixed(1) };
-    };
+    const typeRound =
+      (group: string, pid: number, after?: (from: number, to: number) => void) =>
+      async (r: number): Promise<Round> => {
+        const cpu0 = cpuSeconds(pid);
+        const t0 = performance.now();
+        const wall0 = Date.now();
+        const t = await people!.type({
+          group,
+          seconds: r ? TYPE_SECONDS : WARMUP_TYPE_SECONDS,
+          intervalMs: INTERVAL_MS,
+        });
+        const cpuS = cpuSeconds(pid) - cpu0;
+        after?.(wall0, Date.now());
+        if (t.lost) throw new Error(`${t.lost} keys never echoed through the ${group} sessions`);
+        if (r && t.keys < expectKeys)
+          throw new Error(
+            `only ${t.keys} keys typed through the ${group} sessions (expected ≥ ${Math.round(expectKeys)}): the typing pace was not held`,
+          );
+        return {
+          ...t,
+          cpuS: round3(cpuS),
+          cores: round3(cpuS / ((performance.now() - t0) / 1000)),
+          cpuPerKeyUs: +((cpuS / t.keys) * 1e6).toFixed(1),
+        };
+      };
     const loopLog = (from: number, to: number) => {
       const loop = loopSummary(monitorFile, from, to);
-      log(`jmp-ssh event loop: delay max ${loop.maxMs} ms, ${loop.slowWindows} of ${loop.windows} half-seconds with a stall > 20 ms; GC pauses > 10 ms: ${loop.gc.length} (max ${Math.max(0, ...loop.gc)} ms, total ${loop.gc.reduce((a, b) => a + b, 0).toFixed(0)} ms)`);
+      log(
+        `jmp-ssh event loop: delay max ${loop.maxMs} ms, ${loop.slowWindows} of ${loop.windows} half-seconds with a stall > 20 ms; GC pauses > 10 ms: ${loop.gc.length} (max ${Math.max(0, ...loop.gc)} ms, total ${loop.gc.reduce((a, b) => a + b, 0).toFixed(0)} ms)`,
+      );
     };
     const rounds = await alternate<Round, Round>({
-      bench: 'ssh-sessions', rounds: roundCount(),
+      bench: 'ssh-sessions',
+      rounds: roundCount(),
       a: { name: 'relay', run: typeRound('relay', relay.proc.pid!) },
       b: { name: 'jmp-ssh', run: typeRound('jmp', jmp.proc.pid!, loopLog) },
-      describe: (f) => `${f.keys} keys, echo p50 ${f.p50} ms, p99 ${f.p99} ms, max ${f.max} ms; ${f.cpuS} CPU s (${f.cores} cores) = ${f.cpuPerKeyUs} µs per key`,
+      describe: (f) =>
+        `${f.keys} keys, echo p50 ${f.p50} ms, p99 ${f.p99} ms, max ${f.max} ms; ${f.cpuS} CPU s (${f.cores} cores) = ${f.cpuPerKeyUs} µs per key`,
     });
     const rssAfter = await rssSettled(jmp.proc.pid!);
-    log(`jmp-ssh RSS ${rssBefore} MB → ${rssAfter} MB with ${SESSIONS} sessions open: ${((rssAfter - rssBefore) / SESSIONS).toFixed(3)} MB per session`);
-    const targetCpu = (await target.pids()).reduce((s, p) => { try { return s + cpuSeconds(p); } catch { return s; } }, 0) - targetCpu0;
+    log(
+      `jmp-ssh RSS ${rssBefore} MB → ${rssAfter} MB with ${SESSIONS} sessions open: ${((rssAfter - rssBefore) / SESSIONS).toFixed(3)} MB per session`,
+    );
+    const targetCpu =
+      (await target.pids()).reduce((s, p) => {
+        try {
+          return s + cpuSeconds(p);
+        } catch {
+          return s;
+        }
+      }, 0) - targetCpu0;
     log(`target processes used ${targetCpu.toFixed(1)} CPU s for the ${SESSIONS} jmp logins and all typing`);
 
     const t1 = performance.now();
     await people.close('jmp');
     await people.close('relay');
-    await until('every session ended in jmp-api', async () => Number((await api!.db('sessions').whereNull('ended_at').count<{ n: string }[]>({ n: '*' }))[0]?.n) === 0 ? true : null, 60_000, 250);
+    await until(
+      'every session ended in jmp-api',
+      async () =>
+        Number((await api!.db('sessions').whereNull('ended_at').count<{ n: string }[]>({ n: '*' }))[0]?.n) === 0
+          ? true
+          : null,
+      60_000,
+      250,
+    );
     log(`all sessions closed and recorded as ended in ${Math.round(performance.now() - t1)} ms`);
 
-    const cpuRatio = medianRatio(rounds, (b) => b.cpuPerKeyUs, (a) => a.cpuPerKeyUs);
+    const cpuRatio = medianRatio(
+      rounds,
+      (b) => b.cpuPerKeyUs,
+      (a) => a.cpuPerKeyUs,
+    );
     const med = (xs: Round[], f: (r: Round) => number) => +median(xs.map(f)).toFixed(2);
     const echoP99 = med(rounds.b, (r) => r.p99);
-    goal('ssh-sessions', 'jmp-ssh CPU per echoed key / bare relay', cpuRatio, cpuRatio <= TARGET_CPU_RATIO, `≤ ${TARGET_CPU_RATIO}`);
-    goal('ssh-sessions', `echo p99 with ${SESSIONS} sessions (median of rounds), ms`, echoP99, echoP99 <= TARGET_P99_MS, `≤ ${TARGET_P99_MS}`);
+    goal(
+      'ssh-sessions',
+      'jmp-ssh CPU per echoed key / bare relay',
+      cpuRatio,
+      cpuRatio <= TARGET_CPU_RATIO,
+      `≤ ${TARGET_CPU_RATIO}`,
+    );
+    goal(
+      'ssh-sessions',
+      `echo p99 with ${SESSIONS} sessions (median of rounds), ms`,
+      echoP99,
+      echoP99 <= TARGET_P99_MS,
+      `≤ ${TARGET_P99_MS}`,
+    );
     result('ssh-sessions', {
-      cpu_ratio: cpuRatio, echo_p99_ms: echoP99, sessions: SESSIONS,
-      cpu_per_key_us: med(rounds.b, (r) => r.cpuPerKeyUs), relay_cpu_per_key_us: med(rounds.a, (r) => r.cpuPerKeyUs),
-      relay_echo_p99_ms: med(rounds.a, (r) => r.p99), echo_p50_ms: med(rounds.b, (r) => r.p50),
-      rss_per_session_mb: +((rssAfter - rssBefore) / SESSIONS).toFixed(3), rounds: rounds.rounds, type_seconds: TYPE_SECONDS, target: TARGET_KIND,
+      cpu_ratio: cpuRatio,
+      echo_p99_ms: echoP99,
+      sessions: SESSIONS,
+      cpu_per_key_us: med(rounds.b, (r) => r.cpuPerKeyUs),
+      relay_cpu_per_key_us: med(rounds.a, (r) => r.cpuPerKeyUs),
+      relay_echo_p99_ms: med(rounds.a, (r) => r.p99),
+      echo_p50_ms: med(rounds.b, (r) => r.p50),
+      rss_per_session_mb: +((rssAfter - rssBefore) / SESSIONS).toFixed(3),
+      rounds: rounds.rounds,
+      type_seconds: TYPE_SECONDS,
+      target: TARGET_KIND,
     });
   } catch (err) {
     // With the real sshd, its and the agent's view of a refused login.
     for (const h of stack?.lab.hosts ?? []) {
       for (const f of [h.sshdLog, h.agentLog]) {
-        try { log(`tail of ${f}:\n${readFileSync(f, 'utf8').split('\n').slice(-25).join('\n')}`); } catch { /* no log */ }
+        try {
+          log(`tail of ${f}:\n${readFileSync(f, 'utf8').split('\n').slice(-25).join('\n')}`);
+        } catch {
+          /* no log */
+        }
       }
     }
     throw err;

@@ -29,7 +29,10 @@ function ticketFits(answer: string | undefined, user: string): boolean {
   const parts = answer.split('.');
   if (parts.length !== 3) return false;
   try {
-    const payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { sub?: unknown; exp?: unknown };
+    const payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as {
+      sub?: unknown;
+      exp?: unknown;
+    };
     return payload.sub === user && typeof payload.exp === 'number' && payload.exp * 1000 > Date.now();
   } catch {
     return false;
@@ -45,8 +48,12 @@ function echoShell(ch: ServerChannel, prompt: string): void {
       if (byte === 0x7f || byte === 0x08) out += '\b \b';
       else if (byte === 0x0d) out += `\r\n${prompt}`;
       else if (byte === 0x15) out += `\r\x1b[K${prompt}`;
-      else if (byte === 0x04) { ch.write(`${out}logout\r\n`); ch.exit(0); ch.end(); return; }
-      else if (byte >= 0x20) out += String.fromCharCode(byte);
+      else if (byte === 0x04) {
+        ch.write(`${out}logout\r\n`);
+        ch.exit(0);
+        ch.end();
+        return;
+      } else if (byte >= 0x20) out += String.fromCharCode(byte);
     }
     if (out) ch.write(out);
   });
@@ -54,11 +61,16 @@ function echoShell(ch: ServerChannel, prompt: string): void {
 
 const server = new ssh2.Server({ hostKeys: [readFileSync(keyFile)], ident: 'jmp-bench-echo' }, (client) => {
   let user = '';
-  client.on('error', () => { /* a client that went away */ });
+  client.on('error', () => {
+    /* a client that went away */
+  });
   client.on('authentication', (ctx) => {
     if (ctx.method !== 'keyboard-interactive') return ctx.reject(['keyboard-interactive']);
     ctx.prompt([{ prompt: 'jmp ticket: ', echo: false }], (answers) => {
-      if (ticketFits(answers[0], ctx.username)) { user = ctx.username; ctx.accept(); } else ctx.reject();
+      if (ticketFits(answers[0], ctx.username)) {
+        user = ctx.username;
+        ctx.accept();
+      } else ctx.reject();
     });
   });
   client.on('ready', () => {

@@ -35,12 +35,20 @@ export interface OpenSpec {
   /** The target's prompt (a RegExp source). */
   prompt: string;
 }
-export interface TypeSpec { group: string; seconds: number; intervalMs: number }
+export interface TypeSpec {
+  group: string;
+  seconds: number;
+  intervalMs: number;
+}
 
 const JMP_PROMPT = /\]\$ (?:\x1b\[K)?$/;
 const PTY = { term: 'xterm', cols: 120, rows: 40, width: 0, height: 0 };
 
-interface Session { client: ssh2.Client; ch: ClientChannel; onOutput: (() => void) | null }
+interface Session {
+  client: ssh2.Client;
+  ch: ClientChannel;
+  onOutput: (() => void) | null;
+}
 const groups = new Map<string, Session[]>();
 const group = (name: string): Session[] => {
   let g = groups.get(name);
@@ -54,9 +62,16 @@ function waitFor(ch: ClientChannel, re: RegExp, ms: number, what: string): Promi
     let buf = '';
     const onData = (d: Buffer) => {
       buf = (buf + d.toString('utf8')).slice(-4096);
-      if (re.test(buf)) { clearTimeout(t); ch.removeListener('data', onData); resolve(); }
+      if (re.test(buf)) {
+        clearTimeout(t);
+        ch.removeListener('data', onData);
+        resolve();
+      }
     };
-    const t = setTimeout(() => { ch.removeListener('data', onData); reject(new Error(`timed out waiting for ${what}; output: ${JSON.stringify(buf.slice(-300))}`)); }, ms);
+    const t = setTimeout(() => {
+      ch.removeListener('data', onData);
+      reject(new Error(`timed out waiting for ${what}; output: ${JSON.stringify(buf.slice(-300))}`));
+    }, ms);
     ch.on('data', onData);
   });
 }
@@ -69,12 +84,17 @@ async function openOne(spec: OpenSpec): Promise<Session> {
     client.once('error', reject);
     client.on('keyboard-interactive', (_n, _i, _l, prompts, finish) => finish(prompts.map(() => spec.password ?? '')));
     client.connect({
-      host: spec.host, port: spec.port, username: spec.username, readyTimeout: 60_000,
+      host: spec.host,
+      port: spec.port,
+      username: spec.username,
+      readyTimeout: 60_000,
       ...(spec.privateKey ? { privateKey: spec.privateKey } : { tryKeyboard: true }),
       ...(pinned ? { hostVerifier: (key: Buffer) => key.equals(pinned) } : {}),
     });
   });
-  const ch = await new Promise<ClientChannel>((resolve, reject) => client.shell(PTY, (err, c) => (err ? reject(err) : resolve(c))));
+  const ch = await new Promise<ClientChannel>((resolve, reject) =>
+    client.shell(PTY, (err, c) => (err ? reject(err) : resolve(c))),
+  );
   const prompt = new RegExp(spec.prompt);
   if (spec.via === 'jmp') {
     await waitFor(ch, JMP_PROMPT, 60_000, 'the jump shell prompt');
@@ -85,8 +105,14 @@ async function openOne(spec: OpenSpec): Promise<Session> {
     await waitFor(ch, prompt, 60_000, 'the target prompt');
   }
   const s: Session = { client, ch, onOutput: null };
-  ch.on('data', () => { const f = s.onOutput; s.onOutput = null; f?.(); });
-  ch.on('close', () => { s.onOutput?.(); });
+  ch.on('data', () => {
+    const f = s.onOutput;
+    s.onOutput = null;
+    f?.();
+  });
+  ch.on('close', () => {
+    s.onOutput?.();
+  });
   return s;
 }
 
@@ -108,39 +134,65 @@ async function type(spec: TypeSpec): Promise<{ keys: number; p50: number; p99: n
   const lat: number[] = [];
   let lost = 0;
   const end = performance.now() + spec.seconds * 1000;
-  await Promise.all(group(spec.group).map(async (s, i) => {
-    await new Promise((r) => setTimeout(r, Math.random() * spec.intervalMs));
-    let n = 0;
-    while (performance.now() < end) {
-      const t0 = performance.now();
-      const key = n++ % 2 === 0 ? String.fromCharCode(97 + (i + n) % 26) : '\x7f';
-      const echoed = await new Promise<boolean>((resolve) => {
-        const t = setTimeout(() => { s.onOutput = null; resolve(false); }, 10_000);
-        s.onOutput = () => { clearTimeout(t); resolve(true); };
-        s.ch.write(key);
-      });
-      const ms = performance.now() - t0;
-      if (echoed) lat.push(ms); else lost++;
-      const wait = spec.intervalMs - (performance.now() - t0);
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
-    // Leave the line empty (an odd count left a letter).
-    if (n % 2 === 1) {
-      await new Promise<void>((resolve) => { const t = setTimeout(resolve, 2000); s.onOutput = () => { clearTimeout(t); resolve(); }; s.ch.write('\x7f'); });
-    }
-  }));
+  await Promise.all(
+    group(spec.group).map(async (s, i) => {
+      await new Promise((r) => setTimeout(r, Math.random() * spec.intervalMs));
+      let n = 0;
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        const key = n++ % 2 === 0 ? String.fromCharCode(97 + ((i + n) % 26)) : '\x7f';
+        const echoed = await new Promise<boolean>((resolve) => {
+          const t = setTimeout(() => {
+            s.onOutput = null;
+            resolve(false);
+          }, 10_000);
+          s.onOutput = () => {
+            clearTimeout(t);
+            resolve(true);
+          };
+          s.ch.write(key);
+        });
+        const ms = performance.now() - t0;
+        if (echoed) lat.push(ms);
+        else lost++;
+        const wait = spec.intervalMs - (performance.now() - t0);
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      // Leave the line empty (an odd count left a letter).
+      if (n % 2 === 1) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, 2000);
+          s.onOutput = () => {
+            clearTimeout(t);
+            resolve();
+          };
+          s.ch.write('\x7f');
+        });
+      }
+    }),
+  );
   lat.sort((a, b) => a - b);
   const pct = (p: number) => +(lat[Math.min(lat.length - 1, Math.floor((lat.length * p) / 100))] ?? NaN).toFixed(2);
   return { keys: lat.length, p50: pct(50), p99: pct(99), max: +(lat.at(-1) ?? NaN).toFixed(2), lost };
 }
 
 async function closeAll(name: string): Promise<void> {
-  await Promise.all(group(name).splice(0).map((s) => new Promise<void>((resolve) => {
-    s.client.once('close', () => resolve());
-    const t = setTimeout(() => { s.client.destroy(); resolve(); }, 5000);
-    t.unref();
-    s.client.end();
-  })));
+  await Promise.all(
+    group(name)
+      .splice(0)
+      .map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.client.once('close', () => resolve());
+            const t = setTimeout(() => {
+              s.client.destroy();
+              resolve();
+            }, 5000);
+            t.unref();
+            s.client.end();
+          }),
+      ),
+  );
 }
 
 process.on('message', (m: { cmd: 'open' | 'type' | 'close' } & Partial<OpenSpec & TypeSpec>) => {

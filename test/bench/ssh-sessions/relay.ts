@@ -16,24 +16,36 @@ import ssh2, { type ClientChannel, type PseudoTtyInfo, type ServerChannel } from
 
 function env(name: string): string {
   const v = process.env[name];
-  if (!v) { process.stderr.write(`relay: ${name} is not set\n`); process.exit(2); }
+  if (!v) {
+    process.stderr.write(`relay: ${name} is not set\n`);
+    process.exit(2);
+  }
   return v;
 }
 const userKey = ssh2.utils.parseKey(env('RELAY_USER_KEY'));
 if (userKey instanceof Error) throw userKey;
 const userBlob = userKey.getPublicSSH();
 const target = {
-  host: env('RELAY_TARGET_HOST'), port: Number(env('RELAY_TARGET_PORT')),
+  host: env('RELAY_TARGET_HOST'),
+  port: Number(env('RELAY_TARGET_PORT')),
   hostKey: Buffer.from(env('RELAY_TARGET_HOST_KEY'), 'base64'),
   secret: process.env.RELAY_TARGET_SECRET ?? '',
   privateKey: process.env.RELAY_TARGET_KEY_FILE ? readFileSync(process.env.RELAY_TARGET_KEY_FILE) : undefined,
 };
-if (!target.secret && !target.privateKey) { process.stderr.write('relay: set RELAY_TARGET_SECRET or RELAY_TARGET_KEY_FILE\n'); process.exit(2); }
+if (!target.secret && !target.privateKey) {
+  process.stderr.write('relay: set RELAY_TARGET_SECRET or RELAY_TARGET_KEY_FILE\n');
+  process.exit(2);
+}
 
 /** The second hop: a shell on the target with the person's pty, piped both ways. */
 function relay(ch: ServerChannel, user: string, pty: PseudoTtyInfo | undefined): void {
   const hop = new ssh2.Client();
-  const fail = (err: Error) => { ch.stderr.write(`relay: ${err.message}\r\n`); ch.exit(1); ch.end(); hop.end(); };
+  const fail = (err: Error) => {
+    ch.stderr.write(`relay: ${err.message}\r\n`);
+    ch.exit(1);
+    ch.end();
+    hop.end();
+  };
   hop.once('error', fail);
   hop.on('keyboard-interactive', (_n, _i, _l, prompts, finish) => finish(prompts.map(() => target.secret)));
   hop.once('ready', () => {
@@ -41,39 +53,54 @@ function relay(ch: ServerChannel, user: string, pty: PseudoTtyInfo | undefined):
     hop.shell(opts, (err, remote: ClientChannel) => {
       if (err) return fail(err);
       ch.pipe(remote).pipe(ch);
-      remote.once('close', () => { ch.exit(0); ch.end(); hop.end(); });
+      remote.once('close', () => {
+        ch.exit(0);
+        ch.end();
+        hop.end();
+      });
       ch.once('close', () => hop.end());
     });
   });
   hop.connect({
-    host: target.host, port: target.port, username: user, readyTimeout: 60_000,
+    host: target.host,
+    port: target.port,
+    username: user,
+    readyTimeout: 60_000,
     ...(target.privateKey ? { privateKey: target.privateKey } : { tryKeyboard: true }),
     hostVerifier: (key: Buffer) => key.equals(target.hostKey),
   });
 }
 
-const server = new ssh2.Server({ hostKeys: [readFileSync(env('RELAY_HOST_KEY'))], ident: 'jmp-bench-relay' }, (client) => {
-  let user = '';
-  client.on('error', () => { /* a client that went away */ });
-  client.on('authentication', (ctx) => {
-    if (ctx.method !== 'publickey' || !ctx.key.data.equals(userBlob)) return ctx.reject(['publickey']);
-    if (!ctx.signature) return ctx.accept(); // the key probe
-    if (userKey.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(['publickey']);
-    user = ctx.username;
-    ctx.accept();
-  });
-  client.on('ready', () => {
-    client.on('session', (accept) => {
-      const session = accept();
-      let pty: PseudoTtyInfo | undefined;
-      session.on('pty', (ok, _no, info) => { pty = info; ok?.(); });
-      session.on('env', (ok) => ok?.());
-      session.on('window-change', (ok) => ok?.());
-      session.once('shell', (ok) => relay(ok(), user, pty));
-      session.once('exec', (_ok, no) => no?.());
+const server = new ssh2.Server(
+  { hostKeys: [readFileSync(env('RELAY_HOST_KEY'))], ident: 'jmp-bench-relay' },
+  (client) => {
+    let user = '';
+    client.on('error', () => {
+      /* a client that went away */
     });
-  });
-});
+    client.on('authentication', (ctx) => {
+      if (ctx.method !== 'publickey' || !ctx.key.data.equals(userBlob)) return ctx.reject(['publickey']);
+      if (!ctx.signature) return ctx.accept(); // the key probe
+      if (userKey.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(['publickey']);
+      user = ctx.username;
+      ctx.accept();
+    });
+    client.on('ready', () => {
+      client.on('session', (accept) => {
+        const session = accept();
+        let pty: PseudoTtyInfo | undefined;
+        session.on('pty', (ok, _no, info) => {
+          pty = info;
+          ok?.();
+        });
+        session.on('env', (ok) => ok?.());
+        session.on('window-change', (ok) => ok?.());
+        session.once('shell', (ok) => relay(ok(), user, pty));
+        session.once('exec', (_ok, no) => no?.());
+      });
+    });
+  },
+);
 server.maxConnections = 20_000;
 server.listen(Number(env('RELAY_PORT')), '127.0.0.1', () => process.stdout.write('listening\n'));
 process.on('SIGTERM', () => process.exit(0));

@@ -18,7 +18,14 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { rmSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLab, type Lab } from '../../lab/lab.js';
-import { addGrant, addProject, addService, addUser, startApi, type TestApi } from '../../../services/api/test/harness.js';
+import {
+  addGrant,
+  addProject,
+  addService,
+  addUser,
+  startApi,
+  type TestApi,
+} from '../../../services/api/test/harness.js';
 import { freePort, startNode, stop } from '../lib/process.js';
 import { connect } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
@@ -43,7 +50,18 @@ class Client {
   private waiter: { test: (tail: string, chunk: Buffer) => boolean; resolve: () => void } | null = null;
 
   constructor(args: string[]) {
-    this.proc = spawn('ssh', ['-tt', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', ...args]);
+    this.proc = spawn('ssh', [
+      '-tt',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'LogLevel=ERROR',
+      ...args,
+    ]);
     this.proc.stderr.on('data', (d: Buffer) => log(`ssh: ${d.toString().trim()}`));
     this.proc.stdout.on('data', (d: Buffer) => {
       this.bytes += d.length;
@@ -64,8 +82,17 @@ class Client {
   wait(what: string, test: (tail: string, chunk: Buffer) => boolean, ms: number): Promise<void> {
     if (test(this.tail, Buffer.alloc(0))) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => { this.waiter = null; reject(new Error(`timed out waiting for ${what}; screen tail: ${JSON.stringify(this.tail.slice(-300))}`)); }, ms);
-      this.waiter = { test, resolve: () => { clearTimeout(t); resolve(); } };
+      const t = setTimeout(() => {
+        this.waiter = null;
+        reject(new Error(`timed out waiting for ${what}; screen tail: ${JSON.stringify(this.tail.slice(-300))}`));
+      }, ms);
+      this.waiter = {
+        test,
+        resolve: () => {
+          clearTimeout(t);
+          resolve();
+        },
+      };
     });
   }
 
@@ -102,7 +129,8 @@ class Client {
 
 function dirBytes(dir: string): number {
   let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) n += statSync(join(e.parentPath, e.name)).size;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) n += statSync(join(e.parentPath, e.name)).size;
   return n;
 }
 
@@ -129,18 +157,42 @@ async function main(): Promise<void> {
     const ids = await enrolLabHosts(api, svc.id, [h1]);
     const alice = await addUser(api.db, { username: 'alice' });
     await addGrant(api.db, { subject_id: alice.id, scope_type: 'host', scope_id: ids.h1!, right: 'login' });
-    await api.db('user_ssh_keys').insert({ user_id: alice.id, public_key: parsed.line, fingerprint: parsed.fingerprint });
-    await api.db('command_rules').insert({ name: 'no deleting /tmp/x', pattern: String.raw`\brm\s+-rf\s+/tmp/x\b`, action: 'block', severity: 'high' });
+    await api
+      .db('user_ssh_keys')
+      .insert({ user_id: alice.id, public_key: parsed.line, fingerprint: parsed.fingerprint });
+    await api.db('command_rules').insert({
+      name: 'no deleting /tmp/x',
+      pattern: String.raw`\brm\s+-rf\s+/tmp/x\b`,
+      action: 'block',
+      severity: 'high',
+    });
     await h1.restartAgent();
     await until('h1 knows alice', async () => (await h1.exec(['getent', 'passwd', 'alice'])).code === 0, 20_000);
     const port = await freePort();
     const recordingDir = join(tmp, 'recordings');
     ssh = startNode([process.env.BENCH_JMP_SSH ?? 'dist/jmp-ssh.mjs'], {
-      JMP_API_URL: api.url, JMP_SERVICE_TOKEN: api.serviceToken('ssh'), JMP_SSH_HOST: '127.0.0.1', JMP_SSH_PORT: String(port),
-      JMP_SSH_HOST_KEY: join(tmp, 'host_key'), JMP_RECORDING_DIR: recordingDir, JMP_RECORDING_SPOOL_DIR: join(tmp, 'spool'),
-      JMP_LOG_LEVEL: 'warn', JMP_DRAIN_SECONDS: '5',
+      JMP_API_URL: api.url,
+      JMP_SERVICE_TOKEN: api.serviceToken('ssh'),
+      JMP_SSH_HOST: '127.0.0.1',
+      JMP_SSH_PORT: String(port),
+      JMP_SSH_HOST_KEY: join(tmp, 'host_key'),
+      JMP_RECORDING_DIR: recordingDir,
+      JMP_RECORDING_SPOOL_DIR: join(tmp, 'spool'),
+      JMP_LOG_LEVEL: 'warn',
+      JMP_DRAIN_SECONDS: '5',
     });
-    await until('jmp-ssh listening', () => new Promise<boolean>((r) => { const s = connect(port, '127.0.0.1', () => { s.destroy(); r(true); }); s.on('error', () => r(false)); }), 30_000);
+    await until(
+      'jmp-ssh listening',
+      () =>
+        new Promise<boolean>((r) => {
+          const s = connect(port, '127.0.0.1', () => {
+            s.destroy();
+            r(true);
+          });
+          s.on('error', () => r(false));
+        }),
+      30_000,
+    );
     log('lab, jmp-api and jmp-ssh are up');
 
     const direct = new Client(['-i', keyFile, `alice@${h1.address}`]);
@@ -155,31 +207,55 @@ async function main(): Promise<void> {
     log('session through jmp-ssh at the prompt');
 
     type Flood = Awaited<ReturnType<Client['flood']>> & { mib: number };
-    const side = (c: Client) => async (r: number): Promise<Flood> => {
-      const mib = r ? SIZE_MIB : WARMUP_MIB;
-      const f = await c.flood(mib);
-      await c.prompt(PROMPT);
-      return { ...f, mib };
-    };
+    const side =
+      (c: Client) =>
+      async (r: number): Promise<Flood> => {
+        const mib = r ? SIZE_MIB : WARMUP_MIB;
+        const f = await c.flood(mib);
+        await c.prompt(PROMPT);
+        return { ...f, mib };
+      };
     const rounds = await alternate<Flood, Flood>({
-      bench: 'ssh-throughput', rounds: roundCount(),
-      a: { name: 'direct', run: side(direct) }, b: { name: 'jmp', run: side(viaJmp) },
+      bench: 'ssh-throughput',
+      rounds: roundCount(),
+      a: { name: 'direct', run: side(direct) },
+      b: { name: 'jmp', run: side(viaJmp) },
       describe: (f) => `${f.mib} MiB in ${f.ms} ms = ${f.mbps} MB/s (${f.bytes} bytes on the client)`,
     });
     const floods = rounds.rounds + 1; // jmp floods in the recording, the warm-up included
-    const ratio = medianRatio(rounds, (b) => b.mbps, (a) => a.mbps);
+    const ratio = medianRatio(
+      rounds,
+      (b) => b.mbps,
+      (a) => a.mbps,
+    );
     const mbps = (fs: Flood[]) => median(fs.map((f) => f.mbps));
-    const out = { ratio, jmp_mbps: mbps(rounds.b), direct_mbps: mbps(rounds.a), best_jmp_mbps: Math.max(...rounds.b.map((f) => f.mbps)), best_direct_mbps: Math.max(...rounds.a.map((f) => f.mbps)), mib: SIZE_MIB, rounds: rounds.rounds };
+    const out = {
+      ratio,
+      jmp_mbps: mbps(rounds.b),
+      direct_mbps: mbps(rounds.a),
+      best_jmp_mbps: Math.max(...rounds.b.map((f) => f.mbps)),
+      best_direct_mbps: Math.max(...rounds.a.map((f) => f.mbps)),
+      mib: SIZE_MIB,
+      rounds: rounds.rounds,
+    };
     viaJmp.send('exit\r');
     await viaJmp.prompt(/Back in jmp\.[\s\S]*\$ (?:\x1b\[K)?$/);
     // The recording kept up: every end marker is in it and nothing was dropped
     // (back-pressure paused the target instead). NUL bytes are not recorded.
-    const session = await until('the ended session', () => api!.db('sessions').where({ host_id: ids.h1 }).whereNotNull('recording_uri').first(), 15_000);
+    const session = await until(
+      'the ended session',
+      () => api!.db('sessions').where({ host_id: ids.h1 }).whereNotNull('recording_uri').first(),
+      15_000,
+    );
     let text = '';
-    for await (const item of readRecording(session.recording_uri)) if (item.type === 'event') text += item.event[1] === 'm' ? `\n[marker ${item.event[2]}]\n` : item.event[2];
+    for await (const item of readRecording(session.recording_uri))
+      if (item.type === 'event') text += item.event[1] === 'm' ? `\n[marker ${item.event[2]}]\n` : item.event[2];
     const ends = text.split('JMP-BENCH-42-END').length - 1;
-    if (ends !== floods || /recording_gap|recording_truncated/.test(text)) throw new Error(`recording incomplete: ${ends} of ${floods} end markers; ${JSON.stringify(text.slice(-500))}`);
-    log(`recording: ${dirBytes(recordingDir)} bytes on disk for ${rounds.rounds * SIZE_MIB + WARMUP_MIB} MiB of NUL output; all ${ends} end markers in it, no gap`);
+    if (ends !== floods || /recording_gap|recording_truncated/.test(text))
+      throw new Error(`recording incomplete: ${ends} of ${floods} end markers; ${JSON.stringify(text.slice(-500))}`);
+    log(
+      `recording: ${dirBytes(recordingDir)} bytes on disk for ${rounds.rounds * SIZE_MIB + WARMUP_MIB} MiB of NUL output; all ${ends} end markers in it, no gap`,
+    );
     goal('ssh-throughput', 'jmp MB/s / direct MB/s (median of per-round ratios)', ratio, ratio >= 0.7, '≥ 0.7');
     result('ssh-throughput', out);
   } finally {

@@ -59,7 +59,10 @@ type Shell = Awaited<ReturnType<typeof shell>>;
 async function ptyKey(pty: Pty, key: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const out = pty.proc.stdout;
-    const timer = setTimeout(() => { out.off('data', onData); reject(new WrongAnswer(`OpenSSH: "${key}" did not come back within ${ECHO_TIMEOUT_MS} ms`)); }, ECHO_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      out.off('data', onData);
+      reject(new WrongAnswer(`OpenSSH: "${key}" did not come back within ${ECHO_TIMEOUT_MS} ms`));
+    }, ECHO_TIMEOUT_MS);
     const onData = (d: Buffer) => {
       if (!d.includes(key)) return;
       clearTimeout(timer);
@@ -76,7 +79,10 @@ async function ptyKey(pty: Pty, key: string): Promise<number> {
 async function sshKey(sh: Shell, key: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const timer = setTimeout(() => { sh.ch.off('data', onData); reject(new WrongAnswer(`ssh: "${key}" did not come back within ${ECHO_TIMEOUT_MS} ms`)); }, ECHO_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      sh.ch.off('data', onData);
+      reject(new WrongAnswer(`ssh: "${key}" did not come back within ${ECHO_TIMEOUT_MS} ms`));
+    }, ECHO_TIMEOUT_MS);
     const onData = (d: Buffer) => {
       if (!d.includes(key)) return;
       clearTimeout(timer);
@@ -95,24 +101,49 @@ async function instrument(page: Page): Promise<void> {
     const dec = new TextDecoder();
     const w = window as unknown as { echo: { key: string; t0: number; done: ((ms: number) => void) | null } };
     w.echo = { key: '', t0: 0, done: null };
-    document.addEventListener('keydown', (e) => { if (e.key === w.echo.key) w.echo.t0 = performance.now(); }, { capture: true });
+    document.addEventListener(
+      'keydown',
+      (e) => {
+        if (e.key === w.echo.key) w.echo.t0 = performance.now();
+      },
+      { capture: true },
+    );
     panel.addEventListener('terminal-output', (e) => {
       const bytes = (e as CustomEvent<Uint8Array>).detail;
-      if (w.echo.done && w.echo.t0 && dec.decode(bytes).includes(w.echo.key)) { const done = w.echo.done; w.echo.done = null; done(performance.now() - w.echo.t0); }
+      if (w.echo.done && w.echo.t0 && dec.decode(bytes).includes(w.echo.key)) {
+        const done = w.echo.done;
+        w.echo.done = null;
+        done(performance.now() - w.echo.t0);
+      }
     });
   });
 }
 
 async function webKey(page: Page, key: string): Promise<number> {
-  const measured = page.evaluate(([k, ms]) => new Promise<number>((resolve, reject) => {
-    const w = window as unknown as { echo: { key: string; t0: number; done: ((ms: number) => void) | null } };
-    w.echo.key = k; w.echo.t0 = 0;
-    const timer = setTimeout(() => { w.echo.done = null; reject(new Error(`"${k}" did not come back within ${ms} ms`)); }, ms);
-    w.echo.done = (v) => { clearTimeout(timer); resolve(v); };
-  }), [key, ECHO_TIMEOUT_MS] as const);
+  const measured = page.evaluate(
+    ([k, ms]) =>
+      new Promise<number>((resolve, reject) => {
+        const w = window as unknown as { echo: { key: string; t0: number; done: ((ms: number) => void) | null } };
+        w.echo.key = k;
+        w.echo.t0 = 0;
+        const timer = setTimeout(() => {
+          w.echo.done = null;
+          reject(new Error(`"${k}" did not come back within ${ms} ms`));
+        }, ms);
+        w.echo.done = (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        };
+      }),
+    [key, ECHO_TIMEOUT_MS] as const,
+  );
   await page.waitForFunction((k) => (window as unknown as { echo: { key: string } }).echo.key === k, key);
   await page.keyboard.press(key);
-  try { return await measured; } catch (err) { throw new WrongAnswer(`web: ${(err as Error).message}`); }
+  try {
+    return await measured;
+  } catch (err) {
+    throw new WrongAnswer(`web: ${(err as Error).message}`);
+  }
 }
 
 /** Opens h1's terminal tab in a logged-in page and waits for its prompt. */
@@ -125,7 +156,8 @@ async function openTerminal(page: Page): Promise<void> {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('web-echo builds a lab host: run it as root');
-  if (!Number.isInteger(KEYS) || KEYS < BLOCK || KEYS % BLOCK) throw new Error(`BENCH_KEYS must be a multiple of ${BLOCK}, got ${process.env.BENCH_KEYS}`);
+  if (!Number.isInteger(KEYS) || KEYS < BLOCK || KEYS % BLOCK)
+    throw new Error(`BENCH_KEYS must be a multiple of ${BLOCK}, got ${process.env.BENCH_KEYS}`);
   const rounds = roundCount();
   log('starting the lab, jmp-api, jmp-ssh, jmp-socket and Chromium');
   const c = await startConsoleStack({ hosts: ['h1'] });
@@ -133,7 +165,12 @@ async function main(): Promise<void> {
   let pty: Pty | undefined;
   let echoConsole: EchoConsole | undefined;
   try {
-    const aliceId = await c.stack.addPerson({ username: 'alice', password: 'alice password 1', right: 'login', host: 'h1' });
+    const aliceId = await c.stack.addPerson({
+      username: 'alice',
+      password: 'alice password 1',
+      right: 'login',
+      host: 'h1',
+    });
     await c.stack.syncHosts(['alice']);
 
     // OpenSSH: a key for alice, jmp-ssh's host key pinned, jump shell → h1.
@@ -145,8 +182,29 @@ async function main(): Promise<void> {
     await c.api.db('user_ssh_keys').insert({ user_id: aliceId, public_key: pub.line, fingerprint: pub.fingerprint });
     const knownHosts = join(tmp, 'known_hosts');
     writeFileSync(knownHosts, `${knownHostsLine(c.ssh.port, readFileSync(c.ssh.hostKeyPath))}\n`);
-    pty = spawnPty(['ssh', '-F', '/dev/null', '-i', keyFile, '-o', 'IdentitiesOnly=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null',
-      '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-p', String(c.ssh.port), 'alice@127.0.0.1'], { env: { TERM: 'xterm-256color', LANG: 'C.UTF-8' }, maxTranscript: 64 * 1024 });
+    pty = spawnPty(
+      [
+        'ssh',
+        '-F',
+        '/dev/null',
+        '-i',
+        keyFile,
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        `UserKnownHostsFile=${knownHosts}`,
+        '-o',
+        'GlobalKnownHostsFile=/dev/null',
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+        '-p',
+        String(c.ssh.port),
+        'alice@127.0.0.1',
+      ],
+      { env: { TERM: 'xterm-256color', LANG: 'C.UTF-8' }, maxTranscript: 64 * 1024 },
+    );
     await pty.expect(/\$ (?:\x1b\[K)?/, 30_000);
     pty.send('ssh h1\r');
     await pty.expect(/alice@h1:[^\r\n]*\$ /, 30_000);
@@ -165,7 +223,10 @@ async function main(): Promise<void> {
 
     // echo: the same page, logged in with the same cookie, against the trivial echo (own context: a visible tab of its own).
     echoConsole = await startEchoConsole(WEB_DIST, c.api.url, 'alice@h1:~$ ');
-    const echoContext = await c.browser.newContext({ viewport: page.viewportSize() ?? undefined, deviceScaleFactor: 1 });
+    const echoContext = await c.browser.newContext({
+      viewport: page.viewportSize() ?? undefined,
+      deviceScaleFactor: 1,
+    });
     await echoContext.addCookies(await context.cookies(c.url));
     const echoPage = await echoContext.newPage();
     echoPage.setDefaultTimeout(20_000);
@@ -197,7 +258,8 @@ async function main(): Promise<void> {
     };
     const p99 = (xs: number[]) => +pctOf(xs, 99).toFixed(2);
     const ratioOf = (r: Round) => p99(r.web) / (p99(r.echo) + p99(r.ssh));
-    const describe = (r: Round) => `web p99 ${p99(r.web)} ms, echo page p99 ${p99(r.echo)} ms, ssh p99 ${p99(r.ssh)} ms, ssh2 p99 ${p99(r.bare)} ms; ratio ${round3(ratioOf(r))}`;
+    const describe = (r: Round) =>
+      `web p99 ${p99(r.web)} ms, echo page p99 ${p99(r.echo)} ms, ssh p99 ${p99(r.ssh)} ms, ssh2 p99 ${p99(r.bare)} ms; ratio ${round3(ratioOf(r))}`;
     log(`warm-up: ${describe(await typeRound(WARMUP))} (not counted)`);
     const all: Round[] = [];
     for (let i = 1; i <= rounds; i++) {
@@ -216,16 +278,32 @@ async function main(): Promise<void> {
 
     const ratio = round3(median(all.map(ratioOf)));
     const med = (f: (r: Round) => number[]) => +median(all.map((r) => p99(f(r)))).toFixed(2);
-    const web = all.flatMap((r) => r.web), ssh = all.flatMap((r) => r.ssh), echo = all.flatMap((r) => r.echo), bare = all.flatMap((r) => r.bare);
-    const sum = (name: string, xs: number[]) => `${name}: p50 ${pctOf(xs, 50).toFixed(2)} ms, p90 ${pctOf(xs, 90).toFixed(2)} ms, p99 ${p99(xs)} ms, max ${pctOf(xs, 100).toFixed(2)} ms (${xs.length} keystrokes)`;
+    const web = all.flatMap((r) => r.web),
+      ssh = all.flatMap((r) => r.ssh),
+      echo = all.flatMap((r) => r.echo),
+      bare = all.flatMap((r) => r.bare);
+    const sum = (name: string, xs: number[]) =>
+      `${name}: p50 ${pctOf(xs, 50).toFixed(2)} ms, p90 ${pctOf(xs, 90).toFixed(2)} ms, p99 ${p99(xs)} ms, max ${pctOf(xs, 100).toFixed(2)} ms (${xs.length} keystrokes)`;
     log(sum('web', web));
     log(sum('echo page (trivial WebSocket echo)', echo));
     log(sum('ssh (OpenSSH on a pty)', ssh));
     log(sum('ssh2 in this process (no client terminal)', bare));
-    goal('web-echo', 'web p99 / (echo page p99 + ssh p99), median of rounds', ratio, ratio <= TARGET_RATIO, `≤ ${TARGET_RATIO}`);
+    goal(
+      'web-echo',
+      'web p99 / (echo page p99 + ssh p99), median of rounds',
+      ratio,
+      ratio <= TARGET_RATIO,
+      `≤ ${TARGET_RATIO}`,
+    );
     result('web-echo', {
-      ratio, web_p99_ms: med((r) => r.web), echo_p99_ms: med((r) => r.echo), ssh_p99_ms: med((r) => r.ssh), ssh2_p99_ms: med((r) => r.bare),
-      web_ssh_ratio: round3(median(all.map((r) => p99(r.web) / p99(r.ssh)))), keys: KEYS, rounds,
+      ratio,
+      web_p99_ms: med((r) => r.web),
+      echo_p99_ms: med((r) => r.echo),
+      ssh_p99_ms: med((r) => r.ssh),
+      ssh2_p99_ms: med((r) => r.bare),
+      web_ssh_ratio: round3(median(all.map((r) => p99(r.web) / p99(r.ssh)))),
+      keys: KEYS,
+      rounds,
     });
     await echoContext.close();
   } finally {
@@ -236,7 +314,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (err: Error) => {
-  log(err instanceof WrongAnswer ? `WRONG ANSWER: ${err.message}` : `failed: ${err.stack ?? err.message}`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    log(err instanceof WrongAnswer ? `WRONG ANSWER: ${err.message}` : `failed: ${err.stack ?? err.message}`);
+    process.exit(1);
+  },
+);

@@ -13,7 +13,10 @@ import { Server as IoServer } from 'socket.io';
 import { webConsole } from '../../../services/socket/src/http/web-console.js';
 import { apiProxy } from '../../../services/socket/src/http/api-proxy.js';
 
-export interface EchoConsole { url: string; close(): Promise<void> }
+export interface EchoConsole {
+  url: string;
+  close(): Promise<void>;
+}
 
 export async function startEchoConsole(webDir: string, apiUrl: string, prompt: string): Promise<EchoConsole> {
   const app = express();
@@ -22,7 +25,10 @@ export async function startEchoConsole(webDir: string, apiUrl: string, prompt: s
   const http: HttpServer = createServer(app);
   const io = new IoServer(http, { path: '/socket.io', transports: ['websocket'], serveClient: false });
   io.of('/terminal').on('connection', (socket) => {
-    const out = (s: string) => socket.emit('data', Buffer.from(s), () => { /* the page took it */ });
+    const out = (s: string) =>
+      socket.emit('data', Buffer.from(s), () => {
+        /* the page took it */
+      });
     socket.once('open', (_req: unknown, ack?: (a: { ok: boolean }) => void) => {
       ack?.({ ok: true });
       out(prompt);

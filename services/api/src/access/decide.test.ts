@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { decide, type DecideGrant, type DecideHost, type DecideRole, type DecideUser } from './decide.js';
 
 const alice: DecideUser = { id: 1, username: 'alice', status: 'active', departmentIds: [20, 10] };
-const host = (state: 'online' | 'offline'): DecideHost => ({ id: 100, hostname: 'web-01', state, serviceId: 5, serviceName: 'web', projectId: 7, projectName: 'shop' });
+const host = (state: 'online' | 'offline'): DecideHost => ({
+  id: 100,
+  hostname: 'web-01',
+  state,
+  serviceId: 5,
+  serviceName: 'web',
+  projectId: 7,
+  projectName: 'shop',
+});
 const now = new Date('2026-11-24T12:00:00.000Z');
 
 describe('default rights table (every cell)', () => {
@@ -37,11 +45,31 @@ describe('default rights table (every cell)', () => {
     }
   });
   test('a role on another service or project gives nothing', () => {
-    const d = decide(alice, host('online'), 'login', [{ scopeType: 'service', scopeId: 6, role: 'ops' }, { scopeType: 'project', scopeId: 8, role: 'owner' }], [], now);
+    const d = decide(
+      alice,
+      host('online'),
+      'login',
+      [
+        { scopeType: 'service', scopeId: 6, role: 'ops' },
+        { scopeType: 'project', scopeId: 8, role: 'owner' },
+      ],
+      [],
+      now,
+    );
     assert.equal(d.allow, false);
   });
   test('the narrowest role is named', () => {
-    const d = decide(alice, host('online'), 'login', [{ scopeType: 'project', scopeId: 7, role: 'ops' }, { scopeType: 'service', scopeId: 5, role: 'owner' }], [], now);
+    const d = decide(
+      alice,
+      host('online'),
+      'login',
+      [
+        { scopeType: 'project', scopeId: 7, role: 'ops' },
+        { scopeType: 'service', scopeId: 5, role: 'owner' },
+      ],
+      [],
+      now,
+    );
     assert.match(d.reason, /owner of service web/);
   });
   test('a host with no service gets no default rights', () => {
@@ -51,7 +79,16 @@ describe('default rights table (every cell)', () => {
 });
 
 describe('grants', () => {
-  const base: DecideGrant = { id: 9, subjectType: 'user', subjectId: 1, scopeType: 'host', scopeId: 100, right: 'login', validFrom: new Date('2026-11-01T00:00:00Z'), validUntil: null };
+  const base: DecideGrant = {
+    id: 9,
+    subjectType: 'user',
+    subjectId: 1,
+    scopeType: 'host',
+    scopeId: 100,
+    right: 'login',
+    validFrom: new Date('2026-11-01T00:00:00Z'),
+    validUntil: null,
+  };
   const shapes: Array<[string, Partial<DecideGrant>, boolean]> = [
     ['person × host', {}, true],
     ['person × service', { scopeType: 'service', scopeId: 5 }, true],
@@ -83,7 +120,14 @@ describe('grants', () => {
     assert.equal(decide(alice, host('online'), 'login', [], [root], now).allow, true);
   });
   test('root grant lifts an online owner to root', () => {
-    const d = decide(alice, host('online'), 'root', [{ scopeType: 'service', scopeId: 5, role: 'owner' }], [{ ...base, right: 'root' }], now);
+    const d = decide(
+      alice,
+      host('online'),
+      'root',
+      [{ scopeType: 'service', scopeId: 5, role: 'owner' }],
+      [{ ...base, right: 'root' }],
+      now,
+    );
     assert.equal(d.allow, true);
     assert.equal(d.via.kind, 'grant');
   });
@@ -98,22 +142,50 @@ describe('grants', () => {
   test('not yet valid', () => {
     const g = { ...base, validFrom: new Date(now.getTime() + 1000) };
     assert.equal(decide(alice, host('online'), 'login', [], [g], now).allow, false);
-    assert.equal(decide(alice, host('online'), 'login', [], [g], new Date(now.getTime() + 1000)).allow, true, 'valid_from is inclusive');
+    assert.equal(
+      decide(alice, host('online'), 'login', [], [g], new Date(now.getTime() + 1000)).allow,
+      true,
+      'valid_from is inclusive',
+    );
   });
   test('revoked grant is ignored', () => {
-    assert.equal(decide(alice, host('online'), 'login', [], [{ ...base, revokedAt: new Date(now.getTime() - 1) }], now).allow, false);
+    assert.equal(
+      decide(alice, host('online'), 'login', [], [{ ...base, revokedAt: new Date(now.getTime() - 1) }], now).allow,
+      false,
+    );
   });
   test('the grant that lasts longest is named', () => {
     const short = { ...base, id: 1, validUntil: new Date(now.getTime() + 60_000) };
     const forever = { ...base, id: 2 };
-    assert.deepEqual(decide(alice, host('online'), 'login', [], [short, forever], now).via, { kind: 'grant', grantId: 2 });
+    assert.deepEqual(decide(alice, host('online'), 'login', [], [short, forever], now).via, {
+      kind: 'grant',
+      grantId: 2,
+    });
   });
 });
 
 describe('disabled users', () => {
   test('a disabled user is denied whatever roles and grants say', () => {
     const bob: DecideUser = { ...alice, status: 'disabled' };
-    const d = decide(bob, host('offline'), 'login', [{ scopeType: 'project', scopeId: 7, role: 'ops' }], [{ id: 1, subjectType: 'user', subjectId: 1, scopeType: 'host', scopeId: 100, right: 'root', validFrom: new Date(0), validUntil: null }], now);
+    const d = decide(
+      bob,
+      host('offline'),
+      'login',
+      [{ scopeType: 'project', scopeId: 7, role: 'ops' }],
+      [
+        {
+          id: 1,
+          subjectType: 'user',
+          subjectId: 1,
+          scopeType: 'host',
+          scopeId: 100,
+          right: 'root',
+          validFrom: new Date(0),
+          validUntil: null,
+        },
+      ],
+      now,
+    );
     assert.equal(d.allow, false);
     assert.equal(d.reason, 'user alice is disabled');
   });

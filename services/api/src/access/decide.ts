@@ -67,17 +67,29 @@ function grantMatches(g: DecideGrant, user: DecideUser, host: DecideHost): boole
   const subject = g.subjectType === 'user' ? g.subjectId === user.id : user.departmentIds.includes(g.subjectId);
   if (!subject) return false;
   switch (g.scopeType) {
-    case 'host': return g.scopeId === host.id;
-    case 'service': return host.serviceId !== null && g.scopeId === host.serviceId;
-    case 'project': return host.projectId !== null && g.scopeId === host.projectId;
+    case 'host':
+      return g.scopeId === host.id;
+    case 'service':
+      return host.serviceId !== null && g.scopeId === host.serviceId;
+    case 'project':
+      return host.projectId !== null && g.scopeId === host.projectId;
   }
 }
 
 function scopeLabel(host: DecideHost, scope: 'project' | 'service'): string {
-  return scope === 'service' ? `service ${host.serviceName ?? `#${host.serviceId}`}` : `project ${host.projectName ?? `#${host.projectId}`}`;
+  return scope === 'service'
+    ? `service ${host.serviceName ?? `#${host.serviceId}`}`
+    : `project ${host.projectName ?? `#${host.projectId}`}`;
 }
 
-export function decide(user: DecideUser, host: DecideHost, right: Right, roles: readonly DecideRole[], grants: readonly DecideGrant[], now: Date = new Date()): Decision {
+export function decide(
+  user: DecideUser,
+  host: DecideHost,
+  right: Right,
+  roles: readonly DecideRole[],
+  grants: readonly DecideGrant[],
+  now: Date = new Date(),
+): Decision {
   if (user.status !== 'active') {
     return { allow: false, reason: `user ${user.username} is disabled`, via: { kind: 'none' } };
   }
@@ -103,10 +115,19 @@ export function decide(user: DecideUser, host: DecideHost, right: Right, roles: 
   if (g) {
     const who = g.subjectType === 'user' ? user.username : `department #${g.subjectId}`;
     const until = g.validUntil ? ` until ${g.validUntil.toISOString()}` : '';
-    return { allow: true, reason: `grant #${g.id}: ${g.right} for ${who} on ${g.scopeType} #${g.scopeId}${until}`, via: { kind: 'grant', grantId: g.id } };
+    return {
+      allow: true,
+      reason: `grant #${g.id}: ${g.right} for ${who} on ${g.scopeType} #${g.scopeId}${until}`,
+      via: { kind: 'grant', grantId: g.id },
+    };
   }
-  const hint = applicable.length > 0 && right === 'root'
-    ? ` (${applicable.map((r) => `${r.role} of ${scopeLabel(host, r.scopeType)}`).join(', ')} gives login only on an online host)`
-    : '';
-  return { allow: false, reason: `no ${right} right for ${user.username} on ${host.hostname}${hint}; request access in jmp`, via: { kind: 'none' } };
+  const hint =
+    applicable.length > 0 && right === 'root'
+      ? ` (${applicable.map((r) => `${r.role} of ${scopeLabel(host, r.scopeType)}`).join(', ')} gives login only on an online host)`
+      : '';
+  return {
+    allow: false,
+    reason: `no ${right} right for ${user.username} on ${host.hostname}${hint}; request access in jmp`,
+    via: { kind: 'none' },
+  };
 }

@@ -24,13 +24,22 @@ class FactsCache {
     if (this.queued) return this.queued;
     const send = async () => {
       this.queued = null;
-      const [row] = await preparedQuery<{ v: string }>(db, 'jmp_policy_version', 'SELECT v::text AS v FROM policy_version WHERE id = 1', []);
+      const [row] = await preparedQuery<{ v: string }>(
+        db,
+        'jmp_policy_version',
+        'SELECT v::text AS v FROM policy_version WHERE id = 1',
+        [],
+      );
       return row?.v ?? '';
     };
     const next = (this.inflight ?? Promise.resolve('')).then(send, send);
     if (this.inflight) this.queued = next;
     this.inflight = next;
-    void next.finally(() => { if (this.inflight === next) this.inflight = null; }).catch(() => {});
+    void next
+      .finally(() => {
+        if (this.inflight === next) this.inflight = null;
+      })
+      .catch(() => {});
     return next;
   }
 

@@ -4,7 +4,12 @@ import type { Db } from '../db/knex.js';
 import { preparedQuery } from '../db/prepared.js';
 import type { DecideGrant, DecideHost, DecideRole, DecideUser } from './decide.js';
 
-export interface Facts { user: DecideUser | null; host: DecideHost | null; roles: DecideRole[]; grants: DecideGrant[] }
+export interface Facts {
+  user: DecideUser | null;
+  host: DecideHost | null;
+  roles: DecideRole[];
+  grants: DecideGrant[];
+}
 
 const FACTS_SQL = `
 WITH RECURSIVE u AS (SELECT id, username, status, department_id FROM users WHERE username = $1),
@@ -36,7 +41,15 @@ const BY_NAME = FACTS_SQL.replace('${hostWhere}', 'h.hostname = $2');
 
 interface FactsRow {
   u: { id: number; username: string; status: 'active' | 'disabled'; department_id: number | null } | null;
-  h: { id: number; hostname: string; state: 'online' | 'offline'; service_id: number | null; project_id: number | null; service_name: string | null; project_name: string | null } | null;
+  h: {
+    id: number;
+    hostname: string;
+    state: 'online' | 'offline';
+    service_id: number | null;
+    project_id: number | null;
+    service_name: string | null;
+    project_name: string | null;
+  } | null;
   depts: number[];
   roles: DecideRole[];
   grants: Array<Omit<DecideGrant, 'validFrom' | 'validUntil'> & { validFrom: string; validUntil: string | null }>;
@@ -45,12 +58,31 @@ interface FactsRow {
 /** Facts for `username` on a host given by id or by host name. */
 export async function loadFacts(db: Db, username: string, host: number | string): Promise<Facts> {
   const byId = typeof host === 'number';
-  const [r] = await preparedQuery<FactsRow>(db, byId ? 'jmp_facts_by_host_id' : 'jmp_facts_by_hostname', byId ? BY_ID : BY_NAME, [username, host]);
+  const [r] = await preparedQuery<FactsRow>(
+    db,
+    byId ? 'jmp_facts_by_host_id' : 'jmp_facts_by_hostname',
+    byId ? BY_ID : BY_NAME,
+    [username, host],
+  );
   if (!r) throw new Error('facts query returned no row');
   return {
     user: r.u ? { id: r.u.id, username: r.u.username, status: r.u.status, departmentIds: r.depts } : null,
-    host: r.h ? { id: r.h.id, hostname: r.h.hostname, state: r.h.state, serviceId: r.h.service_id, projectId: r.h.project_id, serviceName: r.h.service_name ?? undefined, projectName: r.h.project_name ?? undefined } : null,
+    host: r.h
+      ? {
+          id: r.h.id,
+          hostname: r.h.hostname,
+          state: r.h.state,
+          serviceId: r.h.service_id,
+          projectId: r.h.project_id,
+          serviceName: r.h.service_name ?? undefined,
+          projectName: r.h.project_name ?? undefined,
+        }
+      : null,
     roles: r.roles,
-    grants: r.grants.map((g) => ({ ...g, validFrom: new Date(g.validFrom), validUntil: g.validUntil ? new Date(g.validUntil) : null })),
+    grants: r.grants.map((g) => ({
+      ...g,
+      validFrom: new Date(g.validFrom),
+      validUntil: g.validUntil ? new Date(g.validUntil) : null,
+    })),
   };
 }

@@ -17,17 +17,34 @@ export async function departmentChain(db: Knex, departmentId: number | null): Pr
   return (rows as Array<{ id: number }>).map((r) => r.id);
 }
 
-export interface GrantRow { id: number; subject_type: string; subject_id: number; scope_type: string; scope_id: number; right: string; valid_from: Date | string; valid_until: Date | string | null }
+export interface GrantRow {
+  id: number;
+  subject_type: string;
+  subject_id: number;
+  scope_type: string;
+  scope_id: number;
+  right: string;
+  valid_from: Date | string;
+  valid_until: Date | string | null;
+}
 
 /** Grants not revoked and not yet expired at `now`; narrow further with where(). */
 export function grantsInForce(db: Knex, now: Date): Knex.QueryBuilder<GrantRow, GrantRow[]> {
-  return db('grants').whereNull('revoked_at').where((q) => q.whereNull('valid_until').orWhere('valid_until', '>', now))
+  return db('grants')
+    .whereNull('revoked_at')
+    .where((q) => q.whereNull('valid_until').orWhere('valid_until', '>', now))
     .select('id', 'subject_type', 'subject_id', 'scope_type', 'scope_id', 'right', 'valid_from', 'valid_until');
 }
 
 export function toDecideGrant(g: GrantRow): DecideGrant {
   return {
-    id: g.id, subjectType: g.subject_type as DecideGrant['subjectType'], subjectId: g.subject_id, scopeType: g.scope_type as DecideGrant['scopeType'], scopeId: g.scope_id,
-    right: g.right as DecideGrant['right'], validFrom: new Date(g.valid_from), validUntil: g.valid_until ? new Date(g.valid_until) : null,
+    id: g.id,
+    subjectType: g.subject_type as DecideGrant['subjectType'],
+    subjectId: g.subject_id,
+    scopeType: g.scope_type as DecideGrant['scopeType'],
+    scopeId: g.scope_id,
+    right: g.right as DecideGrant['right'],
+    validFrom: new Date(g.valid_from),
+    validUntil: g.valid_until ? new Date(g.valid_until) : null,
   };
 }

@@ -37,16 +37,26 @@ export const badField = (field: string, message: string): JmpError =>
 export const userIdOf = (p: Principal): number | null => (p.kind === 'user' ? p.user.id : null);
 
 /** Maps the rows of a page to what the API returns. */
-export function mapPage<R, T>(p: Paged<R>, map: (row: R) => T): { items: T[]; total: number; limit: number; offset: number } {
+export function mapPage<R, T>(
+  p: Paged<R>,
+  map: (row: R) => T,
+): { items: T[]; total: number; limit: number; offset: number } {
   return { items: p.items.map(map), total: p.total, limit: p.limit, offset: p.offset };
 }
 
 /** Appends an audit event; within a transaction it commits or rolls back with the write. */
-export async function audit(db: Tx, principal: Principal, action: string, target: string, data: Record<string, unknown> = {}): Promise<void> {
+export async function audit(
+  db: Tx,
+  principal: Principal,
+  action: string,
+  target: string,
+  data: Record<string, unknown> = {},
+): Promise<void> {
   await appendAudit(db as Knex, { actor: actorOf(principal), action, target, data });
 }
 
-export const iso = (d: Date | string | null | undefined): string | null => (d == null ? null : new Date(d).toISOString());
+export const iso = (d: Date | string | null | undefined): string | null =>
+  d == null ? null : new Date(d).toISOString();
 export const isoNN = (d: Date | string): string => new Date(d).toISOString();
 
 const camel = (s: string) => s.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
@@ -61,7 +71,11 @@ export interface ConstraintHints {
  * JmpErrors: unique → 409 naming the field, foreign key → 409 (still referenced)
  * or 400 (missing reference), check → 400.
  */
-export async function write<T>(ctx: Ctx, hints: ConstraintHints, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+export async function write<T>(
+  ctx: Ctx,
+  hints: ConstraintHints,
+  fn: (trx: Knex.Transaction) => Promise<T>,
+): Promise<T> {
   try {
     return await ctx.db.transaction(fn);
   } catch (err) {
@@ -77,7 +91,11 @@ export function translate(err: unknown, hints: ConstraintHints = {}): unknown {
     const m = /^Key \((.+?)\)=\((.*)\) already exists/.exec(e.detail ?? '');
     const cols = m ? m[1]!.split(', ') : [];
     const field = hint?.[0] ?? `body.${camel(cols[cols.length - 1] ?? 'id')}`;
-    return new JmpError('conflict', hint ? `${field}: ${hint[1]}` : `${field}: ${m ? `${m[1]} = ${m[2]}` : 'this value'} is already taken`, { field });
+    return new JmpError(
+      'conflict',
+      hint ? `${field}: ${hint[1]}` : `${field}: ${m ? `${m[1]} = ${m[2]}` : 'this value'} is already taken`,
+      { field },
+    );
   }
   if (e.code === '23503') {
     if (hint) return new JmpError('conflict', hint[1], { field: hint[0] });
@@ -86,7 +104,9 @@ export function translate(err: unknown, hints: ConstraintHints = {}): unknown {
     if (still) return new JmpError('conflict', `it is still referenced by ${still[1]}; remove those first`);
     const m = /^Key \((\w+)\)=\((.*)\) is not present/.exec(e.detail ?? '');
     const field = m ? `body.${camel(m[1]!)}` : 'body';
-    return new JmpError('bad_request', `${field}: refers to a row that does not exist${m ? ` (${m[2]})` : ''}`, { field });
+    return new JmpError('bad_request', `${field}: refers to a row that does not exist${m ? ` (${m[2]})` : ''}`, {
+      field,
+    });
   }
   if (e.code === '23514') {
     if (hint) return new JmpError('bad_request', `${hint[0]}: ${hint[1]}`, { field: hint[0] });

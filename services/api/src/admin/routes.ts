@@ -10,7 +10,15 @@ import { ruleRoutes } from './rules.js';
 import { enrolmentRoutes } from './enrolment.js';
 import { auditRoutes } from './audit.js';
 
-const MODULES: RouteModule[] = [userRoutes, orgRoutes, hostRoutes, grantRoutes, ruleRoutes, enrolmentRoutes, auditRoutes];
+const MODULES: RouteModule[] = [
+  userRoutes,
+  orgRoutes,
+  hostRoutes,
+  grantRoutes,
+  ruleRoutes,
+  enrolmentRoutes,
+  auditRoutes,
+];
 
 export const adminRoutes: RouteModule = (api, ctx, auth) => {
   for (const m of MODULES) m(api, ctx, auth);

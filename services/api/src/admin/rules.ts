@@ -16,8 +16,16 @@ const RULE_HINTS = {
 } as Record<string, [string, string]>;
 
 const toRule = (r: repo.RuleRow): c.CommandRule => ({
-  id: r.id, name: r.name, pattern: r.pattern, action: r.action, severity: r.severity, list: r.list,
-  scopeType: r.scope_type, scopeId: r.scope_id, enabled: r.enabled, createdAt: isoNN(r.created_at),
+  id: r.id,
+  name: r.name,
+  pattern: r.pattern,
+  action: r.action,
+  severity: r.severity,
+  list: r.list,
+  scopeType: r.scope_type,
+  scopeId: r.scope_id,
+  enabled: r.enabled,
+  createdAt: isoNN(r.created_at),
 });
 
 /** Compiles as every proxy does (one deny rule), or throws a 400 naming the field with RE2's own message. */
@@ -38,47 +46,112 @@ function checkScope(scopeType: string, scopeId: number | null | undefined): void
 export const ruleRoutes: RouteModule = (api, ctx, auth) => {
   const tags = ['admin: command rules'];
 
-  api.route('get', '/v1/rules', { summary: 'List command rules', tags, auth: readers(auth), security: 'admin', query: c.RuleQuery, response: c.CommandRuleList }, async ({ query }) => {
-    return mapPage(await repo.listRules(ctx.db, query), toRule);
-  });
+  api.route(
+    'get',
+    '/v1/rules',
+    {
+      summary: 'List command rules',
+      tags,
+      auth: readers(auth),
+      security: 'admin',
+      query: c.RuleQuery,
+      response: c.CommandRuleList,
+    },
+    async ({ query }) => {
+      return mapPage(await repo.listRules(ctx.db, query), toRule);
+    },
+  );
 
-  api.route('post', '/v1/rules/test', { summary: 'Try a pattern against a command line (RE2)', tags, auth: auth.admin(), security: 'admin', body: c.RuleTest, response: c.RuleTestResult }, async ({ body }) =>
-    ({ match: compileRule(body.pattern).match(body.line).rules.length > 0 }));
+  api.route(
+    'post',
+    '/v1/rules/test',
+    {
+      summary: 'Try a pattern against a command line (RE2)',
+      tags,
+      auth: auth.admin(),
+      security: 'admin',
+      body: c.RuleTest,
+      response: c.RuleTestResult,
+    },
+    async ({ body }) => ({ match: compileRule(body.pattern).match(body.line).rules.length > 0 }),
+  );
 
-  api.route('post', '/v1/rules', { summary: 'Create a command rule', tags, auth: auth.admin(), security: 'admin', body: c.RuleCreate, response: c.CommandRule, status: 201 }, async ({ body, principal }) => {
-    compileRule(body.pattern);
-    checkScope(body.scopeType, body.scopeId);
-    return write(ctx, RULE_HINTS, async (trx) => {
-      if (body.scopeType !== 'global') await mustRef(trx, body.scopeType, body.scopeId, 'body.scopeId');
-      const row = await repo.insertRule(trx, { ...body, scopeId: body.scopeId ?? null });
-      await audit(trx, principal, 'rule.created', `rule:${row.id}`, { ...body });
-      return toRule(row);
-    });
-  });
+  api.route(
+    'post',
+    '/v1/rules',
+    {
+      summary: 'Create a command rule',
+      tags,
+      auth: auth.admin(),
+      security: 'admin',
+      body: c.RuleCreate,
+      response: c.CommandRule,
+      status: 201,
+    },
+    async ({ body, principal }) => {
+      compileRule(body.pattern);
+      checkScope(body.scopeType, body.scopeId);
+      return write(ctx, RULE_HINTS, async (trx) => {
+        if (body.scopeType !== 'global') await mustRef(trx, body.scopeType, body.scopeId, 'body.scopeId');
+        const row = await repo.insertRule(trx, { ...body, scopeId: body.scopeId ?? null });
+        await audit(trx, principal, 'rule.created', `rule:${row.id}`, { ...body });
+        return toRule(row);
+      });
+    },
+  );
 
-  api.route('get', '/v1/rules/:id', { summary: 'Get a command rule', tags, auth: readers(auth), security: 'admin', params: c.IdParams, response: c.CommandRule }, async ({ params }) =>
-    toRule(await repo.getRule(ctx.db, params.id)));
+  api.route(
+    'get',
+    '/v1/rules/:id',
+    {
+      summary: 'Get a command rule',
+      tags,
+      auth: readers(auth),
+      security: 'admin',
+      params: c.IdParams,
+      response: c.CommandRule,
+    },
+    async ({ params }) => toRule(await repo.getRule(ctx.db, params.id)),
+  );
 
-  api.route('patch', '/v1/rules/:id', { summary: 'Update a command rule', tags, auth: auth.admin(), security: 'admin', params: c.IdParams, body: c.RuleUpdate, response: c.CommandRule }, async ({ params, body, principal }) => {
-    if (body.pattern !== undefined) compileRule(body.pattern);
-    return write(ctx, RULE_HINTS, async (trx) => {
-      const cur = await repo.getRule(trx, params.id);
-      const scopeType: string = body.scopeType ?? cur.scope_type;
-      // Switching to global clears the scope id unless the body sets one.
-      const scopeId = body.scopeId !== undefined ? body.scopeId : scopeType === 'global' ? null : cur.scope_id;
-      checkScope(scopeType, scopeId);
-      if (scopeType !== 'global') await mustRef(trx, scopeType as 'project' | 'service', scopeId, 'body.scopeId');
-      const row = await repo.updateRule(trx, params.id, { ...body, scopeType, scopeId });
-      await audit(trx, principal, 'rule.updated', `rule:${row.id}`, { ...body });
-      return toRule(row);
-    });
-  });
+  api.route(
+    'patch',
+    '/v1/rules/:id',
+    {
+      summary: 'Update a command rule',
+      tags,
+      auth: auth.admin(),
+      security: 'admin',
+      params: c.IdParams,
+      body: c.RuleUpdate,
+      response: c.CommandRule,
+    },
+    async ({ params, body, principal }) => {
+      if (body.pattern !== undefined) compileRule(body.pattern);
+      return write(ctx, RULE_HINTS, async (trx) => {
+        const cur = await repo.getRule(trx, params.id);
+        const scopeType: string = body.scopeType ?? cur.scope_type;
+        // Switching to global clears the scope id unless the body sets one.
+        const scopeId = body.scopeId !== undefined ? body.scopeId : scopeType === 'global' ? null : cur.scope_id;
+        checkScope(scopeType, scopeId);
+        if (scopeType !== 'global') await mustRef(trx, scopeType as 'project' | 'service', scopeId, 'body.scopeId');
+        const row = await repo.updateRule(trx, params.id, { ...body, scopeType, scopeId });
+        await audit(trx, principal, 'rule.updated', `rule:${row.id}`, { ...body });
+        return toRule(row);
+      });
+    },
+  );
 
-  api.route('delete', '/v1/rules/:id', { summary: 'Delete a command rule', tags, auth: auth.admin(), security: 'admin', params: c.IdParams }, async ({ params, principal }) => {
-    await write(ctx, RULE_HINTS, async (trx) => {
-      const cur = await repo.getRule(trx, params.id);
-      await repo.deleteRule(trx, params.id);
-      await audit(trx, principal, 'rule.deleted', `rule:${cur.id}`, { name: cur.name, pattern: cur.pattern });
-    });
-  });
+  api.route(
+    'delete',
+    '/v1/rules/:id',
+    { summary: 'Delete a command rule', tags, auth: auth.admin(), security: 'admin', params: c.IdParams },
+    async ({ params, principal }) => {
+      await write(ctx, RULE_HINTS, async (trx) => {
+        const cur = await repo.getRule(trx, params.id);
+        await repo.deleteRule(trx, params.id);
+        await audit(trx, principal, 'rule.deleted', `rule:${cur.id}`, { name: cur.name, pattern: cur.pattern });
+      });
+    },
+  );
 };

@@ -17,23 +17,46 @@ const USER_HINTS = {
   users_username_format: ['body.username', 'must match ^[a-z_][a-z0-9_-]{0,31}$'],
   users_status: ['body.status', 'must be active or disabled'],
 } as Record<string, [string, string]>;
-const KEY_HINTS = { user_ssh_keys_user_id_fingerprint_unique: ['body.publicKey', 'this key is already registered for this user'] } as Record<string, [string, string]>;
+const KEY_HINTS = {
+  user_ssh_keys_user_id_fingerprint_unique: ['body.publicKey', 'this key is already registered for this user'],
+} as Record<string, [string, string]>;
 
 export function toUser(r: repo.UserRow): c.AdminUser {
   return {
-    id: r.id, username: r.username, uid: r.uid, displayName: r.display_name, email: r.email,
-    leaderId: r.leader_id, departmentId: r.department_id, status: r.status,
-    isAdmin: r.is_admin, isAuditor: r.is_auditor, shell: r.shell,
-    hasPassword: r.password_hash != null, hasTotp: r.totp_secret_enc != null,
-    createdAt: isoNN(r.created_at), updatedAt: isoNN(r.updated_at),
+    id: r.id,
+    username: r.username,
+    uid: r.uid,
+    displayName: r.display_name,
+    email: r.email,
+    leaderId: r.leader_id,
+    departmentId: r.department_id,
+    status: r.status,
+    isAdmin: r.is_admin,
+    isAuditor: r.is_auditor,
+    shell: r.shell,
+    hasPassword: r.password_hash != null,
+    hasTotp: r.totp_secret_enc != null,
+    createdAt: isoNN(r.created_at),
+    updatedAt: isoNN(r.updated_at),
   };
 }
 
-const toKey = (r: repo.UserKeyRow) => ({ id: r.id, userId: r.user_id, publicKey: r.public_key, fingerprint: r.fingerprint, comment: r.comment, createdAt: isoNN(r.created_at) });
+const toKey = (r: repo.UserKeyRow) => ({
+  id: r.id,
+  userId: r.user_id,
+  publicKey: r.public_key,
+  fingerprint: r.fingerprint,
+  comment: r.comment,
+  createdAt: isoNN(r.created_at),
+});
 
 /** Refuses a change that would leave no active person able to administer jmp. */
 async function keepAnAdmin(trx: Tx, userId: number, what: string): Promise<void> {
-  if ((await repo.otherActiveAdmins(trx, userId)) === 0) throw new JmpError('conflict', `${what} would leave no active administrator; make someone else an administrator first`);
+  if ((await repo.otherActiveAdmins(trx, userId)) === 0)
+    throw new JmpError(
+      'conflict',
+      `${what} would leave no active administrator; make someone else an administrator first`,
+    );
 }
 
 const loadUser = (trx: Tx, id: number): Promise<repo.UserRow> => repo.getUser(trx, id);
@@ -41,47 +64,95 @@ const loadUser = (trx: Tx, id: number): Promise<repo.UserRow> => repo.getUser(tr
 export const userRoutes: RouteModule = (api, ctx, auth) => {
   const tags = ['admin: users'];
 
-  api.route('get', '/v1/users', { summary: 'List users', tags, auth: readers(auth), security: 'admin', query: c.UserQuery, response: c.UserList }, async ({ query }) => {
-    return mapPage(await repo.listUsers(ctx.db, query), toUser);
-  });
+  api.route(
+    'get',
+    '/v1/users',
+    { summary: 'List users', tags, auth: readers(auth), security: 'admin', query: c.UserQuery, response: c.UserList },
+    async ({ query }) => {
+      return mapPage(await repo.listUsers(ctx.db, query), toUser);
+    },
+  );
 
-  api.route('post', '/v1/users', { summary: 'Create a user (the uid is assigned by jmp; system account names are refused)', tags, auth: auth.admin(), security: 'admin', body: c.UserCreate, response: c.AdminUser, status: 201 }, async ({ body, principal }) => {
-    // Usernames never change after creation, so this is the one place a name enters jmp.
-    const reserved = reservedUsernameReason(body.username, ctx.config.reservedUsernames);
-    if (reserved) throw badField('body.username', reserved);
-    const passwordHash = body.password ? await hashPassword(body.password) : null;
-    return write(ctx, USER_HINTS, async (trx) => {
-      await mustRef(trx, 'user', body.leaderId, 'body.leaderId');
-      await mustRef(trx, 'department', body.departmentId, 'body.departmentId');
-      const row = await repo.insertUser(trx, {
-        username: body.username, displayName: body.displayName, email: body.email ?? null,
-        leaderId: body.leaderId ?? null, departmentId: body.departmentId ?? null, status: body.status,
-        isAdmin: body.isAdmin, isAuditor: body.isAuditor, shell: body.shell, passwordHash,
+  api.route(
+    'post',
+    '/v1/users',
+    {
+      summary: 'Create a user (the uid is assigned by jmp; system account names are refused)',
+      tags,
+      auth: auth.admin(),
+      security: 'admin',
+      body: c.UserCreate,
+      response: c.AdminUser,
+      status: 201,
+    },
+    async ({ body, principal }) => {
+      // Usernames never change after creation, so this is the one place a name enters jmp.
+      const reserved = reservedUsernameReason(body.username, ctx.config.reservedUsernames);
+      if (reserved) throw badField('body.username', reserved);
+      const passwordHash = body.password ? await hashPassword(body.password) : null;
+      return write(ctx, USER_HINTS, async (trx) => {
+        await mustRef(trx, 'user', body.leaderId, 'body.leaderId');
+        await mustRef(trx, 'department', body.departmentId, 'body.departmentId');
+        const row = await repo.insertUser(trx, {
+          username: body.username,
+          displayName: body.displayName,
+          email: body.email ?? null,
+          leaderId: body.leaderId ?? null,
+          departmentId: body.departmentId ?? null,
+          status: body.status,
+          isAdmin: body.isAdmin,
+          isAuditor: body.isAuditor,
+          shell: body.shell,
+          passwordHash,
+        });
+        const { password: _pw, ...data } = body;
+        await audit(trx, principal, 'user.created', `user:${row.username}`, {
+          ...data,
+          uid: row.uid,
+          hasPassword: passwordHash !== null,
+        });
+        return toUser(row);
       });
-      const { password: _pw, ...data } = body;
-      await audit(trx, principal, 'user.created', `user:${row.username}`, { ...data, uid: row.uid, hasPassword: passwordHash !== null });
-      return toUser(row);
-    });
-  });
+    },
+  );
 
-  api.route('get', '/v1/users/:id', { summary: 'Get a user', tags, auth: readers(auth), security: 'admin', params: c.IdParams, response: c.AdminUser }, async ({ params }) => toUser(await loadUser(ctx.db, params.id)));
+  api.route(
+    'get',
+    '/v1/users/:id',
+    { summary: 'Get a user', tags, auth: readers(auth), security: 'admin', params: c.IdParams, response: c.AdminUser },
+    async ({ params }) => toUser(await loadUser(ctx.db, params.id)),
+  );
 
-  api.route('patch', '/v1/users/:id', { summary: 'Update a user (username and uid never change)', tags, auth: auth.admin(), security: 'admin', params: c.IdParams, body: c.UserUpdate, response: c.AdminUser }, async ({ params, body, principal }) => {
-    const out = await write(ctx, USER_HINTS, async (trx) => {
-      const cur = await loadUser(trx, params.id);
-      if (body.leaderId === params.id) throw badField('body.leaderId', 'a user cannot be their own leader');
-      await mustRef(trx, 'user', body.leaderId, 'body.leaderId');
-      await mustRef(trx, 'department', body.departmentId, 'body.departmentId');
-      const losesAdmin = cur.is_admin && cur.status === 'active' && (body.isAdmin === false || body.status === 'disabled');
-      if (losesAdmin) await keepAnAdmin(trx, params.id, 'this change');
-      const row = await repo.updateUser(trx, params.id, body);
-      if (!row) return toUser(cur);
-      await audit(trx, principal, 'user.updated', `user:${row.username}`, { ...body });
-      return toUser(row);
-    });
-    if (body.status === 'disabled') await revokeUserSessions(ctx, params.id);
-    return out;
-  });
+  api.route(
+    'patch',
+    '/v1/users/:id',
+    {
+      summary: 'Update a user (username and uid never change)',
+      tags,
+      auth: auth.admin(),
+      security: 'admin',
+      params: c.IdParams,
+      body: c.UserUpdate,
+      response: c.AdminUser,
+    },
+    async ({ params, body, principal }) => {
+      const out = await write(ctx, USER_HINTS, async (trx) => {
+        const cur = await loadUser(trx, params.id);
+        if (body.leaderId === params.id) throw badField('body.leaderId', 'a user cannot be their own leader');
+        await mustRef(trx, 'user', body.leaderId, 'body.leaderId');
+        await mustRef(trx, 'department', body.departmentId, 'body.departmentId');
+        const losesAdmin =
+          cur.is_admin && cur.status === 'active' && (body.isAdmin === false || body.status === 'disabled');
+        if (losesAdmin) await keepAnAdmin(trx, params.id, 'this change');
+        const row = await repo.updateUser(trx, params.id, body);
+        if (!row) return toUser(cur);
+        await audit(trx, principal, 'user.updated', `user:${row.username}`, { ...body });
+        return toUser(row);
+      });
+      if (body.status === 'disabled') await revokeUserSessions(ctx, params.id);
+      return out;
+    },
+  );
 
   // Deleting is soft by default: the user is disabled and keeps their row, so
   // their uid stays reserved (files they own on targets keep a stable owner and
@@ -90,77 +161,171 @@ export const userRoutes: RouteModule = (api, ctx, auth) => {
   // (e.g. a mistaken account): roles and keys go with it, access requests and
   // approvals cascade, grants to the person are revoked, references elsewhere
   // become null. The uid is still never reused, because the sequence only grows.
-  api.route('delete', '/v1/users/:id', { summary: 'Disable a user (or delete with ?hard=1)', tags, auth: auth.admin(), security: 'admin', params: c.IdParams, query: c.UserDeleteQuery }, async ({ params, query, principal }) => {
-    await write(ctx, USER_HINTS, async (trx) => {
-      const cur = await loadUser(trx, params.id);
-      if (cur.is_admin && cur.status === 'active') await keepAnAdmin(trx, params.id, query.hard ? 'deleting this user' : 'disabling this user');
-      if (query.hard) {
-        await revokeGrantsOf(trx, 'user', params.id);
-        await repo.deleteUser(trx, params.id);
-        await audit(trx, principal, 'user.deleted', `user:${cur.username}`, { uid: cur.uid });
-      } else if (cur.status !== 'disabled') {
-        await repo.disableUser(trx, params.id);
-        await audit(trx, principal, 'user.disabled', `user:${cur.username}`, {});
-      }
-    });
-    await revokeUserSessions(ctx, params.id);
-  });
+  api.route(
+    'delete',
+    '/v1/users/:id',
+    {
+      summary: 'Disable a user (or delete with ?hard=1)',
+      tags,
+      auth: auth.admin(),
+      security: 'admin',
+      params: c.IdParams,
+      query: c.UserDeleteQuery,
+    },
+    async ({ params, query, principal }) => {
+      await write(ctx, USER_HINTS, async (trx) => {
+        const cur = await loadUser(trx, params.id);
+        if (cur.is_admin && cur.status === 'active')
+          await keepAnAdmin(trx, params.id, query.hard ? 'deleting this user' : 'disabling this user');
+        if (query.hard) {
+          await revokeGrantsOf(trx, 'user', params.id);
+          await repo.deleteUser(trx, params.id);
+          await audit(trx, principal, 'user.deleted', `user:${cur.username}`, { uid: cur.uid });
+        } else if (cur.status !== 'disabled') {
+          await repo.disableUser(trx, params.id);
+          await audit(trx, principal, 'user.disabled', `user:${cur.username}`, {});
+        }
+      });
+      await revokeUserSessions(ctx, params.id);
+    },
+  );
 
-  api.route('post', '/v1/users/:id/password', { summary: 'Set a user\'s password (scrypt; never returned)', tags, auth: auth.admin(), security: 'admin', params: c.IdParams, body: c.SetPassword }, async ({ params, body, principal }) => {
-    const hash = await hashPassword(body.password);
-    await write(ctx, {}, async (trx) => {
-      const cur = await loadUser(trx, params.id);
-      await repo.setPasswordHash(trx, params.id, hash);
-      await audit(trx, principal, 'user.password_set', `user:${cur.username}`, {});
-    });
-    // Whoever knew the old password may hold a web session made with it.
-    await revokeUserSessions(ctx, params.id);
-  });
+  api.route(
+    'post',
+    '/v1/users/:id/password',
+    {
+      summary: "Set a user's password (scrypt; never returned)",
+      tags,
+      auth: auth.admin(),
+      security: 'admin',
+      params: c.IdParams,
+      body: c.SetPassword,
+    },
+    async ({ params, body, principal }) => {
+      const hash = await hashPassword(body.password);
+      await write(ctx, {}, async (trx) => {
+        const cur = await loadUser(trx, params.id);
+        await repo.setPasswordHash(trx, params.id, hash);
+        await audit(trx, principal, 'user.password_set', `user:${cur.username}`, {});
+      });
+      // Whoever knew the old password may hold a web session made with it.
+      await revokeUserSessions(ctx, params.id);
+    },
+  );
 
-  api.route('post', '/v1/users/:id/totp', { summary: 'Enrol a fresh TOTP seed; the seed is returned this once', tags, auth: auth.admin(), security: 'admin', params: c.IdParams, response: c.TotpEnrolment, status: 201 }, async ({ params, principal, res }) => {
-    const secret = newTotpSecret();
-    const out = await write(ctx, {}, async (trx) => {
-      const cur = await loadUser(trx, params.id);
-      await repo.setTotpSecret(trx, params.id, ctx.secrets.seal(secret, 'totp'));
-      await audit(trx, principal, 'user.totp_enrolled', `user:${cur.username}`, { replaced: cur.totp_secret_enc != null });
-      return { secret, uri: totpUri(cur.username, secret) };
-    });
-    res.setHeader('cache-control', 'no-store');
-    return out;
-  });
+  api.route(
+    'post',
+    '/v1/users/:id/totp',
+    {
+      summary: 'Enrol a fresh TOTP seed; the seed is returned this once',
+      tags,
+      auth: auth.admin(),
+      security: 'admin',
+      params: c.IdParams,
+      response: c.TotpEnrolment,
+      status: 201,
+    },
+    async ({ params, principal, res }) => {
+      const secret = newTotpSecret();
+      const out = await write(ctx, {}, async (trx) => {
+        const cur = await loadUser(trx, params.id);
+        await repo.setTotpSecret(trx, params.id, ctx.secrets.seal(secret, 'totp'));
+        await audit(trx, principal, 'user.totp_enrolled', `user:${cur.username}`, {
+          replaced: cur.totp_secret_enc != null,
+        });
+        return { secret, uri: totpUri(cur.username, secret) };
+      });
+      res.setHeader('cache-control', 'no-store');
+      return out;
+    },
+  );
 
-  api.route('delete', '/v1/users/:id/totp', { summary: 'Remove a user\'s TOTP seed', tags, auth: auth.admin(), security: 'admin', params: c.IdParams }, async ({ params, principal }) => {
-    await write(ctx, {}, async (trx) => {
-      const cur = await loadUser(trx, params.id);
-      if (cur.totp_secret_enc == null) return;
-      await repo.setTotpSecret(trx, params.id, null);
-      await audit(trx, principal, 'user.totp_removed', `user:${cur.username}`, {});
-    });
-  });
+  api.route(
+    'delete',
+    '/v1/users/:id/totp',
+    { summary: "Remove a user's TOTP seed", tags, auth: auth.admin(), security: 'admin', params: c.IdParams },
+    async ({ params, principal }) => {
+      await write(ctx, {}, async (trx) => {
+        const cur = await loadUser(trx, params.id);
+        if (cur.totp_secret_enc == null) return;
+        await repo.setTotpSecret(trx, params.id, null);
+        await audit(trx, principal, 'user.totp_removed', `user:${cur.username}`, {});
+      });
+    },
+  );
 
-  api.route('get', '/v1/users/:id/keys', { summary: 'List a user\'s SSH public keys', tags, auth: readers(auth), security: 'admin', params: c.IdParams, response: c.UserKeyList }, async ({ params }) => {
-    await loadUser(ctx.db, params.id);
-    return { items: (await repo.listKeys(ctx.db, params.id)).map(toKey) };
-  });
+  api.route(
+    'get',
+    '/v1/users/:id/keys',
+    {
+      summary: "List a user's SSH public keys",
+      tags,
+      auth: readers(auth),
+      security: 'admin',
+      params: c.IdParams,
+      response: c.UserKeyList,
+    },
+    async ({ params }) => {
+      await loadUser(ctx.db, params.id);
+      return { items: (await repo.listKeys(ctx.db, params.id)).map(toKey) };
+    },
+  );
 
-  api.route('post', '/v1/users/:id/keys', { summary: 'Add an SSH public key to a user', tags, auth: auth.admin(), security: 'admin', params: c.IdParams, body: c.UserKeyCreate, response: c.UserKey, status: 201 }, async ({ params, body, principal }) => {
-    const key = parseSshPublicKey(body.publicKey);
-    if (typeof key === 'string') throw badField('body.publicKey', key);
-    return write(ctx, KEY_HINTS, async (trx) => {
-      const cur = await loadUser(trx, params.id);
-      const row = await repo.insertKey(trx, { userId: params.id, publicKey: key.line, fingerprint: key.fingerprint, comment: (body.comment ?? key.comment).slice(0, 256) });
-      await audit(trx, principal, 'user.key_added', `user:${cur.username}`, { keyId: row.id, type: key.type, fingerprint: key.fingerprint });
-      return toKey(row);
-    });
-  });
+  api.route(
+    'post',
+    '/v1/users/:id/keys',
+    {
+      summary: 'Add an SSH public key to a user',
+      tags,
+      auth: auth.admin(),
+      security: 'admin',
+      params: c.IdParams,
+      body: c.UserKeyCreate,
+      response: c.UserKey,
+      status: 201,
+    },
+    async ({ params, body, principal }) => {
+      const key = parseSshPublicKey(body.publicKey);
+      if (typeof key === 'string') throw badField('body.publicKey', key);
+      return write(ctx, KEY_HINTS, async (trx) => {
+        const cur = await loadUser(trx, params.id);
+        const row = await repo.insertKey(trx, {
+          userId: params.id,
+          publicKey: key.line,
+          fingerprint: key.fingerprint,
+          comment: (body.comment ?? key.comment).slice(0, 256),
+        });
+        await audit(trx, principal, 'user.key_added', `user:${cur.username}`, {
+          keyId: row.id,
+          type: key.type,
+          fingerprint: key.fingerprint,
+        });
+        return toKey(row);
+      });
+    },
+  );
 
-  api.route('delete', '/v1/users/:id/keys/:keyId', { summary: 'Remove an SSH public key from a user', tags, auth: auth.admin(), security: 'admin', params: c.UserKeyParams }, async ({ params, principal }) => {
-    await write(ctx, {}, async (trx) => {
-      const cur = await loadUser(trx, params.id);
-      const key = await repo.findKey(trx, params.id, params.keyId);
-      if (!key) throw new JmpError('not_found', `user ${cur.username} has no SSH key with id ${params.keyId}`);
-      await repo.deleteKey(trx, key.id);
-      await audit(trx, principal, 'user.key_removed', `user:${cur.username}`, { keyId: key.id, fingerprint: key.fingerprint });
-    });
-  });
+  api.route(
+    'delete',
+    '/v1/users/:id/keys/:keyId',
+    {
+      summary: 'Remove an SSH public key from a user',
+      tags,
+      auth: auth.admin(),
+      security: 'admin',
+      params: c.UserKeyParams,
+    },
+    async ({ params, principal }) => {
+      await write(ctx, {}, async (trx) => {
+        const cur = await loadUser(trx, params.id);
+        const key = await repo.findKey(trx, params.id, params.keyId);
+        if (!key) throw new JmpError('not_found', `user ${cur.username} has no SSH key with id ${params.keyId}`);
+        await repo.deleteKey(trx, key.id);
+        await audit(trx, principal, 'user.key_removed', `user:${cur.username}`, {
+          keyId: key.id,
+          fingerprint: key.fingerprint,
+        });
+      });
+    },
+  );
 };

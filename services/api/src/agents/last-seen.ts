@@ -8,7 +8,11 @@ export class LastSeen {
   private pending = new Set<number>();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly db: Db, private readonly log: Pick<Logger, 'warn'>, everyMs = 5000) {
+  constructor(
+    private readonly db: Db,
+    private readonly log: Pick<Logger, 'warn'>,
+    everyMs = 5000,
+  ) {
     this.timer = setInterval(() => void this.flush(), everyMs);
     this.timer.unref();
   }

@@ -5,7 +5,11 @@
 // miss only costs the build it saves.
 const MAX_HOSTS = 200_000;
 
-interface Entry { version: string; etag: string; changesAtMs: number | null }
+interface Entry {
+  version: string;
+  etag: string;
+  changesAtMs: number | null;
+}
 
 export class SnapshotEtags {
   private readonly entries = new Map<number, Entry>();

@@ -12,7 +12,13 @@ export const JMP_USERS_GROUP = { name: 'jmp-users', gid: 199999 };
 
 export type HostSnapshot = Omit<PolicySnapshot, 'generatedAt'>;
 
-export async function buildSnapshot(db: Db, hostId: number, keys: TicketKeys, noSnapshot: 'deny' | 'allow', now = new Date()): Promise<HostSnapshot | null> {
+export async function buildSnapshot(
+  db: Db,
+  hostId: number,
+  keys: TicketKeys,
+  noSnapshot: 'deny' | 'allow',
+  now = new Date(),
+): Promise<HostSnapshot | null> {
   return (await buildTimedSnapshot(db, hostId, keys, noSnapshot, now))?.snapshot ?? null;
 }
 
@@ -21,18 +27,46 @@ export async function buildSnapshot(db: Db, hostId: number, keys: TicketKeys, no
  * grant it considered; null: never). Until then only a write, which bumps the
  * policy version, can change it.
  */
-export async function buildTimedSnapshot(db: Db, hostId: number, keys: TicketKeys, noSnapshot: 'deny' | 'allow', now = new Date()): Promise<{ snapshot: HostSnapshot; changesAt: Date | null } | null> {
-  const host = await db('hosts as h').leftJoin('services as s', 's.id', 'h.service_id').leftJoin('projects as p', 'p.id', 's.project_id')
-    .where('h.id', hostId).first('h.id', 'h.hostname', 'h.state', 'h.service_id', 's.project_id', 's.name as service_name', 'p.name as project_name');
+export async function buildTimedSnapshot(
+  db: Db,
+  hostId: number,
+  keys: TicketKeys,
+  noSnapshot: 'deny' | 'allow',
+  now = new Date(),
+): Promise<{ snapshot: HostSnapshot; changesAt: Date | null } | null> {
+  const host = await db('hosts as h')
+    .leftJoin('services as s', 's.id', 'h.service_id')
+    .leftJoin('projects as p', 'p.id', 's.project_id')
+    .where('h.id', hostId)
+    .first(
+      'h.id',
+      'h.hostname',
+      'h.state',
+      'h.service_id',
+      's.project_id',
+      's.name as service_name',
+      'p.name as project_name',
+    );
   if (!host) return null;
-  const scopes = { host: host.id as number, service: host.service_id as number | null, project: host.project_id as number | null };
+  const scopes = {
+    host: host.id as number,
+    service: host.service_id as number | null,
+    project: host.project_id as number | null,
+  };
 
   const [roleRows, grantRows, departments] = await Promise.all([
-    db('roles').where((q) => {
-      q.where({ scope_type: 'service', scope_id: scopes.service ?? -1 }).orWhere({ scope_type: 'project', scope_id: scopes.project ?? -1 });
-    }).select('user_id', 'scope_type', 'scope_id', 'role'),
+    db('roles')
+      .where((q) => {
+        q.where({ scope_type: 'service', scope_id: scopes.service ?? -1 }).orWhere({
+          scope_type: 'project',
+          scope_id: scopes.project ?? -1,
+        });
+      })
+      .select('user_id', 'scope_type', 'scope_id', 'role'),
     grantsInForce(db, now).where((q) => {
-      q.where({ scope_type: 'host', scope_id: scopes.host }).orWhere({ scope_type: 'service', scope_id: scopes.service ?? -1 }).orWhere({ scope_type: 'project', scope_id: scopes.project ?? -1 });
+      q.where({ scope_type: 'host', scope_id: scopes.host })
+        .orWhere({ scope_type: 'service', scope_id: scopes.service ?? -1 })
+        .orWhere({ scope_type: 'project', scope_id: scopes.project ?? -1 });
     }),
     db('departments').select('id', 'parent_id'),
   ]);
@@ -41,17 +75,29 @@ export async function buildTimedSnapshot(db: Db, hostId: number, keys: TicketKey
   const parent = new Map<number, number | null>(departments.map((d) => [d.id, d.parent_id]));
   const ancestors = (id: number | null): number[] => {
     const out: number[] = [];
-    for (let cur = id, n = 0; cur !== null && cur !== undefined && n < 32; cur = parent.get(cur) ?? null, n++) out.push(cur);
+    for (let cur = id, n = 0; cur !== null && cur !== undefined && n < 32; cur = parent.get(cur) ?? null, n++)
+      out.push(cur);
     return out;
   };
-  const grantedDepts = new Set(grantRows.filter((g) => g.subject_type === 'department').map((g) => g.subject_id as number));
-  const deptsInScope = departments.filter((d) => ancestors(d.id).some((a) => grantedDepts.has(a))).map((d) => d.id as number);
+  const grantedDepts = new Set(
+    grantRows.filter((g) => g.subject_type === 'department').map((g) => g.subject_id as number),
+  );
+  const deptsInScope = departments
+    .filter((d) => ancestors(d.id).some((a) => grantedDepts.has(a)))
+    .map((d) => d.id as number);
 
-  const userIds = new Set<number>([...roleRows.map((r) => r.user_id as number), ...grantRows.filter((g) => g.subject_type === 'user').map((g) => g.subject_id as number)]);
-  const users = await db('users').where('status', 'active').where((q) => {
-    q.whereIn('id', [...userIds]);
-    if (deptsInScope.length) q.orWhereIn('department_id', deptsInScope);
-  }).select('id', 'username', 'uid', 'display_name', 'department_id', 'shell').orderBy('username');
+  const userIds = new Set<number>([
+    ...roleRows.map((r) => r.user_id as number),
+    ...grantRows.filter((g) => g.subject_type === 'user').map((g) => g.subject_id as number),
+  ]);
+  const users = await db('users')
+    .where('status', 'active')
+    .where((q) => {
+      q.whereIn('id', [...userIds]);
+      if (deptsInScope.length) q.orWhereIn('department_id', deptsInScope);
+    })
+    .select('id', 'username', 'uid', 'display_name', 'department_id', 'shell')
+    .orderBy('username');
 
   // Grants by subject, so each user's decision sees only their own and their departments'.
   const grantsBySubject = new Map<string, DecideGrant[]>();
@@ -69,7 +115,15 @@ export async function buildTimedSnapshot(db: Db, hostId: number, keys: TicketKey
     list.push({ scopeType: r.scope_type, scopeId: r.scope_id, role: r.role });
     rolesByUser.set(r.user_id, list);
   }
-  const dHost = { id: host.id, hostname: host.hostname, state: host.state, serviceId: host.service_id, projectId: host.project_id, serviceName: host.service_name, projectName: host.project_name };
+  const dHost = {
+    id: host.id,
+    hostname: host.hostname,
+    state: host.state,
+    serviceId: host.service_id,
+    projectId: host.project_id,
+    serviceName: host.service_name,
+    projectName: host.project_name,
+  };
 
   const out: PolicySnapshot['users'] = [];
   for (const u of users) {
@@ -79,8 +133,15 @@ export async function buildTimedSnapshot(db: Db, hostId: number, keys: TicketKey
     const login = decide(du, dHost, 'login', roles, grants, now).allow;
     if (!login) continue;
     out.push({
-      username: u.username, uid: u.uid, gid: u.uid, gecos: sanitizeGecos(u.display_name), home: `/home/${u.username}`, shell: u.shell,
-      groups: [JMP_USERS_GROUP.name], login, root: decide(du, dHost, 'root', roles, grants, now).allow,
+      username: u.username,
+      uid: u.uid,
+      gid: u.uid,
+      gecos: sanitizeGecos(u.display_name),
+      home: `/home/${u.username}`,
+      shell: u.shell,
+      groups: [JMP_USERS_GROUP.name],
+      login,
+      root: decide(du, dHost, 'root', roles, grants, now).allow,
     });
   }
   let changesAt: number | null = null;

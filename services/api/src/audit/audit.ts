@@ -3,7 +3,12 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 
-export interface AuditEvent { actor: string; action: string; target?: string; data?: Record<string, unknown> }
+export interface AuditEvent {
+  actor: string;
+  action: string;
+  target?: string;
+  data?: Record<string, unknown>;
+}
 
 const GENESIS = '0'.repeat(64);
 const CHAIN_LOCK = 0x6a6d7001; // pg advisory lock id: serialises appends across jmp-api instances
@@ -11,11 +16,16 @@ const CHAIN_LOCK = 0x6a6d7001; // pg advisory lock id: serialises appends across
 function canonical(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v);
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return `{${Object.keys(v)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+    .join(',')}}`;
 }
 
 export function eventHash(prev: string, at: string, e: Required<AuditEvent>): string {
-  return createHash('sha256').update(`${prev}\n${at}\n${canonical({ actor: e.actor, action: e.action, target: e.target, data: e.data })}`).digest('hex');
+  return createHash('sha256')
+    .update(`${prev}\n${at}\n${canonical({ actor: e.actor, action: e.action, target: e.target, data: e.data })}`)
+    .digest('hex');
 }
 
 /**
@@ -36,7 +46,11 @@ export async function appendAudit(db: Knex, event: AuditEvent): Promise<void> {
   });
 }
 
-interface Pending { event: AuditEvent; resolve: () => void; reject: (e: unknown) => void }
+interface Pending {
+  event: AuditEvent;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
 const queues = new WeakMap<Knex, { items: Pending[]; flushing: boolean }>();
 const BATCH = 500;
 
@@ -45,7 +59,12 @@ async function flush(db: Knex, q: { items: Pending[]; flushing: boolean }): Prom
   while (q.items.length) {
     const batch = q.items.splice(0, BATCH);
     try {
-      await db.transaction((trx) => insertChained(trx, batch.map((b) => b.event)));
+      await db.transaction((trx) =>
+        insertChained(
+          trx,
+          batch.map((b) => b.event),
+        ),
+      );
       for (const b of batch) b.resolve();
     } catch (err) {
       for (const b of batch) b.reject(err);
@@ -62,7 +81,15 @@ async function insertChained(trx: Knex.Transaction, events: AuditEvent[]): Promi
     const e = { target: '', data: {}, ...event };
     const at = new Date().toISOString();
     const hash = eventHash(prev, at, e);
-    const row = { at, actor: e.actor, action: e.action, target: e.target, data: JSON.stringify(e.data), prev_hash: prev, hash };
+    const row = {
+      at,
+      actor: e.actor,
+      action: e.action,
+      target: e.target,
+      data: JSON.stringify(e.data),
+      prev_hash: prev,
+      hash,
+    };
     prev = hash;
     return row;
   });
@@ -71,16 +98,23 @@ async function insertChained(trx: Knex.Transaction, events: AuditEvent[]): Promi
 
 /** Walks the chain; returns the id of the first broken row, or null when intact. */
 export async function verifyAuditChain(db: Knex): Promise<{ ok: boolean; brokenAt: number | null; checked: number }> {
-  let prev = GENESIS, checked = 0, lastId = 0;
+  let prev = GENESIS,
+    checked = 0,
+    lastId = 0;
   for (;;) {
     const rows = await db('audit_events').where('id', '>', lastId).orderBy('id').limit(5000);
     if (rows.length === 0) return { ok: true, brokenAt: null, checked };
     for (const r of rows) {
       const at = new Date(r.at).toISOString();
-      if (r.prev_hash !== prev || eventHash(prev, at, { actor: r.actor, action: r.action, target: r.target, data: r.data }) !== r.hash) {
+      if (
+        r.prev_hash !== prev ||
+        eventHash(prev, at, { actor: r.actor, action: r.action, target: r.target, data: r.data }) !== r.hash
+      ) {
         return { ok: false, brokenAt: Number(r.id), checked };
       }
-      prev = r.hash; lastId = Number(r.id); checked++;
+      prev = r.hash;
+      lastId = Number(r.id);
+      checked++;
     }
   }
 }

@@ -11,12 +11,31 @@ import { takeAttempt } from './throttle.js';
 import { parseSshPublicKey } from '@jmp/contract/ssh-key';
 import { spendWebCredential } from '../web/credentials.js';
 
-interface UserRow { id: number; username: string; uid: number; display_name: string; email: string | null; status: string; password_hash: string | null; totp_secret_enc: string | null; is_admin: boolean; is_auditor: boolean }
+interface UserRow {
+  id: number;
+  username: string;
+  uid: number;
+  display_name: string;
+  email: string | null;
+  status: string;
+  password_hash: string | null;
+  totp_secret_enc: string | null;
+  is_admin: boolean;
+  is_auditor: boolean;
+}
 
 export const TOTP_PURPOSE = 'totp';
 
 export function toAuthUser(u: UserRow): AuthUser {
-  return { id: u.id, username: u.username, uid: u.uid, displayName: u.display_name, email: u.email, isAdmin: u.is_admin, isAuditor: u.is_auditor };
+  return {
+    id: u.id,
+    username: u.username,
+    uid: u.uid,
+    displayName: u.display_name,
+    email: u.email,
+    isAdmin: u.is_admin,
+    isAuditor: u.is_auditor,
+  };
 }
 
 const WRONG = 'wrong username or password';
@@ -26,7 +45,13 @@ const WRONG = 'wrong username or password';
  * anything is verified (auth/throttle.ts); `source` is the person's client
  * address, which the per-address limit counts.
  */
-export async function passwordLogin(ctx: Ctx, username: string, password: string, totp: string | undefined, source: string): Promise<AuthUser> {
+export async function passwordLogin(
+  ctx: Ctx,
+  username: string,
+  password: string,
+  totp: string | undefined,
+  source: string,
+): Promise<AuthUser> {
   const attempt = await takeAttempt(ctx, username, source);
   const u = (await ctx.db('users').where({ username }).first()) as UserRow | undefined;
   const ok = await verifyPassword(password, u?.password_hash ?? null);
@@ -45,29 +70,49 @@ export async function passwordLogin(ctx: Ctx, username: string, password: string
     }
     const secret = ctx.secrets.open(u.totp_secret_enc, TOTP_PURPOSE);
     // A code is good once: a shoulder-surfed code cannot be replayed in its window.
-    if (!checkTotp(totp, secret) || !(await storeCall(() => ctx.store.setIfAbsent(`totp-used:${u.id}:${totp}`, '1', 120_000)))) {
+    if (
+      !checkTotp(totp, secret) ||
+      !(await storeCall(() => ctx.store.setIfAbsent(`totp-used:${u.id}:${totp}`, '1', 120_000)))
+    ) {
       await attempt.failed('totp');
       throw new JmpError('unauthorized', 'wrong or already used TOTP code');
     }
   }
   await attempt.succeeded();
-  await appendAudit(ctx.db, { actor: `user:${username}`, action: 'auth.login', target: username, data: { method: u.totp_secret_enc ? 'password+totp' : 'password', source } });
+  await appendAudit(ctx.db, {
+    actor: `user:${username}`,
+    action: 'auth.login',
+    target: username,
+    data: { method: u.totp_secret_enc ? 'password+totp' : 'password', source },
+  });
   return toAuthUser(u);
 }
 
-export async function publicKeyLogin(ctx: Ctx, username: string, publicKey: string, source?: string): Promise<AuthUser> {
+export async function publicKeyLogin(
+  ctx: Ctx,
+  username: string,
+  publicKey: string,
+  source?: string,
+): Promise<AuthUser> {
   const u = (await ctx.db('users').where({ username }).first()) as UserRow | undefined;
   const parsed = parseSshPublicKey(publicKey);
   if (typeof parsed === 'string') throw new JmpError('bad_request', `body.publicKey: ${parsed}`);
   const fp = parsed.fingerprint;
-  const key = u ? await ctx.db('user_ssh_keys').where({ user_id: u.id, fingerprint: fp }).first('public_key') : undefined;
+  const key = u
+    ? await ctx.db('user_ssh_keys').where({ user_id: u.id, fingerprint: fp }).first('public_key')
+    : undefined;
   const stored = key ? parseSshPublicKey(key.public_key) : null;
   if (!u || !stored || typeof stored === 'string' || !stored.blob.equals(parsed.blob)) {
     // Clients offer several keys in turn; unknown keys are not password guesses, so they do not count toward lockout.
     throw new JmpError('unauthorized', 'public key not accepted');
   }
   if (u.status !== 'active') throw new JmpError('forbidden', `user ${username} is disabled; ask an administrator`);
-  await appendAudit(ctx.db, { actor: `user:${username}`, action: 'auth.login', target: username, data: { method: 'publickey', fingerprint: fp, source: source ?? null } });
+  await appendAudit(ctx.db, {
+    actor: `user:${username}`,
+    action: 'auth.login',
+    target: username,
+    data: { method: 'publickey', fingerprint: fp, source: source ?? null },
+  });
   return toAuthUser(u);
 }
 
@@ -77,7 +122,12 @@ export async function publicKeyLogin(ctx: Ctx, username: string, publicKey: stri
  * counted toward lockout: 256 random bits are not guessed, and a locked-out
  * web session would otherwise lose its terminals to someone else's typos.
  */
-export async function webCredentialLogin(ctx: Ctx, username: string, credential: string, source?: string): Promise<AuthUser> {
+export async function webCredentialLogin(
+  ctx: Ctx,
+  username: string,
+  credential: string,
+  source?: string,
+): Promise<AuthUser> {
   let userId: number;
   try {
     userId = await spendWebCredential(ctx, credential);
@@ -88,6 +138,11 @@ export async function webCredentialLogin(ctx: Ctx, username: string, credential:
   const u = (await ctx.db('users').where({ id: userId }).first()) as UserRow | undefined;
   if (!u || u.username !== username) throw new JmpError('unauthorized', 'this web credential belongs to another user');
   if (u.status !== 'active') throw new JmpError('forbidden', `user ${username} is disabled; ask an administrator`);
-  await appendAudit(ctx.db, { actor: `user:${username}`, action: 'auth.login', target: username, data: { method: 'web-credential', source: source ?? null } });
+  await appendAudit(ctx.db, {
+    actor: `user:${username}`,
+    action: 'auth.login',
+    target: username,
+    data: { method: 'web-credential', source: source ?? null },
+  });
   return toAuthUser(u);
 }

@@ -9,7 +9,11 @@ import { storeCall } from '../store/store.js';
 const revokedKey = (jti: string) => `session-revoked:${jti}`;
 const cutoffKey = (uid: number) => `session-cutoff:${uid}`;
 
-export interface SessionClaims { jti?: unknown; uid: number; at?: unknown }
+export interface SessionClaims {
+  jti?: unknown;
+  uid: number;
+  at?: unknown;
+}
 
 /** Revokes one session (logout) until its expiry, `exp` in seconds since the epoch. */
 export async function revokeSession(ctx: Pick<Ctx, 'store'>, jti: string, exp: number): Promise<void> {

@@ -18,8 +18,14 @@ const sourceKey = (source: string) => `authsrc:${source}`;
 const notedKey = (key: string) => `authnoted:${key}`;
 const SOURCE_WINDOW_MS = 60_000;
 
-const minutes = (ms: number) => { const m = Math.max(1, Math.ceil(ms / 60_000)); return `${m} minute${m === 1 ? '' : 's'}`; };
-const seconds = (ms: number) => { const s = Math.max(1, Math.ceil(ms / 1000)); return `${s} second${s === 1 ? '' : 's'}`; };
+const minutes = (ms: number) => {
+  const m = Math.max(1, Math.ceil(ms / 60_000));
+  return `${m} minute${m === 1 ? '' : 's'}`;
+};
+const seconds = (ms: number) => {
+  const s = Math.max(1, Math.ceil(ms / 1000));
+  return `${s} second${s === 1 ? '' : 's'}`;
+};
 
 async function noteRefusal(ctx: Ctx, key: string, retryMs: number, audit: () => Promise<void>): Promise<void> {
   if (await storeCall(() => ctx.store.setIfAbsent(notedKey(key), '1', Math.max(1000, retryMs)))) await audit();
@@ -45,11 +51,18 @@ export async function takeAttempt(ctx: Ctx, username: string, source: string): P
   const src = await storeCall(() => ctx.store.reserve(srcKey, ctx.config.loginRatePerMinute, SOURCE_WINDOW_MS));
   if (!src.ok) {
     ctx.log.warn({ username, source }, 'login refused: too many attempts from this address');
-    await noteRefusal(ctx, srcKey, src.retryMs, () => appendAudit(ctx.db, {
-      actor: `user:${username}`, action: 'auth.rate_limited', target: source,
-      data: { username, source, limit: ctx.config.loginRatePerMinute, retrySeconds: Math.ceil(src.retryMs / 1000) },
-    }));
-    throw new JmpError('too_many_requests', `too many login attempts from ${source}; try again in ${seconds(src.retryMs)}`);
+    await noteRefusal(ctx, srcKey, src.retryMs, () =>
+      appendAudit(ctx.db, {
+        actor: `user:${username}`,
+        action: 'auth.rate_limited',
+        target: source,
+        data: { username, source, limit: ctx.config.loginRatePerMinute, retrySeconds: Math.ceil(src.retryMs / 1000) },
+      }),
+    );
+    throw new JmpError(
+      'too_many_requests',
+      `too many login attempts from ${source}; try again in ${seconds(src.retryMs)}`,
+    );
   }
 
   const threshold = ctx.config.lockoutThreshold;
@@ -59,25 +72,45 @@ export async function takeAttempt(ctx: Ctx, username: string, source: string): P
   if (!mine.ok) {
     await storeCall(() => ctx.store.release(srcKey)); // nothing was tried
     ctx.log.warn({ username, source }, 'login refused: account locked');
-    await noteRefusal(ctx, key, mine.retryMs, () => appendAudit(ctx.db, {
-      actor: `user:${username}`, action: 'auth.refused', target: username,
-      data: { why: 'locked', source, retrySeconds: Math.ceil(mine.retryMs / 1000) },
-    }));
-    throw new JmpError('locked', `too many failed logins: account ${username} is locked after ${mine.count} failed logins; `
-      + `try again in ${minutes(mine.retryMs)} or ask an administrator`);
+    await noteRefusal(ctx, key, mine.retryMs, () =>
+      appendAudit(ctx.db, {
+        actor: `user:${username}`,
+        action: 'auth.refused',
+        target: username,
+        data: { why: 'locked', source, retrySeconds: Math.ceil(mine.retryMs / 1000) },
+      }),
+    );
+    throw new JmpError(
+      'locked',
+      `too many failed logins: account ${username} is locked after ${mine.count} failed logins; ` +
+        `try again in ${minutes(mine.retryMs)} or ask an administrator`,
+    );
   }
 
   let settled = false;
-  const once = () => { if (settled) throw new Error('login attempt settled twice'); settled = true; };
+  const once = () => {
+    if (settled) throw new Error('login attempt settled twice');
+    settled = true;
+  };
   return {
     async failed(why) {
       once();
       ctx.log.warn({ username, source, why, attempt: mine.count }, 'login failed');
-      await appendAudit(ctx.db, { actor: `user:${username}`, action: 'auth.failed', target: username, data: { why, source, failures: mine.count } });
+      await appendAudit(ctx.db, {
+        actor: `user:${username}`,
+        action: 'auth.failed',
+        target: username,
+        data: { why, source, failures: mine.count },
+      });
       if (mine.count >= threshold) {
         // The lock lasts the full period from the failure that set it, not from the first one.
         await storeCall(() => ctx.store.expire(key, lockMs));
-        await appendAudit(ctx.db, { actor: 'jmp-api', action: 'auth.locked', target: username, data: { seconds: ctx.config.lockoutSeconds, source } });
+        await appendAudit(ctx.db, {
+          actor: 'jmp-api',
+          action: 'auth.locked',
+          target: username,
+          data: { seconds: ctx.config.lockoutSeconds, source },
+        });
       }
     },
     async pending() {

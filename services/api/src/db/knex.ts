@@ -8,7 +8,10 @@ import * as m004 from './migrations/004_enrolment_binding.js';
 import * as m005 from './migrations/005_ticket_keys_policy_version.js';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
-  '001_schema': m001, '002_session_indexes': m002, '003_hop_tickets': m003, '004_enrolment_binding': m004,
+  '001_schema': m001,
+  '002_session_indexes': m002,
+  '003_hop_tickets': m003,
+  '004_enrolment_binding': m004,
   '005_ticket_keys_policy_version': m005,
 };
 
@@ -19,12 +22,22 @@ const quiet = () => {};
 export function createDb(url: string, pool = { min: 0, max: 10 }): Db {
   return knexFactory({
     client: 'pg',
-    connection: { connectionString: url, connectionTimeoutMillis: 3000, statement_timeout: 10_000, application_name: 'jmp-api' } as Knex.PgConnectionConfig,
+    connection: {
+      connectionString: url,
+      connectionTimeoutMillis: 3000,
+      statement_timeout: 10_000,
+      application_name: 'jmp-api',
+    } as Knex.PgConnectionConfig,
     pool: {
-      ...pool, acquireTimeoutMillis: 3000, idleTimeoutMillis: 30_000,
+      ...pool,
+      acquireTimeoutMillis: 3000,
+      idleTimeoutMillis: 30_000,
       // Named (hot-path) statements use their generic plan from the first call
       // instead of re-planning five times per connection. Unnamed queries are unaffected.
-      afterCreate: (conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
+      afterCreate: (
+        conn: { query: (sql: string, cb: (err: Error | null) => void) => void },
+        done: (err: Error | null, conn: unknown) => void,
+      ) => {
         conn.query('SET plan_cache_mode = force_generic_plan', (err) => done(err, conn));
       },
     },

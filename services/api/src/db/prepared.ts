@@ -3,9 +3,16 @@
 // runs in well under that).
 import type { Db } from './knex.js';
 
-interface PgConn { query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }> }
+interface PgConn {
+  query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
 
-export async function preparedQuery<T = Record<string, unknown>>(db: Db, name: string, text: string, values: unknown[]): Promise<T[]> {
+export async function preparedQuery<T = Record<string, unknown>>(
+  db: Db,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<T[]> {
   const conn = (await db.client.acquireConnection()) as PgConn;
   try {
     return (await conn.query({ name, text, values })).rows as T[];

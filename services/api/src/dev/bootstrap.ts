@@ -39,18 +39,22 @@ export async function seedDevDemo(db: Db, env: NodeJS.ProcessEnv = process.env):
 }
 
 export function formatCreds(c: DemoCredentials): string {
-  return `\nDemo organisation seeded. These passwords are shown once (also in .dev/demo-credentials.txt in dev):\n` +
+  return (
+    `\nDemo organisation seeded. These passwords are shown once (also in .dev/demo-credentials.txt in dev):\n` +
     c.users.map((u) => `  ${u.username.padEnd(8)} ${u.password}   ${u.role}`).join('\n') +
-    `\n  enrolment token for agents: ${c.enrolmentToken}\n`;
+    `\n  enrolment token for agents: ${c.enrolmentToken}\n`
+  );
 }
 
 /** What dev mode prints once jmp-api listens: where to look and how to log in. */
 export function devBanner(host: string, port: number): string {
   const base = `http://${host}:${port}`;
   const body = `'{"username":"ada","password":"<from above or .dev/demo-credentials.txt>"}'`;
-  return `\njmp-api is listening on ${base}\n` +
+  return (
+    `\njmp-api is listening on ${base}\n` +
     `  OpenAPI:   ${base}/v1/openapi.json\n` +
     `  health:    ${base}/healthz\n` +
     `  log in:    curl -c /tmp/jmp.cookies -H 'content-type: application/json' -d ${body} ${base}/v1/auth/web\n` +
-    `  admin token: JMP_SECRET_KEY=$(cat .dev/secret.key) jmp-api service-token admin\n`;
+    `  admin token: JMP_SECRET_KEY=$(cat .dev/secret.key) jmp-api service-token admin\n`
+  );
 }

@@ -18,7 +18,10 @@ const OPENAPI_INFO = {
 // Relative: the API is wherever this document was fetched from (directly, or behind the web console's proxy).
 const OPENAPI_SERVERS = [{ url: '/', description: 'the jmp-api that served this document' }];
 
-export function createApp(ctx: Ctx, modules: RouteModule[]): { app: express.Express; api: ApiRouter; dbHealth: DbHealth } {
+export function createApp(
+  ctx: Ctx,
+  modules: RouteModule[],
+): { app: express.Express; api: ApiRouter; dbHealth: DbHealth } {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -29,7 +32,10 @@ export function createApp(ctx: Ctx, modules: RouteModule[]): { app: express.Expr
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       const route = (req.route?.path as string | undefined) ?? 'unmatched';
-      ctx.metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, Number(process.hrtime.bigint() - start) / 1e9);
+      ctx.metrics.httpDuration.observe(
+        { method: req.method, route, status: String(res.statusCode) },
+        Number(process.hrtime.bigint() - start) / 1e9,
+      );
     });
     next();
   });
@@ -48,7 +54,9 @@ export function createApp(ctx: Ctx, modules: RouteModule[]): { app: express.Expr
   const api = new ApiRouter();
   const auth = authRules(ctx);
   for (const m of modules) m(api, ctx, auth);
-  app.get('/v1/openapi.json', (_req, res) => { res.json(api.openapi(OPENAPI_INFO, OPENAPI_SERVERS)); });
+  app.get('/v1/openapi.json', (_req, res) => {
+    res.json(api.openapi(OPENAPI_INFO, OPENAPI_SERVERS));
+  });
   app.use(api.express);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {

@@ -17,7 +17,12 @@ export type ServiceRole = (typeof SERVICE_ROLES)[number];
  */
 export const SESSION_OPENERS = ['ssh', 'sftp', 'rdp'] as const satisfies readonly ServiceRole[];
 
-export interface SessionUser { id: number; username: string; isAdmin: boolean; isAuditor: boolean }
+export interface SessionUser {
+  id: number;
+  username: string;
+  isAdmin: boolean;
+  isAuditor: boolean;
+}
 
 export type Principal =
   | { kind: 'anonymous' }
@@ -31,22 +36,44 @@ const SERVICE_AUD = 'jmp-service';
 const HOST_AUD = 'jmp-api';
 
 export function mintServiceToken(ctx: Pick<Ctx, 'secrets'>, role: ServiceRole): string {
-  return jwt.sign({ role }, ctx.secrets.serviceKey, { algorithm: 'HS256', audience: SERVICE_AUD, subject: `service:${role}`, jwtid: randomBytes(8).toString('hex') });
+  return jwt.sign({ role }, ctx.secrets.serviceKey, {
+    algorithm: 'HS256',
+    audience: SERVICE_AUD,
+    subject: `service:${role}`,
+    jwtid: randomBytes(8).toString('hex'),
+  });
 }
 
-export function mintSession(ctx: Pick<Ctx, 'secrets' | 'config'>, user: SessionUser): { token: string; csrfToken: string; expiresAt: Date } {
+export function mintSession(
+  ctx: Pick<Ctx, 'secrets' | 'config'>,
+  user: SessionUser,
+): { token: string; csrfToken: string; expiresAt: Date } {
   const csrfToken = randomBytes(24).toString('base64url');
   const ttl = ctx.config.sessionTtlSeconds;
   // jti: what logout revokes; at (ms): what a password change revokes up to (auth/sessions.ts).
-  const token = jwt.sign({ uid: user.id, csrf: sha256hex(csrfToken), at: Date.now() }, ctx.secrets.sessionKey,
-    { algorithm: 'HS256', audience: SESSION_AUD, subject: user.username, expiresIn: ttl, jwtid: randomBytes(16).toString('base64url') });
+  const token = jwt.sign({ uid: user.id, csrf: sha256hex(csrfToken), at: Date.now() }, ctx.secrets.sessionKey, {
+    algorithm: 'HS256',
+    audience: SESSION_AUD,
+    subject: user.username,
+    expiresIn: ttl,
+    jwtid: randomBytes(16).toString('base64url'),
+  });
   return { token, csrfToken, expiresAt: new Date(Date.now() + ttl * 1000) };
 }
 
 /** Checks a session JWT handed over by a service (jmp-socket's handshake); says whether it only expired. */
-export function checkSessionToken(ctx: Pick<Ctx, 'secrets'>, token: string): { uid: number; username: string; expiresAt: Date; jti?: unknown; at?: unknown } | 'expired' | 'invalid' {
+export function checkSessionToken(
+  ctx: Pick<Ctx, 'secrets'>,
+  token: string,
+): { uid: number; username: string; expiresAt: Date; jti?: unknown; at?: unknown } | 'expired' | 'invalid' {
   try {
-    const p = jwt.verify(token, ctx.secrets.sessionKey, { algorithms: ['HS256'], audience: SESSION_AUD }) as { uid?: unknown; sub?: unknown; exp?: unknown; jti?: unknown; at?: unknown };
+    const p = jwt.verify(token, ctx.secrets.sessionKey, { algorithms: ['HS256'], audience: SESSION_AUD }) as {
+      uid?: unknown;
+      sub?: unknown;
+      exp?: unknown;
+      jti?: unknown;
+      at?: unknown;
+    };
     if (typeof p.uid !== 'number' || typeof p.sub !== 'string' || typeof p.exp !== 'number') return 'invalid';
     return { uid: p.uid, username: p.sub, expiresAt: new Date(p.exp * 1000), jti: p.jti, at: p.at };
   } catch (err) {
@@ -77,7 +104,9 @@ export function sessionTokenOf(req: Request): string | null {
 
 function verifyService(ctx: Ctx, token: string): ServiceRole | null {
   try {
-    const p = jwt.verify(token, ctx.secrets.serviceKey, { algorithms: ['HS256'], audience: SERVICE_AUD }) as { role?: string };
+    const p = jwt.verify(token, ctx.secrets.serviceKey, { algorithms: ['HS256'], audience: SERVICE_AUD }) as {
+      role?: string;
+    };
     return SERVICE_ROLES.includes(p.role as ServiceRole) ? (p.role as ServiceRole) : null;
   } catch {
     return null;
@@ -98,12 +127,17 @@ async function verifySession(ctx: Ctx, req: Request): Promise<Principal | null> 
   // CSRF token that only our own page has (double submit, hashed in the JWT).
   if (fromCookie && !['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
     const sent = req.headers['x-jmp-csrf'];
-    if (typeof sent !== 'string' || !constantTimeEqual(sha256hex(sent), p.csrf)) throw new JmpError('forbidden', 'missing or wrong X-JMP-CSRF header');
+    if (typeof sent !== 'string' || !constantTimeEqual(sha256hex(sent), p.csrf))
+      throw new JmpError('forbidden', 'missing or wrong X-JMP-CSRF header');
   }
   if (await sessionRevoked(ctx, p)) return null; // logged out, or the password changed since
   const row = await ctx.db('users').where({ id: p.uid }).first('id', 'username', 'status', 'is_admin', 'is_auditor');
   if (!row || row.status !== 'active' || row.username !== p.sub) return null;
-  return { kind: 'user', via: fromCookie ? 'cookie' : 'bearer', user: { id: row.id, username: row.username, isAdmin: row.is_admin, isAuditor: row.is_auditor } };
+  return {
+    kind: 'user',
+    via: fromCookie ? 'cookie' : 'bearer',
+    user: { id: row.id, username: row.username, isAdmin: row.is_admin, isAuditor: row.is_auditor },
+  };
 }
 
 // Host public keys change only at enrolment; a short cache keeps the hot PAM path off Postgres.
@@ -134,19 +168,30 @@ async function verifyHost(ctx: Ctx, token: string): Promise<Principal | null> {
   return p?.principal ?? null;
 }
 
-async function verifyHostSignature(ctx: Ctx, token: string): Promise<{ principal: Principal & { kind: 'host' }; exp: number } | null> {
+async function verifyHostSignature(
+  ctx: Ctx,
+  token: string,
+): Promise<{ principal: Principal & { kind: 'host' }; exp: number } | null> {
   const decoded = jwt.decode(token, { complete: true });
   const hostId = Number((decoded?.payload as { sub?: string } | null)?.sub?.replace(/^host:/, ''));
   if (!decoded || !Number.isInteger(hostId) || hostId <= 0) return null;
   let entry = hostKeyCache.get(hostId);
   if (!entry || Date.now() - entry.at > HOST_KEY_TTL_MS) {
     const row = await ctx.db('hosts').where({ id: hostId }).first('hostname', 'agent_public_key');
-    entry = { key: row?.agent_public_key ? createPublicKey(row.agent_public_key) : null, hostname: row?.hostname ?? '', at: Date.now() };
+    entry = {
+      key: row?.agent_public_key ? createPublicKey(row.agent_public_key) : null,
+      hostname: row?.hostname ?? '',
+      at: Date.now(),
+    };
     hostKeyCache.set(hostId, entry);
   }
   if (!entry.key) return null;
   try {
-    const p = jwt.verify(token, entry.key, { algorithms: ['ES256'], audience: HOST_AUD, maxAge: '60s' }) as jwt.JwtPayload;
+    const p = jwt.verify(token, entry.key, {
+      algorithms: ['ES256'],
+      audience: HOST_AUD,
+      maxAge: '60s',
+    }) as jwt.JwtPayload;
     if (!p.exp || !p.iat || p.exp - p.iat > 60) return null; // exp ≤ 60 s (DESIGN)
     return { principal: { kind: 'host', hostId, hostname: entry.hostname }, exp: p.exp };
   } catch {
@@ -158,45 +203,58 @@ async function verifyHostSignature(ctx: Ctx, token: string): Promise<{ principal
 export function authRules(ctx: Ctx) {
   const unauthorized = (what: string) => new JmpError('unauthorized', `${what} required`);
   return {
-    service: (...roles: ServiceRole[]) => async (req: Request): Promise<Principal> => {
-      const t = bearer(req, 'Bearer');
-      const role = t ? verifyService(ctx, t) : null;
-      if (!role) throw unauthorized('a valid service token (Authorization: Bearer <JMP_SERVICE_TOKEN>) is');
-      if (!roles.includes(role)) throw new JmpError('forbidden', `service role ${role} may not call this endpoint`);
-      return { kind: 'service', role };
-    },
-    host: () => async (req: Request): Promise<Principal> => {
-      const t = bearer(req, 'JMP-Host');
-      const p = t ? await verifyHost(ctx, t) : null;
-      if (!p) throw unauthorized('a valid host token (Authorization: JMP-Host <jwt>) is');
-      return p;
-    },
-    user: (opts: { admin?: boolean; auditor?: boolean } = {}) => async (req: Request): Promise<Principal> => {
-      const p = await verifySession(ctx, req);
-      if (!p || p.kind !== 'user') throw unauthorized('a valid session is');
-      if (opts.admin && !p.user.isAdmin) throw new JmpError('forbidden', 'administrators only');
-      if (opts.auditor && !p.user.isAdmin && !p.user.isAuditor) throw new JmpError('forbidden', 'administrators and auditors only');
-      return p;
-    },
+    service:
+      (...roles: ServiceRole[]) =>
+      async (req: Request): Promise<Principal> => {
+        const t = bearer(req, 'Bearer');
+        const role = t ? verifyService(ctx, t) : null;
+        if (!role) throw unauthorized('a valid service token (Authorization: Bearer <JMP_SERVICE_TOKEN>) is');
+        if (!roles.includes(role)) throw new JmpError('forbidden', `service role ${role} may not call this endpoint`);
+        return { kind: 'service', role };
+      },
+    host:
+      () =>
+      async (req: Request): Promise<Principal> => {
+        const t = bearer(req, 'JMP-Host');
+        const p = t ? await verifyHost(ctx, t) : null;
+        if (!p) throw unauthorized('a valid host token (Authorization: JMP-Host <jwt>) is');
+        return p;
+      },
+    user:
+      (opts: { admin?: boolean; auditor?: boolean } = {}) =>
+      async (req: Request): Promise<Principal> => {
+        const p = await verifySession(ctx, req);
+        if (!p || p.kind !== 'user') throw unauthorized('a valid session is');
+        if (opts.admin && !p.user.isAdmin) throw new JmpError('forbidden', 'administrators only');
+        if (opts.auditor && !p.user.isAdmin && !p.user.isAuditor)
+          throw new JmpError('forbidden', 'administrators and auditors only');
+        return p;
+      },
     /** An admin person, or the admin service token (automation). */
-    admin: () => async (req: Request): Promise<Principal> => {
-      const t = bearer(req, 'Bearer');
-      const role = t ? verifyService(ctx, t) : null;
-      if (role === 'admin') return { kind: 'service', role };
-      const p = await verifySession(ctx, req);
-      if (!p || p.kind !== 'user') throw unauthorized('an administrator session or the admin service token is');
-      if (!p.user.isAdmin) throw new JmpError('forbidden', 'administrators only');
-      return p;
-    },
+    admin:
+      () =>
+      async (req: Request): Promise<Principal> => {
+        const t = bearer(req, 'Bearer');
+        const role = t ? verifyService(ctx, t) : null;
+        if (role === 'admin') return { kind: 'service', role };
+        const p = await verifySession(ctx, req);
+        if (!p || p.kind !== 'user') throw unauthorized('an administrator session or the admin service token is');
+        if (!p.user.isAdmin) throw new JmpError('forbidden', 'administrators only');
+        return p;
+      },
   };
 }
 export type AuthRules = ReturnType<typeof authRules>;
 
 export function actorOf(p: Principal): string {
   switch (p.kind) {
-    case 'user': return `user:${p.user.username}`;
-    case 'service': return `service:${p.role}`;
-    case 'host': return `host:${p.hostname}`;
-    default: return 'anonymous';
+    case 'user':
+      return `user:${p.user.username}`;
+    case 'service':
+      return `service:${p.role}`;
+    case 'host':
+      return `host:${p.hostname}`;
+    default:
+      return 'anonymous';
   }
 }

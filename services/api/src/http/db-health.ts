@@ -2,14 +2,31 @@
 // once per request; pg's pool reconnects by itself when Postgres returns.
 import type { Ctx } from '../context.js';
 
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+]);
 
 export function isDbUnavailable(err: unknown): boolean {
   const e = err as { code?: string; name?: string; message?: string } | null;
   if (!e) return false;
   if (e.code && UNAVAILABLE_CODES.has(e.code)) return true;
   if (e.name === 'KnexTimeoutError') return true;
-  return /Connection terminated|Timeout acquiring a connection|connect ECONNREFUSED|Client has encountered a connection error|terminating connection/i.test(e.message ?? '');
+  return /Connection terminated|Timeout acquiring a connection|connect ECONNREFUSED|Client has encountered a connection error|terminating connection/i.test(
+    e.message ?? '',
+  );
 }
 
 export class DbHealth {
@@ -25,7 +42,9 @@ export class DbHealth {
     this.probing.unref();
   }
 
-  get healthy(): boolean { return !this.isDown; }
+  get healthy(): boolean {
+    return !this.isDown;
+  }
 
   async probe(): Promise<boolean> {
     try {
@@ -43,5 +62,7 @@ export class DbHealth {
     }
   }
 
-  stop(): void { if (this.probing) clearInterval(this.probing); }
+  stop(): void {
+    if (this.probing) clearInterval(this.probing);
+  }
 }

@@ -25,26 +25,41 @@ export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z
   status?: number;
 }
 
-export interface HandlerInput<B, Q, P> { body: B; query: Q; params: P; principal: Principal; req: Request; res: Response }
+export interface HandlerInput<B, Q, P> {
+  body: B;
+  query: Q;
+  params: P;
+  principal: Principal;
+  req: Request;
+  res: Response;
+}
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 // The credentials jmp-api accepts (http/auth.ts), one OpenAPI security scheme each.
 const SECURITY_SCHEMES = {
   serviceToken: {
-    type: 'http', scheme: 'bearer', bearerFormat: 'JWT',
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
     description: 'JMP_SERVICE_TOKEN of a jmp service (its role decides which endpoints)',
   },
   hostToken: {
-    type: 'apiKey', in: 'header', name: 'Authorization',
+    type: 'apiKey',
+    in: 'header',
+    name: 'Authorization',
     description: '"JMP-Host <jwt>" signed by the host agent key (ES256, exp ≤ 60 s)',
   },
   sessionCookie: {
-    type: 'apiKey', in: 'cookie', name: 'jmp_session',
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'jmp_session',
     description: 'web session; unsafe methods also need the X-JMP-CSRF header',
   },
   sessionBearer: {
-    type: 'http', scheme: 'bearer', bearerFormat: 'JWT',
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
     description: 'the web session token as a bearer token (the CLI)',
   },
 } as const;
@@ -60,9 +75,19 @@ const SECURITY: Record<SecurityName, SchemeName[]> = {
 
 /** `get /v1/users/:id/keys` → getUsersByIdKeys: the method, then the path without /v1, params as By<Name>. */
 export function operationIdOf(method: Method, path: string): string {
-  const words = path.split('/').filter((seg) => seg && seg !== 'v1').flatMap((seg) =>
-    seg.startsWith(':') ? ['by', ...seg.slice(1).split(/[^A-Za-z0-9]+/)] : seg.split(/[^A-Za-z0-9]+/));
-  return method + words.filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+  const words = path
+    .split('/')
+    .filter((seg) => seg && seg !== 'v1')
+    .flatMap((seg) =>
+      seg.startsWith(':') ? ['by', ...seg.slice(1).split(/[^A-Za-z0-9]+/)] : seg.split(/[^A-Za-z0-9]+/),
+    );
+  return (
+    method +
+    words
+      .filter(Boolean)
+      .map((w) => w[0]!.toUpperCase() + w.slice(1))
+      .join('')
+  );
 }
 
 export class ApiRouter {
@@ -70,7 +95,11 @@ export class ApiRouter {
   private readonly paths: Record<string, Record<string, unknown>> = {};
   private readonly operationIds = new Set<string>();
 
-  route<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined, P extends z.ZodType = z.ZodUndefined>(
+  route<
+    B extends z.ZodType = z.ZodUndefined,
+    Q extends z.ZodType = z.ZodUndefined,
+    P extends z.ZodType = z.ZodUndefined,
+  >(
     method: Method,
     path: string,
     spec: RouteSpec<B, Q, P>,
@@ -87,7 +116,11 @@ export class ApiRouter {
         const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : undefined;
         const query = spec.query ? parse(spec.query, req.query, 'query') : undefined;
         const params = spec.params ? parse(spec.params, req.params, 'path') : undefined;
-        const out = await handler({ body, query, params, principal, req, res } as HandlerInput<z.output<B>, z.output<Q>, z.output<P>>);
+        const out = await handler({ body, query, params, principal, req, res } as HandlerInput<
+          z.output<B>,
+          z.output<Q>,
+          z.output<P>
+        >);
         if (res.headersSent) return;
         if (out === undefined) res.status(spec.status ?? 204).end();
         else res.status(spec.status ?? 200).json(out);
@@ -112,21 +145,37 @@ export class ApiRouter {
       summary: spec.summary,
       tags: spec.tags,
       responses: {
-        [String(spec.status ?? 200)]: spec.response ? { description: 'OK', content: { 'application/json': { schema: jsonSchema(spec.response) } } } : { description: 'OK' },
+        [String(spec.status ?? 200)]: spec.response
+          ? { description: 'OK', content: { 'application/json': { schema: jsonSchema(spec.response) } } }
+          : { description: 'OK' },
         '400': { $ref: '#/components/responses/BadRequest' },
-        ...(spec.auth ? { '401': { $ref: '#/components/responses/Unauthorized' }, '403': { $ref: '#/components/responses/Forbidden' } } : {}),
+        ...(spec.auth
+          ? {
+              '401': { $ref: '#/components/responses/Unauthorized' },
+              '403': { $ref: '#/components/responses/Forbidden' },
+            }
+          : {}),
         '503': { $ref: '#/components/responses/Unavailable' },
       },
     };
     // An empty list says "public" explicitly.
     op.security = spec.security ? SECURITY[spec.security].map((scheme) => ({ [scheme]: [] })) : [];
-    if (spec.body) op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(spec.body) } } };
+    if (spec.body)
+      op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(spec.body) } } };
     const parameters: unknown[] = [];
-    for (const [where, schema] of [['query', spec.query], ['path', spec.params]] as const) {
+    for (const [where, schema] of [
+      ['query', spec.query],
+      ['path', spec.params],
+    ] as const) {
       if (!schema) continue;
       const js = jsonSchema(schema) as { properties?: Record<string, unknown>; required?: string[] };
       for (const [name, s] of Object.entries(js.properties ?? {})) {
-        parameters.push({ name, in: where, required: where === 'path' || (js.required ?? []).includes(name), schema: s });
+        parameters.push({
+          name,
+          in: where,
+          required: where === 'path' || (js.required ?? []).includes(name),
+          schema: s,
+        });
       }
     }
     if (parameters.length) op.parameters = parameters;
@@ -137,7 +186,16 @@ export class ApiRouter {
     info: Record<string, unknown> & { title: string; version: string },
     servers: Array<{ url: string; description?: string }>,
   ): Record<string, unknown> {
-    const err = { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } }, required: ['code', 'message'] } } };
+    const err = {
+      type: 'object',
+      properties: {
+        error: {
+          type: 'object',
+          properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } },
+          required: ['code', 'message'],
+        },
+      },
+    };
     const resp = (d: string) => ({ description: d, content: { 'application/json': { schema: err } } });
     return {
       openapi: '3.1.0',
@@ -146,7 +204,12 @@ export class ApiRouter {
       paths: this.paths,
       components: {
         securitySchemes: SECURITY_SCHEMES,
-        responses: { BadRequest: resp('invalid input; the message names the field'), Unauthorized: resp('missing or invalid credentials'), Forbidden: resp('not allowed'), Unavailable: resp('a dependency (database, store) is unavailable') },
+        responses: {
+          BadRequest: resp('invalid input; the message names the field'),
+          Unauthorized: resp('missing or invalid credentials'),
+          Forbidden: resp('not allowed'),
+          Unavailable: resp('a dependency (database, store) is unavailable'),
+        },
       },
     };
   }
@@ -172,5 +235,10 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where: str
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const field = [where, ...issue.path.map(String)].join('.');
-  throw new JmpError('bad_request', `${field}: ${issue.message}`, { field, issues: r.error.issues.slice(0, 10).map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message })) });
+  throw new JmpError('bad_request', `${field}: ${issue.message}`, {
+    field,
+    issues: r.error.issues
+      .slice(0, 10)
+      .map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message })),
+  });
 }

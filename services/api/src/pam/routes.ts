@@ -24,12 +24,22 @@ export function rightFor(req: PamDecideRequest): Right {
   return 'login';
 }
 
-export async function pamDecide(ctx: Ctx, host: { hostId: number; hostname: string }, req: PamDecideRequest): Promise<PamDecideResponse> {
+export async function pamDecide(
+  ctx: Ctx,
+  host: { hostId: number; hostname: string },
+  req: PamDecideRequest,
+): Promise<PamDecideResponse> {
   if (req.op === 'session_open' || req.op === 'session_close') {
-    await appendAudit(ctx.db, { actor: `host:${host.hostname}`, action: `pam.${req.op}`, target: `${req.user}@${host.hostname}`, data: { service: req.service ?? null, rhost: req.rhost ?? null, tty: req.tty ?? null } });
+    await appendAudit(ctx.db, {
+      actor: `host:${host.hostname}`,
+      action: `pam.${req.op}`,
+      target: `${req.user}@${host.hostname}`,
+      data: { service: req.service ?? null, rhost: req.rhost ?? null, tty: req.tty ?? null },
+    });
     return { allow: true, reason: 'recorded' };
   }
-  if ((req.op === 'sudo' || req.op === 'su') && !req.runas) throw new JmpError('bad_request', 'body.runas: is required for sudo and su');
+  if ((req.op === 'sudo' || req.op === 'su') && !req.runas)
+    throw new JmpError('bad_request', 'body.runas: is required for sudo and su');
   let session: string | undefined;
   if (req.op === 'auth') {
     if (!req.ticket) return audited(ctx, host, req, { allow: false, reason: 'no ticket given; log in through jmp' });
@@ -48,31 +58,58 @@ export async function pamDecide(ctx: Ctx, host: { hostId: number; hostname: stri
   if (req.op === 'account') {
     // account follows every successful auth (which is audited); its answers go
     // to the log, so a host cannot flood the audit chain with them.
-    ctx.log.info({ op: 'account', user: req.user, host: host.hostname, allow: answer.allow, reason: answer.reason }, 'pam decision');
+    ctx.log.info(
+      { op: 'account', user: req.user, host: host.hostname, allow: answer.allow, reason: answer.reason },
+      'pam decision',
+    );
     return answer;
   }
   return audited(ctx, host, req, answer, session);
 }
 
 /** `session`: the jmp session the ticket belongs to (for a hop, its parent), so the login is tied to a recording. */
-async function audited(ctx: Ctx, host: { hostname: string }, req: PamDecideRequest, answer: PamDecideResponse, session?: string): Promise<PamDecideResponse> {
+async function audited(
+  ctx: Ctx,
+  host: { hostname: string },
+  req: PamDecideRequest,
+  answer: PamDecideResponse,
+  session?: string,
+): Promise<PamDecideResponse> {
   await appendAudit(ctx.db, {
-    actor: `host:${host.hostname}`, action: `pam.${req.op}.${answer.allow ? 'allow' : 'deny'}`, target: `${req.user}@${host.hostname}`,
-    data: { reason: answer.reason, runas: req.runas ?? null, service: req.service ?? null, rhost: req.rhost ?? null, ...(session ? { session } : {}) },
+    actor: `host:${host.hostname}`,
+    action: `pam.${req.op}.${answer.allow ? 'allow' : 'deny'}`,
+    target: `${req.user}@${host.hostname}`,
+    data: {
+      reason: answer.reason,
+      runas: req.runas ?? null,
+      service: req.service ?? null,
+      rhost: req.rhost ?? null,
+      ...(session ? { session } : {}),
+    },
   });
   return answer;
 }
 
 export const pamRoutes: RouteModule = (api, ctx, auth) => {
-  api.route('post', '/v1/pam/decide', {
-    summary: 'A PAM decision for the calling host: auth (with ticket), account, sudo, su, session_open, session_close', tags: ['pam'],
-    auth: auth.host(), security: 'host', body: contract.PamDecideRequest, response: contract.PamDecideResponse,
-  }, async ({ body, principal, res }) => {
-    if (principal.kind !== 'host') throw new Error('unreachable');
-    // The policy version with every answer: an agent whose snapshot is older pulls at once (revocations).
-    // One trivial query shared with the decision's own version check; never a snapshot build.
-    const [answer, version] = await Promise.all([pamDecide(ctx, principal, body), policyVersion(ctx.db)]);
-    if (version) res.setHeader(POLICY_VERSION_HEADER, version);
-    return answer;
-  });
+  api.route(
+    'post',
+    '/v1/pam/decide',
+    {
+      summary:
+        'A PAM decision for the calling host: auth (with ticket), account, sudo, su, session_open, session_close',
+      tags: ['pam'],
+      auth: auth.host(),
+      security: 'host',
+      body: contract.PamDecideRequest,
+      response: contract.PamDecideResponse,
+    },
+    async ({ body, principal, res }) => {
+      if (principal.kind !== 'host') throw new Error('unreachable');
+      // The policy version with every answer: an agent whose snapshot is older pulls at once (revocations).
+      // One trivial query shared with the decision's own version check; never a snapshot build.
+      const [answer, version] = await Promise.all([pamDecide(ctx, principal, body), policyVersion(ctx.db)]);
+      if (version) res.setHeader(POLICY_VERSION_HEADER, version);
+      return answer;
+    },
+  );
 };

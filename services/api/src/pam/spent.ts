@@ -23,7 +23,11 @@ export function spentTtlMs(exp: number, nowMs: number): number {
  * ticket ({op:'auth', jti, exp} in the detail). Throws when the store is down
  * (the agent keeps the batch and sends it again).
  */
-export async function recordOfflineSpent(ctx: Ctx, hostId: number, events: Array<{ type: string; detail: Record<string, unknown> }>): Promise<number> {
+export async function recordOfflineSpent(
+  ctx: Ctx,
+  hostId: number,
+  events: Array<{ type: string; detail: Record<string, unknown> }>,
+): Promise<number> {
   let n = 0;
   const now = Date.now();
   for (const e of events) {

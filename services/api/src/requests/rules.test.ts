@@ -1,16 +1,64 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  builtInPolicy, canSee, checkApprove, checkAsk, effectivePolicy, requirement,
-  type Approver, type AskInput, type Policy, type RequestTarget,
+  builtInPolicy,
+  canSee,
+  checkApprove,
+  checkAsk,
+  effectivePolicy,
+  requirement,
+  type Approver,
+  type AskInput,
+  type Policy,
+  type RequestTarget,
 } from './rules.js';
 
-const host: RequestTarget = { type: 'host', id: 100, name: 'web-01', serviceId: 5, serviceName: 'web', projectId: 7, projectName: 'shop' };
-const service: RequestTarget = { type: 'service', id: 5, name: 'web', serviceId: 5, serviceName: 'web', projectId: 7, projectName: 'shop' };
-const project: RequestTarget = { type: 'project', id: 7, name: 'shop', serviceId: null, serviceName: null, projectId: 7, projectName: 'shop' };
-const orphan: RequestTarget = { type: 'host', id: 101, name: 'lost-01', serviceId: null, serviceName: null, projectId: null, projectName: null };
+const host: RequestTarget = {
+  type: 'host',
+  id: 100,
+  name: 'web-01',
+  serviceId: 5,
+  serviceName: 'web',
+  projectId: 7,
+  projectName: 'shop',
+};
+const service: RequestTarget = {
+  type: 'service',
+  id: 5,
+  name: 'web',
+  serviceId: 5,
+  serviceName: 'web',
+  projectId: 7,
+  projectName: 'shop',
+};
+const project: RequestTarget = {
+  type: 'project',
+  id: 7,
+  name: 'shop',
+  serviceId: null,
+  serviceName: null,
+  projectId: 7,
+  projectName: 'shop',
+};
+const orphan: RequestTarget = {
+  type: 'host',
+  id: 101,
+  name: 'lost-01',
+  serviceId: null,
+  serviceName: null,
+  projectId: null,
+  projectName: null,
+};
 
-const pol = (over: Partial<Policy>): Policy => ({ scopeType: 'service', scopeId: 5, right: 'login', maxSeconds: 3600, allowedDepartmentIds: null, allowDepartmentSubjects: true, ...over });
+const pol = (over: Partial<Policy>): Policy => ({
+  scopeType: 'service',
+  scopeId: 5,
+  right: 'login',
+  maxSeconds: 3600,
+  allowedDepartmentIds: null,
+  allowDepartmentSubjects: true,
+  ...over,
+});
 
 describe('effective policy: the narrowest scope wins', () => {
   const svcLogin = pol({});
@@ -44,7 +92,14 @@ describe('effective policy: the narrowest scope wins', () => {
 
 describe('who may ask, for how long', () => {
   const alice = { id: 1, username: 'alice', isAdmin: false, departmentIds: [20, 10] };
-  const base: AskInput = { requester: alice, subject: { type: 'user' }, target: service, right: 'root', durationSeconds: 3600, policy: builtInPolicy('root') };
+  const base: AskInput = {
+    requester: alice,
+    subject: { type: 'user' },
+    target: service,
+    right: 'root',
+    durationSeconds: 3600,
+    policy: builtInPolicy('root'),
+  };
 
   test('within the limit', () => {
     const v = checkAsk(base);
@@ -53,7 +108,10 @@ describe('who may ask, for how long', () => {
   });
   test('over the limit names the limit and the policy', () => {
     const v = checkAsk({ ...base, durationSeconds: 86401 });
-    assert.deepEqual(v, { ok: false, reason: 'root on service web may be requested for at most 86400 s (built-in default)' });
+    assert.deepEqual(v, {
+      ok: false,
+      reason: 'root on service web may be requested for at most 86400 s (built-in default)',
+    });
   });
   test('exactly the limit is fine', () => {
     assert.equal(checkAsk({ ...base, durationSeconds: 86400 }).ok, true);
@@ -64,17 +122,38 @@ describe('who may ask, for how long', () => {
     assert.match(v.reason, /^root on host web-01 may be requested for at most 60 s \(policy of service web\)$/);
   });
   test('department restriction admits members and sub-department members', () => {
-    assert.equal(checkAsk({ ...base, policy: pol({ right: 'root', maxSeconds: 86400, allowedDepartmentIds: [20] }) }).ok, true);
-    assert.equal(checkAsk({ ...base, policy: pol({ right: 'root', maxSeconds: 86400, allowedDepartmentIds: [10] }) }).ok, true, 'member of a sub-department of 10');
-    const v = checkAsk({ ...base, policy: pol({ right: 'root', maxSeconds: 86400, allowedDepartmentIds: [30, 31] }), departmentNames: new Map([[30, 'sre']]) });
+    assert.equal(
+      checkAsk({ ...base, policy: pol({ right: 'root', maxSeconds: 86400, allowedDepartmentIds: [20] }) }).ok,
+      true,
+    );
+    assert.equal(
+      checkAsk({ ...base, policy: pol({ right: 'root', maxSeconds: 86400, allowedDepartmentIds: [10] }) }).ok,
+      true,
+      'member of a sub-department of 10',
+    );
+    const v = checkAsk({
+      ...base,
+      policy: pol({ right: 'root', maxSeconds: 86400, allowedDepartmentIds: [30, 31] }),
+      departmentNames: new Map([[30, 'sre']]),
+    });
     assert.equal(v.ok, false);
     assert.match(v.reason, /members of departments sre, #31 or their sub-departments, and you are not/);
   });
   test('no department at all: not a member of anything', () => {
-    assert.equal(checkAsk({ ...base, requester: { ...alice, departmentIds: [] }, policy: pol({ right: 'root', maxSeconds: 86400, allowedDepartmentIds: [10] }) }).ok, false);
+    assert.equal(
+      checkAsk({
+        ...base,
+        requester: { ...alice, departmentIds: [] },
+        policy: pol({ right: 'root', maxSeconds: 86400, allowedDepartmentIds: [10] }),
+      }).ok,
+      false,
+    );
   });
   test('an empty allowed list admits nobody', () => {
-    assert.equal(checkAsk({ ...base, policy: pol({ right: 'root', maxSeconds: 86400, allowedDepartmentIds: [] }) }).ok, false);
+    assert.equal(
+      checkAsk({ ...base, policy: pol({ right: 'root', maxSeconds: 86400, allowedDepartmentIds: [] }) }).ok,
+      false,
+    );
   });
 
   const dept = { type: 'department' as const, id: 40, name: 'payments', leaderId: 1, departmentIds: [40, 10] };
@@ -87,10 +166,17 @@ describe('who may ask, for how long', () => {
     assert.match(v.reason, /only the leader of department payments or an administrator/);
   });
   test('an administrator may ask for any department', () => {
-    assert.equal(checkAsk({ ...base, requester: { ...alice, isAdmin: true }, subject: { ...dept, leaderId: null } }).ok, true);
+    assert.equal(
+      checkAsk({ ...base, requester: { ...alice, isAdmin: true }, subject: { ...dept, leaderId: null } }).ok,
+      true,
+    );
   });
   test('policy may forbid department subjects', () => {
-    const v = checkAsk({ ...base, subject: dept, policy: pol({ right: 'root', maxSeconds: 86400, allowDepartmentSubjects: false }) });
+    const v = checkAsk({
+      ...base,
+      subject: dept,
+      policy: pol({ right: 'root', maxSeconds: 86400, allowDepartmentSubjects: false }),
+    });
     assert.equal(v.ok, false);
     assert.match(v.reason, /may not be requested for a whole department/);
   });
@@ -142,9 +228,18 @@ describe('who may approve', () => {
     });
   }
   test('refusal names the required approver', () => {
-    assert.deepEqual(checkApprove(svcOwner, { requesterId: 1, right: 'root', target: host }), { ok: false, reason: 'root on host web-01 must be approved by an ops lead of service web' });
-    assert.deepEqual(checkApprove(nobody, { requesterId: 1, right: 'login', target: project }), { ok: false, reason: 'login on project shop must be approved by an owner or ops of project shop' });
-    assert.match(checkApprove(nobody, { requesterId: 1, right: 'login', target: orphan }).reason, /an administrator \(host lost-01 belongs to no service\)/);
+    assert.deepEqual(checkApprove(svcOwner, { requesterId: 1, right: 'root', target: host }), {
+      ok: false,
+      reason: 'root on host web-01 must be approved by an ops lead of service web',
+    });
+    assert.deepEqual(checkApprove(nobody, { requesterId: 1, right: 'login', target: project }), {
+      ok: false,
+      reason: 'login on project shop must be approved by an owner or ops of project shop',
+    });
+    assert.match(
+      checkApprove(nobody, { requesterId: 1, right: 'login', target: orphan }).reason,
+      /an administrator \(host lost-01 belongs to no service\)/,
+    );
   });
   test('nobody approves their own request, not even an administrator or the ops lead', () => {
     for (const who of [svcLead, admin]) {
@@ -154,8 +249,14 @@ describe('who may approve', () => {
     }
   });
   test('the reason names the role that allowed it', () => {
-    assert.equal(checkApprove(svcLead, { requesterId: 1, right: 'root', target: host }).reason, 'ops lead of service web');
-    assert.equal(checkApprove(admin, { requesterId: 1, right: 'root', target: host }).reason, 'administrator (break-glass)');
+    assert.equal(
+      checkApprove(svcLead, { requesterId: 1, right: 'root', target: host }).reason,
+      'ops lead of service web',
+    );
+    assert.equal(
+      checkApprove(admin, { requesterId: 1, right: 'root', target: host }).reason,
+      'administrator (break-glass)',
+    );
   });
   test('requirement', () => {
     assert.equal(requirement(host, 'root').who, 'an ops lead of service web');
@@ -166,7 +267,8 @@ describe('who may approve', () => {
 
 describe('who may see a request', () => {
   const facts = { requesterId: 1, right: 'login' as const, target: host };
-  const v = (over: Partial<Parameters<typeof canSee>[0]>) => canSee({ id: 9, isAdmin: false, isAuditor: false, roles: [], ...over }, facts);
+  const v = (over: Partial<Parameters<typeof canSee>[0]>) =>
+    canSee({ id: 9, isAdmin: false, isAuditor: false, roles: [], ...over }, facts);
   test('requester, approver, admin, auditor: yes; anyone else: no', () => {
     assert.equal(v({ id: 1 }), true);
     assert.equal(v({ roles: [{ scopeType: 'service', scopeId: 5, role: 'owner', opsLead: false }] }), true);

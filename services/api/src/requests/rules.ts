@@ -58,7 +58,14 @@ export interface Policy {
 export const DEFAULT_MAX_SECONDS: Readonly<Record<Right, number>> = { login: 7 * 86400, root: 86400 };
 
 export function builtInPolicy(right: Right): Policy {
-  return { scopeType: 'default', scopeId: null, right, maxSeconds: DEFAULT_MAX_SECONDS[right], allowedDepartmentIds: null, allowDepartmentSubjects: true };
+  return {
+    scopeType: 'default',
+    scopeId: null,
+    right,
+    maxSeconds: DEFAULT_MAX_SECONDS[right],
+    allowedDepartmentIds: null,
+    allowDepartmentSubjects: true,
+  };
 }
 
 export function scopeLabel(t: Pick<RequestTarget, 'type' | 'name'>): string {
@@ -84,7 +91,12 @@ export function effectivePolicy(t: RequestTarget, right: Right, policies: readon
 
 export function policyLabel(p: Policy, t: RequestTarget): string {
   if (p.scopeType === 'default') return 'built-in default';
-  const name = p.scopeType === 'service' && p.scopeId === t.serviceId ? t.serviceName : p.scopeType === 'project' && p.scopeId === t.projectId ? t.projectName : null;
+  const name =
+    p.scopeType === 'service' && p.scopeId === t.serviceId
+      ? t.serviceName
+      : p.scopeType === 'project' && p.scopeId === t.projectId
+        ? t.projectName
+        : null;
   return `policy of ${p.scopeType} ${name ?? `#${p.scopeId}`}`;
 }
 
@@ -101,13 +113,13 @@ export interface Requester {
 export type Subject =
   | { type: 'user' }
   | {
-    type: 'department';
-    id: number;
-    name: string;
-    leaderId: number | null;
-    /** The department itself and every ancestor of it, nearest first. */
-    departmentIds: readonly number[];
-  };
+      type: 'department';
+      id: number;
+      name: string;
+      leaderId: number | null;
+      /** The department itself and every ancestor of it, nearest first. */
+      departmentIds: readonly number[];
+    };
 
 export interface AskInput {
   requester: Requester;
@@ -128,10 +140,16 @@ export function checkAsk(a: AskInput): Verdict {
     // Asking for a whole department widens access for every member: only the
     // person answerable for the department (its leader) or an administrator may.
     if (a.subject.leaderId !== a.requester.id && !a.requester.isAdmin) {
-      return { ok: false, reason: `only the leader of department ${a.subject.name} or an administrator may request access for the whole department` };
+      return {
+        ok: false,
+        reason: `only the leader of department ${a.subject.name} or an administrator may request access for the whole department`,
+      };
     }
     if (!a.policy.allowDepartmentSubjects) {
-      return { ok: false, reason: `${what} may not be requested for a whole department (${why}); request it for yourself` };
+      return {
+        ok: false,
+        reason: `${what} may not be requested for a whole department (${why}); request it for yourself`,
+      };
     }
   }
   if (a.policy.allowedDepartmentIds !== null) {
@@ -140,7 +158,10 @@ export function checkAsk(a: AskInput): Verdict {
     if (!chain.some((d) => allowed.includes(d))) {
       const names = allowed.map((d) => a.departmentNames?.get(d) ?? `#${d}`).join(', ');
       const who = a.subject.type === 'department' ? `department ${a.subject.name} is not` : 'you are not';
-      return { ok: false, reason: `${what} may only be requested for members of department${allowed.length === 1 ? '' : 's'} ${names || '(none)'} or their sub-departments, and ${who} (${why})` };
+      return {
+        ok: false,
+        reason: `${what} may only be requested for members of department${allowed.length === 1 ? '' : 's'} ${names || '(none)'} or their sub-departments, and ${who} (${why})`,
+      };
     }
   }
   if (a.durationSeconds > a.policy.maxSeconds) {
@@ -173,9 +194,12 @@ export interface Requirement {
 /** Who must approve `right` on this target (administrators always may, as break-glass). */
 export function requirement(t: RequestTarget, right: Right): Requirement {
   const leadOnly = right === 'root';
-  const scope = t.type === 'project'
-    ? { type: 'project' as const, id: t.id, name: t.name }
-    : t.serviceId !== null ? { type: 'service' as const, id: t.serviceId, name: t.serviceName ?? `#${t.serviceId}` } : null;
+  const scope =
+    t.type === 'project'
+      ? { type: 'project' as const, id: t.id, name: t.name }
+      : t.serviceId !== null
+        ? { type: 'service' as const, id: t.serviceId, name: t.serviceName ?? `#${t.serviceId}` }
+        : null;
   if (!scope) return { scope: null, leadOnly, who: `an administrator (${scopeLabel(t)} belongs to no service)` };
   return { scope, leadOnly, who: `${leadOnly ? 'an ops lead' : 'an owner or ops'} of ${scope.type} ${scope.name}` };
 }
@@ -183,7 +207,9 @@ export function requirement(t: RequestTarget, right: Right): Requirement {
 export function holdsRequirement(roles: readonly ApproverRole[], req: Requirement): ApproverRole | undefined {
   const s = req.scope;
   if (!s) return undefined;
-  return roles.find((r) => r.scopeType === s.type && r.scopeId === s.id && (req.leadOnly ? r.role === 'ops' && r.opsLead : true));
+  return roles.find(
+    (r) => r.scopeType === s.type && r.scopeId === s.id && (req.leadOnly ? r.role === 'ops' && r.opsLead : true),
+  );
 }
 
 export interface RequestFacts {
@@ -199,12 +225,15 @@ export function checkApprove(approver: Approver, r: RequestFacts): Verdict {
     return { ok: false, reason: `you cannot approve or reject your own request; ${req.who} must decide it` };
   }
   const role = holdsRequirement(approver.roles, req);
-  if (role) return { ok: true, reason: `${role.opsLead ? 'ops lead' : role.role} of ${role.scopeType} ${req.scope!.name}` };
+  if (role)
+    return { ok: true, reason: `${role.opsLead ? 'ops lead' : role.role} of ${role.scopeType} ${req.scope!.name}` };
   if (approver.isAdmin) return { ok: true, reason: 'administrator (break-glass)' };
   return { ok: false, reason: `${r.right} on ${scopeLabel(r.target)} must be approved by ${req.who}` };
 }
 
-export interface Viewer extends Approver { isAuditor: boolean }
+export interface Viewer extends Approver {
+  isAuditor: boolean;
+}
 
 /** Requester, whoever may approve, administrators and auditors. */
 export function canSee(v: Viewer, r: RequestFacts): boolean {

@@ -8,10 +8,17 @@ const END_TTL_MS = 5 * 60_000;
 const liveKey = (id: string) => `session-live:${id}`;
 const endKey = (id: string) => `session-end:${id}`;
 
-export async function heartbeat(store: Store, instance: string, ids: string[]): Promise<Array<{ id: string; reason: string }>> {
+export async function heartbeat(
+  store: Store,
+  instance: string,
+  ids: string[],
+): Promise<Array<{ id: string; reason: string }>> {
   if (!ids.length) return [];
   const [, ends] = await Promise.all([
-    store.setMany(ids.map((id) => [liveKey(id), instance]), LIVE_TTL_MS),
+    store.setMany(
+      ids.map((id) => [liveKey(id), instance]),
+      LIVE_TTL_MS,
+    ),
     store.getMany(ids.map(endKey)),
   ]);
   return ids.flatMap((id, i) => (ends[i] ? [{ id, reason: ends[i]! }] : []));

@@ -11,7 +11,8 @@ const DAY_MS = 86_400_000;
 /** Why `uri` cannot be the recording of session `id` started at `startedAt`, or null when it can. */
 export function recordingUriProblem(uri: string, id: string, startedAt: Date): string | null {
   // Dot segments, encoded dots or slashes and backslashes could walk out of the store.
-  if (/\.\.|%2e|%2f|%5c|\\|[\u0000-\u001f\u007f]/i.test(uri)) return 'must not contain "..", encoded dots or slashes, backslashes or control characters';
+  if (/\.\.|%2e|%2f|%5c|\\|[\u0000-\u001f\u007f]/i.test(uri))
+    return 'must not contain "..", encoded dots or slashes, backslashes or control characters';
   let u: URL;
   try {
     u = new URL(uri);

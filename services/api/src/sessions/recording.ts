@@ -18,7 +18,10 @@ const IdParam = z.object({ id: z.string().uuid() });
 
 let s3: S3Client | undefined;
 function s3Client(): S3Client {
-  if (!s3) { const c = loadConfig(apiRecordingReaderSpec); s3 = createS3Client({ region: c.s3Region, endpoint: c.s3Endpoint, forcePathStyle: c.s3ForcePathStyle }); }
+  if (!s3) {
+    const c = loadConfig(apiRecordingReaderSpec);
+    s3 = createS3Client({ region: c.s3Region, endpoint: c.s3Endpoint, forcePathStyle: c.s3ForcePathStyle });
+  }
   return s3;
 }
 
@@ -27,45 +30,64 @@ async function write(res: Response, text: string): Promise<void> {
 }
 
 export const recordingRoutes: RouteModule = (api, ctx, auth) => {
-  api.route('get', '/v1/sessions/:id/recording', {
-    summary: 'The recording of an ended session as asciicast v2 text (whoever may read the session)',
-    tags: ['sessions'], auth: auth.user(), security: 'user', params: IdParam,
-  }, async ({ params, principal, res }) => {
-    if (principal.kind !== 'user') throw new Error('unreachable');
-    const row = await sessionState(ctx.db, params.id);
-    // Someone else's session is "not found", as in GET /v1/sessions/:id.
-    if (!row || (!principal.user.isAdmin && !principal.user.isAuditor && row.userId !== principal.user.id)) throw new JmpError('not_found', `no session ${params.id}`);
-    if (!row.recordingUri) {
-      throw new JmpError('not_found', row.endedAt ? `session ${params.id} has no recording` : `session ${params.id} is still running; its recording is available once it ends`);
-    }
-    const uri = row.recordingUri;
-    const items = readRecording(uri, {
-      ...(uri.startsWith('s3://') ? { s3: s3Client() } : {}),
-      onDamage: (part, problem) => ctx.log.warn({ session: params.id, part, problem }, 'recording part damaged; replaying what was readable'),
-    });
-    let started = false;
-    try {
-      for await (const item of items) {
-        if (res.destroyed) break; // the viewer went away: stop reading
-        if (!started) {
-          res.status(200).type('application/x-asciicast; charset=utf-8').set('cache-control', 'private, no-store');
-          started = true;
+  api.route(
+    'get',
+    '/v1/sessions/:id/recording',
+    {
+      summary: 'The recording of an ended session as asciicast v2 text (whoever may read the session)',
+      tags: ['sessions'],
+      auth: auth.user(),
+      security: 'user',
+      params: IdParam,
+    },
+    async ({ params, principal, res }) => {
+      if (principal.kind !== 'user') throw new Error('unreachable');
+      const row = await sessionState(ctx.db, params.id);
+      // Someone else's session is "not found", as in GET /v1/sessions/:id.
+      if (!row || (!principal.user.isAdmin && !principal.user.isAuditor && row.userId !== principal.user.id))
+        throw new JmpError('not_found', `no session ${params.id}`);
+      if (!row.recordingUri) {
+        throw new JmpError(
+          'not_found',
+          row.endedAt
+            ? `session ${params.id} has no recording`
+            : `session ${params.id} is still running; its recording is available once it ends`,
+        );
+      }
+      const uri = row.recordingUri;
+      const items = readRecording(uri, {
+        ...(uri.startsWith('s3://') ? { s3: s3Client() } : {}),
+        onDamage: (part, problem) =>
+          ctx.log.warn({ session: params.id, part, problem }, 'recording part damaged; replaying what was readable'),
+      });
+      let started = false;
+      try {
+        for await (const item of items) {
+          if (res.destroyed) break; // the viewer went away: stop reading
+          if (!started) {
+            res.status(200).type('application/x-asciicast; charset=utf-8').set('cache-control', 'private, no-store');
+            started = true;
+          }
+          if (item.type === 'header') await write(res, headerLine(item.header));
+          else await write(res, eventLine(item.event[0].toFixed(6), item.event[1], item.event[2]));
         }
-        if (item.type === 'header') await write(res, headerLine(item.header));
-        else await write(res, eventLine(item.event[0].toFixed(6), item.event[1], item.event[2]));
+      } catch (err) {
+        if (!started) {
+          if (/^no recording at /.test((err as Error).message))
+            throw new JmpError('not_found', `the recording of session ${params.id} is missing from the store`);
+          ctx.log.error({ session: params.id, err: (err as Error).message }, 'recording unreadable');
+          throw new JmpError(
+            'unavailable',
+            `the recording of session ${params.id} cannot be read now; try again shortly`,
+          );
+        }
+        ctx.log.error({ session: params.id, err: (err as Error).message }, 'recording read failed mid-stream');
+        res.destroy();
+        return undefined;
       }
-    } catch (err) {
-      if (!started) {
-        if (/^no recording at /.test((err as Error).message)) throw new JmpError('not_found', `the recording of session ${params.id} is missing from the store`);
-        ctx.log.error({ session: params.id, err: (err as Error).message }, 'recording unreadable');
-        throw new JmpError('unavailable', `the recording of session ${params.id} cannot be read now; try again shortly`);
-      }
-      ctx.log.error({ session: params.id, err: (err as Error).message }, 'recording read failed mid-stream');
-      res.destroy();
+      if (!started) throw new JmpError('not_found', `session ${params.id} has an empty recording`);
+      res.end();
       return undefined;
-    }
-    if (!started) throw new JmpError('not_found', `session ${params.id} has an empty recording`);
-    res.end();
-    return undefined;
-  });
+    },
+  );
 };

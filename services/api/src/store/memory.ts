@@ -1,6 +1,9 @@
 import type { Store } from './store.js';
 
-interface Entry { value: string; expiresAt: number }
+interface Entry {
+  value: string;
+  expiresAt: number;
+}
 
 export class MemoryStore implements Store {
   private readonly map = new Map<string, Entry>();

@@ -37,7 +37,13 @@ export function parseRedisUrl(url: string): RedisConnection {
   if (!SENTINEL.test(url)) {
     if (!isRedisUrl(url)) throw new Error('REDIS_URL must be redis://, rediss:// or redis+sentinel://');
     let waitReplicas = 0;
-    try { waitReplicas = intParam(new URL(url), 'wait', 0, 16); } catch (err) { throw err instanceof Error && err.message.startsWith('REDIS_URL') ? err : new Error('REDIS_URL is not a valid URL'); }
+    try {
+      waitReplicas = intParam(new URL(url), 'wait', 0, 16);
+    } catch (err) {
+      throw err instanceof Error && err.message.startsWith('REDIS_URL')
+        ? err
+        : new Error('REDIS_URL is not a valid URL');
+    }
     return { url, options: {}, waitReplicas };
   }
   // The host part holds a list (h1:p1,h2:p2), which WHATWG URL refuses: split it off first.

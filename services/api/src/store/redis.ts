@@ -14,7 +14,10 @@ local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 if n > 0 then redis.call('DECR', KEYS[1]) end
 return 0`;
 
-type Scripts = { jmpReserve(key: string, limit: number, ttlMs: number): Promise<[number, number, number]>; jmpRelease(key: string): Promise<number> };
+type Scripts = {
+  jmpReserve(key: string, limit: number, ttlMs: number): Promise<[number, number, number]>;
+  jmpRelease(key: string): Promise<number>;
+};
 
 /** Fails fast instead of queueing while Redis is away: callers deny (fail closed). */
 export class RedisStore implements Store {
@@ -65,13 +68,17 @@ export class RedisStore implements Store {
     // Async replication: the mark counts once replicas have it, or a failover could forget it (fail closed).
     if (first && this.waitReplicas > 0) {
       const acked = await this.client.wait(this.waitReplicas, WAIT_TIMEOUT_MS);
-      if (acked < this.waitReplicas) throw new Error(`redis: ${acked} of ${this.waitReplicas} replicas acknowledged a single-use mark`);
+      if (acked < this.waitReplicas)
+        throw new Error(`redis: ${acked} of ${this.waitReplicas} replicas acknowledged a single-use mark`);
     }
     return first;
   }
 
   async increment(key: string, ttlMs: number): Promise<number> {
-    const [[e1, n], [e2]] = (await this.client.multi().incr(key).pexpire(key, Math.ceil(ttlMs), 'NX').exec()) as [[Error | null, number], [Error | null, unknown]];
+    const [[e1, n], [e2]] = (await this.client.multi().incr(key).pexpire(key, Math.ceil(ttlMs), 'NX').exec()) as [
+      [Error | null, number],
+      [Error | null, unknown],
+    ];
     if (e1 || e2) throw e1 ?? e2;
     return n;
   }

@@ -11,7 +11,9 @@ const stores: Array<[string, Store]> = [
   ['memory', new MemoryStore()],
   ['redis', new RedisStore(redisUrl, `jmp-test:${randomUUID()}:`)],
 ];
-after(async () => { for (const [, s] of stores) await s.close(); });
+after(async () => {
+  for (const [, s] of stores) await s.close();
+});
 
 for (const [name, store] of stores) {
   describe(`${name} store`, () => {
@@ -36,7 +38,13 @@ for (const [name, store] of stores) {
     test('reserve: of many concurrent callers exactly limit get an attempt', async () => {
       const got = await Promise.all(Array.from({ length: 40 }, () => store.reserve('res:a', 5, 10_000)));
       assert.equal(got.filter((g) => g.ok).length, 5);
-      assert.deepEqual(got.filter((g) => g.ok).map((g) => g.count).sort(), [1, 2, 3, 4, 5]);
+      assert.deepEqual(
+        got
+          .filter((g) => g.ok)
+          .map((g) => g.count)
+          .sort(),
+        [1, 2, 3, 4, 5],
+      );
       const refused = got.find((g) => !g.ok)!;
       assert.equal(refused.count, 5);
       assert.ok(refused.retryMs > 0 && refused.retryMs <= 10_000);
@@ -61,7 +69,13 @@ for (const [name, store] of stores) {
       assert.equal(await store.get('exp:a'), 'v');
     });
     test('getMany and setMany', async () => {
-      await store.setMany([['m:a', '1'], ['m:b', '2']], 10_000);
+      await store.setMany(
+        [
+          ['m:a', '1'],
+          ['m:b', '2'],
+        ],
+        10_000,
+      );
       assert.deepEqual(await store.getMany(['m:a', 'm:x', 'm:b']), ['1', null, '2']);
       assert.deepEqual(await store.getMany([]), []);
     });

@@ -16,8 +16,11 @@ export type ParentCheck = { ok: true; parentSession: string } | Refusal;
 
 /** Whether both hosts' services allow hop tickets (a host without a service takes the default, on). */
 export async function hopsAllowed(ctx: Ctx, fromHostId: number, toHostname: string): Promise<{ ok: true } | Refusal> {
-  const rows = await ctx.db('hosts as h').leftJoin('services as s', 's.id', 'h.service_id')
-    .where('h.id', fromHostId).orWhere('h.hostname', toHostname)
+  const rows = await ctx
+    .db('hosts as h')
+    .leftJoin('services as s', 's.id', 'h.service_id')
+    .where('h.id', fromHostId)
+    .orWhere('h.hostname', toHostname)
     .select('h.id', 'h.hostname', 's.name as service', 's.hop_tickets');
   for (const r of rows) {
     if (r.hop_tickets === false) {
@@ -32,17 +35,32 @@ export async function hopsAllowed(ctx: Ctx, fromHostId: number, toHostname: stri
  * The live jmp session of `username` on the host the hop starts from: the one
  * the agent named (it must be live and theirs), else the newest live one.
  */
-export async function parentSession(ctx: Ctx, username: string, host: { hostId: number; hostname: string }, named?: string): Promise<ParentCheck> {
-  const none: Refusal = { ok: false, reason: `${username} has no live jmp session on ${host.hostname}; hop tickets are only issued inside one` };
+export async function parentSession(
+  ctx: Ctx,
+  username: string,
+  host: { hostId: number; hostname: string },
+  named?: string,
+): Promise<ParentCheck> {
+  const none: Refusal = {
+    ok: false,
+    reason: `${username} has no live jmp session on ${host.hostname}; hop tickets are only issued inside one`,
+  };
   const user = await ctx.db('users').where({ username }).first('id');
   if (!user) return none;
-  const open = (await ctx.db('sessions').where({ user_id: user.id, host_id: host.hostId }).whereNull('ended_at')
-    .where('started_at', '>', ctx.db.raw(OPEN_SESSION_WINDOW)).orderBy('started_at', 'desc').limit(MAX_CANDIDATES).pluck('id')) as string[];
+  const open = (await ctx
+    .db('sessions')
+    .where({ user_id: user.id, host_id: host.hostId })
+    .whereNull('ended_at')
+    .where('started_at', '>', ctx.db.raw(OPEN_SESSION_WINDOW))
+    .orderBy('started_at', 'desc')
+    .limit(MAX_CANDIDATES)
+    .pluck('id')) as string[];
   if (!open.length) return none;
   const live = await liveFlags(ctx.store, open);
   const candidates = open.filter((_, i) => live[i]);
   if (named !== undefined) {
-    return candidates.includes(named) ? { ok: true, parentSession: named }
+    return candidates.includes(named)
+      ? { ok: true, parentSession: named }
       : { ok: false, reason: `session ${named} is not a live jmp session of ${username} on ${host.hostname}` };
   }
   return candidates[0] ? { ok: true, parentSession: candidates[0] } : none;

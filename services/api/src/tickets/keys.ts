@@ -19,11 +19,14 @@ export async function loadTicketKeys(db: Db, secrets: Secrets): Promise<TicketKe
   if (!row) {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const kid = `k-${new Date().toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`;
-    await db('ticket_keys').insert({
-      kid,
-      public_pem: publicKey.export({ type: 'spki', format: 'pem' }),
-      private_enc: secrets.seal(privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, PURPOSE),
-    }).onConflict('kid').ignore();
+    await db('ticket_keys')
+      .insert({
+        kid,
+        public_pem: publicKey.export({ type: 'spki', format: 'pem' }),
+        private_enc: secrets.seal(privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, PURPOSE),
+      })
+      .onConflict('kid')
+      .ignore();
     // Another instance may have raced us: everyone signs with the newest key.
     row = await db('ticket_keys').whereNull('retired_at').orderBy('created_at', 'desc').first();
   }

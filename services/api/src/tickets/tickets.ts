@@ -15,11 +15,25 @@ export const TICKET_CLOCK_SKEW_S = 30;
 export const KID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 const JTI_RE = /^[A-Za-z0-9._~-]{1,128}$/;
 
-export function mintTicket(keys: TicketKeys, username: string, hostId: number, ttlSeconds: number, session?: string): { ticket: string; jti: string; expiresAt: Date } {
+export function mintTicket(
+  keys: TicketKeys,
+  username: string,
+  hostId: number,
+  ttlSeconds: number,
+  session?: string,
+): { ticket: string; jti: string; expiresAt: Date } {
   const { kid, privateKey } = keys.current();
   const jti = randomUUID();
   const ttl = Math.min(MAX_TICKET_TTL_S, Math.max(1, ttlSeconds));
-  const ticket = jwt.sign(session ? { sid: session } : {}, privateKey, { algorithm: 'ES256', keyid: kid, subject: username, audience: ticketAudience(hostId), jwtid: jti, expiresIn: ttl, issuer: 'jmp-api' });
+  const ticket = jwt.sign(session ? { sid: session } : {}, privateKey, {
+    algorithm: 'ES256',
+    keyid: kid,
+    subject: username,
+    audience: ticketAudience(hostId),
+    jwtid: jti,
+    expiresIn: ttl,
+    issuer: 'jmp-api',
+  });
   return { ticket, jti, expiresAt: new Date(Date.now() + ttl * 1000) };
 }
 
@@ -32,7 +46,13 @@ export type TicketCheck = { ok: true; jti: string; exp: number; session?: string
  * a denial with a reason, never an exception: only an outage of the database
  * (which the agent must see as 503) is thrown.
  */
-export async function verifyTicket(keys: TicketKeys, ticket: string, username: string, hostId: number, nowMs = Date.now()): Promise<TicketCheck> {
+export async function verifyTicket(
+  keys: TicketKeys,
+  ticket: string,
+  username: string,
+  hostId: number,
+  nowMs = Date.now(),
+): Promise<TicketCheck> {
   try {
     return await check(keys, ticket, username, hostId, Math.floor(nowMs / 1000));
   } catch (err) {
@@ -41,9 +61,16 @@ export async function verifyTicket(keys: TicketKeys, ticket: string, username: s
   }
 }
 
-async function check(keys: TicketKeys, ticket: string, username: string, hostId: number, now: number): Promise<TicketCheck> {
+async function check(
+  keys: TicketKeys,
+  ticket: string,
+  username: string,
+  hostId: number,
+  now: number,
+): Promise<TicketCheck> {
   const decoded = jwt.decode(ticket, { complete: true });
-  if (!decoded || typeof decoded.payload !== 'object' || decoded.payload === null) return { ok: false, reason: 'ticket is malformed' };
+  if (!decoded || typeof decoded.payload !== 'object' || decoded.payload === null)
+    return { ok: false, reason: 'ticket is malformed' };
   const { kid, alg } = decoded.header;
   if (alg !== 'ES256') return { ok: false, reason: 'ticket is malformed: it must be signed with ES256' };
   if (typeof kid !== 'string' || !KID_RE.test(kid)) return { ok: false, reason: 'ticket is malformed: bad key id' };
@@ -51,13 +78,27 @@ async function check(keys: TicketKeys, ticket: string, username: string, hostId:
   if (!key) return { ok: false, reason: 'ticket is signed by an unknown key' };
   let p: jwt.JwtPayload;
   try {
-    p = jwt.verify(ticket, key, { algorithms: ['ES256'], issuer: 'jmp-api', clockTolerance: 2, clockTimestamp: now }) as jwt.JwtPayload;
+    p = jwt.verify(ticket, key, {
+      algorithms: ['ES256'],
+      issuer: 'jmp-api',
+      clockTolerance: 2,
+      clockTimestamp: now,
+    }) as jwt.JwtPayload;
   } catch (err) {
-    return { ok: false, reason: (err as Error).name === 'TokenExpiredError' ? 'ticket has expired' : 'ticket signature is invalid' };
+    return {
+      ok: false,
+      reason: (err as Error).name === 'TokenExpiredError' ? 'ticket has expired' : 'ticket signature is invalid',
+    };
   }
   if (p.aud !== ticketAudience(hostId)) return { ok: false, reason: 'ticket is for another host' };
   if (p.sub !== username) return { ok: false, reason: 'ticket is for another user' };
-  if (typeof p.jti !== 'string' || !JTI_RE.test(p.jti) || typeof p.exp !== 'number' || typeof p.iat !== 'number' || p.exp - p.iat > MAX_TICKET_TTL_S) {
+  if (
+    typeof p.jti !== 'string' ||
+    !JTI_RE.test(p.jti) ||
+    typeof p.exp !== 'number' ||
+    typeof p.iat !== 'number' ||
+    p.exp - p.iat > MAX_TICKET_TTL_S
+  ) {
     return { ok: false, reason: 'ticket is malformed' };
   }
   const session = typeof p.sid === 'string' && JTI_RE.test(p.sid) ? { session: p.sid } : {};
@@ -67,6 +108,7 @@ async function check(keys: TicketKeys, ticket: string, username: string, hostId:
 /** A ticket from the future, or one that lives longer than jmp-api ever issues, was not minted by a sane jmp-api. */
 export function clockCheck(iat: number, exp: number, now: number): { ok: false; reason: string } | null {
   if (iat > now + TICKET_CLOCK_SKEW_S) return { ok: false, reason: 'ticket was issued in the future' };
-  if (exp > now + MAX_TICKET_TTL_S + TICKET_CLOCK_SKEW_S) return { ok: false, reason: 'ticket expires too far in the future' };
+  if (exp > now + MAX_TICKET_TTL_S + TICKET_CLOCK_SKEW_S)
+    return { ok: false, reason: 'ticket expires too far in the future' };
   return null;
 }

@@ -21,10 +21,14 @@ export async function issueWebCredential(ctx: Ctx, session: string): Promise<Web
   const s = checkSessionToken(ctx, session);
   if (s === 'expired') throw new JmpError('unauthorized', 'your web session expired, log in again');
   if (s === 'invalid') throw new JmpError('unauthorized', 'the web session is not valid; log in again');
-  if (await sessionRevoked(ctx, s)) throw new JmpError('unauthorized', 'this web session was ended (logged out or password changed); log in again');
-  const row = (await ctx.db('users').where({ id: s.uid }).first('id', 'username', 'status')) as { id: number; username: string; status: string } | undefined;
-  if (!row || row.username !== s.username) throw new JmpError('unauthorized', 'the web session is not valid; log in again');
-  if (row.status !== 'active') throw new JmpError('unauthorized', `user ${row.username} is disabled; ask an administrator`);
+  if (await sessionRevoked(ctx, s))
+    throw new JmpError('unauthorized', 'this web session was ended (logged out or password changed); log in again');
+  const row = (await ctx.db('users').where({ id: s.uid }).first('id', 'username', 'status')) as
+    { id: number; username: string; status: string } | undefined;
+  if (!row || row.username !== s.username)
+    throw new JmpError('unauthorized', 'the web session is not valid; log in again');
+  if (row.status !== 'active')
+    throw new JmpError('unauthorized', `user ${row.username} is disabled; ask an administrator`);
   const credential = `${WEB_CREDENTIAL_PREFIX}${randomBytes(32).toString('base64url')}`;
   const ttlMs = ctx.config.webCredentialTtlSeconds * 1000;
   const stored = await storeCall(() => ctx.store.setIfAbsent(liveKey(sha256hex(credential)), String(row.id), ttlMs));
@@ -45,7 +49,9 @@ export async function issueWebCredential(ctx: Ctx, session: string): Promise<Web
  */
 export async function spendWebCredential(ctx: Ctx, credential: string): Promise<number> {
   const hash = sha256hex(credential);
-  const first = await storeCall(() => ctx.store.setIfAbsent(spentKey(hash), '1', ctx.config.webCredentialTtlSeconds * 1000 + SPENT_AFTER_EXPIRY_MS));
+  const first = await storeCall(() =>
+    ctx.store.setIfAbsent(spentKey(hash), '1', ctx.config.webCredentialTtlSeconds * 1000 + SPENT_AFTER_EXPIRY_MS),
+  );
   if (!first) throw new JmpError('unauthorized', 'this web credential was already used; open the terminal again');
   const userId = await storeCall(() => ctx.store.get(liveKey(hash)));
   if (!userId) throw new JmpError('unauthorized', 'the web credential is unknown or expired; open the terminal again');

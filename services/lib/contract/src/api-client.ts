@@ -37,7 +37,12 @@ export interface ApiClientOptions {
 /** An error answered by jmp-api (status ≥ 400) or a transport failure (status 0). */
 export class ApiError extends JmpError {
   /** `marked`: a 503 that carries jmp-api's own outage marker (UNAVAILABLE_HEADER). */
-  constructor(code: ErrorCode, message: string, readonly httpStatus: number, readonly marked = false) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly httpStatus: number,
+    readonly marked = false,
+  ) {
     super(code, message);
     this.name = 'ApiError';
   }
@@ -54,31 +59,58 @@ export class ApiClient {
     this.doFetch = opts.fetch ?? ((url, init) => fetch(url, init));
   }
 
-  async request<T extends z.ZodType>(method: string, path: string, schema: T | null, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; data: z.output<T> | undefined; headers: ApiFetchResponse['headers'] }> {
+  async request<T extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: T | null,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; data: z.output<T> | undefined; headers: ApiFetchResponse['headers'] }> {
     const h: Record<string, string> = { accept: 'application/json', ...headers };
     if (this.opts.authorization) h.authorization = await this.opts.authorization();
     if (body !== undefined) h['content-type'] = 'application/json';
     let res: ApiFetchResponse;
     try {
-      res = await this.doFetch(this.base + path, { method, headers: h, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await this.doFetch(this.base + path, {
+        method,
+        headers: h,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
     } catch (err) {
       const e = err as Error;
-      throw new ApiError('unavailable', `jmp-api at ${this.base} did not answer: ${e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : e.message}`, 0);
+      throw new ApiError(
+        'unavailable',
+        `jmp-api at ${this.base} did not answer: ${e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : e.message}`,
+        0,
+      );
     }
     if (res.status === 304 || res.status === 204) return { status: res.status, data: undefined, headers: res.headers };
     const text = await res.text();
     let json: unknown;
-    try { json = text ? JSON.parse(text) : undefined; } catch {
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
       throw new ApiError('unavailable', `jmp-api answered ${res.status} with a body that is not JSON`, res.status);
     }
     if (res.status >= 400) {
       const err = (json as { error?: { code?: ErrorCode; message?: string } } | undefined)?.error;
       const marked = res.status === 503 && res.headers.get(UNAVAILABLE_HEADER) === '1';
-      throw new ApiError(err?.code ?? (res.status >= 500 ? 'unavailable' : 'bad_request'), err?.message ?? `jmp-api answered ${res.status}`, res.status, marked);
+      throw new ApiError(
+        err?.code ?? (res.status >= 500 ? 'unavailable' : 'bad_request'),
+        err?.message ?? `jmp-api answered ${res.status}`,
+        res.status,
+        marked,
+      );
     }
     if (!schema) return { status: res.status, data: json as z.output<T>, headers: res.headers };
     const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new ApiError('unavailable', `jmp-api answered ${path} with an unexpected body: ${parsed.error.issues[0]?.message}`, res.status);
+    if (!parsed.success)
+      throw new ApiError(
+        'unavailable',
+        `jmp-api answered ${path} with an unexpected body: ${parsed.error.issues[0]?.message}`,
+        res.status,
+      );
     return { status: res.status, data: parsed.data, headers: res.headers };
   }
 
@@ -128,8 +160,16 @@ export class ApiClient {
    * The host's snapshot, or `{ unchanged }` when it still has the ETag's; `version` is the
    * policy version it was built at (JMP-Policy-Version), when jmp-api names one.
    */
-  async policy(etag?: string): Promise<{ snapshot: c.PolicySnapshot; etag: string; version?: string } | { unchanged: true; version?: string }> {
-    const r = await this.request('GET', '/v1/agents/policy', c.PolicySnapshot, undefined, etag ? { 'if-none-match': etag } : {});
+  async policy(
+    etag?: string,
+  ): Promise<{ snapshot: c.PolicySnapshot; etag: string; version?: string } | { unchanged: true; version?: string }> {
+    const r = await this.request(
+      'GET',
+      '/v1/agents/policy',
+      c.PolicySnapshot,
+      undefined,
+      etag ? { 'if-none-match': etag } : {},
+    );
     const v = r.headers.get(POLICY_VERSION_HEADER);
     const version = v ? { version: v } : {};
     if (r.status === 304) return { unchanged: true, ...version };

@@ -24,11 +24,17 @@ export function errorStatus(code: ErrorCode): number {
 
 export class JmpError extends Error {
   readonly status: number;
-  constructor(readonly code: ErrorCode, message: string = ERRORS[code].message, readonly details?: Record<string, unknown>) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string = ERRORS[code].message,
+    readonly details?: Record<string, unknown>,
+  ) {
     super(message);
     this.name = 'JmpError';
     this.status = ERRORS[code].status;
   }
 }
 
-export interface ErrorBody { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } }
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}

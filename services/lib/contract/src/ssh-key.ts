@@ -3,7 +3,13 @@
 // fingerprinted exactly as `ssh-keygen -l` does: SHA256:<unpadded base64>.
 import { createHash } from 'node:crypto';
 
-export interface ParsedKey { type: string; blob: Buffer; line: string; comment: string; fingerprint: string }
+export interface ParsedKey {
+  type: string;
+  blob: Buffer;
+  line: string;
+  comment: string;
+  fingerprint: string;
+}
 
 /** Returns the parsed key, or a sentence saying what is wrong with it. */
 export function parseSshPublicKey(text: string): ParsedKey | string {

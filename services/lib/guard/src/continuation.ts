@@ -11,7 +11,10 @@
 
 type Ctx = "'" | "$'" | '"' | '`' | '$(' | '${' | '(';
 
-interface HereDoc { delim: string; stripTabs: boolean }
+interface HereDoc {
+  delim: string;
+  stripTabs: boolean;
+}
 
 export interface LineTexts {
   /** Texts to judge for this line, the joined command first (deduplicated, trimmed, none empty). */
@@ -34,7 +37,10 @@ export class LogicalCommand {
   /** The last line ended in a backslash-newline (joined without a newline). */
   private joined = false;
 
-  constructor(readonly maxBytes = 64 * 1024, private readonly depth = 0) {}
+  constructor(
+    readonly maxBytes = 64 * 1024,
+    private readonly depth = 0,
+  ) {}
 
   /** True while the shell waits for more lines of the same command. */
   get pending(): boolean {
@@ -64,7 +70,10 @@ export class LogicalCommand {
   /** One submitted physical line (without its newline). */
   feed(line: string): LineTexts {
     const texts: string[] = [];
-    const add = (s: string) => { const t = s.trim(); if (t !== '' && !texts.includes(t)) texts.push(t); };
+    const add = (s: string) => {
+      const t = s.trim();
+      if (t !== '' && !texts.includes(t)) texts.push(t);
+    };
     if (this.bodies.length > 0) return this.feedBody(line, add, texts);
     const had = this.text !== '';
     const cont = this.scan(line);
@@ -117,7 +126,10 @@ export class LogicalCommand {
     for (let i = 0; i < line.length; i++) {
       const c = line[i]!;
       const top = st.at(-1);
-      if (top === "'") { if (c === "'") st.pop(); continue; }
+      if (top === "'") {
+        if (c === "'") st.pop();
+        continue;
+      }
       if (top === "$'") {
         if (c === '\\') i++;
         else if (c === "'") st.pop();
@@ -132,22 +144,36 @@ export class LogicalCommand {
       if (top === '"') {
         if (c === '"') st.pop();
         else if (c === '`') st.push('`');
-        else if (c === '$' && line[i + 1] === '(') { st.push('$('); i++; }
-        else if (c === '$' && line[i + 1] === '{') { st.push('${'); i++; }
+        else if (c === '$' && line[i + 1] === '(') {
+          st.push('$(');
+          i++;
+        } else if (c === '$' && line[i + 1] === '{') {
+          st.push('${');
+          i++;
+        }
         continue;
       }
       // Code: top level, $( ), ( ), ` `, ${ }.
       if (c === '#' && wordStart && top !== '${') break; // a comment: the rest of the line is not read
       if (c === "'") st.push(line[i - 1] === '$' ? "$'" : "'");
       else if (c === '"') st.push('"');
-      else if (c === '`') { if (top === '`') st.pop(); else st.push('`'); }
-      else if (c === '$' && line[i + 1] === '(') { st.push('$('); i++; }
-      else if (c === '$' && line[i + 1] === '{') { st.push('${'); i++; }
-      else if (c === '(') st.push('(');
-      else if (c === ')') { if (top === '(' || top === '$(') st.pop(); }
-      else if (c === '}') { if (top === '${') st.pop(); }
-      else if (c === '<' && line[i + 1] === '<' && top !== '${') {
-        if (line[i + 2] === '<') i += 2; // a here-string, not a here-doc
+      else if (c === '`') {
+        if (top === '`') st.pop();
+        else st.push('`');
+      } else if (c === '$' && line[i + 1] === '(') {
+        st.push('$(');
+        i++;
+      } else if (c === '$' && line[i + 1] === '{') {
+        st.push('${');
+        i++;
+      } else if (c === '(') st.push('(');
+      else if (c === ')') {
+        if (top === '(' || top === '$(') st.pop();
+      } else if (c === '}') {
+        if (top === '${') st.pop();
+      } else if (c === '<' && line[i + 1] === '<' && top !== '${') {
+        if (line[i + 2] === '<')
+          i += 2; // a here-string, not a here-doc
         else i = this.hereDoc(line, i + 2);
         wordStart = true;
         continue;
@@ -167,9 +193,20 @@ export class LogicalCommand {
     let q: string | null = null;
     for (; i < line.length; i++) {
       const c = line[i]!;
-      if (q) { if (c === q) q = null; else delim += c; continue; }
-      if (c === "'" || c === '"') { q = c; continue; }
-      if (c === '\\') { i++; if (i < line.length) delim += line[i]; continue; }
+      if (q) {
+        if (c === q) q = null;
+        else delim += c;
+        continue;
+      }
+      if (c === "'" || c === '"') {
+        q = c;
+        continue;
+      }
+      if (c === '\\') {
+        i++;
+        if (i < line.length) delim += line[i];
+        continue;
+      }
       if (/[\s;&|()<>]/u.test(c)) break;
       delim += c;
     }

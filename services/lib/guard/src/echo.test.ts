@@ -5,16 +5,29 @@ import { EchoTracker } from './echo.js';
 import { KeyReader, type Key } from './keys.js';
 
 function setup() {
-  const screen = { left: 'u@h:~$ ', cursorLine() { return { text: this.left, left: this.left }; } };
+  const screen = {
+    left: 'u@h:~$ ',
+    cursorLine() {
+      return { text: this.left, left: this.left };
+    },
+  };
   let t = 0;
   const echo = new EchoTracker(screen, () => t);
   const keys = (s: string): Key[] => new KeyReader().push(Buffer.from(s));
   return {
-    echo, screen,
-    advance: (ms: number) => { t += ms; },
-    type: (s: string) => { for (const k of keys(s)) echo.typed(k); },
+    echo,
+    screen,
+    advance: (ms: number) => {
+      t += ms;
+    },
+    type: (s: string) => {
+      for (const k of keys(s)) echo.typed(k);
+    },
     /** The target writes output that leaves `left` left of the cursor. */
-    show: (left: string) => { screen.left = left; return echo.output(); },
+    show: (left: string) => {
+      screen.left = left;
+      return echo.output();
+    },
   };
 }
 

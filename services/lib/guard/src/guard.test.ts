@@ -10,30 +10,53 @@ const PROMPT = 'u@h:~$ ';
 const demo = compileRules(DEMO_RULES);
 
 /** A guard with a fake clock, plus helpers that play the target's side. */
-function setup(opts: { rules?: CompiledRules | null; cols?: number; rows?: number; budgetMs?: number; clockStep?: number; failOpen?: boolean } = {}) {
+function setup(
+  opts: {
+    rules?: CompiledRules | null;
+    cols?: number;
+    rows?: number;
+    budgetMs?: number;
+    clockStep?: number;
+    failOpen?: boolean;
+  } = {},
+) {
   let t = 0;
   const events: GuardEvent[] = [];
   const g = new CommandGuard({
-    cols: opts.cols ?? 80, rows: opts.rows ?? 24, rules: opts.rules === undefined ? demo : opts.rules,
-    budgetMs: opts.budgetMs, failOpen: opts.failOpen, onEvent: (e) => events.push(e),
+    cols: opts.cols ?? 80,
+    rows: opts.rows ?? 24,
+    rules: opts.rules === undefined ? demo : opts.rules,
+    budgetMs: opts.budgetMs,
+    failOpen: opts.failOpen,
+    onEvent: (e) => events.push(e),
     now: () => (t += opts.clockStep ?? 0),
   });
   const sent: Buffer[] = [];
   const results: GuardResult[] = [];
   const take = (r: GuardResult | null) => {
-    if (r) { results.push(r); sent.push(r.forward); }
+    if (r) {
+      results.push(r);
+      sent.push(r.forward);
+    }
     return r;
   };
   return {
-    g, events, results,
+    g,
+    events,
+    results,
     sent: () => Buffer.concat(sent).toString('latin1'),
     key: (s: string) => take(g.input(Buffer.from(s, 'utf8')))!,
     out: (s: string) => take(g.output(Buffer.from(s, 'utf8'))),
     flush: () => take(g.flush()),
-    advance: (ms: number) => { t += ms; },
+    advance: (ms: number) => {
+      t += ms;
+    },
     /** Types printable text with bash's echo (character by character). */
     type(s: string) {
-      for (const ch of s) { this.key(ch); this.out(ch); }
+      for (const ch of s) {
+        this.key(ch);
+        this.out(ch);
+      }
     },
     judged: () => results.flatMap((r) => r.judged.map((j) => `${j.verdict}:${j.line}`)),
   };
@@ -65,7 +88,10 @@ test('Enter before the echo arrived is held; the echo releases it; flush decides
   assert.ok(rel);
   assert.equal(rel.blocked?.rule.id, 'demo-rm-root');
   assert.equal(rel.forward.toString(), CLEAR_LINE.toString());
-  assert.match(rel.toUser.toString(), /^\r\njmp: blocked by rule "recursive delete of \/" \(critical\)\r\nu@h:~\$ rm -rf \/$/u);
+  assert.match(
+    rel.toUser.toString(),
+    /^\r\njmp: blocked by rule "recursive delete of \/" \(critical\)\r\nu@h:~\$ rm -rf \/$/u,
+  );
   assert.equal(s.g.holding, false);
   assert.equal(s.flush(), null);
   // Partial echo: still held; flush decides on what is on screen.
@@ -85,7 +111,10 @@ test('when several rules match any block wins and every match is reported', () =
   s.type('reboot; rm -rf /');
   const r = s.key('\r');
   assert.equal(r.blocked?.rule.id, 'demo-rm-root');
-  assert.deepEqual(new Set(r.judged[0]?.rules.map((x) => x.id)), new Set(['demo-rm-root', 'demo-rm-recursive', 'demo-power']));
+  assert.deepEqual(
+    new Set(r.judged[0]?.rules.map((x) => x.id)),
+    new Set(['demo-rm-root', 'demo-rm-recursive', 'demo-power']),
+  );
   assert.equal(r.judged[0]?.rules[0]?.id, 'demo-rm-root');
 });
 
@@ -158,7 +187,13 @@ test('a multi-line paste (one chunk, several Enters) is judged whole before anyt
   assert.equal(ok.hold, true);
   const rel2 = s.out('echo x');
   assert.equal(rel2?.forward.toString(), '\recho y\rpw');
-  assert.deepEqual(rel2?.judged.map((j) => [j.line, j.source]), [['echo x', 'screen'], ['echo y', 'input']]);
+  assert.deepEqual(
+    rel2?.judged.map((j) => [j.line, j.source]),
+    [
+      ['echo x', 'screen'],
+      ['echo y', 'input'],
+    ],
+  );
 });
 
 test('a bracketed paste split over chunks is judged before any of it is sent', () => {
@@ -207,7 +242,9 @@ test('a line typed without echo (password) is not judged nor reported', () => {
 });
 
 test('a pager prompt is never taken for a command, even in allow-list mode', () => {
-  const rules: GuardRule[] = [{ id: 1, name: 'cat', pattern: '^(cat|more) ', action: 'alert', severity: 'low', list: 'allow' }];
+  const rules: GuardRule[] = [
+    { id: 1, name: 'cat', pattern: '^(cat|more) ', action: 'alert', severity: 'low', list: 'allow' },
+  ];
   const s = setup({ rules: compileRules(rules, { mode: 'allow-list' }) });
   s.out(PROMPT);
   s.type('more /etc/services');
@@ -265,10 +302,20 @@ test('the matching budget with JMP_SSH_GUARD_FAIL_OPEN: over it the line passes 
 test('a slow matcher under a real clock: the line is refused, not let through', () => {
   // The matcher itself advances the injected clock: no dependence on the machine's speed.
   let t = 0;
-  const slow: CompiledRules = { mode: 'deny-list', size: 1, match: () => { t += 1000; return { verdict: 'pass', rules: [] }; } };
+  const slow: CompiledRules = {
+    mode: 'deny-list',
+    size: 1,
+    match: () => {
+      t += 1000;
+      return { verdict: 'pass', rules: [] };
+    },
+  };
   const g = new CommandGuard({ cols: 80, rows: 24, rules: slow, budgetMs: 50, now: () => t });
   g.output(Buffer.from(PROMPT));
-  for (const ch of 'ls') { g.input(Buffer.from(ch)); g.output(Buffer.from(ch)); }
+  for (const ch of 'ls') {
+    g.input(Buffer.from(ch));
+    g.output(Buffer.from(ch));
+  }
   const r = g.input(Buffer.from('\r'));
   assert.equal(r.blocked?.rule.id, 'unchecked');
   assert.equal(r.forward.toString(), CLEAR_LINE.toString());
@@ -321,7 +368,10 @@ test('bulk output is not parsed in full but keeps the alternate-screen state', (
 test('the key reader splits keys and keeps bytes exact', () => {
   const r = new KeyReader();
   const keys = r.push(Buffer.from('a\x1b[Ab\x7f\x1bOA\x1bb\rü\x03'));
-  assert.deepEqual(keys.map((k) => k.kind), ['text', 'escape', 'text', 'control', 'escape', 'escape', 'enter', 'text', 'control']);
+  assert.deepEqual(
+    keys.map((k) => k.kind),
+    ['text', 'escape', 'text', 'control', 'escape', 'escape', 'enter', 'text', 'control'],
+  );
   assert.equal(Buffer.concat(keys.map((k) => k.bytes)).toString(), 'a\x1b[Ab\x7f\x1bOA\x1bb\rü\x03');
   // UTF-8 split across chunks and a paste end marker split across chunks.
   const u = Buffer.from('é');
@@ -336,13 +386,31 @@ test('the key reader splits keys and keeps bytes exact', () => {
 
 describe('a command continued over lines is judged whole (PS2)', () => {
   const x = compileRules([
-    { id: 1, name: 'no deleting /tmp/x', pattern: String.raw`\brm\s+-rf\s+/tmp/x\b`, action: 'block', severity: 'high', list: 'deny' },
+    {
+      id: 1,
+      name: 'no deleting /tmp/x',
+      pattern: String.raw`\brm\s+-rf\s+/tmp/x\b`,
+      action: 'block',
+      severity: 'high',
+      list: 'deny',
+    },
     // A newline in quotes is part of the word: only a rule that allows it matches a quote over lines.
-    { id: 2, name: 'no deleting a quoted /tmp/x', pattern: String.raw`\brm\s+-rf\s+"[^"]*/tmp/x`, action: 'block', severity: 'high', list: 'deny' },
+    {
+      id: 2,
+      name: 'no deleting a quoted /tmp/x',
+      pattern: String.raw`\brm\s+-rf\s+"[^"]*/tmp/x`,
+      action: 'block',
+      severity: 'high',
+      list: 'deny',
+    },
   ]);
   /** Submits each line at the prompt bash would show (PS1 first, then PS2 while the command goes on). */
   function lines(s: ReturnType<typeof setup>, ls: string[]): GuardResult[] {
-    return ls.map((l, i) => { s.out(i === 0 ? PROMPT : '\r\n> '); s.type(l); return s.key('\r'); });
+    return ls.map((l, i) => {
+      s.out(i === 0 ? PROMPT : '\r\n> ');
+      s.type(l);
+      return s.key('\r');
+    });
   }
   const cases: Array<[string, string[]]> = [
     ['a trailing backslash', ['rm -rf \\', '/tmp/x']],
@@ -358,7 +426,9 @@ describe('a command continued over lines is judged whole (PS2)', () => {
       const rs = lines(s, ls);
       const blockAt = rs.findIndex((r) => r.blocked);
       assert.ok(blockAt > 0, `blocked: ${JSON.stringify(s.judged())}`);
-      rs.slice(0, blockAt).forEach((r) => assert.equal(r.forward.toString(), '\r', 'an incomplete line only makes the shell read on'));
+      rs.slice(0, blockAt).forEach((r) =>
+        assert.equal(r.forward.toString(), '\r', 'an incomplete line only makes the shell read on'),
+      );
       // Ctrl-E Ctrl-U clears the line, Ctrl-C drops what the shell holds of the command.
       assert.equal(rs[blockAt]!.forward.toString(), `${CLEAR_LINE.toString()}\x03`);
       // After the block the next command stands alone again.
@@ -381,7 +451,13 @@ describe('a command continued over lines is judged whole (PS2)', () => {
     const g = new CommandGuard({ cols: 200, rows: 24, rules: x, maxPendingBytes: 50, now: () => 0 });
     void s;
     const say = (t: string) => g.output(Buffer.from(t));
-    const typeLine = (t: string) => { for (const ch of t) { g.input(Buffer.from(ch)); say(ch); } return g.input(Buffer.from('\r')); };
+    const typeLine = (t: string) => {
+      for (const ch of t) {
+        g.input(Buffer.from(ch));
+        say(ch);
+      }
+      return g.input(Buffer.from('\r'));
+    };
     say(PROMPT);
     assert.equal(typeLine('echo "' + 'a'.repeat(30)).forward.toString(), '\r');
     say('\r\n> ');

@@ -114,8 +114,12 @@ export const CLEAR_LINE = Buffer.from('\x05\x15');
 export const DISCARD_PENDING = Buffer.from('\x03');
 const EMPTY = Buffer.alloc(0);
 const HELD_LIMIT_RULE: MatchedRule = Object.freeze({
-  id: 'held-input-limit', name: 'input too large to check', pattern: '',
-  action: 'block', severity: 'high', list: 'deny',
+  id: 'held-input-limit',
+  name: 'input too large to check',
+  pattern: '',
+  action: 'block',
+  severity: 'high',
+  list: 'deny',
 });
 
 export class CommandGuard {
@@ -249,8 +253,11 @@ export class CommandGuard {
       }
       if (!forced && !this.echo.settled()) return this.held(result(fwd, toUser, judged));
       const count = submissionLength(this.queue);
-      const d = judgeSubmission(submittedLines(this.firstLine(forced), this.queue.slice(0, count)), this.logical,
-        this.judgeOptions());
+      const d = judgeSubmission(
+        submittedLines(this.firstLine(forced), this.queue.slice(0, count)),
+        this.logical,
+        this.judgeOptions(),
+      );
       forced = false;
       judged.push(...d.judged);
       if (d.blocked) {
@@ -329,8 +336,9 @@ export class CommandGuard {
     this.reader.closeOpenPaste();
     this.clock.release();
     this.echo.cleared();
-    const message = `jmp: blocked: more than ${this.maxHeldBytes} bytes of input arrived`
-      + ' before the line could be checked; nothing of it was sent';
+    const message =
+      `jmp: blocked: more than ${this.maxHeldBytes} bytes of input arrived` +
+      ' before the line could be checked; nothing of it was sent';
     const msg = Buffer.from(`\r\n${message}\r\n`);
     this.tracker.write(msg);
     const r = result(discard ? [CLEAR_LINE, DISCARD_PENDING] : [CLEAR_LINE], [msg], []);
@@ -343,6 +351,8 @@ function result(fwd: Buffer[], toUser: Buffer[], judged: JudgedLine[]): GuardRes
   return {
     forward: fwd.length === 0 ? EMPTY : fwd.length === 1 ? fwd[0]! : Buffer.concat(fwd),
     toUser: toUser.length === 0 ? EMPTY : Buffer.concat(toUser),
-    judged, hold: false, holdMs: 0,
+    judged,
+    hold: false,
+    holdMs: 0,
   };
 }

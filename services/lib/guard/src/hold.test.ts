@@ -6,7 +6,12 @@ import { HoldClock } from './hold.js';
 function setup(opts: { minHoldMs?: number; maxHoldMs?: number } = {}) {
   let t = 1000;
   const clock = new HoldClock({ ...opts, now: () => t });
-  return { clock, advance: (ms: number) => { t += ms; } };
+  return {
+    clock,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 test('the quiet time is four echo round trips plus 50 ms, within 150..1500 ms', () => {

@@ -2,7 +2,16 @@
 export { CommandGuard, CLEAR_LINE } from './guard.js';
 export type { GuardOptions, GuardResult, GuardEvent, GuardBlock, JudgedLine } from './guard.js';
 export { compileRules, RuleCompileError, NOT_ALLOWED_RULE } from './rules.js';
-export type { GuardRule, GuardMode, CompiledRules, MatchResult, MatchedRule, Verdict, RuleAction, RuleSeverity } from './rules.js';
+export type {
+  GuardRule,
+  GuardMode,
+  CompiledRules,
+  MatchResult,
+  MatchedRule,
+  Verdict,
+  RuleAction,
+  RuleSeverity,
+} from './rules.js';
 export { DEMO_RULES } from './demo-rules.js';
 export { StdinLineGuard, LINE_LIMIT_RULE } from './stdin-guard.js';
 export type { StdinGuardOptions, StdinResult } from './stdin-guard.js';

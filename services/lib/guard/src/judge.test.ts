@@ -6,7 +6,9 @@ import { judgeLine, judgeScript, type JudgeOptions } from './judge.js';
 import { compileRules, type CompiledRules } from './rules.js';
 import type { GuardEvent } from './guard.js';
 
-const rules = compileRules([{ id: 1, name: 'x', pattern: String.raw`\brm\s+-rf\s+/tmp/x\b`, action: 'block', severity: 'high', list: 'deny' }]);
+const rules = compileRules([
+  { id: 1, name: 'x', pattern: String.raw`\brm\s+-rf\s+/tmp/x\b`, action: 'block', severity: 'high', list: 'deny' },
+]);
 
 function opts(over: Partial<JudgeOptions> = {}): JudgeOptions & { events: GuardEvent[] } {
   const events: GuardEvent[] = [];
@@ -15,7 +17,14 @@ function opts(over: Partial<JudgeOptions> = {}): JudgeOptions & { events: GuardE
 
 test('a matcher slower than the budget: refused (guard_refused), or with fail-open passed as skipped (guard_skipped)', () => {
   let t = 0;
-  const slow: CompiledRules = { mode: 'deny-list', size: 1, match: () => { t += 51; return { verdict: 'pass', rules: [] }; } };
+  const slow: CompiledRules = {
+    mode: 'deny-list',
+    size: 1,
+    match: () => {
+      t += 51;
+      return { verdict: 'pass', rules: [] };
+    },
+  };
   const closed = opts({ rules: slow, now: () => t });
   const r = judgeLine('ls', 'input', closed);
   assert.equal(r.verdict, 'block');
@@ -34,6 +43,16 @@ test('a one-shot command is judged whole and line by line: a newline or backslas
   assert.ok(verdicts('sh <<EOF\nrm -rf /tmp/x\nEOF').includes('block:rm -rf /tmp/x'));
   assert.deepEqual(verdicts('ls'), ['pass:ls']);
   let t = 0;
-  const slow: CompiledRules = { mode: 'deny-list', size: 1, match: () => { t += 100; return { verdict: 'pass', rules: [] }; } };
-  assert.deepEqual(judgeScript('uptime', opts({ rules: slow, now: () => t })).map((j) => j.verdict), ['block']);
+  const slow: CompiledRules = {
+    mode: 'deny-list',
+    size: 1,
+    match: () => {
+      t += 100;
+      return { verdict: 'pass', rules: [] };
+    },
+  };
+  assert.deepEqual(
+    judgeScript('uptime', opts({ rules: slow, now: () => t })).map((j) => j.verdict),
+    ['block'],
+  );
 });

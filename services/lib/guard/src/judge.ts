@@ -19,7 +19,12 @@ export interface JudgeOptions {
 
 /** Reported when a line is refused because the rules could not be checked (missing, or over budget). */
 export const UNCHECKED_RULE: MatchedRule = Object.freeze({
-  id: 'unchecked', name: 'rules could not be checked', pattern: '', action: 'block', severity: 'high', list: 'deny',
+  id: 'unchecked',
+  name: 'rules could not be checked',
+  pattern: '',
+  action: 'block',
+  severity: 'high',
+  list: 'deny',
 });
 
 export const UNCHECKED_MESSAGE = 'jmp: the command rules could not be checked in time; the line was not sent';
@@ -35,7 +40,14 @@ export function judgeLine(line: string, source: 'screen' | 'input', o: JudgeOpti
   return { line, verdict: m.verdict, rules, source };
 }
 
-function unchecked(line: string, source: 'screen' | 'input', o: JudgeOptions, reason: 'budget' | 'no_rules', elapsedMs: number, matched: MatchedRule[]): JudgedLine {
+function unchecked(
+  line: string,
+  source: 'screen' | 'input',
+  o: JudgeOptions,
+  reason: 'budget' | 'no_rules',
+  elapsedMs: number,
+  matched: MatchedRule[],
+): JudgedLine {
   if (o.failOpen) {
     o.onEvent({ type: 'guard_skipped', reason, line, elapsedMs, budgetMs: o.budgetMs });
     return { line, verdict: 'pass', rules: matched, source, skipped: reason };

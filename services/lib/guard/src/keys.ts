@@ -146,23 +146,34 @@ export class RawLineEditor {
 
   apply(key: Key): void {
     switch (key.kind) {
-      case 'text': this.append(key.text); break;
-      case 'paste': this.append(key.text); break;
-      case 'enter': this.lines.push(this.text); this.text = ''; break;
+      case 'text':
+        this.append(key.text);
+        break;
+      case 'paste':
+        this.append(key.text);
+        break;
+      case 'enter':
+        this.lines.push(this.text);
+        this.text = '';
+        break;
       case 'control':
         if (key.code === 0x15 || key.code === 0x03) this.text = '';
         else if (key.code === 0x17) this.text = this.text.replace(/\S+\s*$/u, '');
         else if (key.code === 0x7f || key.code === 0x08) this.text = [...this.text].slice(0, -1).join('');
         else if (key.code === 0x09) this.text += ' ';
         break;
-      case 'escape': break;
+      case 'escape':
+        break;
     }
   }
 
   private append(s: string): void {
     const parts = s.replace(/\r\n?/gu, '\n').split('\n');
     for (let k = 0; k < parts.length; k++) {
-      if (k > 0) { this.lines.push(this.text); this.text = ''; }
+      if (k > 0) {
+        this.lines.push(this.text);
+        this.text = '';
+      }
       // Control characters inside text/paste are dropped, a tab reads as a space.
       this.text += (parts[k] ?? '').replace(/\t/gu, ' ').replace(/[\x00-\x08\x0b-\x1f\x7f]/gu, '');
     }

@@ -10,7 +10,9 @@ test('a client that sent no window size (0x0, e.g. `ssh -tt` from a pipe) gets 8
     assert.equal(t.rows, 24);
     t.resize(0, 0); // a window-change with zeros keeps the size
     assert.deepEqual([t.cols, t.rows], [80, 24]);
-  } finally { t.dispose(); }
+  } finally {
+    t.dispose();
+  }
 });
 
 test('a screen on which every row is wrapped: the cursor line is read, it does not loop', () => {
@@ -21,5 +23,7 @@ test('a screen on which every row is wrapped: the cursor line is read, it does n
     const line = t.cursorLine();
     assert.ok(line.text.startsWith('x'), JSON.stringify(line));
     assert.ok(line.text.length <= 2 * t.rows, `at most the screen: ${line.text.length}`);
-  } finally { t.dispose(); }
+  } finally {
+    t.dispose();
+  }
 });

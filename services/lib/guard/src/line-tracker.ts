@@ -49,11 +49,16 @@ export class LineTracker {
     this.maxLineCells = opts.maxLineCells ?? 64 * 1024;
     this.bulkBytes = opts.bulkBytes ?? 256 * 1024;
     this.term = new xterm.Terminal({
-      cols: clampSize(opts.cols, 2, 2000, 80), rows: this.baseRows, scrollback: 0,
-      allowProposedApi: true, logLevel: 'off', convertEol: false,
+      cols: clampSize(opts.cols, 2, 2000, 80),
+      rows: this.baseRows,
+      scrollback: 0,
+      allowProposedApi: true,
+      logLevel: 'off',
+      convertEol: false,
     });
     const core = (this.term as unknown as { _core?: Partial<CoreWithWriteSync> })._core;
-    if (!core || typeof core.writeSync !== 'function') throw new Error('@xterm/headless has no synchronous write (expected 5.x)');
+    if (!core || typeof core.writeSync !== 'function')
+      throw new Error('@xterm/headless has no synchronous write (expected 5.x)');
     this.core = core as CoreWithWriteSync;
   }
 
@@ -124,7 +129,10 @@ export class LineTracker {
     if (this.disposed) return;
     this.sync();
     this.baseRows = clampSize(rows, 1, 1000, this.baseRows);
-    this.term.resize(clampSize(cols, 2, 2000, this.term.cols), Math.max(this.baseRows, this.keepLine ? this.term.rows : 0));
+    this.term.resize(
+      clampSize(cols, 2, 2000, this.term.cols),
+      Math.max(this.baseRows, this.keepLine ? this.term.rows : 0),
+    );
   }
 
   /** Back to the user's size once the long line is no longer needed. */

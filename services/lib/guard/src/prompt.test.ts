@@ -4,12 +4,22 @@ import assert from 'node:assert/strict';
 import { PromptLearner } from './prompt.js';
 
 function setup() {
-  const screen = { text: '', left: '', cursorLine() { return { text: this.text, left: this.left }; } };
+  const screen = {
+    text: '',
+    left: '',
+    cursorLine() {
+      return { text: this.text, left: this.left };
+    },
+  };
   const p = new PromptLearner(screen);
   return {
     p,
     /** The target drew `text`, with the cursor after `left` (default: at its end). */
-    show: (text: string, left = text) => { screen.text = text; screen.left = left; p.output(); },
+    show: (text: string, left = text) => {
+      screen.text = text;
+      screen.left = left;
+      p.output();
+    },
   };
 }
 

@@ -7,8 +7,22 @@ const demo = compileRules(DEMO_RULES);
 const ids = (line: string) => demo.match(line).rules.map((r) => r.id);
 
 test('recursive delete of / is blocked in its usual disguises', () => {
-  for (const line of ['rm -rf /', '\\rm -rf /', 'ls; rm -rf /', 'rm -r -f /', '/bin/rm -rf /', 'sudo rm -rf /', 'rm -fr /*',
-    'rm --recursive --force /', 'rm -rf --no-preserve-root /', 'cd /tmp && rm -Rf / ', 'rm -rf "/"', 'rm / -rf', 'echo x | xargs rm -rf /', 'true;rm -rf /']) {
+  for (const line of [
+    'rm -rf /',
+    '\\rm -rf /',
+    'ls; rm -rf /',
+    'rm -r -f /',
+    '/bin/rm -rf /',
+    'sudo rm -rf /',
+    'rm -fr /*',
+    'rm --recursive --force /',
+    'rm -rf --no-preserve-root /',
+    'cd /tmp && rm -Rf / ',
+    'rm -rf "/"',
+    'rm / -rf',
+    'echo x | xargs rm -rf /',
+    'true;rm -rf /',
+  ]) {
     const m = demo.match(line);
     assert.equal(m.verdict, 'block', line);
     assert.equal(m.blockedBy?.id, 'demo-rm-root', line);
@@ -16,7 +30,15 @@ test('recursive delete of / is blocked in its usual disguises', () => {
 });
 
 test('ordinary deletes are not taken for a delete of /', () => {
-  for (const line of ['rm -rf /tmp/x', 'rm -rf ./build', 'rm /etc/motd', 'ls -la /', 'grep -r foo /', 'firm -rf /', 'rm -f /tmp/a /tmp/b']) {
+  for (const line of [
+    'rm -rf /tmp/x',
+    'rm -rf ./build',
+    'rm /etc/motd',
+    'ls -la /',
+    'grep -r foo /',
+    'firm -rf /',
+    'rm -f /tmp/a /tmp/b',
+  ]) {
     assert.ok(!ids(line).includes('demo-rm-root'), line);
   }
   assert.equal(demo.match('rm -rf /tmp/x').verdict, 'alert');
@@ -56,18 +78,27 @@ test('a compile error names the rule', () => {
     { id: 1, name: 'ok', pattern: 'ls', action: 'alert', severity: 'low', list: 'deny' },
     { id: 7, name: 'lookbehind', pattern: '(?<=a)b', action: 'block', severity: 'high', list: 'deny' },
   ];
-  assert.throws(() => compileRules(bad), (e: unknown) => {
-    assert.ok(e instanceof RuleCompileError);
-    assert.match(e.message, /rule "lookbehind" \(id 7\)/);
-    assert.equal(e.code, 'bad_request');
-    return true;
-  });
-  assert.throws(() => compileRules([{ id: 2, name: 'open paren', pattern: 'a(b', action: 'block', severity: 'high', list: 'deny' }]), /open paren.*missing \)/);
+  assert.throws(
+    () => compileRules(bad),
+    (e: unknown) => {
+      assert.ok(e instanceof RuleCompileError);
+      assert.match(e.message, /rule "lookbehind" \(id 7\)/);
+      assert.equal(e.code, 'bad_request');
+      return true;
+    },
+  );
+  assert.throws(
+    () =>
+      compileRules([{ id: 2, name: 'open paren', pattern: 'a(b', action: 'block', severity: 'high', list: 'deny' }]),
+    /open paren.*missing \)/,
+  );
 });
 
 test('RE2 syntax: inline flags, no catastrophic backtracking', () => {
-  const r = compileRules([{ id: 1, name: 'ci', pattern: '(?i)^DROP\\s+TABLE', action: 'block', severity: 'high', list: 'deny' },
-    { id: 2, name: 'evil', pattern: '(a+)+$', action: 'alert', severity: 'low', list: 'deny' }]);
+  const r = compileRules([
+    { id: 1, name: 'ci', pattern: '(?i)^DROP\\s+TABLE', action: 'block', severity: 'high', list: 'deny' },
+    { id: 2, name: 'evil', pattern: '(a+)+$', action: 'alert', severity: 'low', list: 'deny' },
+  ]);
   assert.equal(r.match('drop table users').verdict, 'block');
   const t0 = performance.now();
   r.match('a'.repeat(50_000) + '!');
@@ -77,7 +108,14 @@ test('RE2 syntax: inline flags, no catastrophic backtracking', () => {
 test('allow-list mode: only lines matching an allow rule pass; deny rules still act', () => {
   const rules: GuardRule[] = [
     { id: 'a1', name: 'ls', pattern: '^ls(\\s|$)', action: 'alert', severity: 'low', list: 'allow' },
-    { id: 'a2', name: 'systemctl status', pattern: '^systemctl status\\b', action: 'alert', severity: 'low', list: 'allow' },
+    {
+      id: 'a2',
+      name: 'systemctl status',
+      pattern: '^systemctl status\\b',
+      action: 'alert',
+      severity: 'low',
+      list: 'allow',
+    },
     { id: 'd1', name: 'no etc', pattern: '/etc/shadow', action: 'block', severity: 'high', list: 'deny' },
   ];
   const r = compileRules(rules, { mode: 'allow-list' });

@@ -43,7 +43,12 @@ export interface CompiledRules {
 
 /** The synthetic rule reported when allow-list mode blocks a line no allow rule covers. */
 export const NOT_ALLOWED_RULE: MatchedRule = Object.freeze({
-  id: 'allow-list', name: 'not on the allow-list', pattern: '', action: 'block', severity: 'high', list: 'allow',
+  id: 'allow-list',
+  name: 'not on the allow-list',
+  pattern: '',
+  action: 'block',
+  severity: 'high',
+  list: 'allow',
 });
 
 type RE2Set = InstanceType<typeof RE2.Set>;
@@ -55,15 +60,21 @@ export function severityRank(s: RuleSeverity): number {
 }
 
 export class RuleCompileError extends JmpError {
-  constructor(readonly rule: Pick<GuardRule, 'id' | 'name' | 'pattern'>, readonly reason: string) {
-    super('bad_request', `rule ${JSON.stringify(rule.name)} (id ${rule.id}): the pattern is not valid RE2: ${reason}`,
-      { ruleId: rule.id, ruleName: rule.name });
+  constructor(
+    readonly rule: Pick<GuardRule, 'id' | 'name' | 'pattern'>,
+    readonly reason: string,
+  ) {
+    super('bad_request', `rule ${JSON.stringify(rule.name)} (id ${rule.id}): the pattern is not valid RE2: ${reason}`, {
+      ruleId: rule.id,
+      ruleName: rule.name,
+    });
     this.name = 'RuleCompileError';
   }
 }
 
 function compileOne(rule: GuardRule): void {
-  if (typeof rule.pattern !== 'string' || rule.pattern.length === 0) throw new RuleCompileError(rule, 'the pattern is empty');
+  if (typeof rule.pattern !== 'string' || rule.pattern.length === 0)
+    throw new RuleCompileError(rule, 'the pattern is empty');
   try {
     // Compiled alone first so that an error names the rule; the Set compiles it again.
     new RE2(rule.pattern, 'u');
@@ -77,10 +88,25 @@ class RuleSet implements CompiledRules {
   private readonly deny: RE2Set | null;
   private readonly allow: RE2Set | null;
 
-  constructor(readonly mode: GuardMode, private readonly denyRules: MatchedRule[], private readonly allowRules: MatchedRule[]) {
+  constructor(
+    readonly mode: GuardMode,
+    private readonly denyRules: MatchedRule[],
+    private readonly allowRules: MatchedRule[],
+  ) {
     this.size = denyRules.length + allowRules.length;
-    this.deny = denyRules.length ? new RE2.Set(denyRules.map((r) => r.pattern), 'u') : null;
-    this.allow = allowRules.length && mode === 'allow-list' ? new RE2.Set(allowRules.map((r) => r.pattern), 'u') : null;
+    this.deny = denyRules.length
+      ? new RE2.Set(
+          denyRules.map((r) => r.pattern),
+          'u',
+        )
+      : null;
+    this.allow =
+      allowRules.length && mode === 'allow-list'
+        ? new RE2.Set(
+            allowRules.map((r) => r.pattern),
+            'u',
+          )
+        : null;
   }
 
   match(line: string): MatchResult {
@@ -123,7 +149,8 @@ class RuleSet implements CompiledRules {
  */
 export function compileRules(rules: readonly GuardRule[], opts: { mode?: GuardMode } = {}): CompiledRules {
   const mode = opts.mode ?? 'deny-list';
-  if (mode !== 'deny-list' && mode !== 'allow-list') throw new JmpError('bad_request', `unknown guard mode ${JSON.stringify(mode)}: use deny-list or allow-list`);
+  if (mode !== 'deny-list' && mode !== 'allow-list')
+    throw new JmpError('bad_request', `unknown guard mode ${JSON.stringify(mode)}: use deny-list or allow-list`);
   const deny: MatchedRule[] = [];
   const allow: MatchedRule[] = [];
   for (const rule of rules) {

@@ -39,7 +39,12 @@ export interface StdinResult {
 const NL = 0x0a;
 const EMPTY = Buffer.alloc(0);
 export const LINE_LIMIT_RULE: MatchedRule = Object.freeze({
-  id: 'line-limit', name: 'line too long to check', pattern: '', action: 'block', severity: 'high', list: 'deny',
+  id: 'line-limit',
+  name: 'line too long to check',
+  pattern: '',
+  action: 'block',
+  severity: 'high',
+  list: 'deny',
 });
 
 export class StdinLineGuard {
@@ -126,20 +131,31 @@ export class StdinLineGuard {
     const texts = this.texts;
     this.texts = [];
     this.logical.reset();
-    if (texts.length === 0) { r.fwd.push(raw); return; }
+    if (texts.length === 0) {
+      r.fwd.push(raw);
+      return;
+    }
     let block: { line: string; rule: MatchedRule; rules: MatchedRule[] } | undefined;
     for (const line of texts) {
       const j = judgeLine(line, 'input', {
-        rules: this.opts.rules, budgetMs: this.opts.budgetMs ?? 50, failOpen: this.opts.failOpen === true,
-        now: this.opts.now ?? (() => performance.now()), onEvent: this.onEvent,
+        rules: this.opts.rules,
+        budgetMs: this.opts.budgetMs ?? 50,
+        failOpen: this.opts.failOpen === true,
+        now: this.opts.now ?? (() => performance.now()),
+        onEvent: this.onEvent,
       });
       r.judged.push(j);
       if (j.verdict === 'block' && !block) block = { line, rule: j.rules[0] ?? LINE_LIMIT_RULE, rules: j.rules };
     }
-    if (!block) { r.fwd.push(raw); return; }
+    if (!block) {
+      r.fwd.push(raw);
+      return;
+    }
     const { line, rule, rules } = block;
-    const message = rule.id === UNCHECKED_RULE.id ? `${UNCHECKED_MESSAGE}: ${clip(line)}`
-      : `jmp: blocked by ${rule.id === 'allow-list' ? 'it is not on the allow-list of this service' : `rule ${JSON.stringify(rule.name)} (${rule.severity})`}: ${clip(line)}; it was not sent`;
+    const message =
+      rule.id === UNCHECKED_RULE.id
+        ? `${UNCHECKED_MESSAGE}: ${clip(line)}`
+        : `jmp: blocked by ${rule.id === 'allow-list' ? 'it is not on the allow-list of this service' : `rule ${JSON.stringify(rule.name)} (${rule.severity})`}: ${clip(line)}; it was not sent`;
     r.blocked.push({ line, rule, rules, message });
     r.toUser.push(Buffer.from(`${message}\r\n`));
   }
@@ -159,7 +175,12 @@ export class StdinLineGuard {
   }
 }
 
-interface Acc { fwd: Buffer[]; toUser: Buffer[]; judged: JudgedLine[]; blocked: GuardBlock[] }
+interface Acc {
+  fwd: Buffer[];
+  toUser: Buffer[];
+  judged: JudgedLine[];
+  blocked: GuardBlock[];
+}
 
 function empty(): Acc {
   return { fwd: [], toUser: [], judged: [], blocked: [] };
@@ -169,7 +190,8 @@ function done(a: Acc): StdinResult {
   return {
     forward: a.fwd.length === 0 ? EMPTY : a.fwd.length === 1 ? a.fwd[0]! : Buffer.concat(a.fwd),
     toUser: a.toUser.length === 0 ? EMPTY : Buffer.concat(a.toUser),
-    judged: a.judged, blocked: a.blocked,
+    judged: a.judged,
+    blocked: a.blocked,
   };
 }
 
@@ -178,7 +200,10 @@ function logicalLine(raw: Buffer): string {
   const text = raw.toString('utf8').replaceAll('\0', '');
   const phys = text.split('\n');
   if (phys.at(-1) === '') phys.pop();
-  return phys.map((l, i) => (i < phys.length - 1 && l.endsWith('\\') ? l.slice(0, -1) : l)).join('').trim();
+  return phys
+    .map((l, i) => (i < phys.length - 1 && l.endsWith('\\') ? l.slice(0, -1) : l))
+    .join('')
+    .trim();
 }
 
 function clip(s: string): string {

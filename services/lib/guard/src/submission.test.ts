@@ -14,15 +14,18 @@ test('Enter, Ctrl-O and a paste with a newline submit; other keys do not', () =>
 
 test('one Enter: the screen line; keys typed ahead: rebuilt as the shell reads them', () => {
   assert.deepEqual(submittedLines('ls', keys('\r')), [{ line: 'ls', source: 'screen' }]);
-  assert.deepEqual(submittedLines('ls', keys('\rrm -x\x7frf /\r')),
-    [{ line: 'ls', source: 'screen' }, { line: 'rm -rf /', source: 'input' }]);
+  assert.deepEqual(submittedLines('ls', keys('\rrm -x\x7frf /\r')), [
+    { line: 'ls', source: 'screen' },
+    { line: 'rm -rf /', source: 'input' },
+  ]);
   assert.deepEqual(submittedLines(null, keys('\r')), [], 'no echo: the first line is not known');
 });
 
 test('a paste completes the screen line; its last line stays partial in the shell buffer', () => {
   const paste = keys('\x1b[200~a\nrm -rf /\nech\x1b[201~');
   assert.deepEqual(submittedLines('echo ', paste), [
-    { line: 'echo a', source: 'screen' }, { line: 'rm -rf /', source: 'input' },
+    { line: 'echo a', source: 'screen' },
+    { line: 'rm -rf /', source: 'input' },
     { line: 'ech', source: 'input', partial: true },
   ]);
   assert.deepEqual(submittedLines(null, paste)[0], { line: 'a', source: 'input' });

@@ -11,15 +11,24 @@ import type { SubmittedLine } from './submission.js';
 
 const demo = compileRules(DEMO_RULES);
 const events: GuardEvent[] = [];
-const opts = (over: Partial<JudgeOptions> = {}): JudgeOptions =>
-  ({ rules: demo, budgetMs: 50, failOpen: false, now: () => 0, onEvent: (e) => events.push(e), ...over });
+const opts = (over: Partial<JudgeOptions> = {}): JudgeOptions => ({
+  rules: demo,
+  budgetMs: 50,
+  failOpen: false,
+  now: () => 0,
+  onEvent: (e) => events.push(e),
+  ...over,
+});
 const screen = (line: string): SubmittedLine => ({ line, source: 'screen' });
 const input = (line: string): SubmittedLine => ({ line, source: 'input' });
 
 test('a passing line: judged, nothing blocked, the continuation state given back (the old one untouched)', () => {
   const pending = new LogicalCommand();
   const v = judgeSubmission([screen('ls -la')], pending, opts());
-  assert.deepEqual(v.judged.map((j) => [j.verdict, j.line, j.source]), [['pass', 'ls -la', 'screen']]);
+  assert.deepEqual(
+    v.judged.map((j) => [j.verdict, j.line, j.source]),
+    [['pass', 'ls -la', 'screen']],
+  );
   assert.equal(v.blocked, undefined);
   const a = judgeSubmission([screen('rm -r /tmp/x')], pending, opts());
   assert.equal(a.judged[0]?.verdict, 'alert');
@@ -41,10 +50,16 @@ test('a block names its rule; a command continued over lines is judged joined', 
 
 test('a pasted block: one message for all its lines', () => {
   const v = judgeSubmission([screen('ls'), input('rm -rf /'), input('pwd')], new LogicalCommand(), opts());
-  assert.equal(v.blocked?.message, 'jmp: blocked a pasted block of 3 lines by rule "recursive delete of /" (critical):'
-    + ' rm -rf /; nothing of it was sent');
-  const partial = judgeSubmission([screen('ls'), { line: 'rm -rf /', source: 'input', partial: true }],
-    new LogicalCommand(), opts());
+  assert.equal(
+    v.blocked?.message,
+    'jmp: blocked a pasted block of 3 lines by rule "recursive delete of /" (critical):' +
+      ' rm -rf /; nothing of it was sent',
+  );
+  const partial = judgeSubmission(
+    [screen('ls'), { line: 'rm -rf /', source: 'input', partial: true }],
+    new LogicalCommand(),
+    opts(),
+  );
   assert.equal(partial.blocked?.rule.id, 'demo-rm-root', 'the line still in the shell buffer is judged too');
 });
 

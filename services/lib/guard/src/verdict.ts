@@ -13,8 +13,12 @@ import type { SubmittedLine } from './submission.js';
 
 /** Reported when a command continued over more lines than can be checked is refused. */
 export const CONTINUED_LIMIT_RULE: MatchedRule = Object.freeze({
-  id: 'continued-limit', name: 'command continued too long to check', pattern: '',
-  action: 'block', severity: 'high', list: 'deny',
+  id: 'continued-limit',
+  name: 'command continued too long to check',
+  pattern: '',
+  action: 'block',
+  severity: 'high',
+  list: 'deny',
 });
 
 export interface SubmissionVerdict {
@@ -28,7 +32,9 @@ export interface SubmissionVerdict {
 
 /** Judges `lines`, submitted while the shell was reading `pending` (left unchanged). */
 export function judgeSubmission(
-  lines: readonly SubmittedLine[], pending: LogicalCommand, o: JudgeOptions,
+  lines: readonly SubmittedLine[],
+  pending: LogicalCommand,
+  o: JudgeOptions,
 ): SubmissionVerdict {
   const judged: JudgedLine[] = [];
   let worst: { j: JudgedLine; rule: MatchedRule } | undefined;
@@ -52,13 +58,18 @@ export function judgeSubmission(
   if (!worst) return { judged, logical };
   const { j, rule } = worst;
   const n = lines.filter((l) => l.line.trim() !== '').length;
-  const why = rule.id === 'allow-list' ? 'it is not on the allow-list of this service'
-    : rule.id === UNCHECKED_RULE.id ? 'the command rules could not be checked in time'
-      : `rule ${JSON.stringify(rule.name)} (${rule.severity})`;
-  const message = n > 1 ? `jmp: blocked a pasted block of ${n} lines by ${why}: ${clip(j.line)}; nothing of it was sent`
-    : rule === CONTINUED_LIMIT_RULE
-      ? `jmp: blocked: a command continued over more than ${pending.maxBytes} bytes cannot be checked`
-      : blockReason(rule);
+  const why =
+    rule.id === 'allow-list'
+      ? 'it is not on the allow-list of this service'
+      : rule.id === UNCHECKED_RULE.id
+        ? 'the command rules could not be checked in time'
+        : `rule ${JSON.stringify(rule.name)} (${rule.severity})`;
+  const message =
+    n > 1
+      ? `jmp: blocked a pasted block of ${n} lines by ${why}: ${clip(j.line)}; nothing of it was sent`
+      : rule === CONTINUED_LIMIT_RULE
+        ? `jmp: blocked: a command continued over more than ${pending.maxBytes} bytes cannot be checked`
+        : blockReason(rule);
   return { judged, logical, blocked: { line: j.line, rule, rules: j.rules, message } };
 }
 

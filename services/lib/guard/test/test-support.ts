@@ -52,21 +52,34 @@ export class RealBash {
   private timers = new Set<NodeJS.Timeout>();
 
   constructor(rules: CompiledRules, opts: { cols?: number; rows?: number; history?: string[] } = {}) {
-    const cols = opts.cols ?? 80, rows = opts.rows ?? 24;
+    const cols = opts.cols ?? 80,
+      rows = opts.rows ?? 24;
     this.dir = mkdtempSync(join(tmpdir(), 'jmp-guard-'));
     mkdirSync(join(this.dir, 'victim-dir'));
     for (const f of ['ab1', 'ab2']) writeFileSync(join(this.dir, f), '');
     writeFileSync(join(this.dir, 'long.txt'), Array.from({ length: 200 }, (_, i) => `line ${i}`).join('\n') + '\n');
     const rc = join(this.dir, 'rc');
-    writeFileSync(rc, [
-      `PS1='jmp$ '`, 'HISTFILE=/dev/null', `cd ${this.dir}`,
-      ...(opts.history ?? []).map((h) => `history -s ${shellQuote(h)}`),
-      'shopt -s extdebug',
-      `__jmp_trap() { case "$BASH_COMMAND" in vim*|more*|less*|'read '*|echo*|ls*|cd*|true|__jmp*) return 0;; esac; printf 'RAN<%s>\\n' "$BASH_COMMAND"; return 1; }`,
-      'trap __jmp_trap DEBUG',
-    ].join('\n') + '\n');
+    writeFileSync(
+      rc,
+      [
+        `PS1='jmp$ '`,
+        'HISTFILE=/dev/null',
+        `cd ${this.dir}`,
+        ...(opts.history ?? []).map((h) => `history -s ${shellQuote(h)}`),
+        'shopt -s extdebug',
+        `__jmp_trap() { case "$BASH_COMMAND" in vim*|more*|less*|'read '*|echo*|ls*|cd*|true|__jmp*) return 0;; esac; printf 'RAN<%s>\\n' "$BASH_COMMAND"; return 1; }`,
+        'trap __jmp_trap DEBUG',
+      ].join('\n') + '\n',
+    );
     this.proc = spawn('python3', ['-c', PTY, String(cols), String(rows), rc], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: this.dir, TERM: 'xterm-256color', INPUTRC: '/dev/null', LANG: 'C.UTF-8', USER: 'u' },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: this.dir,
+        TERM: 'xterm-256color',
+        INPUTRC: '/dev/null',
+        LANG: 'C.UTF-8',
+        USER: 'u',
+      },
     });
     this.guard = new CommandGuard({ cols, rows, rules, onEvent: (e) => this.events.push(e) });
     this.proc.stdout.on('data', (b: Buffer) => {
@@ -119,7 +132,8 @@ export class RealBash {
   async until(pred: () => boolean, timeoutMs = 5000): Promise<void> {
     const t0 = Date.now();
     while (!pred()) {
-      if (Date.now() - t0 > timeoutMs) throw new Error(`timeout; bash printed: ${JSON.stringify(this.raw.slice(-400))}`);
+      if (Date.now() - t0 > timeoutMs)
+        throw new Error(`timeout; bash printed: ${JSON.stringify(this.raw.slice(-400))}`);
       await new Promise((r) => setTimeout(r, 5));
     }
   }

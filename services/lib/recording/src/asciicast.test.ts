@@ -42,7 +42,9 @@ test('gzip cut right after any sync flush inflates to everything flushed so far'
 
 test('a part cut inside a flush yields its complete lines and is repaired with a marker', async () => {
   const gz = new SyncFlushGzip(6);
-  const head = await gz.push(Buffer.from(headerLine({ version: 2, width: 80, height: 24, timestamp: 1 }) + eventLine('0.5', 'o', 'kept')));
+  const head = await gz.push(
+    Buffer.from(headerLine({ version: 2, width: 80, height: 24, timestamp: 1 }) + eventLine('0.5', 'o', 'kept')),
+  );
   const cut = await gz.push(Buffer.from(eventLine('0.7', 'o', noise(5000))));
   const data = Buffer.concat([head, cut.subarray(0, cut.length >> 1)]);
   const problems: string[] = [];

@@ -59,7 +59,11 @@ export function parseLine(line: string): AsciicastHeader | AsciicastEvent {
   const v: unknown = JSON.parse(line);
   if (Array.isArray(v)) {
     const [t, code, data] = v as unknown[];
-    if (typeof t !== 'number' || typeof data !== 'string' || (code !== 'o' && code !== 'i' && code !== 'r' && code !== 'm')) {
+    if (
+      typeof t !== 'number' ||
+      typeof data !== 'string' ||
+      (code !== 'o' && code !== 'i' && code !== 'r' && code !== 'm')
+    ) {
       throw new Error('not an asciicast v2 event');
     }
     return [t, code, data];

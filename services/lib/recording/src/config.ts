@@ -63,45 +63,66 @@ const MIN_S3_PART = 'must be at least 5 MiB (S3 minimum part size)';
 export const recordingConfigSpec = {
   dir: { env: 'JMP_RECORDING_DIR', schema: z.string().min(1).default(d.dir), help: 'recordings on local disk' },
   recordInput: {
-    env: 'JMP_RECORDING_INPUT', schema: bool(d.recordInput),
+    env: 'JMP_RECORDING_INPUT',
+    schema: bool(d.recordInput),
     help: 'also record keystrokes; they include passwords typed with echo off',
   },
   flushMs: {
-    env: 'JMP_RECORDING_FLUSH_MS', schema: positiveInt(d.flushMs).pipe(z.number().max(1000, MAX_FLUSH_MS)),
+    env: 'JMP_RECORDING_FLUSH_MS',
+    schema: positiveInt(d.flushMs).pipe(z.number().max(1000, MAX_FLUSH_MS)),
     help: 'at most this much recording (ms, ≤ 1000) is lost on a crash',
   },
   flushBytes: {
-    env: 'JMP_RECORDING_FLUSH_BYTES', schema: positiveInt(d.flushBytes),
+    env: 'JMP_RECORDING_FLUSH_BYTES',
+    schema: positiveInt(d.flushBytes),
     help: 'flush early once this much event text is waiting (bytes)',
   },
   partBytes: {
-    env: 'JMP_RECORDING_PART_BYTES', schema: positiveInt(d.partBytes), help: 'compressed size of one part file (bytes)',
+    env: 'JMP_RECORDING_PART_BYTES',
+    schema: positiveInt(d.partBytes),
+    help: 'compressed size of one part file (bytes)',
   },
   maxBytes: {
-    env: 'JMP_RECORDING_MAX_BYTES', schema: positiveInt(d.maxBytes),
+    env: 'JMP_RECORDING_MAX_BYTES',
+    schema: positiveInt(d.maxBytes),
     help: 'recording of a session stops at this compressed size (bytes); the session goes on',
   },
   maxBacklogBytes: {
-    env: 'JMP_RECORDING_MAX_BACKLOG_BYTES', schema: positiveInt(d.maxBacklogBytes),
+    env: 'JMP_RECORDING_MAX_BACKLOG_BYTES',
+    schema: positiveInt(d.maxBacklogBytes),
     help: 'event text allowed to wait for a slow store before output is dropped, with a marker (bytes)',
   },
   gzipLevel: {
-    env: 'JMP_RECORDING_GZIP_LEVEL', schema: z.coerce.number().int().min(1).max(9).default(d.gzipLevel),
+    env: 'JMP_RECORDING_GZIP_LEVEL',
+    schema: z.coerce.number().int().min(1).max(9).default(d.gzipLevel),
     help: 'gzip level, 1 (fast) … 9 (small)',
   },
-  fsync: { env: 'JMP_RECORDING_FSYNC', schema: bool(d.fsync), help: 'fdatasync every flush (local files and the S3 spool)' },
-  s3Bucket: {
-    env: 'JMP_RECORDING_S3_BUCKET', schema: optional(),
-    help: 'store recordings in this S3 bucket instead of `JMP_RECORDING_DIR`', unset: 'unset: local disk',
+  fsync: {
+    env: 'JMP_RECORDING_FSYNC',
+    schema: bool(d.fsync),
+    help: 'fdatasync every flush (local files and the S3 spool)',
   },
-  s3Prefix: { env: 'JMP_RECORDING_S3_PREFIX', schema: z.string().default(d.s3Prefix), help: 'key prefix in the bucket' },
+  s3Bucket: {
+    env: 'JMP_RECORDING_S3_BUCKET',
+    schema: optional(),
+    help: 'store recordings in this S3 bucket instead of `JMP_RECORDING_DIR`',
+    unset: 'unset: local disk',
+  },
+  s3Prefix: {
+    env: 'JMP_RECORDING_S3_PREFIX',
+    schema: z.string().default(d.s3Prefix),
+    help: 'key prefix in the bucket',
+  },
   s3Endpoint: {
-    env: 'JMP_RECORDING_S3_ENDPOINT', schema: z.string().url({ message: 'must be a URL' }).optional(),
-    help: 'S3 endpoint URL (MinIO, Ceph, …)', unset: 'unset: AWS',
+    env: 'JMP_RECORDING_S3_ENDPOINT',
+    schema: z.string().url({ message: 'must be a URL' }).optional(),
+    help: 'S3 endpoint URL (MinIO, Ceph, …)',
+    unset: 'unset: AWS',
   },
   s3Region: { env: 'JMP_RECORDING_S3_REGION', schema: z.string().min(1).default(d.s3Region), help: 'S3 region' },
   s3ForcePathStyle: {
-    env: 'JMP_RECORDING_S3_FORCE_PATH_STYLE', schema: bool(d.s3ForcePathStyle),
+    env: 'JMP_RECORDING_S3_FORCE_PATH_STYLE',
+    schema: bool(d.s3ForcePathStyle),
     help: 'path-style S3 URLs (most stores other than AWS)',
   },
   s3UploadPartBytes: {
@@ -110,7 +131,8 @@ export const recordingConfigSpec = {
     help: 'part size of multipart uploads (bytes, ≥ 5 MiB)',
   },
   spoolDir: {
-    env: 'JMP_RECORDING_SPOOL_DIR', schema: z.string().min(1).default(d.spoolDir),
+    env: 'JMP_RECORDING_SPOOL_DIR',
+    schema: z.string().min(1).default(d.spoolDir),
     help: 'local spool for S3 uploads, one per process',
   },
 } as const;

@@ -13,7 +13,11 @@ const FLUSH_MS = 50;
 
 test('kill -9 loses at most the last flush interval', async (t) => {
   const dir = await tempDir(t);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, '..', 'test', 'crash-child.fixture.ts'), dir, String(FLUSH_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(here, '..', 'test', 'crash-child.fixture.ts'), dir, String(FLUSH_MS)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const seen: { n: number; at: number }[] = [];
   let buf = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -34,11 +38,17 @@ test('kill -9 loses at most the last flush interval', async (t) => {
   const text = zlib.gunzipSync(raw, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).toString();
   assert.match(text, /^\{"version":2,/);
   const { events, damage } = await readAll(dir + '/2025-03-04/crash');
-  assert.deepEqual(damage.filter((d) => !/cut/.test(d)), []);
+  assert.deepEqual(
+    damage.filter((d) => !/cut/.test(d)),
+    [],
+  );
   const out = joined(events, 'o');
   // Event numbers on disk form an unbroken run from 1.
   const nums = [...out.matchAll(/line (\d+)\r\n/g)].map((m) => Number(m[1]));
-  assert.deepEqual(nums, nums.map((_, i) => i + 1));
+  assert.deepEqual(
+    nums,
+    nums.map((_, i) => i + 1),
+  );
   // Everything handed over more than the flush interval (plus slack for
   // compression, fsync and a busy CI machine) before the kill is there.
   const slack = 250;

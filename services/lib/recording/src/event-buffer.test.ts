@@ -4,7 +4,11 @@ import assert from 'node:assert/strict';
 import { parseLine, type AsciicastEvent } from './asciicast.js';
 import { COALESCE_MS, EventBuffer, LINE_OVERHEAD } from './event-buffer.js';
 
-const events = (text: string) => text.trimEnd().split('\n').map((l) => parseLine(l) as AsciicastEvent);
+const events = (text: string) =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((l) => parseLine(l) as AsciicastEvent);
 
 test('chunks of one stream a few ms apart become one line; another stream or an event ends it', () => {
   const b = new EventBuffer();
@@ -19,7 +23,12 @@ test('chunks of one stream a few ms apart become one line; another stream or an 
   b.seal();
   const { text } = b.take(Infinity);
   assert.deepEqual(events(text), [
-    [1, 'o', 'abcd'], [1.006, 'i', 'x'], [1.007, 'o', 'ef'], [2, 'r', '100x30'], [2, 'o', 'gh'], [2.006, 'o', 'ij'],
+    [1, 'o', 'abcd'],
+    [1.006, 'i', 'x'],
+    [1.007, 'o', 'ef'],
+    [2, 'r', '100x30'],
+    [2, 'o', 'gh'],
+    [2.006, 'o', 'ij'],
   ]);
   assert.equal(b.pending, 0);
   assert.equal(b.hasEvents, false);
@@ -46,7 +55,10 @@ test('take returns at least one line, then lines while under the limit, in order
   const next = b.take(first.size * 2);
   assert.equal(events(next.text).length, 2);
   const rest = b.take(Infinity);
-  assert.deepEqual(events(rest.text).map((e) => e[0]), [0.003, 0.004]);
+  assert.deepEqual(
+    events(rest.text).map((e) => e[0]),
+    [0.003, 0.004],
+  );
   assert.equal(b.pending, 0);
   assert.deepEqual(b.take(10), { text: '', size: 0 });
 });

@@ -12,7 +12,10 @@ export const COALESCE_MAX = 64 * 1024;
 export const LINE_OVERHEAD = 24;
 
 /** Lines taken for storing: their text, and how many characters they counted in `pending`. */
-export interface Batch { text: string; size: number }
+export interface Batch {
+  text: string;
+  size: number;
+}
 
 export class EventBuffer {
   private lines: string[] = [];
@@ -69,7 +72,8 @@ export class EventBuffer {
   /** Takes sealed lines in order: at least one, then while under `max` characters. */
   take(max: number): Batch {
     const lines = this.lines;
-    let n = 0, size = 0;
+    let n = 0,
+      size = 0;
     while (n < lines.length && (n === 0 || size < max)) size += lines[n++]!.length;
     const all = n === lines.length;
     const text = all ? lines.join('') : lines.slice(0, n).join('');
@@ -89,7 +93,8 @@ export function withoutNul(data: Uint8Array): Uint8Array {
   let i = Buffer.prototype.indexOf.call(data, 0);
   if (i === -1) return data;
   const out = Buffer.allocUnsafe(data.length);
-  let n = 0, from = 0;
+  let n = 0,
+    from = 0;
   while (i !== -1) {
     if (i > from) n += Buffer.prototype.copy.call(data, out, n, from, i);
     from = i + 1;

@@ -16,7 +16,9 @@ export class SyncFlushGzip {
   constructor(level = 6) {
     this.gz = zlib.createGzip({ level, memLevel: 8 });
     this.gz.on('data', (c: Buffer) => this.out.push(c));
-    this.gz.on('error', (err) => { this.failure = err; });
+    this.gz.on('error', (err) => {
+      this.failure = err;
+    });
   }
 
   /** Compresses `data` and returns every byte produced, ending at a sync-flush point. */

@@ -49,9 +49,15 @@ export function createRecordings(config: Partial<RecordingConfig> = {}, deps: Re
   const c: RecordingConfig = { ...recordingDefaults, ...dropUndefined(config) };
   const store: RecordingStore = c.s3Bucket
     ? new S3Store({
-      client: deps.s3Client ?? createS3Client({ region: c.s3Region, endpoint: c.s3Endpoint, forcePathStyle: c.s3ForcePathStyle }),
-      bucket: c.s3Bucket, prefix: c.s3Prefix, spoolDir: c.spoolDir, uploadPartBytes: c.s3UploadPartBytes, fsync: c.fsync,
-    })
+        client:
+          deps.s3Client ??
+          createS3Client({ region: c.s3Region, endpoint: c.s3Endpoint, forcePathStyle: c.s3ForcePathStyle }),
+        bucket: c.s3Bucket,
+        prefix: c.s3Prefix,
+        spoolDir: c.spoolDir,
+        uploadPartBytes: c.s3UploadPartBytes,
+        fsync: c.fsync,
+      })
     : new LocalStore({ dir: c.dir, fsync: c.fsync });
   const s3 = store instanceof S3Store ? store.client : undefined;
   return {
@@ -60,7 +66,8 @@ export function createRecordings(config: Partial<RecordingConfig> = {}, deps: Re
     async recoverSpool() {
       if (!(store instanceof S3Store)) return null;
       const r = await store.recoverSpool();
-      if (r.uploaded.length || r.failed.length) deps.log?.info({ uploaded: r.uploaded.length, failed: r.failed.length }, 'recording spool recovered');
+      if (r.uploaded.length || r.failed.length)
+        deps.log?.info({ uploaded: r.uploaded.length, failed: r.failed.length }, 'recording spool recovered');
       for (const f of r.failed) deps.log?.warn({ uri: f.uri }, `spooled recording part not uploaded: ${f.error}`);
       return r;
     },

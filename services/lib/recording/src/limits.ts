@@ -44,8 +44,9 @@ export class RecordingLimits {
       this.backlogReported = true;
       return {
         keep: false,
-        report: 'the recording store is too slow; output is being dropped '
-          + `(backlog over ${this.c.maxBacklogBytes} bytes)`,
+        report:
+          'the recording store is too slow; output is being dropped ' +
+          `(backlog over ${this.c.maxBacklogBytes} bytes)`,
       };
     }
     const gap = this.dropped;
@@ -70,8 +71,9 @@ export class RecordingLimits {
     this.truncatedFlag = true;
     const max = this.c.maxBytes;
     return {
-      marker: `recording_truncated: this session's recording reached its limit of ${max} bytes; `
-        + 'the rest of the session is not recorded',
+      marker:
+        `recording_truncated: this session's recording reached its limit of ${max} bytes; ` +
+        'the rest of the session is not recorded',
       notice: `recording stopped at the limit of ${max} bytes; the session goes on unrecorded`,
     };
   }

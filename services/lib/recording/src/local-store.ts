@@ -40,7 +40,11 @@ export class AppendFile implements PartSink {
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
 
-  private constructor(readonly path: string, private readonly fh: FileHandle, private readonly fsync: boolean) {}
+  private constructor(
+    readonly path: string,
+    private readonly fh: FileHandle,
+    private readonly fsync: boolean,
+  ) {}
 
   static async create(path: string, fsync: boolean): Promise<AppendFile> {
     const dir = dirname(path);
@@ -50,9 +54,13 @@ export class AppendFile implements PartSink {
     return new AppendFile(path, fh, fsync);
   }
 
-  get queuedBytes(): number { return this.queued; }
+  get queuedBytes(): number {
+    return this.queued;
+  }
   /** Bytes in the file (written, fsynced when fsync is on). */
-  get writtenBytes(): number { return this.written; }
+  get writtenBytes(): number {
+    return this.written;
+  }
 
   /**
    * Bytes [start, end) of everything appended so far, durable or still queued
@@ -69,7 +77,8 @@ export class AppendFile implements PartSink {
     }
     let pos = this.written;
     for (const b of this.queue) {
-      const a = Math.max(start, pos), z = Math.min(end, pos + b.length);
+      const a = Math.max(start, pos),
+        z = Math.min(end, pos + b.length);
       if (z > a) b.copy(out, a - start, a - pos, z - pos);
       pos += b.length;
     }
@@ -84,7 +93,10 @@ export class AppendFile implements PartSink {
 
   append(chunk: Buffer): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`recording part ${this.path} is closed`));
-    if (chunk.length) { this.queue.push(chunk); this.queued += chunk.length; }
+    if (chunk.length) {
+      this.queue.push(chunk);
+      this.queued += chunk.length;
+    }
     return this.serial(() => this.drain());
   }
 
@@ -123,7 +135,13 @@ export class AppendFile implements PartSink {
       let n = bytesWritten;
       while (n > 0 && this.queue.length) {
         const head = this.queue[0]!;
-        if (head.length <= n) { n -= head.length; this.queue.shift(); } else { this.queue[0] = head.subarray(n); n = 0; }
+        if (head.length <= n) {
+          n -= head.length;
+          this.queue.shift();
+        } else {
+          this.queue[0] = head.subarray(n);
+          n = 0;
+        }
       }
       if (bytesWritten === 0 && this.queue.length) throw new Error(`no progress writing ${this.path}`);
     }
@@ -135,6 +153,12 @@ export class AppendFile implements PartSink {
 async function syncDir(dir: string): Promise<void> {
   try {
     const d = await open(dir, 'r');
-    try { await d.sync(); } finally { await d.close(); }
-  } catch { /* e.g. EINVAL on some filesystems; the file data itself is still fsynced */ }
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+  } catch {
+    /* e.g. EINVAL on some filesystems; the file data itself is still fsynced */
+  }
 }

@@ -16,23 +16,49 @@ async function thirdParty(entry: string): Promise<Set<string>> {
     setup(b) {
       b.onResolve({ filter: /^[^./]/ }, (args) => {
         if (args.path.startsWith('@jmp/') || args.path.startsWith('node:')) return undefined;
-        seen.add(args.path.split('/').slice(0, args.path.startsWith('@') ? 2 : 1).join('/'));
+        seen.add(
+          args.path
+            .split('/')
+            .slice(0, args.path.startsWith('@') ? 2 : 1)
+            .join('/'),
+        );
         return { path: args.path, external: true };
       });
     },
   };
-  await build({ entryPoints: [resolve(root, entry)], bundle: true, platform: 'node', format: 'esm', write: false, logLevel: 'silent', plugins: [record] });
+  await build({
+    entryPoints: [resolve(root, entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    write: false,
+    logLevel: 'silent',
+    plugins: [record],
+  });
   return seen;
 }
 
-test('the agent\'s bundle, built as scripts/bundle.mjs builds it, contains no @aws-sdk', async () => {
+test("the agent's bundle, built as scripts/bundle.mjs builds it, contains no @aws-sdk", async () => {
   const r = await build({
-    entryPoints: [resolve(root, 'agent/src/main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node18',
-    write: false, metafile: true, logLevel: 'silent', outfile: 'jmp-agent.mjs',
+    entryPoints: [resolve(root, 'agent/src/main.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node18',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    outfile: 'jmp-agent.mjs',
   });
   const inputs = Object.keys(r.metafile.inputs);
-  assert.ok(inputs.some((i) => i.includes('services/lib/contract/')), 'the check sees the agent\'s inputs');
-  assert.deepEqual(inputs.filter((i) => i.includes('@aws-sdk') || i.includes('services/lib/recording/')), []);
+  assert.ok(
+    inputs.some((i) => i.includes('services/lib/contract/')),
+    "the check sees the agent's inputs",
+  );
+  assert.deepEqual(
+    inputs.filter((i) => i.includes('@aws-sdk') || i.includes('services/lib/recording/')),
+    [],
+  );
   assert.ok(!r.outputFiles.some((f) => f.text.includes('@aws-sdk')));
 });
 

@@ -11,15 +11,22 @@ class MemSink implements PartSink {
   queued: Buffer[] = [];
   state: 'open' | 'complete' | 'abandoned' = 'open';
   constructor(private readonly store: MemStore) {}
-  get queuedBytes(): number { return this.queued.reduce((n, b) => n + b.length, 0); }
+  get queuedBytes(): number {
+    return this.queued.reduce((n, b) => n + b.length, 0);
+  }
   async append(chunk: Buffer): Promise<void> {
     this.queued.push(chunk);
     if (this.store.failAppends) throw new Error('disk full');
     this.durable.push(...this.queued);
     this.queued = [];
   }
-  async complete(): Promise<void> { await this.append(Buffer.alloc(0)); this.state = 'complete'; }
-  async abandon(): Promise<void> { this.state = 'abandoned'; }
+  async complete(): Promise<void> {
+    await this.append(Buffer.alloc(0));
+    this.state = 'complete';
+  }
+  async abandon(): Promise<void> {
+    this.state = 'abandoned';
+  }
 }
 
 class MemStore implements RecordingStore {
@@ -27,9 +34,14 @@ class MemStore implements RecordingStore {
   parts = new Map<string, MemSink>();
   failOpens = 0;
   failAppends = false;
-  sessionUri(key: string): string { return `mem:///${key}`; }
+  sessionUri(key: string): string {
+    return `mem:///${key}`;
+  }
   async openPart(key: string): Promise<PartSink> {
-    if (this.failOpens > 0) { this.failOpens--; throw new Error('no space'); }
+    if (this.failOpens > 0) {
+      this.failOpens--;
+      throw new Error('no space');
+    }
     const s = new MemSink(this);
     this.parts.set(key, s);
     return s;
@@ -41,13 +53,25 @@ function setup(over: Partial<PartWriterOptions> = {}) {
   const reports: string[] = [];
   let size: [number, number] = [80, 24];
   const w = new PartWriter({
-    store, sessionKey: '2025-03-04/s1', gzipLevel: 6, partBytes: 1 << 20, maxQueuedBytes: 1 << 20,
+    store,
+    sessionKey: '2025-03-04/s1',
+    gzipLevel: 6,
+    partBytes: 1 << 20,
+    maxQueuedBytes: 1 << 20,
     header: (n, [cols, rows]) => `H${n} ${cols}x${rows}\n`,
-    size: () => size, clock: () => 1500,
+    size: () => size,
+    clock: () => 1500,
     report: (type, code) => reports.push(`${type}/${code}`),
     ...over,
   });
-  return { w, store, reports, resize: (s: [number, number]) => { size = s; } };
+  return {
+    w,
+    store,
+    reports,
+    resize: (s: [number, number]) => {
+      size = s;
+    },
+  };
 }
 
 test('a part begins with its header, holds every batch and ends with a gzip trailer', async () => {
@@ -98,8 +122,11 @@ test('a failing store: appends are retried, then the part is given up; the next 
   assert.equal(w.hasPart, false);
   assert.equal(w.lost, true);
   assert.equal(w.stored, 0);
-  assert.deepEqual(reports, ['recording_error/recording_write_failed', 'recording_error/recording_write_failed',
-    'recording_gap/recording_part_abandoned']);
+  assert.deepEqual(reports, [
+    'recording_error/recording_write_failed',
+    'recording_error/recording_write_failed',
+    'recording_gap/recording_part_abandoned',
+  ]);
   assert.equal(store.parts.get('2025-03-04/s1.part-0001.cast.gz')!.state, 'abandoned');
   store.failAppends = false;
   await w.ready();

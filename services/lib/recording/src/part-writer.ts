@@ -32,7 +32,13 @@ export interface PartWriterOptions {
   report: PartReport;
 }
 
-interface Part { n: number; gz: SyncFlushGzip; sink: PartSink; bytes: number; header: string }
+interface Part {
+  n: number;
+  gz: SyncFlushGzip;
+  sink: PartSink;
+  bytes: number;
+  header: string;
+}
 
 export class PartWriter {
   private part: Part | null = null;
@@ -95,16 +101,23 @@ export class PartWriter {
       sink = await this.o.store.openPart(key, (code, message) => this.o.report('recording_error', code, message));
     } catch (err) {
       this.openRetryAt = performance.now() + OPEN_RETRY_MS;
-      this.o.report('recording_error', 'recording_open_failed', `cannot create recording part ${key} `
-        + `(${errorMessage(err)}); output is kept in memory up to ${this.o.maxQueuedBytes} bytes and retried`);
+      this.o.report(
+        'recording_error',
+        'recording_open_failed',
+        `cannot create recording part ${key} ` +
+          `(${errorMessage(err)}); output is kept in memory up to ${this.o.maxQueuedBytes} bytes and retried`,
+      );
       return false;
     }
     this.opened = n;
     let header = this.o.header(n, this.nextSize);
     if (this.partGap) {
       this.partGap = false;
-      header += eventLine(formatTime(this.o.clock()), 'm',
-        'recording_gap: the previous part could not be written completely; events may be missing here');
+      header += eventLine(
+        formatTime(this.o.clock()),
+        'm',
+        'recording_gap: the previous part could not be written completely; events may be missing here',
+      );
     }
     this.part = { n, gz: new SyncFlushGzip(this.o.gzipLevel), sink, bytes: 0, header };
     return true;
@@ -132,8 +145,11 @@ export class PartWriter {
     try {
       await part.sink.append(z);
     } catch (err) {
-      this.o.report('recording_error', 'recording_write_failed',
-        `cannot write recording part ${part.n} (${errorMessage(err)}); retrying`);
+      this.o.report(
+        'recording_error',
+        'recording_write_failed',
+        `cannot write recording part ${part.n} (${errorMessage(err)}); retrying`,
+      );
       if (part.sink.queuedBytes > this.o.maxQueuedBytes) await this.drop('the store kept failing');
     }
     if (this.part && this.part.bytes >= this.o.partBytes) await this.finish();
@@ -154,8 +170,11 @@ export class PartWriter {
     } catch (err) {
       this.lostFlag = true;
       this.storedBytes -= part.sink.queuedBytes;
-      this.o.report('recording_error', 'recording_write_failed',
-        `recording part ${part.n} could not be completed (${errorMessage(err)})`);
+      this.o.report(
+        'recording_error',
+        'recording_write_failed',
+        `recording part ${part.n} could not be completed (${errorMessage(err)})`,
+      );
       await part.sink.abandon().catch(() => {});
     }
   }
@@ -171,7 +190,10 @@ export class PartWriter {
     this.storedBytes -= part.sink.queuedBytes;
     part.gz.destroy();
     await part.sink.abandon().catch(() => {});
-    this.o.report('recording_gap', 'recording_part_abandoned',
-      `recording part ${part.n} was given up (${why}); recording goes on in part ${part.n + 1}`);
+    this.o.report(
+      'recording_gap',
+      'recording_part_abandoned',
+      `recording part ${part.n} was given up (${why}); recording goes on in part ${part.n + 1}`,
+    );
   }
 }

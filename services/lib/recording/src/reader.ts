@@ -22,8 +22,7 @@ import { eventLine, formatTime, isHeader, parseLine, type AsciicastEvent, type A
 import { errorMessage, partNumber, PART_RE } from './store.js';
 
 export type RecordingItem =
-  | { type: 'header'; header: AsciicastHeader; part: number }
-  | { type: 'event'; event: AsciicastEvent; part: number };
+  { type: 'header'; header: AsciicastHeader; part: number } | { type: 'event'; event: AsciicastEvent; part: number };
 
 export interface ReadOptions {
   /** Needed for s3:// URIs. */
@@ -65,7 +64,9 @@ export async function listParts(uri: string, opts: ReadOptions = {}): Promise<st
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${key}.part-`, ContinuationToken: token }));
+      const r = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: `${key}.part-`, ContinuationToken: token }),
+      );
       for (const o of r.Contents ?? []) if (o.Key && PART_RE.test(o.Key)) keys.push(o.Key);
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);
@@ -75,8 +76,14 @@ export async function listParts(uri: string, opts: ReadOptions = {}): Promise<st
   if (PART_RE.test(path) || path.endsWith('.cast.gz')) return [path];
   const base = basename(path);
   let names: string[];
-  try { names = await readdir(dirname(path)); } catch { return []; }
-  return byPart(names.filter((n) => n.startsWith(`${base}.part-`) && PART_RE.test(n))).map((n) => join(dirname(path), n));
+  try {
+    names = await readdir(dirname(path));
+  } catch {
+    return [];
+  }
+  return byPart(names.filter((n) => n.startsWith(`${base}.part-`) && PART_RE.test(n))).map((n) =>
+    join(dirname(path), n),
+  );
 }
 
 /** The header and events of one part, tolerating a cut end. */
@@ -90,9 +97,16 @@ async function* readPart(part: string, opts: ReadOptions): AsyncGenerator<Asciic
     source = createReadStream(part);
   }
   let problem: string | null = null;
-  for await (const line of inflateLines(source, (p) => { problem = p; })) {
+  for await (const line of inflateLines(source, (p) => {
+    problem = p;
+  })) {
     let x;
-    try { x = parseLine(line); } catch (err) { problem = `bad line: ${errorMessage(err)}`; break; }
+    try {
+      x = parseLine(line);
+    } catch (err) {
+      problem = `bad line: ${errorMessage(err)}`;
+      break;
+    }
     yield x;
   }
   if (problem) opts.onDamage?.(part, problem);
@@ -136,18 +150,31 @@ export async function repairPart(data: Buffer): Promise<Buffer | null> {
   try {
     zlib.gunzipSync(data);
     return data; // intact: complete gzip member with trailer
-  } catch { /* cut: rebuild below */ }
+  } catch {
+    /* cut: rebuild below */
+  }
   const lines: string[] = [];
   let lastT = 0;
   let header = false;
   for await (const line of inflateLines(Readable.from([data]), () => {})) {
     let x;
-    try { x = parseLine(line); } catch { break; }
-    if (isHeader(x)) header = true; else lastT = x[0];
+    try {
+      x = parseLine(line);
+    } catch {
+      break;
+    }
+    if (isHeader(x)) header = true;
+    else lastT = x[0];
     lines.push(line + '\n');
   }
   if (!header) return null;
-  lines.push(eventLine(formatTime(lastT * 1000), 'm', 'recording_interrupted: the recorder stopped before closing this part; events after this point were lost'));
+  lines.push(
+    eventLine(
+      formatTime(lastT * 1000),
+      'm',
+      'recording_interrupted: the recorder stopped before closing this part; events after this point were lost',
+    ),
+  );
   return zlib.gzipSync(lines.join(''));
 }
 

@@ -9,7 +9,15 @@ import { createRecordings, type RecordingConfig, type RecordingNotice } from './
 import { joined, noise, readAll, sleep, tempDir } from '../test/testing.js';
 
 const startedAt = new Date('2025-03-04T05:06:07.000Z');
-const info = (sessionId = 's1') => ({ sessionId, user: 'alice', host: 'web-01', width: 120, height: 40, term: 'xterm-256color', startedAt: new Date() });
+const info = (sessionId = 's1') => ({
+  sessionId,
+  user: 'alice',
+  host: 'web-01',
+  width: 120,
+  height: 40,
+  term: 'xterm-256color',
+  startedAt: new Date(),
+});
 
 function setup(dir: string, over: Partial<RecordingConfig> = {}) {
   const notices: RecordingNotice[] = [];
@@ -29,19 +37,33 @@ test('header and events round trip; input is not recorded by default', async (t)
   const res = await rec.close('exit');
   assert.deepEqual(notices, []);
   assert.equal(res.uri, `file://${dir}/2025-03-04/round-trip`);
-  assert.deepEqual({ parts: res.parts, truncated: res.truncated, complete: res.complete, reason: res.reason }, { parts: 1, truncated: false, complete: true, reason: 'exit' });
+  assert.deepEqual(
+    { parts: res.parts, truncated: res.truncated, complete: res.complete, reason: res.reason },
+    { parts: 1, truncated: false, complete: true, reason: 'exit' },
+  );
   const file = join(dir, '2025-03-04', 'round-trip.part-0001.cast.gz');
   assert.equal(res.bytes, (await stat(file)).size);
   const text = zlib.gunzipSync(await readFile(file)).toString(); // a complete, ordinary gzip file
   const [head, ...lines] = text.trimEnd().split('\n');
   assert.deepEqual(JSON.parse(head!), {
-    version: 2, width: 120, height: 40, timestamp: 1741064767, env: { TERM: 'xterm-256color', SHELL: '/bin/bash' },
-    title: 'alice@web-01', jmp: { session: 'round-trip', user: 'alice', host: 'web-01', part: 1 },
+    version: 2,
+    width: 120,
+    height: 40,
+    timestamp: 1741064767,
+    env: { TERM: 'xterm-256color', SHELL: '/bin/bash' },
+    title: 'alice@web-01',
+    jmp: { session: 'round-trip', user: 'alice', host: 'web-01', part: 1 },
   });
   const events = lines.map((l) => JSON.parse(l) as [number, string, string]);
-  assert.deepEqual(events.map((e) => [e[1], e[2]]), [
-    ['o', '$ '], ['r', '100x30'], ['m', 'block: rm -rf / (rule 7)'], ['o', '\x1b[31mred\x1b[0m\r\n'],
-  ]);
+  assert.deepEqual(
+    events.map((e) => [e[1], e[2]]),
+    [
+      ['o', '$ '],
+      ['r', '100x30'],
+      ['m', 'block: rm -rf / (rule 7)'],
+      ['o', '\x1b[31mred\x1b[0m\r\n'],
+    ],
+  );
   // Times count from startedAt (in the past here), in order.
   assert.ok(events[0]![0] > 1e6 && events.every((e, i) => i === 0 || e[0] >= events[i - 1]![0]));
   const read = await readAll(res.uri);
@@ -60,7 +82,13 @@ test('input is recorded when configured', async (t) => {
   rec.output(Buffer.from('ls\r\nfile\r\n'));
   const res = await rec.close('exit');
   const { events } = await readAll(res.uri);
-  assert.deepEqual(events.map((e) => [e[1], e[2]]), [['i', 'ls\r'], ['o', 'ls\r\nfile\r\n']]);
+  assert.deepEqual(
+    events.map((e) => [e[1], e[2]]),
+    [
+      ['i', 'ls\r'],
+      ['o', 'ls\r\nfile\r\n'],
+    ],
+  );
 });
 
 test('UTF-8 characters split across chunks are kept whole', async (t) => {
@@ -132,7 +160,11 @@ test('rotation at a small part size gives several parts that stitch back to the 
     const f = join(dir, '2025-03-04', n);
     total += (await stat(f)).size;
     // Each part is a complete asciicast file of its own, with its own header.
-    const lines = zlib.gunzipSync(await readFile(f)).toString().trimEnd().split('\n');
+    const lines = zlib
+      .gunzipSync(await readFile(f))
+      .toString()
+      .trimEnd()
+      .split('\n');
     const h = JSON.parse(lines[0]!);
     assert.equal(h.timestamp, 1741064767);
     assert.equal(h.jmp.part, Number(/part-(\d+)/.exec(n)![1]));
@@ -146,7 +178,10 @@ test('rotation at a small part size gives several parts that stitch back to the 
   assert.equal(read.headers.at(-1)!.width, 90); // later parts begin with the size of their time
   assert.equal(joined(read.events, 'o'), sent);
   const times = read.events.map((e) => e[0]);
-  assert.deepEqual(times, [...times].sort((a, b) => a - b)); // continuous from the session start
+  assert.deepEqual(
+    times,
+    [...times].sort((a, b) => a - b),
+  ); // continuous from the session start
   const stitched = await readAll(res.uri, { partHeaders: false });
   assert.equal(stitched.headers.length, 1);
   // One part alone reads too.
@@ -158,12 +193,18 @@ test('the total cap stops output, leaves a marker and reports recording_truncate
   const dir = await tempDir(t);
   const { r, notices } = setup(dir, { maxBytes: 48 * 1024, partBytes: 20 * 1024, flushBytes: 8 * 1024 });
   const rec = r.start(info('cap'));
-  for (let i = 0; i < 100; i++) { rec.output(Buffer.from(noise(2000))); await sleep(1); }
+  for (let i = 0; i < 100; i++) {
+    rec.output(Buffer.from(noise(2000)));
+    await sleep(1);
+  }
   rec.marker('alert: after the cap');
   const res = await rec.close('exit');
   assert.equal(res.truncated, true);
   assert.ok(res.bytes <= 48 * 1024, `${res.bytes} bytes`);
-  assert.deepEqual(notices.map((n) => [n.type, n.sessionId]), [['recording_truncated', 'cap']]);
+  assert.deepEqual(
+    notices.map((n) => [n.type, n.sessionId]),
+    [['recording_truncated', 'cap']],
+  );
   const { events } = await readAll(res.uri);
   const markers = events.filter((e) => e[1] === 'm').map((e) => e[2]);
   assert.match(markers[0]!, /^recording_truncated: /);

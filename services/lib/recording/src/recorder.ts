@@ -67,8 +67,10 @@ export interface RecordingNotice {
 
 export interface RecorderOptions {
   store: RecordingStore;
-  config: Pick<RecordingConfig,
-    'recordInput' | 'flushMs' | 'flushBytes' | 'partBytes' | 'maxBytes' | 'maxBacklogBytes' | 'gzipLevel'>;
+  config: Pick<
+    RecordingConfig,
+    'recordInput' | 'flushMs' | 'flushBytes' | 'partBytes' | 'maxBytes' | 'maxBacklogBytes' | 'gzipLevel'
+  >;
   log?: Logger | undefined;
   onNotice?: ((n: RecordingNotice) => void) | undefined;
 }
@@ -114,7 +116,10 @@ export class SessionRecorder implements SessionRecording {
   private lost = false;
   private readonly lastReport = new Map<string, number>();
 
-  constructor(private readonly info: SessionInfo, private readonly opts: RecorderOptions) {
+  constructor(
+    private readonly info: SessionInfo,
+    private readonly opts: RecorderOptions,
+  ) {
     const s = info.startedAt;
     this.startedAt = s instanceof Date && !Number.isNaN(s.getTime()) ? s : new Date();
     this.t0 = performance.now() - (Date.now() - this.startedAt.getTime());
@@ -125,7 +130,10 @@ export class SessionRecorder implements SessionRecording {
     const c = opts.config;
     this.limits = new RecordingLimits(c);
     this.writer = new PartWriter({
-      store: opts.store, sessionKey: key, gzipLevel: c.gzipLevel, partBytes: c.partBytes,
+      store: opts.store,
+      sessionKey: key,
+      gzipLevel: c.gzipLevel,
+      partBytes: c.partBytes,
       maxQueuedBytes: c.maxBacklogBytes,
       header: (n, size) => this.header(n, size),
       size: () => [this.cols, this.rows],
@@ -143,7 +151,9 @@ export class SessionRecorder implements SessionRecording {
     try {
       const s = this.outText.write(withoutNul(data));
       if (s) this.text('o', s);
-    } catch (err) { this.report('recording_error', 'recording_internal', errorMessage(err)); }
+    } catch (err) {
+      this.report('recording_error', 'recording_internal', errorMessage(err));
+    }
   }
 
   input(data: Uint8Array): void {
@@ -151,7 +161,9 @@ export class SessionRecorder implements SessionRecording {
     try {
       const s = this.inText.write(data);
       if (s) this.text('i', s);
-    } catch (err) { this.report('recording_error', 'recording_internal', errorMessage(err)); }
+    } catch (err) {
+      this.report('recording_error', 'recording_internal', errorMessage(err));
+    }
   }
 
   resize(cols: number, rows: number): void {
@@ -160,14 +172,18 @@ export class SessionRecorder implements SessionRecording {
       this.cols = sane(cols, this.cols);
       this.rows = sane(rows, this.rows);
       this.event('r', `${this.cols}x${this.rows}`);
-    } catch (err) { this.report('recording_error', 'recording_internal', errorMessage(err)); }
+    } catch (err) {
+      this.report('recording_error', 'recording_internal', errorMessage(err));
+    }
   }
 
   marker(label: string): void {
     if (this.closed || !this.limits.allowMarker()) return;
     try {
       this.event('m', String(label).slice(0, MAX_LABEL));
-    } catch (err) { this.report('recording_error', 'recording_internal', errorMessage(err)); }
+    } catch (err) {
+      this.report('recording_error', 'recording_internal', errorMessage(err));
+    }
   }
 
   close(reason: string): Promise<RecordingResult> {
@@ -221,7 +237,10 @@ export class SessionRecorder implements SessionRecording {
 
   private armTimer(): void {
     if (this.timer || this.closed) return;
-    this.timer = setTimeout(() => { this.timer = null; this.kick(); }, this.opts.config.flushMs);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.kick();
+    }, this.opts.config.flushMs);
     this.timer.unref();
   }
 
@@ -260,19 +279,28 @@ export class SessionRecorder implements SessionRecording {
 
   private async finish(reason: string): Promise<RecordingResult> {
     this.closed = true;
-    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     const tailOut = this.outText.end();
     if (tailOut && !this.limits.truncated) this.text('o', tailOut);
     if (this.opts.config.recordInput) {
       const tailIn = this.inText.end();
       if (tailIn && !this.limits.truncated) this.text('i', tailIn);
     }
-    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     await this.running;
     this.writer.retryNow();
     // Flush what waits; a session with no events still gets a part with its header.
     for (let failures = 0; (this.buffer.hasEvents || this.writer.parts === 0) && failures < 3;) {
-      if (!(await this.flushOnce(this.writer.parts === 0))) { failures++; this.writer.retryNow(); }
+      if (!(await this.flushOnce(this.writer.parts === 0))) {
+        failures++;
+        this.writer.retryNow();
+      }
     }
     if (this.buffer.hasEvents) {
       this.lost = true;
@@ -287,7 +315,9 @@ export class SessionRecorder implements SessionRecording {
   private header(n: number, [width, height]: readonly [number, number]): string {
     const i = this.info;
     return headerLine({
-      version: 2, width, height,
+      version: 2,
+      width,
+      height,
       timestamp: Math.floor(this.startedAt.getTime() / 1000),
       env: { TERM: i.term || 'xterm', ...(i.shell ? { SHELL: i.shell } : {}) },
       title: `${i.user}@${i.host}`,
@@ -302,8 +332,12 @@ export class SessionRecorder implements SessionRecording {
 
   private result(reason: string): RecordingResult {
     return {
-      uri: this.uri, parts: this.writer.parts, bytes: this.writer.stored, truncated: this.limits.truncated,
-      complete: !(this.lost || this.writer.lost), reason,
+      uri: this.uri,
+      parts: this.writer.parts,
+      bytes: this.writer.stored,
+      truncated: this.limits.truncated,
+      complete: !(this.lost || this.writer.lost),
+      reason,
     };
   }
 
@@ -316,7 +350,9 @@ export class SessionRecorder implements SessionRecording {
     this.opts.log?.warn({ session: sessionId, code, uri: this.uri }, message);
     try {
       this.opts.onNotice?.({ type, code, sessionId, uri: this.uri, message });
-    } catch { /* a failing callback must not break recording */ }
+    } catch {
+      /* a failing callback must not break recording */
+    }
   }
 }
 

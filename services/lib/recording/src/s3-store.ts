@@ -15,8 +15,14 @@
 import { readdir, readFile, rmdir, unlink } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand,
-  ListMultipartUploadsCommand, PutObjectCommand, S3Client, UploadPartCommand,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { AppendFile } from './local-store.js';
 import { repairPart } from './reader.js';
@@ -92,7 +98,10 @@ export class S3Store implements RecordingStore {
     try {
       spool = await AppendFile.create(join(this.spoolDir, partKey), this.fsync);
     } catch (err) {
-      report('recording_spool_failed', `cannot create spool file for ${partKey} (${errorMessage(err)}); this part is held in memory until it is uploaded, so a crash may lose it`);
+      report(
+        'recording_spool_failed',
+        `cannot create spool file for ${partKey} (${errorMessage(err)}); this part is held in memory until it is uploaded, so a crash may lose it`,
+      );
     }
     this.active.add(partKey);
     return new S3PartSink(this, this.prefix + partKey, spool, report, () => this.active.delete(partKey));
@@ -102,7 +111,11 @@ export class S3Store implements RecordingStore {
   async recoverSpool(): Promise<SpoolRecovery> {
     const out: SpoolRecovery = { uploaded: [], alreadyStored: [], failed: [] };
     let files: string[];
-    try { files = await walk(this.spoolDir); } catch { return out; }
+    try {
+      files = await walk(this.spoolDir);
+    } catch {
+      return out;
+    }
     for (const file of files) {
       const rel = relative(this.spoolDir, file).split(sep).join('/');
       if (!PART_RE.test(rel) || this.active.has(rel)) continue;
@@ -115,7 +128,9 @@ export class S3Store implements RecordingStore {
         } else {
           const body = await repairPart(await readFile(file));
           if (body) {
-            await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: CONTENT_TYPE }));
+            await this.client.send(
+              new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: CONTENT_TYPE }),
+            );
             out.uploaded.push(uri);
           }
         }
@@ -151,7 +166,9 @@ export class S3Store implements RecordingStore {
     }
     for (const u of listed.Uploads ?? []) {
       if (u.Key !== key || !u.UploadId) continue;
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: u.UploadId })).catch(() => {});
+      await this.client
+        .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: u.UploadId }))
+        .catch(() => {});
     }
   }
 }
@@ -160,12 +177,15 @@ export class S3Store implements RecordingStore {
 class MemoryLog {
   private chunks: Buffer[] = [];
   private base = 0; // offset of chunks[0]
-  append(b: Buffer): void { this.chunks.push(b); }
+  append(b: Buffer): void {
+    this.chunks.push(b);
+  }
   read(start: number, end: number): Buffer {
     const out = Buffer.alloc(end - start);
     let pos = this.base;
     for (const b of this.chunks) {
-      const a = Math.max(start, pos), z = Math.min(end, pos + b.length);
+      const a = Math.max(start, pos),
+        z = Math.min(end, pos + b.length);
       if (z > a) b.copy(out, a - start, a - pos, z - pos);
       pos += b.length;
     }
@@ -187,13 +207,18 @@ class S3PartSink implements PartSink {
   private done = false;
 
   constructor(
-    private readonly store: S3Store, private readonly key: string, private readonly spool: AppendFile | null,
-    private readonly report: StoreErrorReporter, private readonly release: () => void,
+    private readonly store: S3Store,
+    private readonly key: string,
+    private readonly spool: AppendFile | null,
+    private readonly report: StoreErrorReporter,
+    private readonly release: () => void,
   ) {
     this.memory = spool ? null : new MemoryLog();
   }
 
-  get queuedBytes(): number { return this.spool ? this.spool.queuedBytes : 0; }
+  get queuedBytes(): number {
+    return this.spool ? this.spool.queuedBytes : 0;
+  }
 
   async append(chunk: Buffer): Promise<void> {
     this.total += chunk.length;
@@ -212,12 +237,24 @@ class S3PartSink implements PartSink {
       await this.uploading;
       const { client, bucket } = this.store;
       if (!this.uploadId) {
-        await client.send(new PutObjectCommand({ Bucket: bucket, Key: this.key, Body: await this.read(0, this.total), ContentType: CONTENT_TYPE }));
+        await client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: this.key,
+            Body: await this.read(0, this.total),
+            ContentType: CONTENT_TYPE,
+          }),
+        );
       } else {
         if (this.total > this.uploaded || this.pieces.length === 0) await this.uploadPiece(this.total);
-        await client.send(new CompleteMultipartUploadCommand({
-          Bucket: bucket, Key: this.key, UploadId: this.uploadId, MultipartUpload: { Parts: this.pieces },
-        }));
+        await client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: bucket,
+            Key: this.key,
+            UploadId: this.uploadId,
+            MultipartUpload: { Parts: this.pieces },
+          }),
+        );
       }
       this.done = true;
       this.release();
@@ -227,10 +264,14 @@ class S3PartSink implements PartSink {
       this.done = true;
       this.release();
       if (this.uploadId) {
-        await this.store.client.send(new AbortMultipartUploadCommand({ Bucket: this.store.bucket, Key: this.key, UploadId: this.uploadId })).catch(() => {});
+        await this.store.client
+          .send(new AbortMultipartUploadCommand({ Bucket: this.store.bucket, Key: this.key, UploadId: this.uploadId }))
+          .catch(() => {});
       }
       await this.spool?.abandon();
-      const where = this.spool ? `; it stays in the spool (${this.spool.path}) until recoverSpool() uploads it` : '; it had no spool file and is lost';
+      const where = this.spool
+        ? `; it stays in the spool (${this.spool.path}) until recoverSpool() uploads it`
+        : '; it had no spool file and is lost';
       throw new Error(`cannot store ${this.uri} (${errorMessage(err)})${where}`);
     }
   }
@@ -240,7 +281,9 @@ class S3PartSink implements PartSink {
     await this.complete().catch(() => {});
   }
 
-  private get uri(): string { return `s3://${this.store.bucket}/${this.key}`; }
+  private get uri(): string {
+    return `s3://${this.store.bucket}/${this.key}`;
+  }
 
   private maybeUpload(): void {
     if (this.uploading || this.done || Date.now() < this.retryAt) return;
@@ -249,20 +292,37 @@ class S3PartSink implements PartSink {
       while (!this.done && this.total - this.uploaded >= this.store.uploadPartBytes) {
         await this.uploadPiece(this.uploaded + this.store.uploadPartBytes);
       }
-    })().catch((err: unknown) => {
-      this.retryAt = Date.now() + UPLOAD_RETRY_MS;
-      this.report('recording_upload_failed', `upload of ${this.uri} failed (${errorMessage(err)}); the data is in the spool and is retried`);
-    }).finally(() => { this.uploading = null; });
+    })()
+      .catch((err: unknown) => {
+        this.retryAt = Date.now() + UPLOAD_RETRY_MS;
+        this.report(
+          'recording_upload_failed',
+          `upload of ${this.uri} failed (${errorMessage(err)}); the data is in the spool and is retried`,
+        );
+      })
+      .finally(() => {
+        this.uploading = null;
+      });
   }
 
   private async uploadPiece(end: number): Promise<void> {
     const { client, bucket: Bucket } = this.store;
     if (!this.uploadId) {
-      const r = await client.send(new CreateMultipartUploadCommand({ Bucket, Key: this.key, ContentType: CONTENT_TYPE }));
+      const r = await client.send(
+        new CreateMultipartUploadCommand({ Bucket, Key: this.key, ContentType: CONTENT_TYPE }),
+      );
       this.uploadId = r.UploadId;
     }
     const PartNumber = this.pieces.length + 1;
-    const r = await client.send(new UploadPartCommand({ Bucket, Key: this.key, UploadId: this.uploadId, PartNumber, Body: await this.read(this.uploaded, end) }));
+    const r = await client.send(
+      new UploadPartCommand({
+        Bucket,
+        Key: this.key,
+        UploadId: this.uploadId,
+        PartNumber,
+        Body: await this.read(this.uploaded, end),
+      }),
+    );
     this.pieces.push({ PartNumber, ETag: r.ETag ?? '' });
     this.uploaded = end;
     this.memory?.release(end);
@@ -277,7 +337,7 @@ async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...await walk(p));
+    if (e.isDirectory()) out.push(...(await walk(p)));
     else if (e.isFile()) out.push(p);
   }
   return out.sort();
@@ -286,7 +346,11 @@ async function walk(dir: string): Promise<string[]> {
 async function pruneEmptyDirs(file: string, root: string): Promise<void> {
   let dir = resolve(file, '..');
   while (dir.startsWith(root + sep)) {
-    try { await rmdir(dir); } catch { return; }
+    try {
+      await rmdir(dir);
+    } catch {
+      return;
+    }
     dir = resolve(dir, '..');
   }
 }

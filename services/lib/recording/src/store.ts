@@ -35,7 +35,11 @@ export interface RecordingStore {
 
 /** `2025-01-31/<session>`: where a session's parts live, relative to the store root. */
 export function sessionKey(sessionId: string, startedAt: Date): string {
-  const safe = sessionId.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 128) || 'session';
+  const safe =
+    sessionId
+      .replace(/[^A-Za-z0-9._-]/g, '_')
+      .replace(/^\.+/, '_')
+      .slice(0, 128) || 'session';
   return `${startedAt.toISOString().slice(0, 10)}/${safe}`;
 }
 

@@ -4,7 +4,15 @@ import { createRecordings } from '../src/index.js';
 
 const [dir, flushMs] = process.argv.slice(2);
 const recordings = createRecordings({ dir: dir!, flushMs: Number(flushMs) });
-const rec = recordings.start({ sessionId: 'crash', user: 'alice', host: 'web-01', width: 80, height: 24, term: 'xterm', startedAt: new Date('2025-03-04T00:00:00Z') });
+const rec = recordings.start({
+  sessionId: 'crash',
+  user: 'alice',
+  host: 'web-01',
+  width: 80,
+  height: 24,
+  term: 'xterm',
+  startedAt: new Date('2025-03-04T00:00:00Z'),
+});
 let n = 0;
 setInterval(() => {
   n++;

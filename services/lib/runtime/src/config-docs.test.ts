@@ -11,16 +11,22 @@ const spec = {
   smtp: { env: 'JMP_X_SMTP', schema: z.string().optional(), help: 'mail server', unset: 'unset: no mail' },
   dir: { env: 'JMP_X_DIR', schema: z.string().optional(), help: 'static files' },
   listen: {
-    env: 'JMP_X_LISTEN', help: 'listen address', default: '127.0.0.1:1',
-    schema: z.string().default('127.0.0.1:1').transform((v) => ({ host: v.split(':')[0], port: Number(v.split(':')[1]) })),
+    env: 'JMP_X_LISTEN',
+    help: 'listen address',
+    default: '127.0.0.1:1',
+    schema: z
+      .string()
+      .default('127.0.0.1:1')
+      .transform((v) => ({ host: v.split(':')[0], port: Number(v.split(':')[1]) })),
   },
   debug: {
-    env: 'JMP_X_DEBUG', schema: bool(false),
+    env: 'JMP_X_DEBUG',
+    schema: bool(false),
     help: 'a long meaning that has to wrap because it goes on and on about what it does to the process and why',
   },
 } as const;
 
-test('defaults come from the schema, or the entry\'s words when the schema has none', () => {
+test("defaults come from the schema, or the entry's words when the schema has none", () => {
   assert.deepEqual(describeEntry(spec.port).default, { value: '8080' });
   assert.deepEqual(describeEntry(spec.token).default, { text: 'required' });
   assert.deepEqual(describeEntry(spec.smtp).default, { text: 'unset: no mail' });
@@ -29,8 +35,11 @@ test('defaults come from the schema, or the entry\'s words when the schema has n
   assert.deepEqual(describeEntry(spec.debug).default, { value: 'false' });
 });
 
-test('words that contradict the schema\'s default are refused', () => {
-  assert.throws(() => describeEntry({ env: 'JMP_X', schema: port(1), help: 'h', default: '2' }), /JMP_X: the schema's default is 1/);
+test("words that contradict the schema's default are refused", () => {
+  assert.throws(
+    () => describeEntry({ env: 'JMP_X', schema: port(1), help: 'h', default: '2' }),
+    /JMP_X: the schema's default is 1/,
+  );
   assert.throws(() => describeEntry({ env: 'JMP_X', schema: z.string(), help: 'h', default: 'a' }), /requires a value/);
   assert.throws(() => configHelp([{ a: spec.port }, { b: spec.port }]), /JMP_X_PORT is documented twice/);
 });
@@ -65,9 +74,13 @@ test('the README table: code defaults, words as written, pipes escaped', () => {
 });
 
 test('blocks between markers are replaced, the text around them kept', () => {
-  const text = 'intro\n<!-- config:a -->\nold\n<!-- /config:a -->\nmiddle\n<!-- config:b -->\n<!-- /config:b -->\nend\n';
+  const text =
+    'intro\n<!-- config:a -->\nold\n<!-- /config:a -->\nmiddle\n<!-- config:b -->\n<!-- /config:b -->\nend\n';
   const out = writeConfigBlocks(text, { a: 'A\n', b: 'B1\nB2\n' });
-  assert.equal(out, 'intro\n<!-- config:a -->\nA\n<!-- /config:a -->\nmiddle\n<!-- config:b -->\nB1\nB2\n<!-- /config:b -->\nend\n');
+  assert.equal(
+    out,
+    'intro\n<!-- config:a -->\nA\n<!-- /config:a -->\nmiddle\n<!-- config:b -->\nB1\nB2\n<!-- /config:b -->\nend\n',
+  );
   assert.equal(readConfigBlock(out, 'b'), 'B1\nB2\n');
   assert.equal(readConfigBlock(out, 'c'), undefined);
   assert.throws(() => writeConfigBlocks(text, { c: 'C\n' }), /no <!-- config:c --> … <!-- \/config:c --> block/);

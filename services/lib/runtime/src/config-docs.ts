@@ -24,10 +24,16 @@ export function describeEntry(entry: ConfigEntry): ConfigDoc {
   if (entry.default !== undefined && !parsed.success) {
     throw new Error(`${entry.env}: has a default text but the schema requires a value`);
   }
-  const def = derived !== undefined ? { value: derived }
-    : entry.default !== undefined ? { value: entry.default }
-    : entry.unset !== undefined ? { text: entry.unset }
-    : parsed.success ? null : { text: 'required' };
+  const def =
+    derived !== undefined
+      ? { value: derived }
+      : entry.default !== undefined
+        ? { value: entry.default }
+        : entry.unset !== undefined
+          ? { text: entry.unset }
+          : parsed.success
+            ? null
+            : { text: 'required' };
   return { env: entry.env, default: def, help: entry.help };
 }
 
@@ -62,10 +68,17 @@ export function configHelp(specs: readonly ConfigSpec[], width = 100): string {
     else if (d.default !== null) words.push(...`(${d.default.text})`.split(/\s+/));
     const head = `  ${d.env}`;
     let line = head.length + 2 > column ? head : head.padEnd(column);
-    if (line === head) { lines.push(line); line = ' '.repeat(column); }
+    if (line === head) {
+      lines.push(line);
+      line = ' '.repeat(column);
+    }
     let empty = true;
     for (const w of words) {
-      if (!empty && line.length + 1 + w.length > width) { lines.push(line); line = ' '.repeat(column); empty = true; }
+      if (!empty && line.length + 1 + w.length > width) {
+        lines.push(line);
+        line = ' '.repeat(column);
+        empty = true;
+      }
       line += empty ? w : ` ${w}`;
       empty = false;
     }

@@ -28,7 +28,10 @@ export type ConfigOf<S extends ConfigSpec> = {
 };
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, detail: string) {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
     super(`${variable}: ${detail}`);
     this.name = 'ConfigError';
   }
@@ -42,9 +45,10 @@ export function loadConfig<S extends ConfigSpec>(spec: S, env: NodeJS.ProcessEnv
     const result = schema.safeParse(raw === '' ? undefined : raw);
     if (!result.success) {
       const issue = result.error.issues[0];
-      const detail = raw === undefined || raw === ''
-        ? 'is required but not set'
-        : `${issue?.message ?? 'is invalid'} (got ${JSON.stringify(mask(name, raw))})`;
+      const detail =
+        raw === undefined || raw === ''
+          ? 'is required but not set'
+          : `${issue?.message ?? 'is invalid'} (got ${JSON.stringify(mask(name, raw))})`;
       throw new ConfigError(name, detail);
     }
     out[key] = result.data;
@@ -53,7 +57,11 @@ export function loadConfig<S extends ConfigSpec>(spec: S, env: NodeJS.ProcessEnv
 }
 
 /** As loadConfig, but prints the one-line error and exits 1: for main.ts. */
-export function loadConfigOrExit<S extends ConfigSpec>(service: string, spec: S, env: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
+export function loadConfigOrExit<S extends ConfigSpec>(
+  service: string,
+  spec: S,
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigOf<S> {
   try {
     return loadConfig(spec, env);
   } catch (err) {
@@ -74,11 +82,17 @@ export const port = (def: number) => z.coerce.number().int().min(0).max(65535).d
 export const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
 export const bool = (def: boolean) =>
   z
-    .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'], { message: 'must be one of true|false|1|0|yes|no|on|off' })
+    .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'], {
+      message: 'must be one of true|false|1|0|yes|no|on|off',
+    })
     .default(def ? 'true' : 'false')
     .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 export const url = () => z.string().url({ message: 'must be a URL' });
 export const logLevel = () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 /** `JMP_LOG_LEVEL`, the same in every service. */
 export const logLevelEntry = () =>
-  ({ env: 'JMP_LOG_LEVEL', schema: logLevel(), help: 'pino level: fatal, error, warn, info, debug, trace or silent' }) as const;
+  ({
+    env: 'JMP_LOG_LEVEL',
+    schema: logLevel(),
+    help: 'pino level: fatal, error, warn, info, debug, trace or silent',
+  }) as const;

@@ -21,30 +21,46 @@ async function listen(server: net.Server): Promise<number> {
 function connectError(port: number): Promise<string | null> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(null); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(null);
+    });
     s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
   });
 }
 
 function get(port: number, agent?: http.Agent): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+        let body = '';
+        res.on('data', (d) => {
+          body += d;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
   });
 }
 
 test('http: the port closes at once, the request in flight completes, cleanup runs', async () => {
   let release!: () => void;
-  const held = new Promise<void>((r) => { release = r; });
-  const server = http.createServer((_req, res) => { void held.then(() => res.end('finished')); });
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  const server = http.createServer((_req, res) => {
+    void held.then(() => res.end('finished'));
+  });
   const port = await listen(server);
   const inFlight = get(port);
   await new Promise((r) => setTimeout(r, 50));
   let cleaned = false;
-  const result = drain(httpDrainable(server, async () => { cleaned = true; }), { log, graceMs: 5000 });
+  const result = drain(
+    httpDrainable(server, async () => {
+      cleaned = true;
+    }),
+    { log, graceMs: 5000 },
+  );
   await nextTurn();
   assert.equal(await connectError(port), 'ECONNREFUSED');
   release();
@@ -65,9 +81,14 @@ test('http: an idle keep-alive connection does not hold the drain', async () => 
 });
 
 test('http: past the bound the request still in flight is ended', async () => {
-  const server = http.createServer(() => { /* never answers */ });
+  const server = http.createServer(() => {
+    /* never answers */
+  });
   const port = await listen(server);
-  const inFlight = get(port).then(() => 'answered', (e: NodeJS.ErrnoException) => e.code);
+  const inFlight = get(port).then(
+    () => 'answered',
+    (e: NodeJS.ErrnoException) => e.code,
+  );
   await new Promise((r) => setTimeout(r, 50));
   const start = Date.now();
   assert.equal(await drain(httpDrainable(server), { log, graceMs: 200 }), 'forced');
@@ -76,7 +97,9 @@ test('http: past the bound the request still in flight is ended', async () => {
 });
 
 test('listener: waits for open connections, then forces them at the bound', async () => {
-  const server = net.createServer((s) => { s.on('data', (d) => s.write(d)); });
+  const server = net.createServer((s) => {
+    s.on('data', (d) => s.write(d));
+  });
   const open = trackConnections<net.Socket>(server);
   const port = await listen(server);
   const client = net.connect(port, '127.0.0.1');
@@ -101,7 +124,17 @@ test('listener: a slow cleanup is bounded', async () => {
   const server = net.createServer();
   await listen(server);
   const start = Date.now();
-  const result = await drain(listenerDrainable(server, new Set(), () => new Promise(() => { /* hangs */ })), { log, graceMs: 1000, cleanupMs: 200 });
+  const result = await drain(
+    listenerDrainable(
+      server,
+      new Set(),
+      () =>
+        new Promise(() => {
+          /* hangs */
+        }),
+    ),
+    { log, graceMs: 1000, cleanupMs: 200 },
+  );
   assert.equal(result, 'forced');
   assert.ok(Date.now() - start < 1500);
 });
@@ -110,9 +143,22 @@ test('signals: the first SIGTERM drains and exits 0, a second one exits 1 at onc
   const before = { term: process.listeners('SIGTERM'), int: process.listeners('SIGINT') };
   const codes: number[] = [];
   let release!: () => void;
-  const held = new Promise<void>((r) => { release = r; });
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
   let drained = false;
-  drainOnSignals({ stopAccepting: () => held, inFlight: () => 1, forceClose: () => {}, cleanup: async () => { drained = true; } }, { log, graceMs: 5000 }, (c) => codes.push(c));
+  drainOnSignals(
+    {
+      stopAccepting: () => held,
+      inFlight: () => 1,
+      forceClose: () => {},
+      cleanup: async () => {
+        drained = true;
+      },
+    },
+    { log, graceMs: 5000 },
+    (c) => codes.push(c),
+  );
   try {
     process.emit('SIGTERM', 'SIGTERM');
     await nextTurn();

@@ -8,12 +8,14 @@ import type { Logger } from './log.js';
 import { positiveInt } from './config.js';
 
 /** `JMP_DRAIN_SECONDS`: how long a stopping process waits for in-flight work. */
-export const drainConfigSpec = (defaultSeconds: number) => ({
-  drainSeconds: {
-    env: 'JMP_DRAIN_SECONDS', schema: positiveInt(defaultSeconds),
-    help: 'on SIGTERM: stop accepting, wait this many seconds for in-flight work, then end it',
-  },
-}) as const;
+export const drainConfigSpec = (defaultSeconds: number) =>
+  ({
+    drainSeconds: {
+      env: 'JMP_DRAIN_SECONDS',
+      schema: positiveInt(defaultSeconds),
+      help: 'on SIGTERM: stop accepting, wait this many seconds for in-flight work, then end it',
+    },
+  }) as const;
 
 /** What a service does while it stops; see drain(). */
 export interface Drainable {
@@ -27,7 +29,11 @@ export interface Drainable {
   cleanup?(): Promise<void>;
 }
 
-export interface DrainOptions { log: Logger; graceMs: number; cleanupMs?: number }
+export interface DrainOptions {
+  log: Logger;
+  graceMs: number;
+  cleanupMs?: number;
+}
 
 export type DrainResult = 'drained' | 'forced';
 
@@ -36,7 +42,9 @@ export async function drain(target: Drainable, { log, graceMs, cleanupMs = 5000 
   log.info({ inFlight: target.inFlight(), graceSeconds: graceMs / 1000 }, 'draining: no longer accepting connections');
   const idle = target.stopAccepting().then(() => 'drained' as const);
   let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<'forced'>((r) => { timer = setTimeout(() => r('forced'), graceMs); });
+  const bound = new Promise<'forced'>((r) => {
+    timer = setTimeout(() => r('forced'), graceMs);
+  });
   let result: DrainResult = await Promise.race([idle, bound]);
   clearTimeout(timer);
   if (result === 'forced') {
@@ -46,8 +54,20 @@ export async function drain(target: Drainable, { log, graceMs, cleanupMs = 5000 
     await Promise.race([idle, sleep(1000)]);
   }
   if (target.cleanup) {
-    const cleaned = await Promise.race([target.cleanup().then(() => true, (err) => { log.warn({ err: (err as Error).message }, 'cleanup after drain failed'); return true; }), sleep(cleanupMs).then(() => false)]);
-    if (!cleaned) { log.warn({ cleanupSeconds: cleanupMs / 1000 }, 'cleanup after drain did not finish in time'); result = 'forced'; }
+    const cleaned = await Promise.race([
+      target.cleanup().then(
+        () => true,
+        (err) => {
+          log.warn({ err: (err as Error).message }, 'cleanup after drain failed');
+          return true;
+        },
+      ),
+      sleep(cleanupMs).then(() => false),
+    ]);
+    if (!cleaned) {
+      log.warn({ cleanupSeconds: cleanupMs / 1000 }, 'cleanup after drain did not finish in time');
+      result = 'forced';
+    }
   }
   log.info({ result }, 'drained; exiting');
   return result;
@@ -57,13 +77,27 @@ export async function drain(target: Drainable, { log, graceMs, cleanupMs = 5000 
  * Drains on the first SIGTERM or SIGINT, then exits 0. A second signal exits
  * 1 at once (an operator pressing Ctrl-C twice means it).
  */
-export function drainOnSignals(target: Drainable, opts: DrainOptions, exit: (code: number) => void = (c) => process.exit(c)): void {
+export function drainOnSignals(
+  target: Drainable,
+  opts: DrainOptions,
+  exit: (code: number) => void = (c) => process.exit(c),
+): void {
   let draining = false;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (draining) { opts.log.warn({ sig }, 'second signal while draining: exiting now'); exit(1); return; }
+    if (draining) {
+      opts.log.warn({ sig }, 'second signal while draining: exiting now');
+      exit(1);
+      return;
+    }
     draining = true;
     opts.log.info({ sig }, 'shutting down');
-    drain(target, opts).then(() => exit(0), (err) => { opts.log.error({ err: (err as Error).message }, 'drain failed'); exit(1); });
+    drain(target, opts).then(
+      () => exit(0),
+      (err) => {
+        opts.log.error({ err: (err as Error).message }, 'drain failed');
+        exit(1);
+      },
+    );
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
@@ -77,18 +111,24 @@ export function drainOnSignals(target: Drainable, opts: DrainOptions, exit: (cod
 export function httpDrainable(server: HttpServer, cleanup?: () => Promise<void>): Drainable {
   const open = trackConnections(server);
   return {
-    stopAccepting: () => new Promise<void>((resolve) => {
-      const sweep = setInterval(() => server.closeIdleConnections(), 100);
-      closeAfterAccepting(server, () => { clearInterval(sweep); resolve(); });
-      server.closeIdleConnections();
-    }),
+    stopAccepting: () =>
+      new Promise<void>((resolve) => {
+        const sweep = setInterval(() => server.closeIdleConnections(), 100);
+        closeAfterAccepting(server, () => {
+          clearInterval(sweep);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
     inFlight: () => open.size,
     forceClose: () => server.closeAllConnections(),
     ...(cleanup ? { cleanup } : {}),
   };
 }
 
-interface Closable { close(done: () => void): unknown }
+interface Closable {
+  close(done: () => void): unknown;
+}
 
 /**
  * Closing a listener resets the connections the kernel has completed but the
@@ -101,7 +141,9 @@ interface Closable { close(done: () => void): unknown }
 function closeAfterAccepting(server: Closable, done: () => void): void {
   setImmediate(() => server.close(done));
 }
-interface Endable extends EventEmitter { end(): unknown }
+interface Endable extends EventEmitter {
+  end(): unknown;
+}
 
 /**
  * A server whose close(done) calls done once its last connection is gone (a
@@ -110,9 +152,14 @@ interface Endable extends EventEmitter { end(): unknown }
  */
 export function listenerDrainable(server: Closable, open: Set<Endable>, cleanup?: () => Promise<void>): Drainable {
   return {
-    stopAccepting: () => new Promise<void>((resolve) => { closeAfterAccepting(server, resolve); }),
+    stopAccepting: () =>
+      new Promise<void>((resolve) => {
+        closeAfterAccepting(server, resolve);
+      }),
     inFlight: () => open.size,
-    forceClose: () => { for (const c of open) c.end(); },
+    forceClose: () => {
+      for (const c of open) c.end();
+    },
     ...(cleanup ? { cleanup } : {}),
   };
 }
@@ -120,7 +167,10 @@ export function listenerDrainable(server: Closable, open: Set<Endable>, cleanup?
 /** The open connections of a server that emits 'connection' with an object that emits 'close'. */
 export function trackConnections<T extends EventEmitter>(server: EventEmitter): Set<T> {
   const open = new Set<T>();
-  server.on('connection', (c: T) => { open.add(c); c.once('close', () => open.delete(c)); });
+  server.on('connection', (c: T) => {
+    open.add(c);
+    c.once('close', () => open.delete(c));
+  });
   return open;
 }
 

@@ -5,12 +5,30 @@ import { pino, type Logger, type LoggerOptions } from 'pino';
 export type { Logger };
 
 const REDACT = [
-  'password', 'ticket', 'token', 'totp', 'secret', 'authorization', 'cookie',
-  '*.password', '*.ticket', '*.token', '*.totp', '*.secret', '*.authorization', '*.cookie',
-  'req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie',
+  'password',
+  'ticket',
+  'token',
+  'totp',
+  'secret',
+  'authorization',
+  'cookie',
+  '*.password',
+  '*.ticket',
+  '*.token',
+  '*.totp',
+  '*.secret',
+  '*.authorization',
+  '*.cookie',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers.cookie',
 ];
 
-export function createLogger(service: string, level: LoggerOptions['level'] = process.env.JMP_LOG_LEVEL ?? 'info'): Logger {
+export function createLogger(
+  service: string,
+  level: LoggerOptions['level'] = process.env.JMP_LOG_LEVEL ?? 'info',
+): Logger {
   return pino({
     name: service,
     level,

@@ -4,23 +4,38 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
-import { parseProxyHeader, readProxyHeader, trustedPeers, V2_SIGNATURE, V2_MAX_PAYLOAD, V1_MAX_LENGTH } from './proxy-protocol.js';
+import {
+  parseProxyHeader,
+  readProxyHeader,
+  trustedPeers,
+  V2_SIGNATURE,
+  V2_MAX_PAYLOAD,
+  V1_MAX_LENGTH,
+} from './proxy-protocol.js';
 
 const v1 = (s: string) => Buffer.from(s, 'latin1');
 
 function v2(verCmd: number, famProto: number, body: Buffer, declared = body.length): Buffer {
   const head = Buffer.alloc(4);
-  head[0] = verCmd; head[1] = famProto; head.writeUInt16BE(declared, 2);
+  head[0] = verCmd;
+  head[1] = famProto;
+  head.writeUInt16BE(declared, 2);
   return Buffer.concat([V2_SIGNATURE, head, body]);
 }
 function inet4(src: number[], dst: number[], sport: number, dport: number): Buffer {
   const b = Buffer.alloc(12);
-  Buffer.from(src).copy(b, 0); Buffer.from(dst).copy(b, 4); b.writeUInt16BE(sport, 8); b.writeUInt16BE(dport, 10);
+  Buffer.from(src).copy(b, 0);
+  Buffer.from(dst).copy(b, 4);
+  b.writeUInt16BE(sport, 8);
+  b.writeUInt16BE(dport, 10);
   return b;
 }
 function inet6(src: Buffer, dst: Buffer, sport: number, dport: number): Buffer {
   const b = Buffer.alloc(36);
-  src.copy(b, 0); dst.copy(b, 16); b.writeUInt16BE(sport, 32); b.writeUInt16BE(dport, 34);
+  src.copy(b, 0);
+  dst.copy(b, 16);
+  b.writeUInt16BE(sport, 32);
+  b.writeUInt16BE(dport, 34);
   return b;
 }
 const hex = (s: string) => Buffer.from(s.replace(/\s/g, ''), 'hex');
@@ -28,20 +43,48 @@ const hex = (s: string) => Buffer.from(s.replace(/\s/g, ''), 'hex');
 describe('v1', () => {
   test('TCP4 and TCP6 headers; the stream begins after CRLF', () => {
     const r = parseProxyHeader(v1('PROXY TCP4 192.0.2.7 10.0.1.11 51234 2200\r\nSSH-2.0-OpenSSH_9.2\r\n'));
-    assert.deepEqual(r, { status: 'done', version: 1, length: 43, header: { command: 'proxy', family: 'IPv4', sourceAddress: '192.0.2.7', sourcePort: 51234, destAddress: '10.0.1.11', destPort: 2200 } });
+    assert.deepEqual(r, {
+      status: 'done',
+      version: 1,
+      length: 43,
+      header: {
+        command: 'proxy',
+        family: 'IPv4',
+        sourceAddress: '192.0.2.7',
+        sourcePort: 51234,
+        destAddress: '10.0.1.11',
+        destPort: 2200,
+      },
+    });
     const r6 = parseProxyHeader(v1('PROXY TCP6 2001:DB8::7 2001:db8::1 65535 0\r\n'));
     assert.equal(r6.status, 'done');
-    assert.deepEqual(r6.status === 'done' && r6.header, { command: 'proxy', family: 'IPv6', sourceAddress: '2001:db8::7', sourcePort: 65535, destAddress: '2001:db8::1', destPort: 0 });
+    assert.deepEqual(r6.status === 'done' && r6.header, {
+      command: 'proxy',
+      family: 'IPv6',
+      sourceAddress: '2001:db8::7',
+      sourcePort: 65535,
+      destAddress: '2001:db8::1',
+      destPort: 0,
+    });
     const mapped = parseProxyHeader(v1('PROXY TCP6 ::ffff:192.0.2.9 ::ffff:10.0.0.1 1 2\r\n'));
-    assert.equal(mapped.status === 'done' && mapped.header.command === 'proxy' && mapped.header.sourceAddress, '192.0.2.9');
+    assert.equal(
+      mapped.status === 'done' && mapped.header.command === 'proxy' && mapped.header.sourceAddress,
+      '192.0.2.9',
+    );
   });
   test('UNKNOWN means the connection speaks for itself', () => {
-    assert.deepEqual(parseProxyHeader(v1('PROXY UNKNOWN\r\n')), { status: 'done', version: 1, length: 15, header: { command: 'local' } });
+    assert.deepEqual(parseProxyHeader(v1('PROXY UNKNOWN\r\n')), {
+      status: 'done',
+      version: 1,
+      length: 15,
+      header: { command: 'local' },
+    });
     assert.deepEqual(parseProxyHeader(v1('PROXY UNKNOWN ffff::1 ffff::2 1 2\r\n')).status, 'done');
   });
   test('partial headers wait for more', () => {
     const full = 'PROXY TCP4 192.0.2.7 10.0.1.11 51234 2200\r\n';
-    for (let i = 1; i < full.length; i++) assert.deepEqual(parseProxyHeader(v1(full.slice(0, i))), { status: 'incomplete' }, `${i} bytes`);
+    for (let i = 1; i < full.length; i++)
+      assert.deepEqual(parseProxyHeader(v1(full.slice(0, i))), { status: 'incomplete' }, `${i} bytes`);
   });
   for (const [name, header] of [
     ['no signature', 'SSH-2.0-OpenSSH_9.2\r\n'],
@@ -81,24 +124,74 @@ describe('v1', () => {
 describe('v2', () => {
   test('PROXY over TCP/IPv4, TLVs skipped, the stream begins after them', () => {
     const tlv = Buffer.from([0x04, 0x00, 0x01, 0x00]); // PP2_TYPE_NOOP, 1 byte
-    const buf = Buffer.concat([v2(0x21, 0x11, Buffer.concat([inet4([192, 0, 2, 7], [10, 0, 1, 11], 51234, 2200), tlv])), v1('SSH-2.0-x\r\n')]);
-    assert.deepEqual(parseProxyHeader(buf), { status: 'done', version: 2, length: 16 + 16, header: { command: 'proxy', family: 'IPv4', sourceAddress: '192.0.2.7', sourcePort: 51234, destAddress: '10.0.1.11', destPort: 2200 } });
+    const buf = Buffer.concat([
+      v2(0x21, 0x11, Buffer.concat([inet4([192, 0, 2, 7], [10, 0, 1, 11], 51234, 2200), tlv])),
+      v1('SSH-2.0-x\r\n'),
+    ]);
+    assert.deepEqual(parseProxyHeader(buf), {
+      status: 'done',
+      version: 2,
+      length: 16 + 16,
+      header: {
+        command: 'proxy',
+        family: 'IPv4',
+        sourceAddress: '192.0.2.7',
+        sourcePort: 51234,
+        destAddress: '10.0.1.11',
+        destPort: 2200,
+      },
+    });
   });
   test('PROXY over TCP/IPv6: canonical text; IPv4-mapped becomes IPv4', () => {
-    const r = parseProxyHeader(v2(0x21, 0x21, inet6(hex('20010db8 00000000 00000000 00000007'), hex('20010db8 00010000 00000000 00000001'), 1, 2)));
-    assert.equal(r.status === 'done' && r.header.command === 'proxy' && `${r.header.sourceAddress} ${r.header.destAddress}`, '2001:db8::7 2001:db8:1::1');
-    const m = parseProxyHeader(v2(0x21, 0x21, inet6(hex('00000000 00000000 0000ffff c0000209'), hex('00000000 00000000 00000000 00000001'), 1, 2)));
-    assert.deepEqual(m.status === 'done' && m.header.command === 'proxy' && [m.header.family, m.header.sourceAddress, m.header.destAddress], ['IPv4', '192.0.2.9', '::1']);
+    const r = parseProxyHeader(
+      v2(
+        0x21,
+        0x21,
+        inet6(hex('20010db8 00000000 00000000 00000007'), hex('20010db8 00010000 00000000 00000001'), 1, 2),
+      ),
+    );
+    assert.equal(
+      r.status === 'done' && r.header.command === 'proxy' && `${r.header.sourceAddress} ${r.header.destAddress}`,
+      '2001:db8::7 2001:db8:1::1',
+    );
+    const m = parseProxyHeader(
+      v2(
+        0x21,
+        0x21,
+        inet6(hex('00000000 00000000 0000ffff c0000209'), hex('00000000 00000000 00000000 00000001'), 1, 2),
+      ),
+    );
+    assert.deepEqual(
+      m.status === 'done' &&
+        m.header.command === 'proxy' && [m.header.family, m.header.sourceAddress, m.header.destAddress],
+      ['IPv4', '192.0.2.9', '::1'],
+    );
   });
   test('LOCAL (health check), UNSPEC and UNIX keep the real endpoints', () => {
-    assert.deepEqual(parseProxyHeader(v2(0x20, 0x00, Buffer.alloc(0))), { status: 'done', version: 2, length: 16, header: { command: 'local' } });
+    assert.deepEqual(parseProxyHeader(v2(0x20, 0x00, Buffer.alloc(0))), {
+      status: 'done',
+      version: 2,
+      length: 16,
+      header: { command: 'local' },
+    });
     assert.deepEqual(parseProxyHeader(v2(0x20, 0x11, inet4([1, 2, 3, 4], [5, 6, 7, 8], 1, 2))).status === 'done', true);
-    assert.deepEqual(parseProxyHeader(v2(0x21, 0x00, Buffer.alloc(0))), { status: 'done', version: 2, length: 16, header: { command: 'local' } });
-    assert.deepEqual(parseProxyHeader(v2(0x21, 0x31, Buffer.alloc(216))), { status: 'done', version: 2, length: 16 + 216, header: { command: 'local' } });
+    assert.deepEqual(parseProxyHeader(v2(0x21, 0x00, Buffer.alloc(0))), {
+      status: 'done',
+      version: 2,
+      length: 16,
+      header: { command: 'local' },
+    });
+    assert.deepEqual(parseProxyHeader(v2(0x21, 0x31, Buffer.alloc(216))), {
+      status: 'done',
+      version: 2,
+      length: 16 + 216,
+      header: { command: 'local' },
+    });
   });
   test('partial headers wait for more', () => {
     const full = v2(0x21, 0x11, inet4([192, 0, 2, 7], [10, 0, 1, 11], 1, 2));
-    for (let i = 1; i < full.length; i++) assert.deepEqual(parseProxyHeader(full.subarray(0, i)), { status: 'incomplete' }, `${i} bytes`);
+    for (let i = 1; i < full.length; i++)
+      assert.deepEqual(parseProxyHeader(full.subarray(0, i)), { status: 'incomplete' }, `${i} bytes`);
   });
   for (const [name, buf] of [
     ['version 1 in the binary form', v2(0x11, 0x11, inet4([1, 2, 3, 4], [5, 6, 7, 8], 1, 2))],
@@ -126,8 +219,16 @@ describe('readProxyHeader on a socket', () => {
     srv.listen(0, '127.0.0.1');
     await once(srv, 'listening');
     const client = net.connect((srv.address() as net.AddressInfo).port, '127.0.0.1');
-    const [server] = await once(srv, 'connection') as [net.Socket];
-    return { client, server, close: () => { client.destroy(); server.destroy(); srv.close(); } };
+    const [server] = (await once(srv, 'connection')) as [net.Socket];
+    return {
+      client,
+      server,
+      close: () => {
+        client.destroy();
+        server.destroy();
+        srv.close();
+      },
+    };
   }
 
   test('a header split over writes, with the stream in the same segment: the rest is left for the next reader', async () => {
@@ -137,11 +238,20 @@ describe('readProxyHeader on a socket', () => {
     await new Promise((r) => setTimeout(r, 30));
     p.client.write('10.0.1.11 51234 2200\r\nSSH-2.0-client\r\n');
     const header = await got;
-    assert.deepEqual(header, { command: 'proxy', family: 'IPv4', sourceAddress: '192.0.2.7', sourcePort: 51234, destAddress: '10.0.1.11', destPort: 2200 });
+    assert.deepEqual(header, {
+      command: 'proxy',
+      family: 'IPv4',
+      sourceAddress: '192.0.2.7',
+      sourcePort: 51234,
+      destAddress: '10.0.1.11',
+      destPort: 2200,
+    });
     assert.equal(p.server.isPaused(), true);
     p.client.write('more');
     let rest = '';
-    p.server.on('data', (d: Buffer) => { rest += d.toString('latin1'); });
+    p.server.on('data', (d: Buffer) => {
+      rest += d.toString('latin1');
+    });
     p.server.resume();
     while (rest.length < 'SSH-2.0-client\r\nmore'.length) await new Promise((r) => setTimeout(r, 10));
     assert.equal(rest, 'SSH-2.0-client\r\nmore');
@@ -182,8 +292,10 @@ describe('readProxyHeader on a socket', () => {
 describe('trustedPeers', () => {
   test('addresses and CIDR blocks, IPv4 and IPv6; IPv4-mapped peers match as IPv4', () => {
     const t = trustedPeers(['10.0.1.11', '192.168.0.0/24', 'fd00::/8', ' 127.0.0.1 ']);
-    for (const a of ['10.0.1.11', '192.168.0.200', 'fd12::1', '::ffff:10.0.1.11', '127.0.0.1']) assert.equal(t(a), true, a);
-    for (const a of ['10.0.1.12', '192.168.1.1', 'fe80::1', '::ffff:10.0.1.12', undefined, '', 'nonsense']) assert.equal(t(a), false, String(a));
+    for (const a of ['10.0.1.11', '192.168.0.200', 'fd12::1', '::ffff:10.0.1.11', '127.0.0.1'])
+      assert.equal(t(a), true, a);
+    for (const a of ['10.0.1.12', '192.168.1.1', 'fe80::1', '::ffff:10.0.1.12', undefined, '', 'nonsense'])
+      assert.equal(t(a), false, String(a));
     assert.equal(trustedPeers([])('127.0.0.1'), false);
   });
   test('a bad entry is an error naming it', () => {

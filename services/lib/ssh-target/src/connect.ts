@@ -6,8 +6,20 @@ import { ApiError, type ApiClient } from '@jmp/contract';
 import type { TicketResponse } from '@jmp/contract/schemas/tickets';
 import { parseSshPublicKey } from '@jmp/contract/ssh-key';
 
-export interface TargetOptions { port: number; pty?: PseudoTtyOptions | undefined; env?: Record<string, string>; command?: string | undefined; session?: string; readyTimeoutMs?: number }
-export interface TargetSession { client: Client; channel: ClientChannel; ticket: TicketResponse; close(): void }
+export interface TargetOptions {
+  port: number;
+  pty?: PseudoTtyOptions | undefined;
+  env?: Record<string, string>;
+  command?: string | undefined;
+  session?: string;
+  readyTimeoutMs?: number;
+}
+export interface TargetSession {
+  client: Client;
+  channel: ClientChannel;
+  ticket: TicketResponse;
+  close(): void;
+}
 
 export class TargetError extends Error {}
 
@@ -18,7 +30,8 @@ export class TargetError extends Error {}
  * tests in the lab fail if an ssh2 upgrade changes it.
  */
 function capturePamInfo(client: Client, onText: (text: string) => void): void {
-  const proto = (client as unknown as { _protocol?: { _handlers?: Record<string, (...a: unknown[]) => unknown> } })._protocol;
+  const proto = (client as unknown as { _protocol?: { _handlers?: Record<string, (...a: unknown[]) => unknown> } })
+    ._protocol;
   const original = proto?._handlers?.USERAUTH_INFO_REQUEST;
   if (!proto?._handlers || !original) return;
   proto._handlers.USERAUTH_INFO_REQUEST = (p: unknown, name: unknown, instructions: unknown, prompts: unknown) => {
@@ -27,16 +40,24 @@ function capturePamInfo(client: Client, onText: (text: string) => void): void {
   };
 }
 
-
-export async function openTarget(api: ApiClient, user: string, hostname: string, opts: TargetOptions): Promise<TargetSession> {
+export async function openTarget(
+  api: ApiClient,
+  user: string,
+  hostname: string,
+  opts: TargetOptions,
+): Promise<TargetSession> {
   let ticket: TicketResponse;
   try {
     ticket = await api.ticket({ user, host: hostname, ...(opts.session ? { session: opts.session } : {}) });
   } catch (err) {
     throw new TargetError(err instanceof ApiError ? err.message : `could not get a ticket: ${(err as Error).message}`);
   }
-  const known = ticket.host.sshHostKeys.flatMap((line) => { const k = parseSshPublicKey(line); return typeof k === 'string' ? [] : [k.blob]; });
-  if (known.length === 0) throw new TargetError(`jmp has no SSH host key for ${hostname}; its agent must be enrolled first`);
+  const known = ticket.host.sshHostKeys.flatMap((line) => {
+    const k = parseSshPublicKey(line);
+    return typeof k === 'string' ? [] : [k.blob];
+  });
+  if (known.length === 0)
+    throw new TargetError(`jmp has no SSH host key for ${hostname}; its agent must be enrolled first`);
   const address = ticket.host.addresses[0];
   if (!address) throw new TargetError(`jmp has no address for ${hostname}`);
 
@@ -55,26 +76,40 @@ export async function openTarget(api: ApiClient, user: string, hostname: string,
     // 'error' without a listener would end the whole jmp-ssh process. Only the
     // first settles the promise; the session's close handlers do the rest.
     client.on('error', (err) => {
-      if (hostKeyMismatch) reject(new TargetError(`the SSH host key of ${hostname} is not the one jmp has registered; refusing to connect`));
-      else if ((err as { level?: string }).level === 'client-authentication') reject(new TargetError(pamMessage || `${hostname} refused the login`));
+      if (hostKeyMismatch)
+        reject(
+          new TargetError(`the SSH host key of ${hostname} is not the one jmp has registered; refusing to connect`),
+        );
+      else if ((err as { level?: string }).level === 'client-authentication')
+        reject(new TargetError(pamMessage || `${hostname} refused the login`));
       else reject(new TargetError(`cannot reach ${hostname} (${address}): ${err.message}`));
     });
     client.connect({
-      host: address, port: opts.port, username: user, tryKeyboard: true, readyTimeout: opts.readyTimeoutMs ?? 10_000,
+      host: address,
+      port: opts.port,
+      username: user,
+      tryKeyboard: true,
+      readyTimeout: opts.readyTimeoutMs ?? 10_000,
       hostVerifier: (key: Buffer) => {
         const ok = known.some((k) => k.equals(key));
         if (!ok) hostKeyMismatch = true;
         return ok;
       },
     });
-    capturePamInfo(client, (text) => { pamMessage = text; });
+    capturePamInfo(client, (text) => {
+      pamMessage = text;
+    });
   });
 
   const channel = await new Promise<ClientChannel>((resolve, reject) => {
-    const done = (err: Error | undefined, ch: ClientChannel) => (err ? reject(new TargetError(`${hostname}: ${err.message}`)) : resolve(ch));
+    const done = (err: Error | undefined, ch: ClientChannel) =>
+      err ? reject(new TargetError(`${hostname}: ${err.message}`)) : resolve(ch);
     const env = opts.env ?? {};
     if (opts.command !== undefined) client.exec(opts.command, { env, ...(opts.pty ? { pty: opts.pty } : {}) }, done);
     else client.shell(opts.pty ?? false, { env }, done);
-  }).catch((err) => { client.end(); throw err; });
+  }).catch((err) => {
+    client.end();
+    throw err;
+  });
   return { client, channel, ticket, close: () => client.end() };
 }

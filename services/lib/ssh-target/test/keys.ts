@@ -6,8 +6,13 @@ export function ed25519KeyPair(): { private: string; public: string } {
     const pair = ssh2.utils.generateKeyPairSync('ed25519');
     const priv = ssh2.utils.parseKey(pair.private);
     const pub = ssh2.utils.parseKey(pair.public);
-    if (!(priv instanceof Error) && !(pub instanceof Error) && pub.getPublicSSH().length === 51
-      && priv.getPublicSSH().equals(pub.getPublicSSH())) return pair;
+    if (
+      !(priv instanceof Error) &&
+      !(pub instanceof Error) &&
+      pub.getPublicSSH().length === 51 &&
+      priv.getPublicSSH().equals(pub.getPublicSSH())
+    )
+      return pair;
   }
   throw new Error('could not generate a usable ed25519 key pair');
 }

@@ -17,7 +17,11 @@ export function cookieValue(headers: IncomingHttpHeaders, name: string): string 
   for (const part of (headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === name) {
-      try { return decodeURIComponent(part.slice(eq + 1).trim()); } catch { return null; }
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return null;
+      }
     }
   }
   return null;
@@ -27,7 +31,12 @@ function refuse(code: RefusalCode, message: string): Error {
   return Object.assign(new Error(message), { data: { code } });
 }
 
-export interface HandshakeDeps { origins: string[] | undefined; credentials: Credentials; log: Logger; metrics: SocketMetrics }
+export interface HandshakeDeps {
+  origins: string[] | undefined;
+  credentials: Credentials;
+  log: Logger;
+  metrics: SocketMetrics;
+}
 
 /** socket.io namespace middleware; on success `socket.data.identity` holds the user and a fresh credential. */
 export function checkHandshake({ origins, credentials, log, metrics }: HandshakeDeps) {

@@ -20,9 +20,13 @@ export function webConsole(dir: string): express.Router {
   router.use(express.static(root, { index: false, fallthrough: true, maxAge: '1h' }));
   // A single-page app: every other GET that wants a page gets index.html.
   router.use((req: Request, res: Response, next: NextFunction) => {
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || req.path.startsWith('/socket.io') || !req.accepts('html')) return next();
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || req.path.startsWith('/socket.io') || !req.accepts('html'))
+      return next();
     // Checked per request: the console may be built while jmp-socket runs.
-    if (!existsSync(index)) { res.status(503).type('html').send(NOT_BUILT); return; }
+    if (!existsSync(index)) {
+      res.status(503).type('html').send(NOT_BUILT);
+      return;
+    }
     res.set('cache-control', 'no-cache').sendFile(index);
   });
   return router;

@@ -17,9 +17,10 @@ export function parseHostKeyPin(text: string): HostKeyPin | string {
   if (m) {
     const blob = Buffer.from(m[2]!, 'base64');
     const n = blob.length >= 4 ? blob.readUInt32BE(0) : 0;
-    if (n > 0 && blob.length >= 4 + n && blob.subarray(4, 4 + n).toString('latin1') === m[1]) return { kind: 'key', blob };
+    if (n > 0 && blob.length >= 4 + n && blob.subarray(4, 4 + n).toString('latin1') === m[1])
+      return { kind: 'key', blob };
   }
-  return 'must be the fingerprint of jmp-ssh\'s host key (SHA256:…, from ssh-keygen -lf) or its public key line (ssh-ed25519 AAAA…)';
+  return "must be the fingerprint of jmp-ssh's host key (SHA256:…, from ssh-keygen -lf) or its public key line (ssh-ed25519 AAAA…)";
 }
 
 export function hostKeyMatches(pin: HostKeyPin, blob: Buffer): boolean {

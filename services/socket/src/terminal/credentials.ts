@@ -14,22 +14,34 @@ export interface Identity {
 }
 
 export class CredentialError extends Error {
-  constructor(message: string, readonly unavailable: boolean) {
+  constructor(
+    message: string,
+    readonly unavailable: boolean,
+  ) {
     super(message);
     this.name = 'CredentialError';
   }
 }
 
-export interface Credentials { issue(session: string): Promise<Identity> }
+export interface Credentials {
+  issue(session: string): Promise<Identity>;
+}
 
 export function apiCredentials(api: ApiClient): Credentials {
   return {
     async issue(session) {
       try {
         const r = (await api.request('POST', '/v1/web/ssh-credentials', WebSshCredentialResponse, { session })).data!;
-        return { username: r.username, session, credential: r.credential, credentialExpiresAt: Date.parse(r.expiresAt), sessionExpiresAt: Date.parse(r.sessionExpiresAt) };
+        return {
+          username: r.username,
+          session,
+          credential: r.credential,
+          credentialExpiresAt: Date.parse(r.expiresAt),
+          sessionExpiresAt: Date.parse(r.sessionExpiresAt),
+        };
       } catch (err) {
-        if (err instanceof ApiError && (err.httpStatus === 401 || err.httpStatus === 403)) throw new CredentialError(err.message, false);
+        if (err instanceof ApiError && (err.httpStatus === 401 || err.httpStatus === 403))
+          throw new CredentialError(err.message, false);
         if (err instanceof ApiError) throw new CredentialError('jmp-api unreachable; try again shortly', true);
         throw err;
       }

@@ -7,21 +7,35 @@ export class OutputWindow {
   private unacked = 0;
   private paused = false;
 
-  constructor(private readonly limit: number, private readonly pause: () => void, private readonly resume: () => void) {}
+  constructor(
+    private readonly limit: number,
+    private readonly pause: () => void,
+    private readonly resume: () => void,
+  ) {}
 
   /** Counts a chunk as sent; returns the ack for it (effective once). */
   sent(bytes: number): () => void {
     this.unacked += bytes;
-    if (!this.paused && this.unacked >= this.limit) { this.paused = true; this.pause(); }
+    if (!this.paused && this.unacked >= this.limit) {
+      this.paused = true;
+      this.pause();
+    }
     let acked = false;
     return () => {
       if (acked) return;
       acked = true;
       this.unacked -= bytes;
-      if (this.paused && this.unacked <= this.limit / 2) { this.paused = false; this.resume(); }
+      if (this.paused && this.unacked <= this.limit / 2) {
+        this.paused = false;
+        this.resume();
+      }
     };
   }
 
-  get pending(): number { return this.unacked; }
-  get isPaused(): boolean { return this.paused; }
+  get pending(): number {
+    return this.unacked;
+  }
+  get isPaused(): boolean {
+    return this.paused;
+  }
 }

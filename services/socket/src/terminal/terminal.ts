@@ -6,8 +6,14 @@ import { Client, type ClientChannel, type Prompt } from 'ssh2';
 import type { Socket } from 'socket.io';
 import type { Logger } from '@jmp/runtime';
 import {
-  SSH_REFUSAL_PROMPT, TERMINAL_INPUT_MAX_BYTES, TERMINAL_WINDOW_BYTES,
-  TerminalAnswer, TerminalOpen, TerminalResize, type TerminalOpenAck, type TerminalPrompt,
+  SSH_REFUSAL_PROMPT,
+  TERMINAL_INPUT_MAX_BYTES,
+  TERMINAL_WINDOW_BYTES,
+  TerminalAnswer,
+  TerminalOpen,
+  TerminalResize,
+  type TerminalOpenAck,
+  type TerminalPrompt,
 } from '@jmp/contract/schemas/web';
 import { CredentialError, takeCredential, type Credentials, type Identity } from './credentials.js';
 import { OutputWindow } from './output-window.js';
@@ -35,7 +41,9 @@ export interface TerminalDeps {
   answerTimeoutMs?: number;
 }
 
-export interface TerminalHandle { end(reason: string): void }
+export interface TerminalHandle {
+  end(reason: string): void;
+}
 
 type State = 'idle' | 'opening' | 'open' | 'ended';
 
@@ -68,7 +76,10 @@ export function attachTerminal(socket: Socket, deps: TerminalDeps): TerminalHand
   let size: { cols: number; rows: number } | null = null;
 
   // A terminal lives no longer than the web session that opened it.
-  const sessionTimer = setTimeout(() => end(REASONS.sessionExpired, 'session_expired'), Math.min(Math.max(identity.sessionExpiresAt - Date.now(), 0), 2 ** 31 - 1));
+  const sessionTimer = setTimeout(
+    () => end(REASONS.sessionExpired, 'session_expired'),
+    Math.min(Math.max(identity.sessionExpiresAt - Date.now(), 0), 2 ** 31 - 1),
+  );
 
   function end(reason: string, metricReason = 'other'): void {
     if (state === 'ended') return;
@@ -97,7 +108,8 @@ export function attachTerminal(socket: Socket, deps: TerminalDeps): TerminalHand
 
   socket.on('open', async (raw: unknown, ack: unknown) => {
     const reply = typeof ack === 'function' ? (ack as (r: TerminalOpenAck) => void) : () => {};
-    if (state !== 'idle') return reply({ ok: false, error: 'this socket already has a terminal; open a new socket for another one' });
+    if (state !== 'idle')
+      return reply({ ok: false, error: 'this socket already has a terminal; open a new socket for another one' });
     const req = TerminalOpen.safeParse(raw);
     if (!req.success) return reply({ ok: false, error: firstIssue('open', req.error) });
     state = 'opening';
@@ -108,7 +120,10 @@ export function attachTerminal(socket: Socket, deps: TerminalDeps): TerminalHand
       id = await takeCredential(deps.credentials, identity);
       identity.credential = ''; // spent or stale either way: a later open would fetch its own
     } catch (err) {
-      return end(err instanceof CredentialError ? err.message : 'the terminal service failed; try again shortly', 'credential');
+      return end(
+        err instanceof CredentialError ? err.message : 'the terminal service failed; try again shortly',
+        'credential',
+      );
     }
     if (state === 'opening') connect(id, req.data.host);
   });
@@ -128,7 +143,10 @@ export function attachTerminal(socket: Socket, deps: TerminalDeps): TerminalHand
   socket.on('resize', (raw: unknown) => {
     const p = TerminalResize.safeParse(raw);
     // A hidden terminal element measures 0x0; such a size is ignored, not fatal.
-    if (!p.success) { log.debug({ ...who, why: firstIssue('resize', p.error) }, 'resize ignored'); return; }
+    if (!p.success) {
+      log.debug({ ...who, why: firstIssue('resize', p.error) }, 'resize ignored');
+      return;
+    }
     size = p.data;
     if (state === 'open') channel!.setWindow(p.data.rows, p.data.cols, 0, 0);
   });
@@ -137,9 +155,14 @@ export function attachTerminal(socket: Socket, deps: TerminalDeps): TerminalHand
     if (state !== 'open') return;
     const bytes = asBytes(raw);
     if (!bytes) return end('data: must be a string or bytes', 'bad_input');
-    if (bytes.length > TERMINAL_INPUT_MAX_BYTES) return end(`data: a message is larger than ${TERMINAL_INPUT_MAX_BYTES / 1024} KiB; send input in smaller pieces`, 'bad_input');
+    if (bytes.length > TERMINAL_INPUT_MAX_BYTES)
+      return end(
+        `data: a message is larger than ${TERMINAL_INPUT_MAX_BYTES / 1024} KiB; send input in smaller pieces`,
+        'bad_input',
+      );
     channel!.write(bytes);
-    if (channel!.writableLength > INPUT_BACKLOG_MAX) end('input arrives faster than the host takes it; terminal closed', 'input_flood');
+    if (channel!.writableLength > INPUT_BACKLOG_MAX)
+      end('input arrives faster than the host takes it; terminal closed', 'input_flood');
   });
 
   function connect(id: Identity, host: string | null): void {
@@ -151,24 +174,44 @@ export function attachTerminal(socket: Socket, deps: TerminalDeps): TerminalHand
     const connectTimer = setTimeout(() => end(REASONS.unreachable, 'ssh_unreachable'), deps.connectTimeoutMs ?? 10_000);
 
     c.on('handshake', () => clearTimeout(connectTimer));
-    c.on('keyboard-interactive', (name: string, instructions: string, _lang: string, prompts: Prompt[], finish: (answers: string[]) => void) => {
-      round++;
-      const only = prompts.length === 1 ? prompts[0]! : null;
-      // jmp-ssh's first question is the password: the credential answers it.
-      if (round === 1 && only && /password/i.test(only.prompt) && !only.echo) return finish([id.credential]);
-      // jmp-ssh's refusal: its sentence becomes the exit reason.
-      if (only?.prompt === SSH_REFUSAL_PROMPT && instructions) { refusal = instructions.replace(/^jmp:\s*/, ''); return finish(['']); }
-      const prompt: TerminalPrompt = { name, instructions, prompts: prompts.map((p) => ({ prompt: p.prompt, echo: p.echo === true })) };
-      socket.emit('prompt', prompt);
-      if (!prompts.length) return finish([]);
-      pendingAnswer = { finish, count: prompts.length, timer: setTimeout(() => end(`no answer to the login prompt within ${Math.round(answerTimeoutMs / 1000)} s`, 'prompt_timeout'), answerTimeoutMs) };
-    });
+    c.on(
+      'keyboard-interactive',
+      (name: string, instructions: string, _lang: string, prompts: Prompt[], finish: (answers: string[]) => void) => {
+        round++;
+        const only = prompts.length === 1 ? prompts[0]! : null;
+        // jmp-ssh's first question is the password: the credential answers it.
+        if (round === 1 && only && /password/i.test(only.prompt) && !only.echo) return finish([id.credential]);
+        // jmp-ssh's refusal: its sentence becomes the exit reason.
+        if (only?.prompt === SSH_REFUSAL_PROMPT && instructions) {
+          refusal = instructions.replace(/^jmp:\s*/, '');
+          return finish(['']);
+        }
+        const prompt: TerminalPrompt = {
+          name,
+          instructions,
+          prompts: prompts.map((p) => ({ prompt: p.prompt, echo: p.echo === true })),
+        };
+        socket.emit('prompt', prompt);
+        if (!prompts.length) return finish([]);
+        pendingAnswer = {
+          finish,
+          count: prompts.length,
+          timer: setTimeout(
+            () => end(`no answer to the login prompt within ${Math.round(answerTimeoutMs / 1000)} s`, 'prompt_timeout'),
+            answerTimeoutMs,
+          ),
+        };
+      },
+    );
     c.on('ready', () => {
       if (state !== 'opening') return;
       const pty = { term: 'xterm-256color', cols: size!.cols, rows: size!.rows, width: 0, height: 0 };
       const opened = (err: Error | undefined, ch: ClientChannel) => {
         if (err) return end(`jmp-ssh refused the terminal: ${err.message}`, 'ssh_refused');
-        if (state !== 'opening') { ch.close(); return; }
+        if (state !== 'opening') {
+          ch.close();
+          return;
+        }
         onChannel(ch);
       };
       if (host === null) c.shell(pty, opened);
@@ -184,11 +227,17 @@ export function attachTerminal(socket: Socket, deps: TerminalDeps): TerminalHand
     });
     c.on('close', () => {
       clearTimeout(connectTimer);
-      end(state === 'open' ? REASONS.lost : refusal ?? REASONS.unreachable, state === 'open' ? 'ssh_lost' : 'ssh_unreachable');
+      end(
+        state === 'open' ? REASONS.lost : (refusal ?? REASONS.unreachable),
+        state === 'open' ? 'ssh_lost' : 'ssh_unreachable',
+      );
     });
     c.connect({
-      host: deps.ssh.host, port: deps.ssh.port, username: id.username,
-      tryKeyboard: true, authHandler: ['keyboard-interactive'],
+      host: deps.ssh.host,
+      port: deps.ssh.port,
+      username: id.username,
+      tryKeyboard: true,
+      authHandler: ['keyboard-interactive'],
       hostVerifier: (key: Buffer) => (hostKeyOk = deps.ssh.verifyHostKey(key)),
       // Covers the login including prompts the person answers on the page.
       readyTimeout: answerTimeoutMs + 30_000,
@@ -203,13 +252,19 @@ export function attachTerminal(socket: Socket, deps: TerminalDeps): TerminalHand
     log.info(who, 'terminal open');
     openAck?.({ ok: true });
     openAck = null;
-    output = new OutputWindow(windowBytes, () => {
-      ch.pause(); ch.stderr.pause();
-      metrics.pausedTerminals.inc();
-    }, () => {
-      ch.resume(); ch.stderr.resume();
-      metrics.pausedTerminals.dec();
-    });
+    output = new OutputWindow(
+      windowBytes,
+      () => {
+        ch.pause();
+        ch.stderr.pause();
+        metrics.pausedTerminals.inc();
+      },
+      () => {
+        ch.resume();
+        ch.stderr.resume();
+        metrics.pausedTerminals.dec();
+      },
+    );
     const forward = (chunk: Buffer) => {
       if (state !== 'open') return;
       const ack = output!.sent(chunk.length);
@@ -224,7 +279,9 @@ export function attachTerminal(socket: Socket, deps: TerminalDeps): TerminalHand
     ch.on('data', forward);
     ch.stderr.on('data', forward);
     let code: number | null = null;
-    ch.on('exit', (c: number | null) => { code = c; });
+    ch.on('exit', (c: number | null) => {
+      code = c;
+    });
     ch.on('close', () => end(code ? `${REASONS.ended} (exit code ${code})` : REASONS.ended, 'session_ended'));
   }
 

@@ -19,7 +19,9 @@ function blobType(blob: Buffer): string | null {
 }
 
 function ask(ctx: KeyboardAuthContext, prompt: string, echo = false, instructions = ''): Promise<string | undefined> {
-  return new Promise((resolve) => ctx.prompt([{ prompt, echo }], 'jmp', instructions, (answers) => resolve(answers[0])));
+  return new Promise((resolve) =>
+    ctx.prompt([{ prompt, echo }], 'jmp', instructions, (answers) => resolve(answers[0])),
+  );
 }
 
 /**
@@ -50,9 +52,17 @@ export function authenticator(api: ApiClient, log: Logger, source: () => string,
     if (!ctx.signature || !ctx.blob) return ctx.accept();
     const type = blobType(ctx.key.data);
     const parsed = ssh2.utils.parseKey(ctx.key.data);
-    if (!type || parsed instanceof Error || parsed.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(METHODS);
+    if (!type || parsed instanceof Error || parsed.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true)
+      return ctx.reject(METHODS);
     try {
-      onUser(await api.authSsh({ method: 'publickey', username: ctx.username, publicKey: `${type} ${ctx.key.data.toString('base64')}`, source: source() }));
+      onUser(
+        await api.authSsh({
+          method: 'publickey',
+          username: ctx.username,
+          publicKey: `${type} ${ctx.key.data.toString('base64')}`,
+          source: source(),
+        }),
+      );
       ctx.accept();
     } catch (err) {
       if (err instanceof ApiError && err.httpStatus > 0 && err.httpStatus < 500) return ctx.reject(METHODS);
@@ -90,7 +100,15 @@ export function authenticator(api: ApiClient, log: Logger, source: () => string,
     let totp: string | undefined;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        onUser(await api.authSsh({ method: 'password', username: ctx.username, password, ...(totp ? { totp } : {}), source: source() }));
+        onUser(
+          await api.authSsh({
+            method: 'password',
+            username: ctx.username,
+            password,
+            ...(totp ? { totp } : {}),
+            source: source(),
+          }),
+        );
         return ctx.accept();
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
@@ -99,7 +117,8 @@ export function authenticator(api: ApiClient, log: Logger, source: () => string,
           if (!totp || !/^\d{6}$/.test(totp)) return refuseWith(ctx, 'a TOTP code has 6 digits');
           continue;
         }
-        if (err.code === 'locked' || err.code === 'too_many_requests' || err.code === 'forbidden') return refuseWith(ctx, err.message);
+        if (err.code === 'locked' || err.code === 'too_many_requests' || err.code === 'forbidden')
+          return refuseWith(ctx, err.message);
         if (err.code === 'unavailable') return refuseWith(ctx, 'jmp is unavailable right now; try again shortly');
         if (err.code === 'unauthorized' && totp) return refuseWith(ctx, err.message);
         return ctx.reject(METHODS);

@@ -4,11 +4,23 @@ import assert from 'node:assert/strict';
 import { acceptEnv, subsystemRefusal } from './channel-policy.js';
 
 test('env: terminal and locale names with plain values pass; anything that could steer the shell does not', () => {
-  for (const [k, v] of [['TERM', 'xterm-256color'], ['LANG', 'en_US.UTF-8'], ['LC_ALL', 'de_DE.UTF-8@euro'], ['COLORTERM', 'truecolor']]) {
+  for (const [k, v] of [
+    ['TERM', 'xterm-256color'],
+    ['LANG', 'en_US.UTF-8'],
+    ['LC_ALL', 'de_DE.UTF-8@euro'],
+    ['COLORTERM', 'truecolor'],
+  ]) {
     assert.ok(acceptEnv(k!, v!), `${k}=${v}`);
   }
-  for (const [k, v] of [['BASH_ENV', '/tmp/x'], ['PROMPT_COMMAND', 'rm -rf /'], ['LD_PRELOAD', '/tmp/x.so'], ['LC_ALL', '/tmp/evil-locale'],
-    ['TERM', 'xterm; rm -rf /'], ['LANG', '$(id)'], ['TERM', 'x'.repeat(65)]]) {
+  for (const [k, v] of [
+    ['BASH_ENV', '/tmp/x'],
+    ['PROMPT_COMMAND', 'rm -rf /'],
+    ['LD_PRELOAD', '/tmp/x.so'],
+    ['LC_ALL', '/tmp/evil-locale'],
+    ['TERM', 'xterm; rm -rf /'],
+    ['LANG', '$(id)'],
+    ['TERM', 'x'.repeat(65)],
+  ]) {
     assert.ok(!acceptEnv(k!, v!), `${k}=${v}`);
   }
 });

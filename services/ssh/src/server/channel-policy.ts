@@ -17,8 +17,10 @@ export function acceptEnv(key: string, value: string): boolean {
 }
 
 export function subsystemRefusal(name: string): string {
-  return `jmp: the ${JSON.stringify(name.slice(0, 64))} subsystem is not available on jmp-ssh: only shells and commands, ` +
-    'which the command guard checks, are allowed (file transfer is not supported yet)\r\n';
+  return (
+    `jmp: the ${JSON.stringify(name.slice(0, 64))} subsystem is not available on jmp-ssh: only shells and commands, ` +
+    'which the command guard checks, are allowed (file transfer is not supported yet)\r\n'
+  );
 }
 
 /**
@@ -51,6 +53,12 @@ export function refuseForwarding(client: Connection, log: Logger, who: () => str
 
 /** Session-level refusals: agent and X11 forwarding (they would open channels back to the person). */
 export function refuseSessionForwarding(session: Session, log: Logger, who: string): void {
-  session.on('auth-agent', (_accept, reject) => { log.info({ user: who }, 'refused: agent forwarding'); reject?.(); });
-  session.on('x11', (_accept, reject) => { log.info({ user: who }, 'refused: X11 forwarding'); reject?.(); });
+  session.on('auth-agent', (_accept, reject) => {
+    log.info({ user: who }, 'refused: agent forwarding');
+    reject?.();
+  });
+  session.on('x11', (_accept, reject) => {
+    log.info({ user: who }, 'refused: X11 forwarding');
+    reject?.();
+  });
 }

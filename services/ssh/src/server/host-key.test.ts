@@ -22,15 +22,21 @@ test('the host key is made once, 0600, and read back the same; no temporary file
     assert.equal(statSync(path).mode & 0o777, 0o600);
     assert.deepEqual(loadOrCreateHostKey(path), first);
     assert.deepEqual(readdirSync(join(dir, 'sub')), ['ssh_host_ed25519_key']);
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a damaged key file stops the start with a line naming the file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'jmp-hostkey-'));
   try {
     const path = join(dir, 'ssh_host_ed25519_key');
-    writeFileSync(path, '-----BEGIN OPENSSH PRIVATE KEY-----\nbm9wZQ==\n-----END OPENSSH PRIVATE KEY-----\n', { mode: 0o600 });
+    writeFileSync(path, '-----BEGIN OPENSSH PRIVATE KEY-----\nbm9wZQ==\n-----END OPENSSH PRIVATE KEY-----\n', {
+      mode: 0o600,
+    });
     assert.throws(() => loadOrCreateHostKey(path), new RegExp(`host key ${path} is not a usable private key`));
     assert.match(readFileSync(path, 'utf8'), /bm9wZQ==/, 'the file is left as it was');
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -18,8 +18,13 @@ export function generateEd25519KeyPair(): { private: string; public: string } {
     const pair = ssh2.utils.generateKeyPairSync('ed25519');
     const priv = ssh2.utils.parseKey(pair.private);
     const pub = ssh2.utils.parseKey(pair.public);
-    if (!(priv instanceof Error) && !(pub instanceof Error) && pub.getPublicSSH().length === ED25519_BLOB_BYTES
-      && priv.getPublicSSH().equals(pub.getPublicSSH())) return pair;
+    if (
+      !(priv instanceof Error) &&
+      !(pub instanceof Error) &&
+      pub.getPublicSSH().length === ED25519_BLOB_BYTES &&
+      priv.getPublicSSH().equals(pub.getPublicSSH())
+    )
+      return pair;
   }
   throw new Error('could not generate a usable ed25519 key pair');
 }
@@ -34,10 +39,19 @@ export function loadOrCreateHostKey(path: string): Buffer {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const tmp = `${path}.tmp-${process.pid}`;
     writeFileSync(tmp, generateEd25519KeyPair().private, { mode: 0o600 });
-    try { linkSync(tmp, path); } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; } finally { unlinkSync(tmp); }
+    try {
+      linkSync(tmp, path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      unlinkSync(tmp);
+    }
   }
   const key = readFileSync(path);
   const parsed = ssh2.utils.parseKey(key);
-  if (parsed instanceof Error) throw new Error(`host key ${path} is not a usable private key (${parsed.message}); restore it, or remove it to have a new one made (clients will see a changed host key)`);
+  if (parsed instanceof Error)
+    throw new Error(
+      `host key ${path} is not a usable private key (${parsed.message}); restore it, or remove it to have a new one made (clients will see a changed host key)`,
+    );
   return key;
 }

@@ -34,14 +34,17 @@ export function createSshListener(server: ssh2.Server, log: Logger, opts: Listen
       socket.destroy();
       return;
     }
-    readProxyHeader(socket, { timeoutMs }).then((header) => {
-      if (socket.destroyed) return;
-      setRemote(socket, header);
-      handOver(server, socket, log);
-    }, (err: Error) => {
-      log.warn({ peer, err: err.message }, 'connection refused: no valid PROXY protocol header from the balancer');
-      socket.destroy();
-    });
+    readProxyHeader(socket, { timeoutMs }).then(
+      (header) => {
+        if (socket.destroyed) return;
+        setRemote(socket, header);
+        handOver(server, socket, log);
+      },
+      (err: Error) => {
+        log.warn({ peer, err: err.message }, 'connection refused: no valid PROXY protocol header from the balancer');
+        socket.destroy();
+      },
+    );
   });
 }
 

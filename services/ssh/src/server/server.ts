@@ -16,7 +16,11 @@ import { serverAlgorithmOptions } from './algorithms.js';
 import { refuseForwarding } from './channel-policy.js';
 
 export interface SshServerDeps {
-  config: SshConfig; api: ApiClient; log: Logger; hostKey: Buffer; recordings: Recordings;
+  config: SshConfig;
+  api: ApiClient;
+  log: Logger;
+  hostKey: Buffer;
+  recordings: Recordings;
 }
 
 export function createSshServer({ config, api, log, hostKey, recordings }: SshServerDeps): ssh2.Server {
@@ -25,14 +29,28 @@ export function createSshServer({ config, api, log, hostKey, recordings }: SshSe
   const server = new ssh2.Server(options, (client: Connection, info) => {
     let user: AuthUser | null = null;
     refuseForwarding(client, log, () => user?.username ?? '(not logged in)');
-    client.on('authentication', authenticator(api, log, () => info.ip, (u) => { user = u; }));
+    client.on(
+      'authentication',
+      authenticator(
+        api,
+        log,
+        () => info.ip,
+        (u) => {
+          user = u;
+        },
+      ),
+    );
     client.on('error', (err) => log.debug({ err: err.message, source: info.ip }, 'client connection error'));
     client.on('ready', () => {
       const username = user!.username;
       log.info({ user: username, source: info.ip }, 'logged in to jmp');
-      const endConnection = () => { client.end(); };
+      const endConnection = () => {
+        client.end();
+      };
       const deps = { api, config, log, recordings, sessions, user: username, source: info.ip, endConnection };
-      client.on('session', (accept) => { new ChannelSession(accept(), deps); });
+      client.on('session', (accept) => {
+        new ChannelSession(accept(), deps);
+      });
     });
   });
   // ssh2 destroys a socket over the limit as it is handed in (listen or

@@ -16,9 +16,14 @@ import { oneShot } from './one-shot.js';
 import { targetSession, type SessionCtx } from './target-session.js';
 
 export interface ChannelSessionDeps {
-  api: ApiClient; config: SshConfig; log: Logger; recordings: Recordings; sessions: SessionController;
+  api: ApiClient;
+  config: SshConfig;
+  log: Logger;
+  recordings: Recordings;
+  sessions: SessionController;
   /** The logged-in person and the address they came from. */
-  user: string; source: string;
+  user: string;
+  source: string;
   /** Ends the person's whole connection (the idle timeout). */
   endConnection(): void;
 }
@@ -31,20 +36,38 @@ export class ChannelSession {
   private started = false;
   private idle: NodeJS.Timeout | undefined;
 
-  constructor(session: Session, private readonly deps: ChannelSessionDeps) {
+  constructor(
+    session: Session,
+    private readonly deps: ChannelSessionDeps,
+  ) {
     const { log, user } = deps;
-    session.on('pty', (ok, no, p) => { if (this.started) no?.(); else { this.pty = p; ok?.(); } });
+    session.on('pty', (ok, no, p) => {
+      if (this.started) no?.();
+      else {
+        this.pty = p;
+        ok?.();
+      }
+    });
     session.on('window-change', (ok, _no, w) => {
-      if (this.pty) { this.pty = { ...this.pty, ...w }; this.onResize?.(this.pty); }
+      if (this.pty) {
+        this.pty = { ...this.pty, ...w };
+        this.onResize?.(this.pty);
+      }
       ok?.();
     });
     session.on('env', (ok, no, e) => {
-      if (!this.started && acceptEnv(e.key, e.val)) { this.env[e.key] = e.val; ok?.(); } else no?.();
+      if (!this.started && acceptEnv(e.key, e.val)) {
+        this.env[e.key] = e.val;
+        ok?.();
+      } else no?.();
     });
     session.on('subsystem', (ok, no, s) => {
       log.info({ user, subsystem: s.name }, 'refused: subsystem');
       if (this.started) no?.();
-      else { this.started = true; refuseSubsystem(ok(), s.name); }
+      else {
+        this.started = true;
+        refuseSubsystem(ok(), s.name);
+      }
     });
     refuseSessionForwarding(session, log, user);
     session.once('shell', (ok) => this.run(ok(), undefined));
@@ -60,17 +83,38 @@ export class ChannelSession {
     channel.on('data', touch);
     const done = (code: number) => {
       clearTimeout(this.idle);
-      if (!channel.destroyed) { channel.exit(code); channel.end(); }
+      if (!channel.destroyed) {
+        channel.exit(code);
+        channel.end();
+      }
     };
     const ctx: SessionCtx = {
-      api, config, log, sessions, recordings, user, source, env: this.env, touch,
-      pty: () => this.pty, setResize: (f) => { this.onResize = f; },
+      api,
+      config,
+      log,
+      sessions,
+      recordings,
+      user,
+      source,
+      env: this.env,
+      touch,
+      pty: () => this.pty,
+      setResize: (f) => {
+        this.onResize = f;
+      },
     };
     if (command === undefined) {
       const connect = (host: Parameters<typeof targetSession>[1], cmd: string | undefined) =>
         targetSession(channel, host, cmd, ctx).then(() => {});
-      runJumpShell(channel, { user, loadHosts: () => api.myHosts(user), connect })
-        .then(() => { done(0); }, (err: unknown) => { log.error({ err }, 'jump shell failed'); done(1); });
+      runJumpShell(channel, { user, loadHosts: () => api.myHosts(user), connect }).then(
+        () => {
+          done(0);
+        },
+        (err: unknown) => {
+          log.error({ err }, 'jump shell failed');
+          done(1);
+        },
+      );
     } else {
       oneShot(channel, command, ctx).then(done, () => done(1));
     }
@@ -85,7 +129,9 @@ export class ChannelSession {
       const span = t >= 120 ? `${Math.round(t / 60)} minutes` : `${t} seconds`;
       channel.write(`\r\njmp: idle for ${span}; disconnecting\r\n`);
       log.info({ user }, 'session ended: idle timeout');
-      channel.exit(0); channel.end(); this.deps.endConnection();
+      channel.exit(0);
+      channel.end();
+      this.deps.endConnection();
     }, config.idleTimeoutSeconds * 1000);
     this.idle.unref();
   }

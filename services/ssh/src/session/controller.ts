@@ -32,12 +32,24 @@ export function checkAndSetDefaults(c: SessionControllerConfig): Required<Sessio
 }
 
 /** Who opens a session to which host, from where. */
-export interface SessionStart { id: string; user: string; host: string; source: string }
+export interface SessionStart {
+  id: string;
+  user: string;
+  host: string;
+  source: string;
+}
 
-export interface SessionEnd { bytesIn: number; bytesOut: number; endReason: string; recordingUri?: string }
+export interface SessionEnd {
+  bytesIn: number;
+  bytesOut: number;
+  endReason: string;
+  recordingUri?: string;
+}
 
 /** Why a session may not start: a sentence for the person. */
-export interface Refusal { refused: string }
+export interface Refusal {
+  refused: string;
+}
 
 export class SessionController {
   readonly instance: string;
@@ -60,7 +72,12 @@ export class SessionController {
     const { api, log, maxSessionsPerUser } = this.config;
     try {
       await api.sessionStarted({
-        id: s.id, user: s.user, host: s.host, protocol: 'ssh', sourceAddress: s.source, instance: this.instance,
+        id: s.id,
+        user: s.user,
+        host: s.host,
+        protocol: 'ssh',
+        sourceAddress: s.source,
+        instance: this.instance,
         maxPerUser: maxSessionsPerUser,
       });
       return null;
@@ -79,21 +96,33 @@ export class SessionController {
     const { api, log } = this.config;
     try {
       await api.sessionStarted({
-        id: s.id, user: s.user, host: s.host, protocol: 'ssh', sourceAddress: s.source, instance: this.instance,
+        id: s.id,
+        user: s.user,
+        host: s.host,
+        protocol: 'ssh',
+        sourceAddress: s.source,
+        instance: this.instance,
       });
       await api.commands(s.id, commands);
       await api.sessionEnded(s.id, { bytesIn: 0, bytesOut: 0, endReason: 'blocked' });
-    } catch (err) { log.error({ err }, 'could not record a blocked command'); }
+    } catch (err) {
+      log.error({ err }, 'could not record a blocked command');
+    }
   }
 
   /** The session is running: heartbeated until untracked; `end` is called when an administrator ends it. */
-  track(id: string, end: (reason: string) => void): void { this.live.add(id, end); }
+  track(id: string, end: (reason: string) => void): void {
+    this.live.add(id, end);
+  }
 
-  untrack(id: string): void { this.live.remove(id); }
+  untrack(id: string): void {
+    this.live.remove(id);
+  }
 
   /** The session ended: its place under the person's limit is freed in jmp-api. Never throws. */
   async end(id: string, e: SessionEnd): Promise<void> {
-    await this.config.api.sessionEnded(id, e)
+    await this.config.api
+      .sessionEnded(id, e)
       .catch((err) => this.config.log.error({ err, session: id }, 'could not record the end of the session'));
   }
 }

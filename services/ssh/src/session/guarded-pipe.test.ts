@@ -24,7 +24,9 @@ function personChannel() {
       else waiting.push(cb);
     },
   });
-  const ch = Object.assign(new Duplex({ read() {}, write: (c, e, cb) => sink.write(c, e, cb) }), { stderr: new PassThrough() });
+  const ch = Object.assign(new Duplex({ read() {}, write: (c, e, cb) => sink.write(c, e, cb) }), {
+    stderr: new PassThrough(),
+  });
   // writableNeedDrain of the channel mirrors the sink.
   Object.defineProperty(ch, 'writableNeedDrain', { get: () => sink.writableNeedDrain });
   sink.on('drain', () => ch.emit('drain'));
@@ -33,7 +35,10 @@ function personChannel() {
     ch: ch as unknown as ServerChannel,
     received: () => got,
     buffered: () => sink.writableLength,
-    open() { open = true; for (const cb of waiting.splice(0)) cb(); },
+    open() {
+      open = true;
+      for (const cb of waiting.splice(0)) cb();
+    },
   };
 }
 
@@ -46,8 +51,16 @@ function targetChannel() {
 function recorder(backlog: () => number): SessionRecording & { bytes: number } {
   const r = {
     bytes: 0,
-    uri: 'test://', get backlogBytes() { return backlog(); },
-    output(d: Uint8Array) { r.bytes += d.length; }, input() {}, resize() {}, marker() {},
+    uri: 'test://',
+    get backlogBytes() {
+      return backlog();
+    },
+    output(d: Uint8Array) {
+      r.bytes += d.length;
+    },
+    input() {},
+    resize() {},
+    marker() {},
     close: async () => ({ uri: 'test://', parts: 0, bytes: 0, truncated: false, complete: true, reason: 'test' }),
   };
   return r as unknown as SessionRecording & { bytes: number };
@@ -73,7 +86,16 @@ test('a person who stops reading pauses the target: output is not buffered witho
   const person = personChannel();
   const remote = targetChannel();
   const rec = recorder(() => 0);
-  const pipe = new GuardedPipe({ sessionId: 's1', api, log: quietLog, channel: person.ch, remote, guard: null, rec, touch() {} });
+  const pipe = new GuardedPipe({
+    sessionId: 's1',
+    api,
+    log: quietLog,
+    channel: person.ch,
+    remote,
+    guard: null,
+    rec,
+    touch() {},
+  });
   try {
     const sent = await produce(remote, 64 * 1024 * 1024);
     assert.ok(remote.isPaused(), 'the target channel is paused');
@@ -95,7 +117,17 @@ test('a recorder that falls behind pauses the target until its backlog is below 
   const remote = targetChannel();
   let backlog = 0;
   const rec = recorder(() => backlog);
-  const pipe = new GuardedPipe({ sessionId: 's2', api, log: quietLog, channel: person.ch, remote, guard: null, rec, touch() {}, recordingHighWater: 1024 * 1024 });
+  const pipe = new GuardedPipe({
+    sessionId: 's2',
+    api,
+    log: quietLog,
+    channel: person.ch,
+    remote,
+    guard: null,
+    rec,
+    touch() {},
+    recordingHighWater: 1024 * 1024,
+  });
   try {
     backlog = 2 * 1024 * 1024;
     await produce(remote, 1024 * 1024);

@@ -13,8 +13,13 @@ import type { CommandGuard, GuardResult, JudgedLine, StdinLineGuard, StdinResult
 import type { SessionRecording } from '@jmp/recording';
 
 export interface PipeDeps {
-  sessionId: string; api: ApiClient; log: Logger;
-  channel: ServerChannel; remote: ClientChannel; guard: CommandGuard | null; rec: SessionRecording;
+  sessionId: string;
+  api: ApiClient;
+  log: Logger;
+  channel: ServerChannel;
+  remote: ClientChannel;
+  guard: CommandGuard | null;
+  rec: SessionRecording;
   /** A session without a terminal: stdin lines are judged before they are forwarded (instead of `guard`). */
   lines?: StdinLineGuard | null;
   touch(): void;
@@ -28,7 +33,13 @@ const RESUME_POLL_MS = 5;
 export function commandRecord(j: JudgedLine, at = new Date()): CommandRecord {
   const rule = j.rules.find((r) => r.action === 'block') ?? j.rules[0];
   const verdict = j.skipped ? 'skipped' : j.verdict;
-  return { at: at.toISOString(), line: j.line, verdict, ...(typeof rule?.id === 'number' ? { ruleId: rule.id } : {}), ...(rule ? { ruleName: rule.name, severity: rule.severity } : {}) };
+  return {
+    at: at.toISOString(),
+    line: j.line,
+    verdict,
+    ...(typeof rule?.id === 'number' ? { ruleId: rule.id } : {}),
+    ...(rule ? { ruleName: rule.name, severity: rule.severity } : {}),
+  };
 }
 
 export class GuardedPipe {
@@ -106,27 +117,45 @@ export class GuardedPipe {
 
   private apply(r: GuardResult): void {
     if (r.forward.length) this.d.remote.write(r.forward);
-    if (r.toUser.length) { this.d.channel.write(r.toUser); this.d.rec.output(r.toUser); }
+    if (r.toUser.length) {
+      this.d.channel.write(r.toUser);
+      this.d.rec.output(r.toUser);
+    }
     for (const j of r.judged) {
       this.pending.push(commandRecord(j));
       if (j.verdict !== 'pass' || j.skipped) this.d.rec.marker(`${j.skipped ? 'skipped' : j.verdict}: ${j.line}`);
     }
-    if (r.blocked) this.d.log.info({ session: this.d.sessionId, rule: r.blocked.rule.name, line: r.blocked.line }, 'command blocked');
-    if (this.holdTimer) { clearTimeout(this.holdTimer); this.holdTimer = null; }
+    if (r.blocked)
+      this.d.log.info(
+        { session: this.d.sessionId, rule: r.blocked.rule.name, line: r.blocked.line },
+        'command blocked',
+      );
+    if (this.holdTimer) {
+      clearTimeout(this.holdTimer);
+      this.holdTimer = null;
+    }
     if (r.hold) {
-      this.holdTimer = setTimeout(() => { this.holdTimer = null; const f = this.d.guard?.flush(); if (f) this.apply(f); }, r.holdMs);
+      this.holdTimer = setTimeout(() => {
+        this.holdTimer = null;
+        const f = this.d.guard?.flush();
+        if (f) this.apply(f);
+      }, r.holdMs);
     }
     if (r.blocked) void this.report();
   }
 
   private applyLines(r: StdinResult): void {
     if (r.forward.length) this.d.remote.write(r.forward);
-    if (r.toUser.length) { this.d.channel.stderr.write(r.toUser); this.d.rec.output(r.toUser); }
+    if (r.toUser.length) {
+      this.d.channel.stderr.write(r.toUser);
+      this.d.rec.output(r.toUser);
+    }
     for (const j of r.judged) {
       this.pending.push(commandRecord(j));
       if (j.verdict !== 'pass' || j.skipped) this.d.rec.marker(`${j.skipped ? 'skipped' : j.verdict}: ${j.line}`);
     }
-    for (const b of r.blocked) this.d.log.info({ session: this.d.sessionId, rule: b.rule.name, line: b.line }, 'command blocked');
+    for (const b of r.blocked)
+      this.d.log.info({ session: this.d.sessionId, rule: b.rule.name, line: b.line }, 'command blocked');
     if (r.blocked.length) void this.report();
   }
 
@@ -139,7 +168,10 @@ export class GuardedPipe {
     } catch (err) {
       this.pending.unshift(...batch);
       if (this.pending.length > 10_000) this.pending.splice(0, this.pending.length - 10_000);
-      this.d.log.warn({ session: this.d.sessionId, err: (err as Error).message, queued: this.pending.length }, 'could not store commands yet');
+      this.d.log.warn(
+        { session: this.d.sessionId, err: (err as Error).message, queued: this.pending.length },
+        'could not store commands yet',
+      );
     }
   }
 

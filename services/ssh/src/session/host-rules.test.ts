@@ -12,19 +12,23 @@ import { targetSession, type SessionCtx } from './target-session.js';
 
 // \k<n> is a backreference: RE2 refuses it, so jmp-api never saves it.
 const BAD: HostRules = {
-  host: 'h1', mode: 'deny-list',
+  host: 'h1',
+  mode: 'deny-list',
   rules: [{ id: 7, name: 'inserted by hand', pattern: 'rm\\k<n>', action: 'block', severity: 'high', list: 'deny' }],
 };
 
 function fakeApi(rules: HostRules) {
   const calls: string[] = [];
-  const api = new Proxy({}, {
-    get: (_t, name) => async () => {
-      calls.push(String(name));
-      if (name === 'guardRules') return rules;
-      throw new Error(`${String(name)} must not be called`);
+  const api = new Proxy(
+    {},
+    {
+      get: (_t, name) => async () => {
+        calls.push(String(name));
+        if (name === 'guardRules') return rules;
+        throw new Error(`${String(name)} must not be called`);
+      },
     },
-  }) as ApiClient;
+  ) as ApiClient;
   return { api, calls };
 }
 
@@ -36,11 +40,23 @@ test('rules that do not compile load as null (the caller refuses the session)', 
 test('a session whose rules do not compile is refused with a clear line, before the target is asked', async () => {
   const { api, calls } = fakeApi(BAD);
   const written: string[] = [];
-  const sink = { write: (s: string) => { written.push(s); return true; } };
+  const sink = {
+    write: (s: string) => {
+      written.push(s);
+      return true;
+    },
+  };
   const channel = { ...sink, stderr: sink } as unknown as ServerChannel;
   const ctx = {
-    api, config: { guardFailOpen: false }, log: createLogger('test', 'silent'), user: 'alice', source: '192.0.2.1',
-    env: {}, pty: () => undefined, setResize: () => {}, touch: () => {},
+    api,
+    config: { guardFailOpen: false },
+    log: createLogger('test', 'silent'),
+    user: 'alice',
+    source: '192.0.2.1',
+    env: {},
+    pty: () => undefined,
+    setResize: () => {},
+    touch: () => {},
   } as unknown as SessionCtx;
   const host = { hostname: 'h1' } as MyHost;
   assert.equal(await targetSession(channel, host, 'id', ctx), 1);

@@ -9,7 +9,12 @@ export class LiveSessions {
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
 
-  constructor(private readonly api: ApiClient, private readonly instance: string, private readonly log: Logger, private readonly intervalMs = 1000) {}
+  constructor(
+    private readonly api: ApiClient,
+    private readonly instance: string,
+    private readonly log: Logger,
+    private readonly intervalMs = 1000,
+  ) {}
 
   add(id: string, end: (reason: string) => void): void {
     this.sessions.set(id, end);
@@ -21,10 +26,15 @@ export class LiveSessions {
 
   remove(id: string): void {
     this.sessions.delete(id);
-    if (this.sessions.size === 0 && this.timer) { clearInterval(this.timer); this.timer = null; }
+    if (this.sessions.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
   }
 
-  get size(): number { return this.sessions.size; }
+  get size(): number {
+    return this.sessions.size;
+  }
 
   private async beat(): Promise<void> {
     if (this.busy || this.sessions.size === 0) return;

@@ -17,6 +17,9 @@ export async function oneShot(channel: ServerChannel, command: string, ctx: Sess
     return 1;
   }
   const host = findHost(hosts, name.replace(/^[^@]*@/, ''));
-  if (!host) { channel.stderr.write(`jmp: no host named ${name} among yours\r\n`); return 1; }
+  if (!host) {
+    channel.stderr.write(`jmp: no host named ${name} among yours\r\n`);
+    return 1;
+  }
   return targetSession(channel, host, rest.length ? command.trim().slice(name.length).trim() : undefined, ctx);
 }

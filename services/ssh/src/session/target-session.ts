@@ -15,13 +15,26 @@ import { loadRules } from './host-rules.js';
 import { GuardedPipe, commandRecord } from './guarded-pipe.js';
 
 export interface SessionCtx {
-  api: ApiClient; config: SshConfig; log: Logger; sessions: SessionController; recordings: Recordings;
-  user: string; source: string; env: Record<string, string>;
-  pty(): PseudoTtyInfo | undefined; setResize(f: ((p: PseudoTtyInfo) => void) | null): void; touch(): void;
+  api: ApiClient;
+  config: SshConfig;
+  log: Logger;
+  sessions: SessionController;
+  recordings: Recordings;
+  user: string;
+  source: string;
+  env: Record<string, string>;
+  pty(): PseudoTtyInfo | undefined;
+  setResize(f: ((p: PseudoTtyInfo) => void) | null): void;
+  touch(): void;
 }
 
 /** Runs one target session over `channel`; resolves with the remote exit code. */
-export async function targetSession(channel: ServerChannel, host: MyHost, command: string | undefined, ctx: SessionCtx): Promise<number> {
+export async function targetSession(
+  channel: ServerChannel,
+  host: MyHost,
+  command: string | undefined,
+  ctx: SessionCtx,
+): Promise<number> {
   const pty = ctx.pty();
   const id = randomUUID();
   const notice = (msg: string) => (pty ? channel : channel.stderr).write(`jmp: ${msg}\r\n`);
@@ -29,23 +42,34 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
   const rules = await loadRules(ctx.api, host.hostname, ctx.log);
   if (!rules && ctx.config.guardFailOpen !== true) {
     ctx.log.warn({ user: ctx.user, host: host.hostname }, 'session refused: the guard rules could not be loaded');
-    notice(`the command rules for ${host.hostname} could not be loaded, so the session cannot be checked; try again shortly`);
+    notice(
+      `the command rules for ${host.hostname} could not be loaded, so the session cannot be checked; try again shortly`,
+    );
     return 1;
   }
 
   const failOpen = ctx.config.guardFailOpen === true;
   const onEvent = (e: GuardEvent) => {
     if (e.type === 'guard_skipped' || e.type === 'guard_refused') {
-      ctx.log.warn({ session: id, reason: e.reason, elapsedMs: e.elapsedMs }, e.type === 'guard_skipped' ? 'guard skipped a command' : 'guard refused a command it could not check');
+      ctx.log.warn(
+        { session: id, reason: e.reason, elapsedMs: e.elapsedMs },
+        e.type === 'guard_skipped' ? 'guard skipped a command' : 'guard refused a command it could not check',
+      );
     }
   };
   // A one-shot command is judged before anything reaches the target: whole, and as the shell reads its lines.
   // Like every line, one that cannot be checked in time is refused unless JMP_SSH_GUARD_FAIL_OPEN.
-  const judgedCommand = command === undefined ? [] : judgeScript(command, { rules, budgetMs: 50, failOpen, now: () => performance.now(), onEvent });
+  const judgedCommand =
+    command === undefined
+      ? []
+      : judgeScript(command, { rules, budgetMs: 50, failOpen, now: () => performance.now(), onEvent });
   const blockedBy = judgedCommand.find((j) => j.verdict === 'block');
   const record = { id, user: ctx.user, host: host.hostname, source: ctx.source };
   if (command !== undefined && blockedBy) {
-    await ctx.sessions.recordBlocked(record, judgedCommand.map((j) => commandRecord(j)));
+    await ctx.sessions.recordBlocked(
+      record,
+      judgedCommand.map((j) => commandRecord(j)),
+    );
     const rule = blockedBy.rules.find((r) => r.action === 'block') ?? blockedBy.rules[0];
     notice(`${(rule ? blockReason(rule) : 'jmp: blocked').replace(/^jmp: /u, '')}: ${command}`);
     return 1;
@@ -63,7 +87,10 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
   let target;
   try {
     target = await openTarget(ctx.api, ctx.user, host.hostname, {
-      port: ctx.config.targetPort, command, env: ctx.env, session: id,
+      port: ctx.config.targetPort,
+      command,
+      env: ctx.env,
+      session: id,
       pty: pty ? { term: pty.term, cols: pty.cols, rows: pty.rows, width: pty.width, height: pty.height } : undefined,
     });
   } catch (err) {
@@ -75,7 +102,15 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
   }
   ctx.log.info({ user: ctx.user, host: host.hostname, session: id, source: ctx.source }, 'target session started');
 
-  const rec = ctx.recordings.start({ sessionId: id, user: ctx.user, host: host.hostname, width: pty?.cols ?? 80, height: pty?.rows ?? 24, term: pty?.term ?? 'dumb', startedAt: new Date() });
+  const rec = ctx.recordings.start({
+    sessionId: id,
+    user: ctx.user,
+    host: host.hostname,
+    width: pty?.cols ?? 80,
+    height: pty?.rows ?? 24,
+    term: pty?.term ?? 'dumb',
+    startedAt: new Date(),
+  });
   // The command (if any) was judged above as one line; what the person sends
   // after it starts is judged too: on a terminal, the lines read from the
   // guard's copy of the screen; without one, the stdin lines before they are
@@ -84,26 +119,59 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
   const guard = pty ? new CommandGuard({ cols: pty.cols, rows: pty.rows, rules, failOpen, onEvent }) : null;
   const lines = pty ? null : new StdinLineGuard({ rules, failOpen, onEvent });
   if (judgedCommand.length > 0) {
-    void ctx.api.commands(id, judgedCommand.map((j) => commandRecord(j)))
+    void ctx.api
+      .commands(
+        id,
+        judgedCommand.map((j) => commandRecord(j)),
+      )
       .catch((err) => ctx.log.warn({ err: (err as Error).message }, 'could not store the command'));
   }
 
   const { channel: remote } = target;
   // The target waits while the recorder catches up, well before the recorder would have to drop output.
-  const recordingHighWater = Math.min(4 * 1024 * 1024, (ctx.config.recording.maxBacklogBytes ?? recordingDefaults.maxBacklogBytes) / 2);
-  const pipe = new GuardedPipe({ sessionId: id, api: ctx.api, log: ctx.log, channel, remote, guard, lines, rec, touch: ctx.touch, recordingHighWater });
+  const recordingHighWater = Math.min(
+    4 * 1024 * 1024,
+    (ctx.config.recording.maxBacklogBytes ?? recordingDefaults.maxBacklogBytes) / 2,
+  );
+  const pipe = new GuardedPipe({
+    sessionId: id,
+    api: ctx.api,
+    log: ctx.log,
+    channel,
+    remote,
+    guard,
+    lines,
+    rec,
+    touch: ctx.touch,
+    recordingHighWater,
+  });
   let endReason = 'exit';
-  ctx.setResize((p) => { remote.setWindow(p.rows, p.cols, p.height, p.width); guard?.resize(p.cols, p.rows); rec.resize(p.cols, p.rows); });
+  ctx.setResize((p) => {
+    remote.setWindow(p.rows, p.cols, p.height, p.width);
+    guard?.resize(p.cols, p.rows);
+    rec.resize(p.cols, p.rows);
+  });
   // The client channel outlives this hop (back to the menu, then the next
   // hop): its close listener is removed when the hop ends, so hops don't pile
   // listeners onto it.
   let onClientClose = (): void => {};
   const code = await new Promise<number>((resolve) => {
     let exit = 0;
-    ctx.sessions.track(id, (reason) => { endReason = 'terminated'; notice(`this session was ended: ${reason}`); target.close(); resolve(exit); });
-    remote.on('exit', (c: number | null) => { exit = c ?? 0; });
+    ctx.sessions.track(id, (reason) => {
+      endReason = 'terminated';
+      notice(`this session was ended: ${reason}`);
+      target.close();
+      resolve(exit);
+    });
+    remote.on('exit', (c: number | null) => {
+      exit = c ?? 0;
+    });
     remote.on('close', () => resolve(exit));
-    onClientClose = () => { endReason = 'client closed'; target.close(); resolve(exit); };
+    onClientClose = () => {
+      endReason = 'client closed';
+      target.close();
+      resolve(exit);
+    };
     channel.once('close', onClientClose);
   });
   channel.removeListener('close', onClientClose);
@@ -112,7 +180,15 @@ export async function targetSession(channel: ServerChannel, host: MyHost, comman
   target.close();
   await pipe.close();
   const recording = await rec.close(endReason);
-  await ctx.sessions.end(id, { bytesIn: pipe.bytesIn, bytesOut: pipe.bytesOut, endReason, ...(recording.uri ? { recordingUri: recording.uri } : {}) });
-  ctx.log.info({ user: ctx.user, host: host.hostname, session: id, exit: code, reason: endReason, recording: recording.uri }, 'target session ended');
+  await ctx.sessions.end(id, {
+    bytesIn: pipe.bytesIn,
+    bytesOut: pipe.bytesOut,
+    endReason,
+    ...(recording.uri ? { recordingUri: recording.uri } : {}),
+  });
+  ctx.log.info(
+    { user: ctx.user, host: host.hostname, session: id, exit: code, reason: endReason, recording: recording.uri },
+    'target session ended',
+  );
   return code;
 }

@@ -17,28 +17,50 @@ export interface JumpShellDeps {
 export async function runJumpShell(channel: ServerChannel, deps: JumpShellDeps): Promise<void> {
   let hosts = await deps.loadHosts();
   let busy = false;
-  const write = (s: string) => { if (!channel.destroyed) channel.write(s); };
+  const write = (s: string) => {
+    if (!channel.destroyed) channel.write(s);
+  };
   const editor = new LineEditor(write, `[${deps.user}@jmp]$ `, (line) => complete(line, hosts));
-  write(`\r\nWelcome to jmp, ${deps.user}. Type a number or a host name to connect, "help" for help.\r\n\r\n${renderHosts(hosts)}`);
+  write(
+    `\r\nWelcome to jmp, ${deps.user}. Type a number or a host name to connect, "help" for help.\r\n\r\n${renderHosts(hosts)}`,
+  );
   editor.start();
 
   return new Promise<void>((resolve) => {
-    const finish = () => { channel.removeListener('data', onData); channel.removeListener('end', onEnd); resolve(); };
+    const finish = () => {
+      channel.removeListener('data', onData);
+      channel.removeListener('end', onEnd);
+      resolve();
+    };
     // End of input (ssh -T with stdin closed, Ctrl-D on a client that sends EOF) ends the menu like Ctrl-D does.
-    const onEnd = () => { if (!busy) finish(); };
+    const onEnd = () => {
+      if (!busy) finish();
+    };
     const onData = (data: Buffer) => {
       if (busy) return; // a target session owns the channel
       deps.onInput?.();
       const lines = editor.feed(data.toString('utf8'));
       for (const line of lines) {
-        if (line === EOF) { write('logout\r\n'); return finish(); }
+        if (line === EOF) {
+          write('logout\r\n');
+          return finish();
+        }
         const cmd = parseCommand(line, hosts);
         switch (cmd.kind) {
-          case 'exit': return finish();
-          case 'help': write(HELP); break;
-          case 'list': write(renderHosts(hosts)); break;
-          case 'filter': write(cmd.matches.length ? renderHosts(hosts, cmd.matches) : `No host matches "${cmd.text}".\r\n`); break;
-          case 'error': write(`jmp: ${cmd.message}\r\n`); break;
+          case 'exit':
+            return finish();
+          case 'help':
+            write(HELP);
+            break;
+          case 'list':
+            write(renderHosts(hosts));
+            break;
+          case 'filter':
+            write(cmd.matches.length ? renderHosts(hosts, cmd.matches) : `No host matches "${cmd.text}".\r\n`);
+            break;
+          case 'error':
+            write(`jmp: ${cmd.message}\r\n`);
+            break;
           case 'connect':
             busy = true;
             write(`Connecting to ${cmd.host.hostname} (${cmd.host.addresses[0] ?? '?'}) as ${deps.user} …\r\n`);

@@ -9,7 +9,11 @@ export class LineEditor {
   private buf = '';
   private esc: 'none' | 'esc' | 'csi' = 'none';
 
-  constructor(private readonly out: (s: string) => void, private readonly prompt: string, private readonly completer: Completer) {}
+  constructor(
+    private readonly out: (s: string) => void,
+    private readonly prompt: string,
+    private readonly completer: Completer,
+  ) {}
 
   start(): void {
     this.buf = '';
@@ -20,17 +24,30 @@ export class LineEditor {
   feed(data: string): Array<string | typeof EOF> {
     const done: Array<string | typeof EOF> = [];
     for (const ch of data) {
-      if (this.esc === 'esc') { this.esc = ch === '[' || ch === 'O' ? 'csi' : 'none'; continue; }
-      if (this.esc === 'csi') { if (ch >= '@' && ch <= '~') this.esc = 'none'; continue; }
+      if (this.esc === 'esc') {
+        this.esc = ch === '[' || ch === 'O' ? 'csi' : 'none';
+        continue;
+      }
+      if (this.esc === 'csi') {
+        if (ch >= '@' && ch <= '~') this.esc = 'none';
+        continue;
+      }
       switch (ch) {
-        case '\x1b': this.esc = 'esc'; break;
-        case '\r': case '\n':
+        case '\x1b':
+          this.esc = 'esc';
+          break;
+        case '\r':
+        case '\n':
           this.out('\r\n');
           done.push(this.buf);
           this.buf = '';
           break;
-        case '\x7f': case '\b':
-          if (this.buf) { this.buf = [...this.buf].slice(0, -1).join(''); this.out('\b \b'); }
+        case '\x7f':
+        case '\b':
+          if (this.buf) {
+            this.buf = [...this.buf].slice(0, -1).join('');
+            this.out('\b \b');
+          }
           break;
         case '\x15': // Ctrl-U
           this.out('\b \b'.repeat([...this.buf].length));
@@ -51,7 +68,10 @@ export class LineEditor {
           break;
         }
         default:
-          if (ch >= ' ' && this.buf.length < MAX_LINE) { this.buf += ch; this.out(ch); }
+          if (ch >= ' ' && this.buf.length < MAX_LINE) {
+            this.buf += ch;
+            this.out(ch);
+          }
       }
     }
     return done;

@@ -3,8 +3,23 @@ import assert from 'node:assert/strict';
 import type { MyHost } from '@jmp/contract/schemas/access';
 import { complete, parseCommand, renderHosts } from './menu.js';
 
-const h = (hostname: string, addr: string, over: Partial<MyHost> = {}): MyHost => ({ id: 1, hostname, addresses: [addr], state: 'online', kind: 'linux', service: 'web', project: 'shop', root: false, reason: '', ...over });
-const hosts = [h('db-01', '10.0.0.3', { service: 'db' }), h('web-01', '10.0.0.1'), h('web-02', '10.0.0.2', { state: 'offline', root: true })];
+const h = (hostname: string, addr: string, over: Partial<MyHost> = {}): MyHost => ({
+  id: 1,
+  hostname,
+  addresses: [addr],
+  state: 'online',
+  kind: 'linux',
+  service: 'web',
+  project: 'shop',
+  root: false,
+  reason: '',
+  ...over,
+});
+const hosts = [
+  h('db-01', '10.0.0.3', { service: 'db' }),
+  h('web-01', '10.0.0.1'),
+  h('web-02', '10.0.0.2', { state: 'offline', root: true }),
+];
 
 test('renders numbered rows with address, state, service and root', () => {
   const out = renderHosts(hosts);
@@ -22,12 +37,19 @@ test('commands', () => {
   assert.deepEqual(parseCommand('2', hosts), { kind: 'connect', host: hosts[1] });
   assert.deepEqual(parseCommand('web-02', hosts), { kind: 'connect', host: hosts[2] });
   assert.deepEqual(parseCommand('ssh alice@WEB-01', hosts), { kind: 'connect', host: hosts[1] });
-  assert.deepEqual(parseCommand('ssh web-01 uptime -p', hosts), { kind: 'connect', host: hosts[1], command: 'uptime -p' });
+  assert.deepEqual(parseCommand('ssh web-01 uptime -p', hosts), {
+    kind: 'connect',
+    host: hosts[1],
+    command: 'uptime -p',
+  });
   assert.equal(parseCommand('9', hosts).kind, 'error');
   assert.deepEqual(parseCommand('ssh nope', hosts), { kind: 'error', message: 'no host named nope among yours' });
   const f = parseCommand('web', hosts);
   assert.equal(f.kind, 'filter');
-  assert.deepEqual(f.kind === 'filter' && f.matches.map((x) => x.hostname), ['db-01', 'web-01', 'web-02'].filter((n) => n !== 'db-01'));
+  assert.deepEqual(
+    f.kind === 'filter' && f.matches.map((x) => x.hostname),
+    ['db-01', 'web-01', 'web-02'].filter((n) => n !== 'db-01'),
+  );
   assert.deepEqual(parseCommand('10.0.0.3', hosts).kind, 'filter');
   assert.deepEqual(parseCommand('', hosts), { kind: 'list' });
   assert.deepEqual(parseCommand(' exit ', hosts), { kind: 'exit' });

@@ -21,21 +21,24 @@ export function renderHosts(all: readonly MyHost[], shown: readonly MyHost[] = a
   for (const h of shown) {
     const n = all.indexOf(h) + 1;
     const svc = [h.project, h.service].filter(Boolean).join('/') || '-';
-    lines.push(`  ${pad(String(n), 4)}${pad(h.hostname, wName + 2)}${pad(h.addresses[0] ?? '-', wAddr + 2)}${pad(h.state, 9)}${svc}${h.root ? '  (root)' : ''}`);
+    lines.push(
+      `  ${pad(String(n), 4)}${pad(h.hostname, wName + 2)}${pad(h.addresses[0] ?? '-', wAddr + 2)}${pad(h.state, 9)}${svc}${h.root ? '  (root)' : ''}`,
+    );
   }
   return lines.join(NL) + NL;
 }
 
-export const HELP = [
-  'jmp jump shell',
-  '  <number> | <host>      connect to that host',
-  '  ssh <host> [command]   connect (and run one command)',
-  '  <text>                 show the hosts whose name, address or service contain <text>',
-  '  <Enter>                show all hosts again',
-  '  Tab                    complete a host name',
-  '  help                   this text',
-  '  exit                   leave jmp',
-].join(NL) + NL;
+export const HELP =
+  [
+    'jmp jump shell',
+    '  <number> | <host>      connect to that host',
+    '  ssh <host> [command]   connect (and run one command)',
+    '  <text>                 show the hosts whose name, address or service contain <text>',
+    '  <Enter>                show all hosts again',
+    '  Tab                    complete a host name',
+    '  help                   this text',
+    '  exit                   leave jmp',
+  ].join(NL) + NL;
 
 export function findHost(hosts: readonly MyHost[], name: string): MyHost | undefined {
   const n = name.toLowerCase();
@@ -57,12 +60,19 @@ export function parseCommand(input: string, hosts: readonly MyHost[]): Command {
   if (line === 'ssh') return { kind: 'error', message: 'usage: ssh <host> [command]' };
   if (/^\d+$/.test(line)) {
     const host = hosts[Number(line) - 1];
-    return host ? { kind: 'connect', host } : { kind: 'error', message: `no host number ${line}; the list has ${hosts.length}` };
+    return host
+      ? { kind: 'connect', host }
+      : { kind: 'error', message: `no host number ${line}; the list has ${hosts.length}` };
   }
   const exact = findHost(hosts, line);
   if (exact) return { kind: 'connect', host: exact };
   const t = line.toLowerCase();
-  const matches = hosts.filter((h) => h.hostname.toLowerCase().includes(t) || h.addresses.some((a) => a.includes(t)) || `${h.project ?? ''}/${h.service ?? ''}`.toLowerCase().includes(t));
+  const matches = hosts.filter(
+    (h) =>
+      h.hostname.toLowerCase().includes(t) ||
+      h.addresses.some((a) => a.includes(t)) ||
+      `${h.project ?? ''}/${h.service ?? ''}`.toLowerCase().includes(t),
+  );
   return { kind: 'filter', text: line, matches };
 }
 

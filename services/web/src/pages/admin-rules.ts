@@ -12,51 +12,139 @@ export const rulesPage: Page = {
   async render(main, _params, signal) {
     const admin = !!currentUser()?.isAdmin;
     const name = h('input', { name: 'name', required: true, maxlength: 128, autocomplete: 'off' });
-    const pattern = h('input', { name: 'pattern', required: true, maxlength: 4096, autocomplete: 'off', spellcheck: 'false', class: 'mono' });
-    const action = select('action', [['block', 'block'], ['alert', 'alert']]);
-    const severity = select('severity', [['high', 'high'], ['critical', 'critical'], ['medium', 'medium'], ['low', 'low']]);
-    const sample = h('input', { name: 'sample', maxlength: 16384, autocomplete: 'off', spellcheck: 'false', class: 'mono' });
+    const pattern = h('input', {
+      name: 'pattern',
+      required: true,
+      maxlength: 4096,
+      autocomplete: 'off',
+      spellcheck: 'false',
+      class: 'mono',
+    });
+    const action = select('action', [
+      ['block', 'block'],
+      ['alert', 'alert'],
+    ]);
+    const severity = select('severity', [
+      ['high', 'high'],
+      ['critical', 'critical'],
+      ['medium', 'medium'],
+      ['low', 'low'],
+    ]);
+    const sample = h('input', {
+      name: 'sample',
+      maxlength: 16384,
+      autocomplete: 'off',
+      spellcheck: 'false',
+      class: 'mono',
+    });
     const msg = message();
     const testResult = h('p', { class: 'message', role: 'status', 'aria-live': 'polite' });
     const testButton = h('button', { type: 'button' }, 'Test');
-    const form = h('form', { class: 'card', novalidate: true, 'aria-labelledby': 'rule-new' }, h('h2', { id: 'rule-new' }, 'New rule'),
-      h('div', { class: 'row' }, field('Name', name), field('Pattern (RE2)', pattern, 'Matched against the whole submitted line')),
+    const form = h(
+      'form',
+      { class: 'card', novalidate: true, 'aria-labelledby': 'rule-new' },
+      h('h2', { id: 'rule-new' }, 'New rule'),
+      h(
+        'div',
+        { class: 'row' },
+        field('Name', name),
+        field('Pattern (RE2)', pattern, 'Matched against the whole submitted line'),
+      ),
       h('div', { class: 'row' }, field('Action', action), field('Severity', severity)),
-      h('div', { class: 'row test-row' }, field('Sample line', sample), testButton), testResult,
-      msg, h('button', { type: 'submit', class: 'primary' }, 'Create rule'));
+      h('div', { class: 'row test-row' }, field('Sample line', sample), testButton),
+      testResult,
+      msg,
+      h('button', { type: 'submit', class: 'primary' }, 'Create rule'),
+    );
     const list = h('div');
 
     testButton.addEventListener('click', async () => {
-      if (!pattern.value) { setMessage(testResult, 'Enter a pattern to test.'); pattern.focus(); return; }
+      if (!pattern.value) {
+        setMessage(testResult, 'Enter a pattern to test.');
+        pattern.focus();
+        return;
+      }
       try {
         const r = await post<{ match: boolean }>('/v1/rules/test', { pattern: pattern.value, line: sample.value });
-        setMessage(testResult, r.match ? `Matches: this line would be ${action.value === 'block' ? 'blocked' : 'alerted'}.` : 'No match: this line would pass.', r.match ? 'error' : 'ok');
+        setMessage(
+          testResult,
+          r.match
+            ? `Matches: this line would be ${action.value === 'block' ? 'blocked' : 'alerted'}.`
+            : 'No match: this line would pass.',
+          r.match ? 'error' : 'ok',
+        );
         testResult.dataset.match = String(r.match);
-      } catch (err) { setMessage(testResult, (err as Error).message); delete testResult.dataset.match; }
+      } catch (err) {
+        setMessage(testResult, (err as Error).message);
+        delete testResult.dataset.match;
+      }
     });
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      if (!name.value.trim()) { setMessage(msg, 'Give the rule a name.'); name.focus(); return; }
-      if (!pattern.value) { setMessage(msg, 'Enter a pattern.'); pattern.focus(); return; }
+      if (!name.value.trim()) {
+        setMessage(msg, 'Give the rule a name.');
+        name.focus();
+        return;
+      }
+      if (!pattern.value) {
+        setMessage(msg, 'Enter a pattern.');
+        pattern.focus();
+        return;
+      }
       try {
-        const r = await post<CommandRule>('/v1/rules', { name: name.value.trim(), pattern: pattern.value, action: action.value, severity: severity.value });
+        const r = await post<CommandRule>('/v1/rules', {
+          name: name.value.trim(),
+          pattern: pattern.value,
+          action: action.value,
+          severity: severity.value,
+        });
         setMessage(msg, `Rule "${r.name}" created and enabled.`, 'ok');
-        name.value = ''; pattern.value = ''; sample.value = ''; testResult.textContent = '';
+        name.value = '';
+        pattern.value = '';
+        sample.value = '';
+        testResult.textContent = '';
         await load();
-      } catch (err) { setMessage(msg, (err as Error).message); }
+      } catch (err) {
+        setMessage(msg, (err as Error).message);
+      }
     });
 
     const load = async () => {
       const r = await get<{ items: CommandRule[]; total: number }>('/v1/rules', { limit: 500 });
       if (signal.aborted) return;
-      list.replaceChildren(table('Command rules', ['Name', 'Pattern', 'Action', 'Scope', 'State', ''], r.items.map((x) => [
-        x.name, h('code', {}, x.pattern), badge(`${x.action} · ${x.severity}`, x.action === 'block' ? 'bad' : 'warn'),
-        x.scopeType === 'global' ? 'everywhere' : `${x.scopeType} #${x.scopeId}`,
-        x.enabled ? badge('enabled', 'ok') : badge('disabled', 'muted'),
-        admin ? h('button', { type: 'button', 'aria-label': `${x.enabled ? 'Disable' : 'Enable'} rule ${x.name}`, onclick: async () => {
-          try { await patch(`/v1/rules/${x.id}`, { enabled: !x.enabled }); toast(`Rule "${x.name}" ${x.enabled ? 'disabled' : 'enabled'}.`); await load(); } catch (err) { toast((err as Error).message); }
-        } }, x.enabled ? 'Disable' : 'Enable') : '',
-      ]), { empty: 'No command rule yet.' }));
+      list.replaceChildren(
+        table(
+          'Command rules',
+          ['Name', 'Pattern', 'Action', 'Scope', 'State', ''],
+          r.items.map((x) => [
+            x.name,
+            h('code', {}, x.pattern),
+            badge(`${x.action} · ${x.severity}`, x.action === 'block' ? 'bad' : 'warn'),
+            x.scopeType === 'global' ? 'everywhere' : `${x.scopeType} #${x.scopeId}`,
+            x.enabled ? badge('enabled', 'ok') : badge('disabled', 'muted'),
+            admin
+              ? h(
+                  'button',
+                  {
+                    type: 'button',
+                    'aria-label': `${x.enabled ? 'Disable' : 'Enable'} rule ${x.name}`,
+                    onclick: async () => {
+                      try {
+                        await patch(`/v1/rules/${x.id}`, { enabled: !x.enabled });
+                        toast(`Rule "${x.name}" ${x.enabled ? 'disabled' : 'enabled'}.`);
+                        await load();
+                      } catch (err) {
+                        toast((err as Error).message);
+                      }
+                    },
+                  },
+                  x.enabled ? 'Disable' : 'Enable',
+                )
+              : '',
+          ]),
+          { empty: 'No command rule yet.' },
+        ),
+      );
     };
     main.append(heading('Command rules'), ...(admin ? [form] : []), list);
     await load();

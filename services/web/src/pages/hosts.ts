@@ -9,7 +9,9 @@ import { badge, heading } from './common.js';
 export function matchesHost(host: MyHost, query: string): boolean {
   const q = query.trim().toLowerCase();
   if (!q) return true;
-  return [host.hostname, ...host.addresses, host.service ?? '', host.project ?? ''].some((s) => s.toLowerCase().includes(q));
+  return [host.hostname, ...host.addresses, host.service ?? '', host.project ?? ''].some((s) =>
+    s.toLowerCase().includes(q),
+  );
 }
 
 export const hostsPage = (openTerminal: (host: string | null) => void): Page => ({
@@ -17,24 +19,59 @@ export const hostsPage = (openTerminal: (host: string | null) => void): Page => 
   async render(main, _params, signal) {
     const { hosts } = await get<{ hosts: MyHost[] }>('/v1/me/hosts');
     if (signal.aborted) return;
-    const search = h('input', { type: 'search', name: 'q', placeholder: 'name, address, service or project', autocomplete: 'off' });
+    const search = h('input', {
+      type: 'search',
+      name: 'q',
+      placeholder: 'name, address, service or project',
+      autocomplete: 'off',
+    });
     const count = h('p', { class: 'count', 'aria-live': 'polite' });
     const list = h('div');
     const menuButton = h('button', { type: 'button', onclick: () => openTerminal(null) }, 'Open the jump menu');
     const draw = () => {
       const shown = hosts.filter((x) => matchesHost(x, search.value));
       count.textContent = `${shown.length} of ${hosts.length} hosts`;
-      list.replaceChildren(table('My hosts', ['Host', 'Address', 'Service', 'State', 'Access', ''], shown.map((x) => [
-        h('strong', {}, x.hostname),
-        x.addresses.join(', '),
-        [x.project, x.service].filter(Boolean).join(' / ') || '—',
-        badge(x.state, x.state === 'online' ? 'ok' : 'muted'),
-        h('span', { title: x.reason }, x.root ? badge('login + root', 'warn') : badge('login', 'ok')),
-        h('button', { type: 'button', class: 'primary', 'data-host': x.hostname, 'aria-label': `Open a terminal on ${x.hostname}`, onclick: () => openTerminal(x.hostname) }, 'Terminal'),
-      ]), { empty: hosts.length ? 'No host matches your search.' : 'You have no hosts yet. Ask for access on the Requests page.' }));
+      list.replaceChildren(
+        table(
+          'My hosts',
+          ['Host', 'Address', 'Service', 'State', 'Access', ''],
+          shown.map((x) => [
+            h('strong', {}, x.hostname),
+            x.addresses.join(', '),
+            [x.project, x.service].filter(Boolean).join(' / ') || '—',
+            badge(x.state, x.state === 'online' ? 'ok' : 'muted'),
+            h('span', { title: x.reason }, x.root ? badge('login + root', 'warn') : badge('login', 'ok')),
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'primary',
+                'data-host': x.hostname,
+                'aria-label': `Open a terminal on ${x.hostname}`,
+                onclick: () => openTerminal(x.hostname),
+              },
+              'Terminal',
+            ),
+          ]),
+          {
+            empty: hosts.length
+              ? 'No host matches your search.'
+              : 'You have no hosts yet. Ask for access on the Requests page.',
+          },
+        ),
+      );
     };
     search.addEventListener('input', draw);
     draw();
-    main.append(heading('My hosts', menuButton), h('form', { class: 'filters', role: 'search', onsubmit: (e: Event) => e.preventDefault() }, field('Search', search)), count, list);
+    main.append(
+      heading('My hosts', menuButton),
+      h(
+        'form',
+        { class: 'filters', role: 'search', onsubmit: (e: Event) => e.preventDefault() },
+        field('Search', search),
+      ),
+      count,
+      list,
+    );
   },
 });

@@ -9,7 +9,17 @@ import { agentState, SILENT_AFTER_MS } from './admin-hosts.js';
 import { recordingStart } from './replay.js';
 import { duration } from './common.js';
 
-const host = { id: 1, hostname: 'db-7.prod', addresses: ['10.1.2.3'], state: 'online' as const, kind: 'linux', service: 'billing', project: 'payments', root: false, reason: 'grant #3' };
+const host = {
+  id: 1,
+  hostname: 'db-7.prod',
+  addresses: ['10.1.2.3'],
+  state: 'online' as const,
+  kind: 'linux',
+  service: 'billing',
+  project: 'payments',
+  root: false,
+  reason: 'grant #3',
+};
 
 test('host search matches name, address, service and project, case-insensitively', () => {
   for (const q of ['', 'DB-7', '10.1.2', 'bill', 'payments', '  prod ']) assert.equal(matchesHost(host, q), true, q);
@@ -18,10 +28,28 @@ test('host search matches name, address, service and project, case-insensitively
 
 test('the request form becomes the API body, or a sentence', () => {
   const base = { scopeType: 'host', target: 'H2', right: 'root', durationSeconds: '3600', reason: ' INC-1 ' };
-  assert.deepEqual(requestBody(base), { scope: { type: 'host', hostname: 'h2' }, right: 'root', durationSeconds: 3600, reason: 'INC-1' });
-  assert.deepEqual(requestBody({ ...base, target: '12' }), { scope: { type: 'host', id: 12 }, right: 'root', durationSeconds: 3600, reason: 'INC-1' });
-  assert.deepEqual(requestBody({ ...base, scopeType: 'service', target: '4' }), { scope: { type: 'service', id: 4 }, right: 'root', durationSeconds: 3600, reason: 'INC-1' });
-  assert.equal(requestBody({ ...base, scopeType: 'project', target: 'payments' }), 'The project id must be a positive number.');
+  assert.deepEqual(requestBody(base), {
+    scope: { type: 'host', hostname: 'h2' },
+    right: 'root',
+    durationSeconds: 3600,
+    reason: 'INC-1',
+  });
+  assert.deepEqual(requestBody({ ...base, target: '12' }), {
+    scope: { type: 'host', id: 12 },
+    right: 'root',
+    durationSeconds: 3600,
+    reason: 'INC-1',
+  });
+  assert.deepEqual(requestBody({ ...base, scopeType: 'service', target: '4' }), {
+    scope: { type: 'service', id: 4 },
+    right: 'root',
+    durationSeconds: 3600,
+    reason: 'INC-1',
+  });
+  assert.equal(
+    requestBody({ ...base, scopeType: 'project', target: 'payments' }),
+    'The project id must be a positive number.',
+  );
   assert.equal(requestBody({ ...base, target: ' ' }), 'Enter the host name.');
   assert.equal(requestBody({ ...base, target: 'bad_name!' }), 'The host name is not a valid DNS name.');
   assert.equal(requestBody({ ...base, reason: '  ' }), 'Say why you need the access.');
@@ -39,19 +67,34 @@ test('agent state: not enrolled, degraded, silent, ok', () => {
   const now = Date.parse('2025-01-01T12:00:00Z');
   const seen = (ms: number) => new Date(now - ms).toISOString();
   assert.equal(agentState({ enrolled: false, lastSeenAt: null, agentStatus: {} }, now).text, 'not enrolled');
-  assert.equal(agentState({ enrolled: true, lastSeenAt: seen(1000), agentStatus: { degraded: true } }, now).text, 'degraded');
-  assert.equal(agentState({ enrolled: true, lastSeenAt: seen(SILENT_AFTER_MS + 1), agentStatus: {} }, now).text, 'silent');
+  assert.equal(
+    agentState({ enrolled: true, lastSeenAt: seen(1000), agentStatus: { degraded: true } }, now).text,
+    'degraded',
+  );
+  assert.equal(
+    agentState({ enrolled: true, lastSeenAt: seen(SILENT_AFTER_MS + 1), agentStatus: {} }, now).text,
+    'silent',
+  );
   assert.equal(agentState({ enrolled: true, lastSeenAt: null, agentStatus: {} }, now).text, 'silent');
-  assert.equal(agentState({ enrolled: true, lastSeenAt: seen(1000), agentStatus: { degraded: false } }, now).text, 'ok');
+  assert.equal(
+    agentState({ enrolled: true, lastSeenAt: seen(1000), agentStatus: { degraded: false } }, now).text,
+    'ok',
+  );
 });
 
 test('the recording start comes from an asciicast v2 header only', () => {
-  assert.equal(recordingStart('{"version":2,"width":80,"height":24,"timestamp":1700000000}\n[0.1,"o","x"]\n'), 1700000000);
+  assert.equal(
+    recordingStart('{"version":2,"width":80,"height":24,"timestamp":1700000000}\n[0.1,"o","x"]\n'),
+    1700000000,
+  );
   assert.equal(recordingStart('{"version":2,"width":80,"height":24,"timestamp":1700000000}'), 1700000000);
   assert.equal(recordingStart('{"version":1}\n'), null);
   assert.equal(recordingStart('garbage'), null);
 });
 
 test('durations read as the largest whole unit', () => {
-  assert.deepEqual([duration(86400 * 3), duration(7200), duration(90 * 60), duration(45)], ['3 d', '2 h', '90 min', '45 s']);
+  assert.deepEqual(
+    [duration(86400 * 3), duration(7200), duration(90 * 60), duration(45)],
+    ['3 d', '2 h', '90 min', '45 s'],
+  );
 });

@@ -6,18 +6,38 @@ import { field, h, message, select, setMessage, table, toast } from '../dom.js';
 import type { Page } from '../router.js';
 import { badge, duration, heading, time } from './common.js';
 
-export const STATUS_KIND: Record<string, string> = { pending: 'warn', approved: 'ok', rejected: 'bad', cancelled: 'muted', expired: 'muted' };
+export const STATUS_KIND: Record<string, string> = {
+  pending: 'warn',
+  approved: 'ok',
+  rejected: 'bad',
+  cancelled: 'muted',
+  expired: 'muted',
+};
 
-const DURATIONS: Array<[string, string]> = [['3600', '1 hour'], ['14400', '4 hours'], ['28800', '8 hours'], ['86400', '1 day'], ['259200', '3 days'], ['604800', '7 days']];
+const DURATIONS: Array<[string, string]> = [
+  ['3600', '1 hour'],
+  ['14400', '4 hours'],
+  ['28800', '8 hours'],
+  ['86400', '1 day'],
+  ['259200', '3 days'],
+  ['604800', '7 days'],
+];
 
 /** The form's values → the request body, or a sentence naming what is wrong. */
-export function requestBody(v: { scopeType: string; target: string; right: string; durationSeconds: string; reason: string }): Record<string, unknown> | string {
+export function requestBody(v: {
+  scopeType: string;
+  target: string;
+  right: string;
+  durationSeconds: string;
+  reason: string;
+}): Record<string, unknown> | string {
   const target = v.target.trim();
   if (!target) return v.scopeType === 'host' ? 'Enter the host name.' : `Enter the ${v.scopeType} id.`;
   let scope: Record<string, unknown>;
   if (v.scopeType === 'host') {
     if (/^\d+$/.test(target)) scope = { type: 'host', id: Number(target) };
-    else if (/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/.test(target)) scope = { type: 'host', hostname: target.toLowerCase() };
+    else if (/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/.test(target))
+      scope = { type: 'host', hostname: target.toLowerCase() };
     else return 'The host name is not a valid DNS name.';
   } else if (v.scopeType === 'service' || v.scopeType === 'project') {
     if (!/^\d+$/.test(target) || Number(target) < 1) return `The ${v.scopeType} id must be a positive number.`;
@@ -37,39 +57,93 @@ export function scopeLabel(r: AccessRequestView): string {
 export const requestsPage: Page = {
   title: 'Requests',
   async render(main, _params, signal) {
-    const scopeType = select('scopeType', [['host', 'a host'], ['service', 'a service'], ['project', 'a project']]);
+    const scopeType = select('scopeType', [
+      ['host', 'a host'],
+      ['service', 'a service'],
+      ['project', 'a project'],
+    ]);
     const target = h('input', { name: 'target', autocomplete: 'off', spellcheck: 'false', required: true });
     const targetField = field('Host name', target);
-    const right = select('right', [['login', 'login'], ['root', 'root (sudo)']]);
+    const right = select('right', [
+      ['login', 'login'],
+      ['root', 'root (sudo)'],
+    ]);
     const durationSel = select('durationSeconds', DURATIONS, '3600');
     const reason = h('textarea', { name: 'reason', rows: 3, maxlength: 2000, required: true });
     const msg = message();
     const submit = h('button', { type: 'submit', class: 'primary' }, 'Send request');
     scopeType.addEventListener('change', () => {
-      targetField.querySelector('label')!.textContent = scopeType.value === 'host' ? 'Host name' : `${scopeType.value[0]!.toUpperCase()}${scopeType.value.slice(1)} id`;
+      targetField.querySelector('label')!.textContent =
+        scopeType.value === 'host' ? 'Host name' : `${scopeType.value[0]!.toUpperCase()}${scopeType.value.slice(1)} id`;
     });
-    const form = h('form', { class: 'card request-form', novalidate: true, 'aria-labelledby': 'req-new' }, h('h2', { id: 'req-new' }, 'Ask for access'),
-      h('div', { class: 'row' }, field('On', scopeType), targetField), h('div', { class: 'row' }, field('Right', right), field('For', durationSel)),
-      field('Reason', reason, 'Approvers see this; name the ticket or incident.'), msg, submit);
+    const form = h(
+      'form',
+      { class: 'card request-form', novalidate: true, 'aria-labelledby': 'req-new' },
+      h('h2', { id: 'req-new' }, 'Ask for access'),
+      h('div', { class: 'row' }, field('On', scopeType), targetField),
+      h('div', { class: 'row' }, field('Right', right), field('For', durationSel)),
+      field('Reason', reason, 'Approvers see this; name the ticket or incident.'),
+      msg,
+      submit,
+    );
     const mine = h('div');
 
     const load = async () => {
       const { requests } = await get<{ requests: AccessRequestView[] }>('/v1/requests');
       if (signal.aborted) return;
-      mine.replaceChildren(table('My requests', ['Asked', 'For', 'Right', 'Duration', 'Status', 'Approvers', ''], requests.map((r) => [
-        time(r.createdAt), scopeLabel(r), r.right, duration(r.durationSeconds),
-        h('span', {}, badge(r.status, STATUS_KIND[r.status] ?? 'muted'), r.decisionNote ? ` ${r.decisionNote}` : ''),
-        r.status === 'pending' ? r.approvers : r.decidedBy ? `by ${r.decidedBy.username}` : '—',
-        r.status === 'pending' ? h('button', { type: 'button', onclick: async () => {
-          try { await post(`/v1/requests/${r.id}/cancel`); toast('Request cancelled.'); await load(); } catch (err) { toast((err as Error).message); }
-        } }, 'Cancel') : '',
-      ]), { empty: 'You have not asked for anything yet.' }));
+      mine.replaceChildren(
+        table(
+          'My requests',
+          ['Asked', 'For', 'Right', 'Duration', 'Status', 'Approvers', ''],
+          requests.map((r) => [
+            time(r.createdAt),
+            scopeLabel(r),
+            r.right,
+            duration(r.durationSeconds),
+            h(
+              'span',
+              {},
+              badge(r.status, STATUS_KIND[r.status] ?? 'muted'),
+              r.decisionNote ? ` ${r.decisionNote}` : '',
+            ),
+            r.status === 'pending' ? r.approvers : r.decidedBy ? `by ${r.decidedBy.username}` : '—',
+            r.status === 'pending'
+              ? h(
+                  'button',
+                  {
+                    type: 'button',
+                    onclick: async () => {
+                      try {
+                        await post(`/v1/requests/${r.id}/cancel`);
+                        toast('Request cancelled.');
+                        await load();
+                      } catch (err) {
+                        toast((err as Error).message);
+                      }
+                    },
+                  },
+                  'Cancel',
+                )
+              : '',
+          ]),
+          { empty: 'You have not asked for anything yet.' },
+        ),
+      );
     };
 
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      const body = requestBody({ scopeType: scopeType.value, target: target.value, right: right.value, durationSeconds: durationSel.value, reason: reason.value });
-      if (typeof body === 'string') { setMessage(msg, body); return; }
+      const body = requestBody({
+        scopeType: scopeType.value,
+        target: target.value,
+        right: right.value,
+        durationSeconds: durationSel.value,
+        reason: reason.value,
+      });
+      if (typeof body === 'string') {
+        setMessage(msg, body);
+        return;
+      }
       submit.disabled = true;
       try {
         const r = await post<AccessRequestView>('/v1/requests', body);
@@ -79,7 +153,9 @@ export const requestsPage: Page = {
         await load();
       } catch (err) {
         setMessage(msg, (err as Error).message);
-      } finally { submit.disabled = false; }
+      } finally {
+        submit.disabled = false;
+      }
     });
 
     main.append(heading('Requests'), form, h('h2', {}, 'My requests'), mine);

@@ -8,8 +8,18 @@ import { currentUser, isReader } from '../session-store.js';
 import { badge, bytes, heading, time } from './common.js';
 
 export interface SessionView {
-  id: string; user: string | null; host: string | null; protocol: string; sourceAddress: string | null;
-  startedAt: string; endedAt: string | null; bytesIn: number; bytesOut: number; endReason: string | null; recordingUri: string | null; live: boolean;
+  id: string;
+  user: string | null;
+  host: string | null;
+  protocol: string;
+  sourceAddress: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  bytesIn: number;
+  bytesOut: number;
+  endReason: string | null;
+  recordingUri: string | null;
+  live: boolean;
 }
 
 /** A yyyy-mm-dd day from a date input → the ISO time of its local midnight (plus `days`). */
@@ -30,32 +40,78 @@ export const sessionsPage: Page = {
     const host = h('input', { name: 'host', value: q.get('host') ?? '', autocomplete: 'off', spellcheck: 'false' });
     const since = h('input', { name: 'since', type: 'date', value: q.get('since') ?? '' });
     const until = h('input', { name: 'until', type: 'date', value: q.get('until') ?? '' });
-    const verdict = select('verdict', [['', 'any'], ['block', 'blocked'], ['alert', 'alerted'], ['pass', 'passed'], ['skipped', 'guard skipped']], q.get('verdict') ?? '');
-    const form = h('form', { class: 'filters', 'aria-label': 'Filter sessions' },
-      everyone ? field('User', user) : null, field('Host', host), field('From', since), field('To', until), field('Command verdict', verdict),
-      h('button', { type: 'submit' }, 'Filter'));
+    const verdict = select(
+      'verdict',
+      [
+        ['', 'any'],
+        ['block', 'blocked'],
+        ['alert', 'alerted'],
+        ['pass', 'passed'],
+        ['skipped', 'guard skipped'],
+      ],
+      q.get('verdict') ?? '',
+    );
+    const form = h(
+      'form',
+      { class: 'filters', 'aria-label': 'Filter sessions' },
+      everyone ? field('User', user) : null,
+      field('Host', host),
+      field('From', since),
+      field('To', until),
+      field('Command verdict', verdict),
+      h('button', { type: 'submit' }, 'Filter'),
+    );
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       const p = new URLSearchParams();
-      for (const el of [user, host, since, until, verdict]) if (el.value.trim() && (el !== user || everyone)) p.set(el.name, el.value.trim());
+      for (const el of [user, host, since, until, verdict])
+        if (el.value.trim() && (el !== user || everyone)) p.set(el.name, el.value.trim());
       navigate(`/sessions${p.size ? `?${p}` : ''}`);
     });
     main.append(heading(everyone ? 'Sessions (everyone)' : 'My sessions'), form);
 
     const query: Record<string, string | undefined> = {
-      user: everyone ? q.get('user') || undefined : undefined, host: q.get('host') || undefined, verdict: q.get('verdict') || undefined,
-      since: dayStart(q.get('since') ?? ''), until: dayStart(q.get('until') ?? '', 1), limit: '200',
+      user: everyone ? q.get('user') || undefined : undefined,
+      host: q.get('host') || undefined,
+      verdict: q.get('verdict') || undefined,
+      since: dayStart(q.get('since') ?? ''),
+      until: dayStart(q.get('until') ?? '', 1),
+      limit: '200',
     };
     const r = await get<{ items: SessionView[]; total: number }>('/v1/sessions', query);
     if (signal.aborted) return;
     main.append(
-      h('p', { class: 'count' }, `${r.total} session${r.total === 1 ? '' : 's'}${r.total > r.items.length ? `, newest ${r.items.length} shown` : ''}`),
-      table('Sessions', ['Started', 'User', 'Host', 'Via', 'Ended', 'Output', ''], r.items.map((s) => [
-        time(s.startedAt), s.user ?? '—', s.host ?? '—', s.protocol,
-        s.live ? badge('live', 'ok') : s.endedAt ? `${time(s.endedAt)}${s.endReason ? ` (${s.endReason})` : ''}` : badge('no end recorded', 'muted'),
-        bytes(s.bytesOut),
-        h('a', { href: `#/sessions/${s.id}`, class: 'button', 'aria-label': `Replay the session of ${s.user ?? '?'} on ${s.host ?? '?'} started ${time(s.startedAt)}` }, 'Replay'),
-      ]), { empty: 'No session matches.' }),
+      h(
+        'p',
+        { class: 'count' },
+        `${r.total} session${r.total === 1 ? '' : 's'}${r.total > r.items.length ? `, newest ${r.items.length} shown` : ''}`,
+      ),
+      table(
+        'Sessions',
+        ['Started', 'User', 'Host', 'Via', 'Ended', 'Output', ''],
+        r.items.map((s) => [
+          time(s.startedAt),
+          s.user ?? '—',
+          s.host ?? '—',
+          s.protocol,
+          s.live
+            ? badge('live', 'ok')
+            : s.endedAt
+              ? `${time(s.endedAt)}${s.endReason ? ` (${s.endReason})` : ''}`
+              : badge('no end recorded', 'muted'),
+          bytes(s.bytesOut),
+          h(
+            'a',
+            {
+              href: `#/sessions/${s.id}`,
+              class: 'button',
+              'aria-label': `Replay the session of ${s.user ?? '?'} on ${s.host ?? '?'} started ${time(s.startedAt)}`,
+            },
+            'Replay',
+          ),
+        ]),
+        { empty: 'No session matches.' },
+      ),
     );
   },
 };

@@ -14,7 +14,9 @@ export const OUTPUT_EVENT = 'terminal-output';
 
 export type TabState = 'connecting' | 'open' | 'ended';
 
-export interface TerminalTabEvents { onState(state: TabState, text: string): void }
+export interface TerminalTabEvents {
+  onState(state: TabState, text: string): void;
+}
 
 export class TerminalTab {
   readonly panel: HTMLElement;
@@ -27,21 +29,44 @@ export class TerminalTab {
   private promptForm: HTMLFormElement | null = null;
   state: TabState = 'connecting';
 
-  constructor(readonly host: string | null, readonly id: string, private readonly events: TerminalTabEvents) {
+  constructor(
+    readonly host: string | null,
+    readonly id: string,
+    private readonly events: TerminalTabEvents,
+  ) {
     this.status = h('p', { class: 'term-status', role: 'status', 'aria-live': 'polite' }, 'Connecting…');
     this.screen = h('div', { class: 'term-screen' });
-    this.panel = h('div', { class: 'term-panel', role: 'tabpanel', id: `panel-${id}`, 'aria-labelledby': `tab-${id}` }, this.status, this.screen);
+    this.panel = h(
+      'div',
+      { class: 'term-panel', role: 'tabpanel', id: `panel-${id}`, 'aria-labelledby': `tab-${id}` },
+      this.status,
+      this.screen,
+    );
     this.term = new Terminal({
-      cursorBlink: false, fontFamily: '"DejaVu Sans Mono", Menlo, Consolas, monospace', fontSize: 14, scrollback: 5000,
-      screenReaderMode: false, theme: { background: '#101418', foreground: '#e6e6e6' },
+      cursorBlink: false,
+      fontFamily: '"DejaVu Sans Mono", Menlo, Consolas, monospace',
+      fontSize: 14,
+      scrollback: 5000,
+      screenReaderMode: false,
+      theme: { background: '#101418', foreground: '#e6e6e6' },
     });
     this.term.loadAddon(this.fit);
     // F6 leaves the terminal (Tab itself belongs to the shell: completion).
     this.term.attachCustomKeyEventHandler((e) => {
-      if (e.key === 'F6' && e.type === 'keydown') { document.getElementById(`tab-${id}`)?.focus(); return false; }
+      if (e.key === 'F6' && e.type === 'keydown') {
+        document.getElementById(`tab-${id}`)?.focus();
+        return false;
+      }
       return true;
     });
-    this.socket = io('/terminal', { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, autoConnect: false, timeout: 20_000 });
+    this.socket = io('/terminal', {
+      path: '/socket.io',
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      autoConnect: false,
+      timeout: 20_000,
+    });
     this.resizeObserver = new ResizeObserver(() => this.refit());
   }
 
@@ -50,12 +75,19 @@ export class TerminalTab {
     this.term.open(this.screen);
     this.refit();
     this.resizeObserver.observe(this.screen);
-    this.term.onData((d) => { if (this.state === 'open') this.socket.emit('data', d); });
+    this.term.onData((d) => {
+      if (this.state === 'open') this.socket.emit('data', d);
+    });
     this.term.onBinary((d) => {
       if (this.state !== 'open') return;
-      this.socket.emit('data', Uint8Array.from(d, (c) => c.charCodeAt(0) & 0xff));
+      this.socket.emit(
+        'data',
+        Uint8Array.from(d, (c) => c.charCodeAt(0) & 0xff),
+      );
     });
-    this.term.onResize(({ cols, rows }) => { if (this.state === 'open') this.socket.emit('resize', { cols, rows }); });
+    this.term.onResize(({ cols, rows }) => {
+      if (this.state === 'open') this.socket.emit('resize', { cols, rows });
+    });
 
     const s = this.socket;
     s.on('connect', () => {
@@ -80,17 +112,25 @@ export class TerminalTab {
     s.on('exit', (e: TerminalExit) => this.end(e.reason));
     s.on('connect_error', (err: Error) => this.end(`refused: ${err.message}`));
     s.on('disconnect', (why: string) => {
-      if (this.state !== 'ended') this.end(why === 'io client disconnect' ? 'closed' : 'the connection to jmp was lost');
+      if (this.state !== 'ended')
+        this.end(why === 'io client disconnect' ? 'closed' : 'the connection to jmp was lost');
     });
     s.connect();
   }
 
-  focus(): void { if (this.promptForm) this.promptForm.querySelector('input')?.focus(); else this.term.focus(); }
+  focus(): void {
+    if (this.promptForm) this.promptForm.querySelector('input')?.focus();
+    else this.term.focus();
+  }
 
   /** Fits the terminal to its box when it is visible (a hidden box measures 0×0). */
   refit(): void {
     if (!this.screen.offsetWidth || !this.screen.offsetHeight) return;
-    try { this.fit.fit(); } catch { /* not rendered yet */ }
+    try {
+      this.fit.fit();
+    } catch {
+      /* not rendered yet */
+    }
   }
 
   close(): void {
@@ -119,15 +159,23 @@ export class TerminalTab {
   /** jmp-ssh asks something (a second factor): a small form in the tab. */
   private showPrompt(p: TerminalPrompt): void {
     this.clearPrompt();
-    const inputs = p.prompts.map((q) => h('input', { type: q.echo ? 'text' : 'password', autocomplete: 'off', name: q.prompt }));
-    const form = h('form', { class: 'term-prompt card', 'aria-label': p.name || 'Login prompt' },
+    const inputs = p.prompts.map((q) =>
+      h('input', { type: q.echo ? 'text' : 'password', autocomplete: 'off', name: q.prompt }),
+    );
+    const form = h(
+      'form',
+      { class: 'term-prompt card', 'aria-label': p.name || 'Login prompt' },
       p.name ? h('h2', {}, p.name) : null,
       p.instructions ? h('p', {}, p.instructions) : null,
       ...p.prompts.map((q, i) => field(q.prompt.trim() || `Answer ${i + 1}`, inputs[i]!)),
-      h('button', { type: 'submit', class: 'primary' }, p.prompts.length ? 'Send' : 'Continue'));
+      h('button', { type: 'submit', class: 'primary' }, p.prompts.length ? 'Send' : 'Continue'),
+    );
     form.addEventListener('submit', (e) => {
       e.preventDefault();
-      this.socket.emit('answer', inputs.map((i) => i.value));
+      this.socket.emit(
+        'answer',
+        inputs.map((i) => i.value),
+      );
       this.clearPrompt();
       this.term.focus();
     });

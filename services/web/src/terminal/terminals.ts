@@ -15,20 +15,53 @@ export class Terminals {
     this.list = h('div', { role: 'tablist', 'aria-label': 'Open terminals', class: 'tablist' });
     this.panels = h('div', { class: 'panels' });
     this.empty = h('p', { class: 'empty' }, 'No terminal is open. Open one from My hosts.');
-    root.append(h('div', { class: 'page-head' }, h('h1', { class: 'sr-only', tabindex: '-1' }, 'Terminals'), h('p', { class: 'hint' }, 'F6 moves from the terminal to its tab.')), this.list, this.panels, this.empty);
+    root.append(
+      h(
+        'div',
+        { class: 'page-head' },
+        h('h1', { class: 'sr-only', tabindex: '-1' }, 'Terminals'),
+        h('p', { class: 'hint' }, 'F6 moves from the terminal to its tab.'),
+      ),
+      this.list,
+      this.panels,
+      this.empty,
+    );
     this.list.addEventListener('keydown', (e) => this.onKey(e));
   }
 
-  get count(): number { return this.tabs.size; }
+  get count(): number {
+    return this.tabs.size;
+  }
 
   open(host: string | null): TerminalTab {
     const id = `t${++this.seq}`;
     const label = host ?? 'jump menu';
     const dot = h('span', { class: 'dot', 'aria-hidden': 'true' });
-    const closeButton = h('button', { type: 'button', class: 'tab-close', tabindex: '-1', 'aria-label': `Close the terminal on ${label}` }, '×');
-    const button = h('div', { role: 'tab', id: `tab-${id}`, 'aria-controls': `panel-${id}`, 'aria-selected': 'false', tabindex: '-1', class: 'tab', 'data-host': host ?? '' }, dot, h('span', {}, label), closeButton);
+    const closeButton = h(
+      'button',
+      { type: 'button', class: 'tab-close', tabindex: '-1', 'aria-label': `Close the terminal on ${label}` },
+      '×',
+    );
+    const button = h(
+      'div',
+      {
+        role: 'tab',
+        id: `tab-${id}`,
+        'aria-controls': `panel-${id}`,
+        'aria-selected': 'false',
+        tabindex: '-1',
+        class: 'tab',
+        'data-host': host ?? '',
+      },
+      dot,
+      h('span', {}, label),
+      closeButton,
+    );
     const tab = new TerminalTab(host, id, {
-      onState: (state: TabState, text: string) => { button.dataset.state = state; button.title = text; },
+      onState: (state: TabState, text: string) => {
+        button.dataset.state = state;
+        button.title = text;
+      },
     });
     button.addEventListener('click', (e) => {
       if (e.target === closeButton) this.close(id);
@@ -75,11 +108,16 @@ export class Terminals {
     this.tabs.delete(id);
     const next = ids[i + 1] ?? ids[i - 1];
     if (next && next !== id) this.select(next, false);
-    else { this.active = null; this.empty.hidden = false; }
+    else {
+      this.active = null;
+      this.empty.hidden = false;
+    }
     if (this.active) this.tabs.get(this.active)!.button.focus();
   }
 
-  closeAll(): void { for (const id of [...this.tabs.keys()]) this.close(id); }
+  closeAll(): void {
+    for (const id of [...this.tabs.keys()]) this.close(id);
+  }
 
   private onKey(e: KeyboardEvent): void {
     const ids = [...this.tabs.keys()];
@@ -89,8 +127,15 @@ export class Terminals {
     else if (e.key === 'ArrowLeft') to = ids[(i - 1 + ids.length) % ids.length];
     else if (e.key === 'Home') to = ids[0];
     else if (e.key === 'End') to = ids.at(-1);
-    else if (e.key === 'Delete' && this.active) { e.preventDefault(); this.close(this.active); return; }
-    else if ((e.key === 'Enter' || e.key === ' ') && this.active) { e.preventDefault(); this.tabs.get(this.active)!.tab.focus(); return; }
+    else if (e.key === 'Delete' && this.active) {
+      e.preventDefault();
+      this.close(this.active);
+      return;
+    } else if ((e.key === 'Enter' || e.key === ' ') && this.active) {
+      e.preventDefault();
+      this.tabs.get(this.active)!.tab.focus();
+      return;
+    }
     if (!to) return;
     e.preventDefault();
     this.select(to, false);

@@ -1,12 +1,24 @@
 // Reads of the audit log (appendAudit in audit/audit.ts writes it).
 import type { Tx } from './common.js';
 
-export interface AuditRow { id: string | number; at: Date; actor: string; action: string; target: string; data: unknown }
+export interface AuditRow {
+  id: string | number;
+  at: Date;
+  actor: string;
+  action: string;
+  target: string;
+  data: unknown;
+}
 
 export interface AuditFilter {
   /** An exact action, or a prefix when it ends in ".*" (e.g. "user.*"). */
-  action?: string | undefined; actor?: string | undefined; target?: string | undefined;
-  since?: string | undefined; until?: string | undefined; limit: number; offset: number;
+  action?: string | undefined;
+  actor?: string | undefined;
+  target?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  limit: number;
+  offset: number;
 }
 
 /** Matching events, newest first. */

@@ -6,8 +6,16 @@ import { JmpError } from '@jmp/contract';
 /** The database or a transaction on it: every repository function takes either. */
 export type Tx = Knex | Knex.Transaction;
 
-export interface Page { limit: number; offset: number }
-export interface Paged<R> { items: R[]; total: number; limit: number; offset: number }
+export interface Page {
+  limit: number;
+  offset: number;
+}
+export interface Paged<R> {
+  items: R[];
+  total: number;
+  limit: number;
+  offset: number;
+}
 
 /** Runs a filtered query for one page plus the total count. */
 export async function paged<R>(query: Knex.QueryBuilder, page: Page, orderBy: string): Promise<Paged<R>> {
@@ -19,10 +27,18 @@ export async function paged<R>(query: Knex.QueryBuilder, page: Page, orderBy: st
 /** Case-insensitive substring match on any of the columns (no LIKE wildcards to escape). */
 export function substring(qb: Knex.QueryBuilder, columns: string[], q: string | undefined): void {
   if (!q) return;
-  qb.where((w) => { for (const c of columns) w.orWhereRaw(`strpos(lower(${c}::text), lower(?)) > 0`, [q]); });
+  qb.where((w) => {
+    for (const c of columns) w.orWhereRaw(`strpos(lower(${c}::text), lower(?)) > 0`, [q]);
+  });
 }
 
-const TABLES = { user: 'users', department: 'departments', project: 'projects', service: 'services', host: 'hosts' } as const;
+const TABLES = {
+  user: 'users',
+  department: 'departments',
+  project: 'projects',
+  service: 'services',
+  host: 'hosts',
+} as const;
 export type Kind = keyof typeof TABLES;
 
 /** Checks that a row referenced from a body exists; 404 naming the field when it does not. */

@@ -4,18 +4,31 @@ import type { Knex } from 'knex';
 import { mustGet, paged, type Page, type Paged, type Tx } from './common.js';
 
 export interface EnrolmentTokenRow {
-  id: number; token_hash: string; description: string; service_id: number | null; host_state: 'online' | 'offline';
-  max_uses: number; uses: number; expires_at: Date; created_by: number | null; revoked_at: Date | null; created_at: Date;
+  id: number;
+  token_hash: string;
+  description: string;
+  service_id: number | null;
+  host_state: 'online' | 'offline';
+  max_uses: number;
+  uses: number;
+  expires_at: Date;
+  created_by: number | null;
+  revoked_at: Date | null;
+  created_at: Date;
 }
 
 /** Tokens matching the filter; `active` means usable at `now` (not revoked, not expired, uses left). */
-export interface TokenFilter extends Page { serviceId?: number | undefined; active?: boolean | undefined }
+export interface TokenFilter extends Page {
+  serviceId?: number | undefined;
+  active?: boolean | undefined;
+}
 
 export async function listTokens(db: Tx, f: TokenFilter, now: Date): Promise<Paged<EnrolmentTokenRow>> {
   const qb = db('enrolment_tokens').select('*');
   if (f.serviceId) qb.where({ service_id: f.serviceId });
   if (f.active !== undefined) {
-    const usable = (w: Knex.QueryBuilder) => w.whereNull('revoked_at').where('expires_at', '>', now).whereRaw('uses < max_uses');
+    const usable = (w: Knex.QueryBuilder) =>
+      w.whereNull('revoked_at').where('expires_at', '>', now).whereRaw('uses < max_uses');
     if (f.active) qb.where(usable);
     else qb.whereNot(usable);
   }
@@ -30,14 +43,27 @@ export async function findToken(db: Tx, id: number): Promise<EnrolmentTokenRow |
 }
 
 export interface NewToken {
-  tokenHash: string; description: string; serviceId: number | null; hostState: string; maxUses: number; expiresAt: Date; createdBy: number | null;
+  tokenHash: string;
+  description: string;
+  serviceId: number | null;
+  hostState: string;
+  maxUses: number;
+  expiresAt: Date;
+  createdBy: number | null;
 }
 
 export async function insertToken(db: Tx, t: NewToken): Promise<EnrolmentTokenRow> {
-  const [row] = await db('enrolment_tokens').insert({
-    token_hash: t.tokenHash, description: t.description, service_id: t.serviceId, host_state: t.hostState,
-    max_uses: t.maxUses, expires_at: t.expiresAt, created_by: t.createdBy,
-  }).returning('*');
+  const [row] = await db('enrolment_tokens')
+    .insert({
+      token_hash: t.tokenHash,
+      description: t.description,
+      service_id: t.serviceId,
+      host_state: t.hostState,
+      max_uses: t.maxUses,
+      expires_at: t.expiresAt,
+      created_by: t.createdBy,
+    })
+    .returning('*');
   return row as EnrolmentTokenRow;
 }
 

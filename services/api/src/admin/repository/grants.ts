@@ -5,19 +5,38 @@ import type { Knex } from 'knex';
 import { mustGet, paged, type Page, type Paged, type Tx } from './common.js';
 
 export interface RoleRow {
-  id: number; user_id: number; scope_type: 'project' | 'service'; scope_id: number; role: 'owner' | 'ops'; ops_lead: boolean; created_at: Date;
+  id: number;
+  user_id: number;
+  scope_type: 'project' | 'service';
+  scope_id: number;
+  role: 'owner' | 'ops';
+  ops_lead: boolean;
+  created_at: Date;
 }
 
 export interface GrantRow {
-  id: number; subject_type: 'user' | 'department'; subject_id: number; scope_type: 'host' | 'service' | 'project'; scope_id: number;
-  right: 'login' | 'root'; valid_from: Date; valid_until: Date | null; origin: 'admin' | 'request'; request_id: number | null;
-  created_by: number | null; revoked_at: Date | null; created_at: Date;
+  id: number;
+  subject_type: 'user' | 'department';
+  subject_id: number;
+  scope_type: 'host' | 'service' | 'project';
+  scope_id: number;
+  right: 'login' | 'root';
+  valid_from: Date;
+  valid_until: Date | null;
+  origin: 'admin' | 'request';
+  request_id: number | null;
+  created_by: number | null;
+  revoked_at: Date | null;
+  created_at: Date;
 }
 
 // ---- roles ----
 
 export interface RoleFilter extends Page {
-  userId?: number | undefined; scopeType?: string | undefined; scopeId?: number | undefined; role?: string | undefined;
+  userId?: number | undefined;
+  scopeType?: string | undefined;
+  scopeId?: number | undefined;
+  role?: string | undefined;
 }
 
 export async function listRoles(db: Tx, f: RoleFilter): Promise<Paged<RoleRow>> {
@@ -31,11 +50,18 @@ export async function listRoles(db: Tx, f: RoleFilter): Promise<Paged<RoleRow>> 
 
 export const getRole = (db: Tx, id: number): Promise<RoleRow> => mustGet<RoleRow>(db, 'roles', id, 'role');
 
-export interface NewRole { userId: number; scopeType: string; scopeId: number; role: string; opsLead: boolean }
+export interface NewRole {
+  userId: number;
+  scopeType: string;
+  scopeId: number;
+  role: string;
+  opsLead: boolean;
+}
 
 export async function insertRole(db: Tx, r: NewRole): Promise<RoleRow> {
   const [row] = await db('roles')
-    .insert({ user_id: r.userId, scope_type: r.scopeType, scope_id: r.scopeId, role: r.role, ops_lead: r.opsLead }).returning('*');
+    .insert({ user_id: r.userId, scope_type: r.scopeType, scope_id: r.scopeId, role: r.role, ops_lead: r.opsLead })
+    .returning('*');
   return row as RoleRow;
 }
 
@@ -51,8 +77,12 @@ export async function deleteRole(db: Tx, id: number): Promise<void> {
 // ---- grants ----
 
 export interface GrantFilter extends Page {
-  subjectType?: string | undefined; subjectId?: number | undefined; scopeType?: string | undefined; scopeId?: number | undefined;
-  right?: string | undefined; active?: boolean | undefined;
+  subjectType?: string | undefined;
+  subjectId?: number | undefined;
+  scopeType?: string | undefined;
+  scopeId?: number | undefined;
+  right?: string | undefined;
+  active?: boolean | undefined;
 }
 
 /** Grants matching the filter; `active` means in force at `now` (not revoked, inside its period). */
@@ -64,8 +94,11 @@ export async function listGrants(db: Tx, f: GrantFilter, now: Date): Promise<Pag
   if (f.scopeId) qb.where({ scope_id: f.scopeId });
   if (f.right) qb.where({ right: f.right });
   if (f.active !== undefined) {
-    const inForce = (w: Knex.QueryBuilder) => w.whereNull('revoked_at').where('valid_from', '<=', now)
-      .where((v) => v.whereNull('valid_until').orWhere('valid_until', '>', now));
+    const inForce = (w: Knex.QueryBuilder) =>
+      w
+        .whereNull('revoked_at')
+        .where('valid_from', '<=', now)
+        .where((v) => v.whereNull('valid_until').orWhere('valid_until', '>', now));
     if (f.active) qb.where(inForce);
     else qb.whereNot(inForce);
   }
@@ -75,21 +108,39 @@ export async function listGrants(db: Tx, f: GrantFilter, now: Date): Promise<Pag
 export const getGrant = (db: Tx, id: number): Promise<GrantRow> => mustGet<GrantRow>(db, 'grants', id, 'grant');
 
 export interface NewGrant {
-  subjectType: string; subjectId: number; scopeType: string; scopeId: number; right: string;
-  validFrom: Date; validUntil: Date | null; createdBy: number | null;
+  subjectType: string;
+  subjectId: number;
+  scopeType: string;
+  scopeId: number;
+  right: string;
+  validFrom: Date;
+  validUntil: Date | null;
+  createdBy: number | null;
 }
 
 /** A grant an administrator made (requests make theirs in requests/repository.ts). */
 export async function insertGrant(db: Tx, g: NewGrant): Promise<GrantRow> {
-  const [row] = await db('grants').insert({
-    subject_type: g.subjectType, subject_id: g.subjectId, scope_type: g.scopeType, scope_id: g.scopeId, right: g.right,
-    valid_from: g.validFrom, valid_until: g.validUntil, origin: 'admin', created_by: g.createdBy,
-  }).returning('*');
+  const [row] = await db('grants')
+    .insert({
+      subject_type: g.subjectType,
+      subject_id: g.subjectId,
+      scope_type: g.scopeType,
+      scope_id: g.scopeId,
+      right: g.right,
+      valid_from: g.validFrom,
+      valid_until: g.validUntil,
+      origin: 'admin',
+      created_by: g.createdBy,
+    })
+    .returning('*');
   return row as GrantRow;
 }
 
 export async function setGrantPeriod(db: Tx, id: number, validFrom: Date, validUntil: Date | null): Promise<GrantRow> {
-  const [row] = await db('grants').where({ id }).update({ valid_from: validFrom, valid_until: validUntil }).returning('*');
+  const [row] = await db('grants')
+    .where({ id })
+    .update({ valid_from: validFrom, valid_until: validUntil })
+    .returning('*');
   return row as GrantRow;
 }
 
@@ -99,6 +150,8 @@ export async function revokeGrant(db: Tx, id: number): Promise<void> {
 
 /** Revokes the grants still standing for a person or department (their rows stay). */
 export async function revokeGrantsOf(db: Tx, subjectType: 'user' | 'department', subjectId: number): Promise<void> {
-  await db('grants').where({ subject_type: subjectType, subject_id: subjectId }).whereNull('revoked_at')
+  await db('grants')
+    .where({ subject_type: subjectType, subject_id: subjectId })
+    .whereNull('revoked_at')
     .update({ revoked_at: db.fn.now() });
 }

@@ -19,7 +19,11 @@ export interface HostRow {
 }
 
 export interface HostFilter extends Page {
-  q?: string | undefined; serviceId?: number | undefined; projectId?: number | undefined; state?: string | undefined; kind?: string | undefined;
+  q?: string | undefined;
+  serviceId?: number | undefined;
+  projectId?: number | undefined;
+  state?: string | undefined;
+  kind?: string | undefined;
 }
 
 export async function listHosts(db: Tx, f: HostFilter): Promise<Paged<HostRow>> {
@@ -40,21 +44,38 @@ export async function lockHost(trx: Tx, id: number): Promise<HostRow | undefined
 }
 
 export interface NewHost {
-  hostname: string; addresses: string[]; state: string; kind: string; serviceId: number | null;
-  sshHostKeys: string[]; enrolmentTokenId: number | null;
+  hostname: string;
+  addresses: string[];
+  state: string;
+  kind: string;
+  serviceId: number | null;
+  sshHostKeys: string[];
+  enrolmentTokenId: number | null;
 }
 
 export async function insertHost(db: Tx, h: NewHost): Promise<HostRow> {
-  const [row] = await db('hosts').insert({
-    hostname: h.hostname, addresses: JSON.stringify(h.addresses), state: h.state, kind: h.kind,
-    service_id: h.serviceId, ssh_host_keys: JSON.stringify(h.sshHostKeys), enrolment_token_id: h.enrolmentTokenId,
-  }).returning('*');
+  const [row] = await db('hosts')
+    .insert({
+      hostname: h.hostname,
+      addresses: JSON.stringify(h.addresses),
+      state: h.state,
+      kind: h.kind,
+      service_id: h.serviceId,
+      ssh_host_keys: JSON.stringify(h.sshHostKeys),
+      enrolment_token_id: h.enrolmentTokenId,
+    })
+    .returning('*');
   return row as HostRow;
 }
 
 export interface HostChanges {
-  hostname?: string | undefined; addresses?: string[] | undefined; state?: string | undefined; kind?: string | undefined;
-  serviceId?: number | null | undefined; sshHostKeys?: string[] | undefined; enrolmentTokenId?: number | null | undefined;
+  hostname?: string | undefined;
+  addresses?: string[] | undefined;
+  state?: string | undefined;
+  kind?: string | undefined;
+  serviceId?: number | null | undefined;
+  sshHostKeys?: string[] | undefined;
+  enrolmentTokenId?: number | null | undefined;
   /** Set by an enrolment reset only: forgets the agent's key. */
   forgetAgent?: true | undefined;
 }
@@ -62,8 +83,13 @@ export interface HostChanges {
 /** Applies the given changes; undefined when there is nothing to change. */
 export async function updateHost(db: Tx, id: number, c: HostChanges): Promise<HostRow | undefined> {
   const patch = definedOnly({
-    hostname: c.hostname, addresses: c.addresses && JSON.stringify(c.addresses), state: c.state, kind: c.kind, service_id: c.serviceId,
-    ssh_host_keys: c.sshHostKeys && JSON.stringify(c.sshHostKeys), enrolment_token_id: c.enrolmentTokenId,
+    hostname: c.hostname,
+    addresses: c.addresses && JSON.stringify(c.addresses),
+    state: c.state,
+    kind: c.kind,
+    service_id: c.serviceId,
+    ssh_host_keys: c.sshHostKeys && JSON.stringify(c.sshHostKeys),
+    enrolment_token_id: c.enrolmentTokenId,
     ...(c.forgetAgent ? { agent_public_key: null, enrolled_at: null } : {}),
   });
   if (Object.keys(patch).length === 0) return undefined;

@@ -20,10 +20,20 @@ export interface UserRow {
   updated_at: Date;
 }
 
-export interface UserKeyRow { id: number; user_id: number; public_key: string; fingerprint: string; comment: string; created_at: Date }
+export interface UserKeyRow {
+  id: number;
+  user_id: number;
+  public_key: string;
+  fingerprint: string;
+  comment: string;
+  created_at: Date;
+}
 
 export interface UserFilter extends Page {
-  q?: string | undefined; status?: string | undefined; departmentId?: number | undefined; isAdmin?: boolean | undefined;
+  q?: string | undefined;
+  status?: string | undefined;
+  departmentId?: number | undefined;
+  isAdmin?: boolean | undefined;
 }
 
 export async function listUsers(db: Tx, f: UserFilter): Promise<Paged<UserRow>> {
@@ -40,37 +50,72 @@ export const getUser = (db: Tx, id: number): Promise<UserRow> => mustGet<UserRow
 
 /** Active administrators other than `userId`. */
 export async function otherActiveAdmins(db: Tx, userId: number): Promise<number> {
-  const others = await db('users').where({ is_admin: true, status: 'active' }).whereNot({ id: userId }).count<{ n: string }[]>({ n: '*' });
+  const others = await db('users')
+    .where({ is_admin: true, status: 'active' })
+    .whereNot({ id: userId })
+    .count<{ n: string }[]>({ n: '*' });
   return Number(others[0]!.n);
 }
 
 export interface NewUser {
-  username: string; displayName: string; email: string | null; leaderId: number | null; departmentId: number | null;
-  status: string; isAdmin: boolean; isAuditor: boolean; shell: string; passwordHash: string | null;
+  username: string;
+  displayName: string;
+  email: string | null;
+  leaderId: number | null;
+  departmentId: number | null;
+  status: string;
+  isAdmin: boolean;
+  isAuditor: boolean;
+  shell: string;
+  passwordHash: string | null;
 }
 
 export async function insertUser(db: Tx, u: NewUser): Promise<UserRow> {
-  const [row] = await db('users').insert({
-    username: u.username, display_name: u.displayName, email: u.email, leader_id: u.leaderId, department_id: u.departmentId,
-    status: u.status, is_admin: u.isAdmin, is_auditor: u.isAuditor, shell: u.shell, password_hash: u.passwordHash,
-  }).returning('*');
+  const [row] = await db('users')
+    .insert({
+      username: u.username,
+      display_name: u.displayName,
+      email: u.email,
+      leader_id: u.leaderId,
+      department_id: u.departmentId,
+      status: u.status,
+      is_admin: u.isAdmin,
+      is_auditor: u.isAuditor,
+      shell: u.shell,
+      password_hash: u.passwordHash,
+    })
+    .returning('*');
   return row as UserRow;
 }
 
 export interface UserChanges {
-  displayName?: string | undefined; email?: string | null | undefined; leaderId?: number | null | undefined;
-  departmentId?: number | null | undefined; status?: string | undefined; isAdmin?: boolean | undefined;
-  isAuditor?: boolean | undefined; shell?: string | undefined;
+  displayName?: string | undefined;
+  email?: string | null | undefined;
+  leaderId?: number | null | undefined;
+  departmentId?: number | null | undefined;
+  status?: string | undefined;
+  isAdmin?: boolean | undefined;
+  isAuditor?: boolean | undefined;
+  shell?: string | undefined;
 }
 
 /** Applies the given changes (stamping updated_at); undefined when there is nothing to change. */
 export async function updateUser(db: Tx, id: number, c: UserChanges): Promise<UserRow | undefined> {
   const patch = definedOnly({
-    display_name: c.displayName, email: c.email, leader_id: c.leaderId, department_id: c.departmentId,
-    status: c.status, is_admin: c.isAdmin, is_auditor: c.isAuditor, shell: c.shell,
+    display_name: c.displayName,
+    email: c.email,
+    leader_id: c.leaderId,
+    department_id: c.departmentId,
+    status: c.status,
+    is_admin: c.isAdmin,
+    is_auditor: c.isAuditor,
+    shell: c.shell,
   });
   if (Object.keys(patch).length === 0) return undefined;
-  const [row] = await db('users').where({ id }).update({ ...patch, updated_at: db.fn.now() }).returning('*');
+  const [row] = await db('users')
+    .where({ id })
+    .update({ ...patch, updated_at: db.fn.now() })
+    .returning('*');
   return row as UserRow;
 }
 
@@ -95,11 +140,17 @@ export async function listKeys(db: Tx, userId: number): Promise<UserKeyRow[]> {
   return db('user_ssh_keys').where({ user_id: userId }).orderBy('id');
 }
 
-export interface NewKey { userId: number; publicKey: string; fingerprint: string; comment: string }
+export interface NewKey {
+  userId: number;
+  publicKey: string;
+  fingerprint: string;
+  comment: string;
+}
 
 export async function insertKey(db: Tx, k: NewKey): Promise<UserKeyRow> {
   const [row] = await db('user_ssh_keys')
-    .insert({ user_id: k.userId, public_key: k.publicKey, fingerprint: k.fingerprint, comment: k.comment }).returning('*');
+    .insert({ user_id: k.userId, public_key: k.publicKey, fingerprint: k.fingerprint, comment: k.comment })
+    .returning('*');
   return row as UserKeyRow;
 }
 

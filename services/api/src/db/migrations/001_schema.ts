@@ -29,7 +29,9 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
   });
-  await knex.raw(`ALTER TABLE users ADD CONSTRAINT users_username_format CHECK (username ~ '^[a-z_][a-z0-9_-]{0,31}$')`);
+  await knex.raw(
+    `ALTER TABLE users ADD CONSTRAINT users_username_format CHECK (username ~ '^[a-z_][a-z0-9_-]{0,31}$')`,
+  );
   await knex.raw(`ALTER TABLE users ADD CONSTRAINT users_status CHECK (status IN ('active','disabled'))`);
   await knex.raw(`ALTER TABLE departments ADD COLUMN leader_id integer REFERENCES users(id) ON DELETE SET NULL`);
   await knex.raw(`CREATE INDEX users_department ON users(department_id)`);
@@ -110,7 +112,9 @@ export async function up(knex: Knex): Promise<void> {
     t.text('decision_note');
     t.integer('grant_id');
   });
-  await knex.raw(`ALTER TABLE access_requests ADD CONSTRAINT requests_status CHECK (status IN ('pending','approved','rejected','cancelled','expired'))`);
+  await knex.raw(
+    `ALTER TABLE access_requests ADD CONSTRAINT requests_status CHECK (status IN ('pending','approved','rejected','cancelled','expired'))`,
+  );
   await knex.raw(`CREATE INDEX requests_pending ON access_requests(status, scope_type, scope_id)`);
 
   await knex.schema.createTable('request_approvals', (t) => {
@@ -152,10 +156,14 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`ALTER TABLE grants ADD CONSTRAINT grants_subject CHECK (subject_type IN ('user','department'))`);
   await knex.raw(`ALTER TABLE grants ADD CONSTRAINT grants_scope CHECK (scope_type IN ('host','service','project'))`);
   await knex.raw(`ALTER TABLE grants ADD CONSTRAINT grants_right CHECK ("right" IN ('login','root'))`);
-  await knex.raw(`ALTER TABLE grants ADD CONSTRAINT grants_period CHECK (valid_until IS NULL OR valid_until > valid_from)`);
+  await knex.raw(
+    `ALTER TABLE grants ADD CONSTRAINT grants_period CHECK (valid_until IS NULL OR valid_until > valid_from)`,
+  );
   await knex.raw(`CREATE INDEX grants_subject_idx ON grants(subject_type, subject_id) WHERE revoked_at IS NULL`);
   // The decision hot path probes exact (subject, scope) pairs.
-  await knex.raw(`CREATE INDEX grants_lookup_idx ON grants(subject_type, subject_id, scope_type, scope_id) WHERE revoked_at IS NULL`);
+  await knex.raw(
+    `CREATE INDEX grants_lookup_idx ON grants(subject_type, subject_id, scope_type, scope_id) WHERE revoked_at IS NULL`,
+  );
   await knex.raw(`CREATE INDEX grants_scope_idx ON grants(scope_type, scope_id) WHERE revoked_at IS NULL`);
 
   await knex.schema.createTable('command_rules', (t) => {
@@ -171,7 +179,9 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
   });
   await knex.raw(`ALTER TABLE command_rules ADD CONSTRAINT rules_action CHECK (action IN ('alert','block'))`);
-  await knex.raw(`ALTER TABLE command_rules ADD CONSTRAINT rules_scope CHECK (scope_type IN ('global','project','service') AND (scope_type = 'global') = (scope_id IS NULL))`);
+  await knex.raw(
+    `ALTER TABLE command_rules ADD CONSTRAINT rules_scope CHECK (scope_type IN ('global','project','service') AND (scope_type = 'global') = (scope_id IS NULL))`,
+  );
 
   await knex.schema.createTable('sessions', (t) => {
     t.uuid('id').primary();
@@ -231,11 +241,17 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`CREATE FUNCTION jmp_bump_policy_version() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN UPDATE policy_version SET v = v + 1 WHERE id = 1; RETURN NULL; END $$`);
   for (const table of ['users', 'departments', 'projects', 'services', 'roles', 'grants']) {
-    await knex.raw(`CREATE TRIGGER ${table}_policy_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION jmp_bump_policy_version()`);
+    await knex.raw(
+      `CREATE TRIGGER ${table}_policy_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION jmp_bump_policy_version()`,
+    );
   }
   // Hosts: only what decide() reads; last_seen_at and agent status change all the time.
-  await knex.raw(`CREATE TRIGGER hosts_policy_version AFTER INSERT OR DELETE OR TRUNCATE ON hosts FOR EACH STATEMENT EXECUTE FUNCTION jmp_bump_policy_version()`);
-  await knex.raw(`CREATE TRIGGER hosts_policy_version_upd AFTER UPDATE OF hostname, state, service_id ON hosts FOR EACH STATEMENT EXECUTE FUNCTION jmp_bump_policy_version()`);
+  await knex.raw(
+    `CREATE TRIGGER hosts_policy_version AFTER INSERT OR DELETE OR TRUNCATE ON hosts FOR EACH STATEMENT EXECUTE FUNCTION jmp_bump_policy_version()`,
+  );
+  await knex.raw(
+    `CREATE TRIGGER hosts_policy_version_upd AFTER UPDATE OF hostname, state, service_id ON hosts FOR EACH STATEMENT EXECUTE FUNCTION jmp_bump_policy_version()`,
+  );
 
   await knex.schema.createTable('ticket_keys', (t) => {
     t.string('kid', 64).primary();
@@ -248,7 +264,23 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   await knex.raw('DROP TABLE IF EXISTS policy_version');
-  for (const t of ['ticket_keys', 'enrolment_tokens', 'audit_events', 'commands', 'sessions', 'command_rules', 'grants', 'request_policies', 'request_approvals', 'access_requests', 'roles', 'hosts', 'services', 'projects', 'user_ssh_keys']) {
+  for (const t of [
+    'ticket_keys',
+    'enrolment_tokens',
+    'audit_events',
+    'commands',
+    'sessions',
+    'command_rules',
+    'grants',
+    'request_policies',
+    'request_approvals',
+    'access_requests',
+    'roles',
+    'hosts',
+    'services',
+    'projects',
+    'user_ssh_keys',
+  ]) {
     await knex.schema.dropTableIfExists(t);
   }
   await knex.raw('ALTER TABLE departments DROP COLUMN IF EXISTS leader_id');

@@ -13,6 +13,10 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.schema.alterTable('sessions', (t) => { t.dropColumn('parent_session_id'); });
-  await knex.schema.alterTable('services', (t) => { t.dropColumn('hop_tickets'); });
+  await knex.schema.alterTable('sessions', (t) => {
+    t.dropColumn('parent_session_id');
+  });
+  await knex.schema.alterTable('services', (t) => {
+    t.dropColumn('hop_tickets');
+  });
 }

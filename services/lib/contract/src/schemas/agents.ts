@@ -8,11 +8,24 @@ export const EnrollRequest = z.strictObject({
   addresses: z.array(IpAddress).min(1).max(64),
   sshHostKeys: z.array(SshPublicKey).max(16),
   /** The agent's ES256 public key, PEM (SPKI). */
-  agentPublicKey: z.string().max(4096).regex(/^-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----\s*$/, 'must be a PEM public key'),
+  agentPublicKey: z
+    .string()
+    .max(4096)
+    .regex(/^-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----\s*$/, 'must be a PEM public key'),
 });
 export const EnrollResponse = z.object({ hostId: z.number(), hostname: z.string() });
 
-export const PolicyUser = z.object({ username: Username, uid: z.number(), gid: z.number(), gecos: z.string(), home: z.string(), shell: z.string(), groups: z.array(z.string()), login: z.boolean(), root: z.boolean() });
+export const PolicyUser = z.object({
+  username: Username,
+  uid: z.number(),
+  gid: z.number(),
+  gecos: z.string(),
+  home: z.string(),
+  shell: z.string(),
+  groups: z.array(z.string()),
+  login: z.boolean(),
+  root: z.boolean(),
+});
 export const PolicySnapshot = z.object({
   version: z.literal(1),
   host: z.object({ id: z.number(), hostname: z.string(), state: z.string() }),

@@ -4,16 +4,55 @@ import { WebCredential } from './web.js';
 
 /** jmp-ssh asks whether a login to jmp itself succeeds (flow 1). */
 export const AuthSshRequest = z.discriminatedUnion('method', [
-  z.object({ method: z.literal('password'), username: Username, password: z.string().min(1).max(1024), totp: z.string().regex(/^\d{6}$/, 'must be 6 digits').optional(), source: z.string().max(64).optional() }),
-  z.object({ method: z.literal('publickey'), username: Username, publicKey: SshPublicKey, source: z.string().max(64).optional() }),
+  z.object({
+    method: z.literal('password'),
+    username: Username,
+    password: z.string().min(1).max(1024),
+    totp: z
+      .string()
+      .regex(/^\d{6}$/, 'must be 6 digits')
+      .optional(),
+    source: z.string().max(64).optional(),
+  }),
+  z.object({
+    method: z.literal('publickey'),
+    username: Username,
+    publicKey: SshPublicKey,
+    source: z.string().max(64).optional(),
+  }),
   // jmp-socket's one-time credential (docs/web-terminal.md): both factors, used once.
-  z.object({ method: z.literal('web-credential'), username: Username, credential: WebCredential, source: z.string().max(64).optional() }),
+  z.object({
+    method: z.literal('web-credential'),
+    username: Username,
+    credential: WebCredential,
+    source: z.string().max(64).optional(),
+  }),
 ]);
-export const AuthUser = z.object({ id: z.number(), username: Username, uid: z.number(), displayName: z.string(), email: z.string().nullable(), isAdmin: z.boolean(), isAuditor: z.boolean() });
+export const AuthUser = z.object({
+  id: z.number(),
+  username: Username,
+  uid: z.number(),
+  displayName: z.string(),
+  email: z.string().nullable(),
+  isAdmin: z.boolean(),
+  isAuditor: z.boolean(),
+});
 export const AuthSshResponse = z.object({ ok: z.literal(true), user: AuthUser });
 
-export const AuthWebRequest = z.object({ username: Username, password: z.string().min(1).max(1024), totp: z.string().regex(/^\d{6}$/, 'must be 6 digits').optional() });
-export const AuthWebResponse = z.object({ ok: z.literal(true), user: AuthUser, csrfToken: z.string(), expiresAt: z.string() });
+export const AuthWebRequest = z.object({
+  username: Username,
+  password: z.string().min(1).max(1024),
+  totp: z
+    .string()
+    .regex(/^\d{6}$/, 'must be 6 digits')
+    .optional(),
+});
+export const AuthWebResponse = z.object({
+  ok: z.literal(true),
+  user: AuthUser,
+  csrfToken: z.string(),
+  expiresAt: z.string(),
+});
 
 export type AuthSshRequest = z.infer<typeof AuthSshRequest>;
 export type AuthUser = z.infer<typeof AuthUser>;

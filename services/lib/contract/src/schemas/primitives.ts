@@ -39,13 +39,24 @@ export const Text = z.string().refine(isStorable, UNSTORABLE_MESSAGE);
 
 /** Usernames as they appear on targets (DESIGN: Identity on targets). */
 export const Username = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must match ^[a-z_][a-z0-9_-]{0,31}$');
-export const Hostname = z.string().min(1).max(253).regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/, 'must be a DNS host name');
+export const Hostname = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/, 'must be a DNS host name');
 export const Name = z.string().trim().min(1).max(128).refine(isStorable, UNSTORABLE_MESSAGE);
 /** Postgres integer ids: a larger number would fail in the query as a 500. */
 export const Id = z.coerce.number().int().positive().max(2147483647);
 export const IpAddress = z.union([z.ipv4(), z.ipv6()], { message: 'must be an IPv4 or IPv6 address' });
 /** An OpenSSH public key line: "type base64 [comment]". */
-export const SshPublicKey = z.string().trim().max(16384).regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/, 'must be an OpenSSH public key line')
+export const SshPublicKey = z
+  .string()
+  .trim()
+  .max(16384)
+  .regex(
+    /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/,
+    'must be an OpenSSH public key line',
+  )
   .refine(isStorable, UNSTORABLE_MESSAGE);
 export const Right = z.enum(['login', 'root']);
 export const ScopeType = z.enum(['host', 'service', 'project']);

@@ -4,7 +4,10 @@ import { z } from 'zod';
 import { Hostname, Id, Right, RoleScope, ScopeType } from './primitives.js';
 
 /** Ids inside JSON bodies are real numbers, never strings. */
-const BodyId = z.number({ message: 'must be a positive integer' }).int('must be a positive integer').positive('must be a positive integer');
+const BodyId = z
+  .number({ message: 'must be a positive integer' })
+  .int('must be a positive integer')
+  .positive('must be a positive integer');
 
 export const RequestStatus = z.enum(['pending', 'approved', 'rejected', 'cancelled', 'expired']);
 
@@ -13,14 +16,25 @@ export const RequestScope = z
   .object({ type: ScopeType, id: BodyId.optional(), hostname: Hostname.optional() })
   .strict()
   .superRefine((s, ctx) => {
-    if (s.hostname !== undefined && s.type !== 'host') ctx.addIssue({ code: 'custom', path: ['hostname'], message: 'only a host scope may be named by hostname' });
-    else if (s.hostname !== undefined && s.id !== undefined) ctx.addIssue({ code: 'custom', path: ['id'], message: 'give either id or hostname, not both' });
-    else if (s.hostname === undefined && s.id === undefined) ctx.addIssue({ code: 'custom', path: ['id'], message: s.type === 'host' ? 'is required (or hostname)' : 'is required' });
+    if (s.hostname !== undefined && s.type !== 'host')
+      ctx.addIssue({ code: 'custom', path: ['hostname'], message: 'only a host scope may be named by hostname' });
+    else if (s.hostname !== undefined && s.id !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['id'], message: 'give either id or hostname, not both' });
+    else if (s.hostname === undefined && s.id === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['id'],
+        message: s.type === 'host' ? 'is required (or hostname)' : 'is required',
+      });
   });
 
 /** Longest duration anyone may ask for, whatever a policy says: one year. */
 export const MAX_REQUEST_SECONDS = 365 * 86400;
-const Duration = z.number({ message: 'must be a number of seconds' }).int('must be a whole number of seconds').min(60, 'must be at least 60 s').max(MAX_REQUEST_SECONDS, `must be at most ${MAX_REQUEST_SECONDS} s`);
+const Duration = z
+  .number({ message: 'must be a number of seconds' })
+  .int('must be a whole number of seconds')
+  .min(60, 'must be at least 60 s')
+  .max(MAX_REQUEST_SECONDS, `must be at most ${MAX_REQUEST_SECONDS} s`);
 
 export const CreateAccessRequest = z.object({
   scope: RequestScope,
@@ -28,7 +42,10 @@ export const CreateAccessRequest = z.object({
   durationSeconds: Duration,
   reason: z.string().trim().min(1, 'must say why the access is needed').max(2000),
   /** Absent: the request is for the requester. A department: for all its members (leaders and admins only). */
-  subject: z.object({ type: z.literal('department'), id: BodyId }).strict().optional(),
+  subject: z
+    .object({ type: z.literal('department'), id: BodyId })
+    .strict()
+    .optional(),
 });
 
 export const RequestListQuery = z.object({
@@ -50,7 +67,13 @@ export const AccessRequestView = z.object({
   status: RequestStatus,
   requester: UserRef,
   subject: z.object({ type: z.enum(['user', 'department']), id: z.number(), name: z.string() }),
-  scope: z.object({ type: ScopeType, id: z.number(), name: z.string(), serviceId: z.number().nullable(), projectId: z.number().nullable() }),
+  scope: z.object({
+    type: ScopeType,
+    id: z.number(),
+    name: z.string(),
+    serviceId: z.number().nullable(),
+    projectId: z.number().nullable(),
+  }),
   right: Right,
   durationSeconds: z.number(),
   reason: z.string(),
@@ -64,20 +87,24 @@ export const AccessRequestView = z.object({
   approvers: z.string(),
 });
 export const AccessRequestDetail = AccessRequestView.extend({
-  approvals: z.array(z.object({ approver: UserRef, decision: z.enum(['approve', 'reject']), note: z.string(), at: z.string() })),
+  approvals: z.array(
+    z.object({ approver: UserRef, decision: z.enum(['approve', 'reject']), note: z.string(), at: z.string() }),
+  ),
 });
 export const AccessRequestList = z.object({ requests: z.array(AccessRequestView) });
 
 /** Limits per project/service and right. */
-export const RequestPolicy = z.object({
-  scopeType: RoleScope,
-  scopeId: BodyId,
-  right: Right,
-  maxSeconds: Duration,
-  /** null: anyone may ask; else members of these departments or their sub-departments. */
-  allowedDepartmentIds: z.array(BodyId).max(1000).nullable().default(null),
-  allowDepartmentSubjects: z.boolean().default(true),
-}).strict();
+export const RequestPolicy = z
+  .object({
+    scopeType: RoleScope,
+    scopeId: BodyId,
+    right: Right,
+    maxSeconds: Duration,
+    /** null: anyone may ask; else members of these departments or their sub-departments. */
+    allowedDepartmentIds: z.array(BodyId).max(1000).nullable().default(null),
+    allowDepartmentSubjects: z.boolean().default(true),
+  })
+  .strict();
 export const RequestPolicyView = z.object({
   id: z.number(),
   scopeType: RoleScope,
@@ -88,7 +115,11 @@ export const RequestPolicyView = z.object({
   allowDepartmentSubjects: z.boolean(),
 });
 export const RequestPolicyList = z.object({ policies: z.array(RequestPolicyView) });
-export const RequestPolicyQuery = z.object({ scopeType: RoleScope.optional(), scopeId: Id.optional(), right: Right.optional() });
+export const RequestPolicyQuery = z.object({
+  scopeType: RoleScope.optional(),
+  scopeId: Id.optional(),
+  right: Right.optional(),
+});
 export const RequestPolicyKey = z.object({ scopeType: RoleScope, scopeId: Id, right: Right });
 
 export type RequestStatus = z.infer<typeof RequestStatus>;

@@ -7,7 +7,12 @@ export const TicketResponse = z.object({
   ticket: z.string(),
   jti: z.string(),
   expiresAt: z.string(),
-  host: z.object({ id: z.number(), hostname: z.string(), addresses: z.array(z.string()), sshHostKeys: z.array(z.string()) }),
+  host: z.object({
+    id: z.number(),
+    hostname: z.string(),
+    addresses: z.array(z.string()),
+    sshHostKeys: z.array(z.string()),
+  }),
 });
 export type TicketRequest = z.infer<typeof TicketRequest>;
 export type TicketResponse = z.infer<typeof TicketResponse>;

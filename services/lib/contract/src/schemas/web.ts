@@ -6,10 +6,14 @@ import { Username, Hostname, IsoTime } from './primitives.js';
 
 /** `jmpw_` + 32 random bytes in base64url: what jmp-socket logs in to jmp-ssh with. */
 export const WEB_CREDENTIAL_PREFIX = 'jmpw_';
-export const WebCredential = z.string().regex(/^jmpw_[A-Za-z0-9_-]{43}$/, 'must be a web credential (jmpw_ and 43 base64url characters)');
+export const WebCredential = z
+  .string()
+  .regex(/^jmpw_[A-Za-z0-9_-]{43}$/, 'must be a web credential (jmpw_ and 43 base64url characters)');
 
 /** jmp-socket hands over the browser's session cookie value. */
-export const WebSshCredentialRequest = z.object({ session: z.string().min(1, 'must be the jmp_session cookie value').max(4096) });
+export const WebSshCredentialRequest = z.object({
+  session: z.string().min(1, 'must be the jmp_session cookie value').max(4096),
+});
 export const WebSshCredentialResponse = z.object({
   username: Username,
   credential: WebCredential,
@@ -42,7 +46,10 @@ export const TerminalOpen = z.object({
   cols: Cols,
   rows: Rows,
 });
-export const TerminalOpenAck = z.union([z.object({ ok: z.literal(true) }), z.object({ ok: z.literal(false), error: z.string() })]);
+export const TerminalOpenAck = z.union([
+  z.object({ ok: z.literal(true) }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
 export const TerminalResize = z.object({ cols: Cols, rows: Rows });
 export const TerminalPrompt = z.object({
   name: z.string(),
