@@ -11,6 +11,7 @@ import { LastSeen } from './last-seen.js';
 import { policyVersion } from '../access/facts-cache.js';
 import { recordOfflineSpent } from '../pam/spent.js';
 import { enrolHost } from './enrol.js';
+import { consumeEnrolmentToken, recordAgentStatus } from './repository.js';
 
 const AgentEvents = z.object({
   events: z
@@ -51,16 +52,9 @@ export const agentRoutes: RouteModule = (api, ctx, auth) => {
       const enrolled = await ctx.db
         .transaction(async (trx) => {
           // Consume one use atomically; an expired, revoked or used-up token matches nothing.
-          // The lookup is by the token's sha256 (unique index): no comparison of the secret itself.
-          const [token] = await trx('enrolment_tokens')
-            .where({ token_hash: sha256hex(body.token) })
-            .whereNull('revoked_at')
-            .where('expires_at', '>', trx.fn.now())
-            .whereRaw('uses < max_uses')
-            .increment('uses', 1)
-            .returning(['id', 'service_id', 'host_state']);
+          const token = await consumeEnrolmentToken(trx, sha256hex(body.token));
           if (!token) throw new JmpError('unauthorized', 'enrolment token is unknown, expired, revoked or used up');
-          tokenId = token.id as number;
+          tokenId = token.id;
           // A refusal throws: the transaction rolls back, the use is not spent, and the refusal is audited below.
           return enrolHost(trx, token, {
             hostname,
@@ -162,13 +156,11 @@ export const agentRoutes: RouteModule = (api, ctx, auth) => {
       }
       const degraded =
         body.events.some((e) => e.type === 'degraded') && !body.events.some((e) => e.type === 'recovered');
-      await ctx
-        .db('hosts')
-        .where({ id: principal.hostId })
-        .update({
-          agent_status: JSON.stringify({ degraded, lastEvent: body.events.at(-1)?.type, at: new Date().toISOString() }),
-          last_seen_at: ctx.db.fn.now(),
-        });
+      await recordAgentStatus(ctx.db, principal.hostId, {
+        degraded,
+        lastEvent: body.events.at(-1)?.type,
+        at: new Date().toISOString(),
+      });
       return undefined;
     },
   );

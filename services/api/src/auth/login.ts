@@ -10,19 +10,7 @@ import { storeCall } from '../store/store.js';
 import { takeAttempt } from './throttle.js';
 import { parseSshPublicKey } from '@jmp/contract/ssh-key';
 import { spendWebCredential } from '../web/credentials.js';
-
-interface UserRow {
-  id: number;
-  username: string;
-  uid: number;
-  display_name: string;
-  email: string | null;
-  status: string;
-  password_hash: string | null;
-  totp_secret_enc: string | null;
-  is_admin: boolean;
-  is_auditor: boolean;
-}
+import { sshKeyByFingerprint, userById, userByName, type UserRow } from './repository.js';
 
 export const TOTP_PURPOSE = 'totp';
 
@@ -53,7 +41,7 @@ export async function passwordLogin(
   source: string,
 ): Promise<AuthUser> {
   const attempt = await takeAttempt(ctx, username, source);
-  const u = (await ctx.db('users').where({ username }).first()) as UserRow | undefined;
+  const u = await userByName(ctx.db, username);
   const ok = await verifyPassword(password, u?.password_hash ?? null);
   if (!u || !ok) {
     await attempt.failed(u ? 'password' : 'unknown user');
@@ -94,14 +82,12 @@ export async function publicKeyLogin(
   publicKey: string,
   source?: string,
 ): Promise<AuthUser> {
-  const u = (await ctx.db('users').where({ username }).first()) as UserRow | undefined;
+  const u = await userByName(ctx.db, username);
   const parsed = parseSshPublicKey(publicKey);
   if (typeof parsed === 'string') throw new JmpError('bad_request', `body.publicKey: ${parsed}`);
   const fp = parsed.fingerprint;
-  const key = u
-    ? await ctx.db('user_ssh_keys').where({ user_id: u.id, fingerprint: fp }).first('public_key')
-    : undefined;
-  const stored = key ? parseSshPublicKey(key.public_key) : null;
+  const key = u ? await sshKeyByFingerprint(ctx.db, u.id, fp) : undefined;
+  const stored = key ? parseSshPublicKey(key) : null;
   if (!u || !stored || typeof stored === 'string' || !stored.blob.equals(parsed.blob)) {
     // Clients offer several keys in turn; unknown keys are not password guesses, so they do not count toward lockout.
     throw new JmpError('unauthorized', 'public key not accepted');
@@ -135,7 +121,7 @@ export async function webCredentialLogin(
     if (err instanceof JmpError) ctx.log.warn({ username, source, why: err.message }, 'web credential refused');
     throw err;
   }
-  const u = (await ctx.db('users').where({ id: userId }).first()) as UserRow | undefined;
+  const u = await userById(ctx.db, userId);
   if (!u || u.username !== username) throw new JmpError('unauthorized', 'this web credential belongs to another user');
   if (u.status !== 'active') throw new JmpError('forbidden', `user ${username} is disabled; ask an administrator`);
   await appendAudit(ctx.db, {

@@ -5,6 +5,7 @@ import { actorOf, checkSessionToken, mintSession, SESSION_COOKIE, sessionTokenOf
 import { appendAudit } from '../audit/audit.js';
 import { passwordLogin, publicKeyLogin, toAuthUser, webCredentialLogin } from './login.js';
 import { revokeSession } from './sessions.js';
+import { userById } from './repository.js';
 
 export const authRoutes: RouteModule = (api, ctx, auth) => {
   api.route(
@@ -108,7 +109,9 @@ export const authRoutes: RouteModule = (api, ctx, auth) => {
     },
     async ({ principal }) => {
       if (principal.kind !== 'user') throw new Error('unreachable');
-      const row = await ctx.db('users').where({ id: principal.user.id }).first();
+      const row = await userById(ctx.db, principal.user.id);
+      // Deleted between the session check and this read.
+      if (!row) throw new JmpError('unauthorized', 'this user no longer exists; log in again');
       return { user: toAuthUser(row) };
     },
   );

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RouteModule } from '../http/app.js';
+import { pingDb } from '../http/db-health.js';
 
 export const healthRoutes: RouteModule = (api, ctx) => {
   api.route(
@@ -13,7 +14,7 @@ export const healthRoutes: RouteModule = (api, ctx) => {
     },
     async ({ res }) => {
       const [db, store] = await Promise.all([
-        ctx.db.raw('SELECT 1').then(
+        pingDb(ctx.db).then(
           () => true,
           () => false,
         ),

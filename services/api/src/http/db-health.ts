@@ -1,6 +1,7 @@
 // A database outage is logged once when it starts and once when it ends, not
 // once per request; pg's pool reconnects by itself when Postgres returns.
 import type { Ctx } from '../context.js';
+import type { Db } from '../db/knex.js';
 
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -29,6 +30,11 @@ export function isDbUnavailable(err: unknown): boolean {
   );
 }
 
+/** Throws when the database does not answer. */
+export async function pingDb(db: Db): Promise<void> {
+  await db.raw('SELECT 1');
+}
+
 export class DbHealth {
   private isDown = false;
   private probing: NodeJS.Timeout | null = null;
@@ -48,7 +54,7 @@ export class DbHealth {
 
   async probe(): Promise<boolean> {
     try {
-      await this.ctx.db.raw('SELECT 1');
+      await pingDb(this.ctx.db);
       if (this.isDown) {
         this.isDown = false;
         if (this.probing) clearInterval(this.probing);

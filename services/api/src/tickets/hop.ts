@@ -5,9 +5,8 @@
 // sits inside a recorded session. Each end's service can switch hops off.
 import type { Ctx } from '../context.js';
 import { liveFlags } from '../sessions/live.js';
+import { hopSettings, openSessionIdsOn } from './repository.js';
 
-/** Open rows older than this are not looked at (as for the per-person session limit). */
-const OPEN_SESSION_WINDOW = "now() - interval '7 days'";
 /** A person rarely has more than a few sessions on one host; bound the live-registry read. */
 const MAX_CANDIDATES = 50;
 
@@ -16,13 +15,7 @@ export type ParentCheck = { ok: true; parentSession: string } | Refusal;
 
 /** Whether both hosts' services allow hop tickets (a host without a service takes the default, on). */
 export async function hopsAllowed(ctx: Ctx, fromHostId: number, toHostname: string): Promise<{ ok: true } | Refusal> {
-  const rows = await ctx
-    .db('hosts as h')
-    .leftJoin('services as s', 's.id', 'h.service_id')
-    .where('h.id', fromHostId)
-    .orWhere('h.hostname', toHostname)
-    .select('h.id', 'h.hostname', 's.name as service', 's.hop_tickets');
-  for (const r of rows) {
+  for (const r of await hopSettings(ctx.db, fromHostId, toHostname)) {
     if (r.hop_tickets === false) {
       const end = r.id === fromHostId ? 'from' : 'to';
       return { ok: false, reason: `hop tickets are off for service ${r.service}, so no hop ${end} ${r.hostname}` };
@@ -45,16 +38,7 @@ export async function parentSession(
     ok: false,
     reason: `${username} has no live jmp session on ${host.hostname}; hop tickets are only issued inside one`,
   };
-  const user = await ctx.db('users').where({ username }).first('id');
-  if (!user) return none;
-  const open = (await ctx
-    .db('sessions')
-    .where({ user_id: user.id, host_id: host.hostId })
-    .whereNull('ended_at')
-    .where('started_at', '>', ctx.db.raw(OPEN_SESSION_WINDOW))
-    .orderBy('started_at', 'desc')
-    .limit(MAX_CANDIDATES)
-    .pluck('id')) as string[];
+  const open = await openSessionIdsOn(ctx.db, username, host.hostId, MAX_CANDIDATES);
   if (!open.length) return none;
   const live = await liveFlags(ctx.store, open);
   const candidates = open.filter((_, i) => live[i]);

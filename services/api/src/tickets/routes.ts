@@ -7,6 +7,7 @@ import { checkAccess } from '../access/check.js';
 import { appendAudit } from '../audit/audit.js';
 import { mintTicket } from './tickets.js';
 import { hopsAllowed, parentSession } from './hop.js';
+import { ticketHost } from './repository.js';
 
 /** Checks the login right and mints a ticket; `via` records who asked. */
 async function issueTicket(
@@ -26,7 +27,8 @@ async function issueTicket(
     });
     throw new JmpError('forbidden', decision.reason);
   }
-  const host = await ctx.db('hosts').where({ id: facts.host.id }).first('id', 'hostname', 'addresses', 'ssh_host_keys');
+  const host = await ticketHost(ctx.db, facts.host.id);
+  if (!host) throw new JmpError('not_found', `no host named ${body.host}`);
   const t = mintTicket(ctx.ticketKeys, body.user, host.id, ctx.config.ticketTtlSeconds, body.session);
   await appendAudit(ctx.db, {
     actor: actorOf(principal),
