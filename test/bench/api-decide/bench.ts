@@ -86,8 +86,10 @@ async function main(): Promise<void> {
     await waitForHttp(`http://127.0.0.1:${apiPort}/healthz`);
     await waitForHttp(`http://127.0.0.1:${basePort}/baseline`);
 
-    // Tokens for 200 hosts (they share the bench's agent key), valid for the whole run.
-    const tokens = Array.from({ length: 200 }, (_, i) => ({ host: 1 + i * 50, auth: id.token(1 + i * 50) }));
+    // Tokens for 200 hosts (they share the bench's agent key). A host token lives at most 60 s, less than the
+    // whole run: they are made again before every decide round.
+    const mintTokens = () => Array.from({ length: 200 }, (_, i) => ({ host: 1 + i * 50, auth: id.token(1 + i * 50) }));
+    let tokens = mintTokens();
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const probe = await fetch(`${apiUrl}/v1/pam/decide`, {
       method: 'POST',
@@ -143,6 +145,7 @@ async function main(): Promise<void> {
       b: {
         name: 'decide',
         run: async (r) => {
+          tokens = mintTokens();
           const res = await run({ url: apiUrl, ...common, duration: r ? DURATION : 2, requests: [decideRequest] });
           const errors = res.errors + res.non2xx;
           if (errors > 0)
