@@ -298,12 +298,15 @@ async function main(): Promise<void> {
       propagationS <= (POLL_MS + 5000) / 1000,
       `≤ ${(POLL_MS + 5000) / 1000}`,
     );
-    if (missing) throw new Error(`${missing} agents never saw the revocation`);
+    // A missed figure is reported, not a crash: the slowest agent is then "not within the deadline" (null).
+    if (missing) log(`${missing} agents had not seen the revocation ${(deadline - revokedAt) / 1000} s after it`);
     result('fleet-sync', {
       agents: AGENTS,
       polling_cores: pollingCores,
       decide_p99_ratio: decideP99Ratio,
-      propagation_s: propagationS,
+      propagation_s: missing ? null : propagationS,
+      propagation_missing: missing,
+      propagation_seen: AGENTS - missing,
       polling_cpu_s_per_min: cpuPerMin,
       polling_cores_per_1000_hosts: round3(pollingCores / (AGENTS / 1000)),
       decide_p99_ms: median(rounds.b.map((b) => b.p99)),
