@@ -64,6 +64,15 @@ static int wait_fd(int fd, short events, long long deadline)
 	}
 }
 
+/* Waits for `events`; JMP_CALL_OK when the socket is ready, else why not. */
+static enum jmp_call_result await_ready(int fd, short events, long long deadline)
+{
+	int r = wait_fd(fd, events, deadline);
+	if (r > 0)
+		return JMP_CALL_OK;
+	return r == 0 ? JMP_CALL_TIMEOUT : JMP_CALL_IO;
+}
+
 static enum jmp_call_result do_connect(int fd, const struct sockaddr_un *sa, long long deadline)
 {
 	for (;;) {
@@ -131,15 +140,9 @@ enum jmp_call_result jmp_agent_exchange(const char *socket_path, int timeout_ms,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			int r = wait_fd(fd, POLLOUT, deadline);
-			if (r == 0) {
-				res = JMP_CALL_TIMEOUT;
+			res = await_ready(fd, POLLOUT, deadline);
+			if (res != JMP_CALL_OK)
 				goto out;
-			}
-			if (r < 0) {
-				res = JMP_CALL_IO;
-				goto out;
-			}
 			continue;
 		}
 		res = JMP_CALL_IO;
@@ -171,15 +174,9 @@ enum jmp_call_result jmp_agent_exchange(const char *socket_path, int timeout_ms,
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			int r = wait_fd(fd, POLLIN, deadline);
-			if (r == 0) {
-				res = JMP_CALL_TIMEOUT;
+			res = await_ready(fd, POLLIN, deadline);
+			if (res != JMP_CALL_OK)
 				goto out;
-			}
-			if (r < 0) {
-				res = JMP_CALL_IO;
-				goto out;
-			}
 			continue;
 		}
 		res = JMP_CALL_IO;
