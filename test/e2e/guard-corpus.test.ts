@@ -7,36 +7,23 @@
 // judged. The victim lives in h1's private /tmp.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startLab, type Lab, type LabHost } from '../lab/lab.js';
-import { addGrant, addProject, addService, addUser, startApi, type TestApi } from '../../services/api/test/harness.js';
-import { startJmpSsh, login, shell, type RunningSsh } from '../../services/ssh/test/jmp-ssh.js';
-import { enrolLabHosts, until, writeAgentConf } from './helpers.js';
+import type { TestApi } from '../../services/api/test/harness.js';
+import { login, shell, type RunningSsh } from '../../services/ssh/test/jmp-ssh.js';
+import { until } from './helpers.js';
+import { startGuardLab, type GuardLab } from './guard-lab.js';
 
-let lab: Lab | undefined, api: TestApi | undefined, ssh: RunningSsh | undefined;
-let h1: LabHost;
+let guard: GuardLab | undefined;
+let api: TestApi | undefined, ssh: RunningSsh | undefined;
 const VICTIM = '/tmp/jmp-victim';
 const RULE = 'deleting the victim';
 
 before(async () => {
-  lab = await startLab({ hosts: ['h1'], prepare: (h) => writeAgentConf(h, { log: { level: 'warn' } }) });
-  h1 = lab.host('h1');
-  api = await startApi({ listenHost: lab.bridgeAddress });
-  const svc = await addService(api.db, (await addProject(api.db)).id);
-  const ids = await enrolLabHosts(api, svc.id, [h1]);
-  const erin = await addUser(api.db, { username: 'erin', password: 'erin password 12' });
-  await addGrant(api.db, { subject_id: erin.id, scope_type: 'host', scope_id: ids.h1!, right: 'login' });
-  await api
-    .db('command_rules')
-    .insert({ name: RULE, pattern: String.raw`\brm\s+-r\S*\s+\S*jmp-victim`, action: 'block', severity: 'high' });
-  await h1.restartAgent();
-  await until('h1 knows erin', async () => (await h1.exec(['getent', 'passwd', 'erin'])).code === 0, 20_000);
-  ssh = await startJmpSsh(api);
+  guard = await startGuardLab({ name: RULE, pattern: String.raw`\brm\s+-r\S*\s+\S*jmp-victim` });
+  ({ api, ssh } = guard);
 });
 
 after(async () => {
-  await ssh?.close();
-  await api?.close();
-  await lab?.stop();
+  await guard?.close();
 });
 
 test(

@@ -10,12 +10,14 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Client, ClientChannel, PseudoTtyOptions } from 'ssh2';
 import type { ApiClient } from '@jmp/contract';
-import { startLab, type Lab, type LabHost } from '../lab/lab.js';
-import { addGrant, addProject, addService, addUser, startApi, type TestApi } from '../../services/api/test/harness.js';
+import type { LabHost } from '../lab/lab.js';
+import type { TestApi } from '../../services/api/test/harness.js';
 import { startJmpSsh, login, type RunningSsh } from '../../services/ssh/test/jmp-ssh.js';
-import { enrolLabHosts, until, writeAgentConf } from './helpers.js';
+import { until } from './helpers.js';
+import { startGuardLab, type GuardLab } from './guard-lab.js';
 
-let lab: Lab | undefined, api: TestApi | undefined, ssh: RunningSsh | undefined;
+let guard: GuardLab | undefined;
+let api: TestApi | undefined, ssh: RunningSsh | undefined;
 let h1: LabHost;
 const RULE = 'no deleting a victim';
 const PTY: PseudoTtyOptions = { term: 'xterm', cols: 120, rows: 40 };
@@ -23,25 +25,12 @@ const H1_PROMPT = /erin@h1[^\n]*\$ (?:\x1b\[K)?$/;
 const JMP_PROMPT = /\[erin@jmp\]\$ (?:\x1b\[K)?$/;
 
 before(async () => {
-  lab = await startLab({ hosts: ['h1'], prepare: (h) => writeAgentConf(h, { log: { level: 'warn' } }) });
-  h1 = lab.host('h1');
-  api = await startApi({ listenHost: lab.bridgeAddress });
-  const svc = await addService(api.db, (await addProject(api.db)).id);
-  const ids = await enrolLabHosts(api, svc.id, [h1]);
-  const erin = await addUser(api.db, { username: 'erin', password: 'erin password 12' });
-  await addGrant(api.db, { subject_id: erin.id, scope_type: 'host', scope_id: ids.h1!, right: 'login' });
-  await api
-    .db('command_rules')
-    .insert({ name: RULE, pattern: String.raw`\brm\s+-rf\s+/tmp/victim-\d+\b`, action: 'block', severity: 'high' });
-  await h1.restartAgent();
-  await until('h1 knows erin', async () => (await h1.exec(['getent', 'passwd', 'erin'])).code === 0, 20_000);
-  ssh = await startJmpSsh(api);
+  guard = await startGuardLab({ name: RULE, pattern: String.raw`\brm\s+-rf\s+/tmp/victim-\d+\b` });
+  ({ api, ssh, h1 } = guard);
 });
 
 after(async () => {
-  await ssh?.close();
-  await api?.close();
-  await lab?.stop();
+  await guard?.close();
 });
 
 /** A channel's stdout and stderr as one text, with waits. */
