@@ -15,6 +15,7 @@
 // (default 10) logins each; each round's ratio is its jmp median / its direct
 // median, and `ratio` is the median of these. Target: ratio jmp/direct ≤ 1.5.
 // Last line: {"bench":"ssh-hop","ratio":…,"jmp_ms":…,"direct_ms":…,"rounds":…}
+import { opensshArgs } from '../lib/openssh.js';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -67,23 +68,7 @@ async function main(): Promise<void> {
     writeFileSync(knownHosts, `${knownHostsLine(jmp.port, readFileSync(jmp.hostKeyPath))}\n${h1.knownHostsLine}\n`);
     log('lab, jmp-api and jmp-ssh are up');
 
-    const sshArgs = [
-      'ssh',
-      '-F',
-      '/dev/null',
-      '-i',
-      keyFile,
-      '-o',
-      'IdentitiesOnly=yes',
-      '-o',
-      `UserKnownHostsFile=${knownHosts}`,
-      '-o',
-      'GlobalKnownHostsFile=/dev/null',
-      '-o',
-      'StrictHostKeyChecking=yes',
-      '-o',
-      'BatchMode=yes',
-    ];
+    const sshArgs = opensshArgs(keyFile, knownHosts);
 
     // One jump shell for all hops, as a person would keep it open.
     const shell = spawnPty([...sshArgs, '-p', String(jmp.port), 'alice@127.0.0.1'], {

@@ -25,6 +25,7 @@
 // --disable-gpu-vsync" the page gets the echo without waiting for a frame
 // (web p99 8.6-10.4 ms against ssh 5-6 ms in the same runs: ratio 1.5-2.1).
 // Last line: {"bench":"web-echo","ratio":…,"web_p99_ms":…,"echo_p99_ms":…,"ssh_p99_ms":…,"rounds":…}
+import { opensshArgs } from '../lib/openssh.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -182,29 +183,10 @@ async function main(): Promise<void> {
     await c.api.db('user_ssh_keys').insert({ user_id: aliceId, public_key: pub.line, fingerprint: pub.fingerprint });
     const knownHosts = join(tmp, 'known_hosts');
     writeFileSync(knownHosts, `${knownHostsLine(c.ssh.port, readFileSync(c.ssh.hostKeyPath))}\n`);
-    pty = spawnPty(
-      [
-        'ssh',
-        '-F',
-        '/dev/null',
-        '-i',
-        keyFile,
-        '-o',
-        'IdentitiesOnly=yes',
-        '-o',
-        `UserKnownHostsFile=${knownHosts}`,
-        '-o',
-        'GlobalKnownHostsFile=/dev/null',
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        'BatchMode=yes',
-        '-p',
-        String(c.ssh.port),
-        'alice@127.0.0.1',
-      ],
-      { env: { TERM: 'xterm-256color', LANG: 'C.UTF-8' }, maxTranscript: 64 * 1024 },
-    );
+    pty = spawnPty([...opensshArgs(keyFile, knownHosts), '-p', String(c.ssh.port), 'alice@127.0.0.1'], {
+      env: { TERM: 'xterm-256color', LANG: 'C.UTF-8' },
+      maxTranscript: 64 * 1024,
+    });
     await pty.expect(/\$ (?:\x1b\[K)?/, 30_000);
     pty.send('ssh h1\r');
     await pty.expect(/alice@h1:[^\r\n]*\$ /, 30_000);
