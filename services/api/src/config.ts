@@ -64,6 +64,11 @@ export const apiConfigSpec = {
     schema: z.coerce.number().int().min(5).max(60).default(30),
     help: 'login ticket lifetime in seconds (5 … 60)',
   },
+  desktopTokenTtlSeconds: {
+    env: 'JMP_DESKTOP_TOKEN_TTL_SECONDS',
+    schema: z.coerce.number().int().min(5).max(60).default(30),
+    help: 'lifetime in seconds of the one-time token a browser opens a desktop with (5 … 60)',
+  },
   webCredentialTtlSeconds: {
     env: 'JMP_WEB_CREDENTIAL_TTL_SECONDS',
     schema: z.coerce.number().int().min(1).max(60).default(30),

@@ -5,6 +5,8 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, timingSafeEqua
 export interface Secrets {
   sessionKey: Buffer;
   serviceKey: Buffer;
+  /** AES-256-CBC key of desktop tokens (guacamole-lite's token format). */
+  desktopKey: Buffer;
   seal(plaintext: string, purpose: string): string;
   open(sealed: string, purpose: string): string;
 }
@@ -16,6 +18,7 @@ export function deriveSecrets(master: Buffer): Secrets {
   return {
     sessionKey: derive('web session'),
     serviceKey: derive('service token'),
+    desktopKey: derive('desktop token'),
     // v1.<iv>.<tag>.<ciphertext>, base64url; the purpose is bound as AAD so a
     // sealed TOTP seed cannot be passed off as a sealed private key.
     seal(plaintext, purpose) {

@@ -122,6 +122,11 @@ export class ApiClient {
     return (await this.request('POST', '/v1/tickets', c.TicketResponse, req)).data!;
   }
 
+  /** jmp-rdp: spends a desktop token for the browser's web session, before the WebSocket upgrade. */
+  async desktopRedeem(req: c.DesktopRedeemRequest): Promise<c.DesktopRedeemResponse> {
+    return (await this.request('POST', '/v1/desktop/redeem', c.DesktopRedeemResponse, req)).data!;
+  }
+
   async myHosts(user: string): Promise<c.MyHost[]> {
     return (await this.request('GET', `/v1/access/hosts?user=${encodeURIComponent(user)}`, c.MyHosts)).data!.hosts;
   }
