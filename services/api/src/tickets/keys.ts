@@ -4,11 +4,14 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import type { Db } from '../db/knex.js';
 import type { Secrets } from '../crypto/secrets.js';
+import { compactKeyId } from '@jmp/contract/compact-ticket';
 import { KID_RE } from './tickets.js';
 
 export interface TicketKeys {
   current(): { kid: string; privateKey: KeyObject };
   publicKey(kid: string): Promise<KeyObject | null>;
+  /** The public key a compact ticket's 4-byte key id (hex) names. */
+  compactPublicKey(keyId: string): Promise<KeyObject | null>;
   published(): Promise<Array<{ kid: string; publicKeyPem: string }>>;
 }
 
@@ -32,7 +35,8 @@ export async function loadTicketKeys(db: Db, secrets: Secrets): Promise<TicketKe
   }
   const current = { kid: row.kid as string, privateKey: createPrivateKey(secrets.open(row.private_enc, PURPOSE)) };
   const publics = new Map<string, KeyObject>();
-  return {
+  const kidOfCompactId = new Map<string, string>([[compactKeyId(current.kid), current.kid]]);
+  const keys: TicketKeys = {
     current: () => current,
     async publicKey(kid) {
       // A kid comes from an unverified ticket header: only a well-formed one is looked up.
@@ -49,5 +53,14 @@ export async function loadTicketKeys(db: Db, secrets: Secrets): Promise<TicketKe
       const rows = await db('ticket_keys').whereNull('retired_at').orderBy('created_at').select('kid', 'public_pem');
       return rows.map((r) => ({ kid: r.kid, publicKeyPem: r.public_pem }));
     },
+    async compactPublicKey(keyId) {
+      if (!/^[0-9a-f]{8}$/.test(keyId)) return null;
+      if (!kidOfCompactId.has(keyId))
+        for (const k of await db('ticket_keys').whereNull('retired_at').select('kid'))
+          kidOfCompactId.set(compactKeyId(k.kid), k.kid);
+      const kid = kidOfCompactId.get(keyId);
+      return kid ? keys.publicKey(kid) : null;
+    },
   };
+  return keys;
 }

@@ -29,12 +29,13 @@ async function issueTicket(
   }
   const host = await ticketHost(ctx.db, facts.host.id);
   if (!host) throw new JmpError('not_found', `no host named ${body.host}`);
-  const t = mintTicket(ctx.ticketKeys, body.user, host.id, ctx.config.ticketTtlSeconds, body.session);
+  const format = body.format ?? 'jwt';
+  const t = mintTicket(ctx.ticketKeys, body.user, host.id, ctx.config.ticketTtlSeconds, body.session, format);
   await appendAudit(ctx.db, {
     actor: actorOf(principal),
     action: 'ticket.issued',
     target: `${body.user}@${host.hostname}`,
-    data: { jti: t.jti, reason: decision.reason, session: body.session ?? null, ...via },
+    data: { jti: t.jti, format, reason: decision.reason, session: body.session ?? null, ...via },
   });
   return {
     ticket: t.ticket,

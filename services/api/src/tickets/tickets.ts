@@ -1,8 +1,16 @@
 // One-time login tickets (DESIGN flow 2): ES256 JWT, kid, sub = username,
 // aud = host id, jti, exp ≤ 60 s. Verified by jmp-api, or offline by the agent
-// with the published public keys.
+// with the published public keys. The compact form (@jmp/contract/compact-ticket,
+// an RDP password) carries the same claims under the same keys and rules.
 import jwt from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
+import {
+  checkCompactTicket,
+  decodeCompactTicket,
+  isCompactTicket,
+  signCompactTicket,
+} from '@jmp/contract/compact-ticket';
+import type { TicketFormat } from '@jmp/contract/schemas/tickets';
 import type { TicketKeys } from './keys.js';
 import { isDbUnavailable } from '../http/db-health.js';
 
@@ -21,10 +29,23 @@ export function mintTicket(
   hostId: number,
   ttlSeconds: number,
   session?: string,
+  format: TicketFormat = 'jwt',
 ): { ticket: string; jti: string; expiresAt: Date } {
   const { kid, privateKey } = keys.current();
   const jti = randomUUID();
   const ttl = Math.min(MAX_TICKET_TTL_S, Math.max(1, ttlSeconds));
+  if (format === 'compact') {
+    const iat = Math.floor(Date.now() / 1000);
+    const ticket = signCompactTicket(kid, privateKey, {
+      hostId,
+      username,
+      iat,
+      exp: iat + ttl,
+      jti,
+      ...(session ? { session } : {}),
+    });
+    return { ticket, jti, expiresAt: new Date((iat + ttl) * 1000) };
+  }
   const ticket = jwt.sign(session ? { sid: session } : {}, privateKey, {
     algorithm: 'ES256',
     keyid: kid,
@@ -54,7 +75,10 @@ export async function verifyTicket(
   nowMs = Date.now(),
 ): Promise<TicketCheck> {
   try {
-    return await check(keys, ticket, username, hostId, Math.floor(nowMs / 1000));
+    const now = Math.floor(nowMs / 1000);
+    return isCompactTicket(ticket)
+      ? await checkCompact(keys, ticket, username, hostId, now)
+      : await check(keys, ticket, username, hostId, now);
   } catch (err) {
     if (isDbUnavailable(err)) throw err;
     return { ok: false, reason: 'ticket cannot be verified' };
@@ -103,6 +127,21 @@ async function check(
   }
   const session = typeof p.sid === 'string' && JTI_RE.test(p.sid) ? { session: p.sid } : {};
   return clockCheck(p.iat, p.exp, now) ?? { ok: true, jti: p.jti, exp: p.exp, ...session };
+}
+
+async function checkCompact(
+  keys: TicketKeys,
+  ticket: string,
+  username: string,
+  hostId: number,
+  now: number,
+): Promise<TicketCheck> {
+  const t = decodeCompactTicket(ticket);
+  if (!t) return { ok: false, reason: 'ticket is malformed' };
+  const key = await keys.compactPublicKey(t.keyId);
+  if (!key) return { ok: false, reason: 'ticket is signed by an unknown key' };
+  const c = checkCompactTicket(t, key, username, hostId, now);
+  return c.ok ? { ok: true, jti: c.jti, exp: c.exp, ...(c.session ? { session: c.session } : {}) } : c;
 }
 
 /** A ticket from the future, or one that lives longer than jmp-api ever issues, was not minted by a sane jmp-api. */
