@@ -7,7 +7,8 @@ import type { AccountRequest, AuthRequest, SessionRequest, SudoRequest } from '.
 import type { PolicyStore } from '../policy/store.js';
 import type { SpentJtiStore } from './spent.js';
 import { uptime } from 'node:os';
-import { CLOCK_TOLERANCE_S, verifyTicketOffline } from './ticket.js';
+import { isCompactTicket } from '@jmp/contract/compact-ticket';
+import { CLOCK_TOLERANCE_S, verifyCompactTicketOffline, verifyTicketOffline } from './ticket.js';
 
 export type PamRequest = AuthRequest | AccountRequest | SudoRequest | SessionRequest;
 
@@ -19,7 +20,7 @@ export interface Verdict {
 export interface OfflineContext {
   hostId: number;
   hostname: string;
-  policy: Pick<PolicyStore, 'user' | 'ticketKey'>;
+  policy: Pick<PolicyStore, 'user' | 'ticketKey' | 'compactTicketKey'>;
   spent: Pick<SpentJtiStore, 'add'>;
   /** When this machine last started (epoch seconds); see bootedAtS(). */
   bootedAtS: number;
@@ -46,7 +47,15 @@ export function decideOffline(req: PamRequest, ctx: OfflineContext): Verdict {
   };
   switch (req.op) {
     case 'auth': {
-      const t = verifyTicketOffline(req.ticket, req.user, ctx.hostId, (kid) => ctx.policy.ticketKey(kid), ctx.nowMs);
+      const t = isCompactTicket(req.ticket)
+        ? verifyCompactTicketOffline(
+            req.ticket,
+            req.user,
+            ctx.hostId,
+            (id) => ctx.policy.compactTicketKey(id),
+            ctx.nowMs,
+          )
+        : verifyTicketOffline(req.ticket, req.user, ctx.hostId, (kid) => ctx.policy.ticketKey(kid), ctx.nowMs);
       if (!t.ok) return { allow: false, reason: `${t.reason} (offline)` };
       if (t.iat <= ctx.bootedAtS + CLOCK_TOLERANCE_S)
         return { allow: false, reason: 'ticket was issued before this host last started (offline)' };

@@ -5,6 +5,7 @@
 // longest lifetime. Single use is the caller's job (the spent set).
 import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { checkCompactTicket, decodeCompactTicket, isCompactTicket } from '@jmp/contract/compact-ticket';
 
 export const TICKET_ISSUER = 'jmp-api';
 export const CLOCK_TOLERANCE_S = 2;
@@ -71,8 +72,28 @@ export function verifyTicketOffline(
   return { ok: true, jti: p.jti, exp: p.exp, iat: p.iat };
 }
 
-/** The jti and expiry of a ticket without checking it (to remember tickets jmp-api consumed online). */
+/** The compact form (an RDP password): the same rules; `keyFor` maps its 4-byte key id (hex) to a key. */
+export function verifyCompactTicketOffline(
+  ticket: string,
+  user: string,
+  hostId: number,
+  keyFor: (keyId: string) => KeyObject | undefined,
+  nowMs: number = Date.now(),
+): OfflineTicketCheck {
+  const t = decodeCompactTicket(ticket);
+  if (!t) return { ok: false, reason: 'ticket is malformed' };
+  const key = keyFor(t.keyId);
+  if (!key) return { ok: false, reason: 'ticket is signed by an unknown key' };
+  const c = checkCompactTicket(t, key, user, hostId, Math.floor(nowMs / 1000));
+  return c.ok ? { ok: true, jti: c.jti, exp: c.exp, iat: c.iat } : c;
+}
+
+/** The jti and expiry of a ticket (JWT or compact) without checking it (to remember tickets jmp-api consumed online). */
 export function peekTicketJti(ticket: string): { jti: string; exp: number } | null {
+  if (isCompactTicket(ticket)) {
+    const t = decodeCompactTicket(ticket);
+    return t ? { jti: t.claims.jti, exp: t.claims.exp } : null;
+  }
   let p: jwt.JwtPayload | null;
   try {
     p = jwt.decode(ticket, { json: true });

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Logger } from '@jmp/runtime';
 import { PolicySnapshot } from '@jmp/contract/schemas/agents';
+import { compactKeyId } from '@jmp/contract/compact-ticket';
 import { removeStaleTemps, writeFileAtomic } from '../persist/atomic.js';
 import type { DiskHealth } from '../persist/disk.js';
 import { realFs, type FsLayer } from '../persist/fs.js';
@@ -37,6 +38,7 @@ export class PolicyStore {
   private users = new Map<string, PolicyUser>();
   private byUid = new Map<number, PolicyUser>();
   private keys = new Map<string, KeyObject>();
+  private compactKeys = new Map<string, KeyObject>();
   lastCheckedAt: Date | null = null;
 
   constructor(
@@ -78,6 +80,11 @@ export class PolicyStore {
 
   ticketKey(kid: string): KeyObject | undefined {
     return this.keys.get(kid);
+  }
+
+  /** The ticket key a compact ticket's 4-byte key id (hex) names. */
+  compactTicketKey(keyId: string): KeyObject | undefined {
+    return this.compactKeys.get(keyId);
   }
 
   /** Loads policy.json from a previous run; rewrites the NSS files from it. A corrupt file is ignored. */
@@ -122,6 +129,7 @@ export class PolicyStore {
     }
     this.cached = c;
     this.keys = keys;
+    this.compactKeys = new Map([...keys].map(([kid, k]) => [compactKeyId(kid), k]));
     this.users = new Map(c.snapshot.users.map((u) => [u.username, u]));
     this.byUid = new Map(c.snapshot.users.map((u) => [u.uid, u]));
   }
