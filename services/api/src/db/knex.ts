@@ -6,6 +6,7 @@ import * as m002 from './migrations/002_session_indexes.js';
 import * as m003 from './migrations/003_hop_tickets.js';
 import * as m004 from './migrations/004_enrolment_binding.js';
 import * as m005 from './migrations/005_ticket_keys_policy_version.js';
+import * as m010 from './migrations/010_devices.js';
 import * as m008 from './migrations/008_desktop.js';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '003_hop_tickets': m003,
   '004_enrolment_binding': m004,
   '005_ticket_keys_policy_version': m005,
+  '010_devices': m010,
   '008_desktop': m008,
 };
 

@@ -55,7 +55,11 @@ export interface Policy {
   allowDepartmentSubjects: boolean;
 }
 
-export const DEFAULT_MAX_SECONDS: Readonly<Record<Right, number>> = { login: 7 * 86400, root: 86400 };
+export const DEFAULT_MAX_SECONDS: Readonly<Record<Right, number>> = {
+  login: 7 * 86400,
+  root: 86400,
+  device: 86400,
+};
 
 export function builtInPolicy(right: Right): Policy {
   return {
@@ -193,7 +197,8 @@ export interface Requirement {
 
 /** Who must approve `right` on this target (administrators always may, as break-glass). */
 export function requirement(t: RequestTarget, right: Right): Requirement {
-  const leadOnly = right === 'root';
+  // A device session uses the device's shared privileged account: approved like root.
+  const leadOnly = right === 'root' || right === 'device';
   const scope =
     t.type === 'project'
       ? { type: 'project' as const, id: t.id, name: t.name }

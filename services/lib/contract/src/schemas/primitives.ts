@@ -58,7 +58,7 @@ export const SshPublicKey = z
     'must be an OpenSSH public key line',
   )
   .refine(isStorable, UNSTORABLE_MESSAGE);
-export const Right = z.enum(['login', 'root']);
+export const Right = z.enum(['login', 'root', 'device']);
 export const ScopeType = z.enum(['host', 'service', 'project']);
 export const SubjectType = z.enum(['user', 'department']);
 export const HostState = z.enum(['online', 'offline']);
