@@ -8,6 +8,7 @@ import type { Logger } from '@jmp/runtime';
 import type { AgentConfig } from '../config.js';
 import { createHttpFetch, type HttpFetch } from './http.js';
 import type { HostTokenSigner } from './host-token.js';
+import { AGENT_VERSION } from '../version.js';
 
 export const AgentEventType = z.enum(['tamper', 'degraded', 'recovered', 'offline_decision']);
 export type AgentEventType = z.infer<typeof AgentEventType>;
@@ -63,7 +64,13 @@ export function createAgentApi(opts: {
   decideTimeoutMs: number;
 }): AgentApi {
   const authorization = opts.signer ? () => opts.signer!.header() : undefined;
-  const common = { baseUrl: opts.baseUrl, fetch: opts.transport.fetch, ...(authorization ? { authorization } : {}) };
+  const common = {
+    baseUrl: opts.baseUrl,
+    fetch: opts.transport.fetch,
+    // jmp-api shows the agent's version beside its last-seen time.
+    headers: { 'user-agent': `jmp-agent/${AGENT_VERSION}` },
+    ...(authorization ? { authorization } : {}),
+  };
   const main = new ApiClient({ ...common, timeoutMs: opts.requestTimeoutMs });
   const decide = new ApiClient({ ...common, timeoutMs: opts.decideTimeoutMs });
   return {

@@ -9,7 +9,9 @@ import { isApiDown, type AgentApi } from '../api/client.js';
 import type { Decider } from '../decide/decider.js';
 import type { PolicyStore } from '../policy/store.js';
 
-export const AGENT_VERSION = '0.1.0';
+import { AGENT_VERSION } from '../version.js';
+
+export { AGENT_VERSION };
 
 export interface HandlerDeps {
   decider: Decider;

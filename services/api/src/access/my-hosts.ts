@@ -6,7 +6,12 @@ import type { Db } from '../db/knex.js';
 import { decide, type DecideGrant, type DecideRole } from './decide.js';
 import { departmentChain, grantsInForce, toDecideGrant } from './rows.js';
 
-export async function myHosts(db: Db, username: string, now = new Date()): Promise<MyHost[] | null> {
+export async function myHosts(
+  db: Db,
+  username: string,
+  now = new Date(),
+  failMode: 'deny' | 'allow' = 'deny',
+): Promise<MyHost[] | null> {
   const user = await db('users').where({ username }).first('id', 'username', 'status', 'department_id');
   if (!user) return null;
   if (user.status !== 'active') return [];
@@ -46,6 +51,9 @@ export async function myHosts(db: Db, username: string, now = new Date()): Promi
       's.project_id',
       's.name as service_name',
       'p.name as project_name',
+      'h.last_seen_at',
+      'h.agent_status',
+      db.raw('h.agent_public_key is not null as enrolled'),
     );
   const du = { id: user.id, username: user.username, status: 'active' as const, departmentIds };
   const out: MyHost[] = [];
@@ -71,6 +79,12 @@ export async function myHosts(db: Db, username: string, now = new Date()): Promi
       project: h.project_name,
       root: decide(du, dh, 'root', roles, grants, now).allow,
       reason: login.reason,
+      agent: {
+        enrolled: !!h.enrolled,
+        lastSeenAt: h.last_seen_at ? new Date(h.last_seen_at).toISOString() : null,
+        version: typeof h.agent_status?.version === 'string' ? h.agent_status.version : null,
+        failMode,
+      },
     });
   }
   return out;

@@ -4,6 +4,7 @@ import { Username } from '@jmp/contract/schemas/primitives';
 import { MyHosts } from '@jmp/contract/schemas/access';
 import type { RouteModule } from '../http/app.js';
 import { myHosts } from './my-hosts.js';
+import { meRoutes } from '../me/routes.js';
 
 export const accessRoutes: RouteModule = (api, ctx, auth) => {
   api.route(
@@ -18,7 +19,7 @@ export const accessRoutes: RouteModule = (api, ctx, auth) => {
       response: MyHosts,
     },
     async ({ query }) => {
-      const hosts = await myHosts(ctx.db, query.user, ctx.now());
+      const hosts = await myHosts(ctx.db, query.user, ctx.now(), ctx.config.noSnapshotPolicy);
       if (!hosts) throw new JmpError('not_found', `no user named ${query.user}`);
       return { hosts };
     },
@@ -35,7 +36,9 @@ export const accessRoutes: RouteModule = (api, ctx, auth) => {
     },
     async ({ principal }) => {
       if (principal.kind !== 'user') throw new Error('unreachable');
-      return { hosts: (await myHosts(ctx.db, principal.user.username, ctx.now())) ?? [] };
+      return { hosts: (await myHosts(ctx.db, principal.user.username, ctx.now(), ctx.config.noSnapshotPolicy)) ?? [] };
     },
   );
+  // The rest of the person's own view: TOTP, SSH keys, rights.
+  meRoutes(api, ctx, auth);
 };

@@ -8,7 +8,7 @@ import { audit, badField, isoNN, mapPage, readers, write, type Tx } from './crud
 import { mustRef } from './repository/common.js';
 import * as repo from './repository/users.js';
 import { revokeGrantsOf } from './repository/grants.js';
-import { parseSshPublicKey } from '@jmp/contract/ssh-key';
+import { addUserKey, listUserKeys, removeUserKey } from './user-keys.js';
 import { reservedUsernameReason } from '@jmp/contract/schemas/usernames';
 import { revokeUserSessions } from '../auth/sessions.js';
 
@@ -16,9 +16,6 @@ const USER_HINTS = {
   users_username_unique: ['body.username', 'this username is already taken'],
   users_username_format: ['body.username', 'must match ^[a-z_][a-z0-9_-]{0,31}$'],
   users_status: ['body.status', 'must be active or disabled'],
-} as Record<string, [string, string]>;
-const KEY_HINTS = {
-  user_ssh_keys_user_id_fingerprint_unique: ['body.publicKey', 'this key is already registered for this user'],
 } as Record<string, [string, string]>;
 
 export function toUser(r: repo.UserRow): c.AdminUser {
@@ -40,15 +37,6 @@ export function toUser(r: repo.UserRow): c.AdminUser {
     updatedAt: isoNN(r.updated_at),
   };
 }
-
-const toKey = (r: repo.UserKeyRow) => ({
-  id: r.id,
-  userId: r.user_id,
-  publicKey: r.public_key,
-  fingerprint: r.fingerprint,
-  comment: r.comment,
-  createdAt: isoNN(r.created_at),
-});
 
 /** Refuses a change that would leave no active person able to administer jmp. */
 async function keepAnAdmin(trx: Tx, userId: number, what: string): Promise<void> {
@@ -265,10 +253,7 @@ export const userRoutes: RouteModule = (api, ctx, auth) => {
       params: c.IdParams,
       response: c.UserKeyList,
     },
-    async ({ params }) => {
-      await loadUser(ctx.db, params.id);
-      return { items: (await repo.listKeys(ctx.db, params.id)).map(toKey) };
-    },
+    async ({ params }) => ({ items: await listUserKeys(ctx, params.id) }),
   );
 
   api.route(
@@ -284,25 +269,7 @@ export const userRoutes: RouteModule = (api, ctx, auth) => {
       response: c.UserKey,
       status: 201,
     },
-    async ({ params, body, principal }) => {
-      const key = parseSshPublicKey(body.publicKey);
-      if (typeof key === 'string') throw badField('body.publicKey', key);
-      return write(ctx, KEY_HINTS, async (trx) => {
-        const cur = await loadUser(trx, params.id);
-        const row = await repo.insertKey(trx, {
-          userId: params.id,
-          publicKey: key.line,
-          fingerprint: key.fingerprint,
-          comment: (body.comment ?? key.comment).slice(0, 256),
-        });
-        await audit(trx, principal, 'user.key_added', `user:${cur.username}`, {
-          keyId: row.id,
-          type: key.type,
-          fingerprint: key.fingerprint,
-        });
-        return toKey(row);
-      });
-    },
+    async ({ params, body, principal }) => addUserKey(ctx, principal, params.id, body),
   );
 
   api.route(
@@ -315,17 +282,6 @@ export const userRoutes: RouteModule = (api, ctx, auth) => {
       security: 'admin',
       params: c.UserKeyParams,
     },
-    async ({ params, principal }) => {
-      await write(ctx, {}, async (trx) => {
-        const cur = await loadUser(trx, params.id);
-        const key = await repo.findKey(trx, params.id, params.keyId);
-        if (!key) throw new JmpError('not_found', `user ${cur.username} has no SSH key with id ${params.keyId}`);
-        await repo.deleteKey(trx, key.id);
-        await audit(trx, principal, 'user.key_removed', `user:${cur.username}`, {
-          keyId: key.id,
-          fingerprint: key.fingerprint,
-        });
-      });
-    },
+    async ({ params, principal }) => removeUserKey(ctx, principal, params.id, params.keyId),
   );
 };

@@ -30,5 +30,6 @@ export interface AgentStatus {
 export async function recordAgentStatus(db: Knex, hostId: number, status: AgentStatus): Promise<void> {
   await db('hosts')
     .where({ id: hostId })
-    .update({ agent_status: JSON.stringify(status), last_seen_at: db.fn.now() });
+    // Merged: the version LastSeen records stays.
+    .update({ agent_status: db.raw('agent_status || ?::jsonb', [JSON.stringify(status)]), last_seen_at: db.fn.now() });
 }

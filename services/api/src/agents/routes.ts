@@ -26,6 +26,11 @@ const AgentEvents = z.object({
     .max(500),
 });
 
+/** "jmp-agent/0.1.0" → "0.1.0"; anything else is not recorded. */
+export function agentVersion(userAgent: string | undefined): string | undefined {
+  return /^jmp-agent\/([0-9A-Za-z.+~-]{1,32})$/.exec(userAgent ?? '')?.[1];
+}
+
 export const agentRoutes: RouteModule = (api, ctx, auth) => {
   const etags = new SnapshotEtags();
   const lastSeen = new LastSeen(ctx.db, ctx.log);
@@ -102,7 +107,7 @@ export const agentRoutes: RouteModule = (api, ctx, auth) => {
       // Read before the build: a write landing during it bumps the version, so the agent pulls again.
       const version = await policyVersion(ctx.db);
       res.setHeader(POLICY_VERSION_HEADER, version);
-      lastSeen.seen(principal.hostId);
+      lastSeen.seen(principal.hostId, agentVersion(req.headers['user-agent']));
       const now = ctx.now();
       // The routine poll: nothing the snapshot depends on changed since it was last built.
       const known = etags.current(principal.hostId, version, now.getTime());

@@ -32,6 +32,8 @@ export interface ApiClientOptions {
   authorization?: () => string | Promise<string>;
   timeoutMs?: number;
   fetch?: ApiFetch;
+  /** Sent with every request, e.g. the caller's user-agent. */
+  headers?: Record<string, string>;
 }
 
 /** An error answered by jmp-api (status ≥ 400) or a transport failure (status 0). */
@@ -66,7 +68,7 @@ export class ApiClient {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<{ status: number; data: z.output<T> | undefined; headers: ApiFetchResponse['headers'] }> {
-    const h: Record<string, string> = { accept: 'application/json', ...headers };
+    const h: Record<string, string> = { accept: 'application/json', ...this.opts.headers, ...headers };
     if (this.opts.authorization) h.authorization = await this.opts.authorization();
     if (body !== undefined) h['content-type'] = 'application/json';
     let res: ApiFetchResponse;

@@ -2,7 +2,7 @@
 // one after another, back to the menu when each ends.
 import type { ServerChannel } from 'ssh2';
 import type { MyHost } from '@jmp/contract/schemas/access';
-import { HELP, complete, parseCommand, renderHosts } from './menu.js';
+import { HELP, complete, describeHost, parseCommand, renderHosts } from './menu.js';
 import { EOF, LineEditor } from './line-editor.js';
 
 export interface JumpShellDeps {
@@ -51,6 +51,9 @@ export async function runJumpShell(channel: ServerChannel, deps: JumpShellDeps):
             return finish();
           case 'help':
             write(HELP);
+            break;
+          case 'info':
+            write(describeHost(cmd.host));
             break;
           case 'list':
             write(renderHosts(hosts));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MyHost } from '@jmp/contract/schemas/access';
-import { complete, parseCommand, renderHosts } from './menu.js';
+import { complete, describeHost, parseCommand, renderHosts } from './menu.js';
 
 const h = (hostname: string, addr: string, over: Partial<MyHost> = {}): MyHost => ({
   id: 1,
@@ -21,10 +21,25 @@ const hosts = [
   h('web-02', '10.0.0.2', { state: 'offline', root: true }),
 ];
 
-test('renders numbered rows with address, state, service and root', () => {
-  const out = renderHosts(hosts);
-  assert.match(out, /1\s+db-01\s+10\.0\.0\.3\s+online\s+shop\/db/);
-  assert.match(out, /3\s+web-02\s+10\.0\.0\.2\s+offline\s+shop\/web\s+\(root\)/);
+test('renders numbered rows with address, environment, agent, service and root', () => {
+  const now = Date.parse('2026-01-01T12:00:00Z');
+  const agent = (lastSeenAt: string | null) => ({
+    enrolled: true,
+    lastSeenAt,
+    version: '0.1.0',
+    failMode: 'deny' as const,
+  });
+  const shown = [
+    { ...hosts[0]!, agent: agent('2026-01-01T11:59:58Z') },
+    hosts[1]!,
+    { ...hosts[2]!, agent: agent('2026-01-01T10:00:00Z') },
+  ];
+  const out = renderHosts(shown, shown, now);
+  assert.match(out, /#\s+host\s+address\s+environment\s+agent\s+service/);
+  assert.match(out, /1\s+db-01\s+10\.0\.0\.3\s+production\s+ok\s+shop\/db/);
+  assert.match(out, /2\s+web-01\s+10\.0\.0\.1\s+production\s+unknown\s+shop\/web/);
+  assert.match(out, /3\s+web-02\s+10\.0\.0\.2\s+non-production\s+silent\s+shop\/web\s+\(root\)/);
+  assert.doesNotMatch(out, /online|offline/, 'the model words are not shown');
   assert.ok(out.endsWith('\r\n'));
   assert.match(renderHosts([]), /no hosts yet/);
 });
@@ -62,4 +77,22 @@ test('tab completion', () => {
   assert.deepEqual(complete('ssh d', hosts), { line: 'ssh db-01 ', candidates: [] });
   assert.deepEqual(complete('ssh root@w', hosts), { line: 'ssh root@web-0', candidates: ['web-01', 'web-02'] });
   assert.deepEqual(complete('x', hosts), { line: 'x', candidates: [] });
+});
+
+test('info <host>: environment, the agent apart from it, and the access with its origin', () => {
+  const now = Date.parse('2026-01-01T12:00:00Z');
+  const host = {
+    ...hosts[2]!,
+    reason: 'ops of shop/web',
+    agent: { enrolled: true, lastSeenAt: '2026-01-01T11:59:56Z', version: '0.1.0', failMode: 'deny' as const },
+  };
+  const cmd = parseCommand('info web-02', [hosts[0]!, hosts[1]!, host]);
+  assert.equal(cmd.kind, 'info');
+  const out = describeHost(host, now);
+  assert.match(out, /environment\s+non-production/);
+  assert.match(out, /agent\s+0\.1\.0 seen 4 s ago, fail deny/);
+  assert.match(out, /access\s+login \+ root \(ops of shop\/web\)/);
+  assert.deepEqual(parseCommand('info nope', hosts), { kind: 'error', message: 'no host named nope among yours' });
+  assert.deepEqual(parseCommand('info', hosts), { kind: 'error', message: 'usage: info <host>' });
+  assert.match(describeHost({ ...host, agent: { ...host.agent, enrolled: false } }, now), /agent\s+not enrolled/);
 });

@@ -1,31 +1,49 @@
 // The jump shell's menu: rendering, filtering, command parsing and tab
 // completion. Pure: plain values in, strings out.
-import type { MyHost } from '@jmp/contract/schemas/access';
+import { agentLiveness, environmentLabel, type MyHost } from '@jmp/contract/schemas/access';
 
 export type Command =
   | { kind: 'connect'; host: MyHost; command?: string }
   | { kind: 'filter'; text: string; matches: MyHost[] }
   | { kind: 'list' }
   | { kind: 'help' }
+  | { kind: 'info'; host: MyHost }
   | { kind: 'exit' }
   | { kind: 'error'; message: string };
 
 const NL = '\r\n';
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
-export function renderHosts(all: readonly MyHost[], shown: readonly MyHost[] = all): string {
+export function renderHosts(all: readonly MyHost[], shown: readonly MyHost[] = all, now = Date.now()): string {
   if (all.length === 0) return `You have no hosts yet. Ask for access in the jmp web console.${NL}`;
   const wName = Math.max(4, ...shown.map((h) => h.hostname.length));
   const wAddr = Math.max(7, ...shown.map((h) => (h.addresses[0] ?? '').length));
-  const lines = [`  ${pad('#', 4)}${pad('host', wName + 2)}${pad('address', wAddr + 2)}${pad('state', 9)}service`];
-  for (const h of shown) {
+  // The environment (production or not) and the agent's liveness are two columns: one never stands for the other.
+  const agents = shown.map((h) => agentLiveness(h.agent, now));
+  const wAgent = Math.max(5, ...agents.map((a) => a.word.length));
+  const lines = [
+    `  ${pad('#', 4)}${pad('host', wName + 2)}${pad('address', wAddr + 2)}${pad('environment', 16)}${pad('agent', wAgent + 2)}service`,
+  ];
+  shown.forEach((h, i) => {
     const n = all.indexOf(h) + 1;
     const svc = [h.project, h.service].filter(Boolean).join('/') || '-';
     lines.push(
-      `  ${pad(String(n), 4)}${pad(h.hostname, wName + 2)}${pad(h.addresses[0] ?? '-', wAddr + 2)}${pad(h.state, 9)}${svc}${h.root ? '  (root)' : ''}`,
+      `  ${pad(String(n), 4)}${pad(h.hostname, wName + 2)}${pad(h.addresses[0] ?? '-', wAddr + 2)}${pad(environmentLabel(h.state), 16)}${pad(agents[i]!.word, wAgent + 2)}${svc}${h.root ? '  (root)' : ''}`,
     );
-  }
+  });
   return lines.join(NL) + NL;
+}
+
+/** `info <host>`: one line each for the environment, the agent and the person's access. */
+export function describeHost(h: MyHost, now = Date.now()): string {
+  return (
+    [
+      `${h.hostname}  ${h.addresses.join(', ') || '-'}  ${[h.project, h.service].filter(Boolean).join('/') || '-'}`,
+      `  environment  ${environmentLabel(h.state)}`,
+      `  agent        ${agentLiveness(h.agent, now).text.replace(/^agent /, '')}`,
+      `  access       ${h.root ? 'login + root' : 'login'}${h.reason ? ` (${h.reason})` : ''}`,
+    ].join(NL) + NL
+  );
 }
 
 export const HELP =
@@ -36,6 +54,7 @@ export const HELP =
     '  <text>                 show the hosts whose name, address or service contain <text>',
     '  <Enter>                show all hosts again',
     '  Tab                    complete a host name',
+    '  info <host>            environment, agent (last seen, version, fail mode) and your access',
     '  help                   this text',
     '  exit                   leave jmp',
   ].join(NL) + NL;
@@ -58,6 +77,12 @@ export function parseCommand(input: string, hosts: readonly MyHost[]): Command {
     return ssh[2]?.trim() ? { kind: 'connect', host, command: ssh[2].trim() } : { kind: 'connect', host };
   }
   if (line === 'ssh') return { kind: 'error', message: 'usage: ssh <host> [command]' };
+  const info = /^info(?:\s+(\S+))?$/.exec(line);
+  if (info) {
+    if (!info[1]) return { kind: 'error', message: 'usage: info <host>' };
+    const host = findHost(hosts, info[1]) ?? (/^\d+$/.test(info[1]) ? hosts[Number(info[1]) - 1] : undefined);
+    return host ? { kind: 'info', host } : { kind: 'error', message: `no host named ${info[1]} among yours` };
+  }
   if (/^\d+$/.test(line)) {
     const host = hosts[Number(line) - 1];
     return host
