@@ -37,6 +37,7 @@ const LOCAL_PW = `adm-${randomBytes(6).toString('hex')}`;
 /** Every file the install scripts may touch. */
 const TOUCHED = [
   'pam.d/sshd',
+  'pam.d/xrdp-sesman',
   'pam.d/sudo',
   'pam.d/sudo-i',
   'pam.d/su',
@@ -203,6 +204,8 @@ describe('jmp-agent .deb on a clean bookworm root', { concurrency: false }, () =
     await host.must(
       `echo 'root:${ROOT_PW}' | chpasswd && useradd -m -s /bin/bash localadm && echo 'localadm:${LOCAL_PW}' | chpasswd`,
     );
+    // xrdp's PAM file as its package ships it: Linux desktops log in through pam_jmp too.
+    copyFileSync(join(REPO, 'test/packages/xrdp-sesman.pam'), join(host.root, 'etc/pam.d/xrdp-sesman'));
     etcBefore = tree(join(host.root, 'etc'));
   });
 
@@ -217,6 +220,9 @@ describe('jmp-agent .deb on a clean bookworm root', { concurrency: false }, () =
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const sshd = readFileSync(join(host.root, 'etc/pam.d/sshd'), 'utf8');
     assert.match(sshd, /notingroup jmp-users\nauth .*pam_jmp\.so/);
+    const xrdp = readFileSync(join(host.root, 'etc/pam.d/xrdp-sesman'), 'utf8');
+    assert.match(xrdp, /notingroup jmp-users\nauth .*pam_jmp\.so/);
+    assert.equal(xrdp.match(/pam_jmp\.so/g)?.length, 3, 'xrdp-sesman: auth, account and session, as sshd');
     assert.match(readFileSync(join(host.root, 'etc/nsswitch.conf'), 'utf8'), /^passwd:\s+files jmp/m);
     assert.equal((await host.run('visudo -c')).code, 0);
     assert.match(
@@ -292,10 +298,11 @@ describe('jmp-agent .deb on a clean bookworm root', { concurrency: false }, () =
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.equal(await host.must("dpkg-query -W -f '${Version}' jmp-agent"), `${NEXT}-1`);
     assert.equal(readFileSync(pamConf, 'utf8'), kept);
-    for (const f of ['pam.d/sshd', 'pam.d/sudo', 'pam.d/su']) {
+    for (const f of ['pam.d/sshd', 'pam.d/xrdp-sesman', 'pam.d/sudo', 'pam.d/su']) {
       const now = readFileSync(join(host.root, 'etc', f), 'utf8');
       assert.equal(now, wired.get(f), `${f} unchanged by the upgrade`);
-      assert.equal(now.match(/pam_jmp\.so/g)?.length, f === 'pam.d/sshd' ? 3 : 1, `${f}: pam_jmp once per phase`);
+      const phases = f === 'pam.d/sshd' || f === 'pam.d/xrdp-sesman' ? 3 : 1;
+      assert.equal(now.match(/pam_jmp\.so/g)?.length, phases, `${f}: pam_jmp once per phase`);
     }
     assert.match(
       readFileSync(join(host.root, 'var/log/systemctl.log'), 'utf8'),
@@ -315,6 +322,7 @@ describe('jmp-agent .deb on a clean bookworm root', { concurrency: false }, () =
     const r = await host.run('apt-get remove -y jmp-agent');
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /\/etc\/pam\.d\/sshd: restored/);
+    assert.match(r.stdout, /\/etc\/pam\.d\/xrdp-sesman: restored/);
     const afterRemove = tree(join(host.root, 'etc'));
     for (const f of TOUCHED) assert.equal(afterRemove.get(f), etcBefore.get(f), `${f} as before the install`);
     assert.ok(existsSync(join(host.root, 'var/lib/jmp/state.json')), 'remove keeps the enrolment');

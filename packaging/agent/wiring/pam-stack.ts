@@ -8,7 +8,7 @@
 // through to the target's password instead of ending the stack.
 import { block, splitKeepingEnds, stripBlocks } from './markers.js';
 
-export type PamService = 'sshd' | 'sudo' | 'sudo-i' | 'su';
+export type PamService = 'sshd' | 'xrdp-sesman' | 'sudo' | 'sudo-i' | 'su';
 type Phase = 'auth' | 'account' | 'session';
 
 const SKIP_UNLESS_JMP_USER = 'pam_succeed_if.so quiet user notingroup jmp-users';
@@ -17,7 +17,9 @@ const PAM_JMP = 'pam_jmp.so';
 /** jmp's lines per phase for one service. */
 function jmpLines(service: PamService): Partial<Record<Phase, string[]>> {
   switch (service) {
+    // Linux desktops: xrdp-sesman answers pam_jmp's ECHO_OFF prompt with the RDP password (a compact ticket).
     case 'sshd':
+    case 'xrdp-sesman':
       return {
         auth: [`auth    [success=1 default=ignore] ${SKIP_UNLESS_JMP_USER}`, `auth    [success=done ignore=ignore default=die] ${PAM_JMP}`],
         account: [`account [success=1 default=ignore] ${SKIP_UNLESS_JMP_USER}`, `account required ${PAM_JMP}`],

@@ -37,6 +37,7 @@ function whole(path: string, content: string, createMode: number, extra: Partial
 
 export const TARGETS: Target[] = [
   pam('sshd', 'sshd', true),
+  pam('xrdp-sesman', 'xrdp-sesman', false),
   pam('sudo', 'sudo', true),
   pam('sudo-i', 'sudo-i', false),
   pam('su', 'su', true),

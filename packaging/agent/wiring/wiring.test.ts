@@ -15,7 +15,9 @@ import { BEGIN } from './markers.js';
 const scratch = mkdtempSync(join(tmpdir(), 'jmp-wiring-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-const FILES = ['pam.d/sshd', 'pam.d/sudo', 'pam.d/sudo-i', 'pam.d/su', 'nsswitch.conf'];
+const FILES = ['pam.d/sshd', 'pam.d/xrdp-sesman', 'pam.d/sudo', 'pam.d/sudo-i', 'pam.d/su', 'nsswitch.conf'];
+/** /etc/pam.d/xrdp-sesman as xrdp 0.9.21 (Debian 12) ships it, for machines without xrdp. */
+const XRDP_SESMAN = new URL('../../../test/packages/xrdp-sesman.pam', import.meta.url);
 
 /** A root holding copies of this machine's files (those that exist). */
 function debianRoot(name: string): WiringOptions & { lines: string[] } {
@@ -24,6 +26,7 @@ function debianRoot(name: string): WiringOptions & { lines: string[] } {
   mkdirSync(join(root, 'etc/sudoers.d'), { recursive: true });
   mkdirSync(join(root, 'etc/ssh/sshd_config.d'), { recursive: true });
   for (const f of FILES) if (existsSync(`/etc/${f}`)) cpSync(`/etc/${f}`, join(root, 'etc', f));
+  if (!existsSync(join(root, 'etc/pam.d/xrdp-sesman'))) cpSync(XRDP_SESMAN, join(root, 'etc/pam.d/xrdp-sesman'));
   if (!existsSync(join(root, 'etc/pam.d/sshd'))) writeFileSync(join(root, 'etc/pam.d/sshd'), '@include common-auth\naccount required pam_nologin.so\n@include common-account\n@include common-session\n');
   const lines: string[] = [];
   return { root, stateDir: join(scratch, `${name}-state`), visudo: existsSync('/usr/sbin/visudo') ? '/usr/sbin/visudo' : null, log: (l) => lines.push(l), lines };
@@ -60,12 +63,31 @@ describe('install and remove on a copy of /etc', () => {
     const once = snapshot(o.root);
     install(o);
     assert.deepEqual(snapshot(o.root), once);
-    for (const f of ['pam.d/sshd', 'pam.d/sudo', 'pam.d/su']) {
+    for (const f of ['pam.d/sshd', 'pam.d/xrdp-sesman', 'pam.d/sudo', 'pam.d/su']) {
       const t = readFileSync(join(o.root, 'etc', f), 'utf8');
-      assert.equal(t.split(BEGIN).length - 1, f === 'pam.d/sshd' ? 3 : 1, `${f}: one block per phase`);
+      assert.equal(t.split(BEGIN).length - 1, f === 'pam.d/sudo' || f === 'pam.d/su' ? 1 : 3, `${f}: one block per phase`);
     }
     assert.equal(readFileSync(join(o.root, 'etc/nsswitch.conf'), 'utf8').match(/ jmp/g)?.length, 2);
     assert.ok(o.lines.includes('/etc/pam.d/sshd: already wired'));
+  });
+
+  test('xrdp-sesman is wired like sshd when present (Linux desktops), and skipped when xrdp is not installed', () => {
+    const o = debianRoot('xrdp');
+    install(o);
+    const t = readFileSync(join(o.root, 'etc/pam.d/xrdp-sesman'), 'utf8');
+    const sshd = readFileSync(join(o.root, 'etc/pam.d/sshd'), 'utf8');
+    const jmpLines = (text: string) => text.split('\n').filter((l) => /pam_jmp\.so|jmp-users|pam_mkhomedir/.test(l));
+    assert.deepEqual(jmpLines(t), jmpLines(sshd), "the same lines as sshd's: non-jmp users skip pam_jmp in every phase");
+    assert.equal(t.match(/pam_jmp\.so/g)?.length, 3);
+    assert.ok(t.indexOf('pam_jmp.so') < t.indexOf('@include common-auth'), 'pam_jmp before common-auth');
+    assert.ok(t.indexOf('pam_env.so') < t.indexOf('pam_jmp.so'), "xrdp's own lines before common-auth stay first");
+    remove(o);
+    const none = debianRoot('no-xrdp');
+    rmSync(join(none.root, 'etc/pam.d/xrdp-sesman'));
+    install(none);
+    assert.ok(!existsSync(join(none.root, 'etc/pam.d/xrdp-sesman')), 'not created');
+    remove(none);
+    assert.ok(!existsSync(join(none.root, 'etc/pam.d/xrdp-sesman')));
   });
 
   test("an administrator's edit survives removal; only jmp's lines go", () => {
