@@ -4,6 +4,7 @@
 import type { MyHost } from '@jmp/contract/schemas/access';
 import type { Db } from '../db/knex.js';
 import { decide, type DecideGrant, type DecideRole } from './decide.js';
+import { dbLevels } from './db-rights.js';
 import { departmentChain, grantsInForce, toDecideGrant } from './rows.js';
 
 export async function myHosts(
@@ -79,6 +80,10 @@ export async function myHosts(
       project: h.project_name,
       root: decide(du, dh, 'root', roles, grants, now).allow,
       reason: login.reason,
+      databases: Object.entries(dbLevels(du, dh, roles, grants, now)).map(([kind, level]) => ({
+        kind: kind as 'mariadb' | 'redis',
+        level,
+      })),
       agent: {
         enrolled: !!h.enrolled,
         lastSeenAt: h.last_seen_at ? new Date(h.last_seen_at).toISOString() : null,

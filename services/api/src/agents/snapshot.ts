@@ -3,6 +3,7 @@
 import type { PolicySnapshot } from '@jmp/contract/schemas/agents';
 import type { Db } from '../db/knex.js';
 import { decide, type DecideGrant, type DecideRole } from '../access/decide.js';
+import { dbLevels } from '../access/db-rights.js';
 import { grantsInForce, toDecideGrant } from '../access/rows.js';
 import type { TicketKeys } from '../tickets/keys.js';
 import { createHash } from 'node:crypto';
@@ -132,6 +133,7 @@ export async function buildTimedSnapshot(
     const grants = grantsOf(u.id, du.departmentIds);
     const login = decide(du, dHost, 'login', roles, grants, now).allow;
     if (!login) continue;
+    const db = dbLevels(du, dHost, roles, grants, now);
     out.push({
       username: u.username,
       uid: u.uid,
@@ -142,6 +144,7 @@ export async function buildTimedSnapshot(
       groups: [JMP_USERS_GROUP.name],
       login,
       root: decide(du, dHost, 'root', roles, grants, now).allow,
+      ...(Object.keys(db).length ? { db } : {}),
     });
   }
   let changesAt: number | null = null;

@@ -8,6 +8,7 @@ import * as m004 from './migrations/004_enrolment_binding.js';
 import * as m005 from './migrations/005_ticket_keys_policy_version.js';
 import * as m010 from './migrations/010_devices.js';
 import * as m008 from './migrations/008_desktop.js';
+import * as m009 from './migrations/009_database_rights.js';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '001_schema': m001,
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '005_ticket_keys_policy_version': m005,
   '010_devices': m010,
   '008_desktop': m008,
+  '009_database_rights': m009,
 };
 
 export type Db = Knex;

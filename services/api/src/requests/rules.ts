@@ -59,6 +59,13 @@ export const DEFAULT_MAX_SECONDS: Readonly<Record<Right, number>> = {
   login: 7 * 86400,
   root: 86400,
   device: 86400,
+  // Read and write are asked for like login; admin (DDL, every command) like root.
+  mariadb_read: 7 * 86400,
+  mariadb_write: 86400,
+  mariadb_admin: 86400,
+  redis_read: 7 * 86400,
+  redis_write: 86400,
+  redis_admin: 86400,
 };
 
 export function builtInPolicy(right: Right): Policy {
@@ -198,7 +205,7 @@ export interface Requirement {
 /** Who must approve `right` on this target (administrators always may, as break-glass). */
 export function requirement(t: RequestTarget, right: Right): Requirement {
   // A device session uses the device's shared privileged account: approved like root.
-  const leadOnly = right === 'root' || right === 'device';
+  const leadOnly = right === 'root' || right === 'device' || right.endsWith('_admin');
   const scope =
     t.type === 'project'
       ? { type: 'project' as const, id: t.id, name: t.name }

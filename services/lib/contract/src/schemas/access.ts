@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DbKind, DbLevel } from './primitives.js';
 
 /**
  * The host's agent as people see it, apart from the host's environment:
@@ -24,6 +25,8 @@ export const MyHost = z.object({
   project: z.string().nullable(),
   root: z.boolean(),
   reason: z.string(),
+  /** The databases on this host she may open a terminal to, and at which level (absent: none). */
+  databases: z.array(z.object({ kind: DbKind, level: DbLevel })).optional(),
   /** state online is a production host, offline a non-production one (not whether it is reachable). */
   agent: AgentLiveness.optional(),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Hostname, IpAddress, SshPublicKey, Username } from './primitives.js';
+import { DbLevel, Hostname, IpAddress, SshPublicKey, Username } from './primitives.js';
 
 /** Strict: the agent names itself, never its service or host id (those come from the token and the admin). */
 export const EnrollRequest = z.strictObject({
@@ -25,6 +25,8 @@ export const PolicyUser = z.object({
   groups: z.array(z.string()),
   login: z.boolean(),
   root: z.boolean(),
+  /** Database rights on this host; the agent keeps her database accounts in step with them. */
+  db: z.object({ mariadb: DbLevel.optional(), redis: DbLevel.optional() }).optional(),
 });
 export const PolicySnapshot = z.object({
   version: z.literal(1),

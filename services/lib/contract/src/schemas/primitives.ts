@@ -58,7 +58,18 @@ export const SshPublicKey = z
     'must be an OpenSSH public key line',
   )
   .refine(isStorable, UNSTORABLE_MESSAGE);
-export const Right = z.enum(['login', 'root', 'device']);
+/** Database rights: per kind of database on a host, each level including the ones below it. */
+export const DbKind = z.enum(['mariadb', 'redis']);
+export const DbLevel = z.enum(['read', 'write', 'admin']);
+export const DB_RIGHTS = [
+  'mariadb_read',
+  'mariadb_write',
+  'mariadb_admin',
+  'redis_read',
+  'redis_write',
+  'redis_admin',
+] as const;
+export const Right = z.enum(['login', 'root', 'device', ...DB_RIGHTS]);
 export const ScopeType = z.enum(['host', 'service', 'project']);
 export const SubjectType = z.enum(['user', 'department']);
 export const HostState = z.enum(['online', 'offline']);
@@ -68,6 +79,8 @@ export const RoleScope = z.enum(['project', 'service']);
 export const IsoTime = z.iso.datetime({ offset: true });
 
 export type Right = z.infer<typeof Right>;
+export type DbKind = z.infer<typeof DbKind>;
+export type DbLevel = z.infer<typeof DbLevel>;
 export type ScopeType = z.infer<typeof ScopeType>;
 export type SubjectType = z.infer<typeof SubjectType>;
 export type HostState = z.infer<typeof HostState>;
