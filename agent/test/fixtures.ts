@@ -8,6 +8,10 @@ import jwt from 'jsonwebtoken';
 import { createLogger } from '@jmp/runtime';
 import type { PolicySnapshot } from '@jmp/contract/schemas/agents';
 import { parseConfig, type AgentConfig } from '../src/config.js';
+import { DiskHealth } from '../src/persist/disk.js';
+import { PolicyStore } from '../src/policy/store.js';
+import { EventQueue } from '../src/report/events.js';
+import { SpentJtiStore } from '../src/decide/spent.js';
 
 export const silentLog = createLogger('jmp-agent-test', process.env['JMP_TEST_LOG_LEVEL'] ?? 'silent');
 
@@ -92,4 +96,19 @@ export function snapshot(
     ticketKeys: (o.keys ?? []).map((k) => ({ kid: k.kid, publicKeyPem: k.publicKeyPem })),
     failPolicy: { noSnapshot: o.noSnapshot ?? 'deny' },
   };
+}
+
+/** What the decider works with on a host, in `dir`: a policy store holding `snap`, the spent-jti set, the event queue. */
+export function decisionState(dir: string, snap: PolicySnapshot) {
+  const disk = new DiskHealth(silentLog);
+  const policy = new PolicyStore(
+    { policy: join(dir, 'policy.json'), passwd: join(dir, 'passwd'), group: join(dir, 'group') },
+    1000,
+    disk,
+    silentLog,
+  );
+  policy.accept(snap, '"e1"');
+  const spent = new SpentJtiStore(join(dir, 'spent-jti'), disk);
+  const events = new EventQueue(join(dir, 'events.json'), 100, disk, silentLog);
+  return { dir, disk, policy, spent, events };
 }

@@ -11,14 +11,12 @@ import { COMPACT_TICKET_PREFIX, signCompactTicket, type CompactClaims } from '@j
 import type { AgentApi } from '../api/client.js';
 import { ApiHealth } from '../api/health.js';
 import { DiskHealth } from '../persist/disk.js';
-import { PolicyStore } from '../policy/store.js';
-import { EventQueue } from '../report/events.js';
 import { Decider } from './decider.js';
 import { decideOffline } from './offline.js';
 import { SpentJtiStore } from './spent.js';
 import { verifyCompactTicketOffline } from './ticket.js';
 import { goldenPath } from '../../test/golden.js';
-import { silentLog, snapshot, ticketKey, tmpDir, type TicketKey } from '../../test/fixtures.js';
+import { decisionState, silentLog, snapshot, ticketKey, tmpDir, type TicketKey } from '../../test/fixtures.js';
 
 const HOST = 7;
 const key = ticketKey('k-compact-1');
@@ -39,21 +37,15 @@ function compact(k: TicketKey, o: Partial<CompactClaims> = {}): string {
   });
 }
 
-/** A policy store holding `keys`, a spent set and an event queue in a fresh directory. */
+/** The decider's state with `keys` as the snapshot's ticket keys, in a fresh directory. */
 function host(keys: Array<Pick<TicketKey, 'kid' | 'publicKeyPem'>> = [key]) {
   const dir = tmpDir();
   dirs.push(dir);
-  const disk = new DiskHealth(silentLog);
-  const policy = new PolicyStore(
-    { policy: join(dir, 'policy.json'), passwd: join(dir, 'passwd'), group: join(dir, 'group') },
-    1000,
-    disk,
-    silentLog,
-  );
   const snap = snapshot({ hostId: HOST, users: [{ username: 'alice', login: true, root: false }] });
-  policy.accept({ ...snap, ticketKeys: keys.map((k) => ({ kid: k.kid, publicKeyPem: k.publicKeyPem })) }, '"e1"');
-  const spent = new SpentJtiStore(join(dir, 'spent-jti'), disk);
-  const events = new EventQueue(join(dir, 'events.json'), 100, disk, silentLog);
+  const { policy, spent, events } = decisionState(dir, {
+    ...snap,
+    ticketKeys: keys.map((k) => ({ kid: k.kid, publicKeyPem: k.publicKeyPem })),
+  });
   return { dir, policy, spent, events, ctx: { hostId: HOST, hostname: 'desk-01', policy, spent, bootedAtS: 0 } };
 }
 

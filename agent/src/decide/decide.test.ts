@@ -12,12 +12,11 @@ import { uptime } from 'node:os';
 import { DiskHealth } from '../persist/disk.js';
 import { realFs } from '../persist/fs.js';
 import { PolicyStore } from '../policy/store.js';
-import { EventQueue } from '../report/events.js';
 import { Decider, DENIAL_OUTLIVES_PULL_MS } from './decider.js';
 import { bootedAtS, decideOffline } from './offline.js';
 import { SpentJtiStore } from './spent.js';
 import { verifyTicketOffline } from './ticket.js';
-import { mintTicket, silentLog, snapshot, ticketKey, tmpDir } from '../../test/fixtures.js';
+import { decisionState, mintTicket, silentLog, snapshot, ticketKey, tmpDir } from '../../test/fixtures.js';
 
 const HOST = 7;
 const key = ticketKey('k1');
@@ -90,14 +89,8 @@ describe('offline ticket verification', () => {
 function world() {
   const dir = tmpDir();
   dirs.push(dir);
-  const disk = new DiskHealth(silentLog);
-  const policy = new PolicyStore(
-    { policy: join(dir, 'policy.json'), passwd: join(dir, 'passwd'), group: join(dir, 'group') },
-    1000,
-    disk,
-    silentLog,
-  );
-  policy.accept(
+  return decisionState(
+    dir,
     snapshot({
       hostId: HOST,
       keys: [key],
@@ -106,11 +99,7 @@ function world() {
         { username: 'bob', login: true, root: false },
       ],
     }),
-    '"e1"',
   );
-  const spent = new SpentJtiStore(join(dir, 'spent-jti'), disk);
-  const events = new EventQueue(join(dir, 'events.json'), 100, disk, silentLog);
-  return { dir, disk, policy, spent, events };
 }
 
 describe('offline decisions from the snapshot', () => {
