@@ -1,0 +1,41 @@
+// jmp-ssh's device key: the X25519 private half that opens device secrets,
+// made once like the host key (0600, every instance shares the file), and its
+// public half registered with jmp-api, which seals new secrets to it.
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import type { ApiClient } from '@jmp/contract';
+import { contract as c } from '@jmp/contract';
+import { generateDeviceKeyPair, parseDevicePrivateKey, publicOf } from '@jmp/contract/device-secrets';
+
+/** The key at `path`, created if missing; instances starting together agree on one (first hard link wins). */
+export function loadOrCreateDeviceKey(path: string): KeyObject {
+  if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const tmp = `${path}.tmp-${process.pid}`;
+    writeFileSync(tmp, generateDeviceKeyPair().privatePem, { mode: 0o600 });
+    try {
+      linkSync(tmp, path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      unlinkSync(tmp);
+    }
+  }
+  try {
+    return parseDevicePrivateKey(readFileSync(path));
+  } catch (err) {
+    throw new Error(`device key ${path} is not usable (${(err as Error).message}); restore it from another instance`, {
+      cause: err,
+    });
+  }
+}
+
+/** Registers the public half; jmp-api refuses a key other than the registered one (rotate instead). */
+export async function registerDeviceKey(
+  api: ApiClient,
+  key: KeyObject,
+): Promise<{ version: number; created: boolean }> {
+  const r = await api.request('POST', '/v1/device-keys', c.DeviceKeyState, { publicKey: publicOf(key) });
+  return r.data!;
+}

@@ -1,0 +1,260 @@
+// Network devices over SSH end to end: real jmp-api (Postgres, Redis), jmp-ssh's
+// device session code, and a device that is OpenSSH restricted to legacy
+// algorithms with a device-like CLI as its account's shell.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { randomUUID } from 'node:crypto';
+import type { ServerChannel } from 'ssh2';
+import { ApiClient, contract as c } from '@jmp/contract';
+import { generateDeviceKeyPair, parseDevicePrivateKey } from '@jmp/contract/device-secrets';
+import pino from 'pino';
+import type { Logger } from '@jmp/runtime';
+import { createRecordings } from '@jmp/recording';
+import { startApi, addUser, addProject, addService, addRole, type TestApi } from '../../services/api/test/harness.js';
+import { SessionController } from '../../services/ssh/src/session/controller.js';
+import { deviceSession } from '../../services/ssh/src/device/device-session.js';
+import { connectSshDevice } from '../../services/ssh/src/device/ssh-device.js';
+import { DeviceError } from '../../services/ssh/src/device/errors.js';
+import { startLegacySshd, type LegacySshd } from './legacy-sshd.js';
+
+const PASSWORD = 'N3tw0rk-Dev!ce-9q';
+const key = generateDeviceKeyPair();
+const deviceKey = parseDevicePrivateKey(key.privatePem);
+let api: TestApi;
+let sshd: LegacySshd;
+let client: ApiClient;
+let recDir: string;
+let logLines: string[] = [];
+let ops: { username: string };
+let nobody: { username: string };
+let admin: { username: string };
+let deviceId: number;
+let accountId: number;
+
+const A = (m: string, p: string, body?: unknown) =>
+  api.call(m, p, { body, auth: `Bearer ${api.serviceToken('admin')}` });
+
+/** The person's side of the session: what jmp-ssh writes, and keys typed into it. */
+class Person extends EventEmitter {
+  out = '';
+  writableNeedDrain = false;
+  stderr = { write: (b: Buffer | string) => ((this.out += b.toString()), true), writableNeedDrain: false, once() {} };
+  write(b: Buffer | string): boolean {
+    this.out += b.toString();
+    return true;
+  }
+  type(s: string): void {
+    this.emit('data', Buffer.from(s));
+  }
+  async until(re: RegExp, ms = 8000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!re.test(this.out)) {
+      if (Date.now() > end)
+        throw new Error(`no ${re} in: ${JSON.stringify(this.out.slice(-400))}\ndevice log: ${sshd.log().slice(-1500)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+function sessionCtx(user: string) {
+  // jmp-ssh's logger, at debug level, into memory: the test reads every line it wrote.
+  const log = pino({ level: 'debug' }, { write: (l: string) => logLines.push(l) }) as unknown as Logger;
+  return {
+    api: client,
+    config: {} as never,
+    log,
+    sessions: new SessionController({ api: client, log, maxSessionsPerUser: 10, heartbeatMs: 60_000 }),
+    recordings: createRecordings({ dir: recDir }, { log }),
+    user,
+    source: '127.0.0.1',
+    env: {},
+    pty: () => ({ term: 'xterm', cols: 100, rows: 30, width: 0, height: 0, modes: {} }),
+    setResize: () => {},
+    touch: () => {},
+  };
+}
+
+async function grantFor(user: string) {
+  return (
+    await client.request('POST', '/v1/device-sessions', c.DeviceSessionGrant, {
+      id: randomUUID(),
+      user,
+      device: 'sw-lab',
+    })
+  ).data!;
+}
+
+before(async () => {
+  api = await startApi();
+  client = new ApiClient({ baseUrl: api.url, authorization: () => `Bearer ${api.serviceToken('ssh')}` });
+  recDir = mkdtempSync(join(tmpdir(), 'jmp-device-rec-'));
+  sshd = await startLegacySshd('netadmin', PASSWORD);
+  await client.request('POST', '/v1/device-keys', c.DeviceKeyState, { publicKey: key.publicKey });
+  const p = await addProject(api.db);
+  const s = await addService(api.db, p.id);
+  ops = await addUser(api.db);
+  await addRole(api.db, (ops as { id: number } & typeof ops).id, 'service', s.id, 'ops');
+  admin = await addUser(api.db, { is_admin: true });
+  await addRole(api.db, (admin as { id: number } & typeof admin).id, 'service', s.id, 'ops');
+  nobody = await addUser(api.db);
+  const profiles = (await A('GET', '/v1/device-profiles')).body.items as Array<{ id: number; name: string }>;
+  const d = await A('POST', '/v1/devices', {
+    name: 'sw-lab',
+    address: '127.0.0.1',
+    port: sshd.port,
+    protocol: 'ssh',
+    profileId: profiles.find((x) => x.name === 'legacy-ssh')!.id,
+    serviceId: s.id,
+  });
+  deviceId = d.body.id;
+  const acc = await A('POST', `/v1/devices/${deviceId}/accounts`, { name: 'netadmin', secret: PASSWORD });
+  accountId = acc.body.accounts[0].id;
+});
+
+after(async () => {
+  await sshd?.stop();
+  await api?.close();
+  rmSync(recDir, { recursive: true, force: true });
+});
+
+test('a person without the device right is refused before any connection is made', async () => {
+  const before = (sshd.log().match(/Connection from/g) ?? []).length;
+  const person = new Person();
+  const code = await deviceSession(
+    person as unknown as ServerChannel,
+    'sw-lab',
+    undefined,
+    sessionCtx(nobody.username),
+    deviceKey,
+  );
+  assert.equal(code, 1);
+  assert.match(person.out, /no device right for .* on sw-lab; request access in jmp/);
+  assert.equal((sshd.log().match(/Connection from/g) ?? []).length, before, 'the device saw no connection');
+});
+
+test('the default algorithms fail with the named handshake error; the legacy profile connects', async () => {
+  const g = await grantFor(admin.username);
+  const modern = { ...g, profile: { ...g.profile, name: 'generic-ssh', spec: { ...g.profile.spec, algorithms: {} } } };
+  await assert.rejects(
+    connectSshDevice(modern, PASSWORD, { pty: { term: 'xterm', cols: 80, rows: 24 }, timeoutMs: 5000 }),
+    (e: unknown) =>
+      e instanceof DeviceError &&
+      e.kind === 'handshake_failed' &&
+      /refused the SSH handshake with profile generic-ssh: .*no matching/i.test(e.message),
+  );
+  const dev = await connectSshDevice(g, PASSWORD, { pty: { term: 'xterm', cols: 80, rows: 24 }, timeoutMs: 5000 });
+  assert.match(dev.hostKey, /^ssh-rsa /);
+  dev.close();
+});
+
+test('an administrator pins the host key on first use; a session runs guarded: a blocked command never reaches the device', async () => {
+  // First use by an administrator pins the key.
+  const first = new Person();
+  const done1 = deviceSession(
+    first as unknown as ServerChannel,
+    'sw-lab',
+    undefined,
+    sessionCtx(admin.username),
+    deviceKey,
+  );
+  await first.until(/sw-lab# $/);
+  assert.match(first.out, /host key is now pinned/);
+  first.type('exit\r');
+  await done1;
+  assert.match((await A('GET', `/v1/devices/${deviceId}`)).body.hostKey, /^ssh-rsa /);
+
+  const person = new Person();
+  const done = deviceSession(
+    person as unknown as ServerChannel,
+    'sw-lab',
+    undefined,
+    sessionCtx(ops.username),
+    deviceKey,
+  );
+  await person.until(/sw-lab# $/);
+  person.type('show version\r');
+  await person.until(/Lab IOS 15\.2/);
+  await person.until(/sw-lab# $/);
+  person.type('write erase\r');
+  await person.until(/write erase/i);
+  await person.until(/blocked|not allowed|refused/i);
+  person.type('show clock\r');
+  await person.until(/% done: show clock/);
+  person.type('exit\r');
+  assert.equal(await done, 0);
+  const got = sshd.received();
+  assert.ok(got.includes('show version') && got.includes('show clock'), JSON.stringify(got));
+  assert.ok(!got.some((l) => /write\s+erase/i.test(l)), `the device received: ${JSON.stringify(got)}`);
+  // The command log has the verdicts.
+  await new Promise((r) => setTimeout(r, 1500));
+  const cmds = await api.db('commands').orderBy('id').select('line', 'verdict');
+  assert.ok(
+    cmds.some((x: { line: string; verdict: string }) => /write erase/.test(x.line) && x.verdict === 'block'),
+    JSON.stringify(cmds),
+  );
+});
+
+test('a wrong stored password: one try, a clear line, audited; the device key is needed to open secrets', async () => {
+  await A('PUT', `/v1/devices/${deviceId}/accounts/${accountId}/secret`, { secret: 'not-the-password' });
+  const failedBefore = (sshd.log().match(/Failed password/g) ?? []).length;
+  const person = new Person();
+  const code = await deviceSession(
+    person as unknown as ServerChannel,
+    'sw-lab',
+    undefined,
+    sessionCtx(ops.username),
+    deviceKey,
+  );
+  assert.equal(code, 1);
+  assert.match(person.out, /sw-lab refused the stored secret of account netadmin \(tried once, not again\)/);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((sshd.log().match(/Failed password/g) ?? []).length - failedBefore, 1, 'exactly one try');
+  assert.ok(await api.db('audit_events').where({ action: 'device.login_failed' }).first());
+  // Another jmp-ssh key cannot open the secret.
+  const other = parseDevicePrivateKey(generateDeviceKeyPair().privatePem);
+  const p2 = new Person();
+  assert.equal(
+    await deviceSession(p2 as unknown as ServerChannel, 'sw-lab', undefined, sessionCtx(ops.username), other),
+    1,
+  );
+  assert.match(p2.out, /device key cannot open the secret/);
+  await A('PUT', `/v1/devices/${deviceId}/accounts/${accountId}/secret`, { secret: PASSWORD });
+});
+
+test('no device password in pg_dump, the logs or the recordings', () => {
+  const url = new URL(api.config.databaseUrl!);
+  const dump = execFileSync(
+    'pg_dump',
+    ['-h', url.hostname, '-p', url.port || '5432', '-U', url.username || 'postgres', url.pathname.slice(1)],
+    {
+      maxBuffer: 64 << 20,
+    },
+  ).toString('latin1');
+  const forms = [PASSWORD, Buffer.from(PASSWORD).toString('base64'), Buffer.from(PASSWORD).toString('hex')];
+  for (const f of forms) assert.ok(!dump.includes(f), 'pg_dump');
+  const logs = logLines.join('\n');
+  assert.ok(logLines.length > 0, 'something was logged');
+  for (const f of forms) assert.ok(!logs.includes(f), 'jmp-ssh log');
+  const files = readdirSync(recDir, { recursive: true }).map(String);
+  assert.ok(files.length > 0, 'recordings were written');
+  let bytes = 0;
+  for (const f of files) {
+    let b: Buffer;
+    try {
+      b = readFileSync(join(recDir, f));
+    } catch {
+      continue;
+    }
+    bytes += b.length;
+    const text = f.endsWith('.gz') ? gunzipSync(b).toString() : b.toString();
+    for (const x of forms) assert.ok(!text.includes(x), `recording ${f}`);
+  }
+  assert.ok(bytes > 0);
+  assert.ok(!sshd.log().includes(PASSWORD), 'the device log');
+});
