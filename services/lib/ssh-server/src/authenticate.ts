@@ -1,4 +1,4 @@
-// Logins to jmp-ssh: public key (signature checked here, key checked by
+// Logins to jmp-ssh and jmp-sftp: public key (signature checked here, key checked by
 // jmp-api) or keyboard-interactive (password, then TOTP when the user has one).
 // A password starting with `jmpw_` is jmp-socket's one-time web credential
 // (both factors, spent once by jmp-api); it also works as password auth.
