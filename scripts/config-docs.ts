@@ -9,6 +9,7 @@ import { configTable, writeConfigBlocks } from '@jmp/runtime/config-docs';
 import { apiConfigSpecs } from '../services/api/src/config.js';
 import { sshConfigSpecs } from '../services/ssh/src/config.js';
 import { socketConfigSpecs } from '../services/socket/src/config.js';
+import { sftpConfigSpecs } from '../services/sftp/src/config.js';
 
 export const README = fileURLToPath(new URL('../README.md', import.meta.url));
 
@@ -17,6 +18,7 @@ export const SERVICES: readonly { name: string; main: string; specs: readonly Co
   { name: 'jmp-api', main: 'services/api/src/main.ts', specs: apiConfigSpecs },
   { name: 'jmp-ssh', main: 'services/ssh/src/main.ts', specs: sshConfigSpecs },
   { name: 'jmp-socket', main: 'services/socket/src/main.ts', specs: socketConfigSpecs },
+  { name: 'jmp-sftp', main: 'services/sftp/src/main.ts', specs: sftpConfigSpecs },
 ];
 
 /** The README with every service's table regenerated. */

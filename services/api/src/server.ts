@@ -17,8 +17,7 @@ import { adminRoutes } from './admin/routes.js';
 import { accessRoutes } from './access/routes.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { webRoutes } from './web/routes.js';
-import { deviceRoutes } from './devices/routes.js';
-import { desktopRoutes } from './desktop/routes.js';
+import { fileRoutes } from './files/routes.js';
 import { Notifier } from './notify/notifier.js';
 
 export const ROUTE_MODULES: RouteModule[] = [
@@ -31,8 +30,7 @@ export const ROUTE_MODULES: RouteModule[] = [
   accessRoutes,
   sessionRoutes,
   webRoutes,
-  deviceRoutes,
-  desktopRoutes,
+  fileRoutes,
   adminRoutes,
 ];
 

@@ -4,6 +4,7 @@ import { bool, logLevelEntry, port, positiveInt, url, type ConfigOf } from '@jmp
 import { drainConfigSpec } from '@jmp/runtime/drain';
 import { trustedPeers } from '@jmp/runtime/proxy-protocol';
 import { recordingConfigSpec, type RecordingConfig } from '@jmp/recording';
+import { sftpProxyConfigSpec } from '@jmp/sftp-proxy';
 
 /**
  * People's sessions last hours; a restart waits this long for them to end
@@ -24,6 +25,11 @@ export const sshConfigSpec = {
     env: 'JMP_SSH_HOST_KEY',
     schema: z.string().default('/var/lib/jmp/ssh_host_ed25519_key'),
     help: 'host key file, created on first start; share it between instances',
+  },
+  deviceKeyPath: {
+    env: 'JMP_DEVICE_KEY',
+    schema: z.string().default('/var/lib/jmp/device_key'),
+    help: 'device-secrets key (X25519, opens network device secrets), created on first start; share it between instances',
   },
   idleTimeoutSeconds: {
     env: 'JMP_SSH_IDLE_TIMEOUT_SECONDS',
@@ -97,4 +103,5 @@ export const sshConfigSpecs = [
   sshProxyConfigSpec,
   drainConfigSpec(SSH_DRAIN_SECONDS),
   recordingConfigSpec,
+  sftpProxyConfigSpec,
 ] as const;

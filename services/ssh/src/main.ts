@@ -4,10 +4,13 @@ import { ApiClient } from '@jmp/contract';
 import { configHelp, createLogger, loadConfigOrExit } from '@jmp/runtime';
 import { drainConfigSpec, drainOnSignals, listenerDrainable, trackConnections } from '@jmp/runtime/drain';
 import { SSH_DRAIN_SECONDS, sshConfigSpec, sshConfigSpecs, sshProxyConfigSpec, type SshConfig } from './config.js';
-import { loadOrCreateHostKey } from './server/host-key.js';
+import { loadOrCreateHostKey } from '@jmp/ssh-server/host-key';
 import { createSshServer } from './server/server.js';
-import { createSshListener } from './server/listener.js';
+import { createSshListener } from '@jmp/ssh-server/listener';
 import { createRecordings, recordingConfigSpec } from '@jmp/recording';
+import { loadOrCreateDeviceKey, registerDeviceKeyInBackground } from './device/key.js';
+import { join } from 'node:path';
+import { FileAudit, limitsOf, sftpProxyConfigSpec } from '@jmp/sftp-proxy';
 
 const USAGE = `usage: jmp-ssh
 
@@ -43,7 +46,20 @@ const recordings = createRecordings(config.recording, {
   onNotice: (n) => log.warn({ session: n.sessionId, code: n.code }, n.message),
 });
 void recordings.recoverSpool();
-const server = createSshServer({ config, api, log, hostKey: loadOrCreateHostKey(config.hostKeyPath), recordings });
+// The device key opens network devices' secrets: made on first start like the host key, its public half registered.
+registerDeviceKeyInBackground(api, loadOrCreateDeviceKey(config.deviceKeyPath), log);
+// The sftp subsystem: the same proxy, settings and audit as jmp-sftp, with its own spool.
+const sftpConfig = loadConfigOrExit('jmp-ssh', sftpProxyConfigSpec);
+const sftpAudit = new FileAudit({ api, log, spoolDir: join(sftpConfig.spoolDir, 'jmp-ssh') });
+sftpAudit.recover();
+const server = createSshServer({
+  config,
+  api,
+  log,
+  hostKey: loadOrCreateHostKey(config.hostKeyPath),
+  recordings,
+  sftp: { audit: sftpAudit, limits: limitsOf(sftpConfig) },
+});
 const connections = trackConnections<ssh2.Connection>(server);
 // jmp-ssh owns the listener (ssh2 gets each socket, after the PROXY header when on).
 const listener = createSshListener(server, log, proxy);

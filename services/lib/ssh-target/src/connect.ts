@@ -1,7 +1,7 @@
 // Opens a session on a target as the real user: a one-time ticket from
 // jmp-api answers pam_jmp's keyboard-interactive prompt; the target's host key
 // must be one jmp-api registered for it.
-import { Client, type ClientChannel, type PseudoTtyOptions } from 'ssh2';
+import { Client, type ClientChannel, type PseudoTtyOptions, type SFTPWrapper } from 'ssh2';
 import { ApiError, type ApiClient } from '@jmp/contract';
 import type { TicketResponse } from '@jmp/contract/schemas/tickets';
 import { parseSshPublicKey } from '@jmp/contract/ssh-key';
@@ -17,6 +17,14 @@ export interface TargetOptions {
 export interface TargetSession {
   client: Client;
   channel: ClientChannel;
+  ticket: TicketResponse;
+  close(): void;
+}
+
+/** A target's SFTP subsystem, opened as the real user (jmp-sftp, jmp-ssh's sftp subsystem). */
+export interface TargetSftp {
+  client: Client;
+  sftp: SFTPWrapper;
   ticket: TicketResponse;
   close(): void;
 }
@@ -46,6 +54,46 @@ export async function openTarget(
   hostname: string,
   opts: TargetOptions,
 ): Promise<TargetSession> {
+  const { client, ticket } = await loginTarget(api, user, hostname, opts);
+  const channel = await new Promise<ClientChannel>((resolve, reject) => {
+    const done = (err: Error | undefined, ch: ClientChannel) =>
+      err ? reject(new TargetError(`${hostname}: ${err.message}`)) : resolve(ch);
+    const env = opts.env ?? {};
+    if (opts.command !== undefined) client.exec(opts.command, { env, ...(opts.pty ? { pty: opts.pty } : {}) }, done);
+    else client.shell(opts.pty ?? false, { env }, done);
+  }).catch((err) => {
+    client.end();
+    throw err;
+  });
+  return { client, channel, ticket, close: () => client.end() };
+}
+
+/** Logs in as `openTarget` does and opens the target's `sftp` subsystem instead of a shell. */
+export async function openTargetSftp(
+  api: ApiClient,
+  user: string,
+  hostname: string,
+  opts: Pick<TargetOptions, 'port' | 'session' | 'readyTimeoutMs'>,
+): Promise<TargetSftp> {
+  const { client, ticket } = await loginTarget(api, user, hostname, opts);
+  const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
+    client.sftp((err, s) =>
+      err ? reject(new TargetError(`${hostname}: no SFTP subsystem: ${err.message}`)) : resolve(s),
+    );
+  }).catch((err) => {
+    client.end();
+    throw err;
+  });
+  return { client, sftp, ticket, close: () => client.end() };
+}
+
+/** Mints a ticket and logs in to the target's sshd with it; the connection is ready for channels. */
+async function loginTarget(
+  api: ApiClient,
+  user: string,
+  hostname: string,
+  opts: Pick<TargetOptions, 'port' | 'session' | 'readyTimeoutMs'>,
+): Promise<{ client: Client; ticket: TicketResponse }> {
   let ticket: TicketResponse;
   try {
     ticket = await api.ticket({ user, host: hostname, ...(opts.session ? { session: opts.session } : {}) });
@@ -101,15 +149,5 @@ export async function openTarget(
     });
   });
 
-  const channel = await new Promise<ClientChannel>((resolve, reject) => {
-    const done = (err: Error | undefined, ch: ClientChannel) =>
-      err ? reject(new TargetError(`${hostname}: ${err.message}`)) : resolve(ch);
-    const env = opts.env ?? {};
-    if (opts.command !== undefined) client.exec(opts.command, { env, ...(opts.pty ? { pty: opts.pty } : {}) }, done);
-    else client.shell(opts.pty ?? false, { env }, done);
-  }).catch((err) => {
-    client.end();
-    throw err;
-  });
-  return { client, channel, ticket, close: () => client.end() };
+  return { client, ticket };
 }

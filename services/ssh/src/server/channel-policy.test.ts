@@ -25,6 +25,9 @@ test('env: terminal and locale names with plain values pass; anything that could
   }
 });
 
-test('a subsystem refusal is one clear line naming it', () => {
-  assert.match(subsystemRefusal('sftp'), /^jmp: the "sftp" subsystem is not available on jmp-ssh[^\n]*\r\n$/);
+test('a subsystem refusal is one clear line naming it, and says sftp is the one allowed', () => {
+  assert.match(
+    subsystemRefusal('x11-fwd'),
+    /^jmp: the "x11-fwd" subsystem is not available on jmp-ssh[^\n]*sftp subsystem are allowed\r\n$/,
+  );
 });

@@ -1,7 +1,8 @@
 // What jmp-ssh opens for a person, and what it refuses. Only session channels
 // with a shell or a command reach a target, and those are always guarded
 // (target-session.ts); everything else that could carry bytes to or from a
-// target without the guard (subsystems such as sftp, port and socket
+// target without the guard (subsystems other than sftp, which has its own
+// audited proxy, port and socket
 // forwarding, agent and X11 forwarding, unknown channel types, a terminal
 // asked for after the session started) is refused, explicitly rather than by
 // relying on ssh2's defaults for events without listeners.
@@ -19,12 +20,12 @@ export function acceptEnv(key: string, value: string): boolean {
 export function subsystemRefusal(name: string): string {
   return (
     `jmp: the ${JSON.stringify(name.slice(0, 64))} subsystem is not available on jmp-ssh: only shells and commands, ` +
-    'which the command guard checks, are allowed (file transfer is not supported yet)\r\n'
+    'which the command guard checks, and the sftp subsystem are allowed\r\n'
   );
 }
 
 /**
- * Refuses a subsystem request (sftp …) with a clear line: the channel is
+ * Refuses a subsystem request (anything but sftp) with a clear line: the channel is
  * accepted only to say why, nothing is read from it, and it is closed with
  * exit status 1.
  */

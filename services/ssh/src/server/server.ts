@@ -8,11 +8,12 @@ import type { ApiClient } from '@jmp/contract';
 import type { AuthUser } from '@jmp/contract/schemas/auth';
 import type { Logger } from '@jmp/runtime';
 import type { Recordings } from '@jmp/recording';
+import type { FileAudit, SftpLimits } from '@jmp/sftp-proxy';
 import type { SshConfig } from '../config.js';
 import { SessionController } from '../session/controller.js';
 import { ChannelSession } from '../session/channel-session.js';
-import { authenticator } from './authenticate.js';
-import { serverAlgorithmOptions } from './algorithms.js';
+import { authenticator } from '@jmp/ssh-server/authenticate';
+import { serverAlgorithmOptions } from '@jmp/ssh-server/algorithms';
 import { refuseForwarding } from './channel-policy.js';
 
 export interface SshServerDeps {
@@ -21,9 +22,11 @@ export interface SshServerDeps {
   log: Logger;
   hostKey: Buffer;
   recordings: Recordings;
+  /** The sftp subsystem (the same proxy as jmp-sftp); without it the subsystem is refused. */
+  sftp?: { audit: FileAudit; limits: SftpLimits };
 }
 
-export function createSshServer({ config, api, log, hostKey, recordings }: SshServerDeps): ssh2.Server {
+export function createSshServer({ config, api, log, hostKey, recordings, sftp }: SshServerDeps): ssh2.Server {
   const sessions = new SessionController({ api, log, maxSessionsPerUser: config.maxSessionsPerUser });
   const options = { hostKeys: [hostKey], ident: 'jmp', ...serverAlgorithmOptions() };
   const server = new ssh2.Server(options, (client: Connection, info) => {
@@ -47,7 +50,17 @@ export function createSshServer({ config, api, log, hostKey, recordings }: SshSe
       const endConnection = () => {
         client.end();
       };
-      const deps = { api, config, log, recordings, sessions, user: username, source: info.ip, endConnection };
+      const deps = {
+        api,
+        config,
+        log,
+        recordings,
+        sessions,
+        user: username,
+        source: info.ip,
+        endConnection,
+        ...(sftp ? { sftp: { ...sftp, instance: sessions.instance } } : {}),
+      };
       client.on('session', (accept) => {
         new ChannelSession(accept(), deps);
       });

@@ -1,6 +1,7 @@
 // One SSH session channel of a logged-in person: what the client asks for
 // before it starts (a terminal, its size, environment variables), then one of
-// shell (the jump shell), exec (a one-shot jump) or subsystem (refused), and
+// shell (the jump shell), exec (a one-shot jump), the sftp subsystem (the
+// same proxy as jmp-sftp: one implementation, two doors) or another subsystem (refused), and
 // the idle timer that ends the connection when nothing is typed. What a
 // channel may carry is channel-policy.ts's rule; the target sessions it opens
 // go through the session controller.
@@ -8,12 +9,15 @@ import type { PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
 import type { ApiClient } from '@jmp/contract';
 import type { Logger } from '@jmp/runtime';
 import type { Recordings } from '@jmp/recording';
+import { serveSftp, type FileAudit, type SftpLimits } from '@jmp/sftp-proxy';
 import type { SshConfig } from '../config.js';
 import { acceptEnv, refuseSessionForwarding, refuseSubsystem } from '../server/channel-policy.js';
 import { runJumpShell } from '../shell/jump-shell.js';
 import type { SessionController } from './controller.js';
 import { oneShot } from './one-shot.js';
 import { targetSession, type SessionCtx } from './target-session.js';
+import { deviceKeyAt } from '../device/key.js';
+import { deviceSession, myDevices } from '../device/device-session.js';
 
 export interface ChannelSessionDeps {
   api: ApiClient;
@@ -26,6 +30,8 @@ export interface ChannelSessionDeps {
   source: string;
   /** Ends the person's whole connection (the idle timeout). */
   endConnection(): void;
+  /** The sftp subsystem's audit and limits; absent: refused like any subsystem. */
+  sftp?: { audit: FileAudit; limits: SftpLimits; instance: string };
 }
 
 export class ChannelSession {
@@ -61,6 +67,24 @@ export class ChannelSession {
         ok?.();
       } else no?.();
     });
+    const sftp = deps.sftp;
+    if (sftp) {
+      session.on('sftp', (ok, no) => {
+        if (this.started) return no?.();
+        this.started = true;
+        log.info({ user }, 'sftp subsystem');
+        serveSftp(ok(), {
+          api: deps.api,
+          log,
+          audit: sftp.audit,
+          user,
+          source: deps.source,
+          instance: sftp.instance,
+          targetPort: deps.config.targetPort,
+          limits: sftp.limits,
+        });
+      });
+    }
     session.on('subsystem', (ok, no, s) => {
       log.info({ user, subsystem: s.name }, 'refused: subsystem');
       if (this.started) no?.();
@@ -106,7 +130,14 @@ export class ChannelSession {
     if (command === undefined) {
       const connect = (host: Parameters<typeof targetSession>[1], cmd: string | undefined) =>
         targetSession(channel, host, cmd, ctx).then(() => {});
-      runJumpShell(channel, { user, loadHosts: () => api.myHosts(user), connect }).then(
+      runJumpShell(channel, {
+        user,
+        loadHosts: () => api.myHosts(user),
+        connect,
+        loadDevices: () => myDevices(api, user),
+        openDevice: (name, account) =>
+          deviceSession(channel, name, account, ctx, deviceKeyAt(config.deviceKeyPath)).then(() => {}),
+      }).then(
         () => {
           done(0);
         },

@@ -8,5 +8,4 @@ export * from './admin.js';
 export * from './access.js';
 export * from './sessions.js';
 export * from './web.js';
-export * from './devices.js';
-export * from './desktop.js';
+export * from './files.js';
