@@ -26,11 +26,6 @@ export const sshConfigSpec = {
     schema: z.string().default('/var/lib/jmp/ssh_host_ed25519_key'),
     help: 'host key file, created on first start; share it between instances',
   },
-  deviceKeyPath: {
-    env: 'JMP_DEVICE_KEY',
-    schema: z.string().default('/var/lib/jmp/device_key'),
-    help: 'device-secrets key (X25519, opens network device secrets), created on first start; share it between instances',
-  },
   idleTimeoutSeconds: {
     env: 'JMP_SSH_IDLE_TIMEOUT_SECONDS',
     schema: positiveInt(1800),
@@ -91,16 +86,32 @@ export const sshProxyConfigSpec = {
   },
 } as const;
 
+/** Network devices (DESIGN flow 10): the key that opens their sealed secrets. */
+export const sshDeviceConfigSpec = {
+  deviceKeyPath: {
+    env: 'JMP_DEVICE_KEY',
+    schema: z.string().default('/var/lib/jmp/device_key'),
+    help:
+      'device-secrets key (X25519) that opens network device secrets, created on first start and registered with ' +
+      'jmp-api; share it between instances',
+  },
+} as const;
+
 /**
  * What the SSH server runs with: jmp-ssh's own variables, and the recorder's
  * (loaded from recordingConfigSpec; tests give only the paths they change).
  */
-export type SshConfig = ConfigOf<typeof sshConfigSpec> & { recording: Partial<RecordingConfig> };
+export type SshConfig = ConfigOf<typeof sshConfigSpec> & {
+  recording: Partial<RecordingConfig>;
+  /** Unset: the jump shell offers no network devices. */
+  deviceKeyPath?: string;
+};
 
 /** Every variable jmp-ssh reads, in the order of --help and the README. */
 export const sshConfigSpecs = [
   sshConfigSpec,
   sshProxyConfigSpec,
+  sshDeviceConfigSpec,
   drainConfigSpec(SSH_DRAIN_SECONDS),
   recordingConfigSpec,
   sftpProxyConfigSpec,

@@ -3,7 +3,14 @@ import type ssh2 from 'ssh2';
 import { ApiClient } from '@jmp/contract';
 import { configHelp, createLogger, loadConfigOrExit } from '@jmp/runtime';
 import { drainConfigSpec, drainOnSignals, listenerDrainable, trackConnections } from '@jmp/runtime/drain';
-import { SSH_DRAIN_SECONDS, sshConfigSpec, sshConfigSpecs, sshProxyConfigSpec, type SshConfig } from './config.js';
+import {
+  SSH_DRAIN_SECONDS,
+  sshConfigSpec,
+  sshConfigSpecs,
+  sshDeviceConfigSpec,
+  sshProxyConfigSpec,
+  type SshConfig,
+} from './config.js';
 import { loadOrCreateHostKey } from '@jmp/ssh-server/host-key';
 import { createSshServer } from './server/server.js';
 import { createSshListener } from '@jmp/ssh-server/listener';
@@ -25,6 +32,7 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
 }
 const config: SshConfig = {
   ...loadConfigOrExit('jmp-ssh', sshConfigSpec),
+  ...loadConfigOrExit('jmp-ssh', sshDeviceConfigSpec),
   recording: loadConfigOrExit('jmp-ssh', recordingConfigSpec),
 };
 const { drainSeconds } = loadConfigOrExit('jmp-ssh', drainConfigSpec(SSH_DRAIN_SECONDS));
@@ -47,7 +55,7 @@ const recordings = createRecordings(config.recording, {
 });
 void recordings.recoverSpool();
 // The device key opens network devices' secrets: made on first start like the host key, its public half registered.
-registerDeviceKeyInBackground(api, loadOrCreateDeviceKey(config.deviceKeyPath), log);
+registerDeviceKeyInBackground(api, loadOrCreateDeviceKey(config.deviceKeyPath!), log);
 // The sftp subsystem: the same proxy, settings and audit as jmp-sftp, with its own spool.
 const sftpConfig = loadConfigOrExit('jmp-ssh', sftpProxyConfigSpec);
 const sftpAudit = new FileAudit({ api, log, spoolDir: join(sftpConfig.spoolDir, 'jmp-ssh') });

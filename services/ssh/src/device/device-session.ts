@@ -5,9 +5,9 @@
 // the profile's rules through the same CommandGuard as shells, and recorded.
 import { randomUUID, type KeyObject } from 'node:crypto';
 import type { ServerChannel } from 'ssh2';
-import { ApiError, contract as c } from '@jmp/contract';
+import { ApiError, contract as c, type ApiClient } from '@jmp/contract';
 import { openDeviceSecret } from '@jmp/contract/device-secrets';
-import type { DeviceSessionGrant } from '@jmp/contract/schemas/devices';
+import type { DeviceSessionGrant, MyDevice } from '@jmp/contract/schemas/devices';
 import { CommandGuard, compileRules, type CompiledRules, type GuardEvent, type GuardRule } from '@jmp/guard';
 import type { SessionCtx } from '../session/target-session.js';
 import { GuardedPipe } from '../session/guarded-pipe.js';
@@ -199,4 +199,9 @@ export async function deviceSession(
   });
   ctx.log.info({ user: ctx.user, device, session: id, reason: endReason }, 'device session ended');
   return 0;
+}
+
+/** The devices the person may open (the jump shell's `devices`). */
+export async function myDevices(api: ApiClient, user: string): Promise<MyDevice[]> {
+  return (await api.request('GET', `/v1/my-devices?user=${encodeURIComponent(user)}`, c.MyDevices)).data!.items;
 }

@@ -4,7 +4,8 @@
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { KeyObject } from 'node:crypto';
-import type { ApiClient } from '@jmp/contract';
+import { ApiError, type ApiClient } from '@jmp/contract';
+import type { Logger } from '@jmp/runtime';
 import { contract as c } from '@jmp/contract';
 import { generateDeviceKeyPair, parseDevicePrivateKey, publicOf } from '@jmp/contract/device-secrets';
 
@@ -38,4 +39,27 @@ export async function registerDeviceKey(
 ): Promise<{ version: number; created: boolean }> {
   const r = await api.request('POST', '/v1/device-keys', c.DeviceKeyState, { publicKey: publicOf(key) });
   return r.data!;
+}
+
+const loaded = new Map<string, KeyObject>();
+
+/** The device key at `path`, read once per process (main.ts creates it at start). */
+export function deviceKeyAt(path: string): KeyObject {
+  let k = loaded.get(path);
+  if (!k) loaded.set(path, (k = loadOrCreateDeviceKey(path)));
+  return k;
+}
+
+/** Registers the key, retrying while jmp-api cannot be reached (a refusal is logged and not retried). */
+export function registerDeviceKeyInBackground(api: ApiClient, key: KeyObject, log: Logger, retryMs = 30_000): void {
+  const attempt = () =>
+    registerDeviceKey(api, key).then(
+      (k) => log.info({ version: k.version, created: k.created }, 'device key registered with jmp-api'),
+      (err: unknown) => {
+        const refused = err instanceof ApiError && err.httpStatus === 409;
+        log.error({ err }, refused ? 'device key refused by jmp-api' : 'device key not registered yet; retrying');
+        if (!refused) setTimeout(() => void attempt(), retryMs).unref();
+      },
+    );
+  void attempt();
 }

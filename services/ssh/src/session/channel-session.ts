@@ -130,13 +130,16 @@ export class ChannelSession {
     if (command === undefined) {
       const connect = (host: Parameters<typeof targetSession>[1], cmd: string | undefined) =>
         targetSession(channel, host, cmd, ctx).then(() => {});
+      const keyPath = config.deviceKeyPath;
       runJumpShell(channel, {
         user,
         loadHosts: () => api.myHosts(user),
         connect,
-        loadDevices: () => myDevices(api, user),
-        openDevice: (name, account) =>
-          deviceSession(channel, name, account, ctx, deviceKeyAt(config.deviceKeyPath)).then(() => {}),
+        ...(keyPath && {
+          loadDevices: () => myDevices(api, user),
+          openDevice: (name: string, account: string | undefined) =>
+            deviceSession(channel, name, account, ctx, deviceKeyAt(keyPath)).then(() => {}),
+        }),
       }).then(
         () => {
           done(0);

@@ -2,7 +2,8 @@
 // one after another, back to the menu when each ends.
 import type { ServerChannel } from 'ssh2';
 import type { MyHost } from '@jmp/contract/schemas/access';
-import { HELP, complete, describeHost, parseCommand, renderHosts } from './menu.js';
+import type { MyDevice } from '@jmp/contract/schemas/devices';
+import { HELP, complete, describeHost, parseCommand, renderDevices, renderHosts } from './menu.js';
 import { EOF, LineEditor } from './line-editor.js';
 
 export interface JumpShellDeps {
@@ -10,6 +11,9 @@ export interface JumpShellDeps {
   loadHosts(): Promise<MyHost[]>;
   /** Runs a session on the host over `channel`; resolves when it ends. */
   connect(host: MyHost, command: string | undefined): Promise<void>;
+  /** Network devices (DESIGN flow 10): the list, and a session on one; absent: the commands say so. */
+  loadDevices?(): Promise<MyDevice[]>;
+  openDevice?(name: string, account: string | undefined): Promise<void>;
   /** Called for every chunk the person types while the menu (not a target) has the channel. */
   onInput?(): void;
 }
@@ -35,6 +39,14 @@ export async function runJumpShell(channel: ServerChannel, deps: JumpShellDeps):
     // End of input (ssh -T with stdin closed, Ctrl-D on a client that sends EOF) ends the menu like Ctrl-D does.
     const onEnd = () => {
       if (!busy) finish();
+    };
+    // A session (host or device) ended: the menu again, unless the person left.
+    const backToMenu = async () => {
+      busy = false;
+      if (channel.destroyed || channel.readableEnded) return finish();
+      hosts = await deps.loadHosts().catch(() => hosts);
+      write(`\r\nBack in jmp.\r\n${renderHosts(hosts)}`);
+      editor.start();
     };
     const onData = (data: Buffer) => {
       if (busy) return; // a target session owns the channel
@@ -64,16 +76,36 @@ export async function runJumpShell(channel: ServerChannel, deps: JumpShellDeps):
           case 'error':
             write(`jmp: ${cmd.message}\r\n`);
             break;
+          case 'devices':
+            if (!deps.loadDevices) write('jmp: network devices are not available here\r\n');
+            else {
+              busy = true;
+              void deps
+                .loadDevices()
+                .then(
+                  (d) => write(renderDevices(d)),
+                  (err: Error) => write(`jmp: ${err.message}\r\n`),
+                )
+                .finally(() => {
+                  busy = false;
+                  editor.start();
+                });
+              return;
+            }
+            break;
+          case 'device':
+            if (!deps.openDevice) {
+              write('jmp: network devices are not available here\r\n');
+              break;
+            }
+            busy = true;
+            write(`Opening device ${cmd.name} …\r\n`);
+            void deps.openDevice(cmd.name, cmd.account).then(backToMenu);
+            return;
           case 'connect':
             busy = true;
             write(`Connecting to ${cmd.host.hostname} (${cmd.host.addresses[0] ?? '?'}) as ${deps.user} …\r\n`);
-            void deps.connect(cmd.host, cmd.command).then(async () => {
-              busy = false;
-              if (channel.destroyed || channel.readableEnded) return finish();
-              hosts = await deps.loadHosts().catch(() => hosts);
-              write(`\r\nBack in jmp.\r\n${renderHosts(hosts)}`);
-              editor.start();
-            });
+            void deps.connect(cmd.host, cmd.command).then(backToMenu);
             return; // the rest of this chunk belonged to the old prompt
         }
       }

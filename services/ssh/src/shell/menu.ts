@@ -1,6 +1,7 @@
 // The jump shell's menu: rendering, filtering, command parsing and tab
 // completion. Pure: plain values in, strings out.
 import { agentLiveness, environmentLabel, type MyHost } from '@jmp/contract/schemas/access';
+import type { MyDevice } from '@jmp/contract/schemas/devices';
 
 export type Command =
   | { kind: 'connect'; host: MyHost; command?: string }
@@ -9,6 +10,8 @@ export type Command =
   | { kind: 'help' }
   | { kind: 'info'; host: MyHost }
   | { kind: 'exit' }
+  | { kind: 'device'; name: string; account?: string }
+  | { kind: 'devices' }
   | { kind: 'error'; message: string };
 
 const NL = '\r\n';
@@ -55,6 +58,8 @@ export const HELP =
     '  <Enter>                show all hosts again',
     '  Tab                    complete a host name',
     '  info <host>            environment, agent (last seen, version, fail mode) and your access',
+    '  devices                the network devices you may open',
+    '  device <name> [as <account>]  open a network device (switch, router, firewall)',
     '  help                   this text',
     '  exit                   leave jmp',
   ].join(NL) + NL;
@@ -77,6 +82,14 @@ export function parseCommand(input: string, hosts: readonly MyHost[]): Command {
     return ssh[2]?.trim() ? { kind: 'connect', host, command: ssh[2].trim() } : { kind: 'connect', host };
   }
   if (line === 'ssh') return { kind: 'error', message: 'usage: ssh <host> [command]' };
+  if (line === 'devices') return { kind: 'devices' };
+  const dev = /^(?:device|telnet)(?:\s+(\S+)(?:\s+as\s+(\S+))?)?$/.exec(line);
+  if (dev) {
+    if (!dev[1]) return { kind: 'error', message: 'usage: device <name> [as <account>]' };
+    return dev[2]
+      ? { kind: 'device', name: dev[1].toLowerCase(), account: dev[2] }
+      : { kind: 'device', name: dev[1].toLowerCase() };
+  }
   const info = /^info(?:\s+(\S+))?$/.exec(line);
   if (info) {
     if (!info[1]) return { kind: 'error', message: 'usage: info <host>' };
@@ -112,4 +125,14 @@ export function complete(line: string, hosts: readonly MyHost[]): { line: string
   for (const n of names) while (!n.startsWith(prefix)) prefix = prefix.slice(0, -1);
   const done = names.length === 1 ? `${prefix} ` : prefix;
   return { line: lead + done, candidates: names.length > 1 ? names : [] };
+}
+
+/** `devices`: the network devices the person may open. */
+export function renderDevices(devices: readonly MyDevice[]): string {
+  if (devices.length === 0) return `You have no network devices. Ask for access in the jmp web console.${NL}`;
+  const w = Math.max(6, ...devices.map((d) => d.name.length));
+  const lines = [`  ${pad('device', w + 2)}${pad('protocol', 10)}${pad('environment', 16)}service`];
+  for (const d of devices)
+    lines.push(`  ${pad(d.name, w + 2)}${pad(d.protocol, 10)}${pad(environmentLabel(d.state), 16)}${d.service ?? '-'}`);
+  return lines.join(NL) + NL + `Open one with: device <name>${NL}`;
 }
