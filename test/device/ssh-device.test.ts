@@ -227,6 +227,59 @@ test('a wrong stored password: one try, a clear line, audited; the device key is
   await A('PUT', `/v1/devices/${deviceId}/accounts/${accountId}/secret`, { secret: PASSWORD });
 });
 
+test('a device that is down, and one that never shows its prompt: a clear line each, audited', async () => {
+  const profiles = (await A('GET', '/v1/device-profiles')).body.items as Array<{
+    id: number;
+    name: string;
+    spec: object;
+  }>;
+  const legacy = profiles.find((x) => x.name === 'legacy-ssh')!;
+  const mute = await A('POST', '/v1/device-profiles', {
+    name: 'mute-ssh',
+    spec: { ...legacy.spec, prompt: 'never-shown>$', promptTimeoutSeconds: 1 },
+  });
+  assert.equal(mute.status, 201, JSON.stringify(mute.body));
+  const serviceId = (await A('GET', `/v1/devices/${deviceId}`)).body.serviceId;
+  const mk = async (name: string, port: number, profileId: number) => {
+    const d = await A('POST', '/v1/devices', {
+      name,
+      address: '127.0.0.1',
+      port,
+      protocol: 'ssh',
+      profileId,
+      serviceId,
+    });
+    await A('POST', `/v1/devices/${d.body.id}/accounts`, { name: 'netadmin', secret: PASSWORD });
+    await A('PATCH', `/v1/devices/${d.body.id}`, { hostKey: (await A('GET', `/v1/devices/${deviceId}`)).body.hostKey });
+  };
+  await mk('sw-down', 1, legacy.id);
+  await mk('sw-mute', sshd.port, mute.body.id);
+
+  const down = new Person();
+  const t0 = Date.now();
+  assert.equal(
+    await deviceSession(down as unknown as ServerChannel, 'sw-down', undefined, sessionCtx(ops.username), deviceKey),
+    1,
+  );
+  assert.match(down.out, /sw-down \(127\.0\.0\.1:1\) cannot be reached: .*ECONNREFUSED/);
+  assert.ok(Date.now() - t0 < 3000);
+  assert.ok(await api.db('audit_events').where({ action: 'device.unreachable' }).first());
+
+  const mutePerson = new Person();
+  const code = await deviceSession(
+    mutePerson as unknown as ServerChannel,
+    'sw-mute',
+    undefined,
+    sessionCtx(ops.username),
+    deviceKey,
+  );
+  assert.equal(code, 1);
+  assert.match(mutePerson.out, /sw-mute showed no prompt within 1 s; the session is closed/);
+  assert.ok(await api.db('audit_events').where({ action: 'device.prompt_timeout' }).first());
+  const ended = await api.db('sessions').whereNotNull('device_id').where({ end_reason: 'prompt_timeout' }).first();
+  assert.ok(ended, 'the session record is closed with the reason');
+});
+
 test('no device password in pg_dump, the logs or the recordings', () => {
   const url = new URL(api.config.databaseUrl!);
   const dump = execFileSync(

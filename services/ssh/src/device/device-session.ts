@@ -198,7 +198,7 @@ export async function deviceSession(
     ...(recording.uri ? { recordingUri: recording.uri } : {}),
   });
   ctx.log.info({ user: ctx.user, device, session: id, reason: endReason }, 'device session ended');
-  return 0;
+  return endReason === 'prompt_timeout' ? 1 : 0;
 }
 
 /** The devices the person may open (the jump shell's `devices`). */
