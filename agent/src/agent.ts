@@ -26,6 +26,8 @@ import { AGENT_VERSION, createHandler } from './server/handler.js';
 import { startSocketServer, type SocketServer } from './server/socket.js';
 import { guardLocalAccounts } from './local/guard.js';
 import { localAccountsReader } from './local/accounts.js';
+import { MariadbAccounts } from './db/mariadb-sync.js';
+import { DbSessions } from './db/sessions.js';
 
 export interface StartOptions {
   log: Logger;
@@ -219,18 +221,30 @@ export async function startAgent(config: AgentConfig, opts: StartOptions): Promi
       }
       void flushEvents();
       touch();
+      syncDbAccounts();
     },
   });
+
+  // Database terminals: MariaDB accounts follow the snapshot; Redis users live for one session.
+  const mariadb = new MariadbAccounts(config.db.mariadb, log);
+  const syncDbAccounts = () => {
+    const users = policy.current?.snapshot.users;
+    if (users) void mariadb.sync(users);
+  };
+  const dbSessions = new DbSessions(config.db, policy, log);
 
   const server = await startSocketServer({
     path: config.socket.path,
     maxConnections: config.socket.maxConnections,
     idleTimeoutMs: config.socket.idleTimeoutMs,
-    handle: guardLocalAccounts(createHandler({ decider, policy, target: () => target, mode }), {
-      policy,
-      local: localAccountsReader(),
-      log,
-    }),
+    handle: guardLocalAccounts(
+      createHandler({ decider, policy, target: () => target, mode, db: (req, peer) => dbSessions.handle(req, peer) }),
+      {
+        policy,
+        local: localAccountsReader(),
+        log,
+      },
+    ),
     peerCred: opts.peerCred ?? nativePeerCred,
     log,
   });
@@ -281,7 +295,10 @@ export async function startAgent(config: AgentConfig, opts: StartOptions): Promi
       if (disk.degraded) disk.retry();
     }, 2000),
     setInterval(() => spent.prune(), 60_000),
+    setInterval(syncDbAccounts, config.db.mariadb.syncIntervalMs),
+    setInterval(() => void dbSessions.sweep().catch((err: unknown) => log.debug({ err }, 'Redis sweep failed')), 5000),
   ];
+  syncDbAccounts();
   for (const t of timers) t.unref();
   sync.start();
   guard.start();

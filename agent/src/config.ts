@@ -104,6 +104,28 @@ export const AgentConfigSchema = z.object({
       sudoers: absPath.default('/etc/sudoers.d/jmp'),
     })
     .prefault({}),
+  /** Database terminals (`jmp-agent db mariadb|redis`): where the local servers listen and how accounts are kept. */
+  db: z
+    .object({
+      mariadb: z
+        .object({
+          socket: absPath.default('/run/mysqld/mysqld.sock'),
+          /** The client the agent runs, for people (`jmp-agent db mariadb`) and for account sync (as root). */
+          client: z.string().min(1).default('mariadb'),
+          /** Accounts are also re-synced this often (new databases get the role grants). */
+          syncIntervalMs: ms(60_000),
+        })
+        .prefault({}),
+      redis: z
+        .object({
+          socket: absPath.default('/run/redis/redis-server.sock'),
+          client: z.string().min(1).default('redis-cli'),
+          /** A root-only file with the password of the Redis user that may run ACL SETUSER (absent: the default user, no password). */
+          adminAuthFile: absPath.optional(),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   log: z
     .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .prefault({}),

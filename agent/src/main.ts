@@ -10,6 +10,7 @@ import { syncCommand } from './cli/sync.js';
 import { doctorCommand } from './cli/doctor.js';
 import { ticketCommand } from './cli/ticket.js';
 import { baselineCommand } from './cli/baseline.js';
+import { dbCommand } from './cli/db.js';
 
 const COMMANDS = {
   run: runCommand,
@@ -19,10 +20,13 @@ const COMMANDS = {
   doctor: doctorCommand,
   ticket: ticketCommand,
   baseline: baselineCommand,
+  db: dbCommand,
 } as const;
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
+  // After `--`, the arguments belong to the client `jmp-agent db` runs.
+  const cut = argv.indexOf('--');
+  const args = parseArgs(cut < 0 ? argv : argv.slice(0, cut));
   if (args.bools.has('version')) {
     process.stdout.write(`jmp-agent ${AGENT_VERSION}\n`);
     return 0;

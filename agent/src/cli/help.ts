@@ -25,6 +25,10 @@ Commands:
                               daemon. Prints OK/WARN/FAIL lines; exit 1 on any FAIL.
   ticket HOST [--json]        Ask jmp-api (through the daemon) for a one-time ticket to log
                               in to HOST as the calling user; prints the ticket.
+  db mariadb|redis [-- ARGS]  Open a database terminal on this host as yourself: MariaDB over
+                              the local socket (unix_socket, --sandbox --safe-updates), Redis
+                              with a per-session ACL user from the daemon. Needs your jmp
+                              database right on this host.
   baseline                    Record the guarded files as they are now as the install-time
                               baseline the guard restores (run after wiring PAM/NSS/sudoers,
                               with the daemon stopped).

@@ -20,7 +20,7 @@ const CHECKED_OPS: ReadonlySet<string> = new Set(['auth', 'account', 'sudo', 'su
 
 export function guardLocalAccounts(handle: Handle, d: LocalGuardDeps): Handle {
   return async (req, peer) => {
-    if (!CHECKED_OPS.has(req.op) || !('user' in req)) return handle(req, peer);
+    if (!CHECKED_OPS.has(req.op) || !('user' in req) || req.user === undefined) return handle(req, peer);
     const name = req.user;
     const jmpUid = d.policy.user(name)?.uid;
     const why = localShadow(d.local(), name, jmpUid);

@@ -40,6 +40,7 @@ export const REQUEST_OPS = [
   'session_close',
   'ping',
   'ticket',
+  'db',
 ] as const;
 export type RequestOp = (typeof REQUEST_OPS)[number];
 
@@ -53,7 +54,7 @@ export const PAM_OPS: ReadonlySet<RequestOp> = new Set([
   'session_close',
 ]);
 
-export const RESPONSE_STATUSES = ['allow', 'deny', 'error', 'pong', 'ticket'] as const;
+export const RESPONSE_STATUSES = ['allow', 'deny', 'error', 'pong', 'ticket', 'db'] as const;
 export type ResponseStatus = (typeof RESPONSE_STATUSES)[number];
 
 export const AGENT_MODES = ['online', 'offline', 'default'] as const;
@@ -314,8 +315,19 @@ export interface TicketRequest {
   /** The target host name. */
   host: string;
 }
+/**
+ * `jmp-agent db redis`: the calling user (SO_PEERCRED) asks for a Redis ACL
+ * user for one session (`action=open`), or gives it back (`action=close`, `user`).
+ */
+export interface DbRequest {
+  op: 'db';
+  kind: string;
+  action: 'open' | 'close';
+  user?: string;
+}
 /** A request as its sender builds it. */
-export type Request = AuthRequest | AccountRequest | SudoRequest | SessionRequest | PingRequest | TicketRequest;
+export type Request =
+  AuthRequest | AccountRequest | SudoRequest | SessionRequest | PingRequest | TicketRequest | DbRequest;
 /** A request as decoded: the typed view plus every field received, unknown keys included. */
 export type DecodedRequest = Request & { readonly fields: Fields };
 
@@ -329,6 +341,7 @@ const REQUEST_KEYS: Record<RequestOp, readonly string[]> = {
   session_close: ['user', 'service', 'rhost', 'tty', 'pid'],
   ping: [],
   ticket: ['host'],
+  db: ['kind', 'action', 'user'],
 };
 const REQUIRED_KEYS: Record<RequestOp, readonly string[]> = {
   auth: ['user', 'ticket'],
@@ -339,6 +352,7 @@ const REQUIRED_KEYS: Record<RequestOp, readonly string[]> = {
   session_close: ['user'],
   ping: [],
   ticket: ['host'],
+  db: ['kind', 'action'],
 };
 
 export function isRequestOp(word: string): word is RequestOp {
@@ -436,7 +450,14 @@ export interface TicketResponse {
   /** The target's registered SSH host keys, one OpenSSH line each, newline-separated. */
   ssh_host_keys?: string;
 }
-export type Response = AllowResponse | DenyResponse | ErrorResponse | PongResponse | TicketResponse;
+/** Answer to `db action=open`: the session's database user; its secret is for the client's environment only. */
+export interface DbResponse {
+  status: 'db';
+  user: string;
+  secret?: string;
+  level?: string;
+}
+export type Response = AllowResponse | DenyResponse | ErrorResponse | PongResponse | TicketResponse | DbResponse;
 export type DecodedResponse = Response & { readonly fields: Fields };
 
 const RESPONSE_KEYS: Record<ResponseStatus, readonly string[]> = {
@@ -445,6 +466,7 @@ const RESPONSE_KEYS: Record<ResponseStatus, readonly string[]> = {
   error: ['code', 'reason'],
   pong: ['version', 'mode'],
   ticket: ['ticket', 'expires_at', 'host_id', 'hostname', 'addresses', 'ssh_host_keys'],
+  db: ['user', 'secret', 'level'],
 };
 
 const SHORT_KEYS: ReadonlySet<string> = new Set(['mode', 'code', 'version', 'uid']);

@@ -3,7 +3,7 @@
 // the kernel says is calling (never a user named in the request).
 import { contract } from '@jmp/contract';
 import type { PeerCred } from '@jmp/native';
-import type { AgentMode, DecodedRequest, Response } from '../protocol/line.js';
+import type { AgentMode, DbRequest, DecodedRequest, Response } from '../protocol/line.js';
 import { ApiError } from '@jmp/contract';
 import { isApiDown, type AgentApi } from '../api/client.js';
 import type { Decider } from '../decide/decider.js';
@@ -18,6 +18,8 @@ export interface HandlerDeps {
   policy: Pick<PolicyStore, 'userByUid'>;
   target: () => { api: AgentApi } | null;
   mode: () => AgentMode;
+  /** Database sessions (`jmp-agent db redis`): absent, the op is refused. */
+  db?: (req: DbRequest, peer: PeerCred) => Promise<Response>;
 }
 
 export function createHandler(d: HandlerDeps) {
@@ -27,6 +29,8 @@ export function createHandler(d: HandlerDeps) {
         return { status: 'pong', version: AGENT_VERSION, mode: d.mode() };
       case 'ticket':
         return ticket(d, req.host, peer, req.fields['user']);
+      case 'db':
+        return d.db ? d.db(req, peer) : { status: 'deny', reason: 'database sessions are not configured on this host' };
       default: {
         const r = await d.decider.decide(req);
         return { status: r.allow ? 'allow' : 'deny', reason: r.reason, mode: r.mode };
