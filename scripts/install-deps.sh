@@ -27,6 +27,8 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# guacd (jmp-rdp) comes from bullseye with a low pin.
+scripts/apt-bullseye.sh
 
 # npm ci only when the lock file changed since the last install.
 stamp=node_modules/.jmp-lock.sha256

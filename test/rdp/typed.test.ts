@@ -1,0 +1,104 @@
+// Windows desktops, the typed-credentials path, against the real thing: a lab
+// host running xrdp whose sesman checks a local password account (the
+// stand-in for a Windows server), real guacd, real jmp-api, jmp-rdp. The
+// password travels page → jmp-rdp → guacd → xrdp only.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLab, type Lab } from '../lab/lab.js';
+import { prepareXrdp, startXrdp, xrdpLogs } from '../lab/xrdp.js';
+import { startApi, type TestApi } from '../../services/api/test/harness.js';
+import { startRdp, person, openDesktop, instr, sleep, type RunningRdp } from '../../services/rdp/test/stack.js';
+import { startGuacd, type RunningGuacd } from './guacd.js';
+
+const ACCOUNT = { name: 'winuser', uid: 4101, password: 'Wín-Pässwörd-7€' };
+const WRONG = 'not-the-password-9';
+
+let lab: Lab, api: TestApi, guacd: RunningGuacd, rdp: RunningRdp;
+const work = mkdtempSync(join(tmpdir(), 'jmp-rdp-typed-'));
+const recordings = join(work, 'recordings');
+
+before(async () => {
+  lab = await startLab({
+    hosts: ['w1'],
+    agentCommand: null,
+    prepare: (h) => prepareXrdp(h, { localAccounts: [ACCOUNT] }),
+  });
+  await startXrdp(lab.host('w1'));
+  api = await startApi();
+  guacd = await startGuacd(join(work, 'guacd.log'));
+  rdp = await startRdp(api, guacd.port, { JMP_RDP_RECORDING_DIR: recordings });
+});
+after(async () => {
+  await rdp?.close();
+  await guacd?.stop();
+  await api?.close();
+  await lab?.stop();
+});
+
+async function windowsDesktop() {
+  const p = await person(api, { kind: 'windows' });
+  await api
+    .db('hosts')
+    .where({ id: p.h.id })
+    .update({ addresses: JSON.stringify([lab.host('w1').address]) });
+  return p;
+}
+
+/** Opens a desktop, types the credentials, collects what guacd sends for `ms`. */
+async function login(password: string, ms = 6000) {
+  const p = await windowsDesktop();
+  const d = openDesktop(rdp.url, await p.token(), p.cookie);
+  assert.equal(await d.status, 101);
+  await d.waitFor(/^0\.,/);
+  d.ws.send(instr('jmp-login', ACCOUNT.name, '', password));
+  await d.waitFor(/(^|;)3\.img,/, 15_000);
+  await sleep(ms);
+  d.ws.close();
+  await d.closed;
+  return d;
+}
+
+const sesmanLog = () => readFileSync(xrdpLogs(lab.host('w1')).sesman, 'utf8');
+
+describe('typed credentials against xrdp with a local account', () => {
+  test('the right password logs in: sesman starts a session for the account', async () => {
+    const before = sesmanLog().length;
+    const d = await login(ACCOUNT.password);
+    const log = sesmanLog().slice(before);
+    assert.match(log, new RegExp(`(authentication|session).*${ACCOUNT.name}|${ACCOUNT.name}.*(session|started)`, 'i'));
+    assert.doesNotMatch(log, /AUTHFAIL/i);
+    const drawn = d.messages.join('').match(/(^|;)3\.img,/g)?.length ?? 0;
+    assert.ok(drawn >= 2, `the desktop was drawn (${drawn} images, ${d.messages.join('').length} characters)`);
+  });
+
+  test('a wrong password is refused by sesman (xrdp shows its login failure in the stream)', async () => {
+    const before = sesmanLog().length;
+    await login(WRONG, 5000);
+    const log = sesmanLog().slice(before);
+    assert.match(log, /AUTHFAIL|authentication failed|login failed/i, log);
+  });
+
+  test('the password is in no log, recording or database row', async () => {
+    await sleep(1500); // guacd finishes its recording files once the connection process ends
+    const places: Array<[string, string]> = [
+      ['jmp-rdp log', rdp.logs.join('')],
+      ['guacd log', guacd.log()],
+      ['xrdp log', readFileSync(xrdpLogs(lab.host('w1')).xrdp, 'utf8')],
+      ['sesman log', sesmanLog()],
+      ['database', JSON.stringify([await api.db('sessions'), await api.db('audit_events')])],
+    ];
+    const files = readdirSync(recordings);
+    assert.ok(files.length >= 2, `recordings: ${files.join(', ')}`);
+    for (const f of files) places.push([`recording ${f}`, readFileSync(join(recordings, f)).toString('latin1')]);
+    for (const [where, text] of places) {
+      for (const secret of [ACCOUNT.password, WRONG])
+        assert.ok(
+          !text.includes(secret) && !text.includes(Buffer.from(secret).toString('latin1')),
+          `password in ${where}`,
+        );
+    }
+  });
+});
