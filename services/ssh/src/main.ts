@@ -16,16 +16,19 @@ import { createSshServer } from './server/server.js';
 import { createSshListener } from '@jmp/ssh-server/listener';
 import { createRecordings, recordingConfigSpec } from '@jmp/recording';
 import { loadOrCreateDeviceKey, registerDeviceKeyInBackground } from './device/key.js';
+import { deviceKeyCommand } from './device/rotate.js';
 import { join } from 'node:path';
 import { FileAudit, limitsOf, sftpProxyConfigSpec } from '@jmp/sftp-proxy';
 
 const USAGE = `usage: jmp-ssh
+       jmp-ssh device-key rotate   (a new device key; every device secret re-encrypted to it)
 
 The SSH server people log in to (ssh -p 2200 alice@jmp).
 
 configuration (environment):
 ${configHelp(sshConfigSpecs)}`;
 
+if (process.argv[2] === 'device-key') process.exit(await deviceKeyCommand(process.argv.slice(3)));
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(USAGE);
   process.exit(0);

@@ -1,7 +1,7 @@
 // jmp-ssh's device key: the X25519 private half that opens device secrets,
 // made once like the host key (0600, every instance shares the file), and its
 // public half registered with jmp-api, which seals new secrets to it.
-import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { ApiError, type ApiClient } from '@jmp/contract';
@@ -41,13 +41,16 @@ export async function registerDeviceKey(
   return r.data!;
 }
 
-const loaded = new Map<string, KeyObject>();
+const loaded = new Map<string, { key: KeyObject; mtimeMs: number }>();
 
-/** The device key at `path`, read once per process (main.ts creates it at start). */
+/** The device key at `path`, read again when the file changes (a rotation copied in). */
 export function deviceKeyAt(path: string): KeyObject {
-  let k = loaded.get(path);
-  if (!k) loaded.set(path, (k = loadOrCreateDeviceKey(path)));
-  return k;
+  const mtimeMs = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  const k = loaded.get(path);
+  if (k && k.mtimeMs === mtimeMs) return k.key;
+  const key = loadOrCreateDeviceKey(path);
+  loaded.set(path, { key, mtimeMs: statSync(path).mtimeMs });
+  return key;
 }
 
 /** Registers the key, retrying while jmp-api cannot be reached (a refusal is logged and not retried). */
