@@ -2,6 +2,7 @@
 // Pure: every fact comes in as a plain value, so each cell of the
 // default-rights table and each grant shape is unit-tested without I/O.
 import type { Right, ScopeType, SubjectType, HostState } from '@jmp/contract/schemas/primitives';
+import { environmentLabel } from '@jmp/contract/schemas/access';
 
 export interface DecideUser {
   id: number;
@@ -102,7 +103,7 @@ export function decide(
     if (roleRights(role.role, host.state).includes(right)) {
       return {
         allow: true,
-        reason: `${user.username} is ${role.role} of ${scopeLabel(host, role.scopeType)}: ${right} on ${host.state} host ${host.hostname} by default`,
+        reason: `${user.username} is ${role.role} of ${scopeLabel(host, role.scopeType)}: ${right} on ${environmentLabel(host.state)} host ${host.hostname} by default`,
         via: { kind: 'role', role },
       };
     }
@@ -123,7 +124,7 @@ export function decide(
   }
   const hint =
     applicable.length > 0 && right === 'root'
-      ? ` (${applicable.map((r) => `${r.role} of ${scopeLabel(host, r.scopeType)}`).join(', ')} gives login only on an online host)`
+      ? ` (${applicable.map((r) => `${r.role} of ${scopeLabel(host, r.scopeType)}`).join(', ')} gives login only on a production host)`
       : '';
   return {
     allow: false,

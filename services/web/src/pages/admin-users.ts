@@ -1,10 +1,11 @@
 // Users: search, see roles and factors, disable or enable (administrators).
-import type { AdminUser } from '@jmp/contract/schemas/admin';
-import { get, patch } from '../api.js';
+import { SetPassword, UserCreate, type AdminUser } from '@jmp/contract/schemas/admin';
+import { api, get, patch, post } from '../api.js';
 import { field, h, table, toast } from '../dom.js';
 import type { Page } from '../router.js';
 import { currentUser } from '../session-store.js';
 import { badge, heading } from './common.js';
+import { actionButton, apiForm } from './forms.js';
 
 export const usersPage: Page = {
   title: 'Users',
@@ -23,7 +24,7 @@ export const usersPage: Page = {
         h('p', { class: 'count' }, `${r.total} users`),
         table(
           'Users',
-          ['User', 'Name', 'uid', 'Factors', 'Roles', 'Status', ''],
+          ['User', 'Name', 'uid', 'Factors', 'Roles', 'Status', 'Reset', ''],
           r.items.map((u) => [
             h('strong', {}, u.username),
             u.displayName || '—',
@@ -36,6 +37,7 @@ export const usersPage: Page = {
                 return f;
               }, document.createDocumentFragment()),
             u.status === 'active' ? badge('active', 'ok') : badge('disabled', 'muted'),
+            admin ? userActions(u, load) : '',
             admin && u.id !== currentUser()?.id
               ? h(
                   'button',
@@ -69,6 +71,71 @@ export const usersPage: Page = {
       h('form', { class: 'filters', role: 'search', onsubmit: (e: Event) => e.preventDefault() }, field('Search', q)),
       list,
     );
+    if (admin)
+      main.append(
+        apiForm({
+          title: 'New user',
+          id: 'user-new',
+          fields: [
+            {
+              name: 'username',
+              label: 'Username',
+              hint: 'Lower case; never changes (it is the login name on every host)',
+            },
+            { name: 'displayName', label: 'Full name', optional: true },
+            { name: 'email', label: 'Email', optional: true },
+            {
+              name: 'password',
+              label: 'Initial password',
+              type: 'password',
+              optional: true,
+              hint: 'At least 12 characters',
+            },
+          ],
+          schema: UserCreate,
+          submit: 'Create user',
+          send: async (b) => {
+            const u = await post<AdminUser>('/v1/users', b);
+            await load();
+            return `User ${u.username} created (uid ${u.uid}).`;
+          },
+        }),
+      );
     await load();
   },
 };
+
+/** Reset password (a new one typed by the administrator) and reset TOTP (the person enrols again). */
+function userActions(u: AdminUser, reload: () => Promise<void>): HTMLElement {
+  const pw = h('input', {
+    type: 'password',
+    autocomplete: 'new-password',
+    'aria-label': `New password for ${u.username}`,
+    placeholder: 'new password',
+  });
+  const setPw = actionButton(
+    'Set password',
+    `Set password for ${u.username}`,
+    async () => {
+      const body = SetPassword.safeParse({ password: pw.value });
+      if (!body.success) throw new Error(`Password: ${body.error.issues[0]!.message}`);
+      await post(`/v1/users/${u.id}/password`, body.data);
+      pw.value = '';
+      toast(`Password of ${u.username} set; their web sessions were ended.`);
+    },
+    toast,
+  );
+  const totp = u.hasTotp
+    ? actionButton(
+        'Reset TOTP',
+        `Reset TOTP of ${u.username}`,
+        async () => {
+          await api('DELETE', `/v1/users/${u.id}/totp`);
+          toast(`TOTP of ${u.username} removed; they can enrol again on their account page.`);
+          await reload();
+        },
+        toast,
+      )
+    : null;
+  return h('div', { class: 'inline-actions' }, pw, setPw, totp);
+}

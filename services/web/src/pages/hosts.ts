@@ -1,6 +1,6 @@
 // My hosts: what the person may log in to (and where they are root), with a
 // search box; each opens a terminal tab.
-import type { MyHost } from '@jmp/contract/schemas/access';
+import { agentLiveness, environmentLabel, type MyHost } from '@jmp/contract/schemas/access';
 import { get } from '../api.js';
 import { field, h, table } from '../dom.js';
 import type { Page } from '../router.js';
@@ -11,6 +11,21 @@ export function matchesHost(host: MyHost, query: string): boolean {
   if (!q) return true;
   return [host.hostname, ...host.addresses, host.service ?? '', host.project ?? ''].some((s) =>
     s.toLowerCase().includes(q),
+  );
+}
+
+/** Production or not: the host's environment, never whether it is reachable. */
+export const environmentBadge = (state: MyHost['state']): HTMLElement =>
+  badge(environmentLabel(state), state === 'online' ? 'prod' : 'muted');
+
+/** The agent's liveness apart from the environment: a word, and last seen, version and fail mode in full. */
+export function agentCell(agent: MyHost['agent']): HTMLElement {
+  const a = agentLiveness(agent);
+  return h(
+    'span',
+    { 'data-agent': a.word },
+    badge(a.word, a.word === 'ok' ? 'ok' : a.word === 'silent' ? 'warn' : 'muted'),
+    h('small', { class: 'agent-detail' }, ` ${a.text.replace(/^agent /, '')}`),
   );
 }
 
@@ -34,13 +49,19 @@ export const hostsPage = (openTerminal: (host: string | null) => void): Page => 
       list.replaceChildren(
         table(
           'My hosts',
-          ['Host', 'Address', 'Service', 'State', 'Access', ''],
+          ['Host', 'Address', 'Service', 'Environment', 'Agent', 'Access', ''],
           shown.map((x) => [
             h('strong', {}, x.hostname),
             x.addresses.join(', '),
             [x.project, x.service].filter(Boolean).join(' / ') || '—',
-            badge(x.state, x.state === 'online' ? 'ok' : 'muted'),
-            h('span', { title: x.reason }, x.root ? badge('login + root', 'warn') : badge('login', 'ok')),
+            environmentBadge(x.state),
+            agentCell(x.agent),
+            h(
+              'span',
+              {},
+              x.root ? badge('login + root', 'warn') : badge('login', 'ok'),
+              x.reason ? h('small', { class: 'origin' }, ` ${x.reason}`) : null,
+            ),
             h(
               'button',
               {

@@ -1,0 +1,140 @@
+// Forms for the admin and self-service pages: the request body is checked in
+// the page with the API's own zod schema (so the page refuses what jmp-api
+// would, with the same sentence and the field's label), then sent; a refusal
+// from jmp-api is shown as jmp-api words it.
+import type { z } from 'zod';
+import { ApiError } from '../api.js';
+import { field, h, message, select, setMessage } from '../dom.js';
+
+type Control = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+export interface FieldSpec {
+  /** The body's key (also the control's name). */
+  name: string;
+  label: string;
+  /** text (default), number, password, select, checkbox, textarea. */
+  type?: 'text' | 'number' | 'password' | 'select' | 'checkbox' | 'textarea' | 'datetime-local';
+  options?: Array<[string, string]>;
+  hint?: string;
+  value?: string;
+  /** Left out of the body when empty. */
+  optional?: boolean;
+  /** The value is a number (an id from a select). */
+  numeric?: boolean;
+}
+
+/** "body.scopeId: expected number" → "Service: expected number", with the label of the field it names. */
+export function firstIssue(err: z.ZodError, labels: Record<string, string>): string {
+  const issue = err.issues[0]!;
+  const key = String(issue.path[0] ?? '');
+  return `${labels[key] ?? key}: ${issue.message}`;
+}
+
+export function controlValue(spec: FieldSpec, el: Control): unknown {
+  if (spec.type === 'checkbox') return (el as HTMLInputElement).checked;
+  const v = el.value.trim();
+  if (v === '' && spec.optional) return undefined;
+  if (spec.type === 'number' || spec.numeric) return v === '' ? undefined : Number(v);
+  if (spec.type === 'datetime-local') return v ? new Date(v).toISOString() : undefined;
+  return v;
+}
+
+export function makeControl(spec: FieldSpec): Control {
+  const base = { name: spec.name, autocomplete: 'off' };
+  if (spec.type === 'select') return select(spec.name, spec.options ?? [], spec.value ?? '');
+  if (spec.type === 'textarea') return h('textarea', { ...base, rows: 3, class: 'mono', spellcheck: 'false' });
+  if (spec.type === 'checkbox') return h('input', { ...base, type: 'checkbox', checked: spec.value === 'true' });
+  return h('input', {
+    ...base,
+    type: spec.type === 'password' ? 'password' : spec.type === 'datetime-local' ? 'datetime-local' : 'text',
+    inputmode: spec.type === 'number' ? 'numeric' : null,
+    value: spec.value ?? '',
+    autocomplete: spec.type === 'password' ? 'new-password' : 'off',
+  });
+}
+
+/**
+ * A card with a heading, its fields, a message line and a submit button. Enter
+ * in any field submits. `send` gets the checked body; its result sentence is
+ * shown as the form's message.
+ */
+export function apiForm<S extends z.ZodType>(opts: {
+  title: string;
+  id: string;
+  fields: FieldSpec[];
+  schema: S;
+  submit: string;
+  send: (body: z.output<S>) => Promise<string | Node>;
+  /** Extra body values not shown as fields. */
+  extra?: () => Record<string, unknown>;
+  /** Turns the fields' values into the body (e.g. "service:3" into scopeType and scopeId). */
+  prepare?: (raw: Record<string, unknown>) => Record<string, unknown>;
+}): HTMLFormElement {
+  const controls = new Map<string, Control>();
+  const labels: Record<string, string> = {};
+  const rows = opts.fields.map((f) => {
+    const c = makeControl(f);
+    controls.set(f.name, c);
+    labels[f.name] = f.label;
+    return field(f.label, c, f.hint);
+  });
+  const msg = message();
+  const out = h('div', { class: 'form-result' });
+  const button = h('button', { type: 'submit', class: 'primary' }, opts.submit);
+  const form = h(
+    'form',
+    { class: 'card', novalidate: true, 'aria-labelledby': opts.id },
+    h('h2', { id: opts.id }, opts.title),
+    h('div', { class: 'row' }, ...rows),
+    msg,
+    out,
+    button,
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void (async () => {
+      const raw: Record<string, unknown> = { ...opts.extra?.() };
+      for (const f of opts.fields) {
+        const v = controlValue(f, controls.get(f.name)!);
+        if (v !== undefined) raw[f.name] = v;
+      }
+      const checked = opts.schema.safeParse(opts.prepare ? opts.prepare(raw) : raw);
+      if (!checked.success) {
+        setMessage(msg, firstIssue(checked.error, labels));
+        return;
+      }
+      button.disabled = true;
+      try {
+        const result = await opts.send(checked.data);
+        setMessage(msg, typeof result === 'string' ? result : '', 'ok');
+        out.replaceChildren(typeof result === 'string' ? '' : result);
+        for (const f of opts.fields)
+          if (f.type !== 'select' && f.type !== 'checkbox') controls.get(f.name)!.value = f.value ?? '';
+      } catch (err) {
+        setMessage(msg, err instanceof ApiError ? err.message : (err as Error).message);
+      } finally {
+        button.disabled = false;
+      }
+    })();
+  });
+  return form;
+}
+
+/** A button that runs an API call and reports its sentence (or the API's refusal) in a toast-like line. */
+export function actionButton(
+  label: string,
+  ariaLabel: string,
+  run: () => Promise<void>,
+  onError: (message: string) => void,
+  kind = '',
+): HTMLButtonElement {
+  const b = h('button', { type: 'button', class: kind, 'aria-label': ariaLabel }, label);
+  b.addEventListener('click', () => {
+    b.disabled = true;
+    run()
+      .catch((err: Error) => onError(err.message))
+      .finally(() => {
+        b.disabled = false;
+      });
+  });
+  return b;
+}

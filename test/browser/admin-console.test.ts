@@ -1,0 +1,218 @@
+// The console runs the organisation and a person serves herself, in headless
+// Chromium against the real stack (lab host h1 with sshd + pam_jmp + jmp-agent,
+// jmp-api, jmp-ssh, jmp-socket): an administrator creates a department, a
+// project, a service and a user and gives the user ops on the service, from the
+// keyboard (Enter submits); the user enrols TOTP with the QR page and a code
+// computed here, sees her right "ops of shop/web", h1 as production with its
+// agent's liveness apart, and opens a terminal on h1. Every page passes axe-core
+// with no serious or critical violation; screenshots go to docs/screenshots/.
+// Needs root; its own lab (JMP_LAB_PREFIX=jwb- JMP_LAB_NET=10.235.0 by default).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { addUser } from '../../services/api/test/harness.js';
+import { totpCode } from '../../services/api/src/crypto/totp.js';
+
+process.env.JMP_LAB_PREFIX ??= 'jwb-';
+process.env.JMP_LAB_NET ??= '10.235.0';
+process.env.JMP_LAB_DIR ??= '/run/jmp-web-lab';
+const { startConsoleStack, newPage, loginAs, screenUntil, screenshot, until } = await import('./stack.js');
+type ConsoleStack = Awaited<ReturnType<typeof startConsoleStack>>;
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const ADMIN = { username: 'root-ada', password: 'ada password 123' };
+const ERIN = { username: 'erin', password: 'erin password 12' };
+let c: ConsoleStack | undefined;
+
+before(
+  async () => {
+    c = await startConsoleStack({ hosts: ['h1'] });
+    await addUser(c.api.db, { username: ADMIN.username, password: ADMIN.password, is_admin: true });
+  },
+  { timeout: 180_000 },
+);
+
+after(async () => {
+  await c?.close();
+});
+
+/** axe-core in the page: no serious or critical violation. */
+async function accessible(page: Page, what: string): Promise<void> {
+  await page.addScriptTag({ content: AXE });
+  const found = await page.evaluate(async () => {
+    const w = window as unknown as {
+      axe: {
+        run(
+          ctx: Document,
+          o: object,
+        ): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }>;
+      };
+    };
+    const r = await w.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  assert.deepEqual(found, [], `${what}: axe-core violations`);
+}
+
+/** Types into a labelled field and presses Enter: the form submits from the keyboard. */
+async function typeAndEnter(page: Page, label: string, text: string): Promise<void> {
+  const f = page.getByLabel(label, { exact: true });
+  await f.focus();
+  await page.keyboard.type(text);
+  await page.keyboard.press('Enter');
+}
+
+test(
+  'admin builds the organisation; the new user enrols TOTP, sees her rights and opens a terminal on h1',
+  { timeout: 240_000 },
+  async () => {
+    const { page, context } = await newPage(c!);
+    try {
+      await loginAs(page, c!.url, ADMIN.username, ADMIN.password);
+
+      // Organisation: department, project, service (Enter submits each form).
+      await page.getByRole('link', { name: 'Organisation' }).click();
+      await page.getByRole('heading', { name: 'Organisation', level: 1 }).waitFor();
+      await accessible(page, 'organisation (empty)');
+      // The API's rule, checked in the page: an empty name is refused with the field's label.
+      await page.getByRole('button', { name: 'Create department' }).click();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: /^Department name: / })
+        .waitFor();
+      await typeAndEnter(page, 'Department name', 'web-team');
+      await page.getByRole('cell', { name: 'web-team' }).waitFor();
+      await typeAndEnter(page, 'Project name', 'shop');
+      await page.getByRole('cell', { name: 'shop', exact: true }).waitFor();
+      await page.getByLabel('In project').selectOption({ label: 'shop' });
+      await typeAndEnter(page, 'Service name', 'web');
+      await page.getByRole('cell', { name: 'web', exact: true }).waitFor();
+      // The API's own refusal is shown as it words it: the name is taken.
+      await typeAndEnter(page, 'Project name', 'shop');
+      const refusal = await page
+        .getByRole('alert')
+        .filter({ hasText: /already|exists|taken/ })
+        .first();
+      await refusal.waitFor();
+
+      // A user, then ops on shop/web.
+      await page.getByRole('link', { name: 'Users' }).click();
+      await page.getByLabel('Username', { exact: true }).fill(ERIN.username);
+      await page.getByLabel('Full name').fill('Erin Ops');
+      await page.getByLabel('Initial password').fill(ERIN.password);
+      await page.getByLabel('Initial password').press('Enter');
+      await page.getByText(/User erin created \(uid \d+\)\./).waitFor();
+      await accessible(page, 'users');
+      await screenshot(page, 'admin-users');
+
+      await page.getByRole('link', { name: 'Organisation' }).click();
+      await page.getByLabel('Person').selectOption({ label: ERIN.username });
+      await page.getByLabel('Role', { exact: true }).selectOption('ops');
+      await page.getByLabel('On', { exact: true }).selectOption({ label: 'service shop/web' });
+      await page.getByRole('button', { name: 'Give role' }).click();
+      await page.getByText('erin is now ops of shop/web.').first().waitFor();
+      await accessible(page, 'organisation');
+      await screenshot(page, 'admin-org');
+
+      // h1 joins the new service (hosts are placed by their enrolment token or PATCH /v1/hosts).
+      const svc = await c!.api.db('services').where({ name: 'web' }).first('id');
+      await c!.api.db('hosts').where({ hostname: 'h1' }).update({ service_id: svc.id });
+
+      // Hosts: production / non-production and the agent apart; an enrolment token with its install line.
+      await page.getByRole('link', { name: 'Hosts', exact: true }).click();
+      const h1 = page.getByRole('row').filter({ hasText: 'h1' });
+      await h1.waitFor();
+      assert.equal(await h1.getByLabel('Environment of h1').inputValue(), 'online');
+      // The agent's first events may say degraded (no policy yet) until its first pull; then ok with its version.
+      await until(
+        "h1's agent is ok and reported its version",
+        async () => {
+          await page.reload();
+          const r = page.getByRole('row').filter({ hasText: 'h1' });
+          await r.waitFor();
+          return (
+            (await r.locator('[data-agent]').getAttribute('data-agent')) === 'ok' && /0\.1\.0/.test(await r.innerText())
+          );
+        },
+        30_000,
+        1000,
+      );
+      await page.getByLabel('What for').fill('new web hosts');
+      await page.getByRole('button', { name: 'Create enrolment token' }).click();
+      const line = await page.getByLabel('Install line').inputValue();
+      assert.match(line, new RegExp(`jmp-agent enroll --api ${c!.url.replace(/[.]/g, '\\.')} --token \\S+$`));
+      await accessible(page, 'hosts');
+      await screenshot(page, 'admin-hosts');
+
+      // Audit log: the chain check.
+      await page.getByRole('link', { name: 'Audit log' }).click();
+      await page.getByRole('cell', { name: 'user.created' }).first().waitFor();
+      await page.getByRole('button', { name: 'Check the chain' }).click();
+      await page.getByText(/^Chain verified up to entry \d+/).waitFor();
+      await accessible(page, 'audit log');
+      await screenshot(page, 'admin-audit');
+    } finally {
+      await context.close();
+    }
+
+    // Erin: TOTP with the QR page, her rights, h1 as production, a terminal.
+    const erin = await newPage(c!);
+    try {
+      const p = erin.page;
+      await loginAs(p, c!.url, ERIN.username, ERIN.password);
+      const row = p.getByRole('row').filter({ hasText: 'h1' });
+      await row.waitFor();
+      const text = await row.innerText();
+      assert.match(text, /production/);
+      assert.doesNotMatch(text, /online/);
+      assert.match(text, /login \+ root/);
+      assert.match(text, /seen \d+ s ago, fail deny/);
+      await accessible(p, 'my hosts');
+
+      await p.getByRole('link', { name: 'My account' }).click();
+      await p.getByRole('cell', { name: 'ops of shop/web' }).waitFor();
+      await p.getByRole('button', { name: 'Set up an authenticator app' }).click();
+      await p.getByRole('img', { name: 'QR code of your TOTP seed for jmp' }).waitFor();
+      const secret = (await p.locator('[data-totp-secret]').textContent())!.trim();
+      await accessible(p, 'account (TOTP enrolment)');
+      await screenshot(p, 'account-totp');
+      await p.getByLabel('Code from the app').fill(totpCode(secret) === '000000' ? '111111' : '000000');
+      await p.getByLabel('Code from the app').press('Enter');
+      await p
+        .getByRole('alert')
+        .filter({ hasText: /wrong code/ })
+        .waitFor();
+      const code = totpCode(secret);
+      await p.getByLabel('Code from the app').fill(code);
+      await p.getByLabel('Code from the app').press('Enter');
+      await p.getByText('Logins ask for a code from your authenticator app.').waitFor();
+      const row2 = await c!.api.db('users').where({ username: ERIN.username }).first('totp_secret_enc');
+      assert.ok(row2.totp_secret_enc, 'the seed is active');
+      await accessible(p, 'account');
+
+      // From now on her login asks for a code; then a terminal on h1.
+      await p.getByRole('button', { name: 'Log out' }).click();
+      await p.getByRole('heading', { name: 'Log in to jmp' }).waitFor();
+      // A fresh code: the one used above is spent.
+      await until('the next TOTP period', async () => totpCode(secret) !== code, 35_000, 500);
+      await loginAs(p, c!.url, ERIN.username, ERIN.password, () => totpCode(secret));
+      const h1host = c!.stack.lab.host('h1');
+      await until(
+        'h1 knows erin',
+        async () => (await h1host.exec(['getent', 'passwd', ERIN.username])).stdout.includes(ERIN.username),
+        30_000,
+        200,
+      );
+      await p.getByRole('button', { name: 'Open a terminal on h1' }).click();
+      await screenUntil(p, /erin@h1[^\n]*\$/, 60_000);
+      await p.keyboard.type('sudo -n id -u\r', { delay: 5 });
+      await screenUntil(p, /\$ sudo -n id -u\n+0\n/);
+    } finally {
+      await erin.context.close();
+    }
+  },
+);
