@@ -19,6 +19,9 @@ import { approvalsPage } from './pages/approvals.js';
 import { rulesPage } from './pages/admin-rules.js';
 import { usersPage } from './pages/admin-users.js';
 import { adminHostsPage } from './pages/admin-hosts.js';
+import { accountPage } from './pages/account.js';
+import { orgPage } from './pages/admin-org.js';
+import { auditPage } from './pages/admin-audit.js';
 import { heading } from './pages/common.js';
 
 const header = document.querySelector<HTMLElement>('header.top')!;
@@ -36,8 +39,16 @@ function buildNav(u: AuthUser | null): void {
     ['/sessions', 'Sessions'],
     ['/requests', 'Requests'],
     ['/approvals', 'Approvals'],
+    ['/account', 'My account'],
   ];
-  if (isReader(u)) links.push(['/admin/rules', 'Rules'], ['/admin/users', 'Users'], ['/admin/hosts', 'Hosts']);
+  if (isReader(u))
+    links.push(
+      ['/admin/org', 'Organisation'],
+      ['/admin/rules', 'Rules'],
+      ['/admin/users', 'Users'],
+      ['/admin/hosts', 'Hosts'],
+      ['/admin/audit', 'Audit log'],
+    );
   nav.append(h('ul', {}, ...links.map(([path, label]) => h('li', {}, h('a', { href: `#${path}` }, label)))));
   header.querySelector('.who')!.textContent = `${u.displayName || u.username} (${u.username})`;
 }
@@ -72,6 +83,9 @@ route('/approvals', approvalsPage);
 route('/admin/rules', rulesPage);
 route('/admin/users', usersPage);
 route('/admin/hosts', adminHostsPage);
+route('/account', accountPage);
+route('/admin/org', orgPage);
+route('/admin/audit', auditPage);
 route('/404', {
   title: 'Not found',
   render: (main) => {
