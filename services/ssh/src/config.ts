@@ -38,6 +38,11 @@ export const sshConfigSpec = {
   },
   maxConnections: { env: 'JMP_SSH_MAX_CONNECTIONS', schema: positiveInt(2000), help: 'connections per process' },
   targetPort: { env: 'JMP_SSH_TARGET_PORT', schema: port(22), help: 'sshd port on targets' },
+  dbCommand: {
+    env: 'JMP_SSH_DB_COMMAND',
+    schema: z.string().min(1).optional(),
+    help: 'command run on a target for a database terminal, followed by mariadb or redis (unset: jmp-agent db)',
+  },
   guardFailOpen: {
     env: 'JMP_SSH_GUARD_FAIL_OPEN',
     schema: bool(false),

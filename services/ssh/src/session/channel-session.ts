@@ -16,6 +16,7 @@ import { runJumpShell } from '../shell/jump-shell.js';
 import type { SessionController } from './controller.js';
 import { oneShot } from './one-shot.js';
 import { targetSession, type SessionCtx } from './target-session.js';
+import { databaseSession } from '../database/db-session.js';
 import { deviceKeyAt } from '../device/key.js';
 import { deviceSession, myDevices } from '../device/device-session.js';
 
@@ -135,6 +136,7 @@ export class ChannelSession {
         user,
         loadHosts: () => api.myHosts(user),
         connect,
+        openDatabase: (host, kind) => databaseSession(channel, host, kind, ctx).then(() => {}),
         ...(keyPath && {
           loadDevices: () => myDevices(api, user),
           openDevice: (name: string, account: string | undefined) =>

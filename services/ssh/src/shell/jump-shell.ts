@@ -3,7 +3,7 @@
 import type { ServerChannel } from 'ssh2';
 import type { MyHost } from '@jmp/contract/schemas/access';
 import type { MyDevice } from '@jmp/contract/schemas/devices';
-import { HELP, complete, describeHost, parseCommand, renderDevices, renderHosts } from './menu.js';
+import { HELP, complete, describeHost, parseCommand, renderDatabases, renderDevices, renderHosts } from './menu.js';
 import { EOF, LineEditor } from './line-editor.js';
 
 export interface JumpShellDeps {
@@ -14,6 +14,8 @@ export interface JumpShellDeps {
   /** Network devices (DESIGN flow 10): the list, and a session on one; absent: the commands say so. */
   loadDevices?(): Promise<MyDevice[]>;
   openDevice?(name: string, account: string | undefined): Promise<void>;
+  /** Database terminals (DESIGN flow 9) on a host; absent: the commands say so. */
+  openDatabase?(host: MyHost, kind: 'mariadb' | 'redis'): Promise<void>;
   /** Called for every chunk the person types while the menu (not a target) has the channel. */
   onInput?(): void;
 }
@@ -101,6 +103,17 @@ export async function runJumpShell(channel: ServerChannel, deps: JumpShellDeps):
             busy = true;
             write(`Opening device ${cmd.name} …\r\n`);
             void deps.openDevice(cmd.name, cmd.account).then(backToMenu);
+            return;
+          case 'databases':
+            write(renderDatabases(hosts));
+            break;
+          case 'database':
+            if (!deps.openDatabase) {
+              write('jmp: database terminals are not available here\r\n');
+              break;
+            }
+            busy = true;
+            void deps.openDatabase(cmd.host, cmd.db).then(backToMenu);
             return;
           case 'connect':
             busy = true;

@@ -12,6 +12,8 @@ export type Command =
   | { kind: 'exit' }
   | { kind: 'device'; name: string; account?: string }
   | { kind: 'devices' }
+  | { kind: 'database'; host: MyHost; db: 'mariadb' | 'redis' }
+  | { kind: 'databases' }
   | { kind: 'error'; message: string };
 
 const NL = '\r\n';
@@ -60,6 +62,9 @@ export const HELP =
     '  info <host>            environment, agent (last seen, version, fail mode) and your access',
     '  devices                the network devices you may open',
     '  device <name> [as <account>]  open a network device (switch, router, firewall)',
+    '  databases              the databases (MariaDB, Redis) you may open, with your level',
+    '  mysql <host>           a MariaDB/MySQL terminal on that host, as yourself (also: mariadb)',
+    '  redis <host>           a Redis terminal on that host, as yourself',
     '  help                   this text',
     '  exit                   leave jmp',
   ].join(NL) + NL;
@@ -83,6 +88,16 @@ export function parseCommand(input: string, hosts: readonly MyHost[]): Command {
   }
   if (line === 'ssh') return { kind: 'error', message: 'usage: ssh <host> [command]' };
   if (line === 'devices') return { kind: 'devices' };
+  if (line === 'databases') return { kind: 'databases' };
+  const db = /^(mysql|mariadb|redis|redis-cli)(?:\s+(\S+))?$/.exec(line);
+  if (db) {
+    const kind = db[1]!.startsWith('redis') ? 'redis' : 'mariadb';
+    if (!db[2]) return { kind: 'error', message: `usage: ${db[1]} <host>` };
+    const host = findHost(hosts, db[2]) ?? (/^\d+$/.test(db[2]) ? hosts[Number(db[2]) - 1] : undefined);
+    return host
+      ? { kind: 'database', host, db: kind }
+      : { kind: 'error', message: `no host named ${db[2]} among yours` };
+  }
   const dev = /^(?:device|telnet)(?:\s+(\S+)(?:\s+as\s+(\S+))?)?$/.exec(line);
   if (dev) {
     if (!dev[1]) return { kind: 'error', message: 'usage: device <name> [as <account>]' };
@@ -125,6 +140,19 @@ export function complete(line: string, hosts: readonly MyHost[]): { line: string
   for (const n of names) while (!n.startsWith(prefix)) prefix = prefix.slice(0, -1);
   const done = names.length === 1 ? `${prefix} ` : prefix;
   return { line: lead + done, candidates: names.length > 1 ? names : [] };
+}
+
+/** `databases`: one row per database target (host and kind) the person may open, with her level. */
+export function renderDatabases(hosts: readonly MyHost[]): string {
+  const rows = hosts.flatMap((h) => (h.databases ?? []).map((d) => ({ h, ...d })));
+  if (rows.length === 0) return `You have no database rights. Ask for access in the jmp web console.${NL}`;
+  const w = Math.max(4, ...rows.map((r) => r.h.hostname.length));
+  const lines = [`  ${pad('host', w + 2)}${pad('database', 10)}${pad('level', 7)}${pad('environment', 16)}open with`];
+  for (const r of rows)
+    lines.push(
+      `  ${pad(r.h.hostname, w + 2)}${pad(r.kind, 10)}${pad(r.level, 7)}${pad(environmentLabel(r.h.state), 16)}${r.kind === 'mariadb' ? 'mysql' : 'redis'} ${r.h.hostname}`,
+    );
+  return lines.join(NL) + NL;
 }
 
 /** `devices`: the network devices the person may open. */

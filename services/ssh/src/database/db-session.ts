@@ -1,0 +1,197 @@
+// A database terminal on a host (DESIGN flow 9): an ordinary target session
+// (ticket → sshd → pam_jmp, as the person, recorded) whose command is the
+// agent's client (`jmp-agent db mariadb|redis`). The target's client has no
+// terminal: jmp-ssh edits the line (db-editor.ts) and the guard (DbGuard)
+// hands it whole statements or commands, each judged before it is sent, so a
+// blocked one never reaches the client or the server. A person without the
+// right is refused before any login on the target.
+import { randomUUID } from 'node:crypto';
+import type { ServerChannel } from 'ssh2';
+import type { MyHost } from '@jmp/contract/schemas/access';
+import type { CommandRecord } from '@jmp/contract/schemas/sessions';
+import { DbGuard, type DbDialect } from '@jmp/guard';
+import type { StdinResult } from '@jmp/guard';
+import { openTarget, TargetError } from '@jmp/ssh-target';
+import { commandRecord } from '../session/guarded-pipe.js';
+import type { SessionCtx } from '../session/target-session.js';
+import { DbEditor } from './db-editor.js';
+
+export const DB_NAMES: Readonly<Record<DbDialect, string>> = { mariadb: 'MariaDB', redis: 'Redis' };
+/** Quiet time after the client's last output before the prompt comes back. */
+const PROMPT_AFTER_MS = 40;
+
+const crlf = (b: Buffer | string) => Buffer.from(b.toString('utf8').replace(/\r?\n/gu, '\r\n'));
+
+export async function databaseSession(
+  channel: ServerChannel,
+  host: MyHost,
+  kind: DbDialect,
+  ctx: SessionCtx,
+): Promise<number> {
+  const pty = ctx.pty();
+  const name = DB_NAMES[kind];
+  const say = (msg: string) => (pty ? channel : channel.stderr).write(`jmp: ${msg}\r\n`);
+  const right = host.databases?.find((d) => d.kind === kind);
+  if (!right) {
+    ctx.log.info({ user: ctx.user, host: host.hostname, kind }, 'database session refused: no right');
+    say(`you have no ${name} right on ${host.hostname}; request one in jmp`);
+    return 1;
+  }
+  const id = randomUUID();
+  const record = { id, user: ctx.user, host: host.hostname, source: ctx.source };
+  const refusal = await ctx.sessions.start(record);
+  if (refusal) {
+    say(refusal.refused);
+    return 1;
+  }
+  let target;
+  try {
+    target = await openTarget(ctx.api, ctx.user, host.hostname, {
+      port: ctx.config.targetPort,
+      command: `${ctx.config.dbCommand ?? 'jmp-agent db'} ${kind}`,
+      env: {},
+      session: id,
+    });
+  } catch (err) {
+    const msg = err instanceof TargetError ? err.message : `unexpected error: ${(err as Error).message}`;
+    ctx.log.info({ user: ctx.user, host: host.hostname, reason: msg }, 'target login refused');
+    say(msg);
+    await ctx.sessions.end(id, { bytesIn: 0, bytesOut: 0, endReason: 'target refused' });
+    return 1;
+  }
+  ctx.log.info({ user: ctx.user, host: host.hostname, session: id, kind }, 'database session started');
+  const rec = ctx.recordings.start({
+    sessionId: id,
+    user: ctx.user,
+    host: host.hostname,
+    width: pty?.cols ?? 80,
+    height: pty?.rows ?? 24,
+    term: pty?.term ?? 'dumb',
+    startedAt: new Date(),
+  });
+  const { channel: remote } = target;
+  const guard = new DbGuard({ dialect: kind });
+  const editor = pty ? new DbEditor() : null;
+  let bytesIn = 0;
+  let bytesOut = 0;
+  const pending: CommandRecord[] = [];
+  const report = async () => {
+    if (!pending.length) return;
+    const batch = pending.splice(0, pending.length);
+    await ctx.api.commands(id, batch).catch((err: unknown) => {
+      pending.unshift(...batch);
+      ctx.log.warn({ session: id, err }, 'could not store database commands yet');
+    });
+  };
+  const show = (b: Buffer, stderr = false) => {
+    if (!b.length) return;
+    const out = pty ? crlf(b) : b;
+    if (!channel.destroyed) (stderr && !pty ? channel.stderr : channel).write(out);
+    rec.output(out);
+  };
+  const prompt = () => (guard.pending ? '    -> ' : `${name} ${host.hostname}> `);
+  let promptTimer: NodeJS.Timeout | null = null;
+  const promptSoon = (ms = PROMPT_AFTER_MS) => {
+    if (!editor) return;
+    if (promptTimer) clearTimeout(promptTimer);
+    promptTimer = setTimeout(() => {
+      promptTimer = null;
+      show(Buffer.from(prompt() + editor.line));
+    }, ms);
+  };
+  const apply = (r: StdinResult) => {
+    if (r.forward.length) remote.write(r.forward);
+    show(r.toUser, true);
+    for (const j of r.judged) {
+      pending.push(commandRecord(j));
+      if (j.verdict !== 'pass') rec.marker(`${j.verdict}: ${j.line}`);
+    }
+    for (const b of r.blocked)
+      ctx.log.info({ session: id, rule: b.rule.name, line: b.line.slice(0, 200) }, 'database command blocked');
+    if (r.judged.length) void report();
+    // Something was sent: the prompt waits for its answer; otherwise it comes back at once.
+    promptSoon(r.forward.length ? 4 * PROMPT_AFTER_MS : 0);
+  };
+  const onInput = (d: Buffer) => {
+    ctx.touch();
+    bytesIn += d.length;
+    rec.input(d);
+    if (!editor) return apply(guard.input(d));
+    for (const e of editor.feed(d.toString('utf8'))) {
+      if (e.type === 'echo') show(Buffer.from(e.text));
+      else if (e.type === 'line') apply(guard.input(Buffer.from(`${e.text}\n`)));
+      else if (e.type === 'interrupt') {
+        // Nothing of the statement being typed was sent: dropping it here is all Ctrl-C needs to do.
+        guard.interrupt();
+        promptSoon(0);
+      } else {
+        apply(guard.end());
+        remote.end();
+      }
+    }
+  };
+  const onEnd = () => {
+    apply(guard.end());
+    remote.end();
+  };
+  channel.on('data', onInput);
+  channel.on('end', onEnd);
+  remote.on('data', (b: Buffer) => {
+    bytesOut += b.length;
+    show(b);
+    promptSoon();
+  });
+  remote.stderr.on('data', (b: Buffer) => {
+    bytesOut += b.length;
+    show(b, true);
+    promptSoon();
+  });
+  if (pty)
+    show(
+      Buffer.from(
+        `${name} on ${host.hostname} as ${ctx.user} (${right.level}). jmp checks each ${kind === 'mariadb' ? 'statement' : 'command'} before it is sent; Ctrl-C drops the one being typed, Ctrl-D leaves.\n`,
+      ),
+    );
+  promptSoon(0);
+
+  let endReason = 'exit';
+  let onClientClose = (): void => {};
+  const code = await new Promise<number>((resolve) => {
+    let exit = 0;
+    ctx.sessions.track(id, (reason) => {
+      endReason = 'terminated';
+      say(`this session was ended: ${reason}`);
+      target.close();
+      resolve(exit);
+    });
+    remote.on('exit', (c: number | null) => {
+      exit = c ?? 0;
+    });
+    remote.on('close', () => resolve(exit));
+    onClientClose = () => {
+      endReason = 'client closed';
+      target.close();
+      resolve(exit);
+    };
+    channel.once('close', onClientClose);
+  });
+  if (promptTimer) clearTimeout(promptTimer);
+  channel.removeListener('close', onClientClose);
+  channel.removeListener('data', onInput);
+  channel.removeListener('end', onEnd);
+  ctx.sessions.untrack(id);
+  target.close();
+  await report();
+  const recording = await rec.close(endReason);
+  await ctx.sessions.end(id, {
+    bytesIn,
+    bytesOut,
+    endReason,
+    ...(recording.uri ? { recordingUri: recording.uri } : {}),
+  });
+  ctx.log.info(
+    { user: ctx.user, host: host.hostname, session: id, exit: code, reason: endReason },
+    'database session ended',
+  );
+  return code;
+}
