@@ -12,6 +12,7 @@ import { clearSession, currentUser, isReader, setSession, whenSessionLost } from
 import { Terminals } from './terminal/terminals.js';
 import { loginNotice, loginPage } from './pages/login.js';
 import { hostsPage } from './pages/hosts.js';
+import { desktopPage } from './pages/desktop.js';
 import { sessionsPage } from './pages/sessions.js';
 import { replayPage } from './pages/replay.js';
 import { requestsPage } from './pages/requests.js';
@@ -75,6 +76,7 @@ route(
   loginPage((u) => buildNav(u)),
 );
 route('/hosts', hostsPage(openTerminal));
+route('/desktop/:host', desktopPage);
 route('/terminals', { title: 'Terminals', terminals: true, render: () => terminals.shown() });
 route('/sessions', sessionsPage);
 route('/sessions/:id', replayPage);

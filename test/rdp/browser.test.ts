@@ -1,0 +1,129 @@
+// The console's Desktop page in headless Chromium, through jmp-rdp, real guacd
+// and xrdp in a lab host: a Windows-style host (typed credentials, a local
+// account on the xrdp host). The desktop must really be drawn: the canvas
+// holds many colours, not one.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { REPO_DIR, startLab, type Lab } from '../lab/lab.js';
+import { prepareXrdp, startXrdp } from '../lab/xrdp.js';
+import { startApi, type TestApi } from '../../services/api/test/harness.js';
+import { startRdp, person, PASSWORD, type RunningRdp } from '../../services/rdp/test/stack.js';
+import { startGuacd, type RunningGuacd } from './guacd.js';
+import { startFront } from './front.js';
+
+const WEB_DIST = join(REPO_DIR, 'services/web/dist');
+const SCREENSHOTS = join(REPO_DIR, 'docs/screenshots');
+const CHROMIUM = process.env.JMP_CHROMIUM ?? '/usr/bin/chromium';
+const ACCOUNT = { name: 'winuser', uid: 4101, password: 'Wín-Pässwörd-7€' };
+
+let lab: Lab, api: TestApi, guacd: RunningGuacd, rdp: RunningRdp, browser: Browser;
+let front: Awaited<ReturnType<typeof startFront>>;
+const work = mkdtempSync(join(tmpdir(), 'jmp-rdp-browser-'));
+
+before(async () => {
+  if (!existsSync(join(WEB_DIST, 'index.html'))) throw new Error('the console is not built: make web-build');
+  lab = await startLab({
+    hosts: ['w1'],
+    agentCommand: null,
+    prepare: (h) => prepareXrdp(h, { localAccounts: [ACCOUNT] }),
+  });
+  await startXrdp(lab.host('w1'));
+  api = await startApi();
+  guacd = await startGuacd(join(work, 'guacd.log'));
+  rdp = await startRdp(api, guacd.port, { JMP_RDP_RECORDING_DIR: join(work, 'recordings') });
+  front = await startFront({ webDir: WEB_DIST, apiUrl: api.url, rdpUrl: rdp.url.replace(/^ws/, 'http') });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--disable-gpu', '--disable-dev-shm-usage'],
+  });
+});
+after(async () => {
+  await browser?.close().catch(() => {});
+  await front?.close();
+  await rdp?.close();
+  await guacd?.stop();
+  await api?.close();
+  await lab?.stop();
+});
+
+async function logIn(page: Page, username: string) {
+  await page.goto(`${front.url}/#/login`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+}
+
+/** Distinct colours on a grid over the desktop's canvases (one colour = nothing drawn). */
+const colours = (page: Page) =>
+  page.evaluate(() => {
+    const seen = new Set<string>();
+    for (const c of document.querySelectorAll<HTMLCanvasElement>('.desktop-screen canvas')) {
+      if (c.width < 100 || c.height < 100) continue;
+      const ctx = c.getContext('2d');
+      if (!ctx) continue;
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      for (let y = 0; y < c.height; y += 3)
+        for (let x = 0; x < c.width; x += 3) {
+          const i = (y * c.width + x) * 4;
+          seen.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
+        }
+    }
+    return seen.size;
+  });
+
+describe('Desktop page', () => {
+  test('a Windows-style host: typed credentials, the desktop is drawn in the page', async () => {
+    const p = await person(api, { kind: 'windows' });
+    await api
+      .db('hosts')
+      .where({ id: p.h.id })
+      .update({ addresses: JSON.stringify([lab.host('w1').address]) });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const page = await context.newPage();
+    try {
+      await logIn(page, p.u.username);
+      await page.goto(`${front.url}/#/desktop/${p.h.hostname}`);
+      await page.getByLabel('User').fill(ACCOUNT.name);
+      await page.getByLabel('Password').fill(ACCOUNT.password);
+      await page.getByRole('button', { name: 'Connect' }).click();
+      await page.locator('.desktop-screen[data-state="connected"]').waitFor({ state: 'attached', timeout: 20_000 });
+      let n = 0;
+      for (let i = 0; i < 60 && n < 2; i++) {
+        await page.waitForTimeout(250);
+        n = await colours(page);
+      }
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: join(SCREENSHOTS, 'desktop.png') });
+      assert.ok(n >= 2, `the canvas shows ${n} colour(s): nothing was drawn`);
+      assert.equal(await page.locator('input[type=password]').count(), 0, 'the password field is gone');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a host the person has no right on: the page says so and nothing reaches guacd', async () => {
+    const p = await person(api, { kind: 'windows', right: false });
+    const opened = () => (guacd.log().match(/Creating new client/g) ?? []).length;
+    const before = opened();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await logIn(page, p.u.username);
+      await page.goto(`${front.url}/#/desktop/${p.h.hostname}`);
+      await page
+        .getByText(/no login right/)
+        .first()
+        .waitFor({ timeout: 10_000 });
+      assert.equal(await page.locator('.desktop-screen').count(), 0);
+      assert.equal(opened(), before, 'guacd opened no connection');
+    } finally {
+      await context.close();
+    }
+  });
+});
