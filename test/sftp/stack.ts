@@ -91,20 +91,41 @@ export async function startJmpSftp(
   };
 }
 
-/** Lab + jmp-api + alice (an SSH key, login on every host) + jmp-sftp. */
-export async function startSftpStack(opts: JumpStackOptions = {}): Promise<SftpStack> {
+/** Lab + jmp-api + alice (an SSH key, a login grant on each of `grants`) + jmp-sftp. */
+export async function startSftpStack(
+  opts: JumpStackOptions & { grants?: string[]; setup?: (stack: JumpStack) => Promise<void> } = {},
+): Promise<SftpStack> {
   const stack = await startJumpStack(opts);
   try {
     const key = clientKey('jmp-sftp-test-');
-    const hosts = opts.hosts ?? ['h1'];
-    const aliceId = await stack.addPerson({ username: 'alice', right: 'login', host: hosts[0]! });
+    const grants = opts.grants ?? [opts.hosts?.[0] ?? 'h1'];
+    const aliceId = await stack.addPerson({ username: 'alice', right: 'login', host: grants[0]! });
+    for (const h of grants.slice(1))
+      await stack.api.db('grants').insert({
+        subject_type: 'user',
+        subject_id: aliceId,
+        scope_type: 'host',
+        scope_id: stack.hostIds[h],
+        right: 'login',
+      });
     await stack.api.db('user_ssh_keys').insert({
       user_id: aliceId,
       public_key: key.publicKey.line,
       fingerprint: key.publicKey.fingerprint,
     });
-    await stack.syncHosts(['alice']);
+    await opts.setup?.(stack);
+    // The agents started before enrolment: restart them, then wait until the granted hosts resolve alice.
+    await Promise.all(stack.lab.hosts.map((h) => h.restartAgent()));
+    for (const name of grants) {
+      const h = stack.lab.host(name);
+      await until(
+        `${name} resolves alice`,
+        async () => (await h.exec(['getent', 'passwd', 'alice'])).stdout.includes('alice:'),
+        30_000,
+      );
+    }
     const sftp = await startJmpSftp(stack, key.dir);
+    writeFileSync(join(key.dir, 'public_key'), `${key.publicKey.line}\n`);
     const knownHosts = join(key.dir, 'known_hosts');
     writeFileSync(knownHosts, `${knownHostsLine(sftp.port, readFileSync(sftp.hostKeyPath))}\n`);
     const self: SftpStack = {

@@ -32,10 +32,24 @@ function refuse(channel: ServerChannel, line: string): void {
   channel.end();
 }
 
+/**
+ * jmp-ssh's algorithms, plus the SHA-2 MACs in their classic (encrypt-and-MAC)
+ * mode, offered last: libssh2 before 1.11 (curl's sftp://, many file tools and
+ * libraries) knows no encrypt-then-MAC and no AEAD cipher, and would find no
+ * common MAC. Clients that know better pick the -etm ones first.
+ */
+export function sftpAlgorithms(): ssh2.Algorithms {
+  const { algorithms } = serverAlgorithmOptions();
+  return {
+    ...algorithms,
+    hmac: [...(algorithms.hmac as string[]), 'hmac-sha2-512', 'hmac-sha2-256'] as ssh2.MacAlgorithm[],
+  };
+}
+
 export function createSftpServer(d: SftpServerDeps): ssh2.Server {
   const instance = `${hostname()}:${process.pid}`;
   const server = new ssh2.Server(
-    { hostKeys: [d.hostKey], ident: 'jmp', ...serverAlgorithmOptions() },
+    { hostKeys: [d.hostKey], ident: 'jmp', algorithms: sftpAlgorithms() },
     (client: Connection, info) => {
       let user: AuthUser | null = null;
       client.on('tcpip', (_a, reject) => reject());

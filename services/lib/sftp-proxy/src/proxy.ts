@@ -82,6 +82,8 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
   const handles = new Map<number, Handle>();
   let nextHandle = 1;
   let inFlight = 0;
+  /** Opens waiting for their target: they count against the handle cap already. */
+  let opening = 0;
   let hostList: { at: number; hosts: Promise<Map<string, MyHost>> } | null = null;
   let closed = false;
 
@@ -146,7 +148,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
     return handleBuf(n);
   }
   const tooManyHandles = (): Status | null =>
-    handles.size >= o.limits.maxHandles
+    handles.size + opening >= o.limits.maxHandles
       ? {
           code: STATUS.FAILURE,
           message: `too many open files and directories in this session (limit ${o.limits.maxHandles})`,
@@ -229,8 +231,14 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
       }
       const limit = tooManyHandles();
       if (limit) return reply(id, limit);
-      const t = await target(v.host, write ? 'write' : 'read');
+      // The slot is held from here until the target answers the open.
+      opening++;
+      const t = await target(v.host, write ? 'write' : 'read').catch((err: Error): Status => ({
+        code: STATUS.FAILURE,
+        message: err.message,
+      }));
       if (!(t instanceof Target)) {
+        opening--;
         if (t.code === STATUS.PERMISSION_DENIED) record(v, write ? 'upload' : 'download', t);
         return reply(id, t);
       }
@@ -272,6 +280,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
           );
         },
         (s) => {
+          opening--;
           if (s.code !== STATUS.OK) record(v, operation, s, {}, t.session);
         },
       );
@@ -632,7 +641,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
   // The client is done (EOF on its channel): close ours too, or it waits for us.
   sftp.on('end', () => {
     close();
-    sftp.end();
+    endWithStatus(sftp, 0);
   });
   sftp.on('error', (err: Error) => {
     log.info({ user, err: err.message }, 'sftp channel error');
@@ -650,7 +659,24 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
   return {
     close: () => {
       close();
-      sftp.end();
+      endWithStatus(sftp, 0);
     },
   };
+}
+
+/**
+ * Ends the channel as sshd ends a subsystem: exit-status, EOF, close. ssh2's
+ * SFTP object has no exit(); without the status scp reports "Exit status -1"
+ * and exits 1 after a good transfer. Private API, covered by the scp e2e test.
+ */
+function endWithStatus(sftp: SFTPWrapper, code: number): void {
+  const ch = sftp as unknown as {
+    outgoing?: { id: number; state: string };
+    _protocol?: { exitStatus(id: number, code: number): void; channelEOF(id: number): void };
+  };
+  if (ch.outgoing?.state === 'open' && ch._protocol) {
+    ch._protocol.exitStatus(ch.outgoing.id, code);
+    ch._protocol.channelEOF(ch.outgoing.id);
+  }
+  sftp.end();
 }

@@ -1,0 +1,349 @@
+// jmp-sftp end to end, against lab hosts with real sshd + pam_jmp + jmp-agent
+// and a real jmp-api: OpenSSH sftp and scp (64 MiB up and down, SHA-256
+// equal, the file is alice's, the audit's bytes and hash match), curl
+// sftp:// and PuTTY's psftp, a host without a grant (refused, no ticket), a
+// download-only host, legacy scp, hostile paths and handle floods, jmp-ssh's
+// sftp subsystem, and a jmp-sftp killed mid-transfer (incomplete in the audit).
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import ssh2, { Client, type SFTPWrapper } from 'ssh2';
+import { knownHostsLine, until } from '../e2e/helpers.js';
+import { addService } from '../../services/api/test/harness.js';
+import { opensshOptions, run, sftpBatch, startJmpSftp, startSftpStack, type SftpStack } from './stack.js';
+
+const MiB = 1024 * 1024;
+let s: SftpStack;
+let big: string;
+let bigHash: string;
+let aliceUid: string;
+
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+const dbRows = (where: Record<string, unknown>) => s.stack.api.db('file_operations').where(where).orderBy('at');
+
+before(async () => {
+  // h2: alice has no grant. h3: granted, in a download-only service.
+  s = await startSftpStack({
+    hosts: ['h1', 'h2', 'h3'],
+    grants: ['h1', 'h3'],
+    setup: async ({ api, hostIds, serviceId }) => {
+      const { project_id } = await api.db('services').where({ id: serviceId }).first('project_id');
+      const svc = await addService(api.db, project_id);
+      await api.db('services').where({ id: svc.id }).update({ file_transfer: 'download' });
+      await api.db('hosts').where({ id: hostIds.h3 }).update({ service_id: svc.id });
+    },
+  });
+  big = join(s.dir, 'big.bin');
+  const buf = Buffer.allocUnsafe(64 * MiB);
+  for (let o = 0; o < buf.length; o += MiB) randomBytes(MiB).copy(buf, o);
+  writeFileSync(big, buf);
+  bigHash = createHash('sha256').update(buf).digest('hex');
+  aliceUid = (await s.stack.lab.host('h1').exec(['id', '-u', 'alice'])).stdout.trim();
+  assert.match(aliceUid, /^\d+$/);
+});
+
+after(async () => {
+  await s?.close();
+});
+
+test(
+  'OpenSSH sftp -b: / lists the granted hosts; 64 MiB up and down through /h1, SHA-256 equal, alice owns it, the audit matches',
+  { timeout: 120_000 },
+  async () => {
+    const down = join(s.dir, 'down-sftp.bin');
+    const r = await sftpBatch(s, [
+      'ls -1 /',
+      `put ${big} /h1/~/big.bin`,
+      `get /h1/~/big.bin ${down}`,
+      'cd /h1/~',
+      'pwd',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const listed = r.stdout
+      .split('\n')
+      .filter((l) => /^\/?h\d$/.test(l.trim()))
+      .map((l) => l.trim().replace(/^\//, ''));
+    assert.deepEqual(listed, ['h1', 'h3'], `ls / shows the hosts alice may log in to:\n${r.stdout}`);
+    assert.match(r.stdout, /Remote working directory: \/h1\/home\/alice/);
+    assert.equal(sha256(down), bigHash);
+    const st = await s.stack.lab.host('h1').exec(['stat', '-c', '%u %s', '/home/alice/big.bin']);
+    assert.equal(st.stdout.trim(), `${aliceUid} ${64 * MiB}`);
+    await until(
+      'the transfers are in the audit',
+      async () => (await dbRows({ path: '/h1/~/big.bin' })).length >= 2,
+      15_000,
+    );
+    const [up, dl] = [
+      (await dbRows({ path: '/h1/~/big.bin', operation: 'upload' }))[0],
+      (await dbRows({ path: '/h1/~/big.bin', operation: 'download' }))[0],
+    ];
+    assert.equal(up.result, 'ok');
+    assert.equal(Number(up.bytes_written), 64 * MiB);
+    assert.equal(up.sha256, bigHash);
+    assert.equal(up.username, 'alice');
+    assert.equal(up.host, 'h1');
+    assert.equal(dl.result, 'ok');
+    assert.equal(Number(dl.bytes_read), 64 * MiB);
+    const session = await s.stack.api.db('sessions').where({ id: up.session_id }).first();
+    assert.equal(session.protocol, 'sftp');
+  },
+);
+
+test('OpenSSH scp (SFTP mode): 64 MiB up and down, SHA-256 equal, alice owns it', { timeout: 120_000 }, async () => {
+  const down = join(s.dir, 'down-scp.bin');
+  const opts = [...opensshOptions(s), '-P', String(s.sftp.port)];
+  const up = await run('scp', [...opts, big, 'alice@127.0.0.1:/h1/tmp/scp.bin']);
+  assert.equal(up.status, 0, up.stderr);
+  const dl = await run('scp', [...opts, 'alice@127.0.0.1:/h1/tmp/scp.bin', down]);
+  assert.equal(dl.status, 0, dl.stderr);
+  assert.equal(sha256(down), bigHash);
+  const st = await s.stack.lab.host('h1').exec(['stat', '-c', '%u', '/tmp/scp.bin']);
+  assert.equal(st.stdout.trim(), aliceUid);
+  await until(
+    'the scp upload is in the audit',
+    async () => (await dbRows({ path: '/h1/tmp/scp.bin', operation: 'upload' })).length === 1,
+    15_000,
+  );
+  const [row] = await dbRows({ path: '/h1/tmp/scp.bin', operation: 'upload' });
+  assert.equal(row.sha256, bigHash);
+});
+
+test('legacy scp -O gets one clear line saying to drop -O', { timeout: 30_000 }, async () => {
+  const r = await run('scp', [
+    '-O',
+    ...opensshOptions(s),
+    '-P',
+    String(s.sftp.port),
+    '/etc/hostname',
+    'alice@127.0.0.1:/h1/tmp/x',
+  ]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /jmp: legacy scp \(scp -O\) is not supported: run scp without -O/);
+});
+
+test('curl sftp:// (libssh2): one upload, one download', { timeout: 60_000 }, async () => {
+  const hostKey = ssh2.utils.parseKey(readFileSync(s.sftp.hostKeyPath));
+  if (hostKey instanceof Error) throw hostKey;
+  const pin = createHash('sha256').update(hostKey.getPublicSSH()).digest('base64');
+  writeFileSync(`${s.keyFile}.pub`, `${readFileSync(join(s.dir, 'public_key'), 'utf8')}`);
+  const small = join(s.dir, 'curl-up.bin');
+  writeFileSync(small, randomBytes(3 * MiB + 17));
+  const base = ['-sS', '--key', s.keyFile, '--pubkey', `${s.keyFile}.pub`, '--hostpubsha256', pin];
+  const url = `sftp://alice@127.0.0.1:${s.sftp.port}/h1/tmp/curl.bin`;
+  const up = await run('curl', [...base, '-T', small, url]);
+  assert.equal(up.status, 0, up.stderr);
+  const down = join(s.dir, 'curl-down.bin');
+  const dl = await run('curl', [...base, '-o', down, url]);
+  assert.equal(dl.status, 0, dl.stderr);
+  assert.equal(sha256(down), sha256(small));
+});
+
+test("PuTTY's psftp: one upload, one download", { timeout: 60_000 }, async () => {
+  const ppk = join(s.dir, 'key.ppk');
+  const conv = await run('puttygen', [s.keyFile, '-O', 'private', '-o', ppk]);
+  assert.equal(conv.status, 0, conv.stderr);
+  const hostKey = ssh2.utils.parseKey(readFileSync(s.sftp.hostKeyPath));
+  if (hostKey instanceof Error) throw hostKey;
+  const fp = `SHA256:${createHash('sha256').update(hostKey.getPublicSSH()).digest('base64').replace(/=+$/, '')}`;
+  const small = join(s.dir, 'psftp-up.bin');
+  const down = join(s.dir, 'psftp-down.bin');
+  writeFileSync(small, randomBytes(2 * MiB + 5));
+  const batch = join(s.dir, 'psftp.batch');
+  writeFileSync(batch, `cd /h1/tmp\nput ${small} psftp.bin\nget psftp.bin ${down}\nquit\n`);
+  const r = await run('psftp', [
+    '-batch',
+    '-P',
+    String(s.sftp.port),
+    '-i',
+    ppk,
+    '-hostkey',
+    fp,
+    '-b',
+    batch,
+    'alice@127.0.0.1',
+  ]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.equal(sha256(down), sha256(small));
+});
+
+/** An ssh2 SFTP client logged in to jmp-sftp with alice's key. */
+function sftpClient(port = s.sftp.port): Promise<{ c: Client; sftp: SFTPWrapper }> {
+  return new Promise((resolve, reject) => {
+    const c = new Client();
+    c.on('ready', () => c.sftp((err, sftp) => (err ? reject(err) : resolve({ c, sftp }))));
+    c.on('error', reject);
+    c.connect({ host: '127.0.0.1', port, username: 'alice', privateKey: readFileSync(s.keyFile) });
+  });
+}
+const status = (p: Promise<unknown>) =>
+  p.then(
+    () => ({ code: 0, message: 'ok' }),
+    (e: Error & { code?: number }) => ({ code: e.code ?? -1, message: e.message }),
+  );
+const promisify =
+  <A extends unknown[], T>(f: (...a: [...A, (err: Error | undefined, v: T) => void]) => void) =>
+  (...a: A) =>
+    new Promise<T>((res, rej) => f(...a, (err, v) => (err ? rej(err) : res(v))));
+
+test(
+  'a host without a grant: permission denied with the reason, and no ticket minted for it',
+  { timeout: 60_000 },
+  async () => {
+    const r = await sftpBatch(s, [`-put /etc/hostname /h2/tmp/x`]);
+    assert.match(r.stderr, /Permission denied/);
+    const { c, sftp } = await sftpClient();
+    try {
+      const stat = promisify<[string], unknown>(sftp.stat.bind(sftp));
+      const open = promisify<[string, string], Buffer>(sftp.open.bind(sftp) as never);
+      for (const st of [await status(stat('/h2/etc/hostname')), await status(open('/h2/tmp/y', 'w'))]) {
+        assert.equal(st.code, 3);
+        assert.match(st.message, /alice may not log in to h2/);
+      }
+      assert.equal((await status(stat('/h2'))).code, 2, '/h2 does not exist in her tree');
+    } finally {
+      c.end();
+    }
+    const tickets = await s.stack.api
+      .db('audit_events')
+      .whereIn('action', ['ticket.issued', 'ticket.denied'])
+      .where({ target: 'alice@h2' });
+    assert.equal(tickets.length, 0);
+    assert.equal((await s.stack.api.db('sessions').where({ host_id: s.stack.hostIds.h2 })).length, 0);
+    await until(
+      'the refusals are audited',
+      async () => (await dbRows({ host: 'h2', result: 'refused' })).length >= 2,
+      15_000,
+    );
+  },
+);
+
+test(
+  'a download-only host: upload refused with the reason (and audited), download works',
+  { timeout: 60_000 },
+  async () => {
+    const r = await sftpBatch(s, [
+      '-put /etc/hostname /h3/tmp/up',
+      `get /h3/etc/hostname ${join(s.dir, 'h3-hostname')}`,
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /Permission denied/);
+    assert.equal(readFileSync(join(s.dir, 'h3-hostname'), 'utf8').trim(), 'h3');
+    const { c, sftp } = await sftpClient();
+    try {
+      const open = promisify<[string, string], Buffer>(sftp.open.bind(sftp) as never);
+      const st = await status(open('/h3/tmp/up2', 'w'));
+      assert.equal(st.code, 3);
+      assert.match(st.message, /h3 is download-only: its service allows no uploads or changes/);
+    } finally {
+      c.end();
+    }
+    await until(
+      'the refusals are audited',
+      async () => (await dbRows({ host: 'h3', operation: 'upload', result: 'refused' })).length === 2,
+      15_000,
+    );
+    assert.equal((await s.stack.lab.host('h3').exec(['ls', '/tmp'])).stdout.includes('up'), false);
+  },
+);
+
+test(
+  'hostile input: NUL bytes, `..` out of a host, writes at / and /<host>, a flood of handles — each a clear status',
+  { timeout: 60_000 },
+  async () => {
+    const { c, sftp } = await sftpClient();
+    try {
+      const stat = promisify<[string], unknown>(sftp.stat.bind(sftp));
+      const mkdir = promisify<[string], unknown>(sftp.mkdir.bind(sftp) as never);
+      const open = promisify<[string, string], Buffer>(sftp.open.bind(sftp) as never);
+      const nul = await status(stat('/h1/etc\0/../../h2'));
+      assert.equal(nul.code, 5);
+      assert.match(nul.message, /NUL/);
+      const escape = await status(stat('/h1/tmp/../../h2/etc/passwd'));
+      assert.equal(escape.code, 3);
+      assert.match(escape.message, /may not log in to h2/);
+      assert.match((await status(mkdir('/newdir'))).message, /list of hosts and cannot be changed/);
+      assert.match((await status(open('/h1', 'w'))).message, /cannot be changed/);
+      assert.match((await status(stat('/h1/~bob/x'))).message, /~bob paths are not supported/);
+      // 300 opens against a cap of 256: the rest are refused with a sentence, and nothing else breaks.
+      const results = await Promise.all(Array.from({ length: 300 }, () => status(open('/h1/etc/hostname', 'r'))));
+      assert.equal(results.filter((r) => r.code === 0).length, 256);
+      assert.match(
+        results.find((r) => r.code !== 0)!.message,
+        /too many open files and directories in this session \(limit 256\)/,
+      );
+      assert.equal((await status(stat('/h1/etc/hostname'))).code, 0);
+    } finally {
+      c.end();
+    }
+  },
+);
+
+test("jmp-ssh's sftp subsystem serves the same tree (one implementation, two doors)", { timeout: 90_000 }, async () => {
+  const { startJmpSshProcess } = await import('../e2e/helpers.js');
+  process.env.BENCH_JMP_SSH ??= 'services/ssh/src/main.ts';
+  const dir = join(s.dir, 'jmp-ssh');
+  mkdirSync(dir, { recursive: true });
+  const ssh = await startJmpSshProcess(s.stack.api, dir, { JMP_SFTP_SPOOL_DIR: join(dir, 'sftp-spool') });
+  try {
+    const kh = join(dir, 'known_hosts');
+    writeFileSync(kh, `${knownHostsLine(ssh.port, readFileSync(ssh.hostKeyPath))}\n`);
+    const batch = join(dir, 'batch');
+    writeFileSync(batch, `ls -1 /\nput /etc/hostname /h1/tmp/via-2200\n`);
+    const r = await run('sftp', [...opensshOptions(s, kh), '-P', String(ssh.port), '-b', batch, 'alice@127.0.0.1']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^\/h1$/m);
+    const st = await s.stack.lab.host('h1').exec(['stat', '-c', '%u', '/tmp/via-2200']);
+    assert.equal(st.stdout.trim(), aliceUid);
+    await until('the upload is audited', async () => (await dbRows({ path: '/h1/tmp/via-2200' })).length === 1, 15_000);
+  } finally {
+    ssh.proc.kill('SIGTERM');
+  }
+});
+
+test(
+  'jmp-sftp killed mid-transfer: the client sees an error; after the restart the audit shows the transfer incomplete',
+  { timeout: 120_000 },
+  async () => {
+    const dir = join(s.dir, 'killed');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'host_key'), readFileSync(s.sftp.hostKeyPath), { mode: 0o600 });
+    const victim = await startJmpSftp(s.stack, dir);
+    const kh = join(dir, 'known_hosts');
+    writeFileSync(kh, `${knownHostsLine(victim.port, readFileSync(victim.hostKeyPath))}\n`);
+    const batch = join(dir, 'batch');
+    writeFileSync(batch, `put ${big} /h1/tmp/killed.bin\n`);
+    // 16 Mbit/s: the 64 MiB upload is still running when the process dies.
+    const client = run('sftp', [
+      ...opensshOptions(s, kh),
+      '-l',
+      '16384',
+      '-P',
+      String(victim.port),
+      '-b',
+      batch,
+      'alice@127.0.0.1',
+    ]);
+    const open = join(victim.spoolDir, 'jmp-sftp', 'open');
+    await until('the upload is under way', () => existsSync(open) && readdirSync(open).length === 1, 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+    await victim.stop('SIGKILL');
+    const r = await client;
+    assert.notEqual(r.status, 0, 'the client sees the transfer fail');
+    const again = await startJmpSftp(s.stack, dir, {}, victim.port);
+    try {
+      await until(
+        'the cut transfer is in the audit',
+        async () => (await dbRows({ path: '/h1/tmp/killed.bin' })).length === 1,
+        20_000,
+      );
+      const [row] = await dbRows({ path: '/h1/tmp/killed.bin' });
+      assert.equal(row.result, 'incomplete');
+      assert.equal(row.sha256, null);
+      assert.equal(readdirSync(open).length, 0);
+    } finally {
+      await again.stop();
+    }
+  },
+);
