@@ -76,7 +76,7 @@ function throughGuard(input: string): { out: string; blocked: string[] } {
     ['--protocol=socket', `--socket=${my.socket}`, '--user=root', '--table', '--force', '--unbuffered', 'g'],
     { input: sent, encoding: 'utf8' },
   );
-  return { out: r.stdout + r.stderr, blocked: [...a.blocked, ...b.blocked].map((x) => x.rule.id) };
+  return { out: r.stdout + r.stderr, blocked: [...a.blocked, ...b.blocked].map((x) => String(x.rule.id)) };
 }
 
 const reset = () =>
