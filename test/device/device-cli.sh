@@ -7,6 +7,8 @@ while IFS= read -r -p "sw-lab# " line; do
   printf '%s\n' "$line" >>"$LOG"
   case "$line" in
     "show version") echo "Lab IOS 15.2(4)" ;;
+    "show size") echo "size $(stty size)" ;;
+    "show binary") printf 'bin:\xff\xfe:end\n' ;;
     exit | quit) exit 0 ;;
     "") ;;
     *) echo "% done: $line" ;;

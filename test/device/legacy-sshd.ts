@@ -28,7 +28,7 @@ export interface LegacySshd {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
       const p = (s.address() as { port: number }).port;
@@ -37,13 +37,15 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startLegacySshd(account: string, password: string): Promise<LegacySshd> {
+/**
+ * A directory with the device account's passwd, shadow and group files (the
+ * machine's plus the account, whose shell is device-cli.sh) and the CLI's log.
+ */
+export function deviceAccount(account: string, password: string): string {
   const dir = mkdtempSync(join(process.env.JMP_LAB_DIR ?? '/tmp', 'device-'));
   chmodSync(dir, 0o755);
-  const port = await freePort();
   copyFileSync(new URL('./device-cli.sh', import.meta.url), join(dir, 'device-cli.sh'));
   chmodSync(join(dir, 'device-cli.sh'), 0o755);
-  execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', join(dir, 'host_rsa')]);
   const hash = execFileSync('openssl', ['passwd', '-6', '-stdin'], { input: password }).toString().trim();
   writeFileSync(
     join(dir, 'passwd'),
@@ -53,6 +55,37 @@ export async function startLegacySshd(account: string, password: string): Promis
     mode: 0o640,
   });
   writeFileSync(join(dir, 'group'), `${readFileSync('/etc/group', 'utf8')}${account}:x:4242:\n`);
+  writeFileSync(join(dir, 'device-cli.log'), '');
+  chownSync(join(dir, 'device-cli.log'), 4242, 4242);
+  return dir;
+}
+
+/** Runs `cmd` with the account files of `dir` as the machine's (a private mount namespace). */
+export function withAccountFiles(dir: string, cmd: string): string[] {
+  return [
+    '--mount',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    `mount --bind ${dir}/passwd /etc/passwd && mount --bind ${dir}/shadow /etc/shadow && ` +
+      `mount --bind ${dir}/group /etc/group && exec ${cmd}`,
+  ];
+}
+
+/** Lines the device CLI received. */
+export function receivedLines(dir: string): string[] {
+  try {
+    return readFileSync(join(dir, 'device-cli.log'), 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+export async function startLegacySshd(account: string, password: string): Promise<LegacySshd> {
+  const dir = deviceAccount(account, password);
+  const port = await freePort();
+  execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', join(dir, 'host_rsa')]);
   writeFileSync(
     join(dir, 'sshd_config'),
     [
@@ -78,15 +111,12 @@ export async function startLegacySshd(account: string, password: string): Promis
       '',
     ].join('\n'),
   );
-  writeFileSync(join(dir, 'device-cli.log'), '');
-  chownSync(join(dir, 'device-cli.log'), 4242, 4242);
   mkdirSync('/run/sshd', { recursive: true });
-  const script =
-    `mount --bind ${dir}/passwd /etc/passwd && mount --bind ${dir}/shadow /etc/shadow && ` +
-    `mount --bind ${dir}/group /etc/group && exec /usr/sbin/sshd -D -f ${dir}/sshd_config -E ${dir}/sshd.log`;
-  const child: ChildProcess = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], {
-    stdio: 'ignore',
-  });
+  const child: ChildProcess = spawn(
+    'unshare',
+    withAccountFiles(dir, `/usr/sbin/sshd -D -f ${dir}/sshd_config -E ${dir}/sshd.log`),
+    { stdio: 'ignore' },
+  );
   const deadline = Date.now() + 5000;
   for (;;) {
     try {
@@ -110,13 +140,7 @@ export async function startLegacySshd(account: string, password: string): Promis
     port,
     dir,
     account,
-    received: () => {
-      try {
-        return readFileSync(join(dir, 'device-cli.log'), 'utf8').split('\n').filter(Boolean);
-      } catch {
-        return [];
-      }
-    },
+    received: () => receivedLines(dir),
     log: () => readFileSync(join(dir, 'sshd.log'), 'utf8'),
     stop: async () => {
       if (child.exitCode === null) {

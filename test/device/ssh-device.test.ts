@@ -3,7 +3,6 @@
 // algorithms with a device-like CLI as its account's shell.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,15 +12,12 @@ import { randomUUID } from 'node:crypto';
 import type { ServerChannel } from 'ssh2';
 import { ApiClient, contract as c } from '@jmp/contract';
 import { generateDeviceKeyPair, parseDevicePrivateKey } from '@jmp/contract/device-secrets';
-import pino from 'pino';
-import type { Logger } from '@jmp/runtime';
-import { createRecordings } from '@jmp/recording';
 import { startApi, addUser, addProject, addService, addRole, type TestApi } from '../../services/api/test/harness.js';
-import { SessionController } from '../../services/ssh/src/session/controller.js';
 import { deviceSession } from '../../services/ssh/src/device/device-session.js';
 import { connectSshDevice } from '../../services/ssh/src/device/ssh-device.js';
 import { DeviceError } from '../../services/ssh/src/device/errors.js';
 import { startLegacySshd, type LegacySshd } from './legacy-sshd.js';
+import { Person, deviceSessionCtx } from './session.js';
 
 const PASSWORD = 'N3tw0rk-Dev!ce-9q';
 const key = generateDeviceKeyPair();
@@ -30,7 +26,7 @@ let api: TestApi;
 let sshd: LegacySshd;
 let client: ApiClient;
 let recDir: string;
-let logLines: string[] = [];
+const logLines: string[] = [];
 let ops: { username: string };
 let nobody: { username: string };
 let admin: { username: string };
@@ -40,45 +36,7 @@ let accountId: number;
 const A = (m: string, p: string, body?: unknown) =>
   api.call(m, p, { body, auth: `Bearer ${api.serviceToken('admin')}` });
 
-/** The person's side of the session: what jmp-ssh writes, and keys typed into it. */
-class Person extends EventEmitter {
-  out = '';
-  writableNeedDrain = false;
-  stderr = { write: (b: Buffer | string) => ((this.out += b.toString()), true), writableNeedDrain: false, once() {} };
-  write(b: Buffer | string): boolean {
-    this.out += b.toString();
-    return true;
-  }
-  type(s: string): void {
-    this.emit('data', Buffer.from(s));
-  }
-  async until(re: RegExp, ms = 8000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!re.test(this.out)) {
-      if (Date.now() > end)
-        throw new Error(`no ${re} in: ${JSON.stringify(this.out.slice(-400))}\ndevice log: ${sshd.log().slice(-1500)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
-
-function sessionCtx(user: string) {
-  // jmp-ssh's logger, at debug level, into memory: the test reads every line it wrote.
-  const log = pino({ level: 'debug' }, { write: (l: string) => logLines.push(l) }) as unknown as Logger;
-  return {
-    api: client,
-    config: {} as never,
-    log,
-    sessions: new SessionController({ api: client, log, maxSessionsPerUser: 10, heartbeatMs: 60_000 }),
-    recordings: createRecordings({ dir: recDir }, { log }),
-    user,
-    source: '127.0.0.1',
-    env: {},
-    pty: () => ({ term: 'xterm', cols: 100, rows: 30, width: 0, height: 0, modes: {} }),
-    setResize: () => {},
-    touch: () => {},
-  };
-}
+const sessionCtx = (user: string) => deviceSessionCtx(client, user, recDir, logLines);
 
 async function grantFor(user: string) {
   return (
@@ -126,6 +84,7 @@ after(async () => {
 test('a person without the device right is refused before any connection is made', async () => {
   const before = (sshd.log().match(/Connection from/g) ?? []).length;
   const person = new Person();
+  person.context = () => sshd.log().slice(-1500);
   const code = await deviceSession(
     person as unknown as ServerChannel,
     'sw-lab',
@@ -170,6 +129,7 @@ test('an administrator pins the host key on first use; a session runs guarded: a
   assert.match((await A('GET', `/v1/devices/${deviceId}`)).body.hostKey, /^ssh-rsa /);
 
   const person = new Person();
+  person.context = () => sshd.log().slice(-1500);
   const done = deviceSession(
     person as unknown as ServerChannel,
     'sw-lab',
@@ -204,6 +164,7 @@ test('a wrong stored password: one try, a clear line, audited; the device key is
   await A('PUT', `/v1/devices/${deviceId}/accounts/${accountId}/secret`, { secret: 'not-the-password' });
   const failedBefore = (sshd.log().match(/Failed password/g) ?? []).length;
   const person = new Person();
+  person.context = () => sshd.log().slice(-1500);
   const code = await deviceSession(
     person as unknown as ServerChannel,
     'sw-lab',

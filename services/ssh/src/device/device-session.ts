@@ -4,7 +4,7 @@
 // written to the person, the recording or the log. The session is guarded by
 // the profile's rules through the same CommandGuard as shells, and recorded.
 import { randomUUID, type KeyObject } from 'node:crypto';
-import type { ServerChannel } from 'ssh2';
+import type { ClientChannel, ServerChannel } from 'ssh2';
 import { ApiError, contract as c, type ApiClient } from '@jmp/contract';
 import { openDeviceSecret } from '@jmp/contract/device-secrets';
 import type { DeviceSessionGrant, MyDevice } from '@jmp/contract/schemas/devices';
@@ -12,7 +12,9 @@ import { CommandGuard, compileRules, type CompiledRules, type GuardEvent, type G
 import type { SessionCtx } from '../session/target-session.js';
 import { GuardedPipe } from '../session/guarded-pipe.js';
 import { DeviceError } from './errors.js';
-import { connectSshDevice, type SshDevice } from './ssh-device.js';
+import { connectSshDevice } from './ssh-device.js';
+import { connectTelnetDevice, type TelnetDevice } from './telnet-device.js';
+import { matcher } from './patterns.js';
 
 /** The profile's rules as guard rules (ids name the profile, so the command log says where a rule came from). */
 export function profileRules(g: DeviceSessionGrant): CompiledRules {
@@ -25,12 +27,6 @@ export function profileRules(g: DeviceSessionGrant): CompiledRules {
     list: 'deny',
   }));
   return compileRules(rules, { mode: g.profile.spec.mode });
-}
-
-/** Matches the profile's prompt against the end of the device's output. */
-export function promptMatcher(pattern: string): (tail: string) => boolean {
-  const m = compileRules([{ id: 'prompt', name: 'prompt', pattern, action: 'alert', severity: 'low', list: 'deny' }]);
-  return (tail) => m.match(tail).verdict !== 'pass';
 }
 
 export async function deviceSession(
@@ -83,18 +79,20 @@ export async function deviceSession(
     await end('device key mismatch');
     return 1;
   }
-  if (grant.device.protocol !== 'ssh') {
-    notice(`${device} is a telnet device; telnet devices are not available in this jmp-ssh`);
-    await end('protocol unavailable');
-    return 1;
-  }
-
-  let dev: SshDevice;
+  let link: { remote: ClientChannel; close(): void; hostKey?: string; telnet?: TelnetDevice };
   try {
-    dev = await connectSshDevice(grant, secret, {
+    const o = {
       pty: { term: pty.term, cols: pty.cols, rows: pty.rows },
       timeoutMs: grant.profile.spec.promptTimeoutSeconds * 1000,
-    });
+    };
+    if (grant.device.protocol === 'telnet') {
+      const t = await connectTelnetDevice(grant, secret, o);
+      // The telnet channel has the members of an ssh2 ClientChannel the pipe uses (data, write, pause, setWindow, close).
+      link = { remote: t.channel as unknown as ClientChannel, close: t.close, telnet: t };
+    } else {
+      const d = await connectSshDevice(grant, secret, o);
+      link = { remote: d.channel, close: d.close, hostKey: d.hostKey };
+    }
   } catch (err) {
     const e = err instanceof DeviceError ? err : new DeviceError('unreachable', (err as Error).message);
     notice(e.message);
@@ -105,10 +103,11 @@ export async function deviceSession(
   } finally {
     secret = '';
   }
-  if (grant.device.hostKey === null && grant.mayPinHostKey) {
+  const hostKey = link.hostKey;
+  if (hostKey && grant.device.hostKey === null && grant.mayPinHostKey) {
     await ctx.api
-      .request('POST', '/v1/device-sessions/host-key', null, { session: id, hostKey: dev.hostKey })
-      .then(() => notice(`${device}'s host key is now pinned: ${dev.hostKey.slice(0, 40)}…`))
+      .request('POST', '/v1/device-sessions/host-key', null, { session: id, hostKey })
+      .then(() => notice(`${device}'s host key is now pinned: ${hostKey.slice(0, 40)}…`))
       .catch((err: unknown) => ctx.log.warn({ err, session: id }, 'could not pin the device host key'));
   }
   ctx.log.info({ user: ctx.user, device, session: id, account: grant.account.name }, 'device session started');
@@ -132,7 +131,7 @@ export async function deviceSession(
     failOpen: false,
     onEvent,
   });
-  const remote = dev.channel;
+  const remote = link.remote;
   const pipe = new GuardedPipe({
     sessionId: id,
     api: ctx.api,
@@ -149,8 +148,11 @@ export async function deviceSession(
     rec.resize(p.cols, p.rows);
   });
 
+  if (link.telnet) {
+    link.telnet.channel.once('flood', () => notice(`${device} flooded the connection with telnet options: closed`));
+  }
   // A device that never shows its prompt is closed with a clear line.
-  const isPrompt = promptMatcher(grant.profile.spec.prompt);
+  const isPrompt = matcher(grant.profile.spec.prompt);
   let tail = '';
   let prompted = false;
   const onData = (b: Buffer) => {
@@ -161,6 +163,7 @@ export async function deviceSession(
     }
   };
   remote.on('data', onData);
+  link.telnet?.channel.replay(link.telnet.promptLine);
   let endReason = 'exit';
   let onClientClose = (): void => {};
   await new Promise<void>((resolve) => {
@@ -189,7 +192,7 @@ export async function deviceSession(
   channel.removeListener('close', onClientClose);
   ctx.sessions.untrack(id);
   ctx.setResize(null);
-  dev.close();
+  link.close();
   await pipe.close();
   const recording = await rec.close(endReason);
   await end(endReason, {
