@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { ServerChannel } from 'ssh2';
 import { ApiClient, contract as c } from '@jmp/contract';
 import { generateDeviceKeyPair, parseDevicePrivateKey } from '@jmp/contract/device-secrets';
@@ -97,6 +98,14 @@ test('a person without the device right is refused before any connection is made
   assert.equal((sshd.log().match(/Connection from/g) ?? []).length, before, 'the device saw no connection');
 });
 
+/** Copies of ssh2's default algorithm lists (what every other connection negotiates with). */
+const ssh2Defaults = () => {
+  const k = createRequire(import.meta.url)('ssh2/lib/protocol/constants.js') as Record<string, string[]>;
+  const lists = ['DEFAULT_KEX', 'DEFAULT_SERVER_HOST_KEY', 'DEFAULT_CIPHER', 'DEFAULT_MAC'];
+  return Object.fromEntries(lists.map((l) => [l, [...k[l]!]]));
+};
+const defaultsAtStart = ssh2Defaults();
+
 test('the default algorithms fail with the named handshake error; the legacy profile connects', async () => {
   const g = await grantFor(admin.username);
   const modern = { ...g, profile: { ...g.profile, name: 'generic-ssh', spec: { ...g.profile.spec, algorithms: {} } } };
@@ -110,6 +119,14 @@ test('the default algorithms fail with the named handshake error; the legacy pro
   const dev = await connectSshDevice(g, PASSWORD, { pty: { term: 'xterm', cols: 80, rows: 24 }, timeoutMs: 5000 });
   assert.match(dev.hostKey, /^ssh-rsa /);
   dev.close();
+  // The legacy algorithms were this connection's only: ssh2's defaults are unchanged, and the default profile still fails.
+  assert.deepEqual(ssh2Defaults(), defaultsAtStart);
+  assert.ok(!ssh2Defaults().DEFAULT_KEX!.includes('diffie-hellman-group14-sha1'));
+  assert.ok(!ssh2Defaults().DEFAULT_CIPHER!.includes('aes128-cbc'));
+  await assert.rejects(
+    connectSshDevice(modern, PASSWORD, { pty: { term: 'xterm', cols: 80, rows: 24 }, timeoutMs: 5000 }),
+    (e: unknown) => e instanceof DeviceError && e.kind === 'handshake_failed',
+  );
 });
 
 test('an administrator pins the host key on first use; a session runs guarded: a blocked command never reaches the device', async () => {
