@@ -64,3 +64,35 @@ export async function startGuacd(logFile: string): Promise<RunningGuacd> {
       }),
   };
 }
+
+/**
+ * A bare guacd client (no jmp-rdp): select rdp, answer `args` from `settings`
+ * by name, then collect what guacd sends for `ms`. For logins jmp-rdp cannot
+ * be made to do, e.g. presenting a spent ticket a second time.
+ */
+export async function guacdSession(port: number, settings: Record<string, string>, ms: number): Promise<string> {
+  const sock = connect(port, '127.0.0.1');
+  sock.setEncoding('utf8');
+  const enc = (...el: string[]) => el.map((e) => `${[...e].length}.${e}`).join(',') + ';';
+  let got = '';
+  let answered = false;
+  sock.on('data', (d: string) => {
+    got += d;
+    if (!answered && got.includes(';')) {
+      answered = true;
+      const first = got.slice(0, got.indexOf(';'));
+      const names = first
+        .split(',')
+        .map((e) => e.slice(e.indexOf('.') + 1))
+        .slice(1);
+      const values = names.map((n) => (n.startsWith('VERSION_') ? 'VERSION_1_1_0' : (settings[n] ?? '')));
+      sock.write(enc('size', '1024', '768', '96') + enc('audio') + enc('video') + enc('image', 'image/png'));
+      sock.write(enc('timezone') + enc('connect', ...values));
+    }
+  });
+  sock.on('error', () => {});
+  sock.write(enc('select', 'rdp'));
+  await new Promise((r) => setTimeout(r, ms));
+  sock.destroy();
+  return got;
+}
