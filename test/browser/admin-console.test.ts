@@ -4,7 +4,9 @@
 // project, a service and a user and gives the user ops on the service, from the
 // keyboard (Enter submits); the user enrols TOTP with the QR page and a code
 // computed here, sees her right "ops of shop/web", h1 as production with its
-// agent's liveness apart, and opens a terminal on h1. Every page passes axe-core
+// agent's liveness apart, and opens a terminal on h1; the administrator watches
+// that live session (output only, a typed command within a second, the person
+// told in one line) and terminates it. Every page passes axe-core
 // with no serious or critical violation; screenshots go to docs/screenshots/.
 // Needs root; its own lab (JMP_LAB_PREFIX=jwb- JMP_LAB_NET=10.235.0 by default).
 import { after, before, test } from 'node:test';
@@ -18,7 +20,7 @@ import { totpCode } from '../../services/api/src/crypto/totp.js';
 process.env.JMP_LAB_PREFIX ??= 'jwb-';
 process.env.JMP_LAB_NET ??= '10.235.0';
 process.env.JMP_LAB_DIR ??= '/run/jmp-web-lab';
-const { startConsoleStack, newPage, loginAs, screenUntil, screenshot, until } = await import('./stack.js');
+const { startConsoleStack, newPage, loginAs, screenText, screenUntil, screenshot, until } = await import('./stack.js');
 type ConsoleStack = Awaited<ReturnType<typeof startConsoleStack>>;
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -148,6 +150,23 @@ test(
       await accessible(page, 'hosts');
       await screenshot(page, 'admin-hosts');
 
+      // Grants and request limits: a request limit refused in the page as the API would, then set.
+      await page.getByRole('link', { name: 'Grants' }).click();
+      await page.getByRole('heading', { name: 'Grants and request limits', level: 1 }).waitFor();
+      await page.getByLabel('Limit on').selectOption({ label: 'service shop/web' });
+      await page.getByLabel('For right').selectOption('root');
+      await page.getByLabel('At most (hours)').fill('0');
+      await page.getByRole('button', { name: 'Set limit' }).click();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: /must be at least 60 s/ })
+        .waitFor();
+      await page.getByLabel('At most (hours)').fill('4');
+      await page.getByLabel('At most (hours)').press('Enter');
+      await page.getByRole('cell', { name: '4 h' }).waitFor();
+      await accessible(page, 'grants');
+      await screenshot(page, 'admin-grants');
+
       // Audit log: the chain check.
       await page.getByRole('link', { name: 'Audit log' }).click();
       await page.getByRole('cell', { name: 'user.created' }).first().waitFor();
@@ -211,6 +230,55 @@ test(
       await screenUntil(p, /erin@h1[^\n]*\$/, 60_000);
       await p.keyboard.type('sudo -n id -u\r', { delay: 5 });
       await screenUntil(p, /\$ sudo -n id -u\n+0\n/);
+
+      // An administrator watches the live session: output only, the typed command within a second; then ends it.
+      const adm = await newPage(c!);
+      try {
+        const a = adm.page;
+        await loginAs(a, c!.url, ADMIN.username, ADMIN.password);
+        await a.getByRole('link', { name: 'Live sessions' }).click();
+        await a.getByRole('button', { name: 'Watch erin on h1' }).click();
+        await a.getByText('Live: output appears as it happens.').waitFor();
+        // The person is told in one line once jmp-ssh hears of the watch (next heartbeat).
+        await screenUntil(p, /\[jmp\] an administrator is now watching this session \(read-only\)/, 10_000);
+        assert.equal((await a.locator('.watch-screen textarea:not([disabled])').count()) <= 1, true);
+        const marker = `watched-${Date.now() % 100000}`;
+        const watchText = () =>
+          a.locator('.watch-screen .xterm-rows').evaluate((el) => (el.textContent ?? '').replace(/\u00a0/g, ' '));
+        await p.keyboard.type(`echo ${marker}`);
+        // Enter runs it: its output line must reach the watcher within a second.
+        const typedAt = Date.now();
+        await p.keyboard.press('Enter');
+        await until(
+          'the watcher sees the command and its output',
+          async () => (await watchText()).split(marker).length - 1 >= 2,
+          5_000,
+          20,
+        );
+        const seenMs = Date.now() - typedAt;
+        assert.ok(seenMs <= 1000, `the command's output reached the watcher in ${seenMs} ms (at most 1000)`);
+        console.log(`watch latency: ${seenMs} ms`);
+        // Keys typed on the watching page go nowhere.
+        await a.locator('.watch-screen').click();
+        await a.keyboard.type('echo from-the-watcher\r');
+        await new Promise((r) => setTimeout(r, 500));
+        assert.doesNotMatch(await screenText(p), /from-the-watcher/);
+        await accessible(a, 'live sessions (watching)');
+        await screenshot(a, 'admin-live');
+        const watched = await c!.api
+          .db('audit_events')
+          .where({ action: 'session.watch', actor: `user:${ADMIN.username}` });
+        assert.equal(watched.length, 1, 'the watch is audited once');
+        await a.getByRole('button', { name: 'Terminate erin on h1' }).click();
+        await p
+          .locator('.term-panel:not([hidden]) .term-status')
+          .filter({ hasText: /^Session ended/ })
+          .waitFor({ timeout: 15_000 });
+        await screenUntil(p, /this session was ended: ended by an administrator/);
+        await a.getByText('The session has ended.').waitFor({ timeout: 15_000 });
+      } finally {
+        await adm.context.close();
+      }
     } finally {
       await erin.context.close();
     }

@@ -96,6 +96,11 @@ export const apiConfigSpec = {
     schema: reservedUsernames,
     help: 'comma-separated names that may not be jmp usernames, on top of the built-in system account names',
   },
+  watchNotice: {
+    env: 'JMP_WATCH_NOTICE',
+    schema: bool(true),
+    help: 'tell a person in one line when an administrator or auditor starts watching her live session',
+  },
   noSnapshotPolicy: {
     env: 'JMP_AGENT_NO_SNAPSHOT',
     schema: z.enum(['deny', 'allow']).default('deny'),

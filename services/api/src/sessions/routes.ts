@@ -8,6 +8,8 @@ import { appendAudit } from '../audit/audit.js';
 import { rulesForHost } from './host-rules.js';
 import { heartbeat, liveFlags, markEnded, requestEnd } from './live.js';
 import { recordingRoutes } from './recording.js';
+import { watchedAmong } from './watch.js';
+import { watchRoutes } from './watch-routes.js';
 import { recordingUriProblem } from './recording-uri.js';
 import * as repo from './repository.js';
 
@@ -217,7 +219,13 @@ export const sessionRoutes: RouteModule = (api, ctx, auth) => {
       body: c.Heartbeat,
       response: c.HeartbeatAnswer,
     },
-    async ({ body }) => ({ end: await heartbeat(ctx.store, body.instance, body.sessions) }),
+    async ({ body }) => {
+      const [end, watched] = await Promise.all([
+        heartbeat(ctx.store, body.instance, body.sessions),
+        watchedAmong(ctx.store, body.sessions),
+      ]);
+      return { end, watched: watched.map((id) => ({ id, notice: ctx.config.watchNotice })) };
+    },
   );
 
   api.route(
@@ -302,6 +310,7 @@ export const sessionRoutes: RouteModule = (api, ctx, auth) => {
   );
 
   recordingRoutes(api, ctx, auth);
+  watchRoutes(api, ctx, auth);
 };
 
 function view(r: repo.SessionRow, live: boolean) {

@@ -154,6 +154,20 @@ export class ApiClient {
     return (await this.request('POST', '/v1/sessions/heartbeat', c.HeartbeatAnswer, { instance, sessions })).data!.end;
   }
 
+  /** The heartbeat's whole answer: sessions to end and sessions someone watches. */
+  async heartbeatWatch(
+    instance: string,
+    sessions: string[],
+  ): Promise<{ end: Array<{ id: string; reason: string }>; watched: Array<{ id: string; notice: boolean }> }> {
+    const a = (await this.request('POST', '/v1/sessions/heartbeat', c.HeartbeatAnswer, { instance, sessions })).data!;
+    return { end: a.end, watched: a.watched ?? [] };
+  }
+
+  /** Output of a watched session (base64 pieces, in order). */
+  async liveOutput(id: string, chunks: string[]): Promise<void> {
+    await this.request('POST', `/v1/sessions/${encodeURIComponent(id)}/output`, null, { chunks });
+  }
+
   async pamDecide(req: c.PamDecideRequest): Promise<c.PamDecideResponse> {
     return (await this.request('POST', '/v1/pam/decide', c.PamDecideResponse, req)).data!;
   }

@@ -9,6 +9,7 @@ import { ApiError, type ApiClient } from '@jmp/contract';
 import type { CommandRecord } from '@jmp/contract/schemas/sessions';
 import type { Logger } from '@jmp/runtime';
 import { LiveSessions } from './live-sessions.js';
+import type { WatchTap } from './watch-tap.js';
 
 export interface SessionControllerConfig {
   api: ApiClient;
@@ -111,8 +112,8 @@ export class SessionController {
   }
 
   /** The session is running: heartbeated until untracked; `end` is called when an administrator ends it. */
-  track(id: string, end: (reason: string) => void): void {
-    this.live.add(id, end);
+  track(id: string, end: (reason: string) => void, tap?: WatchTap): void {
+    this.live.add(id, end, tap);
   }
 
   untrack(id: string): void {

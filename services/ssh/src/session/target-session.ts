@@ -13,6 +13,7 @@ import { recordingDefaults, type Recordings } from '@jmp/recording';
 import type { SessionController } from './controller.js';
 import { loadRules } from './host-rules.js';
 import { GuardedPipe, commandRecord } from './guarded-pipe.js';
+import { WatchTap, tapped } from './watch-tap.js';
 
 export interface SessionCtx {
   api: ApiClient;
@@ -102,15 +103,20 @@ export async function targetSession(
   }
   ctx.log.info({ user: ctx.user, host: host.hostname, session: id, source: ctx.source }, 'target session started');
 
-  const rec = ctx.recordings.start({
-    sessionId: id,
-    user: ctx.user,
-    host: host.hostname,
-    width: pty?.cols ?? 80,
-    height: pty?.rows ?? 24,
-    term: pty?.term ?? 'dumb',
-    startedAt: new Date(),
-  });
+  // What a watcher in the console sees: the same bytes as the recording, from the moment the watch starts.
+  const tap = new WatchTap(id, ctx.api, ctx.log, (text) => channel.write(text));
+  const rec = tapped(
+    ctx.recordings.start({
+      sessionId: id,
+      user: ctx.user,
+      host: host.hostname,
+      width: pty?.cols ?? 80,
+      height: pty?.rows ?? 24,
+      term: pty?.term ?? 'dumb',
+      startedAt: new Date(),
+    }),
+    tap,
+  );
   // The command (if any) was judged above as one line; what the person sends
   // after it starts is judged too: on a terminal, the lines read from the
   // guard's copy of the screen; without one, the stdin lines before they are
@@ -157,12 +163,16 @@ export async function targetSession(
   let onClientClose = (): void => {};
   const code = await new Promise<number>((resolve) => {
     let exit = 0;
-    ctx.sessions.track(id, (reason) => {
-      endReason = 'terminated';
-      notice(`this session was ended: ${reason}`);
-      target.close();
-      resolve(exit);
-    });
+    ctx.sessions.track(
+      id,
+      (reason) => {
+        endReason = 'terminated';
+        notice(`this session was ended: ${reason}`);
+        target.close();
+        resolve(exit);
+      },
+      tap,
+    );
     remote.on('exit', (c: number | null) => {
       exit = c ?? 0;
     });

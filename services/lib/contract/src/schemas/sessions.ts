@@ -34,7 +34,20 @@ export const CommandRecord = z.object({
 export const CommandBatch = z.object({ commands: z.array(CommandRecord).min(1).max(500) });
 /** Every second each jmp-ssh instance names its live sessions; jmp-api answers which to end. */
 export const Heartbeat = z.object({ instance: z.string().max(128), sessions: z.array(z.string().uuid()).max(20_000) });
-export const HeartbeatAnswer = z.object({ end: z.array(z.object({ id: z.string().uuid(), reason: z.string() })) });
+export const HeartbeatAnswer = z.object({
+  end: z.array(z.object({ id: z.string().uuid(), reason: z.string() })),
+  /** Sessions someone watches now: jmp-ssh sends their output (POST /v1/sessions/:id/output); notice: tell the person. */
+  watched: z.array(z.object({ id: z.string().uuid(), notice: z.boolean() })).optional(),
+});
+/** A piece of a watched session's output, base64 (jmp-ssh → jmp-api → the watching console). */
+export const LiveOutput = z.object({ chunks: z.array(z.string().max(200_000)).min(1).max(64) });
+export const WatchQuery = z.object({ after: z.coerce.number().int().min(0).optional() });
+export const WatchAnswer = z.object({
+  /** Output after `after`, oldest first; `next` is the cursor for the next call. */
+  chunks: z.array(z.string()),
+  next: z.number(),
+  live: z.boolean(),
+});
 export const EndSessionRequest = z.object({ reason: z.string().max(256).default('ended by an administrator') });
 
 export const GuardRule = z.object({
