@@ -23,6 +23,8 @@ import { adminHostsPage } from './pages/admin-hosts.js';
 import { accountPage } from './pages/account.js';
 import { orgPage } from './pages/admin-org.js';
 import { auditPage } from './pages/admin-audit.js';
+import { accessPage } from './pages/admin-access.js';
+import { livePage } from './pages/live.js';
 import { heading } from './pages/common.js';
 
 const header = document.querySelector<HTMLElement>('header.top')!;
@@ -44,7 +46,9 @@ function buildNav(u: AuthUser | null): void {
   ];
   if (isReader(u))
     links.push(
+      ['/admin/live', 'Live sessions'],
       ['/admin/org', 'Organisation'],
+      ['/admin/access', 'Grants'],
       ['/admin/rules', 'Rules'],
       ['/admin/users', 'Users'],
       ['/admin/hosts', 'Hosts'],
@@ -88,6 +92,8 @@ route('/admin/hosts', adminHostsPage);
 route('/account', accountPage);
 route('/admin/org', orgPage);
 route('/admin/audit', auditPage);
+route('/admin/access', accessPage);
+route('/admin/live', livePage);
 route('/404', {
   title: 'Not found',
   render: (main) => {
