@@ -93,11 +93,16 @@ export async function startJmpSftp(
 
 /** Lab + jmp-api + alice (an SSH key, a login grant on each of `grants`) + jmp-sftp. */
 export async function startSftpStack(
-  opts: JumpStackOptions & { grants?: string[]; setup?: (stack: JumpStack) => Promise<void> } = {},
+  opts: JumpStackOptions & {
+    grants?: string[];
+    setup?: (stack: JumpStack) => Promise<void>;
+    /** alice's key (made here when not given). */
+    key?: ReturnType<typeof clientKey>;
+  } = {},
 ): Promise<SftpStack> {
   const stack = await startJumpStack(opts);
   try {
-    const key = clientKey('jmp-sftp-test-');
+    const key = opts.key ?? clientKey('jmp-sftp-test-');
     const grants = opts.grants ?? [opts.hosts?.[0] ?? 'h1'];
     const aliceId = await stack.addPerson({ username: 'alice', right: 'login', host: grants[0]! });
     for (const h of grants.slice(1))
