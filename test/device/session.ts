@@ -1,7 +1,12 @@
 // What a device session runs with in the tests: the person's side of the
 // channel (what jmp-ssh writes to it, keys typed into it) and jmp-ssh's
 // session context on a real jmp-api, with its log kept in memory.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import type { PseudoTtyInfo } from 'ssh2';
 import type { ApiClient } from '@jmp/contract';
@@ -62,4 +67,32 @@ export function deviceSessionCtx(
     },
     touch: () => {},
   };
+}
+
+/**
+ * The secret in none of its plain forms (text, base64, hex) in a pg_dump of
+ * the database, jmp-ssh's log lines, or any recording file (gzip opened).
+ */
+export function assertSecretNowhere(secret: string, databaseUrl: string, logLines: string[], recDir: string): void {
+  const forms = [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('hex')];
+  const url = new URL(databaseUrl);
+  const args = ['-h', url.hostname, '-p', url.port || '5432', '-U', url.username || 'postgres', url.pathname.slice(1)];
+  const dump = execFileSync('pg_dump', args, { maxBuffer: 64 << 20 }).toString('latin1');
+  assert.ok(dump.includes('device_accounts'), 'the dump holds the device tables');
+  for (const f of forms) assert.ok(!dump.includes(f), 'pg_dump');
+  assert.ok(logLines.length > 0, 'something was logged');
+  for (const f of forms) assert.ok(!logLines.join('\n').includes(f), "jmp-ssh's log");
+  let bytes = 0;
+  for (const f of readdirSync(recDir, { recursive: true }).map(String)) {
+    let b: Buffer;
+    try {
+      b = readFileSync(join(recDir, f));
+    } catch {
+      continue; // a directory
+    }
+    bytes += b.length;
+    const text = (f.endsWith('.gz') ? gunzipSync(b) : b).toString('latin1');
+    for (const x of forms) assert.ok(!text.includes(x), `recording ${f}`);
+  }
+  assert.ok(bytes > 0, 'recordings were written');
 }

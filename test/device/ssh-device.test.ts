@@ -3,11 +3,9 @@
 // algorithms with a device-like CLI as its account's shell.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { ServerChannel } from 'ssh2';
@@ -18,7 +16,7 @@ import { deviceSession } from '../../services/ssh/src/device/device-session.js';
 import { connectSshDevice } from '../../services/ssh/src/device/ssh-device.js';
 import { DeviceError } from '../../services/ssh/src/device/errors.js';
 import { startLegacySshd, type LegacySshd } from './legacy-sshd.js';
-import { Person, deviceSessionCtx } from './session.js';
+import { Person, assertSecretNowhere, deviceSessionCtx } from './session.js';
 
 const PASSWORD = 'N3tw0rk-Dev!ce-9q';
 const key = generateDeviceKeyPair();
@@ -38,6 +36,9 @@ const A = (m: string, p: string, body?: unknown) =>
   api.call(m, p, { body, auth: `Bearer ${api.serviceToken('admin')}` });
 
 const sessionCtx = (user: string) => deviceSessionCtx(client, user, recDir, logLines);
+/** A device session for `user` over the person's side of the channel. */
+const open = (person: Person, device: string, user: string, key = deviceKey) =>
+  deviceSession(person as unknown as ServerChannel, device, undefined, sessionCtx(user), key);
 
 async function grantFor(user: string) {
   return (
@@ -86,13 +87,7 @@ test('a person without the device right is refused before any connection is made
   const before = (sshd.log().match(/Connection from/g) ?? []).length;
   const person = new Person();
   person.context = () => sshd.log().slice(-1500);
-  const code = await deviceSession(
-    person as unknown as ServerChannel,
-    'sw-lab',
-    undefined,
-    sessionCtx(nobody.username),
-    deviceKey,
-  );
+  const code = await open(person, 'sw-lab', nobody.username);
   assert.equal(code, 1);
   assert.match(person.out, /no device right for .* on sw-lab; request access in jmp/);
   assert.equal((sshd.log().match(/Connection from/g) ?? []).length, before, 'the device saw no connection');
@@ -132,13 +127,7 @@ test('the default algorithms fail with the named handshake error; the legacy pro
 test('an administrator pins the host key on first use; a session runs guarded: a blocked command never reaches the device', async () => {
   // First use by an administrator pins the key.
   const first = new Person();
-  const done1 = deviceSession(
-    first as unknown as ServerChannel,
-    'sw-lab',
-    undefined,
-    sessionCtx(admin.username),
-    deviceKey,
-  );
+  const done1 = open(first, 'sw-lab', admin.username);
   await first.until(/sw-lab# $/);
   assert.match(first.out, /host key is now pinned/);
   first.type('exit\r');
@@ -147,13 +136,7 @@ test('an administrator pins the host key on first use; a session runs guarded: a
 
   const person = new Person();
   person.context = () => sshd.log().slice(-1500);
-  const done = deviceSession(
-    person as unknown as ServerChannel,
-    'sw-lab',
-    undefined,
-    sessionCtx(ops.username),
-    deviceKey,
-  );
+  const done = open(person, 'sw-lab', ops.username);
   await person.until(/sw-lab# $/);
   person.type('show version\r');
   await person.until(/Lab IOS 15\.2/);
@@ -182,13 +165,7 @@ test('a wrong stored password: one try, a clear line, audited; the device key is
   const failedBefore = (sshd.log().match(/Failed password/g) ?? []).length;
   const person = new Person();
   person.context = () => sshd.log().slice(-1500);
-  const code = await deviceSession(
-    person as unknown as ServerChannel,
-    'sw-lab',
-    undefined,
-    sessionCtx(ops.username),
-    deviceKey,
-  );
+  const code = await open(person, 'sw-lab', ops.username);
   assert.equal(code, 1);
   assert.match(person.out, /sw-lab refused the stored secret of account netadmin \(tried once, not again\)/);
   await new Promise((r) => setTimeout(r, 300));
@@ -197,10 +174,7 @@ test('a wrong stored password: one try, a clear line, audited; the device key is
   // Another jmp-ssh key cannot open the secret.
   const other = parseDevicePrivateKey(generateDeviceKeyPair().privatePem);
   const p2 = new Person();
-  assert.equal(
-    await deviceSession(p2 as unknown as ServerChannel, 'sw-lab', undefined, sessionCtx(ops.username), other),
-    1,
-  );
+  assert.equal(await open(p2, 'sw-lab', ops.username, other), 1);
   assert.match(p2.out, /device key cannot open the secret/);
   await A('PUT', `/v1/devices/${deviceId}/accounts/${accountId}/secret`, { secret: PASSWORD });
 });
@@ -235,22 +209,13 @@ test('a device that is down, and one that never shows its prompt: a clear line e
 
   const down = new Person();
   const t0 = Date.now();
-  assert.equal(
-    await deviceSession(down as unknown as ServerChannel, 'sw-down', undefined, sessionCtx(ops.username), deviceKey),
-    1,
-  );
+  assert.equal(await open(down, 'sw-down', ops.username), 1);
   assert.match(down.out, /sw-down \(127\.0\.0\.1:1\) cannot be reached: .*ECONNREFUSED/);
   assert.ok(Date.now() - t0 < 3000);
   assert.ok(await api.db('audit_events').where({ action: 'device.unreachable' }).first());
 
   const mutePerson = new Person();
-  const code = await deviceSession(
-    mutePerson as unknown as ServerChannel,
-    'sw-mute',
-    undefined,
-    sessionCtx(ops.username),
-    deviceKey,
-  );
+  const code = await open(mutePerson, 'sw-mute', ops.username);
   assert.equal(code, 1);
   assert.match(mutePerson.out, /sw-mute showed no prompt within 1 s; the session is closed/);
   assert.ok(await api.db('audit_events').where({ action: 'device.prompt_timeout' }).first());
@@ -259,33 +224,6 @@ test('a device that is down, and one that never shows its prompt: a clear line e
 });
 
 test('no device password in pg_dump, the logs or the recordings', () => {
-  const url = new URL(api.config.databaseUrl!);
-  const dump = execFileSync(
-    'pg_dump',
-    ['-h', url.hostname, '-p', url.port || '5432', '-U', url.username || 'postgres', url.pathname.slice(1)],
-    {
-      maxBuffer: 64 << 20,
-    },
-  ).toString('latin1');
-  const forms = [PASSWORD, Buffer.from(PASSWORD).toString('base64'), Buffer.from(PASSWORD).toString('hex')];
-  for (const f of forms) assert.ok(!dump.includes(f), 'pg_dump');
-  const logs = logLines.join('\n');
-  assert.ok(logLines.length > 0, 'something was logged');
-  for (const f of forms) assert.ok(!logs.includes(f), 'jmp-ssh log');
-  const files = readdirSync(recDir, { recursive: true }).map(String);
-  assert.ok(files.length > 0, 'recordings were written');
-  let bytes = 0;
-  for (const f of files) {
-    let b: Buffer;
-    try {
-      b = readFileSync(join(recDir, f));
-    } catch {
-      continue;
-    }
-    bytes += b.length;
-    const text = f.endsWith('.gz') ? gunzipSync(b).toString() : b.toString();
-    for (const x of forms) assert.ok(!text.includes(x), `recording ${f}`);
-  }
-  assert.ok(bytes > 0);
+  assertSecretNowhere(PASSWORD, api.config.databaseUrl!, logLines, recDir);
   assert.ok(!sshd.log().includes(PASSWORD), 'the device log');
 });
