@@ -10,6 +10,7 @@ import { apiConfigSpecs } from '../services/api/src/config.js';
 import { sshConfigSpecs } from '../services/ssh/src/config.js';
 import { socketConfigSpecs } from '../services/socket/src/config.js';
 import { sftpConfigSpecs } from '../services/sftp/src/config.js';
+import { rdpConfigSpecs } from '../services/rdp/src/config.js';
 
 export const README = fileURLToPath(new URL('../README.md', import.meta.url));
 
@@ -19,6 +20,7 @@ export const SERVICES: readonly { name: string; main: string; specs: readonly Co
   { name: 'jmp-ssh', main: 'services/ssh/src/main.ts', specs: sshConfigSpecs },
   { name: 'jmp-socket', main: 'services/socket/src/main.ts', specs: socketConfigSpecs },
   { name: 'jmp-sftp', main: 'services/sftp/src/main.ts', specs: sftpConfigSpecs },
+  { name: 'jmp-rdp', main: 'services/rdp/src/main.ts', specs: rdpConfigSpecs },
 ];
 
 /** The README with every service's table regenerated. */
