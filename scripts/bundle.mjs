@@ -10,6 +10,7 @@ const ENTRIES = {
   'jmp-ssh': 'services/ssh/src/main.ts',
   'jmp-socket': 'services/socket/src/main.ts',
   'jmp-sftp': 'services/sftp/src/main.ts',
+  'jmp-rdp': 'services/rdp/src/main.ts',
   // The agent runs on every target: one file, no tsx, loads jmp_native.node
   // from beside it (packaging) or from native/build (source tree).
   'jmp-agent': 'agent/src/main.ts',
