@@ -10,9 +10,10 @@ export const PRODUCTION_CONFIG = new URL('../../packaging/nginx/nginx.conf', imp
 export interface TestNginxLayout {
   /** Directory for pid, logs and temp files (must exist). */
   dir: string;
-  ports: { http: number; https: number; ssh: number };
-  /** host:port of each instance, per upstream name of the production file. */
-  upstreams: Record<'jmp_api' | 'jmp_socket' | 'jmp_ssh', string[]>;
+  /** Without `sftp`, jmp-sftp's listener becomes a unix socket below `dir` (nothing here connects to it). */
+  ports: { http: number; https: number; ssh: number; sftp?: number };
+  /** host:port of each instance, per upstream name of the production file (jmp_sftp: unused by default). */
+  upstreams: Record<'jmp_api' | 'jmp_socket' | 'jmp_ssh', string[]> & { jmp_sftp?: string[] };
   tls: { cert: string; key: string };
   webRoot: string;
 }
@@ -34,13 +35,16 @@ export function testNginxConfig(layout: TestNginxLayout, production = readFileSy
     // IPv6 listeners are dropped; IPv4 ones move to loopback test ports.
     .replace(/^\s*listen\s+\[::\]:\d+[^;]*;\n/gm, '')
     .replace(/(listen\s+)(\d+)\b/g, (m, d: string, p: string) => {
-      const to = ({ 80: ports.http, 443: ports.https, 2200: ports.ssh } as Record<string, number>)[p];
+      if (p === '2222' && ports.sftp === undefined) return `${d}unix:${join(dir, 'sftp.sock')}`;
+      const to = ({ 80: ports.http, 443: ports.https, 2200: ports.ssh, 2222: ports.sftp } as Record<string, number>)[p];
       if (to === undefined) throw new Error(`nginx test config: no test port for "${m}"`);
       return `${d}127.0.0.1:${to}`;
     })
     // Each upstream keeps the parameters of its first server line.
     .replace(/(upstream\s+(\w+)\s*\{)([^}]*)\}/g, (_m, head: string, name: string, body: string) => {
-      const servers = layout.upstreams[name as keyof TestNginxLayout['upstreams']];
+      const servers =
+        layout.upstreams[name as keyof TestNginxLayout['upstreams']] ??
+        (name === 'jmp_sftp' ? ['127.0.0.1:9'] : undefined);
       if (!servers?.length) throw new Error(`nginx test config: no test servers for upstream ${name}`);
       seen.add(name);
       const params = /^\s*server\s+\S+\s*([^;]*);/m.exec(body)?.[1] ?? '';

@@ -11,11 +11,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { API_DRAIN_SECONDS } from '../../services/api/src/config.js';
 import { SSH_DRAIN_SECONDS } from '../../services/ssh/src/config.js';
+import { SFTP_DRAIN_SECONDS } from '../../services/sftp/src/config.js';
 
 const DIR = fileURLToPath(new URL('../../packaging/systemd/', import.meta.url));
 const SERVICES = ['jmp-api', 'jmp-ssh', 'jmp-socket', 'jmp-rdp', 'jmp-sftp'] as const;
-/** Drain bounds of services/api and services/ssh main.ts (JMP_DRAIN_SECONDS defaults). */
-const DRAIN_SECONDS: Partial<Record<(typeof SERVICES)[number], number>> = { 'jmp-api': 15, 'jmp-ssh': 300 };
+/** Drain bounds of services/api, services/ssh and services/sftp main.ts (JMP_DRAIN_SECONDS defaults). */
+const DRAIN_SECONDS: Partial<Record<(typeof SERVICES)[number], number>> = {
+  'jmp-api': 15,
+  'jmp-ssh': 300,
+  'jmp-sftp': 300,
+};
 /** Where each one may write (StateDirectory=, below /var/lib). */
 const STATE: Record<(typeof SERVICES)[number], string | null> = {
   'jmp-api': null,
@@ -113,6 +118,7 @@ test('jmp-ssh keeps its host key and recordings in its state directory', () => {
 test('the drain bounds above are the ones the services use', () => {
   assert.equal(API_DRAIN_SECONDS, DRAIN_SECONDS['jmp-api'], 'jmp-api');
   assert.equal(SSH_DRAIN_SECONDS, DRAIN_SECONDS['jmp-ssh'], 'jmp-ssh');
+  assert.equal(SFTP_DRAIN_SECONDS, DRAIN_SECONDS['jmp-sftp'], 'jmp-sftp');
 });
 
 // The agent's unit is a template (its Node flags come from agent/node-flags
