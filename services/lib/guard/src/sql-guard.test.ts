@@ -139,6 +139,16 @@ const VERDICTS: Array<[string, 'pass' | 'alert' | 'block', string?]> = [
   ['FLUSH PRIVILEGES WITH ODD SYNTAX', 'alert', 'sql-unparsed'],
 ];
 
+test('plain reads and inserts without a rule word are judged on their tokens; the rest is parsed', () => {
+  assert.equal(judgeSql("SELECT a FROM t WHERE b = 'DROP TABLE x'").by, 'tokens');
+  assert.equal(judgeSql('INSERT INTO t VALUES (1)').by, 'tokens');
+  assert.equal(judgeSql('/*!40000 SELECT 1 */').by, 'tokens', 'executable comments are code: a SELECT');
+  assert.equal(judgeSql('INSERT INTO t VALUES (1) ON DUPLICATE KEY UPDATE a = 1').by, 'parser');
+  assert.equal(judgeSql('SELECT 1 /*! ; DROP TABLE t */').by, 'parser', 'a rule word in code: parsed');
+  assert.equal(judgeSql('DELETE FROM t WHERE id = 1').by, 'parser');
+  assert.equal(judgeSql('SELEC 1').by, 'keywords');
+});
+
 for (const [sql, verdict, ruleId] of VERDICTS) {
   test(`judge: ${sql} → ${verdict}`, () => {
     const j = judgeSql(sql);
