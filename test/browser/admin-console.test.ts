@@ -86,6 +86,12 @@ test(
         .getByRole('alert')
         .filter({ hasText: /^Department name: / })
         .waitFor();
+      // Tab order follows the form: name, then "Part of", then its button.
+      await page.getByLabel('Department name', { exact: true }).focus();
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'parentId');
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Create department');
       await typeAndEnter(page, 'Department name', 'web-team');
       await page.getByRole('cell', { name: 'web-team' }).waitFor();
       await typeAndEnter(page, 'Project name', 'shop');

@@ -8,6 +8,11 @@ import { dayStart } from './sessions.js';
 import { agentState, SILENT_AFTER_MS } from './admin-hosts.js';
 import { recordingStart } from './replay.js';
 import { duration } from './common.js';
+import { controlValue, firstIssue } from './forms.js';
+import { installLine } from './admin-hosts.js';
+import { verifySentence } from './admin-audit.js';
+import { splitRef } from './admin-access.js';
+import { UserCreate } from '@jmp/contract/schemas/admin';
 
 const host = {
   id: 1,
@@ -97,4 +102,28 @@ test('durations read as the largest whole unit', () => {
     [duration(86400 * 3), duration(7200), duration(90 * 60), duration(45)],
     ['3 d', '2 h', '90 min', '45 s'],
   );
+});
+
+test('forms: values become the body, a refusal names the field by its label', () => {
+  const el = (value: string) => ({ value, checked: false }) as unknown as HTMLInputElement;
+  assert.equal(controlValue({ name: 'n', label: 'N', numeric: true }, el('42')), 42);
+  assert.equal(controlValue({ name: 'n', label: 'N', optional: true }, el('  ')), undefined);
+  assert.equal(controlValue({ name: 'n', label: 'N' }, el(' x ')), 'x');
+  const r = UserCreate.safeParse({ username: 'Bad Name' });
+  assert.equal(r.success, false);
+  if (!r.success) assert.match(firstIssue(r.error, { username: 'Username' }), /^Username: /);
+  assert.deepEqual(splitRef('service:3', 'scopeType', 'scopeId'), { scopeType: 'service', scopeId: 3 });
+  assert.deepEqual(splitRef('', 'scopeType', 'scopeId'), {});
+});
+
+test('the install line and the audit chain sentence', () => {
+  assert.equal(
+    installLine('https://jmp.example', 'jmpe_abc'),
+    'apt install ./jmp-agent_*.deb && jmp-agent enroll --api https://jmp.example --token jmpe_abc',
+  );
+  assert.equal(
+    verifySentence({ ok: true, brokenAt: null, checked: 41 }),
+    'Chain verified up to entry 41: no entry was changed or removed.',
+  );
+  assert.match(verifySentence({ ok: false, brokenAt: 7, checked: 6 }), /^The chain breaks at entry 7/);
 });
