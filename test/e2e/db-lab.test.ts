@@ -132,3 +132,28 @@ test('no database right: refused before any login on the target', async () => {
   const afterCount = await L.api.db('sessions').count<{ count: string }[]>('* as count');
   assert.equal(afterCount[0]!.count, before[0]!.count, 'no target session was opened');
 });
+
+test('bad input: a 10 MB statement and binary input get a clear line and the session goes on; a server down, a clear line and the record closes', async () => {
+  const t = await L.jumpTo('mysql db1', /MariaDB db1> $/u);
+  t.send(`SELECT '${'x'.repeat(10 * 1024 * 1024)}';\r`);
+  await t.until(/blocked by rule "statement too long to check"/u, 60_000);
+  t.send('SELECT 1 AS one,\r');
+  t.send(Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x0d]));
+  await t.until(/blocked by rule "binary input/u);
+  t.send('SELECT 5 AS five;\r');
+  await t.until(/\| +5 \|/u);
+  t.send('\x04');
+  await t.until(/Back in jmp/u);
+  await t.close();
+
+  await L.h.exec([
+    'sh',
+    '-c',
+    'kill $(cat /tmp/mysqld.pid); for i in $(seq 100); do [ -S /tmp/mysqld.sock ] || exit 0; sleep 0.1; done',
+  ]);
+  const down = await L.jumpTo('mysql db1', /no MariaDB server on this host \(no socket at \/tmp\/mysqld\.sock\)/u);
+  await down.until(/Back in jmp/u);
+  await down.close();
+  const open = await L.api.db('sessions').whereNull('ended_at').count<{ count: string }[]>('* as count');
+  assert.equal(Number(open[0]!.count), 0, 'every session record is closed');
+});

@@ -39,7 +39,7 @@ export interface Term {
   client: Client;
   channel: ClientChannel;
   out(): string;
-  send(s: string): void;
+  send(s: string | Buffer): void;
   until(re: RegExp, ms?: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -112,7 +112,8 @@ export class DbGuard {
       return this.judged(r, head, 'block', [this.dialect === 'redis' ? REDIS_RULES.tooLong : SQL_RULES.tooLong]);
     }
     const text = raw.toString('utf8');
-    if (raw.includes(0) || !Buffer.from(text, 'utf8').equals(raw)) {
+    // U+FFFD: bytes a terminal editor could not decode were replaced before they got here.
+    if (raw.includes(0) || text.includes('\uFFFD') || !Buffer.from(text, 'utf8').equals(raw)) {
       // Binary: the statement it belongs to is dropped whole, not sent in part.
       this.sql?.clear();
       return this.judged(r, text.replace(/[^\x20-\x7e]/gu, '?').slice(0, 200), 'block', [BINARY_RULE]);

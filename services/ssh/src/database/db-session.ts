@@ -6,6 +6,7 @@
 // blocked one never reaches the client or the server. A person without the
 // right is refused before any login on the target.
 import { randomUUID } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
 import type { ServerChannel } from 'ssh2';
 import type { MyHost } from '@jmp/contract/schemas/access';
 import type { CommandRecord } from '@jmp/contract/schemas/sessions';
@@ -72,6 +73,8 @@ export async function databaseSession(
   const { channel: remote } = target;
   const guard = new DbGuard({ dialect: kind });
   const editor = pty ? new DbEditor() : null;
+  // A character split over two chunks must not become two replacement characters.
+  const keys = new StringDecoder('utf8');
   let bytesIn = 0;
   let bytesOut = 0;
   const pending: CommandRecord[] = [];
@@ -117,7 +120,7 @@ export async function databaseSession(
     bytesIn += d.length;
     rec.input(d);
     if (!editor) return apply(guard.input(d));
-    for (const e of editor.feed(d.toString('utf8'))) {
+    for (const e of editor.feed(keys.write(d))) {
       if (e.type === 'echo') show(Buffer.from(e.text));
       else if (e.type === 'line') apply(guard.input(Buffer.from(`${e.text}\n`)));
       else if (e.type === 'interrupt') {
