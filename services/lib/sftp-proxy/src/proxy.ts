@@ -114,6 +114,8 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
         message: `${user} may not log in to ${host} (no host by that name in your list)`,
       };
     } catch {
+      // jmp-api is down: a host already open goes on (its login was checked), no new one is logged in to.
+      if (pool.has(host)) return null;
       return { code: STATUS.NO_CONNECTION, message: 'jmp is unavailable right now; try again shortly' };
     }
   }

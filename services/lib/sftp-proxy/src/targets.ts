@@ -97,6 +97,11 @@ export class TargetPool {
     return t;
   }
 
+  /** True while a target connection to `host` is open (or opening). */
+  has(host: string): boolean {
+    return this.targets.has(host);
+  }
+
   /** Closes every target (the person's connection ended). */
   closeAll(reason: string): void {
     for (const host of [...this.close_.keys()]) this.end(host, reason);
