@@ -30,23 +30,27 @@ export function generateEd25519KeyPair(): { private: string; public: string } {
 }
 
 /**
- * The key at `path`, created if missing. Instances starting together agree on
- * one key: each writes its own candidate, the first hard link wins, and all
- * read the winner.
+ * Writes a key file (0600) made by `make` unless `path` exists. Instances
+ * starting together agree on one key: each writes its own candidate, the
+ * first hard link wins, and all read the winner. Also jmp-ssh's device key.
  */
-export function loadOrCreateHostKey(path: string): Buffer {
-  if (!existsSync(path)) {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, generateEd25519KeyPair().private, { mode: 0o600 });
-    try {
-      linkSync(tmp, path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    } finally {
-      unlinkSync(tmp);
-    }
+export function createKeyFileOnce(path: string, make: () => string): void {
+  if (existsSync(path)) return;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, make(), { mode: 0o600 });
+  try {
+    linkSync(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(tmp);
   }
+}
+
+/** The key at `path`, created if missing (createKeyFileOnce). */
+export function loadOrCreateHostKey(path: string): Buffer {
+  createKeyFileOnce(path, () => generateEd25519KeyPair().private);
   const key = readFileSync(path);
   const parsed = ssh2.utils.parseKey(key);
   if (parsed instanceof Error)

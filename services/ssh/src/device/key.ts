@@ -1,28 +1,17 @@
 // jmp-ssh's device key: the X25519 private half that opens device secrets,
 // made once like the host key (0600, every instance shares the file), and its
 // public half registered with jmp-api, which seals new secrets to it.
-import { existsSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { createKeyFileOnce } from '@jmp/ssh-server/host-key';
 import type { KeyObject } from 'node:crypto';
 import { ApiError, type ApiClient } from '@jmp/contract';
 import type { Logger } from '@jmp/runtime';
 import { contract as c } from '@jmp/contract';
 import { generateDeviceKeyPair, parseDevicePrivateKey, publicOf } from '@jmp/contract/device-secrets';
 
-/** The key at `path`, created if missing; instances starting together agree on one (first hard link wins). */
+/** The key at `path`, created if missing like the host key (createKeyFileOnce). */
 export function loadOrCreateDeviceKey(path: string): KeyObject {
-  if (!existsSync(path)) {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, generateDeviceKeyPair().privatePem, { mode: 0o600 });
-    try {
-      linkSync(tmp, path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    } finally {
-      unlinkSync(tmp);
-    }
-  }
+  createKeyFileOnce(path, () => generateDeviceKeyPair().privatePem);
   try {
     return parseDevicePrivateKey(readFileSync(path));
   } catch (err) {
