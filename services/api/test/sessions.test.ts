@@ -219,7 +219,7 @@ describe('live registry', () => {
           body: { instance: 'ssh-1', sessions: [id, other] },
         })
       ).body,
-      { end: [] },
+      { end: [], watched: [] },
     );
     const t = await api.call('POST', `/v1/sessions/${id}/terminate`, { auth: admin, body: { reason: 'incident 42' } });
     assert.equal(t.status, 202);
@@ -230,7 +230,7 @@ describe('live registry', () => {
           body: { instance: 'ssh-1', sessions: [id, other] },
         })
       ).body,
-      { end: [{ id, reason: 'incident 42' }] },
+      { end: [{ id, reason: 'incident 42' }], watched: [] },
     );
     await api.call('POST', `/v1/sessions/${id}/end`, {
       auth: ssh,

@@ -3,6 +3,7 @@
 // here: rights.ts words them.
 import type { Knex } from 'knex';
 import { departmentChain, grantsInForce } from '../access/rows.js';
+import type { GrantRow } from '../admin/repository/grants.js';
 
 export interface ScopedRole {
   scope_type: 'project' | 'service';
@@ -10,16 +11,11 @@ export interface ScopedRole {
   role: 'owner' | 'ops';
   ops_lead: boolean;
 }
-export interface ScopedGrant {
-  id: number;
-  subject_type: 'user' | 'department';
-  subject_id: number;
-  scope_type: 'host' | 'service' | 'project';
-  scope_id: number;
-  right: 'login' | 'root';
-  valid_until: Date | string | null;
-  request_id: number | null;
-}
+/** The columns of a grant that say what it gives and where it comes from. */
+export type ScopedGrant = Pick<
+  GrantRow,
+  'id' | 'subject_type' | 'subject_id' | 'scope_type' | 'scope_id' | 'right' | 'request_id'
+> & { valid_until: Date | string | null };
 
 export async function rolesOf(db: Knex, userId: number): Promise<ScopedRole[]> {
   return (await db('roles')
