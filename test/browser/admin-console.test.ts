@@ -26,12 +26,14 @@ type ConsoleStack = Awaited<ReturnType<typeof startConsoleStack>>;
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const ADMIN = { username: 'root-ada', password: 'ada password 123' };
 const ERIN = { username: 'erin', password: 'erin password 12' };
+const AUDREY = { username: 'audrey', password: 'audrey password 1' };
 let c: ConsoleStack | undefined;
 
 before(
   async () => {
     c = await startConsoleStack({ hosts: ['h1'] });
     await addUser(c.api.db, { username: ADMIN.username, password: ADMIN.password, is_admin: true });
+    await addUser(c.api.db, { username: AUDREY.username, password: AUDREY.password, is_auditor: true });
   },
   { timeout: 180_000 },
 );
@@ -275,6 +277,22 @@ test(
           .db('audit_events')
           .where({ action: 'session.watch', actor: `user:${ADMIN.username}` });
         assert.equal(watched.length, 1, 'the watch is audited once');
+        // An auditor sees the same, read-only: she may watch, there is nothing to change or end.
+        const aud = await newPage(c!);
+        try {
+          await loginAs(aud.page, c!.url, AUDREY.username, AUDREY.password);
+          await aud.page.getByRole('link', { name: 'Live sessions' }).click();
+          await aud.page.getByRole('button', { name: 'Watch erin on h1' }).waitFor();
+          assert.equal(await aud.page.getByRole('button', { name: /^Terminate/ }).count(), 0);
+          await aud.page.getByRole('link', { name: 'Organisation' }).click();
+          await aud.page.getByRole('cell', { name: 'web-team' }).waitFor();
+          assert.equal(await aud.page.locator('main form').count(), 0, 'no forms for an auditor');
+          await aud.page.getByRole('link', { name: 'Hosts', exact: true }).click();
+          await aud.page.getByRole('row').filter({ hasText: 'h1' }).waitFor();
+          assert.equal(await aud.page.getByRole('button', { name: /Reset enrolment/ }).count(), 0);
+        } finally {
+          await aud.context.close();
+        }
         await a.getByRole('button', { name: 'Terminate erin on h1' }).click();
         await p
           .locator('.term-panel:not([hidden]) .term-status')
