@@ -6,6 +6,8 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { startLab, type Lab } from '../lab/lab.js';
 import { prepareXrdp, startXrdp, xrdpLogs } from '../lab/xrdp.js';
@@ -82,7 +84,12 @@ describe('typed credentials against xrdp with a local account', () => {
   });
 
   test('the password is in no log, recording or database row', async () => {
-    await sleep(1500); // guacd finishes its recording files once the connection process ends
+    // Each ended desktop's recording goes to the store before its row is closed with the URI.
+    for (let i = 0; i < 200; i++) {
+      const stored = await api.db('sessions').where({ protocol: 'rdp' }).whereNotNull('recording_uri');
+      if (stored.length >= 2) break;
+      await sleep(100);
+    }
     const places: Array<[string, string]> = [
       ['jmp-rdp log', rdp.logs.join('')],
       ['guacd log', guacd.log()],
@@ -90,9 +97,13 @@ describe('typed credentials against xrdp with a local account', () => {
       ['sesman log', sesmanLog()],
       ['database', JSON.stringify([await api.db('sessions'), await api.db('audit_events')])],
     ];
-    const files = readdirSync(recordings);
-    assert.ok(files.length >= 2, `recordings: ${files.join(', ')}`);
-    for (const f of files) places.push([`recording ${f}`, readFileSync(join(recordings, f)).toString('latin1')]);
+    const parts = readdirSync(rdp.storeDir, { recursive: true, encoding: 'utf8' }).filter((f) =>
+      f.endsWith('.guac.gz'),
+    );
+    assert.ok(parts.length >= 2, `stored recordings: ${parts.join(', ')}`);
+    for (const f of parts)
+      places.push([`recording ${f}`, gunzipSync(readFileSync(join(rdp.storeDir, f))).toString('latin1')]);
+    assert.deepEqual(readdirSync(recordings), [], "guacd's files were moved into the store");
     for (const [where, text] of places) {
       for (const secret of [ACCOUNT.password, WRONG])
         assert.ok(
@@ -100,5 +111,33 @@ describe('typed credentials against xrdp with a local account', () => {
           `password in ${where}`,
         );
     }
+  });
+
+  test('the desktop is recorded into the store and its session row points at it; the recording has a duration', async () => {
+    const d = await login(ACCOUNT.password, 3000);
+    void d;
+    const row = await (async () => {
+      for (let i = 0; i < 100; i++) {
+        const r = await api
+          .db('sessions')
+          .where({ protocol: 'rdp' })
+          .whereNotNull('recording_uri')
+          .orderBy('started_at', 'desc')
+          .first();
+        if (r) return r;
+        await sleep(100);
+      }
+      throw new Error('no session row with a recording');
+    })();
+    const uri: string = row.recording_uri;
+    assert.match(uri, /^file:\/\//);
+    const prefix = fileURLToPath(uri);
+    const dir = join(prefix, '..');
+    const mine = readdirSync(dir).filter((f) => f.startsWith(`${row.id}.part-`));
+    assert.ok(mine.length >= 1);
+    const text = gunzipSync(readFileSync(join(dir, mine[0]!))).toString('utf8');
+    const syncs = [...text.matchAll(/4\.sync,\d+\.(\d+)/g)].map((m) => Number(m[1]));
+    assert.ok(syncs.length > 2, 'frames in the recording');
+    assert.ok(syncs.at(-1)! - syncs[0]! > 0, 'duration > 0');
   });
 });

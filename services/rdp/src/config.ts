@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { bool, logLevelEntry, positiveInt, url, type ConfigOf } from '@jmp/runtime';
 import { drainConfigSpec } from '@jmp/runtime/drain';
+import { recordingConfigSpec } from '@jmp/recording';
 
 /** A restart waits this long for open desktops, then ends each with a reason. Below TimeoutStopSec (30 s). */
 export const RDP_DRAIN_SECONDS = 20;
@@ -75,5 +76,6 @@ export const rdpConfigSpec = {
   ...drainConfigSpec(RDP_DRAIN_SECONDS),
 } as const;
 
-export const rdpConfigSpecs = [rdpConfigSpec];
+/** Every variable jmp-rdp reads: its own, and the recording store's (where finished desktop recordings go). */
+export const rdpConfigSpecs = [rdpConfigSpec, recordingConfigSpec];
 export type RdpConfig = ConfigOf<typeof rdpConfigSpec>;

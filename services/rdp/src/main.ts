@@ -2,7 +2,9 @@
 import { ApiClient } from '@jmp/contract';
 import { configHelp, createLogger, loadConfigOrExit } from '@jmp/runtime';
 import { drainOnSignals, httpDrainable, type Drainable } from '@jmp/runtime/drain';
+import { createRecordings, recordingConfigSpec } from '@jmp/recording';
 import { rdpConfigSpec, rdpConfigSpecs } from './config.js';
+import { storeRecording } from './desktop/recording.js';
 import { createRdpServer } from './server.js';
 
 const USAGE = `usage: jmp-rdp
@@ -24,7 +26,19 @@ const api = new ApiClient({
   authorization: () => `Bearer ${config.serviceToken}`,
   timeoutMs: 5000,
 });
-const { http, lite, desktops } = createRdpServer({ config, api, log });
+const recording = loadConfigOrExit('jmp-rdp', recordingConfigSpec);
+const { store } = createRecordings(recording, { log });
+const { http, lite, desktops } = createRdpServer({
+  config,
+  api,
+  log,
+  onEnded: (s) =>
+    storeRecording(
+      { store, dir: config.recordingDir, partBytes: recording.partBytes, maxBytes: recording.maxBytes, log },
+      s.id,
+      s.startedAt,
+    ),
+});
 http.listen(config.listen.port, config.listen.host, () => {
   const a = http.address();
   const port = a && typeof a === 'object' ? a.port : config.listen.port;

@@ -2,7 +2,7 @@
 // kept in memory (tests search them for secrets), and a ws client that sends
 // the web session cookie as a browser does.
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -12,11 +12,15 @@ import { ApiClient } from '@jmp/contract';
 import { loadConfig, type Logger } from '@jmp/runtime';
 import type { TestApi } from '../../api/test/harness.js';
 import { addGrant, addHost, addUser, webLogin } from '../../api/test/harness.js';
+import { LocalStore } from '@jmp/recording';
 import { rdpConfigSpec } from '../src/config.js';
+import { storeRecording } from '../src/desktop/recording.js';
 import { createRdpServer, type RdpServer } from '../src/server.js';
 
 export interface RunningRdp extends RdpServer {
   url: string;
+  /** The recording store's directory (file:// URIs point below it). */
+  storeDir: string;
   logs: string[];
   close(): Promise<void>;
 }
@@ -38,12 +42,21 @@ export async function startRdp(api: TestApi, guacdPort: number, env: Record<stri
   });
   const log = pino({ level: 'debug' }, sink) as unknown as Logger;
   const apiClient = new ApiClient({ baseUrl: api.url, authorization: () => `Bearer ${config.serviceToken}` });
-  const s = createRdpServer({ config, api: apiClient, log });
+  const storeDir = mkdtempSync(join(tmpdir(), 'jmp-rdp-store-'));
+  const store = new LocalStore({ dir: storeDir, fsync: false });
+  const onEnded = (d: { id: string; startedAt: Date }) =>
+    storeRecording(
+      { store, dir: config.recordingDir, partBytes: 64 * 1024 * 1024, maxBytes: 1024 ** 3, log, settleMs: 300 },
+      d.id,
+      d.startedAt,
+    );
+  const s = createRdpServer({ config, api: apiClient, log, onEnded });
   await new Promise<void>((r) => s.http.listen(0, '127.0.0.1', r));
   const port = (s.http.address() as AddressInfo).port;
   return {
     ...s,
     url: `ws://127.0.0.1:${port}`,
+    storeDir,
     logs,
     close: async () => {
       s.desktops.stopHeartbeat();
@@ -51,6 +64,8 @@ export async function startRdp(api: TestApi, guacdPort: number, env: Record<stri
       s.lite.closeAll();
       s.http.closeAllConnections();
       await new Promise<void>((r) => s.http.close(() => r()));
+      rmSync(storeDir, { recursive: true, force: true });
+      rmSync(config.recordingDir, { recursive: true, force: true });
     },
   };
 }
