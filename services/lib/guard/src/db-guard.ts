@@ -12,6 +12,7 @@ import type { StdinResult } from './stdin-guard.js';
 import { SqlSplitter, DEFAULT_MAX_STATEMENT_BYTES, type SqlUnit } from './sql-split.js';
 import { judgeSql, BLOCKED_CLIENT_COMMANDS, SQL_RULES } from './sql-judge.js';
 import { judgeRedis, REDIS_RULES } from './redis-judge.js';
+import { builtInRule } from './builtin-rule.js';
 
 export type DbDialect = 'mariadb' | 'redis';
 
@@ -23,14 +24,12 @@ export interface DbGuardOptions {
   alertOnly?: ReadonlySet<string>;
 }
 
-export const BINARY_RULE: MatchedRule = Object.freeze({
-  id: 'db-binary',
-  name: 'binary input (NUL or invalid UTF-8) is not sent to a database client',
-  pattern: '',
-  action: 'block',
-  severity: 'medium',
-  list: 'deny',
-});
+export const BINARY_RULE = builtInRule(
+  'db-binary',
+  'binary input (NUL or invalid UTF-8) is not sent to a database client',
+  'block',
+  'medium',
+);
 
 const EMPTY = Buffer.alloc(0);
 const NL = 0x0a;

@@ -3,9 +3,7 @@
 // command), then judged by command name. The per-session ACL user is the
 // enforcement; this is the early refusal that says why. Pure: no I/O.
 import type { MatchedRule, Verdict } from './rules.js';
-
-const rule = (id: string, name: string, action: 'block' | 'alert', severity: MatchedRule['severity']): MatchedRule =>
-  Object.freeze({ id, name, pattern: '', action, severity, list: 'deny' as const });
+import { builtInRule as rule } from './builtin-rule.js';
 
 export const REDIS_RULES = Object.freeze({
   flush: rule('redis-flush', 'FLUSHALL / FLUSHDB', 'block', 'critical'),

@@ -7,12 +7,10 @@
 // says why. Pure: no I/O.
 import mariadb from 'node-sql-parser/build/mariadb.js';
 import type { MatchedRule, Verdict } from './rules.js';
+import { builtInRule as rule } from './builtin-rule.js';
 
 const { Parser } = mariadb;
 const parser = new Parser();
-
-const rule = (id: string, name: string, action: 'block' | 'alert', severity: MatchedRule['severity']): MatchedRule =>
-  Object.freeze({ id, name, pattern: '', action, severity, list: 'deny' as const });
 
 /** The built-in SQL rules, blocked unless the operator turns them to alerts. */
 export const SQL_RULES = Object.freeze({

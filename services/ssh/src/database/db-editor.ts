@@ -3,6 +3,8 @@
 // its own), so keys come in and echo, submitted lines, Ctrl-C and Ctrl-D come
 // out. Printable input, Backspace, Ctrl-U, Enter (also inside a paste);
 // escape sequences (arrows, bracketed-paste marks) are skipped. Pure.
+import { EscapeSkipper } from '../shell/escapes.js';
+
 export type EditorEvent =
   { type: 'echo'; text: string } | { type: 'line'; text: string } | { type: 'interrupt' } | { type: 'eof' };
 
@@ -11,7 +13,7 @@ export const MAX_EDITOR_LINE = 16 * 1024 * 1024;
 
 export class DbEditor {
   private buf = '';
-  private esc: 'none' | 'esc' | 'csi' = 'none';
+  private readonly escapes = new EscapeSkipper();
   private lastCr = false;
 
   get line(): string {
@@ -28,18 +30,8 @@ export class DbEditor {
     for (const ch of data) {
       const cr = this.lastCr;
       this.lastCr = false;
-      if (this.esc === 'esc') {
-        this.esc = ch === '[' || ch === 'O' ? 'csi' : 'none';
-        continue;
-      }
-      if (this.esc === 'csi') {
-        if (ch >= '@' && ch <= '~') this.esc = 'none';
-        continue;
-      }
+      if (this.escapes.skip(ch)) continue;
       switch (ch) {
-        case '\x1b':
-          this.esc = 'esc';
-          break;
         case '\r':
         case '\n':
           if (ch === '\n' && cr) break; // CR LF is one Enter

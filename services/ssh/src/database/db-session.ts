@@ -14,6 +14,7 @@ import { DbGuard, type DbDialect } from '@jmp/guard';
 import type { StdinResult } from '@jmp/guard';
 import { openTarget, TargetError } from '@jmp/ssh-target';
 import { commandRecord } from '../session/guarded-pipe.js';
+import { untilTargetEnds } from '../session/target-end.js';
 import type { SessionCtx } from '../session/target-session.js';
 import { DbEditor } from './db-editor.js';
 
@@ -157,32 +158,16 @@ export async function databaseSession(
     );
   promptSoon(0);
 
-  let endReason = 'exit';
-  let onClientClose = (): void => {};
-  const code = await new Promise<number>((resolve) => {
-    let exit = 0;
-    ctx.sessions.track(id, (reason) => {
-      endReason = 'terminated';
-      say(`this session was ended: ${reason}`);
-      target.close();
-      resolve(exit);
-    });
-    remote.on('exit', (c: number | null) => {
-      exit = c ?? 0;
-    });
-    remote.on('close', () => resolve(exit));
-    onClientClose = () => {
-      endReason = 'client closed';
-      target.close();
-      resolve(exit);
-    };
-    channel.once('close', onClientClose);
+  const { code, endReason } = await untilTargetEnds({
+    id,
+    channel,
+    remote,
+    target,
+    sessions: ctx.sessions,
+    notice: say,
   });
-  if (promptTimer) clearTimeout(promptTimer);
-  channel.removeListener('close', onClientClose);
   channel.removeListener('data', onInput);
   channel.removeListener('end', onEnd);
-  ctx.sessions.untrack(id);
   target.close();
   await report();
   const recording = await rec.close(endReason);

@@ -13,6 +13,7 @@ import { recordingDefaults, type Recordings } from '@jmp/recording';
 import type { SessionController } from './controller.js';
 import { loadRules } from './host-rules.js';
 import { GuardedPipe, commandRecord } from './guarded-pipe.js';
+import { untilTargetEnds } from './target-end.js';
 import { WatchTap, tapped } from './watch-tap.js';
 
 export interface SessionCtx {
@@ -151,41 +152,20 @@ export async function targetSession(
     touch: ctx.touch,
     recordingHighWater,
   });
-  let endReason = 'exit';
   ctx.setResize((p) => {
     remote.setWindow(p.rows, p.cols, p.height, p.width);
     guard?.resize(p.cols, p.rows);
     rec.resize(p.cols, p.rows);
   });
-  // The client channel outlives this hop (back to the menu, then the next
-  // hop): its close listener is removed when the hop ends, so hops don't pile
-  // listeners onto it.
-  let onClientClose = (): void => {};
-  const code = await new Promise<number>((resolve) => {
-    let exit = 0;
-    ctx.sessions.track(
-      id,
-      (reason) => {
-        endReason = 'terminated';
-        notice(`this session was ended: ${reason}`);
-        target.close();
-        resolve(exit);
-      },
-      tap,
-    );
-    remote.on('exit', (c: number | null) => {
-      exit = c ?? 0;
-    });
-    remote.on('close', () => resolve(exit));
-    onClientClose = () => {
-      endReason = 'client closed';
-      target.close();
-      resolve(exit);
-    };
-    channel.once('close', onClientClose);
+  const { code, endReason } = await untilTargetEnds({
+    id,
+    channel,
+    remote,
+    target,
+    sessions: ctx.sessions,
+    notice,
+    tap,
   });
-  channel.removeListener('close', onClientClose);
-  ctx.sessions.untrack(id);
   ctx.setResize(null);
   target.close();
   await pipe.close();

@@ -1,5 +1,7 @@
 // A small line editor for the jump shell: printable input, backspace, Ctrl-U,
 // Ctrl-C, Ctrl-D, Tab completion; escape sequences (arrows) are skipped.
+import { EscapeSkipper } from './escapes.js';
+
 export const EOF = Symbol('eof');
 export type Completer = (line: string) => { line: string; candidates: string[] };
 
@@ -7,7 +9,7 @@ const MAX_LINE = 1024;
 
 export class LineEditor {
   private buf = '';
-  private esc: 'none' | 'esc' | 'csi' = 'none';
+  private readonly escapes = new EscapeSkipper();
 
   constructor(
     private readonly out: (s: string) => void,
@@ -24,18 +26,8 @@ export class LineEditor {
   feed(data: string): Array<string | typeof EOF> {
     const done: Array<string | typeof EOF> = [];
     for (const ch of data) {
-      if (this.esc === 'esc') {
-        this.esc = ch === '[' || ch === 'O' ? 'csi' : 'none';
-        continue;
-      }
-      if (this.esc === 'csi') {
-        if (ch >= '@' && ch <= '~') this.esc = 'none';
-        continue;
-      }
+      if (this.escapes.skip(ch)) continue;
       switch (ch) {
-        case '\x1b':
-          this.esc = 'esc';
-          break;
         case '\r':
         case '\n':
           this.out('\r\n');
