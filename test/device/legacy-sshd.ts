@@ -15,6 +15,7 @@ import {
   chmodSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface LegacySshd {
@@ -42,7 +43,7 @@ export async function freePort(): Promise<number> {
  * machine's plus the account, whose shell is device-cli.sh) and the CLI's log.
  */
 export function deviceAccount(account: string, password: string): string {
-  const dir = mkdtempSync(join(process.env.JMP_LAB_DIR ?? '/tmp', 'device-'));
+  const dir = mkdtempSync(join(tmpdir(), 'jmp-device-'));
   chmodSync(dir, 0o755);
   copyFileSync(new URL('./device-cli.sh', import.meta.url), join(dir, 'device-cli.sh'));
   chmodSync(join(dir, 'device-cli.sh'), 0o755);
