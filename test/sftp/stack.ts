@@ -14,6 +14,7 @@ import {
   type JumpStackOptions,
 } from '../e2e/helpers.js';
 import { freePort } from '../bench/lib/process.js';
+import { opensshArgs } from '../bench/lib/openssh.js';
 
 export interface SftpStack {
   stack: JumpStack;
@@ -152,24 +153,9 @@ export async function startSftpStack(
   }
 }
 
-/** OpenSSH options for a non-interactive client with jmp-sftp's key pinned. */
+/** OpenSSH options (sftp, scp) for a non-interactive client with jmp-sftp's key pinned: the ssh benches' own. */
 export function opensshOptions(s: SftpStack, knownHosts = s.knownHosts): string[] {
-  return [
-    '-F',
-    '/dev/null',
-    '-i',
-    s.keyFile,
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    `UserKnownHostsFile=${knownHosts}`,
-    '-o',
-    'GlobalKnownHostsFile=/dev/null',
-    '-o',
-    'StrictHostKeyChecking=yes',
-    '-o',
-    'BatchMode=yes',
-  ];
+  return opensshArgs(s.keyFile, knownHosts).slice(1);
 }
 
 /** Runs a client to its end (asynchronously: jmp-api answers from this same process). */

@@ -14,6 +14,7 @@ import { loginNotice, loginPage } from './pages/login.js';
 import { hostsPage } from './pages/hosts.js';
 import { desktopPage } from './pages/desktop.js';
 import { sessionsPage } from './pages/sessions.js';
+import { filesPage } from './pages/files.js';
 import { replayPage } from './pages/replay.js';
 import { requestsPage } from './pages/requests.js';
 import { approvalsPage } from './pages/approvals.js';
@@ -40,6 +41,7 @@ function buildNav(u: AuthUser | null): void {
     ['/hosts', 'My hosts'],
     ['/terminals', 'Terminals'],
     ['/sessions', 'Sessions'],
+    ['/files', 'File transfers'],
     ['/requests', 'Requests'],
     ['/approvals', 'Approvals'],
     ['/account', 'My account'],
@@ -83,6 +85,7 @@ route('/hosts', hostsPage(openTerminal));
 route('/desktop/:host', desktopPage);
 route('/terminals', { title: 'Terminals', terminals: true, render: () => terminals.shown() });
 route('/sessions', sessionsPage);
+route('/files', filesPage);
 route('/sessions/:id', replayPage);
 route('/requests', requestsPage);
 route('/approvals', approvalsPage);

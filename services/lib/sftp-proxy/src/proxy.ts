@@ -7,15 +7,13 @@
 // end; ssh2's stream helpers, which keep one request in flight, are never used.
 import { createHash, type Hash } from 'node:crypto';
 import type { Attributes, FileEntry, SFTPWrapper } from 'ssh2';
-import type { ApiClient } from '@jmp/contract';
 import type { MyHost } from '@jmp/contract/schemas/access';
 import type { FileOperation } from '@jmp/contract/schemas/files';
-import type { Logger } from '@jmp/runtime';
-import type { FileAudit, OpenOperation } from './audit.js';
+import type { OpenOperation } from './audit.js';
 import { describe, resolveVirtual, toVirtual, type VirtualPath } from './paths.js';
 import { opensForWrite, refusal, type Access } from './policy.js';
 import { fromTargetError, STATUS, type Status } from './status.js';
-import { Target, TargetPool, TargetRefusal } from './targets.js';
+import { Target, TargetPool, TargetRefusal, type TargetPoolOptions } from './targets.js';
 
 export interface SftpLimits {
   /** Open file and directory handles per session. */
@@ -28,14 +26,8 @@ export interface SftpLimits {
   hostsCacheMs?: number;
 }
 
-export interface SftpSessionOptions {
-  api: ApiClient;
-  log: Logger;
-  audit: FileAudit;
-  user: string;
-  source: string;
-  instance: string;
-  targetPort: number;
+/** Who the session is for and what it runs with: the target pool's options, and the limits. */
+export interface SftpSessionOptions extends Omit<TargetPoolOptions, 'idleMs'> {
   limits: SftpLimits;
 }
 
@@ -69,16 +61,7 @@ type Handle =
 /** Serves one SFTP channel until it closes; returns a function that ends it. */
 export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): void } {
   const { api, log, audit, user } = o;
-  const pool = new TargetPool({
-    api,
-    log,
-    audit,
-    user,
-    source: o.source,
-    instance: o.instance,
-    targetPort: o.targetPort,
-    idleMs: o.limits.targetIdleMs,
-  });
+  const pool = new TargetPool({ ...o, idleMs: o.limits.targetIdleMs });
   const handles = new Map<number, Handle>();
   let nextHandle = 1;
   let inFlight = 0;
