@@ -12,7 +12,7 @@ import {
   parseDevicePrivateKey,
   sealDeviceSecret,
 } from '@jmp/contract/device-secrets';
-import { startApi, addUser, addProject, addService, addRole, type TestApi } from './harness.js';
+import { startApi, addUser, addProject, addService, addRole, webLogin, type TestApi } from './harness.js';
 
 const SECRET = 'Sw1tch-P@ss-7c1e';
 let api: TestApi;
@@ -182,6 +182,39 @@ test('the device right: a person without it is refused before any secret leaves;
   });
   assert.equal(ev.status, 201);
   assert.ok(await api.db('audit_events').where({ action: 'device.login_failed' }).first());
+});
+
+test('the device right is requested and approved like root: plain ops cannot approve, the ops lead can', async () => {
+  const pw = 'device request password';
+  const login = async (over: Parameters<typeof addUser>[1] = {}) => {
+    const u = await addUser(api.db, { password: pw, ...over });
+    return { ...u, h: (await webLogin(api, u.username, pw)).cookie };
+  };
+  const asker = await login();
+  const ops = await login();
+  const lead = await login();
+  await addRole(api.db, ops.id, 'service', serviceId, 'ops');
+  await addRole(api.db, lead.id, 'service', serviceId, 'ops', true);
+  const open = () => S('POST', '/v1/device-sessions', { id: randomUUID(), user: asker.username, device: 'sw-core-01' });
+  assert.equal((await open()).status, 403);
+  const r = await api.call('POST', '/v1/requests', {
+    headers: asker.h,
+    body: {
+      scope: { type: 'service', id: serviceId },
+      right: 'device',
+      durationSeconds: 3600,
+      reason: 'change window',
+    },
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const byOps = await api.call('POST', `/v1/requests/${r.body.id}/approve`, { headers: ops.h, body: {} });
+  assert.equal(byOps.status, 403, 'plain ops may not approve a device request');
+  assert.match(byOps.body.error.message, /ops lead/);
+  const ok = await api.call('POST', `/v1/requests/${r.body.id}/approve`, { headers: lead.h, body: {} });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  const g = await open();
+  assert.equal(g.status, 201, JSON.stringify(g.body));
+  assert.match(g.body.reason, /^grant #\d+: device for .* until /);
 });
 
 /** An X25519 private key made of 32 raw bytes (PKCS#8 DER). */
