@@ -8,34 +8,22 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { REPO_DIR, startLab, type Lab } from '../lab/lab.js';
-import { prepareXrdp, startXrdp } from '../lab/xrdp.js';
-import { startApi, type TestApi } from '../../services/api/test/harness.js';
-import { startRdp, person, PASSWORD, type RunningRdp } from '../../services/rdp/test/stack.js';
-import { startGuacd, type RunningGuacd } from './guacd.js';
+import { REPO_DIR } from '../lab/lab.js';
+import { PASSWORD } from '../../services/rdp/test/stack.js';
+import { ACCOUNT, startWindowsLab, type WindowsLab } from './windows-lab.js';
 import { startFront } from './front.js';
 
 const WEB_DIST = join(REPO_DIR, 'services/web/dist');
 const SCREENSHOTS = join(REPO_DIR, 'docs/screenshots');
 const CHROMIUM = process.env.JMP_CHROMIUM ?? '/usr/bin/chromium';
-const ACCOUNT = { name: 'winuser', uid: 4101, password: 'Wín-Pässwörd-7€' };
-
-let lab: Lab, api: TestApi, guacd: RunningGuacd, rdp: RunningRdp, browser: Browser;
+let w: WindowsLab, browser: Browser;
 let front: Awaited<ReturnType<typeof startFront>>;
 const work = mkdtempSync(join(tmpdir(), 'jmp-rdp-browser-'));
 
 before(async () => {
   if (!existsSync(join(WEB_DIST, 'index.html'))) throw new Error('the console is not built: make web-build');
-  lab = await startLab({
-    hosts: ['w1'],
-    agentCommand: null,
-    prepare: (h) => prepareXrdp(h, { localAccounts: [ACCOUNT] }),
-  });
-  await startXrdp(lab.host('w1'));
-  api = await startApi();
-  guacd = await startGuacd(join(work, 'guacd.log'));
-  rdp = await startRdp(api, guacd.port, { JMP_RDP_RECORDING_DIR: join(work, 'recordings') });
-  front = await startFront({ webDir: WEB_DIST, apiUrl: api.url, rdpUrl: rdp.url.replace(/^ws/, 'http') });
+  w = await startWindowsLab(work);
+  front = await startFront({ webDir: WEB_DIST, apiUrl: w.api.url, rdpUrl: w.rdp.url.replace(/^ws/, 'http') });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -45,10 +33,7 @@ before(async () => {
 after(async () => {
   await browser?.close().catch(() => {});
   await front?.close();
-  await rdp?.close();
-  await guacd?.stop();
-  await api?.close();
-  await lab?.stop();
+  await w?.close();
 });
 
 async function logIn(page: Page, username: string) {
@@ -79,11 +64,7 @@ const colours = (page: Page) =>
 
 describe('Desktop page', () => {
   test('a Windows-style host: typed credentials, the desktop is drawn in the page', async () => {
-    const p = await person(api, { kind: 'windows' });
-    await api
-      .db('hosts')
-      .where({ id: p.h.id })
-      .update({ addresses: JSON.stringify([lab.host('w1').address]) });
+    const p = await w.person();
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     const page = await context.newPage();
     try {
@@ -108,8 +89,8 @@ describe('Desktop page', () => {
   });
 
   test('a host the person has no right on: the page says so and nothing reaches guacd', async () => {
-    const p = await person(api, { kind: 'windows', right: false });
-    const opened = () => (guacd.log().match(/Creating new client/g) ?? []).length;
+    const p = await w.person(false);
+    const opened = () => (w.guacd.log().match(/Creating new client/g) ?? []).length;
     const before = opened();
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -9,49 +9,29 @@ import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { startLab, type Lab } from '../lab/lab.js';
-import { prepareXrdp, startXrdp, xrdpLogs } from '../lab/xrdp.js';
-import { startApi, type TestApi } from '../../services/api/test/harness.js';
-import { startRdp, person, openDesktop, instr, sleep, type RunningRdp } from '../../services/rdp/test/stack.js';
-import { startGuacd, type RunningGuacd } from './guacd.js';
+import type { Lab } from '../lab/lab.js';
+import { xrdpLogs } from '../lab/xrdp.js';
+import type { TestApi } from '../../services/api/test/harness.js';
+import { openDesktop, instr, sleep, type RunningRdp } from '../../services/rdp/test/stack.js';
+import type { RunningGuacd } from './guacd.js';
+import { ACCOUNT, startWindowsLab, type WindowsLab } from './windows-lab.js';
 
-const ACCOUNT = { name: 'winuser', uid: 4101, password: 'Wín-Pässwörd-7€' };
+let w: WindowsLab;
+let lab: Lab, api: TestApi, guacd: RunningGuacd, rdp: RunningRdp, recordings: string;
+const work = mkdtempSync(join(tmpdir(), 'jmp-rdp-typed-'));
 const WRONG = 'not-the-password-9';
 
-let lab: Lab, api: TestApi, guacd: RunningGuacd, rdp: RunningRdp;
-const work = mkdtempSync(join(tmpdir(), 'jmp-rdp-typed-'));
-const recordings = join(work, 'recordings');
-
 before(async () => {
-  lab = await startLab({
-    hosts: ['w1'],
-    agentCommand: null,
-    prepare: (h) => prepareXrdp(h, { localAccounts: [ACCOUNT] }),
-  });
-  await startXrdp(lab.host('w1'));
-  api = await startApi();
-  guacd = await startGuacd(join(work, 'guacd.log'));
-  rdp = await startRdp(api, guacd.port, { JMP_RDP_RECORDING_DIR: recordings });
+  w = await startWindowsLab(work);
+  ({ lab, api, guacd, rdp, recordings } = w);
 });
 after(async () => {
-  await rdp?.close();
-  await guacd?.stop();
-  await api?.close();
-  await lab?.stop();
+  await w?.close();
 });
-
-async function windowsDesktop() {
-  const p = await person(api, { kind: 'windows' });
-  await api
-    .db('hosts')
-    .where({ id: p.h.id })
-    .update({ addresses: JSON.stringify([lab.host('w1').address]) });
-  return p;
-}
 
 /** Opens a desktop, types the credentials, collects what guacd sends for `ms`. */
 async function login(password: string, ms = 6000) {
-  const p = await windowsDesktop();
+  const p = await w.person();
   const d = openDesktop(rdp.url, await p.token(), p.cookie);
   assert.equal(await d.status, 101);
   await d.waitFor(/^0\.,/);

@@ -25,6 +25,18 @@ after(async () => {
 });
 
 const sessionRow = (id: string) => api.db('sessions').where({ id }).first();
+/** The person's desktop session row once it has ended. */
+const endedRow = (username: string, ms = 5000) =>
+  until(
+    () =>
+      api
+        .db('sessions')
+        .join('users', 'users.id', 'sessions.user_id')
+        .where({ 'users.username': username })
+        .whereNotNull('ended_at')
+        .first('end_reason'),
+    ms,
+  );
 async function until(f: () => Promise<unknown>, ms = 5000): Promise<any> {
   const end = Date.now() + ms;
   for (;;) {
@@ -229,14 +241,7 @@ describe("guacamole-lite's faults", () => {
       const d = openDesktop(r.url, await p.token(), p.cookie);
       await d.waitFor(/^0\.,/);
       await d.closed;
-      const row = await until(() =>
-        api
-          .db('sessions')
-          .join('users', 'users.id', 'sessions.user_id')
-          .where({ 'users.username': p.u.username })
-          .whereNotNull('ended_at')
-          .first('end_reason'),
-      );
+      const row = await endedRow(p.u.username);
       assert.equal(row.end_reason, 'guacd_silent');
     } finally {
       await r.close();
@@ -271,14 +276,7 @@ describe('bad input', () => {
       const d = openDesktop(r.url, await p.token(), p.cookie);
       const m = await d.waitFor(/^5\.error,/);
       assert.match(m, /Desktop service unavailable/);
-      const row = await until(() =>
-        api
-          .db('sessions')
-          .join('users', 'users.id', 'sessions.user_id')
-          .where({ 'users.username': p.u.username })
-          .whereNotNull('ended_at')
-          .first('end_reason'),
-      );
+      const row = await endedRow(p.u.username);
       assert.equal(row.end_reason, 'guacd_unavailable');
     } finally {
       await r.close();
@@ -297,16 +295,7 @@ describe('bad input', () => {
       await d.waitFor(/^0\.,/);
       // The page stops reading its socket.
       (d.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-      const row = await until(
-        () =>
-          api
-            .db('sessions')
-            .join('users', 'users.id', 'sessions.user_id')
-            .where({ 'users.username': p.u.username })
-            .whereNotNull('ended_at')
-            .first('end_reason'),
-        10_000,
-      );
+      const row = await endedRow(p.u.username, 10_000);
       assert.equal(row.end_reason, 'client_stalled');
       // What guacd could send is bounded by the buffer bound plus the kernel's socket buffers, far below the flood.
       assert.ok(g.flooded < 32 * 1024 * 1024, `guacd sent ${g.flooded} bytes`);
