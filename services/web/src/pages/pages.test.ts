@@ -58,7 +58,11 @@ test('the request form becomes the API body, or a sentence', () => {
   assert.equal(requestBody({ ...base, target: ' ' }), 'Enter the host name.');
   assert.equal(requestBody({ ...base, target: 'bad_name!' }), 'The host name is not a valid DNS name.');
   assert.equal(requestBody({ ...base, reason: '  ' }), 'Say why you need the access.');
-  assert.equal(requestBody({ ...base, right: 'admin' }), 'Choose login or root.');
+  assert.equal(requestBody({ ...base, right: 'admin' }), 'Choose login, root or a database right.');
+  assert.deepEqual(requestBody({ ...base, right: 'mariadb_write' }), {
+    ...(requestBody(base) as object),
+    right: 'mariadb_write',
+  });
 });
 
 test('date filters are local days, the end day included', () => {

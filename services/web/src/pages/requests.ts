@@ -43,12 +43,24 @@ export function requestBody(v: {
     if (!/^\d+$/.test(target) || Number(target) < 1) return `The ${v.scopeType} id must be a positive number.`;
     scope = { type: v.scopeType, id: Number(target) };
   } else return 'Choose a host, service or project.';
-  if (v.right !== 'login' && v.right !== 'root') return 'Choose login or root.';
+  if (!REQUESTABLE_RIGHTS.some(([r]) => r === v.right)) return 'Choose login, root or a database right.';
   const reason = v.reason.trim();
   if (!reason) return 'Say why you need the access.';
   if (reason.length > 2000) return 'The reason must be at most 2000 characters.';
   return { scope, right: v.right, durationSeconds: Number(v.durationSeconds), reason };
 }
+
+/** What a person may ask for: login, root and the database rights (read, write, admin per kind). */
+export const REQUESTABLE_RIGHTS: Array<[string, string]> = [
+  ['login', 'login'],
+  ['root', 'root (sudo)'],
+  ['mariadb_read', 'MariaDB read'],
+  ['mariadb_write', 'MariaDB write'],
+  ['mariadb_admin', 'MariaDB admin'],
+  ['redis_read', 'Redis read'],
+  ['redis_write', 'Redis write'],
+  ['redis_admin', 'Redis admin'],
+];
 
 export function scopeLabel(r: AccessRequestView): string {
   return `${r.scope.type} ${r.scope.name}`;
@@ -64,10 +76,7 @@ export const requestsPage: Page = {
     ]);
     const target = h('input', { name: 'target', autocomplete: 'off', spellcheck: 'false', required: true });
     const targetField = field('Host name', target);
-    const right = select('right', [
-      ['login', 'login'],
-      ['root', 'root (sudo)'],
-    ]);
+    const right = select('right', REQUESTABLE_RIGHTS);
     const durationSel = select('durationSeconds', DURATIONS, '3600');
     const reason = h('textarea', { name: 'reason', rows: 3, maxlength: 2000, required: true });
     const msg = message();
