@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { addUser } from '../../services/api/test/harness.js';
 import { totpCode } from '../../services/api/src/crypto/totp.js';
@@ -60,6 +61,12 @@ async function accessible(page: Page, what: string): Promise<void> {
       .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   });
   assert.deepEqual(found, [], `${what}: axe-core violations`);
+}
+
+function ed25519Line(comment: string): string {
+  const raw = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+  const str = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+  return `ssh-ed25519 ${Buffer.concat([str(Buffer.from('ssh-ed25519')), str(raw)]).toString('base64')} ${comment}`;
 }
 
 /** Types into a labelled field and presses Enter: the form submits from the keyboard. */
@@ -116,6 +123,18 @@ test(
       await page.getByLabel('Initial password').fill(ERIN.password);
       await page.getByLabel('Initial password').press('Enter');
       await page.getByText(/User erin created \(uid \d+\)\./).waitFor();
+      // Her SSH key, added by the administrator; a bad line is refused with the API's sentence.
+      await page.getByText('Keys of erin').click();
+      const keys = page.locator('details.user-keys[open]');
+      await keys.getByLabel('Public key', { exact: true }).fill('ssh-ed25519 AAAA');
+      await keys.getByRole('button', { name: 'Add key' }).click();
+      await keys
+        .getByRole('alert')
+        .filter({ hasText: /^(Public key|body\.publicKey): / })
+        .waitFor();
+      await keys.getByLabel('Public key', { exact: true }).fill(ed25519Line('erin@laptop'));
+      await keys.getByRole('button', { name: 'Add key' }).click();
+      await keys.getByRole('cell', { name: 'erin@laptop', exact: true }).waitFor();
       await accessible(page, 'users');
       await screenshot(page, 'admin-users');
 

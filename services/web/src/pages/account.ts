@@ -4,15 +4,13 @@
 import qrcode from 'qrcode-generator';
 import type { MyRight, MyTotp, MyTotpStart } from '@jmp/contract/schemas/auth';
 import { MyTotpConfirm } from '@jmp/contract/schemas/auth';
-import type { z } from 'zod';
-import { UserKeyCreate, type UserKey as UserKeySchema } from '@jmp/contract/schemas/admin';
-import { api, get, post } from '../api.js';
+import { get, post } from '../api.js';
 import { h, table, toast } from '../dom.js';
 import type { Page } from '../router.js';
 import { badge, heading, time } from './common.js';
-import { actionButton, apiForm } from './forms.js';
+import { apiForm } from './forms.js';
+import { keysEditor } from './ssh-keys.js';
 
-type UserKey = z.infer<typeof UserKeySchema>;
 const SVG = 'http://www.w3.org/2000/svg';
 
 /** The otpauth:// URI as a QR code: an SVG of dark modules, with the URI's meaning as its accessible name. */
@@ -108,54 +106,6 @@ function totpSection(signal: AbortSignal): HTMLElement {
   return box;
 }
 
-function keysSection(signal: AbortSignal): HTMLElement {
-  const list = h('div');
-  const load = async () => {
-    const { items } = await get<{ items: UserKey[] }>('/v1/me/keys');
-    if (signal.aborted) return;
-    list.replaceChildren(
-      table(
-        'My SSH public keys',
-        ['Comment', 'Fingerprint', 'Added', ''],
-        items.map((k) => [
-          k.comment || '—',
-          h('code', {}, k.fingerprint),
-          time(k.createdAt),
-          actionButton(
-            'Remove',
-            `Remove the key ${k.comment || k.fingerprint}`,
-            async () => {
-              await api('DELETE', `/v1/me/keys/${k.id}`);
-              toast('Key removed.');
-              await load();
-            },
-            toast,
-            'danger',
-          ),
-        ]),
-        { empty: 'No SSH keys yet: jmp asks for your password (and code).' },
-      ),
-    );
-  };
-  const form = apiForm({
-    title: 'Add an SSH public key',
-    id: 'key-add-h',
-    fields: [
-      { name: 'publicKey', label: 'Public key', type: 'textarea', hint: 'One line: ssh-ed25519 AAAA… comment' },
-      { name: 'comment', label: 'Comment', optional: true, hint: 'Optional; the key line’s comment otherwise' },
-    ],
-    schema: UserKeyCreate,
-    submit: 'Add key',
-    send: async (body) => {
-      const k = await post<UserKey>('/v1/me/keys', body);
-      await load();
-      return `Key ${k.fingerprint} added.`;
-    },
-  });
-  void load().catch((err: Error) => toast(err.message));
-  return h('section', { 'aria-labelledby': 'keys-h' }, h('h2', { id: 'keys-h' }, 'SSH public keys'), list, form);
-}
-
 function rightsSection(signal: AbortSignal): HTMLElement {
   const list = h('div');
   void get<{ items: MyRight[] }>('/v1/me/rights')
@@ -186,7 +136,12 @@ export const accountPage: Page = {
       heading('My account', h('a', { href: '#/sessions', class: 'button' }, 'My sessions')),
       totpSection(signal),
       rightsSection(signal),
-      keysSection(signal),
+      h(
+        'section',
+        { 'aria-labelledby': 'keys-h' },
+        h('h2', { id: 'keys-h' }, 'SSH public keys'),
+        keysEditor('/v1/me/keys', 'My SSH public keys', signal),
+      ),
     );
   },
 };

@@ -6,6 +6,7 @@ import type { Page } from '../router.js';
 import { currentUser } from '../session-store.js';
 import { badge, heading } from './common.js';
 import { actionButton, apiForm } from './forms.js';
+import { keysEditor } from './ssh-keys.js';
 
 export const usersPage: Page = {
   title: 'Users',
@@ -24,7 +25,7 @@ export const usersPage: Page = {
         h('p', { class: 'count' }, `${r.total} users`),
         table(
           'Users',
-          ['User', 'Name', 'uid', 'Factors', 'Roles', 'Status', 'Reset', ''],
+          ['User', 'Name', 'uid', 'Factors', 'Roles', 'Status', 'Password, TOTP, keys', ''],
           r.items.map((u) => [
             h('strong', {}, u.username),
             u.displayName || '—',
@@ -37,7 +38,7 @@ export const usersPage: Page = {
                 return f;
               }, document.createDocumentFragment()),
             u.status === 'active' ? badge('active', 'ok') : badge('disabled', 'muted'),
-            admin ? userActions(u, load) : '',
+            h('div', {}, admin ? userActions(u, load) : null, keysDetails(u, admin, signal)),
             admin && u.id !== currentUser()?.id
               ? h(
                   'button',
@@ -138,4 +139,17 @@ function userActions(u: AdminUser, reload: () => Promise<void>): HTMLElement {
       )
     : null;
   return h('div', { class: 'inline-actions' }, pw, setPw, totp);
+}
+
+/** The person's SSH keys, loaded when opened. */
+function keysDetails(u: AdminUser, admin: boolean, signal: AbortSignal): HTMLElement {
+  const d = h('details', { class: 'user-keys' }, h('summary', {}, `Keys of ${u.username}`));
+  d.addEventListener(
+    'toggle',
+    () => {
+      if (d.open) d.append(keysEditor(`/v1/users/${u.id}/keys`, `SSH public keys of ${u.username}`, signal, admin));
+    },
+    { once: true },
+  );
+  return d;
 }
