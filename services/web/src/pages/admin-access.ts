@@ -1,6 +1,7 @@
 // Grants (rights outside the roles, for a person or a department, with an end)
 // and request limits (how long each right may be asked for, per project or
 // service). Administrators change them; auditors read the grants.
+import { REQUESTABLE_RIGHTS } from './requests.js';
 import type { z } from 'zod';
 import {
   GrantCreate,
@@ -104,10 +105,7 @@ export const accessPage: Page = {
                 name: 'right',
                 label: 'Right',
                 type: 'select',
-                options: [
-                  ['login', 'login'],
-                  ['root', 'root'],
-                ],
+                options: REQUESTABLE_RIGHTS,
               },
               {
                 name: 'scope',
@@ -181,10 +179,7 @@ export const accessPage: Page = {
                 name: 'right',
                 label: 'For right',
                 type: 'select',
-                options: [
-                  ['login', 'login'],
-                  ['root', 'root'],
-                ],
+                options: REQUESTABLE_RIGHTS,
               },
               { name: 'maxHours', label: 'At most (hours)', type: 'number', value: '8' },
             ],
