@@ -7,6 +7,9 @@ import * as m003 from './migrations/003_hop_tickets.js';
 import * as m004 from './migrations/004_enrolment_binding.js';
 import * as m005 from './migrations/005_ticket_keys_policy_version.js';
 import * as m006 from './migrations/006_file_operations.js';
+import * as m008 from './migrations/008_desktop.js';
+import * as m009 from './migrations/009_database_rights.js';
+import * as m010 from './migrations/010_devices.js';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '001_schema': m001,
@@ -15,6 +18,9 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '004_enrolment_binding': m004,
   '005_ticket_keys_policy_version': m005,
   '006_file_operations': m006,
+  '008_desktop': m008,
+  '009_database_rights': m009,
+  '010_devices': m010,
 };
 
 export type Db = Knex;
