@@ -303,6 +303,38 @@ test("jmp-ssh's sftp subsystem serves the same tree (one implementation, two doo
 });
 
 test(
+  'an idle target connection is closed and its session ended; the next access logs in anew',
+  { timeout: 60_000 },
+  async () => {
+    const dir = join(s.dir, 'idle');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'host_key'), readFileSync(s.sftp.hostKeyPath), { mode: 0o600 });
+    const idle = await startJmpSftp(s.stack, dir, { JMP_SFTP_TARGET_IDLE_SECONDS: '1' });
+    try {
+      const { c, sftp } = await sftpClient(idle.port);
+      try {
+        const stat = promisify<[string], unknown>(sftp.stat.bind(sftp));
+        const t0 = new Date();
+        const mine = () => s.stack.api.db('sessions').where({ protocol: 'sftp' }).where('started_at', '>=', t0);
+        assert.equal((await status(stat('/h1/etc/hostname'))).code, 0);
+        await until(
+          'the idle target session ended',
+          async () => (await mine().where({ end_reason: 'idle' }).whereNotNull('ended_at')).length === 1,
+          15_000,
+        );
+        // The person's own connection stays; the next access opens a new target session.
+        assert.equal((await status(stat('/h1/etc/hostname'))).code, 0);
+        assert.equal((await mine()).length, 2);
+      } finally {
+        c.end();
+      }
+    } finally {
+      await idle.stop();
+    }
+  },
+);
+
+test(
   'jmp-sftp killed mid-transfer: the client sees an error; after the restart the audit shows the transfer incomplete',
   { timeout: 120_000 },
   async () => {
