@@ -17,7 +17,9 @@ import { adminRoutes } from './admin/routes.js';
 import { accessRoutes } from './access/routes.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { webRoutes } from './web/routes.js';
+import { deviceRoutes } from './devices/routes.js';
 import { fileRoutes } from './files/routes.js';
+import { desktopRoutes } from './desktop/routes.js';
 import { Notifier } from './notify/notifier.js';
 
 export const ROUTE_MODULES: RouteModule[] = [
@@ -30,7 +32,9 @@ export const ROUTE_MODULES: RouteModule[] = [
   accessRoutes,
   sessionRoutes,
   webRoutes,
+  deviceRoutes,
   fileRoutes,
+  desktopRoutes,
   adminRoutes,
 ];
 

@@ -9,3 +9,5 @@ export * from './access.js';
 export * from './sessions.js';
 export * from './web.js';
 export * from './files.js';
+export * from './desktop.js';
+export * from './devices.js';
