@@ -76,8 +76,8 @@ test('write right: INSERT works, DELETE FROM t is blocked by the guard and the r
   await r.close();
 });
 
-test('Redis, read right: GET works, SET is refused, FLUSHALL is blocked and the keys stay; the ACL user is gone after; its secret is nowhere in jmp', async () => {
-  const t = await L.jumpTo('redis db1', /Redis db1> $/u);
+test('Redis (row d2 of the databases list), read right: GET works, SET is refused, FLUSHALL is blocked and the keys stay; the ACL user is gone after; its secret is nowhere in jmp', async () => {
+  const t = await L.jumpTo('d2', /Redis db1> $/u);
   t.send('GET k1\r');
   await t.until(/"v1"/u);
   const users = (await L.redisRoot('ACL', 'USERS')).split('\n').filter((u) => u.startsWith('jmp-alice-'));

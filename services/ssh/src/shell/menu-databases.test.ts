@@ -32,10 +32,15 @@ test('mysql, mariadb and redis open a database terminal on a host, by name or nu
   assert.deepEqual(parseCommand('mysql nope', hosts), { kind: 'error', message: 'no host named nope among yours' });
 });
 
+test('a database row opens by its number dN, as listed', () => {
+  assert.deepEqual(parseCommand('d2', hosts), { kind: 'database', host: hosts[0], db: 'redis' });
+  assert.deepEqual(parseCommand('d3', hosts), { kind: 'error', message: 'no database row d3; "databases" lists 2' });
+});
+
 test('databases lists each database target with the level, and says when there is none', () => {
   const out = renderDatabases(hosts);
-  assert.match(out, /db-01 +mariadb +write +non-production +mysql db-01/u);
-  assert.match(out, /db-01 +redis +read +non-production +redis db-01/u);
+  assert.match(out, /d1 +db-01 +mariadb +write +non-production +d1 or mysql db-01/u);
+  assert.match(out, /d2 +db-01 +redis +read +non-production +d2 or redis db-01/u);
   assert.doesNotMatch(out, /web-01/u);
   assert.match(renderDatabases([host('web-01')]), /no database rights/u);
 });

@@ -62,7 +62,8 @@ export const HELP =
     '  info <host>            environment, agent (last seen, version, fail mode) and your access',
     '  devices                the network devices you may open',
     '  device <name> [as <account>]  open a network device (switch, router, firewall)',
-    '  databases              the databases (MariaDB, Redis) you may open, with your level',
+    '  databases              the databases (MariaDB, Redis) you may open, with your level: rows d1, d2, …',
+    '  d<number>              open that database row',
     '  mysql <host>           a MariaDB/MySQL terminal on that host, as yourself (also: mariadb)',
     '  redis <host>           a Redis terminal on that host, as yourself',
     '  help                   this text',
@@ -89,6 +90,14 @@ export function parseCommand(input: string, hosts: readonly MyHost[]): Command {
   if (line === 'ssh') return { kind: 'error', message: 'usage: ssh <host> [command]' };
   if (line === 'devices') return { kind: 'devices' };
   if (line === 'databases') return { kind: 'databases' };
+  const row = /^d(\d+)$/.exec(line);
+  if (row) {
+    const all = databaseTargets(hosts);
+    const t = all[Number(row[1]) - 1];
+    return t
+      ? { kind: 'database', host: t.host, db: t.kind }
+      : { kind: 'error', message: `no database row ${line}; "databases" lists ${all.length}` };
+  }
   const db = /^(mysql|mariadb|redis|redis-cli)(?:\s+(\S+))?$/.exec(line);
   if (db) {
     const kind = db[1]!.startsWith('redis') ? 'redis' : 'mariadb';
@@ -144,15 +153,25 @@ export function complete(line: string, hosts: readonly MyHost[]): { line: string
 
 /** `databases`: one row per database target (host and kind) the person may open, with her level. */
 export function renderDatabases(hosts: readonly MyHost[]): string {
-  const rows = hosts.flatMap((h) => (h.databases ?? []).map((d) => ({ h, ...d })));
+  const rows = databaseTargets(hosts);
   if (rows.length === 0) return `You have no database rights. Ask for access in the jmp web console.${NL}`;
-  const w = Math.max(4, ...rows.map((r) => r.h.hostname.length));
-  const lines = [`  ${pad('host', w + 2)}${pad('database', 10)}${pad('level', 7)}${pad('environment', 16)}open with`];
-  for (const r of rows)
+  const w = Math.max(4, ...rows.map((r) => r.host.hostname.length));
+  const lines = [
+    `  ${pad('#', 5)}${pad('host', w + 2)}${pad('database', 10)}${pad('level', 7)}${pad('environment', 16)}open with`,
+  ];
+  rows.forEach((r, i) =>
     lines.push(
-      `  ${pad(r.h.hostname, w + 2)}${pad(r.kind, 10)}${pad(r.level, 7)}${pad(environmentLabel(r.h.state), 16)}${r.kind === 'mariadb' ? 'mysql' : 'redis'} ${r.h.hostname}`,
-    );
+      `  ${pad(`d${i + 1}`, 5)}${pad(r.host.hostname, w + 2)}${pad(r.kind, 10)}${pad(r.level, 7)}${pad(environmentLabel(r.host.state), 16)}d${i + 1} or ${r.kind === 'mariadb' ? 'mysql' : 'redis'} ${r.host.hostname}`,
+    ),
+  );
   return lines.join(NL) + NL;
+}
+
+/** The database targets in menu order (host order, then kind): row dN of `databases` is the N-th. */
+export function databaseTargets(
+  hosts: readonly MyHost[],
+): Array<{ host: MyHost; kind: 'mariadb' | 'redis'; level: string }> {
+  return hosts.flatMap((host) => (host.databases ?? []).map((d) => ({ host, kind: d.kind, level: d.level })));
 }
 
 /** `devices`: the network devices the person may open. */
