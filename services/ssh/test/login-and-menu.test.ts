@@ -88,8 +88,9 @@ describe('jump shell', () => {
     const sh = await shell(client);
     const menu = await sh.until(/\$ $/);
     assert.match(menu, /Welcome to jmp/);
-    assert.match(menu, /1\s+db-01\s+10\.231\.0\.52\s+online\s+shop\/web\s+\(root\)/);
-    assert.match(menu, /3\s+web-02\s+10\.231\.0\.51\s+offline/);
+    assert.match(menu, /1\s+db-01\s+10\.231\.0\.52\s+production\s+not enrolled\s+shop\/web\s+\(root\)/);
+    assert.match(menu, /3\s+web-02\s+10\.231\.0\.51\s+non-production/);
+    assert.doesNotMatch(menu, /\b(online|offline)\b/, 'the environment is never called online/offline');
     sh.send('web\r');
     await sh.until(/No host|2\s+web-01[\s\S]*3\s+web-02[\s\S]*\$ $/);
     sh.send('db\t');
