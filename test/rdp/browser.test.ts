@@ -75,14 +75,37 @@ describe('Desktop page', () => {
       await page.getByRole('button', { name: 'Connect' }).click();
       await page.locator('.desktop-screen[data-state="connected"]').waitFor({ state: 'attached', timeout: 20_000 });
       let n = 0;
-      for (let i = 0; i < 60 && n < 2; i++) {
+      for (let i = 0; i < 160 && n < 2; i++) {
         await page.waitForTimeout(250);
         n = await colours(page);
       }
+      assert.ok(n >= 2, `the canvas shows ${n} colour(s): nothing was drawn`);
       mkdirSync(SCREENSHOTS, { recursive: true });
       await page.screenshot({ path: join(SCREENSHOTS, 'desktop.png') });
-      assert.ok(n >= 2, `the canvas shows ${n} colour(s): nothing was drawn`);
       assert.equal(await page.locator('input[type=password]').count(), 0, 'the password field is gone');
+
+      // Leaving the page closes the desktop; its recording goes to the store, then the console replays it.
+      await page.goto(`${front.url}/#/hosts`);
+      let row: { id: string } | undefined;
+      for (let i = 0; i < 100 && !row; i++) {
+        row = await w.api
+          .db('sessions')
+          .join('users', 'users.id', 'sessions.user_id')
+          .where({ 'users.username': p.u.username })
+          .whereNotNull('recording_uri')
+          .first('sessions.id');
+        if (!row) await page.waitForTimeout(100);
+      }
+      assert.ok(row, 'the desktop session has a recording');
+      await page.goto(`${front.url}/#/desktop-replay/${row.id}`);
+      const player = page.locator('.desktop-screen[data-state="loaded"]');
+      await player.waitFor({ state: 'attached', timeout: 15_000 }).catch(async (err: unknown) => {
+        throw new Error(`${String(err).slice(0, 100)} page: ${(await page.locator('main').innerText()).slice(0, 500)}`);
+      });
+      const duration = Number(await player.getAttribute('data-duration'));
+      assert.ok(duration > 0, `replay duration ${duration} ms`);
+      await page.getByRole('button', { name: 'Play' }).click();
+      await page.getByRole('button', { name: 'Pause' }).waitFor();
     } finally {
       await context.close();
     }

@@ -13,6 +13,7 @@ import { Terminals } from './terminal/terminals.js';
 import { loginNotice, loginPage } from './pages/login.js';
 import { hostsPage } from './pages/hosts.js';
 import { desktopPage } from './pages/desktop.js';
+import { desktopReplayPage } from './pages/desktop-replay.js';
 import { sessionsPage } from './pages/sessions.js';
 import { filesPage } from './pages/files.js';
 import { replayPage } from './pages/replay.js';
@@ -83,6 +84,7 @@ route(
 );
 route('/hosts', hostsPage(openTerminal));
 route('/desktop/:host', desktopPage);
+route('/desktop-replay/:id', desktopReplayPage);
 route('/terminals', { title: 'Terminals', terminals: true, render: () => terminals.shown() });
 route('/sessions', sessionsPage);
 route('/files', filesPage);

@@ -12,6 +12,7 @@ import { sessionRevoked } from '../auth/sessions.js';
 import { storeCall } from '../store/store.js';
 import { openDesktopToken, sealDesktopToken, type DesktopClaims } from './token.js';
 import { desktopHost } from './repository.js';
+import { desktopRecordingRoutes } from './recording.js';
 
 // The spent mark outlives the token, so a late second use still reads "already used".
 const SPENT_AFTER_EXPIRY_MS = 60_000;
@@ -137,4 +138,5 @@ export const desktopRoutes: RouteModule = (api, ctx, auth) => {
     },
     async ({ body, principal }) => redeem(ctx, principal, body.token, body.session),
   );
+  desktopRecordingRoutes(api, ctx, auth);
 };
