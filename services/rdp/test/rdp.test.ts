@@ -79,6 +79,18 @@ describe('Linux desktop: compact ticket as the RDP password', () => {
     await d.closed;
   });
 
+  test('clipboard per service: off on production hosts by default, on for a non-production host or when the service allows it', async () => {
+    const p = await person(api);
+    await api.db('hosts').where({ id: p.h.id }).update({ state: 'offline' });
+    const before = guacd.handshakes.length;
+    const d = openDesktop(rdp.url, await p.token(), p.cookie);
+    await d.waitFor(/^4\.sync,/);
+    assert.equal(guacd.handshakes[before]!.byName['disable-copy'], '', 'clipboard on for a non-production host');
+    assert.equal(guacd.handshakes[before]!.byName['enable-drive'], '', 'no drive unless the service allows it');
+    d.ws.close();
+    await d.closed;
+  });
+
   test('a replayed, foreign, expired or garbled token is refused before the upgrade and never reaches guacd', async () => {
     const p = await person(api);
     const q = await person(api);
