@@ -21,7 +21,8 @@ export interface WindowsLab {
   close(): Promise<void>;
 }
 
-export async function startWindowsLab(work: string): Promise<WindowsLab> {
+/** `startwm`: what the desktop shows (test/lab/xrdp.ts; default: a still xterm). */
+export async function startWindowsLab(work: string, startwm?: string): Promise<WindowsLab> {
   const parts: Partial<WindowsLab> = {};
   const close = async () => {
     await parts.rdp?.close();
@@ -33,7 +34,7 @@ export async function startWindowsLab(work: string): Promise<WindowsLab> {
     const lab = (parts.lab = await startLab({
       hosts: ['w1'],
       agentCommand: null,
-      prepare: (h) => prepareXrdp(h, { localAccounts: [ACCOUNT] }),
+      prepare: (h) => prepareXrdp(h, { localAccounts: [ACCOUNT], ...(startwm ? { startwm } : {}) }),
     }));
     await startXrdp(lab.host('w1'));
     const api = (parts.api = await startApi());
