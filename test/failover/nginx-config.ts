@@ -12,8 +12,8 @@ export interface TestNginxLayout {
   dir: string;
   /** Without `sftp`, jmp-sftp's listener becomes a unix socket below `dir` (nothing here connects to it). */
   ports: { http: number; https: number; ssh: number; sftp?: number };
-  /** host:port of each instance, per upstream name of the production file (jmp_sftp: unused by default). */
-  upstreams: Record<'jmp_api' | 'jmp_socket' | 'jmp_ssh', string[]> & { jmp_sftp?: string[] };
+  /** host:port of each instance, per upstream name of the production file (jmp_sftp, jmp_rdp: unused by default). */
+  upstreams: Record<'jmp_api' | 'jmp_socket' | 'jmp_ssh', string[]> & { jmp_sftp?: string[]; jmp_rdp?: string[] };
   tls: { cert: string; key: string };
   webRoot: string;
 }
@@ -44,7 +44,7 @@ export function testNginxConfig(layout: TestNginxLayout, production = readFileSy
     .replace(/(upstream\s+(\w+)\s*\{)([^}]*)\}/g, (_m, head: string, name: string, body: string) => {
       const servers =
         layout.upstreams[name as keyof TestNginxLayout['upstreams']] ??
-        (name === 'jmp_sftp' ? ['127.0.0.1:9'] : undefined);
+        (name === 'jmp_sftp' || name === 'jmp_rdp' ? ['127.0.0.1:9'] : undefined);
       if (!servers?.length) throw new Error(`nginx test config: no test servers for upstream ${name}`);
       seen.add(name);
       const params = /^\s*server\s+\S+\s*([^;]*);/m.exec(body)?.[1] ?? '';

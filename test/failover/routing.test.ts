@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
 import { once } from 'node:events';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -53,6 +53,7 @@ before(async () => {
       jmp_api: [new URL(api.url).host],
       jmp_socket: [`127.0.0.1:${(socketStandIn.address() as AddressInfo).port}`],
       jmp_ssh: [`127.0.0.1:${await freePort()}`],
+      jmp_rdp: [`127.0.0.1:${(socketStandIn.address() as AddressInfo).port}`],
     },
   });
   ca = readFileSync(nginx.caCert, 'utf8');
@@ -133,6 +134,19 @@ test('/socket.io websocket upgrade is passed on', async () => {
     upgrade: 'websocket',
     connection: 'upgrade',
   });
+});
+
+test('/rdp/ passes the desktop token on and logs the path without it', async () => {
+  const token = 'tok' + 'x'.repeat(40);
+  const r = await get(`/rdp/connect?token=${token}`);
+  assert.equal(r.body, 'socket stand-in');
+  assert.equal(socketSeen.at(-1)?.url, `/rdp/connect?token=${token}`);
+  const logs = readdirSync(nginx.dir)
+    .filter((f) => f.endsWith('.log'))
+    .map((f) => readFileSync(join(nginx.dir, f), 'utf8'))
+    .join('');
+  assert.match(logs, /"GET \/rdp\/connect"/);
+  assert.ok(!logs.includes(token), 'the token is in an nginx log');
 });
 
 test('the console: files, single-page fallback, index not cached', async () => {
