@@ -3,16 +3,20 @@
 // equal, the file is alice's, the audit's bytes and hash match), curl
 // sftp:// and PuTTY's psftp, a host without a grant (refused, no ticket), a
 // download-only host, legacy scp, hostile paths and handle floods, jmp-ssh's
-// sftp subsystem, and a jmp-sftp killed mid-transfer (incomplete in the audit).
+// sftp subsystem, a jmp-sftp killed mid-transfer (incomplete in the audit),
+// and the S3 staging area /~staging/ against s3rver.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import ssh2, { Client, type SFTPWrapper } from 'ssh2';
-import { knownHostsLine, until } from '../e2e/helpers.js';
+import { spawnSync } from 'node:child_process';
+import S3rver from 's3rver';
+import { clientKey, knownHostsLine, until } from '../e2e/helpers.js';
+import { opensshArgs } from '../bench/lib/openssh.js';
 import { addService } from '../../services/api/test/harness.js';
-import { opensshOptions, run, sftpBatch, startJmpSftp, startSftpStack, type SftpStack } from './stack.js';
+import { opensshOptions, run, sftpBatch, startJmpSftp, startSftpStack, type JmpSftp, type SftpStack } from './stack.js';
 
 const MiB = 1024 * 1024;
 let s: SftpStack;
@@ -376,6 +380,136 @@ test(
       assert.equal(readdirSync(open).length, 0);
     } finally {
       await again.stop();
+    }
+  },
+);
+
+test(
+  '/~staging/ in S3 (s3rver): up through one instance, down through another, SHA-256 equal; on to /h1 by get+put; rename, remove; a non-sequential write refused; bob sees none of it; audited as ~staging',
+  { timeout: 120_000 },
+  async () => {
+    const dir = join(s.dir, 'staging');
+    mkdirSync(join(dir, 's3'), { recursive: true });
+    const s3 = new S3rver({
+      address: '127.0.0.1',
+      port: 0,
+      silent: true,
+      directory: join(dir, 's3'),
+      configureBuckets: [{ name: 'stage' }],
+    });
+    const addr = await s3.run();
+    const env = {
+      JMP_SFTP_STAGING_BUCKET: 'stage',
+      JMP_SFTP_STAGING_PART_MIB: '5',
+      JMP_RECORDING_S3_ENDPOINT: `http://127.0.0.1:${addr.port}`,
+      JMP_RECORDING_S3_FORCE_PATH_STYLE: 'true',
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    };
+    // Two instances with no state of their own: what one uploads, the other serves.
+    const instances = [];
+    for (const name of ['a', 'b']) {
+      const d = join(dir, name);
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'host_key'), readFileSync(s.sftp.hostKeyPath), { mode: 0o600 });
+      instances.push(await startJmpSftp(s.stack, d, env));
+    }
+    const [a, b] = instances as [JmpSftp, JmpSftp];
+    try {
+      const kh = join(dir, 'known_hosts');
+      writeFileSync(kh, [a, b].map((i) => knownHostsLine(i.port, readFileSync(i.hostKeyPath))).join('\n') + '\n');
+      const batch = (port: number, lines: string[]) => {
+        const f = join(dir, `batch-${port}`);
+        writeFileSync(f, `${lines.join('\n')}\n`);
+        return run('sftp', [...opensshOptions(s, kh), '-P', String(port), '-b', f, 'alice@127.0.0.1']);
+      };
+      // 12 MiB: three multipart pieces of 5 MiB (the last one shorter).
+      const file = join(dir, 'up.bin');
+      writeFileSync(file, readFileSync(big).subarray(0, 12 * MiB));
+      const up = await batch(a.port, ['ls -1 /', 'mkdir /~staging/drop', `put ${file} /~staging/drop/up.bin`]);
+      assert.equal(up.status, 0, up.stderr);
+      assert.match(up.stdout, /~staging/, '/ lists the staging area');
+      const down = join(dir, 'down.bin');
+      const back = join(dir, 'via-h1.bin');
+      const r = await batch(b.port, [
+        'ls -l /~staging/drop',
+        `get /~staging/drop/up.bin ${down}`,
+        `put ${down} /h1/tmp/from-staging.bin`,
+        `get /h1/tmp/from-staging.bin ${back}`,
+        'rename /~staging/drop/up.bin /~staging/drop/renamed.bin',
+        'ls -1 /~staging/drop',
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /up\.bin/);
+      assert.equal(sha256(down), sha256(file));
+      assert.equal(sha256(back), sha256(file));
+      assert.match(r.stdout.split('ls -1 /~staging/drop').at(-1)!, /renamed\.bin/);
+      assert.doesNotMatch(r.stdout.split('ls -1 /~staging/drop').at(-1)!, /up\.bin/);
+      // Stored under the person's prefix.
+      const listed = await fetch(`http://127.0.0.1:${addr.port}/stage?list-type=2&prefix=staging/alice/`);
+      assert.match(await listed.text(), /staging\/alice\/drop\/renamed\.bin/);
+
+      // Writes must be sequential: a write at offset 100 first is refused with the reason, and nothing is stored.
+      const { c, sftp } = await sftpClient(b.port);
+      try {
+        const open = (p: string) =>
+          new Promise<Buffer>((res, rej) => sftp.open(p, 'w', (e, h) => (e ? rej(e) : res(h))));
+        const write = (h: Buffer, at: number) =>
+          new Promise<void>((res, rej) => sftp.write(h, Buffer.alloc(10), 0, 10, at, (e) => (e ? rej(e) : res())));
+        const close = (h: Buffer) => new Promise<void>((res, rej) => sftp.close(h, (e) => (e ? rej(e) : res())));
+        const stat = promisify<[string], unknown>(sftp.stat.bind(sftp));
+        const h = await open('/~staging/holes.bin');
+        const w = await status(write(h, 100));
+        assert.equal(w.code, 8, 'SSH_FX_OP_UNSUPPORTED');
+        assert.match(w.message, /must be sequential/);
+        assert.notEqual((await status(close(h))).code, 0);
+        assert.equal((await status(stat('/~staging/holes.bin'))).code, 2, 'no such file');
+      } finally {
+        c.end();
+      }
+
+      // bob has an area of his own: alice's files are not in it.
+      const bob = clientKey('jmp-sftp-bob-');
+      const bobId = await s.stack.addPerson({ username: 'bob', right: 'login', host: 'h1' });
+      await s.stack.api.db('user_ssh_keys').insert({
+        user_id: bobId,
+        public_key: bob.publicKey.line,
+        fingerprint: bob.publicKey.fingerprint,
+      });
+      const seen = await run(
+        'sftp',
+        [...opensshArgs(bob.keyFile, kh).slice(1), '-P', String(a.port), '-b', '-', 'bob@127.0.0.1'],
+        { input: '-ls -1 /~staging\n-ls /~staging/drop/renamed.bin\n-get /~staging/drop/renamed.bin /dev/null\n' },
+      );
+      const answers = seen.stdout.split('\n').filter((l) => !l.startsWith('sftp>'));
+      assert.equal(seen.stdout.split('\n').filter((l) => l.startsWith('sftp>')).length, 3, seen.stdout);
+      assert.doesNotMatch(answers.join('\n'), /drop|renamed/, seen.stdout);
+      assert.match(seen.stderr, /not found|No such file/i, seen.stderr);
+      spawnSync('rm', ['-rf', bob.dir]);
+
+      const rm = await batch(a.port, ['rm /~staging/drop/renamed.bin', 'rmdir /~staging/drop', 'ls -1 /~staging']);
+      assert.equal(rm.status, 0, rm.stderr);
+      assert.doesNotMatch(rm.stdout.split('sftp> ls -1 /~staging\n').at(-1)!, /drop/, rm.stdout);
+
+      await until(
+        'the staging operations are in the audit',
+        async () => (await dbRows({ host: '~staging', operation: 'remove' })).length === 1,
+        15_000,
+      );
+      const [upRow] = await dbRows({ host: '~staging', operation: 'upload', path: '/~staging/drop/up.bin' });
+      assert.equal(upRow.result, 'ok');
+      assert.equal(Number(upRow.bytes_written), 12 * MiB);
+      assert.equal(upRow.sha256, sha256(file));
+      const [dlRow] = await dbRows({ host: '~staging', operation: 'download' });
+      assert.equal(Number(dlRow.bytes_read), 12 * MiB);
+      assert.equal((await dbRows({ host: '~staging', operation: 'rename', result: 'ok' })).length, 1);
+      const [holes] = await dbRows({ host: '~staging', path: '/~staging/holes.bin' });
+      assert.equal(holes.result, 'failed');
+      assert.match(holes.message, /sequential/);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await s3.close();
     }
   },
 );

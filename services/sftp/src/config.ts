@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { bool, logLevelEntry, port, positiveInt, url, type ConfigOf } from '@jmp/runtime';
 import { drainConfigSpec } from '@jmp/runtime/drain';
-import { sftpProxyConfigSpec } from '@jmp/sftp-proxy';
+import { sftpProxyConfigSpec, stagingS3ConfigSpec } from '@jmp/sftp-proxy';
 
 /** Transfers can be long; a restart waits this long for them to end. */
 export const SFTP_DRAIN_SECONDS = 300;
@@ -48,4 +48,9 @@ export const sftpConfigSpec = {
 export type SftpConfig = ConfigOf<typeof sftpConfigSpec>;
 
 /** Every variable jmp-sftp reads, in the order of --help and the README. */
-export const sftpConfigSpecs = [sftpConfigSpec, sftpProxyConfigSpec, drainConfigSpec(SFTP_DRAIN_SECONDS)] as const;
+export const sftpConfigSpecs = [
+  sftpConfigSpec,
+  sftpProxyConfigSpec,
+  stagingS3ConfigSpec,
+  drainConfigSpec(SFTP_DRAIN_SECONDS),
+] as const;

@@ -6,7 +6,14 @@ import { configHelp, createLogger, loadConfigOrExit } from '@jmp/runtime';
 import { drainConfigSpec, drainOnSignals, listenerDrainable, trackConnections } from '@jmp/runtime/drain';
 import { loadOrCreateHostKey } from '@jmp/ssh-server/host-key';
 import { createSshListener } from '@jmp/ssh-server/listener';
-import { FileAudit, limitsOf, sftpProxyConfigSpec } from '@jmp/sftp-proxy';
+import {
+  FileAudit,
+  limitsOf,
+  sftpProxyConfigSpec,
+  stagingOf,
+  stagingS3ConfigSpec,
+  sweepStaging,
+} from '@jmp/sftp-proxy';
 import { SFTP_DRAIN_SECONDS, sftpConfigSpec, sftpConfigSpecs } from './config.js';
 import { createSftpServer } from './server.js';
 
@@ -39,6 +46,8 @@ const api = new ApiClient({
 });
 const audit = new FileAudit({ api, log, spoolDir: join(proxy.spoolDir, 'jmp-sftp') });
 audit.recover();
+const staging = stagingOf(proxy, loadConfigOrExit('jmp-sftp', stagingS3ConfigSpec));
+if (staging) sweepStaging(staging, log);
 const server = createSftpServer({
   api,
   log,
@@ -47,6 +56,7 @@ const server = createSftpServer({
   limits: limitsOf(proxy),
   targetPort: config.targetPort,
   maxConnections: config.maxConnections,
+  staging,
 });
 const connections = trackConnections<ssh2.Connection>(server);
 const listener = createSshListener(server, log, {

@@ -9,7 +9,7 @@ import type { AuthUser } from '@jmp/contract/schemas/auth';
 import type { Logger } from '@jmp/runtime';
 import { authenticator } from '@jmp/ssh-server/authenticate';
 import { serverAlgorithmOptions } from '@jmp/ssh-server/algorithms';
-import { serveSftp, type FileAudit, type SftpLimits } from '@jmp/sftp-proxy';
+import { serveSftp, type FileAudit, type SftpLimits, type Staging } from '@jmp/sftp-proxy';
 
 export interface SftpServerDeps {
   api: ApiClient;
@@ -19,6 +19,8 @@ export interface SftpServerDeps {
   limits: SftpLimits;
   targetPort: number;
   maxConnections: number;
+  /** The staging area `/~staging/`, when configured. */
+  staging?: Staging | undefined;
 }
 
 export const LEGACY_SCP_LINE =
@@ -85,6 +87,7 @@ export function createSftpServer(d: SftpServerDeps): ssh2.Server {
               instance,
               targetPort: d.targetPort,
               limits: d.limits,
+              staging: d.staging,
             });
           });
           session.on('exec', (ok, _no, e) => {

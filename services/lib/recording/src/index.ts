@@ -24,6 +24,7 @@ export type { RecordingNotice, RecordingResult, SessionInfo, SessionRecording, N
 export { readRecording, listParts, type ReadOptions, type RecordingItem } from './reader.js';
 export type { AsciicastEvent, AsciicastHeader, EventCode } from './asciicast.js';
 export { createS3Client, S3Store, type SpoolRecovery } from './s3-store.js';
+export { S3Objects, type ObjectInfo, type ObjectListing, type ObjectUpload } from './s3-objects.js';
 export { LocalStore } from './local-store.js';
 export type { RecordingStore, PartSink } from './store.js';
 

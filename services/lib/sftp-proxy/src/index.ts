@@ -3,4 +3,12 @@ export { serveSftp, MAX_READ, type SftpLimits, type SftpSessionOptions } from '.
 export { FileAudit, type FileAuditOptions } from './audit.js';
 export { resolveVirtual, type VirtualPath } from './paths.js';
 export { refusal, TRANSFER_MODES, type TransferMode } from './policy.js';
-export { sftpProxyConfigSpec, limitsOf, type SftpProxyConfig } from './config.js';
+export {
+  sftpProxyConfigSpec,
+  stagingS3ConfigSpec,
+  limitsOf,
+  stagingOf,
+  sweepStaging,
+  type SftpProxyConfig,
+} from './config.js';
+export { Staging, type StagingOptions } from './staging.js';

@@ -36,7 +36,14 @@ test('NUL bytes, over-long paths, ~user and names no host can have are refused w
   assert.equal(tilde.kind, 'invalid');
   assert.match((tilde as { reason: string }).reason, /~bob paths are not supported/);
   assert.equal(resolveVirtual('/-rf/x').kind, 'invalid');
-  assert.equal(resolveVirtual('/~staging').kind, 'invalid');
+  assert.equal(resolveVirtual('/~other').kind, 'invalid');
+});
+
+test('/~staging is the staging area; `..` inside it never leaves it', () => {
+  assert.deepEqual(resolveVirtual('/~staging'), { kind: 'staging', path: '' });
+  assert.deepEqual(resolveVirtual('/~staging/a/./b'), { kind: 'staging', path: 'a/b' });
+  assert.deepEqual(resolveVirtual('/~staging/a/../../h1/x'), { kind: 'target', host: 'h1', path: '/x' });
+  assert.equal(describe(resolveVirtual('/~staging/a/b')), '/~staging/a/b');
 });
 
 test('target answers are placed under their host; the printable form round-trips', () => {

@@ -10,10 +10,14 @@ export type VirtualPath =
   | { kind: 'host'; host: string }
   /** A path on a host: absolute, or relative to the person's home there (`/<host>/~/…`). */
   | { kind: 'target'; host: string; path: string }
+  /** `/~staging/<path>`: the person's staging area (path '' is its top). */
+  | { kind: 'staging'; path: string }
   | { kind: 'invalid'; reason: string };
 
 /** Longest path accepted from a client (PATH_MAX on Linux). */
 export const MAX_PATH_BYTES = 4096;
+/** The staging area's name in the tree (and its `host` in the audit). */
+export const STAGING = '~staging';
 /** The same rule jmp-api applies to host names: nothing else can name a host. */
 const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 
@@ -35,6 +39,7 @@ export function resolveVirtual(input: string): VirtualPath {
   }
   const [host, ...rest] = parts;
   if (host === undefined) return { kind: 'root' };
+  if (host === STAGING) return { kind: 'staging', path: rest.join('/') };
   if (!HOST_NAME.test(host)) return { kind: 'invalid', reason: `${JSON.stringify(host)} is not a host name` };
   if (rest.length === 0) return { kind: 'host', host };
   const first = rest[0]!;
@@ -62,6 +67,8 @@ export function describe(v: VirtualPath): string {
       return `/${v.host}`;
     case 'target':
       return v.path.startsWith('/') ? `/${v.host}${v.path}` : `/${v.host}/~/${v.path === '.' ? '' : v.path}`;
+    case 'staging':
+      return v.path ? `/${STAGING}/${v.path}` : `/${STAGING}`;
     case 'invalid':
       return '(invalid)';
   }

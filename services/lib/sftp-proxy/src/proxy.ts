@@ -10,9 +10,11 @@ import type { Attributes, FileEntry, SFTPWrapper } from 'ssh2';
 import type { MyHost } from '@jmp/contract/schemas/access';
 import type { FileOperation } from '@jmp/contract/schemas/files';
 import type { OpenOperation } from './audit.js';
-import { describe, resolveVirtual, toVirtual, type VirtualPath } from './paths.js';
+import { describe, resolveVirtual, STAGING, toVirtual, type VirtualPath } from './paths.js';
 import { opensForWrite, refusal, type Access } from './policy.js';
 import { fromTargetError, STATUS, type Status } from './status.js';
+import type { Staging } from './staging.js';
+import { StagingSession } from './staging-session.js';
 import { Target, TargetPool, TargetRefusal, type TargetPoolOptions } from './targets.js';
 
 export interface SftpLimits {
@@ -29,6 +31,8 @@ export interface SftpLimits {
 /** Who the session is for and what it runs with: the target pool's options, and the limits. */
 export interface SftpSessionOptions extends Omit<TargetPoolOptions, 'idleMs'> {
   limits: SftpLimits;
+  /** The staging area `/~staging/` (absent: not configured, and the path is refused). */
+  staging?: Staging | undefined;
 }
 
 /** The largest READ forwarded at once; a longer one is answered short, as SFTP allows. */
@@ -75,6 +79,20 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
   };
   const ok = (id: number) => reply(id, { code: STATUS.OK, message: '' });
   const denied = (id: number, message: string) => reply(id, { code: STATUS.PERMISSION_DENIED, message });
+  const staged = o.staging
+    ? new StagingSession({
+        sftp,
+        user,
+        staging: o.staging,
+        audit,
+        reply,
+        allocate: () => nextHandle++ >>> 0,
+        isClosed: () => closed,
+      })
+    : null;
+  /** `/~staging` on a jmp without a staging store: answered, never sent to a host. */
+  const noStaging = (id: number) =>
+    reply(id, { code: STATUS.NO_SUCH_FILE, message: `/${STAGING} is not configured on this jmp` });
 
   function hosts(): Promise<Map<string, MyHost>> {
     const ttl = o.limits.hostsCacheMs ?? 15_000;
@@ -133,7 +151,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
     return handleBuf(n);
   }
   const tooManyHandles = (): Status | null =>
-    handles.size + opening >= o.limits.maxHandles
+    handles.size + (staged?.size ?? 0) + opening >= o.limits.maxHandles
       ? {
           code: STATUS.FAILURE,
           message: `too many open files and directories in this session (limit ${o.limits.maxHandles})`,
@@ -142,7 +160,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
 
   /** Audits a finished operation that has no handle. */
   function record(
-    v: Extract<VirtualPath, { kind: 'target' | 'host' | 'root' }>,
+    v: Exclude<VirtualPath, { kind: 'invalid' }>,
     operation: FileOperation['operation'],
     s: Status,
     extra: Partial<FileOperation> = {},
@@ -150,7 +168,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
   ): void {
     audit.record({
       user,
-      host: v.kind === 'root' ? '/' : v.host,
+      host: v.kind === 'root' ? '/' : v.kind === 'staging' ? STAGING : v.host,
       path: describe(v),
       operation,
       bytesRead: 0,
@@ -206,6 +224,11 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
     void (async () => {
       const v = resolveVirtual(filename);
       if (invalid(id, v)) return;
+      if (v.kind === 'staging') {
+        if (!staged) return noStaging(id);
+        const limit = tooManyHandles();
+        return limit ? reply(id, limit) : staged.open(id, v.path, flags);
+      }
       const write = opensForWrite(flags);
       if (v.kind !== 'target') {
         if (write) {
@@ -273,6 +296,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
   });
 
   sftp.on('READ', (id, hb, offset, length) => {
+    if (staged?.owns(hb)) return staged.read(id, hb, offset, Math.min(length, MAX_READ));
     const h = lookup(hb);
     if (h?.kind !== 'file') return reply(id, { code: STATUS.FAILURE, message: 'not an open file' });
     const len = Math.min(length, MAX_READ);
@@ -308,6 +332,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
   });
 
   sftp.on('WRITE', (id, hb, offset, data) => {
+    if (staged?.owns(hb)) return staged.write(id, hb, offset, data);
     const h = lookup(hb);
     if (h?.kind !== 'file') return reply(id, { code: STATUS.FAILURE, message: 'not an open file' });
     if (!h.write) return reply(id, { code: STATUS.PERMISSION_DENIED, message: 'the file was opened for reading' });
@@ -341,6 +366,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
   });
 
   sftp.on('CLOSE', (id, hb) => {
+    if (staged?.owns(hb)) return staged.close(id, hb);
     const h = lookup(hb);
     if (!h) return reply(id, { code: STATUS.FAILURE, message: 'not an open handle' });
     handles.delete(hb.readUInt32BE(0));
@@ -372,6 +398,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
   // ---- handles on attributes -------------------------------------------------------
 
   sftp.on('FSTAT', (id, hb) => {
+    if (staged?.owns(hb)) return staged.fstat(id, hb);
     const h = lookup(hb);
     if (!h) return reply(id, { code: STATUS.FAILURE, message: 'not an open handle' });
     if (h.kind === 'hosts') return sftp.attrs(id, DIR_ATTRS);
@@ -384,6 +411,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
   });
 
   sftp.on('FSETSTAT', (id, hb, attrs) => {
+    if (staged?.owns(hb)) return ok(id); // S3 objects keep no mode or times: accepted, ignored
     const h = lookup(hb);
     if (!h) return reply(id, { code: STATUS.FAILURE, message: 'not an open handle' });
     if (h.kind === 'hosts') return denied(id, notHere({ kind: 'root' }));
@@ -406,6 +434,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
       const limit = tooManyHandles();
       if (limit) return reply(id, limit);
       if (v.kind === 'root') return sftp.handle(id, addHandle({ kind: 'hosts', names: null }));
+      if (v.kind === 'staging') return staged ? staged.opendir(id, v.path) : noStaging(id);
       const t = await target(v.host, 'list');
       if (!(t instanceof Target)) return reply(id, t);
       const tpath = v.kind === 'host' ? '/' : v.path;
@@ -422,13 +451,14 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
   });
 
   sftp.on('READDIR', (id, hb) => {
+    if (staged?.owns(hb)) return staged.readdir(id, hb);
     const h = lookup(hb);
     if (!h || h.kind === 'file') return reply(id, { code: STATUS.FAILURE, message: 'not an open directory' });
     if (h.kind === 'hosts') {
       if (h.names) return reply(id, { code: STATUS.EOF, message: '' });
       hosts().then(
         (m) => {
-          h.names = [...m.keys()].map((name) => ({
+          h.names = [...(staged ? [STAGING] : []), ...m.keys()].map((name) => ({
             filename: name,
             longname: `dr-xr-xr-x    2 root     root            0 Jan  1  1970 ${name}`,
             attrs: DIR_ATTRS,
@@ -458,6 +488,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
       const v = resolveVirtual(path);
       if (invalid(id, v)) return;
       if (v.kind === 'root') return sftp.attrs(id, DIR_ATTRS);
+      if (v.kind === 'staging') return staged ? staged.stat(id, v.path) : noStaging(id);
       if (v.kind === 'host') {
         const refused = await mayUse(v.host);
         return refused
@@ -522,6 +553,13 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
       void (async () => {
         const v = resolveVirtual(path);
         if (invalid(id, v)) return;
+        if (v.kind === 'staging') {
+          if (!staged) return noStaging(id);
+          if (operation === 'remove') return staged.remove(id, v.path);
+          if (operation === 'mkdir') return staged.mkdir(id, v.path);
+          if (operation === 'rmdir') return staged.rmdir(id, v.path);
+          return ok(id); // setstat: S3 objects keep no mode or times
+        }
         if (v.kind !== 'target') {
           const s = { code: STATUS.PERMISSION_DENIED, message: notHere(v) };
           record(v, operation, s);
@@ -575,6 +613,17 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
           if (invalid(id, b)) return;
           bPath = b.kind === 'target' ? b.path : '';
         }
+        if (a.kind === 'staging' || b.kind === 'staging') {
+          if (!staged) return noStaging(id);
+          if (operation === 'rename' && a.kind === 'staging' && b.kind === 'staging')
+            return staged.rename(id, a.path, b.path);
+          const s = {
+            code: STATUS.OP_UNSUPPORTED,
+            message: `${operation} works within /${STAGING} or within one host; to copy between them, download and upload the file`,
+          };
+          record(a, operation, s, { path2: describe(b) });
+          return reply(id, s);
+        }
         if (a.kind !== 'target' || b.kind !== 'target') {
           const s = { code: STATUS.PERMISSION_DENIED, message: notHere(a.kind !== 'target' ? a : b) };
           record(a, operation, s, { path2: second.slice(0, 4096) });
@@ -620,6 +669,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
       if (h.kind === 'file') finishFile(h, null, 'incomplete');
     }
     handles.clear();
+    staged?.closeAll();
     pool.closeAll('client left');
   };
   sftp.on('close', close);
