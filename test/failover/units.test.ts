@@ -12,21 +12,23 @@ import { fileURLToPath } from 'node:url';
 import { API_DRAIN_SECONDS } from '../../services/api/src/config.js';
 import { SSH_DRAIN_SECONDS } from '../../services/ssh/src/config.js';
 import { SFTP_DRAIN_SECONDS } from '../../services/sftp/src/config.js';
+import { RDP_DRAIN_SECONDS } from '../../services/rdp/src/config.js';
 
 const DIR = fileURLToPath(new URL('../../packaging/systemd/', import.meta.url));
 const SERVICES = ['jmp-api', 'jmp-ssh', 'jmp-socket', 'jmp-rdp', 'jmp-sftp'] as const;
-/** Drain bounds of services/api, services/ssh and services/sftp main.ts (JMP_DRAIN_SECONDS defaults). */
+/** Drain bounds of services/api, ssh, sftp and rdp main.ts (JMP_DRAIN_SECONDS defaults). */
 const DRAIN_SECONDS: Partial<Record<(typeof SERVICES)[number], number>> = {
   'jmp-api': 15,
   'jmp-ssh': 300,
   'jmp-sftp': 300,
+  'jmp-rdp': 20,
 };
 /** Where each one may write (StateDirectory=, below /var/lib). */
 const STATE: Record<(typeof SERVICES)[number], string | null> = {
   'jmp-api': null,
   'jmp-ssh': 'jmp/ssh',
   'jmp-socket': null,
-  'jmp-rdp': null,
+  'jmp-rdp': 'jmp/rdp',
   'jmp-sftp': 'jmp/sftp',
 };
 
@@ -115,10 +117,16 @@ test('jmp-ssh keeps its host key and recordings in its state directory', () => {
   }
 });
 
+test('jmp-rdp: guacd records below its state directory', () => {
+  const s = serviceSection(readFileSync(`${DIR}jmp-rdp.service`, 'utf8'));
+  assert.ok((s.get('Environment') ?? []).includes('JMP_RDP_RECORDING_DIR=/var/lib/jmp/rdp/recordings'));
+});
+
 test('the drain bounds above are the ones the services use', () => {
   assert.equal(API_DRAIN_SECONDS, DRAIN_SECONDS['jmp-api'], 'jmp-api');
   assert.equal(SSH_DRAIN_SECONDS, DRAIN_SECONDS['jmp-ssh'], 'jmp-ssh');
   assert.equal(SFTP_DRAIN_SECONDS, DRAIN_SECONDS['jmp-sftp'], 'jmp-sftp');
+  assert.equal(RDP_DRAIN_SECONDS, DRAIN_SECONDS['jmp-rdp'], 'jmp-rdp');
 });
 
 // The agent's unit is a template (its Node flags come from agent/node-flags

@@ -64,8 +64,8 @@ export const rdpConfigSpec = {
   },
   recordingDir: {
     env: 'JMP_RDP_RECORDING_DIR',
-    schema: z.string().min(1).default('/var/lib/jmp-rdp/recordings'),
-    help: "where guacd writes a desktop's recording (`recording-path`; guacd must be able to write there)",
+    schema: z.string().min(1).default('/var/lib/jmp/rdp/recordings'),
+    help: "where guacd writes a desktop's recording (`recording-path`); made group-writable and setgid at start: run guacd with jmp-rdp's group (`jmp`)",
   },
   ignoreCert: {
     env: 'JMP_RDP_IGNORE_CERT',

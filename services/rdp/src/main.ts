@@ -4,7 +4,7 @@ import { configHelp, createLogger, loadConfigOrExit } from '@jmp/runtime';
 import { drainOnSignals, httpDrainable, type Drainable } from '@jmp/runtime/drain';
 import { createRecordings, recordingConfigSpec } from '@jmp/recording';
 import { rdpConfigSpec, rdpConfigSpecs } from './config.js';
-import { storeRecording } from './desktop/recording.js';
+import { prepareRecordingDir, storeRecording } from './desktop/recording.js';
 import { createRdpServer } from './server.js';
 
 const USAGE = `usage: jmp-rdp
@@ -27,6 +27,14 @@ const api = new ApiClient({
   timeoutMs: 5000,
 });
 const recording = loadConfigOrExit('jmp-rdp', recordingConfigSpec);
+try {
+  await prepareRecordingDir(config.recordingDir);
+} catch (err) {
+  process.stderr.write(
+    `jmp-rdp: cannot prepare JMP_RDP_RECORDING_DIR ${config.recordingDir}: ${(err as Error).message}\n`,
+  );
+  process.exit(1);
+}
 const { store } = createRecordings(recording, { log });
 const { http, lite, desktops } = createRdpServer({
   config,

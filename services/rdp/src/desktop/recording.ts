@@ -5,7 +5,7 @@
 // (`<day>/<session>.part-NNNN.guac.gz`, at most partBytes of the raw stream
 // each, maxBytes in all), then removed from local disk.
 import { createReadStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Logger } from '@jmp/runtime';
@@ -25,6 +25,16 @@ export interface HandOffOptions {
 
 export const guacPartKey = (session: string, part: number) =>
   `${session}.part-${String(part).padStart(4, '0')}.guac.gz`;
+
+/**
+ * The directory guacd records into: group-writable and setgid, so guacd (in
+ * jmp-rdp's group) can create files there and every file it writes belongs to
+ * that group, which lets jmp-rdp read and remove them; nobody else may look.
+ */
+export async function prepareRecordingDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await chmod(dir, 0o2770);
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
