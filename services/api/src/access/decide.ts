@@ -64,9 +64,13 @@ export function grantIsActive(g: DecideGrant, now: Date): boolean {
   return g.validFrom.getTime() <= t && (g.validUntil === null || t < g.validUntil.getTime());
 }
 
+/** Whether the grant is given to this user, directly or through one of their departments. */
+export function grantSubjectMatches(g: DecideGrant, user: DecideUser): boolean {
+  return g.subjectType === 'user' ? g.subjectId === user.id : user.departmentIds.includes(g.subjectId);
+}
+
 function grantMatches(g: DecideGrant, user: DecideUser, host: DecideHost): boolean {
-  const subject = g.subjectType === 'user' ? g.subjectId === user.id : user.departmentIds.includes(g.subjectId);
-  if (!subject) return false;
+  if (!grantSubjectMatches(g, user)) return false;
   switch (g.scopeType) {
     case 'host':
       return g.scopeId === host.id;
@@ -77,10 +81,55 @@ function grantMatches(g: DecideGrant, user: DecideUser, host: DecideHost): boole
   }
 }
 
-function scopeLabel(host: DecideHost, scope: 'project' | 'service'): string {
+/** What a default role is placed on: a host's or a device's service and project. */
+export type RoleTarget = Pick<DecideHost, 'serviceId' | 'serviceName' | 'projectId' | 'projectName'>;
+
+export function scopeLabel(t: RoleTarget, scope: DecideRole['scopeType']): string {
   return scope === 'service'
-    ? `service ${host.serviceName ?? `#${host.serviceId}`}`
-    : `project ${host.projectName ?? `#${host.projectId}`}`;
+    ? `service ${t.serviceName ?? `#${t.serviceId}`}`
+    : `project ${t.projectName ?? `#${t.projectId}`}`;
+}
+
+export function disabledDecision(user: DecideUser): Decision {
+  return { allow: false, reason: `user ${user.username} is disabled`, via: { kind: 'none' } };
+}
+
+/** The roles that apply to the target, service before project, so a reason names the narrowest one. */
+export function applicableRoles(roles: readonly DecideRole[], t: RoleTarget): DecideRole[] {
+  return roles
+    .filter((r) => (r.scopeType === 'service' ? r.scopeId === t.serviceId : r.scopeId === t.projectId))
+    .sort((a, b) => (a.scopeType === b.scopeType ? 0 : a.scopeType === 'service' ? -1 : 1));
+}
+
+/** The first applicable role whose default rights on a target in this state include `right`. */
+export function roleGiving(applicable: readonly DecideRole[], state: HostState, right: Right): DecideRole | undefined {
+  return applicable.find((role) => roleRights(role.role, state).includes(right));
+}
+
+/** Of the active grants that match, the one that lasts longest (a permanent grant wins). */
+export function longestActiveGrant(
+  grants: readonly DecideGrant[],
+  matches: (g: DecideGrant) => boolean,
+  now: Date,
+): DecideGrant | undefined {
+  return grants
+    .filter((g) => matches(g) && grantIsActive(g, now))
+    .sort((a, b) => (b.validUntil?.getTime() ?? Infinity) - (a.validUntil?.getTime() ?? Infinity))[0];
+}
+
+export function grantDecision(g: DecideGrant, user: DecideUser): Decision {
+  const who = g.subjectType === 'user' ? user.username : `department #${g.subjectId}`;
+  const until = g.validUntil ? ` until ${g.validUntil.toISOString()}` : '';
+  return {
+    allow: true,
+    reason: `grant #${g.id}: ${g.right} for ${who} on ${g.scopeType} #${g.scopeId}${until}`,
+    via: { kind: 'grant', grantId: g.id },
+  };
+}
+
+/** The roles that apply, named for a denial's hint. */
+export function rolesLabel(applicable: readonly DecideRole[], t: RoleTarget): string {
+  return applicable.map((r) => `${r.role} of ${scopeLabel(t, r.scopeType)}`).join(', ');
 }
 
 export function decide(
@@ -91,40 +140,23 @@ export function decide(
   grants: readonly DecideGrant[],
   now: Date = new Date(),
 ): Decision {
-  if (user.status !== 'active') {
-    return { allow: false, reason: `user ${user.username} is disabled`, via: { kind: 'none' } };
-  }
-  // Default rights first: they need no request. Service before project, so the
-  // reason names the narrowest role that applies.
-  const applicable = roles
-    .filter((r) => (r.scopeType === 'service' ? r.scopeId === host.serviceId : r.scopeId === host.projectId))
-    .sort((a, b) => (a.scopeType === b.scopeType ? 0 : a.scopeType === 'service' ? -1 : 1));
-  for (const role of applicable) {
-    if (roleRights(role.role, host.state).includes(right)) {
-      return {
-        allow: true,
-        reason: `${user.username} is ${role.role} of ${scopeLabel(host, role.scopeType)}: ${right} on ${environmentLabel(host.state)} host ${host.hostname} by default`,
-        via: { kind: 'role', role },
-      };
-    }
-  }
-  // Then grants, the one that lasts longest first (a permanent grant wins).
-  const matching = grants
-    .filter((g) => grantCovers(g.right, right) && grantMatches(g, user, host) && grantIsActive(g, now))
-    .sort((a, b) => (b.validUntil?.getTime() ?? Infinity) - (a.validUntil?.getTime() ?? Infinity));
-  const g = matching[0];
-  if (g) {
-    const who = g.subjectType === 'user' ? user.username : `department #${g.subjectId}`;
-    const until = g.validUntil ? ` until ${g.validUntil.toISOString()}` : '';
+  if (user.status !== 'active') return disabledDecision(user);
+  // Default rights first: they need no request.
+  const applicable = applicableRoles(roles, host);
+  const role = roleGiving(applicable, host.state, right);
+  if (role) {
     return {
       allow: true,
-      reason: `grant #${g.id}: ${g.right} for ${who} on ${g.scopeType} #${g.scopeId}${until}`,
-      via: { kind: 'grant', grantId: g.id },
+      reason: `${user.username} is ${role.role} of ${scopeLabel(host, role.scopeType)}: ${right} on ${environmentLabel(host.state)} host ${host.hostname} by default`,
+      via: { kind: 'role', role },
     };
   }
+  // Then grants.
+  const g = longestActiveGrant(grants, (x) => grantCovers(x.right, right) && grantMatches(x, user, host), now);
+  if (g) return grantDecision(g, user);
   const hint =
     applicable.length > 0 && right === 'root'
-      ? ` (${applicable.map((r) => `${r.role} of ${scopeLabel(host, r.scopeType)}`).join(', ')} gives login only on a production host)`
+      ? ` (${rolesLabel(applicable, host)} gives login only on a production host)`
       : '';
   return {
     allow: false,

@@ -5,8 +5,14 @@
 // project (requested and approved like root). Pure, like access/decide.ts.
 import type { HostState } from '@jmp/contract/schemas/primitives';
 import {
-  grantIsActive,
-  roleRights,
+  applicableRoles,
+  disabledDecision,
+  grantDecision,
+  grantSubjectMatches,
+  longestActiveGrant,
+  roleGiving,
+  rolesLabel,
+  scopeLabel,
   type DecideGrant,
   type DecideRole,
   type DecideUser,
@@ -23,16 +29,8 @@ export interface DecideDevice {
   projectName?: string;
 }
 
-function scopeLabel(d: DecideDevice, scope: 'project' | 'service'): string {
-  return scope === 'service'
-    ? `service ${d.serviceName ?? `#${d.serviceId}`}`
-    : `project ${d.projectName ?? `#${d.projectId}`}`;
-}
-
 function grantMatches(g: DecideGrant, user: DecideUser, d: DecideDevice): boolean {
-  if (g.right !== 'device') return false;
-  const subject = g.subjectType === 'user' ? g.subjectId === user.id : user.departmentIds.includes(g.subjectId);
-  if (!subject) return false;
+  if (g.right !== 'device' || !grantSubjectMatches(g, user)) return false;
   if (g.scopeType === 'service') return d.serviceId !== null && g.scopeId === d.serviceId;
   if (g.scopeType === 'project') return d.projectId !== null && g.scopeId === d.projectId;
   return false;
@@ -45,37 +43,20 @@ export function decideDevice(
   grants: readonly DecideGrant[],
   now: Date = new Date(),
 ): Decision {
-  if (user.status !== 'active') {
-    return { allow: false, reason: `user ${user.username} is disabled`, via: { kind: 'none' } };
-  }
-  const applicable = roles
-    .filter((r) => (r.scopeType === 'service' ? r.scopeId === device.serviceId : r.scopeId === device.projectId))
-    .sort((a, b) => (a.scopeType === b.scopeType ? 0 : a.scopeType === 'service' ? -1 : 1));
-  for (const role of applicable) {
-    if (roleRights(role.role, device.state).includes('root')) {
-      return {
-        allow: true,
-        reason: `${user.username} is ${role.role} of ${scopeLabel(device, role.scopeType)}: device on ${device.state} device ${device.name} by default`,
-        via: { kind: 'role', role },
-      };
-    }
-  }
-  const g = grants
-    .filter((x) => grantMatches(x, user, device) && grantIsActive(x, now))
-    .sort((a, b) => (b.validUntil?.getTime() ?? Infinity) - (a.validUntil?.getTime() ?? Infinity))[0];
-  if (g) {
-    const who = g.subjectType === 'user' ? user.username : `department #${g.subjectId}`;
-    const until = g.validUntil ? ` until ${g.validUntil.toISOString()}` : '';
+  if (user.status !== 'active') return disabledDecision(user);
+  const applicable = applicableRoles(roles, device);
+  const role = roleGiving(applicable, device.state, 'root');
+  if (role) {
     return {
       allow: true,
-      reason: `grant #${g.id}: device for ${who} on ${g.scopeType} #${g.scopeId}${until}`,
-      via: { kind: 'grant', grantId: g.id },
+      reason: `${user.username} is ${role.role} of ${scopeLabel(device, role.scopeType)}: device on ${device.state} device ${device.name} by default`,
+      via: { kind: 'role', role },
     };
   }
+  const g = longestActiveGrant(grants, (x) => grantMatches(x, user, device), now);
+  if (g) return grantDecision(g, user);
   const hint =
-    applicable.length > 0
-      ? ` (${applicable.map((r) => `${r.role} of ${scopeLabel(device, r.scopeType)}`).join(', ')} gives device access only on an offline device)`
-      : '';
+    applicable.length > 0 ? ` (${rolesLabel(applicable, device)} gives device access only on an offline device)` : '';
   return {
     allow: false,
     reason: `no device right for ${user.username} on ${device.name}${hint}; request access in jmp`,
