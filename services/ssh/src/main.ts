@@ -18,7 +18,14 @@ import { createRecordings, recordingConfigSpec } from '@jmp/recording';
 import { loadOrCreateDeviceKey, registerDeviceKeyInBackground } from './device/key.js';
 import { deviceKeyCommand } from './device/rotate.js';
 import { join } from 'node:path';
-import { FileAudit, limitsOf, sftpProxyConfigSpec } from '@jmp/sftp-proxy';
+import {
+  FileAudit,
+  limitsOf,
+  sftpProxyConfigSpec,
+  stagingOf,
+  stagingS3ConfigSpec,
+  sweepStaging,
+} from '@jmp/sftp-proxy';
 
 const USAGE = `usage: jmp-ssh
        jmp-ssh device-key rotate   (a new device key; every device secret re-encrypted to it)
@@ -63,13 +70,16 @@ registerDeviceKeyInBackground(api, loadOrCreateDeviceKey(config.deviceKeyPath!),
 const sftpConfig = loadConfigOrExit('jmp-ssh', sftpProxyConfigSpec);
 const sftpAudit = new FileAudit({ api, log, spoolDir: join(sftpConfig.spoolDir, 'jmp-ssh') });
 sftpAudit.recover();
+// /~staging/: the same S3 area as jmp-sftp's (the recordings' endpoint and region).
+const staging = stagingOf(sftpConfig, loadConfigOrExit('jmp-ssh', stagingS3ConfigSpec));
+if (staging) sweepStaging(staging, log);
 const server = createSshServer({
   config,
   api,
   log,
   hostKey: loadOrCreateHostKey(config.hostKeyPath),
   recordings,
-  sftp: { audit: sftpAudit, limits: limitsOf(sftpConfig) },
+  sftp: { audit: sftpAudit, limits: limitsOf(sftpConfig), staging },
 });
 const connections = trackConnections<ssh2.Connection>(server);
 // jmp-ssh owns the listener (ssh2 gets each socket, after the PROXY header when on).

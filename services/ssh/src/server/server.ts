@@ -8,7 +8,7 @@ import type { ApiClient } from '@jmp/contract';
 import type { AuthUser } from '@jmp/contract/schemas/auth';
 import type { Logger } from '@jmp/runtime';
 import type { Recordings } from '@jmp/recording';
-import type { FileAudit, SftpLimits } from '@jmp/sftp-proxy';
+import type { FileAudit, SftpLimits, Staging } from '@jmp/sftp-proxy';
 import type { SshConfig } from '../config.js';
 import { SessionController } from '../session/controller.js';
 import { ChannelSession } from '../session/channel-session.js';
@@ -23,7 +23,7 @@ export interface SshServerDeps {
   hostKey: Buffer;
   recordings: Recordings;
   /** The sftp subsystem (the same proxy as jmp-sftp); without it the subsystem is refused. */
-  sftp?: { audit: FileAudit; limits: SftpLimits };
+  sftp?: { audit: FileAudit; limits: SftpLimits; staging?: Staging | undefined };
 }
 
 export function createSshServer({ config, api, log, hostKey, recordings, sftp }: SshServerDeps): ssh2.Server {

@@ -9,7 +9,7 @@ import type { PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
 import type { ApiClient } from '@jmp/contract';
 import type { Logger } from '@jmp/runtime';
 import type { Recordings } from '@jmp/recording';
-import { serveSftp, type FileAudit, type SftpLimits } from '@jmp/sftp-proxy';
+import { serveSftp, type FileAudit, type SftpLimits, type Staging } from '@jmp/sftp-proxy';
 import type { SshConfig } from '../config.js';
 import { acceptEnv, refuseSessionForwarding, refuseSubsystem } from '../server/channel-policy.js';
 import { runJumpShell } from '../shell/jump-shell.js';
@@ -32,7 +32,7 @@ export interface ChannelSessionDeps {
   /** Ends the person's whole connection (the idle timeout). */
   endConnection(): void;
   /** The sftp subsystem's audit and limits; absent: refused like any subsystem. */
-  sftp?: { audit: FileAudit; limits: SftpLimits; instance: string };
+  sftp?: { audit: FileAudit; limits: SftpLimits; instance: string; staging?: Staging | undefined };
 }
 
 export class ChannelSession {
@@ -83,6 +83,7 @@ export class ChannelSession {
           instance: sftp.instance,
           targetPort: deps.config.targetPort,
           limits: sftp.limits,
+          staging: sftp.staging,
         });
       });
     }
