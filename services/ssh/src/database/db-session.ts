@@ -12,8 +12,8 @@ import type { MyHost } from '@jmp/contract/schemas/access';
 import type { CommandRecord } from '@jmp/contract/schemas/sessions';
 import { DbGuard, type DbDialect } from '@jmp/guard';
 import type { StdinResult } from '@jmp/guard';
-import { openTarget, TargetError } from '@jmp/ssh-target';
 import { commandRecord } from '../session/guarded-pipe.js';
+import { endRecordedSession, startRecording, startTargetSession } from '../session/session-steps.js';
 import { untilTargetEnds } from '../session/target-end.js';
 import type { SessionCtx } from '../session/target-session.js';
 import { DbEditor } from './db-editor.js';
@@ -41,36 +41,15 @@ export async function databaseSession(
   }
   const id = randomUUID();
   const record = { id, user: ctx.user, host: host.hostname, source: ctx.source };
-  const refusal = await ctx.sessions.start(record);
-  if (refusal) {
-    say(refusal.refused);
-    return 1;
-  }
-  let target;
-  try {
-    target = await openTarget(ctx.api, ctx.user, host.hostname, {
-      port: ctx.config.targetPort,
-      command: `${ctx.config.dbCommand ?? 'jmp-agent db'} ${kind}`,
-      env: {},
-      session: id,
-    });
-  } catch (err) {
-    const msg = err instanceof TargetError ? err.message : `unexpected error: ${(err as Error).message}`;
-    ctx.log.info({ user: ctx.user, host: host.hostname, reason: msg }, 'target login refused');
-    say(msg);
-    await ctx.sessions.end(id, { bytesIn: 0, bytesOut: 0, endReason: 'target refused' });
-    return 1;
-  }
+  const target = await startTargetSession(
+    ctx,
+    record,
+    { port: ctx.config.targetPort, command: `${ctx.config.dbCommand ?? 'jmp-agent db'} ${kind}`, env: {} },
+    say,
+  );
+  if (!target) return 1;
   ctx.log.info({ user: ctx.user, host: host.hostname, session: id, kind }, 'database session started');
-  const rec = ctx.recordings.start({
-    sessionId: id,
-    user: ctx.user,
-    host: host.hostname,
-    width: pty?.cols ?? 80,
-    height: pty?.rows ?? 24,
-    term: pty?.term ?? 'dumb',
-    startedAt: new Date(),
-  });
+  const rec = startRecording(ctx, id, host.hostname, pty);
   const { channel: remote } = target;
   const guard = new DbGuard({ dialect: kind });
   const editor = pty ? new DbEditor() : null;
@@ -170,13 +149,7 @@ export async function databaseSession(
   channel.removeListener('end', onEnd);
   target.close();
   await report();
-  const recording = await rec.close(endReason);
-  await ctx.sessions.end(id, {
-    bytesIn,
-    bytesOut,
-    endReason,
-    ...(recording.uri ? { recordingUri: recording.uri } : {}),
-  });
+  await endRecordedSession(ctx, id, rec, endReason, { bytesIn, bytesOut });
   ctx.log.info(
     { user: ctx.user, host: host.hostname, session: id, exit: code, reason: endReason },
     'database session ended',

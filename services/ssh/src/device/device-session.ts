@@ -10,7 +10,7 @@ import { openDeviceSecret } from '@jmp/contract/device-secrets';
 import type { DeviceSessionGrant, MyDevice } from '@jmp/contract/schemas/devices';
 import { CommandGuard, compileRules, type CompiledRules, type GuardEvent, type GuardRule } from '@jmp/guard';
 import type { SessionCtx } from '../session/target-session.js';
-import { GuardedPipe } from '../session/guarded-pipe.js';
+import { endRecordedSession, pipeSession, startRecording } from '../session/session-steps.js';
 import { DeviceError } from './errors.js';
 import { connectSshDevice } from './ssh-device.js';
 import { connectTelnetDevice, type TelnetDevice } from './telnet-device.js';
@@ -112,15 +112,7 @@ export async function deviceSession(
   }
   ctx.log.info({ user: ctx.user, device, session: id, account: grant.account.name }, 'device session started');
 
-  const rec = ctx.recordings.start({
-    sessionId: id,
-    user: ctx.user,
-    host: device,
-    width: pty.cols,
-    height: pty.rows,
-    term: pty.term,
-    startedAt: new Date(),
-  });
+  const rec = startRecording(ctx, id, device, pty);
   const onEvent = (e: GuardEvent) => {
     if (e.type === 'guard_refused') ctx.log.warn({ session: id, reason: e.reason }, 'guard refused a device command');
   };
@@ -132,21 +124,7 @@ export async function deviceSession(
     onEvent,
   });
   const remote = link.remote;
-  const pipe = new GuardedPipe({
-    sessionId: id,
-    api: ctx.api,
-    log: ctx.log,
-    channel,
-    remote,
-    guard,
-    rec,
-    touch: ctx.touch,
-  });
-  ctx.setResize((p) => {
-    remote.setWindow(p.rows, p.cols, p.height, p.width);
-    guard.resize(p.cols, p.rows);
-    rec.resize(p.cols, p.rows);
-  });
+  const pipe = pipeSession(ctx, { sessionId: id, channel, remote, guard, rec });
 
   if (link.telnet) {
     link.telnet.channel.once('flood', () => notice(`${device} flooded the connection with telnet options: closed`));
@@ -194,12 +172,7 @@ export async function deviceSession(
   ctx.setResize(null);
   link.close();
   await pipe.close();
-  const recording = await rec.close(endReason);
-  await end(endReason, {
-    bytesIn: pipe.bytesIn,
-    bytesOut: pipe.bytesOut,
-    ...(recording.uri ? { recordingUri: recording.uri } : {}),
-  });
+  await endRecordedSession(ctx, id, rec, endReason, pipe);
   ctx.log.info({ user: ctx.user, device, session: id, reason: endReason }, 'device session ended');
   return endReason === 'prompt_timeout' ? 1 : 0;
 }

@@ -7,12 +7,12 @@ import type { ApiClient } from '@jmp/contract';
 import type { Logger } from '@jmp/runtime';
 import type { MyHost } from '@jmp/contract/schemas/access';
 import type { SshConfig } from '../config.js';
-import { openTarget, TargetError } from '@jmp/ssh-target';
 import { CommandGuard, StdinLineGuard, blockReason, judgeScript, type GuardEvent } from '@jmp/guard';
 import { recordingDefaults, type Recordings } from '@jmp/recording';
 import type { SessionController } from './controller.js';
 import { loadRules } from './host-rules.js';
-import { GuardedPipe, commandRecord } from './guarded-pipe.js';
+import { commandRecord } from './guarded-pipe.js';
+import { endRecordedSession, pipeSession, startRecording, startTargetSession } from './session-steps.js';
 import { untilTargetEnds } from './target-end.js';
 import { WatchTap, tapped } from './watch-tap.js';
 
@@ -77,47 +77,23 @@ export async function targetSession(
     return 1;
   }
 
-  // Registered before the target is asked: the per-person limit holds across
-  // every jmp-ssh instance (jmp-api counts live sessions), and a refused
-  // target login is on record too.
-  const refusal = await ctx.sessions.start(record);
-  if (refusal) {
-    notice(refusal.refused);
-    return 1;
-  }
-
-  let target;
-  try {
-    target = await openTarget(ctx.api, ctx.user, host.hostname, {
+  const target = await startTargetSession(
+    ctx,
+    record,
+    {
       port: ctx.config.targetPort,
       command,
       env: ctx.env,
-      session: id,
       pty: pty ? { term: pty.term, cols: pty.cols, rows: pty.rows, width: pty.width, height: pty.height } : undefined,
-    });
-  } catch (err) {
-    const msg = err instanceof TargetError ? err.message : `unexpected error: ${(err as Error).message}`;
-    ctx.log.info({ user: ctx.user, host: host.hostname, reason: msg }, 'target login refused');
-    notice(msg);
-    await ctx.sessions.end(id, { bytesIn: 0, bytesOut: 0, endReason: 'target refused' });
-    return 1;
-  }
+    },
+    notice,
+  );
+  if (!target) return 1;
   ctx.log.info({ user: ctx.user, host: host.hostname, session: id, source: ctx.source }, 'target session started');
 
   // What a watcher in the console sees: the same bytes as the recording, from the moment the watch starts.
   const tap = new WatchTap(id, ctx.api, ctx.log, (text) => channel.write(text));
-  const rec = tapped(
-    ctx.recordings.start({
-      sessionId: id,
-      user: ctx.user,
-      host: host.hostname,
-      width: pty?.cols ?? 80,
-      height: pty?.rows ?? 24,
-      term: pty?.term ?? 'dumb',
-      startedAt: new Date(),
-    }),
-    tap,
-  );
+  const rec = tapped(startRecording(ctx, id, host.hostname, pty), tap);
   // The command (if any) was judged above as one line; what the person sends
   // after it starts is judged too: on a terminal, the lines read from the
   // guard's copy of the screen; without one, the stdin lines before they are
@@ -140,23 +116,7 @@ export async function targetSession(
     4 * 1024 * 1024,
     (ctx.config.recording.maxBacklogBytes ?? recordingDefaults.maxBacklogBytes) / 2,
   );
-  const pipe = new GuardedPipe({
-    sessionId: id,
-    api: ctx.api,
-    log: ctx.log,
-    channel,
-    remote,
-    guard,
-    lines,
-    rec,
-    touch: ctx.touch,
-    recordingHighWater,
-  });
-  ctx.setResize((p) => {
-    remote.setWindow(p.rows, p.cols, p.height, p.width);
-    guard?.resize(p.cols, p.rows);
-    rec.resize(p.cols, p.rows);
-  });
+  const pipe = pipeSession(ctx, { sessionId: id, channel, remote, guard, lines, rec, recordingHighWater });
   const { code, endReason } = await untilTargetEnds({
     id,
     channel,
@@ -169,13 +129,7 @@ export async function targetSession(
   ctx.setResize(null);
   target.close();
   await pipe.close();
-  const recording = await rec.close(endReason);
-  await ctx.sessions.end(id, {
-    bytesIn: pipe.bytesIn,
-    bytesOut: pipe.bytesOut,
-    endReason,
-    ...(recording.uri ? { recordingUri: recording.uri } : {}),
-  });
+  const recording = await endRecordedSession(ctx, id, rec, endReason, pipe);
   ctx.log.info(
     { user: ctx.user, host: host.hostname, session: id, exit: code, reason: endReason, recording: recording.uri },
     'target session ended',
