@@ -513,3 +513,51 @@ test(
     }
   },
 );
+
+test(
+  'the target dies mid-download: the next read answers connection lost with the reason, the audit says incomplete',
+  { timeout: 60_000 },
+  async () => {
+    const h1 = s.stack.lab.host('h1');
+    await h1.exec('head -c 16777216 /dev/zero > /tmp/dying.bin && chmod 644 /tmp/dying.bin');
+    const { c, sftp } = await sftpClient();
+    try {
+      const open = promisify<[string, string], Buffer>(sftp.open.bind(sftp) as never);
+      const read = (h: Buffer, at: number) =>
+        new Promise<number>((res, rej) =>
+          sftp.read(h, Buffer.alloc(32768), 0, 32768, at, (e, n) => (e ? rej(e) : res(n))),
+        );
+      const close = (h: Buffer) => new Promise<void>((res, rej) => sftp.close(h, (e) => (e ? rej(e) : res())));
+      const h = await open('/h1/tmp/dying.bin', 'r');
+      assert.equal(await read(h, 0), 32768);
+      // Every process below this lab host's sshd listener: alice's session there (sshd's monitor, its child, sftp-server).
+      const below = (pid: number): number[] =>
+        spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+          .stdout.split('\n')
+          .filter(Boolean)
+          .map(Number)
+          .flatMap((c) => [c, ...below(c)]);
+      const children = below(h1.pids().sshd);
+      assert.ok(children.length > 0, 'the target session has sshd processes');
+      for (const pid of children) process.kill(pid, 'SIGKILL');
+      await until(
+        'the transfer is cut in the audit',
+        async () => (await dbRows({ path: '/h1/tmp/dying.bin', operation: 'download' })).length === 1,
+        15_000,
+      );
+      const r = await status(read(h, 32768));
+      assert.equal(r.code, 7, `SSH_FX_CONNECTION_LOST: ${r.message}`);
+      assert.match(r.message, /connection to h1 was lost/);
+      assert.equal((await status(close(h))).code, 7);
+      const [row] = await dbRows({ path: '/h1/tmp/dying.bin', operation: 'download' });
+      assert.equal(row.result, 'incomplete');
+      assert.equal(Number(row.bytes_read), 32768);
+      assert.match(row.message, /connection to h1 was lost/);
+      // The person's connection stays: the next access logs in to h1 anew.
+      const stat = promisify<[string], unknown>(sftp.stat.bind(sftp));
+      assert.equal((await status(stat('/h1/tmp/dying.bin'))).code, 0);
+    } finally {
+      c.end();
+    }
+  },
+);

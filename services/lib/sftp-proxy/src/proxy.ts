@@ -142,6 +142,16 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
     b.writeUInt32BE(n);
     return b;
   }
+  /** Handles whose target went away: answered CONNECTION_LOST with the reason until the client closes them. */
+  const lost = new Map<number, string>();
+  function lostReply(id: number, hb: Buffer, closing = false): boolean {
+    const n = hb.length === 4 ? hb.readUInt32BE(0) : -1;
+    const why = lost.get(n);
+    if (why === undefined) return false;
+    if (closing) lost.delete(n);
+    reply(id, { code: STATUS.CONNECTION_LOST, message: why });
+    return true;
+  }
   function lookup(h: Buffer): Handle | undefined {
     return h.length === 4 ? handles.get(h.readUInt32BE(0)) : undefined;
   }
@@ -296,6 +306,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
   });
 
   sftp.on('READ', (id, hb, offset, length) => {
+    if (lostReply(id, hb)) return;
     if (staged?.owns(hb)) return staged.read(id, hb, offset, Math.min(length, MAX_READ));
     const h = lookup(hb);
     if (h?.kind !== 'file') return reply(id, { code: STATUS.FAILURE, message: 'not an open file' });
@@ -332,6 +343,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
   });
 
   sftp.on('WRITE', (id, hb, offset, data) => {
+    if (lostReply(id, hb)) return;
     if (staged?.owns(hb)) return staged.write(id, hb, offset, data);
     const h = lookup(hb);
     if (h?.kind !== 'file') return reply(id, { code: STATUS.FAILURE, message: 'not an open file' });
@@ -366,6 +378,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
   });
 
   sftp.on('CLOSE', (id, hb) => {
+    if (lostReply(id, hb, true)) return;
     if (staged?.owns(hb)) return staged.close(id, hb);
     const h = lookup(hb);
     if (!h) return reply(id, { code: STATUS.FAILURE, message: 'not an open handle' });
@@ -398,6 +411,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
   // ---- handles on attributes -------------------------------------------------------
 
   sftp.on('FSTAT', (id, hb) => {
+    if (lostReply(id, hb)) return;
     if (staged?.owns(hb)) return staged.fstat(id, hb);
     const h = lookup(hb);
     if (!h) return reply(id, { code: STATUS.FAILURE, message: 'not an open handle' });
@@ -451,6 +465,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
   });
 
   sftp.on('READDIR', (id, hb) => {
+    if (lostReply(id, hb)) return;
     if (staged?.owns(hb)) return staged.readdir(id, hb);
     const h = lookup(hb);
     if (!h || h.kind === 'file') return reply(id, { code: STATUS.FAILURE, message: 'not an open directory' });
@@ -687,6 +702,7 @@ export function serveSftp(sftp: SFTPWrapper, o: SftpSessionOptions): { close(): 
     for (const [n, h] of handles) {
       if (h.kind !== 'hosts' && h.target === t) {
         handles.delete(n);
+        lost.set(n, `the connection to ${t.host} was lost; open the file again`);
         if (h.kind === 'file') finishFile(h, `the connection to ${t.host} was lost`, 'incomplete');
       }
     }
