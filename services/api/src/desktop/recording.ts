@@ -11,7 +11,7 @@ import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
 import { JmpError } from '@jmp/contract';
 import type { RouteModule } from '../http/app.js';
-import { sessionState } from '../sessions/repository.js';
+import { readableSession } from '../sessions/readable.js';
 
 const IdParam = z.object({ id: z.string().uuid() });
 const PART = /\.part-(\d{4,})\.guac\.gz$/;
@@ -29,9 +29,7 @@ export const desktopRecordingRoutes: RouteModule = (api, ctx, auth) => {
     },
     async ({ params, principal, res }) => {
       if (principal.kind !== 'user') throw new Error('unreachable');
-      const row = await sessionState(ctx.db, params.id);
-      if (!row || (!principal.user.isAdmin && !principal.user.isAuditor && row.userId !== principal.user.id))
-        throw new JmpError('not_found', `no session ${params.id}`);
+      const row = await readableSession(ctx.db, params.id, principal.user);
       if (!row.recordingUri) throw new JmpError('not_found', `session ${params.id} has no recording`);
       if (!row.recordingUri.startsWith('file:'))
         throw new JmpError('conflict', 'desktop recordings in S3 cannot be replayed in the console yet');

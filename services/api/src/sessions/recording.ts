@@ -11,7 +11,7 @@ import { loadConfig } from '@jmp/runtime';
 import { readRecording, createS3Client } from '@jmp/recording';
 import { headerLine, eventLine } from '@jmp/recording/asciicast';
 import type { RouteModule } from '../http/app.js';
-import { sessionState } from './repository.js';
+import { readableSession } from './readable.js';
 import { apiRecordingReaderSpec } from '../config.js';
 
 const IdParam = z.object({ id: z.string().uuid() });
@@ -42,10 +42,7 @@ export const recordingRoutes: RouteModule = (api, ctx, auth) => {
     },
     async ({ params, principal, res }) => {
       if (principal.kind !== 'user') throw new Error('unreachable');
-      const row = await sessionState(ctx.db, params.id);
-      // Someone else's session is "not found", as in GET /v1/sessions/:id.
-      if (!row || (!principal.user.isAdmin && !principal.user.isAuditor && row.userId !== principal.user.id))
-        throw new JmpError('not_found', `no session ${params.id}`);
+      const row = await readableSession(ctx.db, params.id, principal.user);
       if (!row.recordingUri) {
         throw new JmpError(
           'not_found',

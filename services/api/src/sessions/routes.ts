@@ -7,6 +7,7 @@ import { actorOf, SESSION_OPENERS } from '../http/auth.js';
 import { appendAudit } from '../audit/audit.js';
 import { rulesForHost } from './host-rules.js';
 import { heartbeat, liveFlags, markEnded, requestEnd } from './live.js';
+import { maySeeSession } from './readable.js';
 import { recordingRoutes } from './recording.js';
 import { watchedAmong } from './watch.js';
 import { watchRoutes } from './watch-routes.js';
@@ -292,8 +293,7 @@ export const sessionRoutes: RouteModule = (api, ctx, auth) => {
     async ({ params, principal }) => {
       if (principal.kind !== 'user') throw new Error('unreachable');
       const r = await repo.getSession(ctx.db, params.id);
-      if (!r || (!principal.user.isAdmin && !principal.user.isAuditor && r.user_id !== principal.user.id))
-        throw new JmpError('not_found', `no session ${params.id}`);
+      if (!r || !maySeeSession(principal.user, r.user_id)) throw new JmpError('not_found', `no session ${params.id}`);
       const commands = await repo.commandsOf(ctx.db, params.id);
       const [live] = await liveFlags(ctx.store, [r.id]);
       return {
