@@ -76,22 +76,24 @@ export async function verifyTicket(
 ): Promise<TicketCheck> {
   try {
     const now = Math.floor(nowMs / 1000);
-    return isCompactTicket(ticket)
-      ? await checkCompact(keys, ticket, username, hostId, now)
-      : await check(keys, ticket, username, hostId, now);
+    return await (isCompactTicket(ticket) ? checkCompact : check)(keys, ticket, { username, hostId, now });
   } catch (err) {
     if (isDbUnavailable(err)) throw err;
     return { ok: false, reason: 'ticket cannot be verified' };
   }
 }
 
-async function check(
-  keys: TicketKeys,
-  ticket: string,
-  username: string,
-  hostId: number,
-  now: number,
-): Promise<TicketCheck> {
+/** What a ticket must be for: this user on this host, at `now` (seconds). */
+interface TicketWant {
+  username: string;
+  hostId: number;
+  now: number;
+}
+
+/** One ticket format's check (the JWT and the compact form answer alike). */
+type TicketChecker = (keys: TicketKeys, ticket: string, want: TicketWant) => Promise<TicketCheck>;
+
+const check: TicketChecker = async (keys, ticket, { username, hostId, now }) => {
   const decoded = jwt.decode(ticket, { complete: true });
   if (!decoded || typeof decoded.payload !== 'object' || decoded.payload === null)
     return { ok: false, reason: 'ticket is malformed' };
@@ -127,22 +129,16 @@ async function check(
   }
   const session = typeof p.sid === 'string' && JTI_RE.test(p.sid) ? { session: p.sid } : {};
   return clockCheck(p.iat, p.exp, now) ?? { ok: true, jti: p.jti, exp: p.exp, ...session };
-}
+};
 
-async function checkCompact(
-  keys: TicketKeys,
-  ticket: string,
-  username: string,
-  hostId: number,
-  now: number,
-): Promise<TicketCheck> {
+const checkCompact: TicketChecker = async (keys, ticket, { username, hostId, now }) => {
   const t = decodeCompactTicket(ticket);
   if (!t) return { ok: false, reason: 'ticket is malformed' };
   const key = await keys.compactPublicKey(t.keyId);
   if (!key) return { ok: false, reason: 'ticket is signed by an unknown key' };
   const c = checkCompactTicket(t, key, username, hostId, now);
   return c.ok ? { ok: true, jti: c.jti, exp: c.exp, ...(c.session ? { session: c.session } : {}) } : c;
-}
+};
 
 /** A ticket from the future, or one that lives longer than jmp-api ever issues, was not minted by a sane jmp-api. */
 export function clockCheck(iat: number, exp: number, now: number): { ok: false; reason: string } | null {
