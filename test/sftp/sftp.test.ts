@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import ssh2, { Client, type SFTPWrapper } from 'ssh2';
 import { spawnSync } from 'node:child_process';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import S3rver from 's3rver';
 import { clientKey, knownHostsLine, until } from '../e2e/helpers.js';
 import { opensshArgs } from '../bench/lib/openssh.js';
@@ -558,6 +559,58 @@ test(
       assert.equal((await status(stat('/h1/tmp/dying.bin'))).code, 0);
     } finally {
       c.end();
+    }
+  },
+);
+
+test(
+  'jmp-api down: an open host keeps working, a new host gets a clear status, and no ticket is asked for',
+  { timeout: 60_000 },
+  async () => {
+    // jmp-sftp reaches jmp-api through a relay this test cuts.
+    const api = new URL(s.stack.api.url);
+    const sockets = new Set<Socket>();
+    const relay = createServer((inbound) => {
+      const out = connect(Number(api.port), api.hostname);
+      for (const x of [inbound, out]) {
+        sockets.add(x);
+        x.on('error', () => x.destroy());
+        x.on('close', () => sockets.delete(x));
+      }
+      inbound.pipe(out).pipe(inbound);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const dir = join(s.dir, 'api-down');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'host_key'), readFileSync(s.sftp.hostKeyPath), { mode: 0o600 });
+    const inst = await startJmpSftp(s.stack, dir, {
+      JMP_API_URL: `http://127.0.0.1:${(relay.address() as AddressInfo).port}`,
+    });
+    try {
+      const { c, sftp } = await sftpClient(inst.port);
+      try {
+        const stat = promisify<[string], unknown>(sftp.stat.bind(sftp));
+        assert.equal((await status(stat('/h1/etc/hostname'))).code, 0);
+        const t0 = new Date();
+        await new Promise<void>((r) => {
+          relay.close(() => r());
+          for (const x of sockets) x.destroy();
+        });
+        assert.equal((await status(stat('/h1/etc/hostname'))).code, 0, 'h1 is open: it goes on');
+        const h3 = await status(stat('/h3/etc/hostname'));
+        assert.equal(h3.code, 6, `SSH_FX_NO_CONNECTION: ${h3.message}`);
+        assert.match(h3.message, /jmp is unavailable right now/);
+        const tickets = await s.stack.api
+          .db('audit_events')
+          .whereIn('action', ['ticket.issued', 'ticket.denied'])
+          .where({ target: 'alice@h3' })
+          .where('at', '>=', t0);
+        assert.equal(tickets.length, 0);
+      } finally {
+        c.end();
+      }
+    } finally {
+      await inst.stop();
     }
   },
 );
