@@ -3,6 +3,7 @@
 // its own), so keys come in and echo, submitted lines, Ctrl-C and Ctrl-D come
 // out. Printable input, Backspace, Ctrl-U, Enter (also inside a paste);
 // escape sequences (arrows, bracketed-paste marks) are skipped. Pure.
+import { eraseKey } from '../shell/erase-keys.js';
 import { EscapeSkipper } from '../shell/escapes.js';
 
 export type EditorEvent =
@@ -31,6 +32,12 @@ export class DbEditor {
       const cr = this.lastCr;
       this.lastCr = false;
       if (this.escapes.skip(ch)) continue;
+      const erased = eraseKey(ch, this.buf);
+      if (erased) {
+        this.buf = erased.line;
+        echo += erased.echo;
+        continue;
+      }
       switch (ch) {
         case '\r':
         case '\n':
@@ -39,17 +46,6 @@ export class DbEditor {
           echo += '\r\n';
           flush();
           out.push({ type: 'line', text: this.buf });
-          this.buf = '';
-          break;
-        case '\x7f':
-        case '\b':
-          if (this.buf) {
-            this.buf = [...this.buf].slice(0, -1).join('');
-            echo += '\b \b';
-          }
-          break;
-        case '\x15':
-          echo += '\b \b'.repeat([...this.buf].length);
           this.buf = '';
           break;
         case '\x03':

@@ -1,5 +1,6 @@
 // A small line editor for the jump shell: printable input, backspace, Ctrl-U,
 // Ctrl-C, Ctrl-D, Tab completion; escape sequences (arrows) are skipped.
+import { eraseKey } from './erase-keys.js';
 import { EscapeSkipper } from './escapes.js';
 
 export const EOF = Symbol('eof');
@@ -27,22 +28,17 @@ export class LineEditor {
     const done: Array<string | typeof EOF> = [];
     for (const ch of data) {
       if (this.escapes.skip(ch)) continue;
+      const erased = eraseKey(ch, this.buf);
+      if (erased) {
+        this.buf = erased.line;
+        if (erased.echo) this.out(erased.echo);
+        continue;
+      }
       switch (ch) {
         case '\r':
         case '\n':
           this.out('\r\n');
           done.push(this.buf);
-          this.buf = '';
-          break;
-        case '\x7f':
-        case '\b':
-          if (this.buf) {
-            this.buf = [...this.buf].slice(0, -1).join('');
-            this.out('\b \b');
-          }
-          break;
-        case '\x15': // Ctrl-U
-          this.out('\b \b'.repeat([...this.buf].length));
           this.buf = '';
           break;
         case '\x03': // Ctrl-C
