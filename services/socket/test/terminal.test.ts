@@ -118,8 +118,8 @@ describe('terminal', () => {
     assert.deepEqual(await t.open(null), { ok: true });
     const menu = await t.until(/\$ $/);
     assert.match(menu, new RegExp(`Welcome to jmp, ${alice.username}`));
-    assert.match(menu, /1\s+db-01\s+10\.234\.0\.52\s+online\s+shop\/web/);
-    assert.match(menu, /2\s+web-01\s+10\.234\.0\.50\s+online/);
+    assert.match(menu, /1\s+db-01\s+10\.234\.0\.52\s+production\s+not enrolled\s+shop\/web/);
+    assert.match(menu, /2\s+web-01\s+10\.234\.0\.50\s+production/);
     assert.equal(await metric(sock.url, 'jmp_socket_terminals'), 1);
     t.send('web\r');
     await t.until(/web-01[\s\S]*\$ $/, 5000, menu.length);
