@@ -94,7 +94,7 @@ test(
 async function steps(client: Awaited<ReturnType<typeof login>>['client']): Promise<void> {
   const sh = await shell(client);
   await sh.until(
-    new RegExp(String.raw`1\s+h1\s+${h1.address.replaceAll('.', '\\.')}\s+online.*\(root\)[\s\S]*\$ (?:\x1b\[K)?$`),
+    new RegExp(String.raw`1\s+h1\s+${h1.address.replaceAll('.', '\\.')}\s+production.*\(root\)[\s\S]*\$ (?:\x1b\[K)?$`),
   );
   sh.send('ssh h1\r');
   await sh.until(/alice@h1[^\n]*\$ $/, 20_000);

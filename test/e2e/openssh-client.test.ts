@@ -102,7 +102,7 @@ test(
     assert.match(
       menu,
       new RegExp(
-        String.raw`Welcome to jmp, alice\.[\s\S]*1\s+h1\s+${h1.address.replaceAll('.', '\\.')}\s+online.*\(root\)`,
+        String.raw`Welcome to jmp, alice\.[\s\S]*1\s+h1\s+${h1.address.replaceAll('.', '\\.')}\s+production.*\(root\)`,
       ),
     );
     p.send('ssh h1\r');
