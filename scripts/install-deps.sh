@@ -5,27 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+. scripts/lib/apt.sh
 mapfile -t wanted < <(sed -e 's/#.*//' scripts/apt/*.txt | tr -s ' \t' '\n' | grep -v '^$' | sort -u)
-missing=()
-for p in "${wanted[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
+mapfile -t missing < <(apt_missing "${wanted[@]}")
 if ((${#missing[@]})); then
   if [[ $(id -u) != 0 ]]; then
     echo "install-deps: missing Debian packages: ${missing[*]} (run as root, or install them)" >&2
     exit 1
   fi
   echo "install-deps: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  # Packages like openssh-server must not start their daemons on this machine:
-  # the tests run their own, inside network namespaces.
-  rcd=/usr/sbin/policy-rc.d
-  if [[ ! -e $rcd ]]; then
-    printf '#!/bin/sh\nexit 101\n' > "$rcd" && chmod +x "$rcd"
-    trap 'rm -f "$rcd"' EXIT
-  fi
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_install "${missing[@]}"
 fi
 # guacd (jmp-rdp) comes from bullseye with a low pin.
 scripts/apt-bullseye.sh
