@@ -4,7 +4,8 @@
 // sftp:// and PuTTY's psftp, a host without a grant (refused, no ticket), a
 // download-only host, legacy scp, hostile paths and handle floods, jmp-ssh's
 // sftp subsystem, a jmp-sftp killed mid-transfer (incomplete in the audit),
-// and the S3 staging area /~staging/ against s3rver.
+// the S3 staging area /~staging/ against s3rver, a target killed mid-download
+// and jmp-api cut off.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -80,14 +80,13 @@ export class StagingSession {
   private get(hb: Buffer): Handle | undefined {
     return this.handles.get(hb.readUInt32BE(0));
   }
+  /** The fields every staging event shares. */
+  private base(operation: FileOperation['operation'], path: string) {
+    return { user: this.d.user, host: STAGING, path: show(path), operation, bytesRead: 0, bytesWritten: 0 };
+  }
   private record(operation: FileOperation['operation'], path: string, s: Status, extra: Partial<FileOperation> = {}) {
     this.d.audit.record({
-      user: this.d.user,
-      host: STAGING,
-      path: show(path),
-      operation,
-      bytesRead: 0,
-      bytesWritten: 0,
+      ...this.base(operation, path),
       durationMs: 0,
       result: s.code === STATUS.OK ? 'ok' : 'failed',
       ...(s.code === STATUS.OK ? {} : { message: s.message.slice(0, 512) }),
@@ -95,14 +94,7 @@ export class StagingSession {
     });
   }
   private begin(operation: 'upload' | 'download', path: string): OpenOperation {
-    return this.d.audit.begin({
-      user: this.d.user,
-      host: STAGING,
-      path: show(path),
-      operation,
-      bytesRead: 0,
-      bytesWritten: 0,
-    });
+    return this.d.audit.begin(this.base(operation, path));
   }
   /** Runs `work`, answering its status; a store error is a FAILURE with the store's message. */
   private async run(id: number, work: () => Promise<Status>, audit?: (s: Status) => void): Promise<void> {
