@@ -169,13 +169,24 @@ export async function sealedFor(db: Tx, deviceId: number, account?: string): Pro
 
 // ---- device-secrets keys ----
 
-export async function currentKey(db: Tx): Promise<{ version: number; public_key: string } | undefined> {
+type DeviceKey = { version: number; public_key: string };
+
+export async function currentKey(db: Tx): Promise<DeviceKey | undefined> {
   return db('device_keys').orderBy('version', 'desc').first('version', 'public_key');
 }
 
-/** Serialises key registration and rotation across jmp-api instances (within a transaction). */
-export async function lockKeys(trx: Knex.Transaction): Promise<void> {
-  await trx.raw('SELECT pg_advisory_xact_lock(?)', [0x6a6d7010]);
+/**
+ * Runs `fn` in one transaction that holds the device-key lock, with the current key:
+ * key registration and rotation are serialised across jmp-api instances.
+ */
+export async function withKeysLocked<T>(
+  db: Knex,
+  fn: (trx: Knex.Transaction, cur: DeviceKey | undefined) => Promise<T>,
+): Promise<T> {
+  return db.transaction(async (trx) => {
+    await trx.raw('SELECT pg_advisory_xact_lock(?)', [0x6a6d7010]);
+    return fn(trx, await currentKey(trx));
+  });
 }
 
 export async function insertKey(db: Tx, version: number, publicKey: string): Promise<void> {

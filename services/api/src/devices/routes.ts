@@ -353,9 +353,7 @@ function sshRoutes(api: Parameters<RouteModule>[0], ctx: Ctx, auth: Parameters<R
       response: c.DeviceKeyState,
     },
     async ({ body, principal }) =>
-      ctx.db.transaction(async (trx) => {
-        await repo.lockKeys(trx);
-        const cur = await repo.currentKey(trx);
+      repo.withKeysLocked(ctx.db, async (trx, cur) => {
         if (cur?.public_key === body.publicKey)
           return { version: cur.version, publicKey: cur.public_key, created: false };
         if (cur)
@@ -414,9 +412,7 @@ function sshRoutes(api: Parameters<RouteModule>[0], ctx: Ctx, auth: Parameters<R
       response: c.DeviceKeyRotated,
     },
     async ({ body, principal }) =>
-      ctx.db.transaction(async (trx) => {
-        await repo.lockKeys(trx);
-        const cur = await repo.currentKey(trx);
+      repo.withKeysLocked(ctx.db, async (trx, cur) => {
         if (!cur || cur.version !== body.fromVersion)
           throw new JmpError(
             'conflict',
