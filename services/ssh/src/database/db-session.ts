@@ -137,14 +137,7 @@ export async function databaseSession(
     );
   promptSoon(0);
 
-  const { code, endReason } = await untilTargetEnds({
-    id,
-    channel,
-    remote,
-    target,
-    sessions: ctx.sessions,
-    notice: say,
-  });
+  const { code, endReason } = await untilTargetEnds({ id, channel, target, sessions: ctx.sessions, notice: say });
   channel.removeListener('data', onInput);
   channel.removeListener('end', onEnd);
   target.close();

@@ -16,8 +16,8 @@ export interface TargetEnd {
 export async function untilTargetEnds(o: {
   id: string;
   channel: ServerChannel;
-  remote: ClientChannel;
-  target: { close(): void };
+  /** The target session: its channel ends it, close() cuts it. */
+  target: { channel: ClientChannel; close(): void };
   sessions: SessionController;
   notice(msg: string): void;
   tap?: WatchTap;
@@ -36,10 +36,10 @@ export async function untilTargetEnds(o: {
       },
       o.tap,
     );
-    o.remote.on('exit', (c: number | null) => {
+    o.target.channel.on('exit', (c: number | null) => {
       exit = c ?? 0;
     });
-    o.remote.on('close', () => resolve(exit));
+    o.target.channel.on('close', () => resolve(exit));
     onClientClose = () => {
       endReason = 'client closed';
       o.target.close();

@@ -117,15 +117,7 @@ export async function targetSession(
     (ctx.config.recording.maxBacklogBytes ?? recordingDefaults.maxBacklogBytes) / 2,
   );
   const pipe = pipeSession(ctx, { sessionId: id, channel, remote, guard, lines, rec, recordingHighWater });
-  const { code, endReason } = await untilTargetEnds({
-    id,
-    channel,
-    remote,
-    target,
-    sessions: ctx.sessions,
-    notice,
-    tap,
-  });
+  const { code, endReason } = await untilTargetEnds({ id, channel, target, sessions: ctx.sessions, notice, tap });
   ctx.setResize(null);
   target.close();
   await pipe.close();
