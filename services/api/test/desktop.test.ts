@@ -50,7 +50,9 @@ describe('desktop tokens', () => {
     const p = await person(false);
     const r = await ask(p.headers, p.h.hostname);
     assert.equal(r.status, 403);
-    const a = await api.db('audit_events').where({ action: 'desktop.denied', target: `${p.u.username}@${p.h.hostname}` });
+    const a = await api
+      .db('audit_events')
+      .where({ action: 'desktop.denied', target: `${p.u.username}@${p.h.hostname}` });
     assert.equal(a.length, 1);
   });
   test('without a session there is no token', async () => {
