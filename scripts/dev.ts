@@ -1,5 +1,5 @@
-// `make dev`: jmp-api on embedded defaults, jmp-ssh and jmp-socket pointed at
-// it and, run as root, the demo target hosts h1 and h2 as lab hosts enrolled
+// `make dev`: jmp-api on embedded defaults, jmp-ssh, jmp-sftp, jmp-socket and
+// (with guacd installed) guacd + jmp-rdp pointed at it and, run as root, the demo target hosts h1 and h2 as lab hosts enrolled
 // by their real agents (scripts/dev/targets.ts); then the lines to try.
 // Ctrl-C stops everything and removes the hosts; after a crash the next run
 // ends what the crashed one left (scripts/dev/processes.ts).
@@ -20,6 +20,10 @@ const devDir = resolve(process.env.JMP_DEV_DIR ?? '.dev');
 const apiPort = process.env.JMP_API_PORT ?? '8080';
 const sshPort = process.env.JMP_SSH_PORT ?? '2200';
 const socketPort = process.env.JMP_SOCKET_PORT ?? '8081';
+const sftpPort = process.env.JMP_SFTP_PORT ?? '2222';
+const rdpPort = process.env.JMP_RDP_PORT ?? '8082';
+const guacdPort = process.env.JMP_GUACD_PORT ?? '4822';
+const GUACD = '/usr/sbin/guacd';
 const common = {
   JMP_LOG_LEVEL: process.env.JMP_LOG_LEVEL ?? 'warn',
   JMP_DRAIN_SECONDS: process.env.JMP_DRAIN_SECONDS ?? '3',
@@ -112,8 +116,39 @@ async function afterApi(apiUrl: string): Promise<void> {
     JMP_RECORDING_DIR: resolve(devDir, 'recordings'),
     JMP_RECORDING_SPOOL_DIR: resolve(devDir, 'recordings-spool'),
   });
-  // The console (services/web/dist, or a page saying how to build it) and /v1 on one origin.
+  // Files through any SFTP client, with jmp-ssh's host key (one key for both ports).
+  start('jmp-sftp', ['services/sftp/src/main.ts'], {
+    JMP_API_URL: apiUrl,
+    JMP_SERVICE_TOKEN: serviceToken('sftp'),
+    JMP_SFTP_HOST: '127.0.0.1',
+    JMP_SFTP_PORT: sftpPort,
+    JMP_SFTP_HOST_KEY: hostKeyPath,
+    JMP_SFTP_SPOOL_DIR: resolve(devDir, 'sftp-spool'),
+  });
+  // Desktops: guacd on loopback (it has no authentication), jmp-rdp in front.
+  const desktops = existsSync(GUACD);
+  if (desktops) {
+    sup.startCommand(
+      'guacd',
+      [GUACD, '-f', '-b', '127.0.0.1', '-l', guacdPort, '-L', 'warning'],
+      {},
+      () => {},
+      (code, sig) => {
+        if (!stopping) fail(new Error(`guacd exited (${code ?? sig}); stopping everything`));
+      },
+    );
+    start('jmp-rdp', ['services/rdp/src/main.ts'], {
+      JMP_API_URL: apiUrl,
+      JMP_SERVICE_TOKEN: serviceToken('rdp'),
+      JMP_RDP_LISTEN: `127.0.0.1:${rdpPort}`,
+      JMP_RDP_GUACD: `127.0.0.1:${guacdPort}`,
+      JMP_RDP_RECORDING_DIR: resolve(devDir, 'desktop-recordings'),
+      JMP_RECORDING_DIR: resolve(devDir, 'recordings'),
+    });
+  } else say(`dev: ${GUACD} is missing (make deps installs it), so no desktops`);
+  // The console (services/web/dist, or a page saying how to build it), /v1 and /rdp/ on one origin.
   start('jmp-socket', ['services/socket/src/main.ts'], {
+    ...(desktops ? { JMP_SOCKET_PROXY_RDP: `http://127.0.0.1:${rdpPort}` } : {}),
     JMP_API_URL: apiUrl,
     JMP_SERVICE_TOKEN: serviceToken('socket'),
     JMP_SSH_HOST: '127.0.0.1',
@@ -125,6 +160,8 @@ async function afterApi(apiUrl: string): Promise<void> {
   });
   await until(`jmp-ssh on 127.0.0.1:${sshPort}`, () => listening(sshPort), 60_000, 200);
   await until(`jmp-socket on 127.0.0.1:${socketPort}`, () => listening(socketPort), 60_000, 200);
+  await until(`jmp-sftp on 127.0.0.1:${sftpPort}`, () => listening(sftpPort), 60_000, 200);
+  if (desktops) await until(`jmp-rdp on 127.0.0.1:${rdpPort}`, () => listening(rdpPort), 60_000, 200);
   if (stopping) return;
   say(readyText(fingerprint, creds.alicePassword));
 }
@@ -138,6 +175,7 @@ function readyText(fingerprint: string, password: string | null): string {
     'jmp is ready.',
     `  console:  http://127.0.0.1:${socketPort}/   (web console and terminal, the same users)`,
     `  jmp-ssh:  127.0.0.1:${sshPort}, host key ${fingerprint} (ssh asks you to confirm it the first time)`,
+    `  jmp-sftp: sftp -P ${sftpPort} alice@127.0.0.1   (/ lists her hosts; the same host key)`,
     '',
   ];
   if (lab) {
@@ -147,6 +185,8 @@ function readyText(fingerprint: string, password: string | null): string {
       row('[alice@jmp]$', '1', `${DEMO_HOSTS[0]}, the first host in the menu`),
       row(`alice@${DEMO_HOSTS[0]}:~$`, 'whoami', 'alice'),
       row(`alice@${DEMO_HOSTS[0]}:~$`, 'sudo -n id -u', `0: root on ${DEMO_HOSTS[0]} through jmp, no password`),
+      '',
+      `Desktops: the console's Hosts page, "Desktop" (a host running xrdp, or a Windows server).`,
       '',
       'Ctrl-C stops everything and removes the demo hosts.',
     );

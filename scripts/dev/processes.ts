@@ -121,7 +121,18 @@ export class Supervisor {
     onLine: (line: string) => void,
     onExit: (code: number | null, sig: string | null) => void,
   ): ChildProcess {
-    const proc = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    return this.startCommand(name, [process.execPath, '--import', 'tsx', ...args], env, onLine, onExit);
+  }
+
+  /** Starts `argv` (not a Node script: guacd) the same way. */
+  startCommand(
+    name: string,
+    argv: string[],
+    env: NodeJS.ProcessEnv,
+    onLine: (line: string) => void,
+    onExit: (code: number | null, sig: string | null) => void,
+  ): ChildProcess {
+    const proc = spawn(argv[0]!, argv.slice(1), {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
       detached: true,

@@ -170,6 +170,9 @@ before(async () => {
     JMP_API_PORT: String(await freePort()),
     JMP_SSH_PORT: String(await freePort()),
     JMP_SOCKET_PORT: String(await freePort()),
+    JMP_SFTP_PORT: String(await freePort()),
+    JMP_RDP_PORT: String(await freePort()),
+    JMP_GUACD_PORT: String(await freePort()),
     JMP_DEV_PG_PORT: String(await freePort()),
   };
   // As on a fresh machine: embedded Postgres, the in-process store, the demo hosts.
@@ -208,6 +211,9 @@ test(
     assert.match(out1, /enrolled h1, h2 with `jmp-agent enroll` \(the demo enrolment token\)/);
     assert.match(printed(out1).consoleUrl, new RegExp(`^http://127\\.0\\.0\\.1:${env.JMP_SOCKET_PORT}/$`));
     await fetch(printed(out1).consoleUrl); // jmp-socket answers there (the console, or how to build it)
+    assert.match(out1, new RegExp(`sftp -P ${env.JMP_SFTP_PORT} alice@127\\.0\\.0\\.1`));
+    for (const port of [env.JMP_SFTP_PORT!, env.JMP_RDP_PORT!, env.JMP_GUACD_PORT!])
+      assert.equal(await listening(port), true, `port ${port} (jmp-sftp, jmp-rdp, guacd) is open`);
     const [whoami, sudo] = await tryTheLines(out1, join(tmp, 'known_hosts.1'));
     assert.match(whoami!, /[\r\n]alice\r\n/);
     assert.match(sudo!, /[\r\n]0\r\n/);
@@ -234,7 +240,14 @@ test(
     assert.equal(await second.exited, 0, second.out());
     assert.deepEqual(running.filter(pidAlive), [], 'no service or Postgres process is left');
     assert.deepEqual(labLeftovers(), [], 'no namespace, link, overlay or lab dir is left');
-    for (const port of [env.JMP_API_PORT!, env.JMP_SSH_PORT!, env.JMP_SOCKET_PORT!])
+    for (const port of [
+      env.JMP_API_PORT!,
+      env.JMP_SSH_PORT!,
+      env.JMP_SOCKET_PORT!,
+      env.JMP_SFTP_PORT!,
+      env.JMP_RDP_PORT!,
+      env.JMP_GUACD_PORT!,
+    ])
       assert.equal(await listening(port), false, `port ${port} is closed`);
     assert.equal(existsSync(join(devDir, 'processes.json')), false);
   },

@@ -88,6 +88,12 @@ export const socketConfigSpec = {
     schema: bool(false),
     help: 'pass `/v1/*` to jmp-api, so the console has one origin (development without nginx)',
   },
+  proxyRdp: {
+    env: 'JMP_SOCKET_PROXY_RDP',
+    schema: url().optional(),
+    help: 'pass `/rdp/` WebSocket upgrades to this jmp-rdp (`http://host:port`), so desktops open on the same origin (development without nginx)',
+    unset: 'unset: no desktops through jmp-socket',
+  },
   logLevel: logLevelEntry(),
   ...drainConfigSpec(SOCKET_DRAIN_SECONDS),
 } as const;

@@ -15,9 +15,11 @@ import { attachTerminal, type TerminalDeps, type TerminalHandle } from './termin
 import { checkHandshake } from './handshake/session.js';
 import { webConsole } from './http/web-console.js';
 import { apiProxy } from './http/api-proxy.js';
+import { RDP_PATH_PREFIX, rdpUpgradeProxy } from './http/rdp-proxy.js';
 
 export interface SocketServerDeps {
-  config: Pick<SocketConfig, 'apiUrl' | 'sshHost' | 'sshPort' | 'sshHostKey' | 'webDir' | 'origins' | 'proxyApi'>;
+  config: Pick<SocketConfig, 'apiUrl' | 'sshHost' | 'sshPort' | 'sshHostKey' | 'webDir' | 'origins' | 'proxyApi'> &
+    Partial<Pick<SocketConfig, 'proxyRdp'>>;
   api: ApiClient;
   log: Logger;
   metrics: SocketMetrics;
@@ -71,7 +73,17 @@ export function createSocketServer({ config, api, log, metrics, terminal }: Sock
     // character in UTF-8 on the wire); anything larger closes the connection.
     maxHttpBufferSize: TERMINAL_INPUT_MAX_BYTES * 3 + 1024,
     serveClient: false,
+    // With the development pass-through below, upgrades that are not
+    // socket.io's are jmp-rdp's: engine.io must not end them after 1 s.
+    destroyUpgrade: !config.proxyRdp,
   });
+  if (config.proxyRdp) {
+    const pass = rdpUpgradeProxy(config.proxyRdp);
+    http.on('upgrade', (req, socket, head) => {
+      if (req.url?.startsWith(RDP_PATH_PREFIX)) pass(req, socket, head);
+      else if (!req.url?.startsWith('/socket.io')) socket.destroy();
+    });
+  }
   // Only /terminal exists.
   io.of('/').use((_socket, next) =>
     next(

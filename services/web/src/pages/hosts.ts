@@ -63,15 +63,28 @@ export const hostsPage = (openTerminal: (host: string | null) => void): Page => 
               x.reason ? h('small', { class: 'origin' }, ` ${x.reason}`) : null,
             ),
             h(
-              'button',
-              {
-                type: 'button',
-                class: 'primary',
-                'data-host': x.hostname,
-                'aria-label': `Open a terminal on ${x.hostname}`,
-                onclick: () => openTerminal(x.hostname),
-              },
-              'Terminal',
+              'span',
+              { class: 'actions' },
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'primary',
+                  'data-host': x.hostname,
+                  'aria-label': `Open a terminal on ${x.hostname}`,
+                  onclick: () => openTerminal(x.hostname),
+                },
+                'Terminal',
+              ),
+              h(
+                'a',
+                {
+                  class: 'button',
+                  href: `#/desktop/${encodeURIComponent(x.hostname)}`,
+                  'aria-label': `Open the desktop of ${x.hostname}`,
+                },
+                'Desktop',
+              ),
             ),
           ]),
           {
