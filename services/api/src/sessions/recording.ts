@@ -17,7 +17,8 @@ import { apiRecordingReaderSpec } from '../config.js';
 const IdParam = z.object({ id: z.string().uuid() });
 
 let s3: S3Client | undefined;
-function s3Client(): S3Client {
+/** The recording store's S3 client (JMP_RECORDING_S3_*), made on first use. */
+export function s3Client(): S3Client {
   if (!s3) {
     const c = loadConfig(apiRecordingReaderSpec);
     s3 = createS3Client({ region: c.s3Region, endpoint: c.s3Endpoint, forcePathStyle: c.s3ForcePathStyle });
