@@ -103,7 +103,8 @@ export const sessionsPage: Page = {
           h(
             'a',
             {
-              href: `#/sessions/${s.id}`,
+              // Desktops replay in Guacamole's player, terminals in asciinema's.
+              href: s.protocol === 'rdp' ? `#/desktop-replay/${s.id}` : `#/sessions/${s.id}`,
               class: 'button',
               'aria-label': `Replay the session of ${s.user ?? '?'} on ${s.host ?? '?'} started ${time(s.startedAt)}`,
             },
