@@ -493,9 +493,12 @@ test(
       assert.equal(rm.status, 0, rm.stderr);
       assert.doesNotMatch(rm.stdout.split('sftp> ls -1 /~staging\n').at(-1)!, /drop/, rm.stdout);
 
+      // Each instance sends its own batches: wait for the last operation of both (remove on a, holes.bin on b).
       await until(
-        'the staging operations are in the audit',
-        async () => (await dbRows({ host: '~staging', operation: 'remove' })).length === 1,
+        'the staging operations of both instances are in the audit',
+        async () =>
+          (await dbRows({ host: '~staging', operation: 'remove' })).length === 1 &&
+          (await dbRows({ host: '~staging', path: '/~staging/holes.bin' })).length > 0,
         15_000,
       );
       const [upRow] = await dbRows({ host: '~staging', operation: 'upload', path: '/~staging/drop/up.bin' });
