@@ -59,7 +59,9 @@ export async function startJmpSftp(
     ...env,
   };
   // Its log goes to a file beside the test's other files (printed when a test fails).
-  const proc = spawn(process.execPath, [...loader, entry], {
+  // JMP_SFTP_NODE_FLAGS: extra Node flags for jmp-sftp only (e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile a benchmark).
+  const flags = (process.env.JMP_SFTP_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...flags, ...loader, entry], {
     env: { ...process.env, ...env_ },
     stdio: ['ignore', log, log],
   });
