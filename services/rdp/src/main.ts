@@ -1,5 +1,5 @@
 // jmp-rdp entry point: reads configuration and wires the parts.
-import { ApiClient } from '@jmp/contract';
+import { serviceApiClient } from '@jmp/contract';
 import { configHelp, createLogger, loadConfigOrExit } from '@jmp/runtime';
 import { drainOnSignals, httpDrainable, type Drainable } from '@jmp/runtime/drain';
 import { createRecordings, recordingConfigSpec } from '@jmp/recording';
@@ -21,11 +21,7 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
 }
 const config = loadConfigOrExit('jmp-rdp', rdpConfigSpec);
 const log = createLogger('jmp-rdp', config.logLevel);
-const api = new ApiClient({
-  baseUrl: config.apiUrl,
-  authorization: () => `Bearer ${config.serviceToken}`,
-  timeoutMs: 5000,
-});
+const api = serviceApiClient(config);
 const recording = loadConfigOrExit('jmp-rdp', recordingConfigSpec);
 try {
   await prepareRecordingDir(config.recordingDir);

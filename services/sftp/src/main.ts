@@ -1,11 +1,11 @@
 // jmp-sftp entry point: reads configuration and wires the parts.
 import { join } from 'node:path';
 import type ssh2 from 'ssh2';
-import { ApiClient } from '@jmp/contract';
+import { serviceApiClient } from '@jmp/contract';
 import { configHelp, createLogger, loadConfigOrExit } from '@jmp/runtime';
 import { drainConfigSpec, drainOnSignals, listenerDrainable, trackConnections } from '@jmp/runtime/drain';
 import { loadOrCreateHostKey } from '@jmp/ssh-server/host-key';
-import { createSshListener } from '@jmp/ssh-server/listener';
+import { createSshListener, exitUnlessProxyTrusted } from '@jmp/ssh-server/listener';
 import {
   FileAudit,
   limitsOf,
@@ -32,18 +32,9 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
 const config = loadConfigOrExit('jmp-sftp', sftpConfigSpec);
 const proxy = loadConfigOrExit('jmp-sftp', sftpProxyConfigSpec);
 const { drainSeconds } = loadConfigOrExit('jmp-sftp', drainConfigSpec(SFTP_DRAIN_SECONDS));
-if (config.proxyProtocol && config.proxyTrusted.length === 0) {
-  process.stderr.write(
-    'jmp-sftp: configuration error: JMP_SFTP_PROXY_TRUSTED: is required when JMP_SFTP_PROXY_PROTOCOL is on\n',
-  );
-  process.exit(1);
-}
+exitUnlessProxyTrusted('jmp-sftp', 'JMP_SFTP', config);
 const log = createLogger('jmp-sftp', config.logLevel);
-const api = new ApiClient({
-  baseUrl: config.apiUrl,
-  authorization: () => `Bearer ${config.serviceToken}`,
-  timeoutMs: 5000,
-});
+const api = serviceApiClient(config);
 const audit = new FileAudit({ api, log, spoolDir: join(proxy.spoolDir, 'jmp-sftp') });
 audit.recover();
 const staging = stagingOf(proxy, loadConfigOrExit('jmp-sftp', stagingS3ConfigSpec));

@@ -1,5 +1,5 @@
 // jmp-socket entry point: reads configuration and wires the parts.
-import { ApiClient } from '@jmp/contract';
+import { serviceApiClient } from '@jmp/contract';
 import { configHelp, createLogger, loadConfigOrExit } from '@jmp/runtime';
 import { drainOnSignals, httpDrainable, type Drainable } from '@jmp/runtime/drain';
 import { socketConfigSpec, socketConfigSpecs } from './config.js';
@@ -23,11 +23,7 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
 const config = loadConfigOrExit('jmp-socket', socketConfigSpec);
 const log = createLogger('jmp-socket', config.logLevel);
 const metrics = createSocketMetrics();
-const api = new ApiClient({
-  baseUrl: config.apiUrl,
-  authorization: () => `Bearer ${config.serviceToken}`,
-  timeoutMs: 5000,
-});
+const api = serviceApiClient(config);
 const { http, io, terminals } = createSocketServer({ config, api, log, metrics });
 http.listen(config.listen.port, config.listen.host, () => {
   const a = http.address();

@@ -1,6 +1,6 @@
 // jmp-ssh entry point: reads configuration and wires the parts.
 import type ssh2 from 'ssh2';
-import { ApiClient } from '@jmp/contract';
+import { serviceApiClient } from '@jmp/contract';
 import { configHelp, createLogger, loadConfigOrExit } from '@jmp/runtime';
 import { drainConfigSpec, drainOnSignals, listenerDrainable, trackConnections } from '@jmp/runtime/drain';
 import {
@@ -13,7 +13,7 @@ import {
 } from './config.js';
 import { loadOrCreateHostKey } from '@jmp/ssh-server/host-key';
 import { createSshServer } from './server/server.js';
-import { createSshListener } from '@jmp/ssh-server/listener';
+import { createSshListener, exitUnlessProxyTrusted } from '@jmp/ssh-server/listener';
 import { createRecordings, recordingConfigSpec } from '@jmp/recording';
 import { loadOrCreateDeviceKey, registerDeviceKeyInBackground } from './device/key.js';
 import { deviceKeyCommand } from './device/rotate.js';
@@ -47,18 +47,9 @@ const config: SshConfig = {
 };
 const { drainSeconds } = loadConfigOrExit('jmp-ssh', drainConfigSpec(SSH_DRAIN_SECONDS));
 const proxy = loadConfigOrExit('jmp-ssh', sshProxyConfigSpec);
-if (proxy.proxyProtocol && proxy.proxyTrusted.length === 0) {
-  process.stderr.write(
-    'jmp-ssh: configuration error: JMP_SSH_PROXY_TRUSTED: is required when JMP_SSH_PROXY_PROTOCOL is on\n',
-  );
-  process.exit(1);
-}
+exitUnlessProxyTrusted('jmp-ssh', 'JMP_SSH', proxy);
 const log = createLogger('jmp-ssh', config.logLevel);
-const api = new ApiClient({
-  baseUrl: config.apiUrl,
-  authorization: () => `Bearer ${config.serviceToken}`,
-  timeoutMs: 5000,
-});
+const api = serviceApiClient(config);
 const recordings = createRecordings(config.recording, {
   log,
   onNotice: (n) => log.warn({ session: n.sessionId, code: n.code }, n.message),

@@ -197,3 +197,8 @@ export class ApiClient {
     return { snapshot: r.data!, etag: r.headers.get('etag') ?? '', ...version };
   }
 }
+
+/** A service's client of jmp-api: its base URL and its service token (JMP_API_URL, JMP_SERVICE_TOKEN). */
+export function serviceApiClient(config: { apiUrl: string; serviceToken: string }, timeoutMs = 5000): ApiClient {
+  return new ApiClient({ baseUrl: config.apiUrl, authorization: () => `Bearer ${config.serviceToken}`, timeoutMs });
+}

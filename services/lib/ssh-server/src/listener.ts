@@ -20,6 +20,15 @@ export interface ListenerOptions {
 
 export const PROXY_HEADER_TIMEOUT_MS = 5000;
 
+/** At start-up: the PROXY protocol without a trusted balancer is a configuration error (`JMP_<PREFIX>_PROXY_*`). */
+export function exitUnlessProxyTrusted(service: string, envPrefix: string, opts: ListenerOptions): void {
+  if (!opts.proxyProtocol || opts.proxyTrusted.length > 0) return;
+  process.stderr.write(
+    `${service}: configuration error: ${envPrefix}_PROXY_TRUSTED: is required when ${envPrefix}_PROXY_PROTOCOL is on\n`,
+  );
+  process.exit(1);
+}
+
 export function createSshListener(server: ssh2.Server, log: Logger, opts: ListenerOptions): net.Server {
   if (!opts.proxyProtocol) return net.createServer((socket) => handOver(server, socket, log));
   if (opts.proxyTrusted.length === 0) throw new Error('the PROXY protocol is on but no balancer address is trusted');

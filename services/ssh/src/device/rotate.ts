@@ -4,7 +4,7 @@
 // never sees a secret. The new key is on disk before jmp-api commits, so a
 // crash in between loses nothing; the old key is kept beside it.
 import { existsSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { ApiClient, contract as c } from '@jmp/contract';
+import { ApiClient, serviceApiClient, contract as c } from '@jmp/contract';
 import {
   generateDeviceKeyPair,
   openDeviceSecret,
@@ -69,11 +69,7 @@ export async function deviceKeyCommand(args: string[]): Promise<number> {
     return args[0] === '--help' || args[0] === '-h' ? 0 : 2;
   }
   const config = { ...loadConfigOrExit('jmp-ssh', sshConfigSpec), ...loadConfigOrExit('jmp-ssh', sshDeviceConfigSpec) };
-  const api = new ApiClient({
-    baseUrl: config.apiUrl,
-    authorization: () => `Bearer ${config.serviceToken}`,
-    timeoutMs: 60_000,
-  });
+  const api = serviceApiClient(config, 60_000);
   try {
     const r = await rotateDeviceKey(api, config.deviceKeyPath);
     process.stdout.write(
