@@ -7,22 +7,12 @@ import type { FileOperationList } from '@jmp/contract/schemas/files';
 import { get } from '../api.js';
 import { field, h, message, setMessage, table } from '../dom.js';
 import type { Page } from '../router.js';
-import { heading, time } from './common.js';
+import { bytes, heading, time } from './common.js';
 
 type Operations = z.infer<typeof FileOperationList>;
 
-/** "64.0 MiB", "12 B": bytes as a person reads them. */
-export function size(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
-}
+/** Sizes as the rest of the console shows them. */
+export const size = bytes;
 
 export const filesPage: Page = {
   title: 'File transfers',
