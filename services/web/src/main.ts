@@ -27,6 +27,7 @@ import { orgPage } from './pages/admin-org.js';
 import { auditPage } from './pages/admin-audit.js';
 import { accessPage } from './pages/admin-access.js';
 import { livePage } from './pages/live.js';
+import { devicesPage } from './pages/admin-devices.js';
 import { heading } from './pages/common.js';
 
 const header = document.querySelector<HTMLElement>('header.top')!;
@@ -55,6 +56,7 @@ function buildNav(u: AuthUser | null): void {
       ['/admin/rules', 'Rules'],
       ['/admin/users', 'Users'],
       ['/admin/hosts', 'Hosts'],
+      ['/admin/devices', 'Network devices'],
       ['/admin/audit', 'Audit log'],
     );
   nav.append(h('ul', {}, ...links.map(([path, label]) => h('li', {}, h('a', { href: `#${path}` }, label)))));
@@ -99,6 +101,7 @@ route('/admin/org', orgPage);
 route('/admin/audit', auditPage);
 route('/admin/access', accessPage);
 route('/admin/live', livePage);
+route('/admin/devices', devicesPage);
 route('/404', {
   title: 'Not found',
   render: (main) => {

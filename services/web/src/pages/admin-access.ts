@@ -5,6 +5,7 @@ import { REQUESTABLE_RIGHTS } from './requests.js';
 import type { z } from 'zod';
 import {
   GrantCreate,
+  GrantUpdate,
   type AdminGrant,
   type AdminHost,
   type AdminUser,
@@ -13,12 +14,12 @@ import {
   type Service,
 } from '@jmp/contract/schemas/admin';
 import { RequestPolicy, type RequestPolicyView } from '@jmp/contract/schemas/requests';
-import { api, get, post } from '../api.js';
+import { api, get, patch, post } from '../api.js';
 import { h, table, toast } from '../dom.js';
 import type { Page } from '../router.js';
 import { currentUser } from '../session-store.js';
 import { duration, heading, time } from './common.js';
-import { actionButton, apiForm } from './forms.js';
+import { actionButton, apiForm, inlineForm, localDateTime } from './forms.js';
 
 type Grant = z.infer<typeof AdminGrant>;
 const all = { limit: 500 };
@@ -71,7 +72,7 @@ export const accessPage: Page = {
             name(g.subjectType, g.subjectId),
             g.right,
             name(g.scopeType, g.scopeId),
-            g.validUntil ? time(g.validUntil) : 'no end',
+            admin ? expiryForm(g, draw) : g.validUntil ? time(g.validUntil) : 'no end',
             g.requestId ? `request #${g.requestId}` : g.origin,
             admin
               ? actionButton(
@@ -182,11 +183,25 @@ export const accessPage: Page = {
                 options: REQUESTABLE_RIGHTS,
               },
               { name: 'maxHours', label: 'At most (hours)', type: 'number', value: '8' },
+              {
+                name: 'allowedDepartment',
+                label: 'Who may ask',
+                type: 'select',
+                optional: true,
+                options: [['', 'anyone'], ...options(['department']).slice(1)],
+              },
+              {
+                name: 'allowDepartmentSubjects',
+                label: 'A whole department may be granted',
+                type: 'checkbox',
+                value: 'true',
+              },
             ],
             schema: RequestPolicy,
-            prepare: ({ scope, maxHours, ...rest }) => ({
+            prepare: ({ scope, maxHours, allowedDepartment, ...rest }) => ({
               ...rest,
               ...splitRef(scope, 'scopeType', 'scopeId'),
+              allowedDepartmentIds: allowedDepartment ? [Number(String(allowedDepartment).split(':')[1])] : null,
               ...(typeof maxHours === 'number' ? { maxSeconds: Math.round(maxHours * 3600) } : {}),
             }),
             submit: 'Set limit',
@@ -206,3 +221,21 @@ export const accessPage: Page = {
     await draw();
   },
 };
+
+/** The end of a grant, changed in place (empty: no end); the API refuses an end before its start. */
+function expiryForm(g: Grant, reload: () => Promise<void>): HTMLElement {
+  return inlineForm({
+    spec: { name: 'validUntil', label: 'Until', type: 'datetime-local', optional: true, value: localDateTime(g.validUntil) },
+    label: `Expiry of grant #${g.id}`,
+    schema: GrantUpdate,
+    body: (v) => ({ validUntil: v ?? null }),
+    submit: 'Save',
+    submitLabel: `Save expiry of grant #${g.id}`,
+    send: async (b) => {
+      const after = await patch<Grant>(`/v1/grants/${g.id}`, b);
+      await reload();
+      return `Grant #${g.id} now ${after.validUntil ? `ends ${time(after.validUntil)}` : 'has no end'}.`;
+    },
+    report: toast,
+  });
+}

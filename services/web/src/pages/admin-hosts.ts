@@ -1,40 +1,23 @@
 // Hosts with their agent's status: when it was last seen, whether it runs
 // degraded, and the tamper events it reported (from the audit log).
-import type { z } from 'zod';
-import {
-  EnrolmentTokenCreate,
-  type AdminHost,
-  type AuditEntry,
-  type EnrolmentTokenCreated,
-} from '@jmp/contract/schemas/admin';
+// Administrators register hosts, move them between services, set their
+// environment, reset their enrolment, delete them and make enrolment tokens.
+import { HostCreate, HostUpdate, type AdminHost, type AuditEntry } from '@jmp/contract/schemas/admin';
 import { environmentLabel } from '@jmp/contract/schemas/access';
-import { get, patch, post } from '../api.js';
+import { api, get, patch, post } from '../api.js';
 import { field, h, select, table, toast } from '../dom.js';
 import type { Page } from '../router.js';
 import { currentUser } from '../session-store.js';
 import { badge, heading, time } from './common.js';
-import { actionButton, apiForm } from './forms.js';
+import { actionButton, apiForm, savingSelect } from './forms.js';
 import { environmentBadge } from './hosts.js';
+import { enrolmentSection } from './admin-enrolment.js';
+import { loadServices, serviceOptions, splitList } from './org-names.js';
 
-type CreatedToken = z.infer<typeof EnrolmentTokenCreated>;
-
-/** The line an operator pastes on the new host: install the package, enrol with this jmp-api and token. */
-export const installLine = (apiUrl: string, token: string): string =>
-  `apt install ./jmp-agent_*.deb && jmp-agent enroll --api ${apiUrl} --token ${token}`;
-
-/** A read-only line with a button that copies it. */
-function copyable(text: string, label: string): HTMLElement {
-  const input = h('input', { type: 'text', readonly: true, value: text, class: 'mono', 'aria-label': label });
-  const copy = h('button', { type: 'button' }, 'Copy');
-  copy.addEventListener('click', () => {
-    input.select();
-    void navigator.clipboard?.writeText(text).then(
-      () => toast('Copied.'),
-      () => toast('Select the line and copy it (the browser refused the clipboard).'),
-    );
-  });
-  return h('div', { class: 'copy-line' }, input, copy);
-}
+const ENVIRONMENTS: Array<[string, string]> = [
+  ['online', environmentLabel('online')],
+  ['offline', environmentLabel('offline')],
+];
 
 /** An agent polls policy every few seconds; one not heard from in this long is marked silent. */
 export const SILENT_AFTER_MS = 5 * 60_000;
@@ -53,12 +36,20 @@ export const adminHostsPage: Page = {
   title: 'Hosts',
   async render(main, _params, signal) {
     const admin = !!currentUser()?.isAdmin;
+    const org = await loadServices();
+    if (signal.aborted) return;
+    const services = org.names;
     const q = h('input', { type: 'search', name: 'q', autocomplete: 'off' });
+    const inService = select('serviceId', serviceOptions(services, ['', '— every service —']));
     const list = h('div');
     let timer: ReturnType<typeof setTimeout> | undefined;
     const load = async () => {
       const [hosts, tamper] = await Promise.all([
-        get<{ items: AdminHost[]; total: number }>('/v1/hosts', { q: q.value.trim() || undefined, limit: 500 }),
+        get<{ items: AdminHost[]; total: number }>('/v1/hosts', {
+          q: q.value.trim() || undefined,
+          serviceId: inService.value || undefined,
+          limit: 500,
+        }),
         get<{ items: AuditEntry[] }>('/v1/audit', { action: 'agent.tamper', limit: 500 }),
       ]);
       if (signal.aborted) return;
@@ -68,7 +59,7 @@ export const adminHostsPage: Page = {
         h('p', { class: 'count' }, `${hosts.total} hosts`),
         table(
           'Hosts',
-          ['Host', 'Addresses', 'Environment', 'Agent', 'Last seen', 'Tamper events', ''],
+          ['Host', 'Addresses', 'Service', 'Environment', 'Agent', 'Last seen', 'Tamper events', ''],
           hosts.items.map((x) => {
             const st = agentState(x);
             const events = byHost.get(x.hostname) ?? [];
@@ -76,6 +67,11 @@ export const adminHostsPage: Page = {
             return [
               h('strong', {}, x.hostname),
               x.addresses.join(', ') || '—',
+              admin
+                ? serviceSelect(x, services, load)
+                : x.serviceId
+                  ? (services.get(x.serviceId) ?? `#${x.serviceId}`)
+                  : '—',
               admin ? environmentSelect(x, load) : environmentBadge(x.state),
               h(
                 'span',
@@ -100,91 +96,136 @@ export const adminHostsPage: Page = {
                     ),
                   )
                 : 'none',
-              admin && x.enrolled
-                ? actionButton(
-                    'Reset enrolment',
-                    `Reset enrolment of ${x.hostname}`,
-                    async () => {
-                      await post(`/v1/hosts/${x.id}/reset-enrolment`, {});
-                      toast(`${x.hostname} must enrol again (its agent key is forgotten).`);
-                      await load();
-                    },
-                    toast,
-                    'danger',
-                  )
-                : '',
+              admin ? hostActions(x, load) : '',
             ];
           }),
           { empty: 'No host matches.' },
         ),
       );
     };
+    const reload = () => void load().catch((err: Error) => toast(err.message));
     q.addEventListener('input', () => {
       clearTimeout(timer);
-      timer = setTimeout(() => void load(), 250);
+      timer = setTimeout(reload, 250);
     });
+    inService.addEventListener('change', reload);
     main.append(
       heading('Hosts'),
-      h('form', { class: 'filters', role: 'search', onsubmit: (e: Event) => e.preventDefault() }, field('Search', q)),
+      h(
+        'form',
+        { class: 'filters', role: 'search', onsubmit: (e: Event) => e.preventDefault() },
+        field('Search', q),
+        field('In service', inService),
+      ),
       list,
     );
-    if (admin) main.append(tokenForm());
+    if (admin) main.append(hostForm(services, load));
+    main.append(enrolmentSection(admin, services, signal));
     await load();
   },
 };
 
-/** Production or not, changed in place (the host's state in the model). */
-function environmentSelect(x: AdminHost, reload: () => Promise<void>): HTMLElement {
-  const s = select(
-    'state',
-    [
-      ['online', environmentLabel('online')],
-      ['offline', environmentLabel('offline')],
-    ],
-    x.state,
+/** Reset enrolment (enrolled hosts) and delete. */
+function hostActions(x: AdminHost, reload: () => Promise<void>): HTMLElement {
+  return h(
+    'div',
+    { class: 'inline-actions' },
+    x.enrolled
+      ? actionButton(
+          'Reset enrolment',
+          `Reset enrolment of ${x.hostname}`,
+          async () => {
+            await post(`/v1/hosts/${x.id}/reset-enrolment`, {});
+            toast(`${x.hostname} must enrol again (its agent key is forgotten).`);
+            await reload();
+          },
+          toast,
+          'danger',
+        )
+      : null,
+    actionButton(
+      'Delete',
+      `Delete ${x.hostname}`,
+      async () => {
+        if (!confirm(`Delete ${x.hostname}? Its grants are revoked; its recordings stay.`)) return;
+        await api('DELETE', `/v1/hosts/${x.id}`);
+        toast(`${x.hostname} deleted.`);
+        await reload();
+      },
+      toast,
+      'danger',
+    ),
   );
-  s.setAttribute('aria-label', `Environment of ${x.hostname}`);
-  s.addEventListener('change', () => {
-    void patch(`/v1/hosts/${x.id}`, { state: s.value })
-      .then(() => toast(`${x.hostname} is now ${environmentLabel(s.value as AdminHost['state'])}.`))
-      .catch((err: Error) => toast(err.message))
-      .finally(() => void reload());
-  });
-  return s;
 }
 
-function tokenForm(): HTMLElement {
+/** The host's service, changed in place (PATCH serviceId; an unbound enrolment token is the API's business). */
+function serviceSelect(x: AdminHost, services: Map<number, string>, reload: () => Promise<void>): HTMLElement {
+  return savingSelect({
+    name: 'serviceId',
+    label: `Service of ${x.hostname}`,
+    options: serviceOptions(services, ['', '— none —']),
+    value: x.serviceId ? String(x.serviceId) : '',
+    save: async (v) => {
+      const body = HostUpdate.parse({ serviceId: v ? Number(v) : null });
+      await patch(`/v1/hosts/${x.id}`, body);
+      return `${x.hostname} is now in ${v ? (services.get(Number(v)) ?? `#${v}`) : 'no service'}.`;
+    },
+    report: toast,
+    reload,
+  });
+}
+
+/** Production or not, changed in place (the host's state in the model). */
+function environmentSelect(x: AdminHost, reload: () => Promise<void>): HTMLElement {
+  return savingSelect({
+    name: 'state',
+    label: `Environment of ${x.hostname}`,
+    options: ENVIRONMENTS,
+    value: x.state,
+    save: async (v) => {
+      await patch(`/v1/hosts/${x.id}`, { state: v });
+      return `${x.hostname} is now ${environmentLabel(v as AdminHost['state'])}.`;
+    },
+    report: toast,
+    reload,
+  });
+}
+
+/** Registers a host by hand (an enrolling agent registers its own). */
+function hostForm(services: Map<number, string>, reload: () => Promise<void>): HTMLElement {
   return apiForm({
-    title: 'Enrol new hosts',
-    id: 'token-new',
+    title: 'Register a host',
+    id: 'host-new',
     fields: [
-      { name: 'description', label: 'What for', optional: true },
+      { name: 'hostname', label: 'Host name' },
+      { name: 'addresses', label: 'Addresses', optional: true, hint: 'IP addresses, separated by commas' },
       {
-        name: 'hostState',
-        label: 'Environment of the hosts',
+        name: 'serviceId',
+        label: 'Service',
+        type: 'select',
+        numeric: true,
+        optional: true,
+        options: serviceOptions(services, ['', '— none —']),
+      },
+      { name: 'state', label: 'Environment', type: 'select', options: ENVIRONMENTS },
+      {
+        name: 'kind',
+        label: 'Kind',
         type: 'select',
         options: [
-          ['online', environmentLabel('online')],
-          ['offline', environmentLabel('offline')],
+          ['linux', 'Linux (jmp-agent)'],
+          ['windows', 'Windows (RDP)'],
+          ['netdev', 'network device'],
         ],
       },
-      { name: 'maxUses', label: 'Hosts it may enrol', type: 'number', value: '1' },
-      { name: 'ttlSeconds', label: 'Valid for (seconds)', type: 'number', value: '86400' },
     ],
-    schema: EnrolmentTokenCreate,
-    submit: 'Create enrolment token',
+    schema: HostCreate,
+    prepare: ({ addresses, ...rest }) => ({ ...rest, ...(addresses ? { addresses: splitList(addresses) } : {}) }),
+    submit: 'Register host',
     send: async (b) => {
-      const t = await post<CreatedToken>('/v1/enrolment-tokens', b);
-      return h(
-        'div',
-        {},
-        h(
-          'p',
-          {},
-          `Token #${t.id} for ${t.maxUses} host(s), until ${time(t.expiresAt)}. Shown this once. On each new host:`,
-        ),
-        copyable(installLine(location.origin, t.token), 'Install line'),
-      );
+      const x = await post<AdminHost>('/v1/hosts', b);
+      await reload();
+      return `${x.hostname} registered${x.serviceId ? ` in ${services.get(x.serviceId) ?? `#${x.serviceId}`}` : ''}.`;
     },
   });
 }

@@ -4,21 +4,25 @@
 import type { z } from 'zod';
 import {
   DepartmentCreate,
+  DepartmentUpdate,
   ProjectCreate,
   RoleCreate,
+  RoleUpdate,
   ServiceCreate,
+  ServiceUpdate,
   type AdminRole,
   type AdminUser,
   type Department,
   type Project,
   type Service,
 } from '@jmp/contract/schemas/admin';
-import { api, get, post } from '../api.js';
+import { api, get, patch, post } from '../api.js';
 import { h, table, toast } from '../dom.js';
 import type { Page } from '../router.js';
 import { currentUser } from '../session-store.js';
 import { badge, heading } from './common.js';
-import { actionButton, apiForm } from './forms.js';
+import { actionButton, apiForm, savingSelect } from './forms.js';
+import { membersOf, roleChoice, roleOfChoice } from './org-edit.js';
 
 type Dept = z.infer<typeof Department>;
 type Proj = z.infer<typeof Project>;
@@ -26,6 +30,11 @@ type Svc = z.infer<typeof Service>;
 type Role = z.infer<typeof AdminRole>;
 type User = z.infer<typeof AdminUser>;
 const all = { limit: 500 };
+const ROLE_CHOICES: Array<[string, string]> = [
+  ['ops', 'ops'],
+  ['owner', 'owner'],
+  ['lead', 'ops lead'],
+];
 
 export const orgPage: Page = {
   title: 'Organisation',
@@ -51,6 +60,47 @@ export const orgPage: Page = {
         return text;
       };
       const none: Array<[string, string]> = [['', '— none —']];
+      const deptOptions = [...none, ...depts.items.map((d): [string, string] => [String(d.id), d.name])];
+      const userOptions = [...none, ...users.items.map((u): [string, string] => [String(u.id), u.username])];
+      const projectOptions = projects.items.map((p): [string, string] => [String(p.id), p.name]);
+      /** A select saving one id field with PATCH, checked with the API's schema first. */
+      const patchSelect = (
+        path: string,
+        key: string,
+        label: string,
+        options: Array<[string, string]>,
+        value: number | null,
+        schema: z.ZodType,
+        said: (v: number | null) => string,
+      ) =>
+        savingSelect({
+          name: key,
+          label,
+          options,
+          value: value === null ? '' : String(value),
+          save: async (v) => {
+            const id = v ? Number(v) : null;
+            const body = schema.safeParse({ [key]: id });
+            if (!body.success) throw new Error(`${label}: ${body.error.issues[0]!.message}`);
+            await patch(path, body.data);
+            return said(id);
+          },
+          report: toast,
+          reload: () => draw(),
+        });
+      const deleteButton = (path: string, what: string, focusId: string) =>
+        actionButton(
+          'Delete',
+          `Delete ${what}`,
+          async () => {
+            if (!confirm(`Delete ${what}?`)) return;
+            await api('DELETE', path);
+            toast(`${what[0]!.toUpperCase()}${what.slice(1)} deleted.`);
+            await draw(focusId);
+          },
+          toast,
+          'danger',
+        );
       const sections: HTMLElement[] = [
         h(
           'section',
@@ -58,12 +108,41 @@ export const orgPage: Page = {
           h('h2', { id: 'dept-h' }, 'Departments'),
           table(
             'Departments',
-            ['Department', 'Part of', 'Leader'],
-            depts.items.map((d) => [
-              h('strong', {}, d.name),
-              d.parentId ? (deptName.get(d.parentId) ?? `#${d.parentId}`) : '—',
-              d.leaderId ? (userName.get(d.leaderId) ?? `#${d.leaderId}`) : '—',
-            ]),
+            ['Department', 'Part of', 'Leader', 'Members', ''],
+            depts.items.map((d) => {
+              const members = membersOf(d.id, users.items);
+              return [
+                h('strong', {}, d.name),
+                admin
+                  ? patchSelect(
+                      `/v1/departments/${d.id}`,
+                      'parentId',
+                      `Department ${d.name} is part of`,
+                      deptOptions.filter(([id]) => id !== String(d.id)),
+                      d.parentId,
+                      DepartmentUpdate,
+                      (v) => `${d.name} is now part of ${v ? deptName.get(v) : 'nothing'}.`,
+                    )
+                  : d.parentId
+                    ? (deptName.get(d.parentId) ?? `#${d.parentId}`)
+                    : '—',
+                admin
+                  ? patchSelect(
+                      `/v1/departments/${d.id}`,
+                      'leaderId',
+                      `Leader of ${d.name}`,
+                      userOptions,
+                      d.leaderId,
+                      DepartmentUpdate,
+                      (v) => `${v ? userName.get(v) : 'Nobody'} now leads ${d.name}.`,
+                    )
+                  : d.leaderId
+                    ? (userName.get(d.leaderId) ?? `#${d.leaderId}`)
+                    : '—',
+                h('span', { 'data-members': d.name }, members.join(', ') || '—'),
+                admin ? deleteButton(`/v1/departments/${d.id}`, `department ${d.name}`, 'dept-h') : '',
+              ];
+            }),
             { empty: 'No departments yet.' },
           ),
           admin &&
@@ -78,7 +157,15 @@ export const orgPage: Page = {
                   type: 'select',
                   numeric: true,
                   optional: true,
-                  options: [...none, ...depts.items.map((d): [string, string] => [String(d.id), d.name])],
+                  options: deptOptions,
+                },
+                {
+                  name: 'leaderId',
+                  label: 'Led by',
+                  type: 'select',
+                  numeric: true,
+                  optional: true,
+                  options: userOptions,
                 },
               ],
               schema: DepartmentCreate,
@@ -92,17 +179,58 @@ export const orgPage: Page = {
           { 'aria-labelledby': 'proj-h' },
           h('h2', { id: 'proj-h' }, 'Projects and services'),
           table(
-            'Projects and services',
-            ['Project', 'Services'],
+            'Projects',
+            ['Project', 'Description', 'Services', ''],
             projects.items.map((p) => [
               h('strong', {}, p.name),
+              p.description || '—',
               services.items
-                .filter((s) => s.projectId === p.id)
-                .map((s) => s.name)
+                .filter((x) => x.projectId === p.id)
+                .map((x) => x.name)
                 .join(', ') || '—',
+              admin ? deleteButton(`/v1/projects/${p.id}`, `project ${p.name}`, 'proj-h') : '',
             ]),
             { empty: 'No projects yet.' },
           ),
+          services.items.length > 0 &&
+            table(
+              'Services',
+              ['Service', 'In project', 'Hop tickets', ''],
+              services.items.map((x) => [
+                h('strong', {}, svcName.get(x.id) ?? x.name),
+                admin
+                  ? patchSelect(
+                      `/v1/services/${x.id}`,
+                      'projectId',
+                      `Project of service ${x.name}`,
+                      projectOptions,
+                      x.projectId,
+                      ServiceUpdate,
+                      (v) => `Service ${x.name} moved to ${projName.get(v ?? 0) ?? `#${v}`}.`,
+                    )
+                  : (projName.get(x.projectId) ?? `#${x.projectId}`),
+                admin
+                  ? savingSelect({
+                      name: 'hopTickets',
+                      label: `Hop tickets in service ${x.name}`,
+                      options: [
+                        ['true', 'allowed'],
+                        ['false', 'not allowed'],
+                      ],
+                      value: String(x.hopTickets),
+                      save: async (v) => {
+                        await patch(`/v1/services/${x.id}`, ServiceUpdate.parse({ hopTickets: v === 'true' }));
+                        return `Hop tickets ${v === 'true' ? 'allowed' : 'not allowed'} in ${x.name}.`;
+                      },
+                      report: toast,
+                      reload: () => draw(),
+                    })
+                  : x.hopTickets
+                    ? 'allowed'
+                    : 'not allowed',
+                admin ? deleteButton(`/v1/services/${x.id}`, `service ${svcName.get(x.id)}`, 'proj-h') : '',
+              ]),
+            ),
           admin &&
             h(
               'div',
@@ -155,7 +283,24 @@ export const orgPage: Page = {
             ['Person', 'Role', 'On', ''],
             roles.items.map((r) => [
               userName.get(r.userId) ?? `#${r.userId}`,
-              r.opsLead ? badge('ops lead', 'warn') : r.role,
+              admin
+                ? savingSelect({
+                    name: 'role',
+                    label: `Role of ${userName.get(r.userId) ?? r.userId} on ${scopeName(r.scopeType, r.scopeId)}`,
+                    options: ROLE_CHOICES,
+                    value: roleChoice(r),
+                    save: async (v) => {
+                      const body = RoleUpdate.safeParse(roleOfChoice(v));
+                      if (!body.success) throw new Error(body.error.issues[0]!.message);
+                      const u = await patch<Role>(`/v1/roles/${r.id}`, body.data);
+                      return `${userName.get(u.userId)} is now ${roleChoice(u) === 'lead' ? 'ops lead' : u.role} of ${scopeName(u.scopeType, u.scopeId)}.`;
+                    },
+                    report: toast,
+                    reload: () => draw('roles-h'),
+                  })
+                : r.opsLead
+                  ? badge('ops lead', 'warn')
+                  : r.role,
               `${r.scopeType} ${scopeName(r.scopeType, r.scopeId)}`,
               admin
                 ? actionButton(
@@ -193,11 +338,7 @@ export const orgPage: Page = {
                   name: 'role',
                   label: 'Role',
                   type: 'select',
-                  options: [
-                    ['ops', 'ops'],
-                    ['owner', 'owner'],
-                    ['lead', 'ops lead'],
-                  ],
+                  options: ROLE_CHOICES,
                 },
                 {
                   name: 'scope',
@@ -214,12 +355,7 @@ export const orgPage: Page = {
               schema: RoleCreate,
               prepare: ({ scope, role, ...rest }) => {
                 const [scopeType, id] = String(scope ?? '').split(':');
-                return {
-                  ...rest,
-                  role: role === 'lead' ? 'ops' : role,
-                  opsLead: role === 'lead',
-                  ...(id ? { scopeType, scopeId: Number(id) } : {}),
-                };
+                return { ...rest, ...roleOfChoice(String(role)), ...(id ? { scopeType, scopeId: Number(id) } : {}) };
               },
               submit: 'Give role',
               send: async (b) => {

@@ -1,11 +1,19 @@
-// Users: search, see roles and factors, disable or enable (administrators).
-import { SetPassword, UserCreate, type AdminUser } from '@jmp/contract/schemas/admin';
+// Users: search, see roles and factors, disable or enable, place in a
+// department, make administrator or auditor (administrators).
+import type { z } from 'zod';
+import {
+  SetPassword,
+  UserCreate,
+  UserUpdate,
+  type AdminUser,
+  type Department,
+} from '@jmp/contract/schemas/admin';
 import { api, get, patch, post } from '../api.js';
 import { field, h, table, toast } from '../dom.js';
 import type { Page } from '../router.js';
 import { currentUser } from '../session-store.js';
 import { badge, heading } from './common.js';
-import { actionButton, apiForm } from './forms.js';
+import { actionButton, apiForm, savingSelect } from './forms.js';
 import { keysEditor } from './ssh-keys.js';
 
 export const usersPage: Page = {
@@ -15,28 +23,58 @@ export const usersPage: Page = {
     const q = h('input', { type: 'search', name: 'q', autocomplete: 'off' });
     const list = h('div');
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const depts = await get<{ items: z.infer<typeof Department>[] }>('/v1/departments', { limit: 500 });
+    const deptName = new Map(depts.items.map((d) => [d.id, d.name]));
+    const deptOptions: Array<[string, string]> = [
+      ['', '— none —'],
+      ...depts.items.map((d): [string, string] => [String(d.id), d.name]),
+    ];
     const load = async () => {
       const r = await get<{ items: AdminUser[]; total: number }>('/v1/users', {
         q: q.value.trim() || undefined,
         limit: 200,
       });
       if (signal.aborted) return;
+      const edit = (u: AdminUser, key: string, label: string, options: Array<[string, string]>, value: string) =>
+        savingSelect({
+          name: key,
+          label,
+          options,
+          value,
+          save: async (v) => {
+            const body = UserUpdate.safeParse(key === 'access' ? accessOf(v) : { [key]: v ? Number(v) : null });
+            if (!body.success) throw new Error(`${label}: ${body.error.issues[0]!.message}`);
+            const after = await patch<AdminUser>(`/v1/users/${u.id}`, body.data);
+            return key === 'access'
+              ? `${u.username} is now ${accessLabel(accessChoice(after))}.`
+              : `${u.username} is now in ${after.departmentId ? deptName.get(after.departmentId) : 'no department'}.`;
+          },
+          report: toast,
+          reload: load,
+        });
       list.replaceChildren(
         h('p', { class: 'count' }, `${r.total} users`),
         table(
           'Users',
-          ['User', 'Name', 'uid', 'Factors', 'Roles', 'Status', 'Password, TOTP, keys', ''],
+          ['User', 'Name', 'uid', 'Department', 'Factors', 'Roles', 'Status', 'Password, TOTP, keys', ''],
           r.items.map((u) => [
             h('strong', {}, u.username),
             u.displayName || '—',
             u.uid,
+            admin
+              ? edit(u, 'departmentId', `Department of ${u.username}`, deptOptions, String(u.departmentId ?? ''))
+              : u.departmentId
+                ? (deptName.get(u.departmentId) ?? `#${u.departmentId}`)
+                : '—',
             [u.hasPassword ? 'password' : null, u.hasTotp ? 'TOTP' : null].filter(Boolean).join(' + ') || 'none',
-            [u.isAdmin ? badge('admin', 'warn') : null, u.isAuditor ? badge('auditor', 'ok') : null]
-              .filter((x): x is HTMLElement => !!x)
-              .reduce<Node>((f, b) => {
-                f.appendChild(b);
-                return f;
-              }, document.createDocumentFragment()),
+            admin && u.id !== currentUser()?.id
+              ? edit(u, 'access', `Console rights of ${u.username}`, ACCESS_CHOICES, accessChoice(u))
+              : [u.isAdmin ? badge('admin', 'warn') : null, u.isAuditor ? badge('auditor', 'ok') : null]
+                  .filter((x): x is HTMLElement => !!x)
+                  .reduce<Node>((f, b) => {
+                    f.appendChild(b);
+                    return f;
+                  }, document.createDocumentFragment()),
             u.status === 'active' ? badge('active', 'ok') : badge('disabled', 'muted'),
             h('div', {}, admin ? userActions(u, load) : null, keysDetails(u, admin, signal)),
             admin && u.id !== currentUser()?.id
@@ -86,6 +124,15 @@ export const usersPage: Page = {
             { name: 'displayName', label: 'Full name', optional: true },
             { name: 'email', label: 'Email', optional: true },
             {
+              name: 'departmentId',
+              label: 'Department',
+              type: 'select',
+              numeric: true,
+              optional: true,
+              options: deptOptions,
+            },
+            { name: 'access', label: 'Console rights', type: 'select', options: ACCESS_CHOICES },
+            {
               name: 'password',
               label: 'Initial password',
               type: 'password',
@@ -94,6 +141,7 @@ export const usersPage: Page = {
             },
           ],
           schema: UserCreate,
+          prepare: ({ access, ...rest }) => ({ ...rest, ...accessOf(String(access)) }),
           submit: 'Create user',
           send: async (b) => {
             const u = await post<AdminUser>('/v1/users', b);
@@ -105,6 +153,21 @@ export const usersPage: Page = {
     await load();
   },
 };
+
+/** The console rights of a person: isAdmin and isAuditor as one choice. */
+const ACCESS_CHOICES: Array<[string, string]> = [
+  ['none', 'person'],
+  ['auditor', 'auditor'],
+  ['admin', 'administrator'],
+  ['admin+auditor', 'administrator and auditor'],
+];
+export const accessChoice = (u: { isAdmin: boolean; isAuditor: boolean }): string =>
+  u.isAdmin ? (u.isAuditor ? 'admin+auditor' : 'admin') : u.isAuditor ? 'auditor' : 'none';
+export const accessOf = (choice: string): { isAdmin: boolean; isAuditor: boolean } => ({
+  isAdmin: choice.startsWith('admin'),
+  isAuditor: choice.endsWith('auditor'),
+});
+const accessLabel = (choice: string) => ACCESS_CHOICES.find(([v]) => v === choice)?.[1] ?? choice;
 
 /** Reset password (a new one typed by the administrator) and reset TOTP (the person enrols again). */
 function userActions(u: AdminUser, reload: () => Promise<void>): HTMLElement {

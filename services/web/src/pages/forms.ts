@@ -20,6 +20,8 @@ export interface FieldSpec {
   optional?: boolean;
   /** The value is a number (an id from a select). */
   numeric?: boolean;
+  /** Lines of a textarea. */
+  rows?: number;
 }
 
 /** "body.scopeId: expected number" → "Service: expected number", with the label of the field it names. */
@@ -41,7 +43,8 @@ export function controlValue(spec: FieldSpec, el: Control): unknown {
 export function makeControl(spec: FieldSpec): Control {
   const base = { name: spec.name, autocomplete: 'off' };
   if (spec.type === 'select') return select(spec.name, spec.options ?? [], spec.value ?? '');
-  if (spec.type === 'textarea') return h('textarea', { ...base, rows: 3, class: 'mono', spellcheck: 'false' });
+  if (spec.type === 'textarea')
+    return h('textarea', { ...base, rows: spec.rows ?? 3, class: 'mono', spellcheck: 'false' }, spec.value ?? '');
   if (spec.type === 'checkbox') return h('input', { ...base, type: 'checkbox', checked: spec.value === 'true' });
   return h('input', {
     ...base,
@@ -66,7 +69,7 @@ export function apiForm<S extends z.ZodType>(opts: {
   send: (body: z.output<S>) => Promise<string | Node>;
   /** Extra body values not shown as fields. */
   extra?: () => Record<string, unknown>;
-  /** Turns the fields' values into the body (e.g. "service:3" into scopeType and scopeId). */
+  /** Turns the fields' values into the body (e.g. "service:3" into scopeType and scopeId); may throw a sentence. */
   prepare?: (raw: Record<string, unknown>) => Record<string, unknown>;
 }): HTMLFormElement {
   const controls = new Map<string, Control>();
@@ -97,7 +100,14 @@ export function apiForm<S extends z.ZodType>(opts: {
         const v = controlValue(f, controls.get(f.name)!);
         if (v !== undefined) raw[f.name] = v;
       }
-      const checked = opts.schema.safeParse(opts.prepare ? opts.prepare(raw) : raw);
+      let body: Record<string, unknown>;
+      try {
+        body = opts.prepare ? opts.prepare(raw) : raw;
+      } catch (err) {
+        setMessage(msg, (err as Error).message); // e.g. text that is not JSON
+        return;
+      }
+      const checked = opts.schema.safeParse(body);
       if (!checked.success) {
         setMessage(msg, firstIssue(checked.error, labels));
         return;
@@ -137,4 +147,76 @@ export function actionButton(
       });
   });
   return b;
+}
+
+/**
+ * One value of a row changed in place: a small form (its control labelled for
+ * screen readers, Enter submits) whose value is checked with the API's schema
+ * and sent; the sentence or the API's refusal goes to `report`.
+ */
+export function inlineForm<S extends z.ZodType>(opts: {
+  spec: FieldSpec;
+  /** The control's accessible name ("Expiry of grant #3"). */
+  label: string;
+  schema: S;
+  /** The field's value → the body (default: { [spec.name]: value }). */
+  body?: (value: unknown) => Record<string, unknown>;
+  submit: string;
+  /** The button's accessible name ("Save expiry of grant #3"). */
+  submitLabel: string;
+  send: (body: z.output<S>) => Promise<string>;
+  report: (text: string) => void;
+}): HTMLFormElement {
+  const control = makeControl(opts.spec);
+  control.setAttribute('aria-label', opts.label);
+  const button = h('button', { type: 'submit', 'aria-label': opts.submitLabel }, opts.submit);
+  const form = h('form', { class: 'inline-edit', novalidate: true }, control, button);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const value = controlValue(opts.spec, control);
+    const raw = opts.body ? opts.body(value) : value === undefined ? {} : { [opts.spec.name]: value };
+    const checked = opts.schema.safeParse(raw);
+    if (!checked.success) {
+      opts.report(firstIssue(checked.error, { [opts.spec.name]: opts.label }));
+      return;
+    }
+    button.disabled = true;
+    opts
+      .send(checked.data)
+      .then(opts.report, (err: Error) => opts.report(err.message))
+      .finally(() => {
+        button.disabled = false;
+      });
+  });
+  return form;
+}
+
+/** A select saved on change (PATCH-like `save`); on refusal the API's sentence is reported and the list redrawn. */
+export function savingSelect(opts: {
+  name: string;
+  label: string;
+  options: Array<[string, string]>;
+  value: string;
+  save: (value: string) => Promise<string>;
+  report: (text: string) => void;
+  reload: () => Promise<void>;
+}): HTMLSelectElement {
+  const s = select(opts.name, opts.options, opts.value);
+  s.setAttribute('aria-label', opts.label);
+  s.addEventListener('change', () => {
+    void opts
+      .save(s.value)
+      .then(opts.report, (err: Error) => opts.report(err.message))
+      .finally(() => void opts.reload());
+  });
+  return s;
+}
+
+/** The value of a datetime-local control for an ISO time (local time, minutes). */
+export function localDateTime(iso: string | null): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }

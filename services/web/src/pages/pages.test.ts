@@ -9,7 +9,7 @@ import { agentState, SILENT_AFTER_MS } from './admin-hosts.js';
 import { recordingStart } from './replay.js';
 import { duration } from './common.js';
 import { controlValue, firstIssue } from './forms.js';
-import { installLine } from './admin-hosts.js';
+import { installLine } from './admin-enrolment.js';
 import { verifySentence } from './admin-audit.js';
 import { splitRef } from './admin-access.js';
 import { UserCreate } from '@jmp/contract/schemas/admin';
