@@ -17,6 +17,8 @@ export const GuardedFile = z.object({
   path: absPath,
   /** A regular expression: only lines matching it are guarded (e.g. `^(passwd|group):` in nsswitch.conf). Absent: the whole file. */
   lines: z.string().min(1).optional(),
+  /** Absent is normal (a PAM service of a package the host may not have, e.g. xrdp): not guarded, quietly. */
+  optional: z.boolean().optional(),
 });
 export type GuardedFile = z.infer<typeof GuardedFile>;
 
@@ -24,6 +26,7 @@ export const DEFAULT_GUARDED_FILES: GuardedFile[] = [
   { path: '/etc/pam.d/sshd' },
   { path: '/etc/pam.d/sudo' },
   { path: '/etc/pam.d/su' },
+  { path: '/etc/pam.d/xrdp-sesman', optional: true },
   { path: '/etc/nsswitch.conf', lines: '^\\s*(passwd|group)\\s*:' },
   { path: '/etc/sudoers.d/jmp' },
 ];
@@ -99,6 +102,8 @@ export const AgentConfigSchema = z.object({
       pamModule: absPath.default('/usr/lib/x86_64-linux-gnu/security/pam_jmp.so'),
       /** PAM service files that must use pam_jmp.so, by the op they serve. */
       pamFiles: z.array(absPath).default(['/etc/pam.d/sshd', '/etc/pam.d/sudo', '/etc/pam.d/su']),
+      /** PAM service files checked like pamFiles when they exist (xrdp-sesman: Linux desktops through jmp-rdp). */
+      optionalPamFiles: z.array(absPath).default(['/etc/pam.d/xrdp-sesman']),
       nsswitch: absPath.default('/etc/nsswitch.conf'),
       nssConf: absPath.default('/etc/jmp/nss.conf'),
       sudoers: absPath.default('/etc/sudoers.d/jmp'),

@@ -120,10 +120,18 @@ describe('jmp-agent with a real jmp-api', () => {
       `passwd = ${join(dir, 'state', 'passwd')}\ngroup = ${join(dir, 'state', 'group')}\n`,
     );
     const config = testConfig(dir, {
-      guard: { intervalMs: 200, files: [{ path: pamFile() }, { path: nsswitch(), lines: '^\\s*(passwd|group)\\s*:' }] },
+      guard: {
+        intervalMs: 200,
+        files: [
+          { path: pamFile() },
+          { path: nsswitch(), lines: '^\\s*(passwd|group)\\s*:' },
+          { path: join(dir, 'etc', 'pam.d', 'xrdp-sesman'), optional: true },
+        ],
+      },
       doctor: {
         pamModule: PAM_MODULE,
         pamFiles: [pamFile()],
+        optionalPamFiles: [join(dir, 'etc', 'pam.d', 'xrdp-sesman')],
         nsswitch: nsswitch(),
         nssConf: join(dir, 'etc', 'nss.conf'),
         sudoers: join(dir, 'etc', 'sudoers-jmp'),
@@ -306,6 +314,17 @@ describe('jmp-agent with a real jmp-api', () => {
       const broken = fileChecks(agent.config).find((c) => c.what === 'pam sshd')!;
       assert.equal(broken.level, 'FAIL');
       await until('revert', () => fileChecks(agent.config).find((c) => c.what === 'pam sshd')!.level === 'OK');
+      // xrdp-sesman is checked only where xrdp is installed, and then like sshd.
+      const sesman = agent.config.doctor.optionalPamFiles[0]!;
+      assert.equal(checks.filter((c) => c.what === 'pam xrdp-sesman').length, 0, 'absent: no check');
+      writeFileSync(sesman, '@include common-auth\n');
+      try {
+        assert.equal(fileChecks(agent.config).find((c) => c.what === 'pam xrdp-sesman')?.level, 'FAIL');
+        writeFileSync(sesman, 'auth [success=done ignore=ignore default=die] pam_jmp.so\n@include common-auth\n');
+        assert.equal(fileChecks(agent.config).find((c) => c.what === 'pam xrdp-sesman')?.level, 'WARN');
+      } finally {
+        rmSync(sesman);
+      }
     },
   );
 

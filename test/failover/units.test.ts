@@ -13,6 +13,7 @@ import { API_DRAIN_SECONDS } from '../../services/api/src/config.js';
 import { SSH_DRAIN_SECONDS } from '../../services/ssh/src/config.js';
 import { SFTP_DRAIN_SECONDS } from '../../services/sftp/src/config.js';
 import { RDP_DRAIN_SECONDS } from '../../services/rdp/src/config.js';
+import { DEFAULT_GUARDED_FILES } from '../../agent/src/config.js';
 
 const DIR = fileURLToPath(new URL('../../packaging/systemd/', import.meta.url));
 const SERVICES = ['jmp-api', 'jmp-ssh', 'jmp-socket', 'jmp-rdp', 'jmp-sftp'] as const;
@@ -168,12 +169,6 @@ test('jmp-agent.service, as the packages install it: systemd-analyze verify is c
     RestrictSUIDSGID: 'yes',
   }))
     assert.equal(one(s, k), v, k);
-  // Writable beyond its state: only the wiring files its guard restores.
-  assert.deepEqual(one(s, 'ReadWritePaths').split(' ').sort(), [
-    '-/etc/nsswitch.conf',
-    '-/etc/pam.d/sshd',
-    '-/etc/pam.d/su',
-    '-/etc/pam.d/sudo',
-    '-/etc/sudoers.d/jmp',
-  ]);
+  // Writable beyond its state: exactly the wiring files its guard restores.
+  assert.deepEqual(one(s, 'ReadWritePaths').split(' ').sort(), DEFAULT_GUARDED_FILES.map((f) => `-${f.path}`).sort());
 });

@@ -102,13 +102,14 @@ export function fileChecks(config: AgentConfig): Check[] {
         : ['OK', `${config.doctor.nsswitch}: passwd and group use jmp`];
     }),
   );
-  for (const path of config.doctor.pamFiles) {
+  const pamFiles = [...config.doctor.pamFiles, ...config.doctor.optionalPamFiles.filter((p) => existsSync(p))];
+  for (const path of pamFiles) {
     out.push(
       check(`pam ${path.split('/').pop()}`, () => {
         const lines = activeLines(path).filter((l) => /pam_jmp\.so\b/.test(l));
         const types = new Set(lines.map((l) => l.replace(/^-/, '').split(/\s+/)[0]));
         if (!types.has('auth')) return ['FAIL', `${path}: no "auth … pam_jmp.so" line`];
-        if (/sshd$/.test(path) && !types.has('account'))
+        if (/(sshd|xrdp-sesman)$/.test(path) && !types.has('account'))
           return ['WARN', `${path}: no "account … pam_jmp.so" line (account checks skipped)`];
         return ['OK', `${path}: pam_jmp.so in ${[...types].join(', ')}`];
       }),

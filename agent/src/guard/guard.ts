@@ -51,6 +51,10 @@ export class FileGuard {
     for (const spec of this.o.files) {
       const img = installed?.get(spec.path) ?? readImage(spec.path);
       if (!img.content) {
+        if (spec.optional) {
+          this.o.log.info({ file: spec.path }, 'optional guarded file is not installed; not guarding it');
+          continue;
+        }
         this.o.log.warn(
           { file: spec.path },
           'guarded file does not exist (and has no recorded baseline); not guarding it',
