@@ -88,3 +88,16 @@ export function cachedFacts(db: Db, username: string, host: number | string): Pr
 export function policyVersion(db: Db): Promise<string> {
   return cacheOf(db).currentVersion(db);
 }
+
+const perRequest = new WeakMap<object, Promise<string>>();
+
+/**
+ * One policy version read per request: the first to ask (the host token
+ * check or the route) sends it, after the request arrived; later askers in
+ * the same request share it, so a poll costs one read, not two.
+ */
+export function requestPolicyVersion(db: Db, req: object): Promise<string> {
+  let read = perRequest.get(req);
+  if (!read) perRequest.set(req, (read = policyVersion(db)));
+  return read;
+}

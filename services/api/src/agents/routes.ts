@@ -8,7 +8,7 @@ import { parseSshPublicKey } from '@jmp/contract/ssh-key';
 import { buildTimedSnapshot, snapshotEtag } from './snapshot.js';
 import { SnapshotEtags } from './snapshot-cache.js';
 import { LastSeen } from './last-seen.js';
-import { policyVersion } from '../access/facts-cache.js';
+import { requestPolicyVersion } from '../access/facts-cache.js';
 import { recordOfflineSpent } from '../pam/spent.js';
 import { enrolHost } from './enrol.js';
 import { consumeEnrolmentToken, recordAgentStatus } from './repository.js';
@@ -105,7 +105,8 @@ export const agentRoutes: RouteModule = (api, ctx, auth) => {
       const timing = (what: string) =>
         res.setHeader('Server-Timing', `${what};dur=${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)}`);
       // Read before the build: a write landing during it bumps the version, so the agent pulls again.
-      const version = await policyVersion(ctx.db);
+      // The same read the host token check made (after the request arrived): one per poll.
+      const version = await requestPolicyVersion(ctx.db, req);
       res.setHeader(POLICY_VERSION_HEADER, version);
       lastSeen.seen(principal.hostId, agentVersion(req.headers['user-agent']));
       const now = ctx.now();

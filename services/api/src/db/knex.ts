@@ -10,6 +10,7 @@ import * as m006 from './migrations/006_file_operations.js';
 import * as m008 from './migrations/008_desktop.js';
 import * as m009 from './migrations/009_database_rights.js';
 import * as m010 from './migrations/010_devices.js';
+import * as m011 from './migrations/011_host_key_policy_version.js';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '001_schema': m001,
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '008_desktop': m008,
   '009_database_rights': m009,
   '010_devices': m010,
+  '011_host_key_policy_version': m011,
 };
 
 export type Db = Knex;

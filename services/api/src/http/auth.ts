@@ -2,11 +2,13 @@
 // signed by its own key), or a person (web session cookie / bearer).
 import type { Request } from 'express';
 import jwt from 'jsonwebtoken';
-import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { JmpError } from '@jmp/contract';
 import type { Ctx } from '../context.js';
 import { constantTimeEqual, sha256hex } from '../crypto/secrets.js';
 import { sessionRevoked } from '../auth/sessions.js';
+import { requestPolicyVersion } from '../access/facts-cache.js';
+import { HostTokens, forgetHost, type HostPrincipal } from './host-auth.js';
 
 export const SERVICE_ROLES = ['ssh', 'socket', 'rdp', 'sftp', 'admin'] as const;
 export type ServiceRole = (typeof SERVICE_ROLES)[number];
@@ -27,13 +29,12 @@ export interface SessionUser {
 export type Principal =
   | { kind: 'anonymous' }
   | { kind: 'service'; role: ServiceRole }
-  | { kind: 'host'; hostId: number; hostname: string }
+  | HostPrincipal
   | { kind: 'user'; user: SessionUser; via: 'cookie' | 'bearer' };
 
 export const SESSION_COOKIE = 'jmp_session';
 const SESSION_AUD = 'jmp-session';
 const SERVICE_AUD = 'jmp-service';
-const HOST_AUD = 'jmp-api';
 
 export function mintServiceToken(ctx: Pick<Ctx, 'secrets'>, role: ServiceRole): string {
   return jwt.sign({ role }, ctx.secrets.serviceKey, {
@@ -140,67 +141,12 @@ async function verifySession(ctx: Ctx, req: Request): Promise<Principal | null> 
   };
 }
 
-// Host public keys change only at enrolment; a short cache keeps the hot PAM path off Postgres.
-const hostKeyCache = new Map<number, { key: KeyObject | null; hostname: string; at: number }>();
-const HOST_KEY_TTL_MS = 10_000;
-// An agent reuses its token for many questions; verifying ECDSA each time
-// would dominate the PAM hot path. A verified token is remembered until it
-// expires, at most as long as the key itself is cached.
-const verifiedTokens = new Map<string, { principal: Principal & { kind: 'host' }; until: number }>();
-const VERIFIED_MAX = 20_000;
-
-export const forgetHostKey = (hostId: number) => {
-  hostKeyCache.delete(hostId);
-  for (const [t, v] of verifiedTokens) if (v.principal.hostId === hostId) verifiedTokens.delete(t);
-};
-
-async function verifyHost(ctx: Ctx, token: string): Promise<Principal | null> {
-  const known = verifiedTokens.get(token);
-  if (known) {
-    if (known.until > Date.now()) return known.principal;
-    verifiedTokens.delete(token);
-  }
-  const p = await verifyHostSignature(ctx, token);
-  if (p) {
-    if (verifiedTokens.size >= VERIFIED_MAX) verifiedTokens.clear();
-    verifiedTokens.set(token, { principal: p.principal, until: Math.min(p.exp * 1000, Date.now() + HOST_KEY_TTL_MS) });
-  }
-  return p?.principal ?? null;
-}
-
-async function verifyHostSignature(
-  ctx: Ctx,
-  token: string,
-): Promise<{ principal: Principal & { kind: 'host' }; exp: number } | null> {
-  const decoded = jwt.decode(token, { complete: true });
-  const hostId = Number((decoded?.payload as { sub?: string } | null)?.sub?.replace(/^host:/, ''));
-  if (!decoded || !Number.isInteger(hostId) || hostId <= 0) return null;
-  let entry = hostKeyCache.get(hostId);
-  if (!entry || Date.now() - entry.at > HOST_KEY_TTL_MS) {
-    const row = await ctx.db('hosts').where({ id: hostId }).first('hostname', 'agent_public_key');
-    entry = {
-      key: row?.agent_public_key ? createPublicKey(row.agent_public_key) : null,
-      hostname: row?.hostname ?? '',
-      at: Date.now(),
-    };
-    hostKeyCache.set(hostId, entry);
-  }
-  if (!entry.key) return null;
-  try {
-    const p = jwt.verify(token, entry.key, {
-      algorithms: ['ES256'],
-      audience: HOST_AUD,
-      maxAge: '60s',
-    }) as jwt.JwtPayload;
-    if (!p.exp || !p.iat || p.exp - p.iat > 60) return null; // exp ≤ 60 s (DESIGN)
-    return { principal: { kind: 'host', hostId, hostname: entry.hostname }, exp: p.exp };
-  } catch {
-    return null;
-  }
-}
+/** Forgets a host's remembered key and tokens (its key, name or enrolment changed). */
+export const forgetHostKey = forgetHost;
 
 /** Auth rules for RouteSpec.auth. Each throws 401/403 with a sentence. */
 export function authRules(ctx: Ctx) {
+  const hostTokens = new HostTokens(ctx.db);
   const unauthorized = (what: string) => new JmpError('unauthorized', `${what} required`);
   return {
     service:
@@ -216,7 +162,8 @@ export function authRules(ctx: Ctx) {
       () =>
       async (req: Request): Promise<Principal> => {
         const t = bearer(req, 'JMP-Host');
-        const p = t ? await verifyHost(ctx, t) : null;
+        // The policy version read is the request's own: the route (a poll) reuses it.
+        const p = t ? await hostTokens.verify(t, () => requestPolicyVersion(ctx.db, req)) : null;
         if (!p) throw unauthorized('a valid host token (Authorization: JMP-Host <jwt>) is');
         return p;
       },
