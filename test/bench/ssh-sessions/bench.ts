@@ -43,7 +43,7 @@
 // Last line: {"bench":"ssh-sessions","cpu_ratio":…,"echo_p99_ms":…,"sessions":…,…}
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -253,6 +253,17 @@ async function main(): Promise<void> {
   let jmp: JmpSshProcess | undefined;
   let relay: { proc: ChildProcess; port: number } | undefined;
   let people: People | undefined;
+  let profiling: { file: string; proc: ChildProcess } | undefined;
+  /** Ends the CPU profile (also when a round failed: the profile says why it was slow). */
+  const stopProfile = async (): Promise<void> => {
+    if (!profiling) return;
+    const { file, proc } = profiling;
+    profiling = undefined;
+    rmSync(file, { force: true });
+    proc.kill('SIGUSR2');
+    await until('jmp-ssh wrote its CPU profile', () => existsSync(file) || null, 30_000);
+    log(`jmp-ssh CPU profile of the typing rounds: ${file}`);
+  };
   try {
     let target: Target;
     let aliceId: number;
@@ -328,7 +339,14 @@ async function main(): Promise<void> {
       .insert({ user_id: aliceId, public_key: personKey.line, fingerprint: personKey.fingerprint });
     // jmp-ssh's own event-loop delay and GC pauses, to read the echo tail by (loop-monitor.mjs).
     const monitorFile = join(tmp, 'loop-monitor.jsonl');
-    process.env.BENCH_NODE_FLAGS = [process.env.BENCH_NODE_FLAGS ?? '', '--import', join(HERE, 'loop-monitor.mjs')]
+    // BENCH_SSH_CPU_PROFILE=FILE: jmp-ssh's CPU profile over the typing rounds (cpu-profile.mjs).
+    const profileFile = process.env.BENCH_SSH_CPU_PROFILE;
+    process.env.BENCH_NODE_FLAGS = [
+      process.env.BENCH_NODE_FLAGS ?? '',
+      '--import',
+      join(HERE, 'loop-monitor.mjs'),
+      ...(profileFile ? ['--import', join(HERE, 'cpu-profile.mjs')] : []),
+    ]
       .join(' ')
       .trim();
     jmp = await startJmpSshProcess(api, tmp, {
@@ -438,6 +456,10 @@ async function main(): Promise<void> {
         `jmp-ssh event loop: delay max ${loop.maxMs} ms, ${loop.slowWindows} of ${loop.windows} half-seconds with a stall > 20 ms; GC pauses > 10 ms: ${loop.gc.length} (max ${Math.max(0, ...loop.gc)} ms, total ${loop.gc.reduce((a, b) => a + b, 0).toFixed(0)} ms)`,
       );
     };
+    if (profileFile) {
+      jmp.proc.kill('SIGUSR2');
+      profiling = { file: profileFile, proc: jmp.proc };
+    }
     const rounds = await alternate<Round, Round>({
       bench: 'ssh-sessions',
       rounds: roundCount(),
@@ -446,6 +468,7 @@ async function main(): Promise<void> {
       describe: (f) =>
         `${f.keys} keys, echo p50 ${f.p50} ms, p99 ${f.p99} ms, max ${f.max} ms; ${f.cpuS} CPU s (${f.cores} cores) = ${f.cpuPerKeyUs} µs per key`,
     });
+    await stopProfile();
     const rssAfter = await rssSettled(jmp.proc.pid!);
     log(
       `jmp-ssh RSS ${rssBefore} MB → ${rssAfter} MB with ${SESSIONS} sessions open: ${((rssAfter - rssBefore) / SESSIONS).toFixed(3)} MB per session`,
@@ -521,6 +544,7 @@ async function main(): Promise<void> {
     }
     throw err;
   } finally {
+    await stopProfile().catch((err: unknown) => log(`no CPU profile: ${(err as Error).message}`));
     await people?.end();
     if (jmp) await stop(jmp.proc);
     if (relay) await stop(relay.proc);
