@@ -27,3 +27,23 @@ test('a screen on which every row is wrapped: the cursor line is read, it does n
     t.dispose();
   }
 });
+
+test('the cursor line read twice is the same; output and a resize are seen at the next read', () => {
+  const t = new LineTracker({ cols: 10, rows: 3 });
+  try {
+    t.write(Buffer.from('$ ab'));
+    assert.deepEqual(t.cursorLine(), { text: '$ ab' + ' '.repeat(6), left: '$ ab' });
+    assert.equal(t.cursorLine(), t.cursorLine(), 'nothing changed: the same reading');
+    t.write(Buffer.from('c\b'));
+    assert.deepEqual(t.cursorLine(), { text: '$ abc' + ' '.repeat(5), left: '$ ab' });
+    t.write(Buffer.from('defghij'));
+    assert.equal(t.cursorLine().left, '$ abdefghij', 'the cursor wrapped to the next row: the line is joined');
+    const before = t.cursorLine();
+    t.resize(20, 3);
+    const after = t.cursorLine();
+    assert.notEqual(after, before, 'read again after the resize');
+    assert.equal(after.text.length % 20, 0, `rows of the new width: ${JSON.stringify(after.text)}`);
+  } finally {
+    t.dispose();
+  }
+});

@@ -43,6 +43,8 @@ export class LineTracker {
   keepLine = false;
   /** Output chunks parsed so far. */
   parsedChunks = 0;
+  /** The cursor's line as last read; null once the screen may have changed (output parsed, resized). */
+  private cached: CursorLine | null = null;
 
   constructor(opts: LineTrackerOptions) {
     this.baseRows = clampSize(opts.rows, 1, 1000, 24);
@@ -80,6 +82,7 @@ export class LineTracker {
     const chunks = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
+    this.cached = null;
     for (const c of chunks) {
       this.parsedChunks++;
       if (!this.keepLine) {
@@ -101,9 +104,16 @@ export class LineTracker {
     return this.term.buffer.active.type === 'alternate';
   }
 
-  /** The cursor's logical line (after parsing queued output). */
+  /**
+   * The cursor's logical line (after parsing queued output). Kept until the screen changes: the echo
+   * tracker asks after every key and every output, mostly about a screen nothing has changed since.
+   */
   cursorLine(): CursorLine {
     this.sync();
+    return (this.cached ??= this.readCursorLine());
+  }
+
+  private readCursorLine(): CursorLine {
     const buf = this.term.buffer.active;
     const y = buf.baseY + buf.cursorY;
     let start = y;
@@ -129,6 +139,7 @@ export class LineTracker {
     if (this.disposed) return;
     this.sync();
     this.baseRows = clampSize(rows, 1, 1000, this.baseRows);
+    this.cached = null;
     this.term.resize(
       clampSize(cols, 2, 2000, this.term.cols),
       Math.max(this.baseRows, this.keepLine ? this.term.rows : 0),
@@ -139,6 +150,7 @@ export class LineTracker {
   relax(): void {
     if (this.disposed || this.term.rows === this.baseRows) return;
     this.sync();
+    this.cached = null;
     this.term.resize(this.term.cols, this.baseRows);
   }
 
@@ -163,6 +175,7 @@ export class LineTracker {
     if (room >= need || start > need) return;
     const cap = this.baseRows + Math.ceil(this.maxLineCells / this.term.cols) + need;
     if (this.term.rows >= cap) return;
+    this.cached = null;
     this.term.resize(this.term.cols, Math.min(cap, this.term.rows + Math.max(need * 4, this.baseRows)));
   }
 

@@ -14,7 +14,8 @@ export class SyncFlushGzip {
   private failure: Error | null = null;
 
   constructor(level = 6) {
-    this.gz = zlib.createGzip({ level, memLevel: 8 });
+    // Every write ends at a sync-flush point: one compression job per push, not a write and then a flush.
+    this.gz = zlib.createGzip({ level, memLevel: 8, flush: zlib.constants.Z_SYNC_FLUSH });
     this.gz.on('data', (c: Buffer) => this.out.push(c));
     this.gz.on('error', (err) => {
       this.failure = err;
@@ -24,8 +25,10 @@ export class SyncFlushGzip {
   /** Compresses `data` and returns every byte produced, ending at a sync-flush point. */
   async push(data: Buffer): Promise<Buffer> {
     if (this.failure) throw this.failure;
-    if (data.length) this.gz.write(data);
-    await new Promise<void>((resolve) => this.gz.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve()));
+    await new Promise<void>((resolve) => {
+      if (data.length) this.gz.write(data, () => resolve());
+      else this.gz.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve());
+    });
     // The flush output is pushed before the flush callback runs; should a
     // Node version hand it over a tick later, wait for the sync-flush mark.
     for (let i = 0; i < 10 && !this.endsAtMark(); i++) await new Promise((r) => setImmediate(r));

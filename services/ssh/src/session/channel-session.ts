@@ -7,6 +7,7 @@
 // go through the session controller.
 import type { PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
 import type { ApiClient } from '@jmp/contract';
+import type { LiveSessions } from '@jmp/contract/live-sessions';
 import type { Logger } from '@jmp/runtime';
 import type { Recordings } from '@jmp/recording';
 import { serveSftp, type FileAudit, type SftpLimits, type Staging } from '@jmp/sftp-proxy';
@@ -32,7 +33,7 @@ export interface ChannelSessionDeps {
   /** Ends the person's whole connection (the idle timeout). */
   endConnection(): void;
   /** The sftp subsystem's audit and limits; absent: refused like any subsystem. */
-  sftp?: { audit: FileAudit; limits: SftpLimits; instance: string; staging?: Staging | undefined };
+  sftp?: { audit: FileAudit; limits: SftpLimits; instance: string; live: LiveSessions; staging?: Staging | undefined };
 }
 
 export class ChannelSession {
@@ -42,6 +43,7 @@ export class ChannelSession {
   /** The guard is chosen when the session starts (screen or stdin lines): no terminal or env after that. */
   private started = false;
   private idle: NodeJS.Timeout | undefined;
+  private lastActive = 0;
 
   constructor(
     session: Session,
@@ -81,6 +83,7 @@ export class ChannelSession {
           user,
           source: deps.source,
           instance: sftp.instance,
+          live: sftp.live,
           targetPort: deps.config.targetPort,
           limits: sftp.limits,
           staging: sftp.staging,
@@ -157,11 +160,21 @@ export class ChannelSession {
     }
   }
 
-  /** Input (or output the person receives) restarts the idle timer; when it runs out the connection ends. */
+  /**
+   * Input (or output the person receives) restarts the idle time; when it runs out the connection ends.
+   * Called for every chunk, so it only notes the time: the one timer, when it fires early, waits out the rest.
+   */
   private touch(channel: ServerChannel): void {
-    clearTimeout(this.idle);
-    const { config, log, user } = this.deps;
+    this.lastActive = performance.now();
+    if (!this.idle) this.armIdle(channel, this.deps.config.idleTimeoutSeconds * 1000);
+  }
+
+  private armIdle(channel: ServerChannel, ms: number): void {
     this.idle = setTimeout(() => {
+      const limit = this.deps.config.idleTimeoutSeconds * 1000;
+      const left = this.lastActive + limit - performance.now();
+      if (left > 0) return this.armIdle(channel, left);
+      const { config, log, user } = this.deps;
       const t = config.idleTimeoutSeconds;
       const span = t >= 120 ? `${Math.round(t / 60)} minutes` : `${t} seconds`;
       channel.write(`\r\njmp: idle for ${span}; disconnecting\r\n`);
@@ -169,7 +182,7 @@ export class ChannelSession {
       channel.exit(0);
       channel.end();
       this.deps.endConnection();
-    }, config.idleTimeoutSeconds * 1000);
+    }, ms);
     this.idle.unref();
   }
 }

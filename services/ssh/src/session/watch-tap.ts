@@ -37,7 +37,7 @@ export class WatchTap {
     } else if (!watched && this.on) this.stop();
   }
 
-  push(buf: Buffer): void {
+  push(buf: Uint8Array): void {
     if (!this.on || this.size + buf.length > MAX_PENDING) return;
     this.pending.push(Buffer.from(buf));
     this.size += buf.length;
@@ -70,17 +70,24 @@ export class WatchTap {
   }
 }
 
-/** The recording, with its output also handed to the tap. */
+/**
+ * The recording, with its output also handed to the tap. A plain forwarding
+ * object, not a Proxy: it is called for every chunk of every session, and a
+ * Proxy trap would look each method up and bind it anew on every call.
+ */
 export function tapped(rec: SessionRecording, tap: WatchTap): SessionRecording {
-  return new Proxy(rec, {
-    get(target, key) {
-      if (key === 'output')
-        return (buf: Buffer) => {
-          tap.push(buf);
-          return target.output(buf);
-        };
-      const v = Reflect.get(target, key, target) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+  return {
+    uri: rec.uri,
+    output(data: Uint8Array): void {
+      tap.push(data);
+      rec.output(data);
     },
-  });
+    input: (data) => rec.input(data),
+    resize: (cols, rows) => rec.resize(cols, rows),
+    marker: (label) => rec.marker(label),
+    get backlogBytes() {
+      return rec.backlogBytes;
+    },
+    close: (reason) => rec.close(reason),
+  };
 }
