@@ -225,7 +225,13 @@ export const accessPage: Page = {
 /** The end of a grant, changed in place (empty: no end); the API refuses an end before its start. */
 function expiryForm(g: Grant, reload: () => Promise<void>): HTMLElement {
   return inlineForm({
-    spec: { name: 'validUntil', label: 'Until', type: 'datetime-local', optional: true, value: localDateTime(g.validUntil) },
+    spec: {
+      name: 'validUntil',
+      label: 'Until',
+      type: 'datetime-local',
+      optional: true,
+      value: localDateTime(g.validUntil),
+    },
     label: `Expiry of grant #${g.id}`,
     schema: GrantUpdate,
     body: (v) => ({ validUntil: v ?? null }),

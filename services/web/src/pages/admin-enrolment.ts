@@ -2,11 +2,7 @@
 // tokens themselves: only their sha256 is kept), revoking one, and a new one
 // for a service with the line to paste on the new host, shown once.
 import type { z } from 'zod';
-import {
-  EnrolmentTokenCreate,
-  type EnrolmentToken,
-  type EnrolmentTokenCreated,
-} from '@jmp/contract/schemas/admin';
+import { EnrolmentTokenCreate, type EnrolmentToken, type EnrolmentTokenCreated } from '@jmp/contract/schemas/admin';
 import { environmentLabel } from '@jmp/contract/schemas/access';
 import { api, get, post } from '../api.js';
 import { h, table, toast } from '../dom.js';
@@ -131,11 +127,5 @@ export function enrolmentSection(admin: boolean, services: Map<number, string>, 
       },
     });
   void load().catch((err: Error) => toast(err.message));
-  return h(
-    'section',
-    { 'aria-labelledby': 'tokens-h' },
-    h('h2', { id: 'tokens-h' }, 'Enrolment tokens'),
-    list,
-    form,
-  );
+  return h('section', { 'aria-labelledby': 'tokens-h' }, h('h2', { id: 'tokens-h' }, 'Enrolment tokens'), list, form);
 }

@@ -1,13 +1,7 @@
 // Users: search, see roles and factors, disable or enable, place in a
 // department, make administrator or auditor (administrators).
 import type { z } from 'zod';
-import {
-  SetPassword,
-  UserCreate,
-  UserUpdate,
-  type AdminUser,
-  type Department,
-} from '@jmp/contract/schemas/admin';
+import { SetPassword, UserCreate, UserUpdate, type AdminUser, type Department } from '@jmp/contract/schemas/admin';
 import { api, get, patch, post } from '../api.js';
 import { field, h, table, toast } from '../dom.js';
 import type { Page } from '../router.js';

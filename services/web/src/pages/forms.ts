@@ -4,7 +4,7 @@
 // from jmp-api is shown as jmp-api words it.
 import type { z } from 'zod';
 import { ApiError } from '../api.js';
-import { field, h, message, select, setMessage } from '../dom.js';
+import { field, h, message, select, setMessage, toast } from '../dom.js';
 
 type Control = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
 export interface FieldSpec {
@@ -115,6 +115,8 @@ export function apiForm<S extends z.ZodType>(opts: {
       button.disabled = true;
       try {
         const result = await opts.send(checked.data);
+        // A page that redrew itself replaced this form: its sentence goes to the toast line instead.
+        if (!form.isConnected && typeof result === 'string') toast(result);
         setMessage(msg, typeof result === 'string' ? result : '', 'ok');
         out.replaceChildren(typeof result === 'string' ? '' : result);
         for (const f of opts.fields)
@@ -191,7 +193,7 @@ export function inlineForm<S extends z.ZodType>(opts: {
   return form;
 }
 
-/** A select saved on change (PATCH-like `save`); on refusal the API's sentence is reported and the list redrawn. */
+/** A select saved on change (PATCH-like `save`); the list is redrawn, then the sentence (or the API's refusal) reported. */
 export function savingSelect(opts: {
   name: string;
   label: string;
@@ -204,10 +206,16 @@ export function savingSelect(opts: {
   const s = select(opts.name, opts.options, opts.value);
   s.setAttribute('aria-label', opts.label);
   s.addEventListener('change', () => {
+    // The sentence comes once the page shows the outcome (on refusal: the value it still has).
     void opts
       .save(s.value)
-      .then(opts.report, (err: Error) => opts.report(err.message))
-      .finally(() => void opts.reload());
+      .catch((err: Error) => err.message)
+      .then(async (text) => {
+        await opts.reload().then(
+          () => opts.report(text),
+          (err: Error) => opts.report(err.message),
+        );
+      });
   });
   return s;
 }

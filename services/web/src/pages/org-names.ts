@@ -18,9 +18,7 @@ export function serviceNames(projects: Proj[], services: Svc[]): Map<number, str
 export function serviceOptions(names: Map<number, string>, first: [string, string]): Array<[string, string]> {
   return [
     first,
-    ...[...names]
-      .sort((a, b) => a[1].localeCompare(b[1]))
-      .map(([id, n]): [string, string] => [String(id), n]),
+    ...[...names].sort((a, b) => a[1].localeCompare(b[1])).map(([id, n]): [string, string] => [String(id), n]),
   ];
 }
 
