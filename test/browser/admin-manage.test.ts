@@ -294,6 +294,7 @@ test(
       const dev = await db('devices').where({ name: 'sw-1' }).first('service_id', 'port');
       assert.deepEqual({ ...dev }, { service_id: ledger.id, port: 2222 });
       await accessible(page, 'network devices');
+      await page.evaluate(() => window.scrollTo(0, 0));
       await screenshot(page, 'admin-devices');
       const read = await Promise.all(bodies);
       assert.ok(read.length > 5, 'the page read the devices back');
