@@ -17,7 +17,7 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import S3rver from 's3rver';
 import { clientKey, knownHostsLine, until } from '../e2e/helpers.js';
 import { opensshArgs } from '../bench/lib/openssh.js';
-import { addService } from '../../services/api/test/harness.js';
+import { addService, addUser, webLogin } from '../../services/api/test/harness.js';
 import { opensshOptions, run, sftpBatch, startJmpSftp, startSftpStack, type JmpSftp, type SftpStack } from './stack.js';
 
 const MiB = 1024 * 1024;
@@ -336,6 +336,50 @@ test(
       }
     } finally {
       await idle.stop();
+    }
+  },
+);
+
+test(
+  'a target session stays live while open (heartbeat) and an administrator can terminate it within 2 s',
+  { timeout: 60_000 },
+  async () => {
+    const { c, sftp } = await sftpClient();
+    try {
+      const open = promisify<[string, string], Buffer>(sftp.open.bind(sftp) as never);
+      const stat = promisify<[string], unknown>(sftp.stat.bind(sftp));
+      const t0 = new Date();
+      await open('/h1/etc/hostname', 'r'); // an open handle: never idle
+      const row = await until(
+        'the sftp target session',
+        () => s.stack.api.db('sessions').where({ protocol: 'sftp' }).where('started_at', '>=', t0).first('id'),
+        10_000,
+      );
+      const admin = { auth: `Bearer ${s.stack.api.serviceToken('admin')}` };
+      const auditor = await addUser(s.stack.api.db, { is_auditor: true, password: 'correct horse 9' });
+      const { cookie } = await webLogin(s.stack.api, auditor.username, 'correct horse 9');
+      // Past the live registry's 10 s: only the heartbeat keeps it live.
+      await new Promise((r) => setTimeout(r, 11_000));
+      const seen = await s.stack.api.call('GET', `/v1/sessions/${row.id}`, { headers: cookie });
+      assert.equal(seen.status, 200);
+      assert.equal((seen.body as { session: { live: boolean } }).session.live, true, 'live after 11 s');
+      const t1 = Date.now();
+      const r = await s.stack.api.call('POST', `/v1/sessions/${row.id}/terminate`, {
+        ...admin,
+        body: { reason: 'incident 9' },
+      });
+      assert.equal(r.status, 202);
+      const ended = await until(
+        'the session ended',
+        () => s.stack.api.db('sessions').where({ id: row.id }).whereNotNull('ended_at').first('end_reason'),
+        5_000,
+      );
+      assert.equal(ended.end_reason, 'terminated');
+      assert.ok(Date.now() - t1 < 2500, `ended after ${Date.now() - t1} ms`);
+      // The person's connection stays; the next access logs in anew.
+      assert.equal((await status(stat('/h1/etc/hostname'))).code, 0);
+    } finally {
+      c.end();
     }
   },
 );

@@ -65,6 +65,5 @@ export function createRdpServer({ config, api, log, onEnded }: RdpServerDeps): R
       },
     }),
   );
-  desktops.startHeartbeat();
   return { http, lite, desktops, instance };
 }

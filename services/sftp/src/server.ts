@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import ssh2, { type Connection, type ServerChannel } from 'ssh2';
 import type { ApiClient } from '@jmp/contract';
 import type { AuthUser } from '@jmp/contract/schemas/auth';
+import { LiveSessions } from '@jmp/contract/live-sessions';
 import type { Logger } from '@jmp/runtime';
 import { authenticator } from '@jmp/ssh-server/authenticate';
 import { serverAlgorithmOptions } from '@jmp/ssh-server/algorithms';
@@ -50,6 +51,7 @@ export function sftpAlgorithms(): ssh2.Algorithms {
 
 export function createSftpServer(d: SftpServerDeps): ssh2.Server {
   const instance = `${hostname()}:${process.pid}`;
+  const live = new LiveSessions(d.api, instance, d.log);
   const server = new ssh2.Server(
     { hostKeys: [d.hostKey], ident: 'jmp', algorithms: sftpAlgorithms() },
     (client: Connection, info) => {
@@ -85,6 +87,7 @@ export function createSftpServer(d: SftpServerDeps): ssh2.Server {
               user: username,
               source: info.ip,
               instance,
+              live,
               targetPort: d.targetPort,
               limits: d.limits,
               staging: d.staging,

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SFTPWrapper } from 'ssh2';
 import { ApiError, type ApiClient } from '@jmp/contract';
+import type { LiveSessions } from '@jmp/contract/live-sessions';
 import type { FileTransferMode } from '@jmp/contract/schemas/files';
 import { FileTransferPolicy } from '@jmp/contract/schemas/files';
 import type { Logger } from '@jmp/runtime';
@@ -20,6 +21,8 @@ export interface TargetPoolOptions {
   source: string;
   /** This process, as named in session records. */
   instance: string;
+  /** This process's live sessions: target sessions are named to jmp-api while open, and end when terminated. */
+  live: LiveSessions;
   targetPort: number;
   /** A target with no open handle and no request for this long is closed. */
   idleMs: number;
@@ -150,6 +153,7 @@ export class TargetPool {
       ended = true;
       target.closed = true;
       target.stopTimer();
+      this.o.live.remove(session);
       conn.close();
       audit.sessionEnded(session, {
         bytesIn: target.bytesWritten,
@@ -162,6 +166,7 @@ export class TargetPool {
       );
     };
     this.close_.set(host, finish);
+    this.o.live.add(session, () => this.end(host, 'terminated'));
     conn.client.on('close', () => {
       if (!ended) {
         this.close_.delete(host);

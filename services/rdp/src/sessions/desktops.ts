@@ -1,7 +1,8 @@
 // The desktops of this instance: the per-person bound (opening and open),
-// jmp-api's live registry (a heartbeat names them every second; the answer
-// names those an administrator ended), and the end of each.
+// jmp-api's live registry (LiveSessions: a heartbeat names them every second;
+// the answer names those an administrator ended), and the end of each.
 import type { ApiClient } from '@jmp/contract';
+import { LiveSessions } from '@jmp/contract/live-sessions';
 import type { Logger } from '@jmp/runtime';
 
 export interface Desktop {
@@ -14,14 +15,16 @@ export interface Desktop {
 export class Desktops {
   private readonly byId = new Map<string, Desktop>();
   private readonly perUser = new Map<string, number>();
-  private timer: NodeJS.Timeout | null = null;
+  private readonly live: LiveSessions;
 
   constructor(
-    private readonly api: ApiClient,
-    private readonly instance: string,
-    private readonly log: Logger,
+    api: ApiClient,
+    instance: string,
+    log: Logger,
     private readonly maxPerUser: number,
-  ) {}
+  ) {
+    this.live = new LiveSessions(api, instance, log);
+  }
 
   /** Takes one of the person's places on this instance; false when all are taken (opening ones count). */
   reserve(user: string): boolean {
@@ -37,43 +40,27 @@ export class Desktops {
     else this.perUser.set(user, n);
   }
 
+  /** Live from now on; ended (within about 2 s) when an administrator terminates it. */
   add(d: Desktop): void {
     this.byId.set(d.id, d);
+    this.live.add(d.id, (reason) => d.end('terminated', `ended by an administrator: ${reason}`));
   }
 
   remove(d: Desktop): void {
     this.byId.delete(d.id);
+    this.live.remove(d.id);
   }
 
   get size(): number {
     return this.byId.size;
   }
 
-  ids(): string[] {
-    return [...this.byId.keys()];
-  }
-
   all(): Desktop[] {
     return [...this.byId.values()];
   }
 
-  /** Every second: name the live desktops; end those jmp-api says were terminated (within 2 s). */
-  startHeartbeat(intervalMs = 1000): void {
-    const beat = async () => {
-      try {
-        const end = await this.api.heartbeat(this.instance, this.ids());
-        for (const e of end) this.byId.get(e.id)?.end('terminated', `ended by an administrator: ${e.reason}`);
-      } catch (err) {
-        this.log.warn({ err }, 'heartbeat to jmp-api failed');
-      } finally {
-        if (this.timer) this.timer = setTimeout(() => void beat(), intervalMs);
-      }
-    };
-    this.timer = setTimeout(() => void beat(), intervalMs);
-  }
-
+  /** Stops naming the desktops to jmp-api (shutting down). */
   stopHeartbeat(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.live.stop();
   }
 }

@@ -59,7 +59,7 @@ export function createSshServer({ config, api, log, hostKey, recordings, sftp }:
         user: username,
         source: info.ip,
         endConnection,
-        ...(sftp ? { sftp: { ...sftp, instance: sessions.instance } } : {}),
+        ...(sftp ? { sftp: { ...sftp, instance: sessions.instance, live: sessions.live } } : {}),
       };
       client.on('session', (accept) => {
         new ChannelSession(accept(), deps);

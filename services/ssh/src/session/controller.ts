@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { ApiError, type ApiClient } from '@jmp/contract';
 import type { CommandRecord } from '@jmp/contract/schemas/sessions';
 import type { Logger } from '@jmp/runtime';
-import { LiveSessions } from './live-sessions.js';
+import { LiveSessions } from '@jmp/contract/live-sessions';
 import type { WatchTap } from './watch-tap.js';
 
 export interface SessionControllerConfig {
@@ -55,7 +55,8 @@ export interface Refusal {
 export class SessionController {
   readonly instance: string;
   private readonly config: Required<SessionControllerConfig>;
-  private readonly live: LiveSessions;
+  /** This instance's live sessions (the sftp subsystem's target sessions join them). */
+  readonly live: LiveSessions;
 
   constructor(config: SessionControllerConfig) {
     this.config = checkAndSetDefaults(config);

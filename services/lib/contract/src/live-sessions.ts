@@ -1,25 +1,37 @@
-// This instance's live target sessions. Every second it names them to jmp-api
-// (one request for all); sessions an administrator ended are closed here, so
-// termination takes effect within about a second. The answer also names the
-// sessions someone watches; their taps start or stop sending output.
-import type { ApiClient } from '@jmp/contract';
-import type { Logger } from '@jmp/runtime';
-import type { WatchTap } from './watch-tap.js';
+// One instance's live sessions (jmp-ssh targets, jmp-sftp targets, jmp-rdp
+// desktops). Every second they are named to jmp-api in one request, which
+// keeps them live (listed, counted against the per-person limit, hop tickets
+// allowed); sessions an administrator ended are closed here, so termination
+// takes effect within about a second. The answer also names the sessions
+// someone watches; their taps start or stop sending output.
+import type { ApiClient } from './api-client.js';
+
+/** Output of a session for a watcher, switched by each heartbeat. */
+export interface SessionTap {
+  set(watched: { notice: boolean } | null): void;
+  stop(): void;
+}
+
+interface Log {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
 
 export class LiveSessions {
   private readonly sessions = new Map<string, (reason: string) => void>();
-  private readonly taps = new Map<string, WatchTap>();
+  private readonly taps = new Map<string, SessionTap>();
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
 
   constructor(
-    private readonly api: ApiClient,
+    private readonly api: Pick<ApiClient, 'heartbeatWatch'>,
     private readonly instance: string,
-    private readonly log: Logger,
+    private readonly log: Log,
     private readonly intervalMs = 1000,
   ) {}
 
-  add(id: string, end: (reason: string) => void, tap?: WatchTap): void {
+  /** `end` closes the session when an administrator ended it (with the administrator's reason). */
+  add(id: string, end: (reason: string) => void, tap?: SessionTap): void {
     this.sessions.set(id, end);
     if (tap) this.taps.set(id, tap);
     if (!this.timer) {
@@ -36,6 +48,12 @@ export class LiveSessions {
       clearInterval(this.timer);
       this.timer = null;
     }
+  }
+
+  /** Stops the heartbeat (shutting down); the sessions stay listed here. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
   }
 
   get size(): number {
