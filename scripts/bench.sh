@@ -13,10 +13,12 @@ for n in "${names[@]}"; do
   script=test/bench/$n/run
   [[ -x $script ]] || { echo "bench: no benchmark named '$n' (expected executable $script)" >&2; exit 2; }
   echo "=== bench $n"
+  t=$SECONDS
   if "$script" | tee "build/bench/$n.out"; then
     tail -n1 "build/bench/$n.out" >> build/bench/results.jsonl
   else
     echo "bench: $n failed" >&2; fail=1
   fi
+  echo "=== bench $n took $((SECONDS - t)) s"
 done
 exit $fail
