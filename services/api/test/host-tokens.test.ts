@@ -51,6 +51,12 @@ test('a key is confirmed by the policy version, and a key changed elsewhere is r
   assert.equal(hostLookups.length, 1, 'no key lookup while the version is unchanged');
   assert.equal(versionReads, reads + 1, 'one version read confirmed the key for the trust window');
 
+  // A write about something else: the key is read again (the version moved), found unchanged, kept.
+  await db('projects').insert({ name: `p-${host.id}` });
+  now += KEY_TRUST_MS + 1;
+  assert.equal((await tokens.verify(tokenA, version))?.hostId, host.id);
+  assert.equal(hostLookups.length, 2);
+
   // Another jmp-api enrols the host again with a new key: the write bumps the version (migration 011).
   const v0 = await policyVersion(db);
   await db('hosts').where({ id: host.id }).update({ agent_public_key: b.publicKeyPem });

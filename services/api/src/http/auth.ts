@@ -2,7 +2,7 @@
 // signed by its own key), or a person (web session cookie / bearer).
 import type { Request } from 'express';
 import jwt from 'jsonwebtoken';
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { JmpError } from '@jmp/contract';
 import type { Ctx } from '../context.js';
 import { constantTimeEqual, sha256hex } from '../crypto/secrets.js';
@@ -36,8 +36,18 @@ export const SESSION_COOKIE = 'jmp_session';
 const SESSION_AUD = 'jmp-session';
 const SERVICE_AUD = 'jmp-service';
 
+// jsonwebtoken first tries a raw secret as a public key (an OpenSSL parse that
+// fails and throws) on every call: handing it a KeyObject skips that, which
+// was a tenth of jmp-api's CPU per login (service token, then decide).
+const secretKeys = new WeakMap<Buffer, KeyObject>();
+function hmacKey(secret: Buffer): KeyObject {
+  let k = secretKeys.get(secret);
+  if (!k) secretKeys.set(secret, (k = createSecretKey(secret)));
+  return k;
+}
+
 export function mintServiceToken(ctx: Pick<Ctx, 'secrets'>, role: ServiceRole): string {
-  return jwt.sign({ role }, ctx.secrets.serviceKey, {
+  return jwt.sign({ role }, hmacKey(ctx.secrets.serviceKey), {
     algorithm: 'HS256',
     audience: SERVICE_AUD,
     subject: `service:${role}`,
@@ -52,13 +62,17 @@ export function mintSession(
   const csrfToken = randomBytes(24).toString('base64url');
   const ttl = ctx.config.sessionTtlSeconds;
   // jti: what logout revokes; at (ms): what a password change revokes up to (auth/sessions.ts).
-  const token = jwt.sign({ uid: user.id, csrf: sha256hex(csrfToken), at: Date.now() }, ctx.secrets.sessionKey, {
-    algorithm: 'HS256',
-    audience: SESSION_AUD,
-    subject: user.username,
-    expiresIn: ttl,
-    jwtid: randomBytes(16).toString('base64url'),
-  });
+  const token = jwt.sign(
+    { uid: user.id, csrf: sha256hex(csrfToken), at: Date.now() },
+    hmacKey(ctx.secrets.sessionKey),
+    {
+      algorithm: 'HS256',
+      audience: SESSION_AUD,
+      subject: user.username,
+      expiresIn: ttl,
+      jwtid: randomBytes(16).toString('base64url'),
+    },
+  );
   return { token, csrfToken, expiresAt: new Date(Date.now() + ttl * 1000) };
 }
 
@@ -68,7 +82,7 @@ export function checkSessionToken(
   token: string,
 ): { uid: number; username: string; expiresAt: Date; jti?: unknown; at?: unknown } | 'expired' | 'invalid' {
   try {
-    const p = jwt.verify(token, ctx.secrets.sessionKey, { algorithms: ['HS256'], audience: SESSION_AUD }) as {
+    const p = jwt.verify(token, hmacKey(ctx.secrets.sessionKey), { algorithms: ['HS256'], audience: SESSION_AUD }) as {
       uid?: unknown;
       sub?: unknown;
       exp?: unknown;
@@ -105,7 +119,7 @@ export function sessionTokenOf(req: Request): string | null {
 
 function verifyService(ctx: Ctx, token: string): ServiceRole | null {
   try {
-    const p = jwt.verify(token, ctx.secrets.serviceKey, { algorithms: ['HS256'], audience: SERVICE_AUD }) as {
+    const p = jwt.verify(token, hmacKey(ctx.secrets.serviceKey), { algorithms: ['HS256'], audience: SERVICE_AUD }) as {
       role?: string;
     };
     return SERVICE_ROLES.includes(p.role as ServiceRole) ? (p.role as ServiceRole) : null;
@@ -120,7 +134,10 @@ async function verifySession(ctx: Ctx, req: Request): Promise<Principal | null> 
   if (!token) return null;
   let p: { uid: number; csrf: string; sub: string; jti?: unknown; at?: unknown };
   try {
-    p = jwt.verify(token, ctx.secrets.sessionKey, { algorithms: ['HS256'], audience: SESSION_AUD }) as typeof p;
+    p = jwt.verify(token, hmacKey(ctx.secrets.sessionKey), {
+      algorithms: ['HS256'],
+      audience: SESSION_AUD,
+    }) as typeof p;
   } catch {
     return null;
   }

@@ -30,6 +30,7 @@ const MAX_TOKENS = 200_000;
 
 interface KeyEntry {
   key: KeyObject | null;
+  pem: string | null;
   hostname: string;
   /** The policy version read before the row. */
   version: string;
@@ -108,12 +109,16 @@ export class HostTokens {
     }
     // The row is read after the version: a write landing in between bumps the version again.
     const row = await this.db('hosts').where({ id: hostId }).first('hostname', 'agent_public_key');
-    const entry: KeyEntry = {
-      key: row?.agent_public_key ? createPublicKey(row.agent_public_key) : null,
-      hostname: row?.hostname ?? '',
-      version: v,
-      confirmedAt: asked,
-    };
+    const pem: string | null = row?.agent_public_key ?? null;
+    const hostname: string = row?.hostname ?? '';
+    // Most version changes are about someone else: the same key and name stay, and so do their verified tokens.
+    const same = this.keys.get(hostId);
+    if (same && same.pem === pem && same.hostname === hostname) {
+      same.version = v;
+      same.confirmedAt = Math.max(same.confirmedAt, asked);
+      return same;
+    }
+    const entry: KeyEntry = { key: pem ? createPublicKey(pem) : null, pem, hostname, version: v, confirmedAt: asked };
     if (this.keys.size >= MAX_HOSTS && !this.keys.has(hostId)) this.keys.clear();
     this.keys.set(hostId, entry);
     return entry;
