@@ -27,6 +27,17 @@ test('a multi-byte character split across chunks is decoded whole', () => {
   assert.equal(bad.write(Buffer.from([0x61, 0xff, 0x62, 0xe2, 0x82])) + bad.end(), 'a\ufffdb\ufffd');
 });
 
+test('ASCII chunks between split characters and invalid bytes decode as the whole stream would', () => {
+  const chunks = [[0x61, 0x62], [0xe2, 0x82], [0xac, 0x63], [0x64], [0xf0, 0x9f], [0x65], [0x66], [0xff], [0x67]];
+  const u = new Utf8Stream();
+  let out = '';
+  for (const c of chunks) out += u.write(Uint8Array.from(c));
+  out += u.end();
+  const whole = new TextDecoder('utf-8', { ignoreBOM: true }).decode(Uint8Array.from(chunks.flat()));
+  assert.equal(out, whole);
+  assert.equal(out, 'ab€cd\ufffdef\ufffdg');
+});
+
 test('gzip cut right after any sync flush inflates to everything flushed so far', async () => {
   const gz = new SyncFlushGzip(6);
   const a = await gz.push(Buffer.from('first flush\n'));

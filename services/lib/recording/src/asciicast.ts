@@ -7,6 +7,8 @@
 //   "r" resize ("COLSxROWS"), "m" marker (guard verdicts, recording notes).
 // https://docs.asciinema.org/manual/asciicast/v2/
 
+import { isAscii } from 'node:buffer';
+
 export type EventCode = 'o' | 'i' | 'r' | 'm';
 export type AsciicastEvent = [time: number, code: EventCode, data: string];
 
@@ -43,8 +45,17 @@ export function formatTime(ms: number): string {
  */
 export class Utf8Stream {
   private readonly decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+  /**
+   * The decoder holds no part of a character: nothing was decoded yet, or the last chunk
+   * ended in an ASCII byte (which ends any unfinished sequence). An ASCII chunk then
+   * decodes to itself, without the decoder (most terminal output, every echoed key).
+   */
+  private clean = true;
 
   write(chunk: Uint8Array): string {
+    if (chunk.length === 0) return '';
+    if (this.clean && isAscii(chunk)) return asBuffer(chunk).toString('latin1');
+    this.clean = chunk[chunk.length - 1]! < 0x80;
     return this.decoder.decode(chunk, { stream: true });
   }
 
@@ -52,6 +63,10 @@ export class Utf8Stream {
   end(): string {
     return this.decoder.decode();
   }
+}
+
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** Parses one line of a recording; throws on anything that is not asciicast v2. */
