@@ -95,14 +95,16 @@ test(
         .getByRole('alert')
         .filter({ hasText: /^Department name: / })
         .waitFor();
-      // Tab order follows the form: name, then "Part of", then its button.
+      // Tab order follows the form: name, then "Part of", "Led by", then its button.
       await page.getByLabel('Department name', { exact: true }).focus();
       await page.keyboard.press('Tab');
       assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'parentId');
       await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'leaderId');
+      await page.keyboard.press('Tab');
       assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Create department');
       await typeAndEnter(page, 'Department name', 'web-team');
-      await page.getByRole('cell', { name: 'web-team' }).waitFor();
+      await page.getByRole('cell', { name: 'web-team', exact: true }).waitFor();
       await typeAndEnter(page, 'Project name', 'shop');
       await page.getByRole('cell', { name: 'shop', exact: true }).waitFor();
       await page.getByLabel('In project').selectOption({ label: 'shop' });
@@ -304,7 +306,7 @@ test(
           await aud.page.getByRole('button', { name: 'Watch erin on h1' }).waitFor();
           assert.equal(await aud.page.getByRole('button', { name: /^Terminate/ }).count(), 0);
           await aud.page.getByRole('link', { name: 'Organisation' }).click();
-          await aud.page.getByRole('cell', { name: 'web-team' }).waitFor();
+          await aud.page.getByRole('cell', { name: 'web-team', exact: true }).waitFor();
           assert.equal(await aud.page.locator('main form').count(), 0, 'no forms for an auditor');
           await aud.page.getByRole('link', { name: 'Hosts', exact: true }).click();
           await aud.page.getByRole('row').filter({ hasText: 'h1' }).waitFor();

@@ -14,6 +14,11 @@ import { environmentBadge } from './hosts.js';
 import { enrolmentSection } from './admin-enrolment.js';
 import { loadServices, serviceOptions, splitList } from './org-names.js';
 
+const KINDS: Array<[string, string]> = [
+  ['linux', 'Linux (jmp-agent)'],
+  ['windows', 'Windows (RDP)'],
+  ['netdev', 'network device'],
+];
 const ENVIRONMENTS: Array<[string, string]> = [
   ['online', environmentLabel('online')],
   ['offline', environmentLabel('offline')],
@@ -125,11 +130,52 @@ export const adminHostsPage: Page = {
   },
 };
 
-/** Reset enrolment (enrolled hosts) and delete. */
+/** Name, addresses, kind and SSH host keys of a registered host (service and environment are in the row). */
+function hostEdit(x: AdminHost, reload: () => Promise<void>): HTMLElement {
+  return h(
+    'details',
+    { class: 'row-edit' },
+    h('summary', {}, `Change ${x.hostname}`),
+    apiForm({
+      title: `Change ${x.hostname}`,
+      id: `host-edit-${x.id}`,
+      fields: [
+        { name: 'hostname', label: `Name of ${x.hostname}`, value: x.hostname },
+        { name: 'addresses', label: `Addresses of ${x.hostname}`, value: x.addresses.join(', ') },
+        { name: 'kind', label: `Kind of ${x.hostname}`, type: 'select', options: KINDS, value: x.kind },
+        {
+          name: 'sshHostKeys',
+          label: `SSH host keys of ${x.hostname}`,
+          type: 'textarea',
+          value: x.sshHostKeys.join('\n'),
+          hint: 'One key per line',
+        },
+      ],
+      schema: HostUpdate,
+      prepare: ({ addresses, sshHostKeys, ...rest }) => ({
+        ...rest,
+        addresses: splitList(addresses),
+        sshHostKeys: String(sshHostKeys ?? '')
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean),
+      }),
+      submit: 'Save host',
+      send: async (b) => {
+        const after = await patch<AdminHost>(`/v1/hosts/${x.id}`, b);
+        await reload();
+        return `${after.hostname} saved.`;
+      },
+    }),
+  );
+}
+
+/** Reset enrolment (enrolled hosts), delete, and the host's other settings. */
 function hostActions(x: AdminHost, reload: () => Promise<void>): HTMLElement {
   return h(
     'div',
     { class: 'inline-actions' },
+    hostEdit(x, reload),
     x.enrolled
       ? actionButton(
           'Reset enrolment',
@@ -212,11 +258,7 @@ function hostForm(services: Map<number, string>, reload: () => Promise<void>): H
         name: 'kind',
         label: 'Kind',
         type: 'select',
-        options: [
-          ['linux', 'Linux (jmp-agent)'],
-          ['windows', 'Windows (RDP)'],
-          ['netdev', 'network device'],
-        ],
+        options: KINDS,
       },
     ],
     schema: HostCreate,

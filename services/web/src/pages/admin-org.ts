@@ -6,6 +6,7 @@ import {
   DepartmentCreate,
   DepartmentUpdate,
   ProjectCreate,
+  ProjectUpdate,
   RoleCreate,
   RoleUpdate,
   ServiceCreate,
@@ -21,7 +22,7 @@ import { h, table, toast } from '../dom.js';
 import type { Page } from '../router.js';
 import { currentUser } from '../session-store.js';
 import { badge, heading } from './common.js';
-import { actionButton, apiForm, savingSelect } from './forms.js';
+import { actionButton, apiForm, inlineForm, savingSelect } from './forms.js';
 import { membersOf, roleChoice, roleOfChoice } from './org-edit.js';
 
 type Dept = z.infer<typeof Department>;
@@ -88,6 +89,26 @@ export const orgPage: Page = {
           report: toast,
           reload: () => draw(),
         });
+      /** Rename in place and delete: the actions of a department, project or service. */
+      const rowActions = (path: string, what: string, current: string, schema: z.ZodType, focusId: string) =>
+        h(
+          'div',
+          { class: 'inline-actions' },
+          inlineForm({
+            spec: { name: 'name', label: 'Name', value: current },
+            label: `New name of ${what}`,
+            schema,
+            submit: 'Rename',
+            submitLabel: `Rename ${what}`,
+            send: async (b) => {
+              await patch(path, b);
+              await draw(focusId);
+              return `Renamed to ${String((b as { name?: string }).name)}.`;
+            },
+            report: toast,
+          }),
+          deleteButton(path, what, focusId),
+        );
       const deleteButton = (path: string, what: string, focusId: string) =>
         actionButton(
           'Delete',
@@ -140,7 +161,9 @@ export const orgPage: Page = {
                     ? (userName.get(d.leaderId) ?? `#${d.leaderId}`)
                     : '—',
                 h('span', { 'data-members': d.name }, members.join(', ') || '—'),
-                admin ? deleteButton(`/v1/departments/${d.id}`, `department ${d.name}`, 'dept-h') : '',
+                admin
+                  ? rowActions(`/v1/departments/${d.id}`, `department ${d.name}`, d.name, DepartmentUpdate, 'dept-h')
+                  : '',
               ];
             }),
             { empty: 'No departments yet.' },
@@ -188,7 +211,7 @@ export const orgPage: Page = {
                 .filter((x) => x.projectId === p.id)
                 .map((x) => x.name)
                 .join(', ') || '—',
-              admin ? deleteButton(`/v1/projects/${p.id}`, `project ${p.name}`, 'proj-h') : '',
+              admin ? rowActions(`/v1/projects/${p.id}`, `project ${p.name}`, p.name, ProjectUpdate, 'proj-h') : '',
             ]),
             { empty: 'No projects yet.' },
           ),
@@ -228,7 +251,9 @@ export const orgPage: Page = {
                   : x.hopTickets
                     ? 'allowed'
                     : 'not allowed',
-                admin ? deleteButton(`/v1/services/${x.id}`, `service ${svcName.get(x.id)}`, 'proj-h') : '',
+                admin
+                  ? rowActions(`/v1/services/${x.id}`, `service ${svcName.get(x.id)}`, x.name, ServiceUpdate, 'proj-h')
+                  : '',
               ]),
             ),
           admin &&

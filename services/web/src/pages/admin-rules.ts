@@ -1,16 +1,36 @@
-// Command rules: list, create, try a pattern against a sample line (RE2 on
-// the server, the same engine as the guard), enable or disable.
-import type { CommandRule } from '@jmp/contract/schemas/admin';
-import { get, patch, post } from '../api.js';
+// Command rules: list, create (deny or allow list, everywhere or on a project
+// or service), try a pattern against a sample line (RE2 on the server, the
+// same engine as the guard), enable or disable, delete.
+import { RuleCreate, type CommandRule } from '@jmp/contract/schemas/admin';
+import { api, get, patch, post } from '../api.js';
 import { field, h, message, select, setMessage, table, toast } from '../dom.js';
 import type { Page } from '../router.js';
 import { currentUser } from '../session-store.js';
 import { badge, heading } from './common.js';
+import { actionButton, firstIssue } from './forms.js';
+import { splitRef } from './admin-access.js';
+import { loadServices } from './org-names.js';
 
 export const rulesPage: Page = {
   title: 'Command rules',
   async render(main, _params, signal) {
     const admin = !!currentUser()?.isAdmin;
+    const org = await loadServices();
+    if (signal.aborted) return;
+    const projectName = new Map(org.projects.map((p) => [p.id, p.name]));
+    const scopeName = (x: CommandRule) =>
+      x.scopeType === 'global'
+        ? 'everywhere'
+        : `${x.scopeType} ${(x.scopeType === 'project' ? projectName : org.names).get(x.scopeId ?? 0) ?? `#${x.scopeId}`}`;
+    const list_ = select('list', [
+      ['deny', 'deny list (matching lines are judged)'],
+      ['allow', 'allow list (only matching lines pass)'],
+    ]);
+    const scope = select('scope', [
+      ['global:', 'everywhere'],
+      ...org.projects.map((p): [string, string] => [`project:${p.id}`, `project ${p.name}`]),
+      ...[...org.names].map(([id, n]): [string, string] => [`service:${id}`, `service ${n}`]),
+    ]);
     const name = h('input', { name: 'name', required: true, maxlength: 128, autocomplete: 'off' });
     const pattern = h('input', {
       name: 'pattern',
@@ -50,7 +70,14 @@ export const rulesPage: Page = {
         field('Name', name),
         field('Pattern (RE2)', pattern, 'Matched against the whole submitted line'),
       ),
-      h('div', { class: 'row' }, field('Action', action), field('Severity', severity)),
+      h(
+        'div',
+        { class: 'row' },
+        field('Action', action),
+        field('Severity', severity),
+        field('List', list_),
+        field('Applies to', scope),
+      ),
       h('div', { class: 'row test-row' }, field('Sample line', sample), testButton),
       testResult,
       msg,
@@ -81,23 +108,26 @@ export const rulesPage: Page = {
     });
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      if (!name.value.trim()) {
-        setMessage(msg, 'Give the rule a name.');
-        name.focus();
-        return;
-      }
-      if (!pattern.value) {
-        setMessage(msg, 'Enter a pattern.');
-        pattern.focus();
+      const [scopeType] = scope.value.split(':');
+      const body = RuleCreate.safeParse({
+        name: name.value.trim(),
+        pattern: pattern.value,
+        action: action.value,
+        severity: severity.value,
+        list: list_.value,
+        scopeType,
+        ...splitRef(scope.value, 'scopeType', 'scopeId'),
+      });
+      if (!body.success) {
+        setMessage(
+          msg,
+          firstIssue(body.error, { name: 'Name', pattern: 'Pattern (RE2)', list: 'List', scopeId: 'Applies to' }),
+        );
+        (body.error.issues[0]?.path[0] === 'pattern' ? pattern : name).focus();
         return;
       }
       try {
-        const r = await post<CommandRule>('/v1/rules', {
-          name: name.value.trim(),
-          pattern: pattern.value,
-          action: action.value,
-          severity: severity.value,
-        });
+        const r = await post<CommandRule>('/v1/rules', body.data);
         setMessage(msg, `Rule "${r.name}" created and enabled.`, 'ok');
         name.value = '';
         pattern.value = '';
@@ -115,12 +145,13 @@ export const rulesPage: Page = {
       list.replaceChildren(
         table(
           'Command rules',
-          ['Name', 'Pattern', 'Action', 'Scope', 'State', ''],
+          ['Name', 'Pattern', 'Action', 'List', 'Scope', 'State', ''],
           r.items.map((x) => [
             x.name,
             h('code', {}, x.pattern),
             badge(`${x.action} · ${x.severity}`, x.action === 'block' ? 'bad' : 'warn'),
-            x.scopeType === 'global' ? 'everywhere' : `${x.scopeType} #${x.scopeId}`,
+            x.list,
+            scopeName(x),
             x.enabled ? badge('enabled', 'ok') : badge('disabled', 'muted'),
             admin
               ? h(
@@ -139,6 +170,20 @@ export const rulesPage: Page = {
                     },
                   },
                   x.enabled ? 'Disable' : 'Enable',
+                )
+              : '',
+            admin
+              ? actionButton(
+                  'Delete',
+                  `Delete rule ${x.name}`,
+                  async () => {
+                    if (!confirm(`Delete rule "${x.name}"?`)) return;
+                    await api('DELETE', `/v1/rules/${x.id}`);
+                    toast(`Rule "${x.name}" deleted.`);
+                    await load();
+                  },
+                  toast,
+                  'danger',
                 )
               : '',
           ]),

@@ -70,7 +70,13 @@ export const usersPage: Page = {
                     return f;
                   }, document.createDocumentFragment()),
             u.status === 'active' ? badge('active', 'ok') : badge('disabled', 'muted'),
-            h('div', {}, admin ? userActions(u, load) : null, keysDetails(u, admin, signal)),
+            h(
+              'div',
+              {},
+              admin ? userActions(u, load) : null,
+              admin ? userEdit(u, r.items, load) : null,
+              keysDetails(u, admin, signal),
+            ),
             admin && u.id !== currentUser()?.id
               ? h(
                   'button',
@@ -209,4 +215,45 @@ function keysDetails(u: AdminUser, admin: boolean, signal: AbortSignal): HTMLEle
     { once: true },
   );
   return d;
+}
+
+/** Name, email, shell and leader of a person (the username and uid never change). */
+function userEdit(u: AdminUser, people: AdminUser[], reload: () => Promise<void>): HTMLElement {
+  return h(
+    'details',
+    { class: 'row-edit' },
+    h('summary', {}, `Change ${u.username}`),
+    apiForm({
+      title: `Change ${u.username}`,
+      id: `user-edit-${u.id}`,
+      fields: [
+        { name: 'displayName', label: `Display name of ${u.username}`, value: u.displayName },
+        { name: 'email', label: `Email of ${u.username}`, value: u.email ?? '' },
+        { name: 'shell', label: `Shell of ${u.username}`, value: u.shell },
+        {
+          name: 'leaderId',
+          label: `Leader of ${u.username}`,
+          type: 'select',
+          value: u.leaderId ? String(u.leaderId) : '',
+          options: [
+            ['', '— none —'],
+            ...people.filter((p) => p.id !== u.id).map((p): [string, string] => [String(p.id), p.username]),
+          ],
+        },
+      ],
+      schema: UserUpdate,
+      // Empty email and leader clear them (null), as the API takes it.
+      prepare: ({ email, leaderId, ...rest }) => ({
+        ...rest,
+        email: email ? email : null,
+        leaderId: leaderId ? Number(leaderId) : null,
+      }),
+      submit: 'Save person',
+      send: async (b) => {
+        const after = await patch<AdminUser>(`/v1/users/${u.id}`, b);
+        await reload();
+        return `${after.username} saved.`;
+      },
+    }),
+  );
 }
