@@ -33,6 +33,8 @@ const ALT_OFF = [Buffer.from('\x1b[?1049l'), Buffer.from('\x1b[?1047l'), Buffer.
 export class LineTracker {
   private readonly term: InstanceType<typeof xterm.Terminal>;
   private readonly core: CoreWithWriteSync;
+  /** term.buffer, taken once: the getter checks the proposed-API option on every call, and it is read per key. */
+  private readonly buffers: InstanceType<typeof xterm.Terminal>['buffer'];
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private baseRows: number;
@@ -62,6 +64,7 @@ export class LineTracker {
     if (!core || typeof core.writeSync !== 'function')
       throw new Error('@xterm/headless has no synchronous write (expected 5.x)');
     this.core = core as CoreWithWriteSync;
+    this.buffers = this.term.buffer;
   }
 
   get cols(): number {
@@ -101,7 +104,7 @@ export class LineTracker {
 
   get altScreen(): boolean {
     this.sync();
-    return this.term.buffer.active.type === 'alternate';
+    return this.buffers.active.type === 'alternate';
   }
 
   /**
@@ -114,7 +117,7 @@ export class LineTracker {
   }
 
   private readCursorLine(): CursorLine {
-    const buf = this.term.buffer.active;
+    const buf = this.buffers.active;
     const y = buf.baseY + buf.cursorY;
     let start = y;
     while (start > 0 && buf.getLine(start)?.isWrapped) start--;
@@ -167,7 +170,7 @@ export class LineTracker {
 
   /** Grows the terminal when fewer than `need` wraps would scroll the logical line's first row away. */
   private ensureRoom(need: number): void {
-    const buf = this.term.buffer.active;
+    const buf = this.buffers.active;
     if (buf.type === 'alternate') return;
     let start = buf.cursorY;
     while (start > 0 && buf.getLine(buf.baseY + start)?.isWrapped) start--;
