@@ -131,6 +131,11 @@ test(
       await toastSays(page, /^netops-east is now part of netops\.$/);
       await page.getByLabel('Department netops is part of').selectOption({ label: 'netops-east' });
       await toastSays(page, /cycle/);
+      // Renamed in place (Enter saves).
+      const rename = page.getByLabel('New name of department netops-east', { exact: true });
+      await rename.fill('netops-west');
+      await rename.press('Enter');
+      await page.getByRole('cell', { name: 'netops-west', exact: true }).waitFor();
       // Roles: ops on pay/api, then ops lead in place.
       await page.getByLabel('Person').selectOption({ label: 'lena' });
       await page.getByLabel('Role', { exact: true }).selectOption('ops');
@@ -169,14 +174,14 @@ test(
       assert.deepEqual(order, ['addresses', 'serviceId', 'state', 'kind', 'Register host']);
       await page.getByLabel('Service', { exact: true }).selectOption({ label: 'pay/api' });
       await page.getByLabel('Environment', { exact: true }).selectOption('offline');
-      await page.getByLabel('Addresses').fill('10.9.9.9, not-an-ip');
+      await page.getByLabel('Addresses', { exact: true }).fill('10.9.9.9, not-an-ip');
       await typeAndEnter(page, 'Host name', 'web-9');
       // The API's rule, checked in the page and named by the field's label.
       await page
         .getByRole('alert')
         .filter({ hasText: /^Addresses: must be an IPv4 or IPv6 address/ })
         .waitFor();
-      await page.getByLabel('Addresses').fill('10.9.9.9');
+      await page.getByLabel('Addresses', { exact: true }).fill('10.9.9.9');
       await page.getByLabel('Host name', { exact: true }).press('Enter'); // the name typed above stays
       await page.getByText('web-9 registered in pay/api.').waitFor();
       const inService = page.getByLabel('In service');
@@ -191,6 +196,11 @@ test(
       await page.getByRole('row').filter({ hasText: 'web-9' }).waitFor();
       const ledger = await db('services').where({ name: 'ledger' }).first('id');
       assert.equal((await db('hosts').where({ hostname: 'web-9' }).first('service_id')).service_id, ledger.id);
+      // Its other settings: a second address, from the row's form.
+      await page.locator('summary', { hasText: 'Change web-9' }).click();
+      await page.getByLabel('Addresses of web-9', { exact: true }).fill('10.9.9.9, 10.9.9.10');
+      await page.getByLabel('Addresses of web-9', { exact: true }).press('Enter');
+      await page.getByRole('cell', { name: '10.9.9.9, 10.9.9.10', exact: true }).waitFor();
       // A second web-9 is refused by the API, in its words.
       await typeAndEnter(page, 'Host name', 'web-9');
       await page.getByRole('alert').filter({ hasText: 'a host with this name already exists' }).waitFor();
@@ -219,6 +229,20 @@ test(
       await screenshot(page, 'admin-hosts-services');
       await tokenRow.getByRole('button', { name: /^Revoke enrolment token #\d+$/ }).click();
       await page.getByRole('row').filter({ hasText: 'ledger hosts' }).locator('[data-token-state="revoked"]').waitFor();
+
+      // Rules: an allow-list rule on one service, then deleted.
+      await openPage(page, 'Rules', 'Command rules');
+      await page.getByLabel('Name', { exact: true }).fill('only show');
+      await page.getByLabel('List', { exact: true }).selectOption('allow');
+      await page.getByLabel('Applies to', { exact: true }).selectOption({ label: 'service pay/api' });
+      await typeAndEnter(page, 'Pattern (RE2)', '^show ');
+      await page.getByText('Rule "only show" created and enabled.').waitFor();
+      const ruleRow = page.getByRole('row').filter({ hasText: 'only show' });
+      assert.match(await ruleRow.innerText(), /allow\s+service pay\/api/);
+      page.once('dialog', (d) => void d.accept());
+      await ruleRow.getByRole('button', { name: 'Delete rule only show' }).click();
+      await page.getByRole('row').filter({ hasText: 'only show' }).waitFor({ state: 'detached' });
+      await accessible(page, 'rules');
 
       // Grants: login for lena on web-9, its end changed in place (Enter saves); an end before the start is refused.
       await openPage(page, 'Grants', 'Grants and request limits');
