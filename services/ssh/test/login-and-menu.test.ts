@@ -183,3 +183,35 @@ describe('jump shell', () => {
     }
   });
 });
+
+describe('idle timeout', () => {
+  test('keys keep the connection open past the idle time; when they stop, it ends after the idle time', async () => {
+    const idle = await startJmpSsh(api, { idleTimeoutSeconds: 2 });
+    const { client } = await login(idle.port, alice.username, { password: 'alice password 1' });
+    try {
+      const sh = await shell(client);
+      await sh.until(/\$ $/);
+      let closedAt = 0;
+      const closed = new Promise<void>((r) =>
+        sh.ch.on('close', () => {
+          closedAt = Date.now();
+          r();
+        }),
+      );
+      // A key every 0.5 s for 3.5 s: longer than the idle time, never idle for it.
+      for (let i = 0; i < 7; i++) {
+        sh.send(i % 2 ? '\x7f' : 'x');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.doesNotMatch(sh.out(), /idle for/);
+      const lastKey = Date.now();
+      await sh.until(/jmp: idle for 2 seconds; disconnecting/, 6_000);
+      await closed;
+      const quiet = closedAt - lastKey;
+      assert.ok(quiet >= 1_400 && quiet < 4_000, `ended ${quiet} ms after the last key`);
+    } finally {
+      client.end();
+      await idle.close();
+    }
+  });
+});

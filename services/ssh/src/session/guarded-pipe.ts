@@ -87,7 +87,10 @@ export class GuardedPipe {
       d.rec.output(buf);
       if (!ok || d.rec.backlogBytes > this.highWater) this.pause();
     });
-    this.flusher = setInterval(() => void this.report(), 1000);
+    // Most seconds nothing was judged: no call (and no promise) then.
+    this.flusher = setInterval(() => {
+      if (this.pending.length) void this.report();
+    }, 1000);
     this.flusher.unref();
   }
 
