@@ -13,7 +13,9 @@ import { after, before, test } from 'node:test';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { until } from './helpers.js';
-import { startDbLab, type DbLab } from './db-lab.js';
+import { startDbLab, DB_PASSWORD, type DbLab } from './db-lab.js';
+import { login } from '../../services/ssh/test/jmp-ssh.js';
+import type { ClientChannel } from 'ssh2';
 
 let L: DbLab;
 before(async () => {
@@ -123,6 +125,30 @@ test('Redis (row d2 of the databases list), read right: GET works, SET is refuse
     });
   for (const f of [...files(L.h.stateDir), ...files(L.h.logDir), ...files(L.ssh.recordingDir)])
     assert.ok(!readFileSync(f).includes(secret), `not in ${f}`);
+});
+
+test('one-shot from the ssh command line: `ssh -t alice@jmp mysql db1`, then exit ends the connection with 0', async () => {
+  const { client } = await login(L.ssh.port, 'alice', { password: DB_PASSWORD });
+  try {
+    const ch = await new Promise<ClientChannel>((res, rej) =>
+      client.exec('mysql db1', { pty: { term: 'xterm', cols: 120, rows: 40 } }, (e, c) => (e ? rej(e) : res(c))),
+    );
+    let buf = '';
+    let code: number | null = null;
+    ch.on('data', (d: Buffer) => (buf += d.toString('utf8')));
+    ch.stderr.on('data', (d: Buffer) => (buf += d.toString('utf8')));
+    ch.on('exit', (c: number) => (code = c));
+    const closed = new Promise((r) => ch.on('close', r));
+    await until('the MariaDB prompt', () => /MariaDB db1> $/u.test(buf), 20_000);
+    ch.write('SELECT v FROM app.t;\r');
+    await until('the row', () => /\| keep \|/u.test(buf), 20_000);
+    ch.write('\x04');
+    await closed;
+    assert.equal(code, 0, buf.slice(-500));
+    assert.doesNotMatch(buf, /Back in jmp/u, 'no menu after a one-shot');
+  } finally {
+    client.end();
+  }
 });
 
 test('no database right: refused before any login on the target', async () => {

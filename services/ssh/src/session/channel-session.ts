@@ -15,7 +15,7 @@ import type { SshConfig } from '../config.js';
 import { acceptEnv, refuseSessionForwarding, refuseSubsystem } from '../server/channel-policy.js';
 import { runJumpShell } from '../shell/jump-shell.js';
 import type { SessionController } from './controller.js';
-import { oneShot } from './one-shot.js';
+import { oneShot, type OneShotDoors } from './one-shot.js';
 import { targetSession, type SessionCtx } from './target-session.js';
 import { databaseSession } from '../database/db-session.js';
 import { deviceKeyAt } from '../device/key.js';
@@ -132,20 +132,29 @@ export class ChannelSession {
         this.onResize = f;
       },
     };
+    const keyPath = config.deviceKeyPath;
+    const doors: OneShotDoors = {
+      openDatabase: (host, kind) => databaseSession(channel, host, kind, ctx),
+      ...(keyPath && {
+        loadDevices: () => myDevices(api, user),
+        openDevice: (name: string, account: string | undefined) =>
+          deviceSession(channel, name, account, ctx, deviceKeyAt(keyPath)),
+      }),
+    };
     if (command === undefined) {
       const connect = (host: Parameters<typeof targetSession>[1], cmd: string | undefined) =>
         targetSession(channel, host, cmd, ctx).then(() => {});
-      const keyPath = config.deviceKeyPath;
+      const openDevice = doors.openDevice;
       runJumpShell(channel, {
         user,
         loadHosts: () => api.myHosts(user),
         connect,
-        openDatabase: (host, kind) => databaseSession(channel, host, kind, ctx).then(() => {}),
-        ...(keyPath && {
-          loadDevices: () => myDevices(api, user),
-          openDevice: (name: string, account: string | undefined) =>
-            deviceSession(channel, name, account, ctx, deviceKeyAt(keyPath)).then(() => {}),
-        }),
+        openDatabase: (host, kind) => doors.openDatabase(host, kind).then(() => {}),
+        ...(doors.loadDevices &&
+          openDevice && {
+            loadDevices: doors.loadDevices,
+            openDevice: (name: string, account: string | undefined) => openDevice(name, account).then(() => {}),
+          }),
       }).then(
         () => {
           done(0);
@@ -156,7 +165,7 @@ export class ChannelSession {
         },
       );
     } else {
-      oneShot(channel, command, ctx).then(done, () => done(1));
+      oneShot(channel, command, ctx, doors).then(done, () => done(1));
     }
   }
 
