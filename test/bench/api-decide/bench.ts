@@ -73,14 +73,18 @@ async function main(): Promise<void> {
   try {
     await seed(database.url, id.publicKeyPem);
     if (process.env.BENCH_SEED_ONLY) return;
-    const api = startNode([process.env.BENCH_API_ENTRY ?? 'dist/jmp-api.mjs', 'serve'], {
-      DATABASE_URL: database.url,
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      JMP_SECRET_KEY: randomBytes(32).toString('hex'),
-      JMP_API_PORT: String(apiPort),
-      JMP_LOG_LEVEL: 'warn',
-      JMP_DB_POOL_MAX: process.env.JMP_DB_POOL_MAX ?? '10',
-    });
+    const api = startNode(
+      [process.env.BENCH_API_ENTRY ?? 'dist/jmp-api.mjs', 'serve'],
+      {
+        DATABASE_URL: database.url,
+        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+        JMP_SECRET_KEY: randomBytes(32).toString('hex'),
+        JMP_API_PORT: String(apiPort),
+        JMP_LOG_LEVEL: 'warn',
+        JMP_DB_POOL_MAX: process.env.JMP_DB_POOL_MAX ?? '10',
+      },
+      process.env.BENCH_API_NODE_FLAGS,
+    );
     const base = startNode(['test/bench/lib/baseline-express.ts'], { PORT: String(basePort) });
     procs.push(api, base);
     await waitForHttp(`http://127.0.0.1:${apiPort}/healthz`);

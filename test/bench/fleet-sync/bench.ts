@@ -111,7 +111,7 @@ async function main(): Promise<void> {
       JMP_LOG_LEVEL: 'warn',
       JMP_SECURE_COOKIES: 'false',
     };
-    const api = startNode([ENTRY, 'serve'], env);
+    const api = startNode([ENTRY, 'serve'], env, process.env.BENCH_API_NODE_FLAGS);
     procs.push(api);
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/healthz`);

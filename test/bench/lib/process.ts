@@ -27,9 +27,14 @@ export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void
   }
 }
 
-/** Runs a TypeScript entry through tsx, or a bundled .mjs as it runs in production. */
-export function startNode(args: string[], env: Record<string, string>): ChildProcess {
-  const extra = process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : [];
+const words = (s: string | undefined) => (s ?? '').split(' ').filter(Boolean);
+
+/**
+ * Runs a TypeScript entry through tsx, or a bundled .mjs as it runs in production, with the Node
+ * flags of BENCH_NODE_FLAGS (every server) and `ownFlags` (this one, e.g. BENCH_API_NODE_FLAGS).
+ */
+export function startNode(args: string[], env: Record<string, string>, ownFlags?: string): ChildProcess {
+  const extra = [...words(process.env.BENCH_NODE_FLAGS), ...words(ownFlags)];
   const loader = args[0]?.endsWith('.mjs') ? [] : ['--import', 'tsx'];
   const child = spawn(process.execPath, [...extra, ...loader, ...args], {
     env: { ...process.env, ...env },
