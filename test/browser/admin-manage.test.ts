@@ -35,6 +35,7 @@ before(
     await addUser(c.api.db, { username: ADMIN.username, password: ADMIN.password, is_admin: true });
     await addUser(c.api.db, { username: AUDITOR.username, password: AUDITOR.password, is_auditor: true });
     await addUser(c.api.db, { username: 'lena', password: 'lena password 123' });
+    await addUser(c.api.db, { username: 'mistake', password: 'mistake password 1' });
   },
   { timeout: 180_000 },
 );
@@ -153,6 +154,25 @@ test(
       await openPage(page, 'Users', 'Users');
       await page.getByLabel('Department of lena').selectOption({ label: 'netops' });
       await toastSays(page, /^lena is now in netops\.$/);
+      // Her other details, from her row: the API's email rule is checked in the page first.
+      await page.locator('summary', { hasText: 'Change lena' }).click();
+      const email = page.getByLabel('Email of lena', { exact: true });
+      await email.fill('lena at example');
+      await email.press('Enter');
+      await page
+        .getByRole('alert')
+        .filter({ hasText: /^Email of lena: must be an email address$/ })
+        .waitFor();
+      await email.fill('lena@example.org');
+      await email.press('Enter');
+      await toastSays(page, /^lena saved\.$/);
+      assert.equal((await db('users').where({ username: 'lena' }).first('email')).email, 'lena@example.org');
+      // A mistaken account: disabled first, then deleted for good (the page asks before).
+      await page.getByRole('button', { name: 'Disable mistake' }).click();
+      page.once('dialog', (d) => void d.accept());
+      await page.getByRole('button', { name: 'Delete mistake for good' }).click();
+      await page.getByRole('cell', { name: 'mistake', exact: true }).waitFor({ state: 'detached' });
+      assert.equal((await db('users').where({ username: 'mistake' })).length, 0);
       await accessible(page, 'users (department and rights)');
       await openPage(page, 'Organisation', 'Organisation');
       assert.equal(await page.locator('[data-members="netops"]').innerText(), 'lena');
@@ -163,7 +183,7 @@ test(
       await openPage(page, 'Hosts', 'Hosts');
       await page.getByLabel('Host name', { exact: true }).focus();
       const order: string[] = [];
-      for (let i = 0; i < 5; i++) {
+      for (let i = 0; i < 6; i++) {
         await page.keyboard.press('Tab');
         order.push(
           await page.evaluate(
@@ -171,7 +191,7 @@ test(
           ),
         );
       }
-      assert.deepEqual(order, ['addresses', 'serviceId', 'state', 'kind', 'Register host']);
+      assert.deepEqual(order, ['addresses', 'serviceId', 'state', 'kind', 'enrolmentTokenId', 'Register host']);
       await page.getByLabel('Service', { exact: true }).selectOption({ label: 'pay/api' });
       await page.getByLabel('Environment', { exact: true }).selectOption('offline');
       await page.getByLabel('Addresses', { exact: true }).fill('10.9.9.9, not-an-ip');

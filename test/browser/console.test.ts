@@ -397,7 +397,7 @@ test(
       await h1.waitFor();
       assert.equal(await h1.locator('[data-agent]').getAttribute('data-agent'), 'ok', "h1's agent was seen recently");
       await page.getByRole('link', { name: 'Users' }).click();
-      await page.getByRole('row').filter({ hasText: 'bob' }).waitFor();
+      await page.getByRole('cell', { name: 'bob', exact: true }).waitFor();
 
       // Logging out clears the cookie and the CSRF token; the console is closed again.
       await page.getByRole('button', { name: 'Log out' }).click();

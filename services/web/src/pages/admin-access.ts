@@ -20,6 +20,7 @@ import type { Page } from '../router.js';
 import { currentUser } from '../session-store.js';
 import { duration, heading, time } from './common.js';
 import { actionButton, apiForm, inlineForm, localDateTime } from './forms.js';
+import { serviceNames } from './org-names.js';
 
 type Grant = z.infer<typeof AdminGrant>;
 const all = { limit: 500 };
@@ -50,7 +51,7 @@ export const accessPage: Page = {
         user: new Map(users.items.map((u) => [u.id, u.username])),
         department: new Map(depts.items.map((d) => [d.id, d.name])),
         project: proj,
-        service: new Map(services.items.map((s) => [s.id, `${proj.get(s.projectId) ?? '?'}/${s.name}`])),
+        service: serviceNames(projects.items, services.items),
         host: new Map(hosts.items.map((x) => [x.id, x.hostname])),
       };
       const name = (t: string, id: number) => `${t} ${names[t]?.get(id) ?? `#${id}`}`;

@@ -2,7 +2,14 @@
 // degraded, and the tamper events it reported (from the audit log).
 // Administrators register hosts, move them between services, set their
 // environment, reset their enrolment, delete them and make enrolment tokens.
-import { HostCreate, HostUpdate, type AdminHost, type AuditEntry } from '@jmp/contract/schemas/admin';
+import type { z } from 'zod';
+import {
+  HostCreate,
+  HostUpdate,
+  type AdminHost,
+  type AuditEntry,
+  type EnrolmentToken as TokenSchema,
+} from '@jmp/contract/schemas/admin';
 import { environmentLabel } from '@jmp/contract/schemas/access';
 import { api, get, patch, post } from '../api.js';
 import { field, h, select, table, toast } from '../dom.js';
@@ -13,6 +20,8 @@ import { actionButton, apiForm, savingSelect } from './forms.js';
 import { environmentBadge } from './hosts.js';
 import { enrolmentSection } from './admin-enrolment.js';
 import { loadServices, serviceOptions, splitList } from './org-names.js';
+
+type EnrolmentToken = z.infer<typeof TokenSchema>;
 
 const KINDS: Array<[string, string]> = [
   ['linux', 'Linux (jmp-agent)'],
@@ -124,7 +133,11 @@ export const adminHostsPage: Page = {
       ),
       list,
     );
-    if (admin) main.append(hostForm(services, load));
+    if (admin) {
+      const tokens = await get<{ items: EnrolmentToken[] }>('/v1/enrolment-tokens', { active: true, limit: 500 });
+      if (signal.aborted) return;
+      main.append(hostForm(services, tokens.items, load));
+    }
     main.append(enrolmentSection(admin, services, signal));
     await load();
   },
@@ -238,7 +251,7 @@ function environmentSelect(x: AdminHost, reload: () => Promise<void>): HTMLEleme
 }
 
 /** Registers a host by hand (an enrolling agent registers its own). */
-function hostForm(services: Map<number, string>, reload: () => Promise<void>): HTMLElement {
+function hostForm(services: Map<number, string>, tokens: EnrolmentToken[], reload: () => Promise<void>): HTMLElement {
   return apiForm({
     title: 'Register a host',
     id: 'host-new',
@@ -259,6 +272,21 @@ function hostForm(services: Map<number, string>, reload: () => Promise<void>): H
         label: 'Kind',
         type: 'select',
         options: KINDS,
+      },
+      {
+        name: 'enrolmentTokenId',
+        label: 'Only this token may enrol it',
+        type: 'select',
+        numeric: true,
+        optional: true,
+        hint: 'A token of the same service; no other can claim the host',
+        options: [
+          ['', '— any token of its service —'],
+          ...tokens.map((t): [string, string] => [
+            String(t.id),
+            `#${t.id} ${t.description || ''} (${t.serviceId ? (services.get(t.serviceId) ?? `#${t.serviceId}`) : 'no service'})`,
+          ]),
+        ],
       },
     ],
     schema: HostCreate,

@@ -24,6 +24,7 @@ import { currentUser } from '../session-store.js';
 import { badge, heading } from './common.js';
 import { actionButton, apiForm, inlineForm, savingSelect } from './forms.js';
 import { membersOf, roleChoice, roleOfChoice } from './org-edit.js';
+import { serviceNames } from './org-names.js';
 
 type Dept = z.infer<typeof Department>;
 type Proj = z.infer<typeof Project>;
@@ -52,7 +53,7 @@ export const orgPage: Page = {
       if (signal.aborted) return;
       const deptName = new Map(depts.items.map((d) => [d.id, d.name]));
       const projName = new Map(projects.items.map((p) => [p.id, p.name]));
-      const svcName = new Map(services.items.map((s) => [s.id, `${projName.get(s.projectId) ?? '?'}/${s.name}`]));
+      const svcName = serviceNames(projects.items, services.items);
       const userName = new Map(users.items.map((u) => [u.id, u.username]));
       const scopeName = (t: string, id: number) => (t === 'service' ? svcName.get(id) : projName.get(id)) ?? `#${id}`;
       const done = async (text: string, id: string) => {

@@ -50,7 +50,7 @@ export const usersPage: Page = {
         h('p', { class: 'count' }, `${r.total} users`),
         table(
           'Users',
-          ['User', 'Name', 'uid', 'Department', 'Factors', 'Roles', 'Status', 'Password, TOTP, keys', ''],
+          ['User', 'Name', 'uid', 'Department', 'Factors', 'Roles', 'Status', 'Password, TOTP, keys', '', ''],
           r.items.map((u) => [
             h('strong', {}, u.username),
             u.displayName || '—',
@@ -94,6 +94,22 @@ export const usersPage: Page = {
                     },
                   },
                   u.status === 'active' ? 'Disable' : 'Enable',
+                )
+              : '',
+            admin && u.id !== currentUser()?.id && u.status === 'disabled'
+              ? actionButton(
+                  'Delete',
+                  `Delete ${u.username} for good`,
+                  async () => {
+                    // Disabling keeps the history readable; deleting is for mistaken accounts.
+                    if (!confirm(`Delete ${u.username} for good? Their roles and keys go; their uid is never reused.`))
+                      return;
+                    await api('DELETE', `/v1/users/${u.id}?hard=1`);
+                    toast(`${u.username} deleted.`);
+                    await load();
+                  },
+                  toast,
+                  'danger',
                 )
               : '',
           ]),
@@ -219,41 +235,43 @@ function keysDetails(u: AdminUser, admin: boolean, signal: AbortSignal): HTMLEle
 
 /** Name, email, shell and leader of a person (the username and uid never change). */
 function userEdit(u: AdminUser, people: AdminUser[], reload: () => Promise<void>): HTMLElement {
-  return h(
-    'details',
-    { class: 'row-edit' },
-    h('summary', {}, `Change ${u.username}`),
-    apiForm({
-      title: `Change ${u.username}`,
-      id: `user-edit-${u.id}`,
-      fields: [
-        { name: 'displayName', label: `Display name of ${u.username}`, value: u.displayName },
-        { name: 'email', label: `Email of ${u.username}`, value: u.email ?? '' },
-        { name: 'shell', label: `Shell of ${u.username}`, value: u.shell },
-        {
-          name: 'leaderId',
-          label: `Leader of ${u.username}`,
-          type: 'select',
-          value: u.leaderId ? String(u.leaderId) : '',
-          options: [
-            ['', '— none —'],
-            ...people.filter((p) => p.id !== u.id).map((p): [string, string] => [String(p.id), p.username]),
-          ],
-        },
-      ],
-      schema: UserUpdate,
-      // Empty email and leader clear them (null), as the API takes it.
-      prepare: ({ email, leaderId, ...rest }) => ({
-        ...rest,
-        email: email ? email : null,
-        leaderId: leaderId ? Number(leaderId) : null,
-      }),
-      submit: 'Save person',
-      send: async (b) => {
-        const after = await patch<AdminUser>(`/v1/users/${u.id}`, b);
-        await reload();
-        return `${after.username} saved.`;
+  // Built when opened: a leader select per row would put every name in every row.
+  const d = h('details', { class: 'row-edit' }, h('summary', {}, `Change ${u.username}`));
+  d.addEventListener('toggle', () => d.open && d.append(userForm(u, people, reload)), { once: true });
+  return d;
+}
+
+function userForm(u: AdminUser, people: AdminUser[], reload: () => Promise<void>): HTMLElement {
+  return apiForm({
+    title: `Change ${u.username}`,
+    id: `user-edit-${u.id}`,
+    fields: [
+      { name: 'displayName', label: `Display name of ${u.username}`, value: u.displayName },
+      { name: 'email', label: `Email of ${u.username}`, value: u.email ?? '' },
+      { name: 'shell', label: `Shell of ${u.username}`, value: u.shell },
+      {
+        name: 'leaderId',
+        label: `Leader of ${u.username}`,
+        type: 'select',
+        value: u.leaderId ? String(u.leaderId) : '',
+        options: [
+          ['', '— none —'],
+          ...people.filter((p) => p.id !== u.id).map((p): [string, string] => [String(p.id), p.username]),
+        ],
       },
+    ],
+    schema: UserUpdate,
+    // Empty email and leader clear them (null), as the API takes it.
+    prepare: ({ email, leaderId, ...rest }) => ({
+      ...rest,
+      email: email ? email : null,
+      leaderId: leaderId ? Number(leaderId) : null,
     }),
-  );
+    submit: 'Save person',
+    send: async (b) => {
+      const after = await patch<AdminUser>(`/v1/users/${u.id}`, b);
+      await reload();
+      return `${after.username} saved.`;
+    },
+  });
 }
