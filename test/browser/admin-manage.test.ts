@@ -259,6 +259,22 @@ test(
       await page.getByText('Rule "only show" created and enabled.').waitFor();
       const ruleRow = page.getByRole('row').filter({ hasText: 'only show' });
       assert.match(await ruleRow.innerText(), /allow\s+service pay\/api/);
+      // Changed in place: RE2 in jmp-api refuses a pattern it cannot compile, in its words.
+      await ruleRow.locator('summary', { hasText: 'Change rule only show' }).click();
+      const rulePattern = page.getByLabel('Pattern of rule only show', { exact: true });
+      await rulePattern.fill('^show (?=run)');
+      await rulePattern.press('Enter');
+      await page
+        .getByRole('alert')
+        .filter({ hasText: /RE2 cannot compile this pattern/ })
+        .waitFor();
+      await rulePattern.fill('^show (run|ip) ');
+      await rulePattern.press('Enter');
+      await toastSays(page, /^Rule "only show" saved\.$/);
+      assert.equal(
+        (await db('command_rules').where({ name: 'only show' }).first('pattern')).pattern,
+        '^show (run|ip) ',
+      );
       page.once('dialog', (d) => void d.accept());
       await ruleRow.getByRole('button', { name: 'Delete rule only show' }).click();
       await page.getByRole('row').filter({ hasText: 'only show' }).waitFor({ state: 'detached' });

@@ -1,15 +1,30 @@
 // Command rules: list, create (deny or allow list, everywhere or on a project
 // or service), try a pattern against a sample line (RE2 on the server, the
 // same engine as the guard), enable or disable, delete.
-import { RuleCreate, type CommandRule } from '@jmp/contract/schemas/admin';
+import { RuleCreate, RuleUpdate, type CommandRule } from '@jmp/contract/schemas/admin';
 import { api, get, patch, post } from '../api.js';
 import { field, h, message, select, setMessage, table, toast } from '../dom.js';
 import type { Page } from '../router.js';
 import { currentUser } from '../session-store.js';
 import { badge, heading } from './common.js';
-import { actionButton, firstIssue } from './forms.js';
+import { actionButton, apiForm, firstIssue } from './forms.js';
 import { splitRef } from './admin-access.js';
 import { loadServices } from './org-names.js';
+
+const ACTIONS: Array<[string, string]> = [
+  ['block', 'block'],
+  ['alert', 'alert'],
+];
+const SEVERITIES: Array<[string, string]> = [
+  ['high', 'high'],
+  ['critical', 'critical'],
+  ['medium', 'medium'],
+  ['low', 'low'],
+];
+const LISTS: Array<[string, string]> = [
+  ['deny', 'deny list (matching lines are judged)'],
+  ['allow', 'allow list (only matching lines pass)'],
+];
 
 export const rulesPage: Page = {
   title: 'Command rules',
@@ -22,15 +37,13 @@ export const rulesPage: Page = {
       x.scopeType === 'global'
         ? 'everywhere'
         : `${x.scopeType} ${(x.scopeType === 'project' ? projectName : org.names).get(x.scopeId ?? 0) ?? `#${x.scopeId}`}`;
-    const list_ = select('list', [
-      ['deny', 'deny list (matching lines are judged)'],
-      ['allow', 'allow list (only matching lines pass)'],
-    ]);
-    const scope = select('scope', [
+    const list_ = select('list', LISTS);
+    const scopeChoices: Array<[string, string]> = [
       ['global:', 'everywhere'],
       ...org.projects.map((p): [string, string] => [`project:${p.id}`, `project ${p.name}`]),
       ...[...org.names].map(([id, n]): [string, string] => [`service:${id}`, `service ${n}`]),
-    ]);
+    ];
+    const scope = select('scope', scopeChoices);
     const name = h('input', { name: 'name', required: true, maxlength: 128, autocomplete: 'off' });
     const pattern = h('input', {
       name: 'pattern',
@@ -40,16 +53,8 @@ export const rulesPage: Page = {
       spellcheck: 'false',
       class: 'mono',
     });
-    const action = select('action', [
-      ['block', 'block'],
-      ['alert', 'alert'],
-    ]);
-    const severity = select('severity', [
-      ['high', 'high'],
-      ['critical', 'critical'],
-      ['medium', 'medium'],
-      ['low', 'low'],
-    ]);
+    const action = select('action', ACTIONS);
+    const severity = select('severity', SEVERITIES);
     const sample = h('input', {
       name: 'sample',
       maxlength: 16384,
@@ -148,7 +153,19 @@ export const rulesPage: Page = {
           ['Name', 'Pattern', 'Action', 'List', 'Scope', 'State', ''],
           r.items.map((x) => [
             x.name,
-            h('code', {}, x.pattern),
+            admin
+              ? h(
+                  'div',
+                  {},
+                  h('code', {}, x.pattern),
+                  h(
+                    'details',
+                    { class: 'row-edit' },
+                    h('summary', {}, `Change rule ${x.name}`),
+                    ruleForm(x, scopeChoices, load),
+                  ),
+                )
+              : h('code', {}, x.pattern),
             badge(`${x.action} · ${x.severity}`, x.action === 'block' ? 'bad' : 'warn'),
             x.list,
             scopeName(x),
@@ -195,3 +212,37 @@ export const rulesPage: Page = {
     await load();
   },
 };
+
+/** Every field of a rule, changed at once (jmp-api compiles the pattern with RE2 before storing it). */
+function ruleForm(x: CommandRule, scopes: Array<[string, string]>, reload: () => Promise<void>): HTMLElement {
+  const of = ` of rule ${x.name}`;
+  return apiForm({
+    title: `Change rule ${x.name}`,
+    id: `rule-edit-${x.id}`,
+    fields: [
+      { name: 'name', label: `Name${of}`, value: x.name },
+      { name: 'pattern', label: `Pattern${of}`, value: x.pattern, raw: true },
+      { name: 'action', label: `Action${of}`, type: 'select', options: ACTIONS, value: x.action },
+      { name: 'severity', label: `Severity${of}`, type: 'select', options: SEVERITIES, value: x.severity },
+      { name: 'list', label: `List${of}`, type: 'select', options: LISTS, value: x.list },
+      {
+        name: 'scope',
+        label: `Applies to${of}`,
+        type: 'select',
+        options: scopes,
+        value: `${x.scopeType}:${x.scopeId ?? ''}`,
+      },
+    ],
+    schema: RuleUpdate,
+    prepare: ({ scope, ...rest }) => {
+      const [scopeType, id] = String(scope).split(':');
+      return { ...rest, scopeType, scopeId: id ? Number(id) : null };
+    },
+    submit: 'Save rule',
+    send: async (b) => {
+      const r = await patch<CommandRule>(`/v1/rules/${x.id}`, b);
+      await reload();
+      return `Rule "${r.name}" saved.`;
+    },
+  });
+}

@@ -7,7 +7,7 @@ import { tokenState } from './admin-enrolment.js';
 import { serviceNames, serviceOptions, splitList } from './org-names.js';
 import { membersOf, roleChoice, roleOfChoice } from './org-edit.js';
 import { accessChoice, accessOf } from './admin-users.js';
-import { localDateTime } from './forms.js';
+import { controlValue, localDateTime } from './forms.js';
 import { parseSpec, specSummary } from './device-profile.js';
 import { RoleUpdate, UserUpdate } from '@jmp/contract/schemas/admin';
 import { DeviceProfileSpec } from '@jmp/contract/schemas/devices';
@@ -87,4 +87,12 @@ test("a profile's JSON is parsed or refused with a sentence; empty takes the def
   assert.ok('error' in bad && bad.error.startsWith('Profile (JSON): '));
   const spec = DeviceProfileSpec.parse({ rules: [{ name: 'no reload', pattern: '^reload' }] });
   assert.equal(specSummary(spec), 'deny-list, 1 rule, 2 login steps');
+});
+
+test('patterns, passwords and secrets keep their spaces; other text is trimmed', () => {
+  const el = (value: string) => ({ value }) as HTMLInputElement;
+  assert.equal(controlValue({ name: 'p', label: 'P', raw: true }, el('^show ')), '^show ');
+  assert.equal(controlValue({ name: 's', label: 'S', type: 'password' }, el(' a b ')), ' a b ');
+  assert.equal(controlValue({ name: 's', label: 'S', type: 'password', optional: true }, el('  ')), undefined);
+  assert.equal(controlValue({ name: 'n', label: 'N' }, el(' x ')), 'x');
 });

@@ -22,6 +22,8 @@ export interface FieldSpec {
   numeric?: boolean;
   /** Lines of a textarea. */
   rows?: number;
+  /** Kept as typed, spaces included (a pattern); passwords and secrets always are. */
+  raw?: boolean;
 }
 
 /** "body.scopeId: expected number" → "Service: expected number", with the label of the field it names. */
@@ -33,8 +35,8 @@ export function firstIssue(err: z.ZodError, labels: Record<string, string>): str
 
 export function controlValue(spec: FieldSpec, el: Control): unknown {
   if (spec.type === 'checkbox') return (el as HTMLInputElement).checked;
-  const v = el.value.trim();
-  if (v === '' && spec.optional) return undefined;
+  const v = spec.raw || spec.type === 'password' ? el.value : el.value.trim();
+  if (v.trim() === '' && spec.optional) return undefined;
   if (spec.type === 'number' || spec.numeric) return v === '' ? undefined : Number(v);
   if (spec.type === 'datetime-local') return v ? new Date(v).toISOString() : undefined;
   return v;
