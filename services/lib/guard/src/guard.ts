@@ -160,8 +160,10 @@ export class CommandGuard {
   input(buf: Buffer): GuardResult {
     if (this.disposed) return result([buf], [], []);
     const keys = this.reader.push(buf);
-    for (const k of keys) this.queuedBytes += k.bytes.length;
-    this.queue.push(...keys);
+    for (const k of keys) {
+      this.queuedBytes += k.bytes.length;
+      this.queue.push(k);
+    }
     if (this.queuedBytes + this.reader.pendingPasteBytes > this.maxHeldBytes) return this.refuseOversized();
     if (this.clock.holding && this.queue.length > keys.length) {
       // Still waiting for the echo before an earlier submission (unless its deadline passed).
@@ -325,7 +327,9 @@ export class CommandGuard {
   }
 
   private shift(n: number): void {
-    for (const k of this.queue.splice(0, n)) this.queuedBytes -= k.bytes.length;
+    for (let i = 0; i < n; i++) this.queuedBytes -= this.queue[i]!.bytes.length;
+    if (n === this.queue.length) this.queue.length = 0;
+    else this.queue.splice(0, n);
   }
 
   private refuseOversized(): GuardResult {

@@ -174,14 +174,15 @@ export class ChannelSession {
    * Called for every chunk, so it only notes the time: the one timer, when it fires early, waits out the rest.
    */
   private touch(channel: ServerChannel): void {
-    this.lastActive = performance.now();
+    this.lastActive = Date.now(); // several times per key: the cheapest clock (performance.now() is not)
     if (!this.idle) this.armIdle(channel, this.deps.config.idleTimeoutSeconds * 1000);
   }
 
   private armIdle(channel: ServerChannel, ms: number): void {
     this.idle = setTimeout(() => {
       const limit = this.deps.config.idleTimeoutSeconds * 1000;
-      const left = this.lastActive + limit - performance.now();
+      // A clock set back does not stretch the wait beyond one more idle time.
+      const left = Math.min(limit, this.lastActive + limit - Date.now());
       if (left > 0) return this.armIdle(channel, left);
       const { config, log, user } = this.deps;
       const t = config.idleTimeoutSeconds;
