@@ -37,8 +37,8 @@ const SESSION_AUD = 'jmp-session';
 const SERVICE_AUD = 'jmp-service';
 
 // jsonwebtoken first tries a raw secret as a public key (an OpenSSL parse that
-// fails and throws) on every call: handing it a KeyObject skips that, which
-// was a tenth of jmp-api's CPU per login (service token, then decide).
+// fails and throws) on every call: handing it a KeyObject skips that on every
+// service token and session check.
 const secretKeys = new WeakMap<Buffer, KeyObject>();
 function hmacKey(secret: Buffer): KeyObject {
   let k = secretKeys.get(secret);
