@@ -174,6 +174,37 @@ test("PuTTY's psftp: one upload, one download", { timeout: 60_000 }, async () =>
   assert.equal(sha256(down), sha256(small));
 });
 
+test(
+  'paramiko SFTP (Ansible, Fabric): list the hosts, put, stat, get, rename, remove',
+  { timeout: 60_000 },
+  async () => {
+    const up = join(s.dir, 'paramiko-up.bin');
+    const down = join(s.dir, 'paramiko-down.bin');
+    writeFileSync(up, randomBytes(MiB + 7));
+    const py = [
+      'import paramiko, sys',
+      'c = paramiko.SSHClient()',
+      'c.set_missing_host_key_policy(paramiko.AutoAddPolicy())',
+      `c.connect('127.0.0.1', port=${s.sftp.port}, username='alice', key_filename=${JSON.stringify(s.keyFile)}, look_for_keys=False, allow_agent=False, timeout=15)`,
+      'f = c.open_sftp()',
+      "print('hosts', sorted(f.listdir('/')))",
+      `f.put(${JSON.stringify(up)}, '/h1/tmp/paramiko.bin')`,
+      "print('size', f.stat('/h1/tmp/paramiko.bin').st_size)",
+      "f.rename('/h1/tmp/paramiko.bin', '/h1/tmp/paramiko2.bin')",
+      `f.get('/h1/tmp/paramiko2.bin', ${JSON.stringify(down)})`,
+      "f.remove('/h1/tmp/paramiko2.bin')",
+      "print('gone', 'paramiko2.bin' not in f.listdir('/h1/tmp'))",
+      'c.close()',
+    ].join('\n');
+    const r = await run('/usr/bin/python3', ['-c', py], { timeoutMs: 45_000 });
+    assert.equal(r.status, 0, r.stdout + r.stderr.slice(-2000));
+    assert.match(r.stdout, /hosts \['h1', 'h3'\]/, 'her granted hosts only');
+    assert.match(r.stdout, new RegExp(`size ${MiB + 7}`));
+    assert.match(r.stdout, /gone True/);
+    assert.equal(sha256(down), sha256(up));
+  },
+);
+
 /** An ssh2 SFTP client logged in to jmp-sftp with alice's key. */
 function sftpClient(port = s.sftp.port): Promise<{ c: Client; sftp: SFTPWrapper }> {
   return new Promise((resolve, reject) => {
