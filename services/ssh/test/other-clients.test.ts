@@ -1,7 +1,8 @@
-// paramiko (the client of Ansible, Fabric, netmiko and many scripts) against
-// jmp-ssh. paramiko sends a service request before every authentication
-// method, and falls back from "password" to keyboard-interactive; the server
-// must take both, as OpenSSH does.
+// SSH clients jmp did not write, against jmp-ssh: paramiko (the client of
+// Ansible, Fabric, netmiko and many scripts), AsyncSSH and PuTTY's plink.
+// paramiko sends a service request before every authentication method, and
+// falls back from "password" to keyboard-interactive; the server must take
+// both, as OpenSSH does.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -9,6 +10,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createHash } from 'node:crypto';
+import ssh2 from 'ssh2';
+import { readFileSync } from 'node:fs';
 import { parseSshPublicKey } from '@jmp/contract/ssh-key';
 import { startApi, addUser, addProject, addService, addHost, addRole, type TestApi } from '../../api/test/harness.js';
 import { generateEd25519KeyPair } from '../src/server/host-key.js';
@@ -16,7 +20,9 @@ import { startJmpSsh, type RunningSsh } from './jmp-ssh.js';
 
 const PYTHON = '/usr/bin/python3';
 const run = promisify(execFile);
-const skip = !existsSync('/usr/lib/python3/dist-packages/paramiko') && 'python3-paramiko is not installed (make deps)';
+const skip =
+  !['paramiko', 'asyncssh'].every((m) => existsSync(`/usr/lib/python3/dist-packages/${m}`)) &&
+  'python3-paramiko or python3-asyncssh is not installed (make deps)';
 
 let api: TestApi, ssh: RunningSsh, dir: string;
 let alice: { id: number; username: string };
@@ -91,4 +97,42 @@ test('the registered key; a wrong password is refused, the connection not droppe
   assert.notEqual(bad.code, 0);
   assert.match(bad.err, /AuthenticationException|Authentication failed/);
   assert.doesNotMatch(bad.err, /SSHException: No existing session|Error reading SSH protocol banner/);
+});
+
+test('AsyncSSH: password (keyboard-interactive), two commands on one connection', { skip }, async () => {
+  const py = [
+    'import asyncio, asyncssh, sys',
+    'async def main():',
+    `    async with asyncssh.connect('127.0.0.1', port=${ssh.port}, username=${JSON.stringify(alice.username)}, password='alice password 1', known_hosts=None, client_keys=None) as c:`,
+    "        r = await c.run('help')",
+    "        print('help', r.exit_status)",
+    "        r = await c.run('info web-01')",
+    "        print('info', r.exit_status, r.stdout.splitlines()[0])",
+    'asyncio.run(main())',
+  ].join('\n');
+  const r = await run(PYTHON, ['-W', 'ignore', '-c', py], { timeout: 30_000 });
+  assert.match(r.stdout, /help 0/);
+  assert.match(r.stdout, /info 0 web-01 {2}10\.231\.0\.50 {2}shop\/web/);
+});
+
+test("PuTTY's plink: password by keyboard-interactive, jmp-ssh's host key pinned", { skip }, async () => {
+  const k = ssh2.utils.parseKey(readFileSync(ssh.hostKeyPath));
+  if (k instanceof Error) throw k;
+  const fp = `SHA256:${createHash('sha256').update(k.getPublicSSH()).digest('base64').replace(/=+$/, '')}`;
+  const r = await run(
+    'plink',
+    [
+      '-batch',
+      '-P',
+      String(ssh.port),
+      '-pw',
+      'alice password 1',
+      '-hostkey',
+      fp,
+      `${alice.username}@127.0.0.1`,
+      'help',
+    ],
+    { timeout: 30_000 },
+  );
+  assert.match(r.stdout, /jmp jump shell/);
 });
