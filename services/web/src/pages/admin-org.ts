@@ -23,7 +23,7 @@ import type { Page } from '../router.js';
 import { currentUser } from '../session-store.js';
 import { badge, heading } from './common.js';
 import { actionButton, apiForm, inlineForm, savingSelect } from './forms.js';
-import { membersOf, roleChoice, roleOfChoice } from './org-edit.js';
+import { memberLine, membersOf, roleChoice, roleOfChoice } from './org-edit.js';
 import { serviceNames } from './org-names.js';
 
 type Dept = z.infer<typeof Department>;
@@ -48,8 +48,21 @@ export const orgPage: Page = {
         get<{ items: Proj[] }>('/v1/projects', all),
         get<{ items: Svc[] }>('/v1/services', all),
         get<{ items: Role[] }>('/v1/roles', all),
-        get<{ items: User[] }>('/v1/users', all),
+        get<{ items: User[]; total: number }>('/v1/users', all),
       ]);
+      if (signal.aborted) return;
+      // With more people than one page, each department's members are asked for by department.
+      const byDept =
+        users.total > users.items.length
+          ? new Map(
+              await Promise.all(
+                depts.items.map(async (d) => {
+                  const page = await get<{ items: User[]; total: number }>('/v1/users', { ...all, departmentId: d.id });
+                  return [d.id, memberLine(page.items.map((u) => u.username).sort(), page.total)] as const;
+                }),
+              ),
+            )
+          : null;
       if (signal.aborted) return;
       const deptName = new Map(depts.items.map((d) => [d.id, d.name]));
       const projName = new Map(projects.items.map((p) => [p.id, p.name]));
@@ -132,7 +145,7 @@ export const orgPage: Page = {
             'Departments',
             ['Department', 'Part of', 'Leader', 'Members', ''],
             depts.items.map((d) => {
-              const members = membersOf(d.id, users.items);
+              const members = byDept?.get(d.id) ?? memberLine(membersOf(d.id, users.items), 0);
               return [
                 h('strong', {}, d.name),
                 admin
@@ -161,7 +174,7 @@ export const orgPage: Page = {
                   : d.leaderId
                     ? (userName.get(d.leaderId) ?? `#${d.leaderId}`)
                     : '—',
-                h('span', { 'data-members': d.name }, members.join(', ') || '—'),
+                h('span', { 'data-members': d.name }, members),
                 admin
                   ? rowActions(`/v1/departments/${d.id}`, `department ${d.name}`, d.name, DepartmentUpdate, 'dept-h')
                   : '',

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tokenState } from './admin-enrolment.js';
 import { serviceNames, serviceOptions, splitList } from './org-names.js';
-import { membersOf, roleChoice, roleOfChoice } from './org-edit.js';
+import { memberLine, membersOf, roleChoice, roleOfChoice } from './org-edit.js';
 import { accessChoice, accessOf } from './admin-users.js';
 import { controlValue, localDateTime } from './forms.js';
 import { parseSpec, specSummary } from './device-profile.js';
@@ -53,6 +53,9 @@ test("a department's members are the people whose department it is", () => {
   ];
   assert.deepEqual(membersOf(2, users), ['ann', 'zoe']);
   assert.deepEqual(membersOf(4, users), []);
+  assert.equal(memberLine([], 0), '—');
+  assert.equal(memberLine(['ann', 'zoe'], 2), 'ann, zoe');
+  assert.equal(memberLine(['ann', 'zoe'], 502), 'ann, zoe and 500 more');
 });
 
 test('the role choices map to role and opsLead, and the API accepts each', () => {

@@ -11,6 +11,13 @@ export function membersOf(deptId: number, users: Array<{ username: string; depar
     .sort();
 }
 
+/** A department's members as one line: the names, and how many more when the page of names is not all of them. */
+export function memberLine(names: readonly string[], total: number): string {
+  if (names.length === 0) return '—';
+  const more = total - names.length;
+  return more > 0 ? `${names.join(', ')} and ${more} more` : names.join(', ');
+}
+
 export const roleChoice = (r: { role: string; opsLead: boolean }): RoleChoice =>
   r.opsLead ? 'lead' : r.role === 'owner' ? 'owner' : 'ops';
 
