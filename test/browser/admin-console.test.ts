@@ -11,11 +11,9 @@
 // Needs root; its own lab (JMP_LAB_PREFIX=jwb- JMP_LAB_NET=10.235.0 by default).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
-import type { Page } from 'playwright-core';
 import { addUser } from '../../services/api/test/harness.js';
+import { accessible, typeAndEnter } from './page-checks.js';
 import { totpCode } from '../../services/api/src/crypto/totp.js';
 
 process.env.JMP_LAB_PREFIX ??= 'jwb-';
@@ -24,7 +22,6 @@ process.env.JMP_LAB_DIR ??= '/run/jmp-web-lab';
 const { startConsoleStack, newPage, loginAs, screenText, screenUntil, screenshot, until } = await import('./stack.js');
 type ConsoleStack = Awaited<ReturnType<typeof startConsoleStack>>;
 
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const ADMIN = { username: 'root-ada', password: 'ada password 123' };
 const ERIN = { username: 'erin', password: 'erin password 12' };
 const AUDREY = { username: 'audrey', password: 'audrey password 1' };
@@ -43,38 +40,10 @@ after(async () => {
   await c?.close();
 });
 
-/** axe-core in the page: no serious or critical violation. */
-async function accessible(page: Page, what: string): Promise<void> {
-  await page.addScriptTag({ content: AXE });
-  const found = await page.evaluate(async () => {
-    const w = window as unknown as {
-      axe: {
-        run(
-          ctx: Document,
-          o: object,
-        ): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }>;
-      };
-    };
-    const r = await w.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  assert.deepEqual(found, [], `${what}: axe-core violations`);
-}
-
 function ed25519Line(comment: string): string {
   const raw = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
   const str = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
   return `ssh-ed25519 ${Buffer.concat([str(Buffer.from('ssh-ed25519')), str(raw)]).toString('base64')} ${comment}`;
-}
-
-/** Types into a labelled field and presses Enter: the form submits from the keyboard. */
-async function typeAndEnter(page: Page, label: string, text: string): Promise<void> {
-  const f = page.getByLabel(label, { exact: true });
-  await f.focus();
-  await page.keyboard.type(text);
-  await page.keyboard.press('Enter');
 }
 
 test(

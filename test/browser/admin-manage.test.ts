@@ -11,11 +11,10 @@
 // Needs root; its own lab (JMP_LAB_PREFIX=jwb- JMP_LAB_NET=10.235.0 by default).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { generateDeviceKeyPair } from '@jmp/contract/device-secrets';
 import { addUser } from '../../services/api/test/harness.js';
+import { accessible, typeAndEnter } from './page-checks.js';
 
 process.env.JMP_LAB_PREFIX ??= 'jwb-';
 process.env.JMP_LAB_NET ??= '10.235.0';
@@ -23,7 +22,6 @@ process.env.JMP_LAB_DIR ??= '/run/jmp-web-lab';
 const { startConsoleStack, newPage, loginAs, screenshot } = await import('./stack.js');
 type ConsoleStack = Awaited<ReturnType<typeof startConsoleStack>>;
 
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const ADMIN = { username: 'root-max', password: 'max password 1234' };
 const AUDITOR = { username: 'auda', password: 'auda password 123' };
 const SECRET = 'Sw1tch-secret-7f3a!';
@@ -43,34 +41,6 @@ before(
 after(async () => {
   await c?.close();
 });
-
-/** axe-core in the page: no serious or critical violation. */
-async function accessible(page: Page, what: string): Promise<void> {
-  await page.addScriptTag({ content: AXE });
-  const found = await page.evaluate(async () => {
-    const w = window as unknown as {
-      axe: {
-        run(
-          ctx: Document,
-          o: object,
-        ): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }>;
-      };
-    };
-    const r = await w.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  assert.deepEqual(found, [], `${what}: axe-core violations`);
-}
-
-/** Types into a labelled field and presses Enter: the form submits from the keyboard. */
-async function typeAndEnter(page: Page, label: string, text: string): Promise<void> {
-  const f = page.getByLabel(label, { exact: true });
-  await f.focus();
-  await page.keyboard.type(text);
-  await page.keyboard.press('Enter');
-}
 
 /** The sentence of the toast line (results and refusals of in-place changes). */
 const toastSays = (page: Page, re: RegExp) => page.locator('#toast').filter({ hasText: re }).waitFor();
