@@ -142,19 +142,11 @@ export class ChannelSession {
       }),
     };
     if (command === undefined) {
-      const connect = (host: Parameters<typeof targetSession>[1], cmd: string | undefined) =>
-        targetSession(channel, host, cmd, ctx).then(() => {});
-      const openDevice = doors.openDevice;
       runJumpShell(channel, {
         user,
         loadHosts: () => api.myHosts(user),
-        connect,
-        openDatabase: (host, kind) => doors.openDatabase(host, kind).then(() => {}),
-        ...(doors.loadDevices &&
-          openDevice && {
-            loadDevices: doors.loadDevices,
-            openDevice: (name: string, account: string | undefined) => openDevice(name, account).then(() => {}),
-          }),
+        connect: (host, cmd) => targetSession(channel, host, cmd, ctx),
+        ...doors,
       }).then(
         () => {
           done(0);

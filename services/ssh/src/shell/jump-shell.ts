@@ -9,13 +9,13 @@ import { EOF, LineEditor } from './line-editor.js';
 export interface JumpShellDeps {
   user: string;
   loadHosts(): Promise<MyHost[]>;
-  /** Runs a session on the host over `channel`; resolves when it ends. */
-  connect(host: MyHost, command: string | undefined): Promise<void>;
+  /** Runs a session on the host over `channel`; resolves (with its exit code, unused here) when it ends. */
+  connect(host: MyHost, command: string | undefined): Promise<unknown>;
   /** Network devices (DESIGN flow 10): the list, and a session on one; absent: the commands say so. */
   loadDevices?(): Promise<MyDevice[]>;
-  openDevice?(name: string, account: string | undefined): Promise<void>;
+  openDevice?(name: string, account: string | undefined): Promise<unknown>;
   /** Database terminals (DESIGN flow 9) on a host; absent: the commands say so. */
-  openDatabase?(host: MyHost, kind: 'mariadb' | 'redis'): Promise<void>;
+  openDatabase?(host: MyHost, kind: 'mariadb' | 'redis'): Promise<unknown>;
   /** Called for every chunk the person types while the menu (not a target) has the channel. */
   onInput?(): void;
 }
